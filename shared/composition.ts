@@ -1,0 +1,101 @@
+import { createHash, randomInt } from "node:crypto";
+import type { CosmosClient } from "@azure/cosmos";
+import { isInsideAzure, type Settings } from "./config/settings.js";
+import { devTrust } from "./identity/dev-issuer.js";
+import { remoteKeys, verifyBearer, type IssuerTrust } from "./identity/verify.js";
+import { bootstrapCosmos, connectCosmos, ticketsContainer } from "./store/cosmos/connect.js";
+import type { EmbeddedCosmos } from "./store/cosmos/embedded.js";
+import { toStoreError } from "./store/cosmos/errors.js";
+import { CosmosTicketStore } from "./store/cosmos/ticket-store.js";
+import type { Principal } from "./tickets/model.js";
+import type { TicketStore } from "./tickets/ports.js";
+import { TicketService } from "./tickets/service.js";
+
+/**
+ * The one composition root: settings in, clients and use cases out, each built
+ * once per process on first use, so a cold start pays only for what the invoked
+ * function needs (health and openapi.json never touch the store's client).
+ */
+export class App {
+  private storePromise?: Promise<TicketStore>;
+  private service?: TicketService;
+  private trustPromise?: Promise<IssuerTrust>;
+  private embedded?: EmbeddedCosmos;
+  private client?: CosmosClient;
+
+  constructor(readonly settings: Settings) {}
+
+  /** Where the store is: the configured account, or the embedded endpoint off Azure. */
+  describeStore(): string {
+    if (this.settings.COSMOS_ENDPOINT) return `Cosmos DB at ${this.settings.COSMOS_ENDPOINT}`;
+    return this.embedded ? `embedded Cosmos DB endpoint at ${this.embedded.endpoint} (in memory)` : "embedded Cosmos DB endpoint (in memory)";
+  }
+
+  describeIdentity(): string {
+    return this.settings.AUTH_JWKS_URI ? `tokens from ${this.settings.AUTH_ISSUER}` : "tokens from the development issuer (npm run token)";
+  }
+
+  /** Requests the embedded endpoint has received, or null against a real account. */
+  storeRequests(): number | null {
+    return this.embedded ? this.embedded.requests() : null;
+  }
+
+  store(): Promise<TicketStore> {
+    // A failed connection is not cached: the next request tries again.
+    this.storePromise ??= this.connectStore().catch((e: unknown) => {
+      this.storePromise = undefined;
+      throw toStoreError(e);
+    });
+    return this.storePromise;
+  }
+
+  async tickets(): Promise<TicketService> {
+    const store = await this.store();
+    this.service ??= new TicketService({
+      store,
+      now: () => new Date(),
+      randomNumber: () => String(randomInt(10_000_000, 100_000_000)),
+      hash: (text) => createHash("sha256").update(text).digest("hex"),
+    });
+    return this.service;
+  }
+
+  /** Verifies the token, then makes a first-time agent known to GET /api/agents. */
+  async authenticate(authorization: string | null): Promise<Principal> {
+    this.trustPromise ??= this.trust();
+    const principal = await verifyBearer(authorization, await this.trustPromise);
+    await (await this.tickets()).recordAgent(principal);
+    return principal;
+  }
+
+  async close(): Promise<void> {
+    this.client?.dispose();
+    await this.embedded?.close();
+  }
+
+  private async trust(): Promise<IssuerTrust> {
+    const { AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URI, LOCAL_DIR } = this.settings;
+    if (AUTH_ISSUER && AUTH_AUDIENCE && AUTH_JWKS_URI) {
+      return { issuer: AUTH_ISSUER, audience: AUTH_AUDIENCE, keys: remoteKeys(AUTH_JWKS_URI) };
+    }
+    return devTrust(LOCAL_DIR); // refuses inside Azure
+  }
+
+  private async connectStore(): Promise<TicketStore> {
+    const s = this.settings;
+    let endpoint = s.COSMOS_ENDPOINT;
+    let key = s.COSMOS_KEY;
+    if (!endpoint) {
+      if (isInsideAzure()) throw new Error("COSMOS_ENDPOINT is required in Azure.");
+      // Loaded on demand: the Azure bundle never runs the embedded endpoint.
+      const { startEmbeddedCosmos } = await import("./store/cosmos/embedded.js");
+      this.embedded = await startEmbeddedCosmos();
+      endpoint = this.embedded.endpoint;
+      key = "embedded"; // the embedded endpoint checks no key
+    }
+    this.client = await connectCosmos({ endpoint, key, managedIdentityClientId: s.AZURE_CLIENT_ID, database: s.COSMOS_DATABASE_NAME });
+    // In Azure, infra/ owns the database and containers; elsewhere nothing else creates them.
+    if (!isInsideAzure()) await bootstrapCosmos(this.client, s.COSMOS_DATABASE_NAME);
+    return new CosmosTicketStore(ticketsContainer(this.client, s.COSMOS_DATABASE_NAME));
+  }
+}

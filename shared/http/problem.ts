@@ -1,0 +1,52 @@
+import type { FailureKind, FieldError } from "../tickets/errors.js";
+
+/** RFC 9457 problem details: one `type` per kind of failure, stable for clients to switch on. */
+
+export interface ProblemSpec {
+  status: number;
+  title: string;
+  slug: string;
+}
+
+export const PROBLEMS = {
+  malformed: { status: 400, title: "Malformed request", slug: "malformed-request" },
+  invalid: { status: 400, title: "Invalid request", slug: "validation-error" },
+  unauthenticated: { status: 401, title: "Unauthenticated", slug: "unauthenticated" },
+  forbidden: { status: 403, title: "Forbidden", slug: "forbidden" },
+  not_found: { status: 404, title: "Not found", slug: "not-found" },
+  method_not_allowed: { status: 405, title: "Method not allowed", slug: "method-not-allowed" },
+  conflict: { status: 409, title: "Conflict", slug: "lifecycle-conflict" },
+  in_flight: { status: 409, title: "Request in progress", slug: "idempotency-in-flight" },
+  precondition_failed: { status: 412, title: "Precondition failed", slug: "precondition-failed" },
+  too_large: { status: 413, title: "Content too large", slug: "content-too-large" },
+  unsupported_media_type: { status: 415, title: "Unsupported media type", slug: "unsupported-media-type" },
+  key_reused: { status: 422, title: "Idempotency key reused", slug: "idempotency-key-reused" },
+  internal: { status: 500, title: "Internal error", slug: "internal-error" },
+  unavailable: { status: 503, title: "Service unavailable", slug: "service-unavailable" },
+} satisfies Record<FailureKind | string, ProblemSpec>;
+
+export type ProblemKind = keyof typeof PROBLEMS;
+
+export const PROBLEM_TYPE_BASE = "https://helpdesk.example/problems/";
+
+export class HttpProblem extends Error {
+  constructor(
+    readonly kind: ProblemKind,
+    readonly detail: string,
+    readonly errors: FieldError[] = [],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+  }
+}
+
+export function problemBody(kind: ProblemKind, detail: string, errors: FieldError[] = []) {
+  const spec = PROBLEMS[kind];
+  return {
+    type: PROBLEM_TYPE_BASE + spec.slug,
+    title: spec.title,
+    status: spec.status,
+    detail,
+    ...(errors.length ? { errors } : {}),
+  };
+}

@@ -1,0 +1,41 @@
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import type { Principal } from "../tickets/model.js";
+import { principalFromClaims } from "./principal.js";
+
+/**
+ * Bearer-token verification with jose: signature against the issuer's keys,
+ * `iss`, `aud`, `exp`/`nbf` (a minute of clock skew), and only asymmetric
+ * algorithms, so an `alg: none` or HMAC-confused token never passes.
+ */
+export const ALLOWED_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384"];
+
+export interface IssuerTrust {
+  issuer: string;
+  audience: string;
+  keys: JWTVerifyGetKey;
+}
+
+export const remoteKeys = (jwksUri: string): JWTVerifyGetKey => createRemoteJWKSet(new URL(jwksUri));
+
+export class Unauthenticated extends Error {}
+
+export async function verifyBearer(authorization: string | null, trust: IssuerTrust): Promise<Principal> {
+  const match = /^Bearer\s+([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)\s*$/i.exec(authorization ?? "");
+  if (!match?.[1]) throw new Unauthenticated(authorization ? "The Authorization header is not a Bearer token." : "A Bearer token is required.");
+  try {
+    const { payload } = await jwtVerify(match[1], trust.keys, {
+      issuer: trust.issuer,
+      audience: trust.audience,
+      algorithms: ALLOWED_ALGORITHMS,
+      clockTolerance: 60,
+    });
+    const principal = principalFromClaims(payload);
+    if (!principal) throw new Unauthenticated("The token names no subject.");
+    return principal;
+  } catch (e) {
+    if (e instanceof Unauthenticated) throw e;
+    // The reason goes to the client (no secret in it); the token itself never does.
+    if (e instanceof errors.JOSEError) throw new Unauthenticated(`The token is not valid: ${e.code}.`);
+    throw e;
+  }
+}

@@ -1,0 +1,154 @@
+import { createHash } from "node:crypto";
+import type { App } from "../composition.js";
+import { endpoint, type Call, type HttpHandler, type Reply } from "../http/endpoint.js";
+import { HttpProblem } from "../http/problem.js";
+import { AssignBody, CommentBody, ListTicketsQuery, MoveBody, OpenTicketBody, TimelineQuery, TriageBody } from "./api-schemas.js";
+import { Failure } from "./errors.js";
+import { isAgent, PRIORITY_RANK, type Principal, type Ticket, type TimelineEntry } from "./model.js";
+import type { ListPosition } from "./ports.js";
+import type { IdempotencyOptions, WriteOptions } from "./service.js";
+
+/** The ticket routes of DESIGN.md section 3: HTTP in, a use case, JSON out. */
+
+/** ETags go out quoted whatever the store's form; If-Match may come quoted, weak or bare. */
+const quote = (etag: string) => `"${etag.replace(/^W\//, "").replace(/"/g, "")}"`;
+const unquote = (etag: string) => etag.trim().replace(/^W\//, "").replace(/"/g, "");
+
+function writeOptions(call: Call): WriteOptions {
+  const ifMatch = call.request.headers.get("if-match");
+  return { requestId: call.requestId, ifMatch: ifMatch && ifMatch.trim() !== "*" ? unquote(ifMatch) : undefined };
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+function idempotency(call: Call, raw: string): IdempotencyOptions | undefined {
+  const key = call.request.headers.get("idempotency-key");
+  if (key === null) return undefined;
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw new Failure("invalid", "The Idempotency-Key header is invalid.", [
+      { path: "Idempotency-Key", message: "1 to 255 printable ASCII characters." },
+    ]);
+  }
+  const requestHash = createHash("sha256").update(`${call.request.method} ${call.url.pathname}\n${raw}`).digest("hex");
+  return { key, requestHash };
+}
+
+export function ticketJson(t: Ticket) {
+  const { version: _v, ...json } = t;
+  return json;
+}
+
+export function entryJson(e: TimelineEntry) {
+  const { seq: _s, ...json } = e;
+  return json;
+}
+
+function ticketReply(status: number, stored: { ticket: Ticket; etag: string | null }, extra: Record<string, string> = {}): Reply {
+  const headers = { ...extra };
+  if (stored.etag) headers.etag = quote(stored.etag);
+  return { status, body: ticketJson(stored.ticket), headers };
+}
+
+const replayHeader = (replayed: boolean): Record<string, string> => (replayed ? { "idempotent-replayed": "true" } : {});
+
+// Cursors are opaque to clients; inside, a position in the queue order.
+function encodeCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString("base64url");
+}
+
+function decodeCursor<T>(cursor: string, valid: (v: unknown) => v is T): T {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (valid(value)) return value;
+  } catch {
+    // fall through
+  }
+  throw new Failure("invalid", "The cursor is invalid.", [{ path: "cursor", message: "Use a nextCursor from a previous page." }]);
+}
+
+const isPosition = (v: unknown): v is ListPosition =>
+  Array.isArray(v) && v.length === 3 && typeof v[0] === "number" && typeof v[1] === "string" && typeof v[2] === "string";
+const isSeq = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+
+function resolveWho(value: string | undefined, caller: Principal): string | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === "me") return caller.id;
+  if (value === "none") return null;
+  return value;
+}
+
+export function ticketHandlers(app: App): Record<string, HttpHandler> {
+  const authed = (run: (call: Call) => Promise<Reply>) => endpoint({ authenticate: (h) => app.authenticate(h), run });
+  const tickets = () => app.tickets();
+
+  return {
+    openTicket: authed(async (call) => {
+      const { value, raw } = await call.body(OpenTicketBody);
+      const result = await (await tickets()).open(call.principal, value, { requestId: call.requestId, idempotency: idempotency(call, raw) });
+      const location = `/api/tickets/${result.value.id}`;
+      return ticketReply(201, { ticket: result.value, etag: result.etag }, { location, ...replayHeader(result.replayed) });
+    }),
+
+    listTickets: authed(async (call) => {
+      const q = call.query(ListTicketsQuery);
+      const requester = resolveWho(q.requester, call.principal);
+      if (requester === null) throw new Failure("invalid", "The query is invalid.", [{ path: "requester", message: "Use me or a requester id." }]);
+      const page = await (await tickets()).list(call.principal, {
+        statuses: q.status,
+        priorities: q.priority,
+        severities: q.severity,
+        assignee: resolveWho(q.assignee, call.principal),
+        requester,
+        limit: q.limit,
+        after: q.cursor ? decodeCursor(q.cursor, isPosition) : undefined,
+      });
+      const last = page.items.at(-1)?.ticket;
+      const nextCursor = page.more && last ? encodeCursor([PRIORITY_RANK[last.priority], last.createdAt, last.id]) : null;
+      return { status: 200, body: { items: page.items.map((s) => ticketJson(s.ticket)), nextCursor } };
+    }),
+
+    getTicket: authed(async (call) => ticketReply(200, await (await tickets()).get(call.principal, call.param("id")))),
+
+    triageTicket: authed(async (call) => {
+      const { value } = await call.body(TriageBody);
+      return ticketReply(200, await (await tickets()).triage(call.principal, call.param("id"), value, writeOptions(call)));
+    }),
+
+    assignTicket: authed(async (call) => {
+      const { value } = await call.body(AssignBody);
+      return ticketReply(200, await (await tickets()).assign(call.principal, call.param("id"), value.agentId, writeOptions(call)));
+    }),
+
+    unassignTicket: authed(async (call) =>
+      ticketReply(200, await (await tickets()).assign(call.principal, call.param("id"), null, writeOptions(call))),
+    ),
+
+    commentOnTicket: authed(async (call) => {
+      const { value, raw } = await call.body(CommentBody);
+      const id = call.param("id");
+      const result = await (await tickets()).comment(call.principal, id, value, { ...writeOptions(call), idempotency: idempotency(call, raw) });
+      const headers: Record<string, string> = { location: `/api/tickets/${id}/timeline`, ...replayHeader(result.replayed) };
+      if (result.etag) headers.etag = quote(result.etag);
+      return { status: 201, body: entryJson(result.value), headers };
+    }),
+
+    moveTicket: authed(async (call) => {
+      const { value } = await call.body(MoveBody);
+      return ticketReply(200, await (await tickets()).move(call.principal, call.param("id"), value, writeOptions(call)));
+    }),
+
+    ticketTimeline: authed(async (call) => {
+      const q = call.query(TimelineQuery);
+      const after = q.cursor ? decodeCursor(q.cursor, isSeq) : 0;
+      const page = await (await tickets()).timeline(call.principal, call.param("id"), after, q.limit);
+      const last = page.entries.at(-1);
+      return { status: 200, body: { items: page.entries.map(entryJson), nextCursor: page.more && last ? encodeCursor(last.seq) : null } };
+    }),
+
+    listAgents: authed(async (call) => {
+      if (!isAgent(call.principal)) throw new HttpProblem("forbidden", "Only agents may list agents.");
+      return { status: 200, body: { items: await (await tickets()).agents(call.principal) } };
+    }),
+  };
+}
+

@@ -1,0 +1,286 @@
+import * as commands from "./commands.js";
+import { Failure, notFound } from "./errors.js";
+import { isAgent, type Principal, type Ticket, type TimelineEntry } from "./model.js";
+import {
+  StoreConflict,
+  StorePreconditionFailed,
+  type Agent,
+  type KeyRecord,
+  type ListPosition,
+  type ListQuery,
+  type OpenReceipt,
+  type SideDocument,
+  type StoredTicket,
+  type TicketStore,
+} from "./ports.js";
+import { TicketCache } from "./ticket-cache.js";
+
+/**
+ * The use cases: load, decide (commands.ts), store in one batch. Optimistic
+ * concurrency throughout: a write is a compare-and-swap on the ticket's etag,
+ * retried on a concurrent change unless the caller pinned a version with If-Match.
+ */
+
+export interface Deps {
+  store: TicketStore;
+  now: () => Date;
+  /** A random 8-digit ticket number. */
+  randomNumber: () => string;
+  /** Hex SHA-256, used to derive ids from idempotency keys. */
+  hash: (text: string) => string;
+  /**
+   * The escalation seam: documents to write in the same batch as a change
+   * (the outbox of DESIGN.md section 6). None until escalation is wired in.
+   */
+  sideDocuments?: (before: Ticket | null, after: Ticket, context: { requestId: string; actor: Principal; at: string }) => SideDocument[];
+}
+
+export interface WriteOptions {
+  ifMatch?: string;
+  requestId: string;
+}
+
+export interface IdempotencyOptions {
+  key: string;
+  /** Hash of the request body: a retry must send the same one. */
+  requestHash: string;
+}
+
+export interface Written<T> {
+  value: T;
+  etag: string | null;
+  replayed: boolean;
+}
+
+const MAX_ATTEMPTS = 8;
+const KEY_RETENTION_MS = 24 * 3600 * 1000;
+const NUMBER_ATTEMPTS = 5;
+
+export class TicketService {
+  private readonly cache = new TicketCache(1000);
+  private readonly inFlight = new Set<string>();
+  private readonly knownAgents = new Map<string, Agent>();
+
+  constructor(private readonly deps: Deps) {}
+
+  private nowIso(): string {
+    return this.deps.now().toISOString();
+  }
+
+  /** Ticket ids are derived from the number, so a duplicate number is a conflicting create. */
+  ticketId(number: string): string {
+    return this.deps.hash(`ticket:${number}`).slice(0, 24);
+  }
+
+  /** An id for a user opened on behalf of, stable per email, so their tickets list together. */
+  private requesterId = (email: string): string => `email:${this.deps.hash(email.toLowerCase()).slice(0, 32)}`;
+
+  private side(before: Ticket | null, after: Ticket, caller: Principal, requestId: string): SideDocument[] {
+    return this.deps.sideDocuments?.(before, after, { requestId, actor: caller, at: after.updatedAt }) ?? [];
+  }
+
+  async open(
+    caller: Principal,
+    input: commands.OpenInput,
+    options: { requestId: string; idempotency?: IdempotencyOptions },
+  ): Promise<Written<Ticket>> {
+    const idem = options.idempotency;
+    return this.once(caller, idem, async () => {
+      const keyHash = idem ? this.deps.hash(`${caller.id}\n${idem.key}`) : null;
+      for (let attempt = 0; attempt < NUMBER_ATTEMPTS; attempt++) {
+        // With a key, the number sequence is fixed by the key, so a retry finds its first ticket.
+        const number = keyHash ? numberFromHash(this.deps.hash(`${keyHash}:${attempt}`)) : this.deps.randomNumber();
+        const id = this.ticketId(number);
+        const change = commands.openTicket(input, caller, { id, number, requesterId: this.requesterId }, this.nowIso());
+        const side = this.side(null, change.ticket, caller, options.requestId);
+        if (idem && keyHash) {
+          const receipt: OpenReceipt = { callerId: caller.id, keyHash, requestHash: idem.requestHash, ticket: change.ticket };
+          side.push({ id: "open-receipt", type: "receipt", ...receipt });
+        }
+        try {
+          const stored = await this.deps.store.create({ ticket: change.ticket, keys: {} }, change.entries, side);
+          this.cache.set(stored);
+          return { value: stored.ticket, etag: stored.etag, replayed: false };
+        } catch (e) {
+          if (!(e instanceof StoreConflict)) throw e;
+          if (idem && keyHash) {
+            const receipt = await this.deps.store.getSide<OpenReceipt & SideDocument>(id, "open-receipt");
+            if (receipt?.keyHash === keyHash) {
+              if (receipt.requestHash !== idem.requestHash) throw keyReused();
+              return { value: receipt.ticket, etag: null, replayed: true };
+            }
+          }
+          // Another ticket has this number: draw again.
+        }
+      }
+      throw new Failure("unavailable", "Could not allocate a ticket number; try again.", [], 1);
+    });
+  }
+
+  async get(caller: Principal, id: string): Promise<StoredTicket> {
+    const stored = await this.load(id);
+    if (!stored || !commands.canSee(stored.ticket, caller)) throw notFound();
+    return stored;
+  }
+
+  triage(caller: Principal, id: string, input: commands.TriageInput, options: WriteOptions) {
+    return this.update(caller, id, options, (t) => commands.triage(t, caller, input, this.nowIso()));
+  }
+
+  async assign(caller: Principal, id: string, agentId: string | null, options: WriteOptions) {
+    let agent: { id: string; name: string } | null = null;
+    // A requester is refused by the command itself (404 or 403), before any lookup.
+    if (agentId !== null && isAgent(caller)) {
+      const known = await this.agent(agentId);
+      if (!known) throw new Failure("invalid", "Unknown agent.", [{ path: "agentId", message: "No agent with this id has used the help desk." }]);
+      agent = { id: known.id, name: known.name };
+    }
+    return this.update(caller, id, options, (t) => commands.assign(t, caller, agent, this.nowIso()));
+  }
+
+  move(caller: Principal, id: string, input: commands.MoveInput, options: WriteOptions) {
+    return this.update(caller, id, options, (t) => commands.move(t, caller, input, this.nowIso()));
+  }
+
+  async comment(
+    caller: Principal,
+    id: string,
+    input: commands.CommentInput,
+    options: WriteOptions & { idempotency?: IdempotencyOptions },
+  ): Promise<Written<TimelineEntry>> {
+    const idem = options.idempotency;
+    const keyHash = idem ? this.deps.hash(`${caller.id}\n${idem.key}`) : null;
+    return this.once(caller, idem, async () => {
+      let replay: KeyRecord | null = null;
+      const result = await this.update(caller, id, options, (t, stored) => {
+        const previous = keyHash ? stored.keys[keyHash] : undefined;
+        if (previous && idem) {
+          if (previous.requestHash !== idem.requestHash) throw keyReused();
+          replay = previous;
+          return { ticket: t, entries: [] };
+        }
+        const change = commands.comment(t, caller, input, this.nowIso());
+        return change;
+      }, (stored, change) => {
+        if (!keyHash || !idem) return stored.keys;
+        // Keys live on the ticket, so the compare-and-swap that adds the comment also
+        // claims the key: two concurrent retries cannot both succeed.
+        const cutoff = Date.parse(change.ticket.updatedAt) - KEY_RETENTION_MS;
+        const kept = Object.entries(stored.keys).filter(([, r]) => Date.parse(r.at) >= cutoff);
+        return { ...Object.fromEntries(kept), [keyHash]: { requestHash: idem.requestHash, seq: change.entries[0]!.seq, at: change.ticket.updatedAt } };
+      });
+      const replayed = replay as KeyRecord | null;
+      if (replayed) {
+        const entry = await this.deps.store.entry(id, replayed.seq);
+        if (!entry) throw new Failure("unavailable", "The first response is not readable yet; retry.", [], 1);
+        return { value: entry, etag: null, replayed: true };
+      }
+      return { value: result.entries[0]!, etag: result.etag, replayed: false };
+    });
+  }
+
+  async timeline(caller: Principal, id: string, afterSeq: number, limit: number) {
+    const stored = await this.get(caller, id);
+    return this.deps.store.timeline(stored.ticket.id, { afterSeq, limit, publicOnly: !isAgent(caller) });
+  }
+
+  async list(caller: Principal, query: Omit<ListQuery, "after"> & { after?: ListPosition }) {
+    if (!isAgent(caller)) {
+      if (query.requester && query.requester !== caller.id) {
+        throw new Failure("forbidden", "Requesters can only list their own tickets.");
+      }
+      query = { ...query, requester: caller.id };
+    }
+    return this.deps.store.list(query);
+  }
+
+  /** Makes an agent known to `GET /api/agents` on their first call (once per process). */
+  async recordAgent(caller: Principal): Promise<void> {
+    if (!isAgent(caller) || this.knownAgents.has(caller.id)) return;
+    const agent: Agent = { id: caller.id, name: caller.name, email: caller.email, firstSeenAt: this.nowIso() };
+    const existing = await this.deps.store.getAgent(caller.id);
+    if (!existing || existing.name !== agent.name || existing.email !== agent.email) {
+      await this.deps.store.putAgent({ ...agent, firstSeenAt: existing?.firstSeenAt ?? agent.firstSeenAt });
+    }
+    this.knownAgents.set(caller.id, existing ?? agent);
+  }
+
+  async agents(caller: Principal): Promise<Agent[]> {
+    if (!isAgent(caller)) throw new Failure("forbidden", "Only agents may list agents.");
+    return this.deps.store.listAgents();
+  }
+
+  private async agent(id: string): Promise<Agent | null> {
+    const cached = this.knownAgents.get(id);
+    if (cached) return cached;
+    const agent = await this.deps.store.getAgent(id);
+    if (agent) this.knownAgents.set(id, agent);
+    return agent;
+  }
+
+  private async load(id: string): Promise<StoredTicket | null> {
+    const stored = await this.deps.store.get(id);
+    if (stored) this.cache.set(stored);
+    else this.cache.delete(id);
+    return stored;
+  }
+
+  /**
+   * One command on one ticket: compare-and-swap on the etag. The first attempt
+   * uses the cached ticket when there is one, so a warm write is one round trip;
+   * a stale cache costs a 412 from the store and a fresh read, never a lost update.
+   */
+  private async update(
+    caller: Principal,
+    id: string,
+    options: WriteOptions,
+    decide: (ticket: Ticket, stored: StoredTicket) => commands.Change,
+    keys: (stored: StoredTicket, change: commands.Change) => StoredTicket["keys"] = (s) => s.keys,
+  ): Promise<StoredTicket & { entries: TimelineEntry[] }> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      let stored = attempt === 0 ? this.cache.get(id) : undefined;
+      const fromCache = stored !== undefined;
+      stored ??= (await this.load(id)) ?? undefined;
+      if (!stored || !commands.canSee(stored.ticket, caller)) throw notFound();
+      if (options.ifMatch !== undefined && options.ifMatch !== stored.etag) {
+        if (fromCache) continue; // the cache may be behind the client: check the store
+        throw preconditionFailed();
+      }
+      const change = decide(stored.ticket, stored);
+      if (change.entries.length === 0) return { ...stored, entries: [] };
+      const side = this.side(stored.ticket, change.ticket, caller, options.requestId);
+      try {
+        const next = await this.deps.store.commit(stored.etag, { ticket: change.ticket, keys: keys(stored, change) }, change.entries, side);
+        this.cache.set(next);
+        return { ...next, entries: change.entries };
+      } catch (e) {
+        if (!(e instanceof StorePreconditionFailed)) throw e;
+        this.cache.delete(id);
+        // The client's version was current when we checked, and is not now.
+        if (options.ifMatch !== undefined && !fromCache) throw preconditionFailed();
+      }
+    }
+    throw new Failure("unavailable", "The ticket is changing too fast; retry.", [], 1);
+  }
+
+  /** Refuses a second request with the same key while the first is still running. */
+  private async once<T>(caller: Principal, idem: IdempotencyOptions | undefined, run: () => Promise<T>): Promise<T> {
+    if (!idem) return run();
+    const slot = `${caller.id}\n${idem.key}`;
+    if (this.inFlight.has(slot)) throw new Failure("in_flight", "A request with this Idempotency-Key is still being processed.");
+    this.inFlight.add(slot);
+    try {
+      return await run();
+    } finally {
+      this.inFlight.delete(slot);
+    }
+  }
+}
+
+const keyReused = () => new Failure("key_reused", "This Idempotency-Key was used with a different request body.");
+const preconditionFailed = () => new Failure("precondition_failed", "The ticket has changed since that version (If-Match).");
+
+/** 8 digits, not starting with 0, from a hex hash. */
+export function numberFromHash(hex: string): string {
+  return String(10_000_000 + (Number.parseInt(hex.slice(0, 12), 16) % 90_000_000));
+}
