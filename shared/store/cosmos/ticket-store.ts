@@ -169,11 +169,20 @@ export class CosmosTicketStore implements TicketStore {
 
   async timeline(ticketId: string, options: { afterSeq: number; limit: number; publicOnly: boolean }) {
     const visibility = options.publicOnly ? " AND c.visibility = 'public'" : "";
-    const sql = `SELECT TOP @limit * FROM c WHERE c.type = 'entry' AND c.seq > @after${visibility} ORDER BY c.seq ASC`;
+    // The ticketId condition is implied by the partition key in Cosmos DB, but the
+    // embedded endpoint ignores the partition key of a query.
+    const sql = `SELECT TOP @limit * FROM c WHERE c.ticketId = @ticketId AND c.type = 'entry' AND c.seq > @after${visibility} ORDER BY c.seq ASC`;
     return guard(async () => {
       const { resources } = await this.container.items
         .query<EntryDoc>(
-          { query: sql, parameters: [{ name: "@limit", value: options.limit + 1 }, { name: "@after", value: options.afterSeq }] },
+          {
+            query: sql,
+            parameters: [
+              { name: "@limit", value: options.limit + 1 },
+              { name: "@after", value: options.afterSeq },
+              { name: "@ticketId", value: ticketId },
+            ],
+          },
           { partitionKey: ticketId },
         )
         .fetchAll();

@@ -1,0 +1,59 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { installFunctionsCoreStandIn, type Registered } from "../support/functions-core-standin.js";
+
+/**
+ * What Azure would see: the real entry point (package.json `main`, from source
+ * here) loaded with a stand-in for the worker's @azure/functions-core.
+ */
+const EXPECTED_HTTP: [name: string, route: string, methods: string[]][] = [
+  ["openTicket", "tickets", ["POST"]],
+  ["listTickets", "tickets", ["GET"]],
+  ["getTicket", "tickets/{id}", ["GET"]],
+  ["triageTicket", "tickets/{id}", ["PATCH"]],
+  ["assignTicket", "tickets/{id}/assignee", ["PUT"]],
+  ["unassignTicket", "tickets/{id}/assignee", ["DELETE"]],
+  ["commentOnTicket", "tickets/{id}/comments", ["POST"]],
+  ["moveTicket", "tickets/{id}/status", ["POST"]],
+  ["ticketTimeline", "tickets/{id}/timeline", ["GET"]],
+  ["listAgents", "agents", ["GET"]],
+  ["openApi", "openapi.json", ["GET"]],
+  ["health", "health", ["GET"]],
+];
+
+let registered: Registered[];
+beforeAll(async () => {
+  registered = installFunctionsCoreStandIn();
+  await import("../../functions/index.js");
+});
+
+describe("function registrations", () => {
+  it("registers exactly the HTTP functions of the API, with their routes, methods and auth level", () => {
+    const http = registered
+      .map(({ metadata }) => {
+        const trigger = Object.values(metadata.bindings).find((b) => b.type === "httpTrigger");
+        return trigger ? [metadata.name, trigger.route, trigger.methods, trigger.authLevel, trigger.direction] : null;
+      })
+      .filter((x) => x !== null);
+    expect(http).toEqual(EXPECTED_HTTP.map(([name, route, methods]) => [name, route, methods, "anonymous", "in"]));
+  });
+
+  it("gives every HTTP function an http output binding and a callable handler", () => {
+    for (const { metadata, handler } of registered.filter((r) => Object.values(r.metadata.bindings).some((b) => b.type === "httpTrigger"))) {
+      expect(Object.values(metadata.bindings).filter((b) => b.type === "http" && b.direction === "out")).toHaveLength(1);
+      expect(typeof handler).toBe("function");
+    }
+  });
+
+  it("answers a request through the registered handler as the worker would call it", async () => {
+    const health = registered.find((r) => r.metadata.name === "openApi")!;
+    const { HttpRequest, InvocationContext } = await import("@azure/functions");
+    const response = (await health.handler(new HttpRequest({ method: "GET", url: "http://localhost/api/openapi.json" }), new InvocationContext())) as {
+      status: number;
+      body: string;
+      headers: Record<string, string>;
+    };
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body).openapi).toBe("3.1.0");
+    expect(response.headers["x-request-id"]).toMatch(/.+/);
+  });
+});

@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Failure } from "../../shared/tickets/errors.js";
+import type { Principal } from "../../shared/tickets/model.js";
+import { StoreConflict, StorePreconditionFailed } from "../../shared/tickets/ports.js";
+import { startStore } from "../support/store.js";
+
+const karen: Principal = { id: "karen", name: "Karen Karen", email: "karen@example.com", role: "requester" };
+const jane: Principal = { id: "jane", name: "Jane Doe", email: "jane@example.com", role: "agent" };
+const opts = { requestId: "test" };
+
+let s: Awaited<ReturnType<typeof startStore>>;
+beforeAll(async () => {
+  s = await startStore();
+});
+afterAll(() => s.close());
+
+const openOne = async (subject = "Mobile banking down", priority: "low" | "normal" | "high" = "normal") =>
+  (await s.service.open(karen, { subject, description: "d", priority }, opts)).value;
+
+async function allEntries(id: string) {
+  return (await s.store.timeline(id, { afterSeq: 0, limit: 1000, publicOnly: false })).entries;
+}
+
+describe("round trips per command (requests the embedded endpoint receives)", () => {
+  it("a ticket GET is one point read; each write command is one batch", async () => {
+    const t = await openOne();
+    await s.service.recordAgent(jane);
+    const count = async (f: () => Promise<unknown>) => {
+      const before = s.embedded.requests();
+      await f();
+      return s.embedded.requests() - before;
+    };
+    expect(await count(() => s.service.get(jane, t.id))).toBe(1);
+    expect(await count(() => s.service.triage(jane, t.id, { priority: "emergency" }, opts))).toBe(1);
+    expect(await count(() => s.service.assign(jane, t.id, jane.id, opts))).toBe(1);
+    expect(await count(() => s.service.comment(jane, t.id, { body: "note", visibility: "internal" }, opts))).toBe(1);
+    expect(await count(() => s.service.move(jane, t.id, { status: "in_progress" }, opts))).toBe(1);
+    expect(await count(() => s.service.open(karen, { subject: "x", description: "y" }, opts))).toBe(1);
+  });
+});
+
+describe("a command's batch is all-or-nothing", () => {
+  it("a stale etag applies nothing: no ticket change, no timeline entry", async () => {
+    const t = await openOne();
+    const stored = (await s.store.get(t.id))!;
+    await s.service.triage(jane, t.id, { priority: "high" }, opts);
+    const entriesBefore = await allEntries(t.id);
+    const stale = { ticket: { ...stored.ticket, subject: "lost update", version: stored.ticket.version + 1 }, keys: {} };
+    const entry = { id: "entry-00000002", seq: 2, type: "comment" as const, at: "2026-01-01T00:00:00.000Z", actor: { id: "x", name: "x", role: "agent" as const }, visibility: "internal" as const, data: { body: "ghost" } };
+    await expect(s.store.commit(stored.etag, stale, [entry], [{ id: "side-1", type: "outbox" }])).rejects.toBeInstanceOf(StorePreconditionFailed);
+    const after = (await s.store.get(t.id))!;
+    expect(after.ticket.subject).toBe("Mobile banking down");
+    expect(after.ticket.priority).toBe("high");
+    expect(await allEntries(t.id)).toEqual(entriesBefore);
+    expect(await s.store.getSide(t.id, "side-1")).toBeNull();
+  });
+
+  it("a create over an existing id applies nothing", async () => {
+    const t = await openOne();
+    const before = await allEntries(t.id);
+    const dup = { ticket: { ...t, subject: "duplicate" }, keys: {} };
+    await expect(s.store.create(dup, [{ ...before[0]!, id: "entry-00000009", seq: 9 }], [])).rejects.toBeInstanceOf(StoreConflict);
+    expect((await s.store.get(t.id))!.ticket.subject).toBe("Mobile banking down");
+    expect(await allEntries(t.id)).toEqual(before);
+  });
+});
+
+describe("concurrent writers", () => {
+  it("without If-Match, every concurrent update lands (compare-and-swap, retried)", async () => {
+    const t = await openOne();
+    // Separate services: separate caches, as separate Functions instances would have.
+    const writers = Array.from({ length: 6 }, () => s.newService());
+    await Promise.all(writers.map((w, i) => w.comment(jane, t.id, { body: `note ${i}`, visibility: "internal" }, opts)));
+    const entries = await allEntries(t.id);
+    expect(entries.filter((e) => e.type === "comment").map((e) => e.data.body).sort()).toEqual(["note 0", "note 1", "note 2", "note 3", "note 4", "note 5"]);
+    expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect((await s.store.get(t.id))!.ticket.version).toBe(7);
+  });
+
+  it("with If-Match, the second writer of the same version gets precondition_failed", async () => {
+    const t = await openOne();
+    const { etag } = await s.service.get(jane, t.id);
+    const [a, b] = [s.newService(), s.newService()];
+    const results = await Promise.allSettled([
+      a.triage(jane, t.id, { priority: "high" }, { ...opts, ifMatch: etag }),
+      b.triage(jane, t.id, { priority: "low" }, { ...opts, ifMatch: etag }),
+    ]);
+    const failed = results.filter((r) => r.status === "rejected");
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    expect(failed).toHaveLength(1);
+    expect(((failed[0] as PromiseRejectedResult).reason as Failure).kind).toBe("precondition_failed");
+  });
+
+  it("a stale cache costs a retry, not a lost update", async () => {
+    const t = await openOne();
+    const [a, b] = [s.newService(), s.newService()];
+    await a.get(jane, t.id); // a caches version 1
+    await b.triage(jane, t.id, { category: "network" }, opts); // b moves it to version 2
+    await a.triage(jane, t.id, { priority: "high" }, opts); // a's cached version is stale
+    const after = (await s.store.get(t.id))!.ticket;
+    expect(after).toMatchObject({ category: "network", priority: "high", version: 3 });
+  });
+});
+
+describe("queue pagination", () => {
+  it("crosses pages in queue order without gaps or repeats, even as tickets arrive", async () => {
+    const fresh = await startStore();
+    try {
+      const priorities = ["low", "normal", "high"] as const;
+      const made = [];
+      for (let i = 0; i < 37; i++) made.push((await fresh.service.open(karen, { subject: `t${i}`, description: "d", priority: priorities[i % 3] }, opts)).value);
+      const seen: string[] = [];
+      let after: [number, string, string] | undefined;
+      let pages = 0;
+      do {
+        const page = await fresh.service.list(jane, { limit: 10, after });
+        seen.push(...page.items.map((s) => s.ticket.id));
+        const last = page.items.at(-1)?.ticket;
+        after = page.more && last ? [{ emergency: 0, high: 1, normal: 2, low: 3 }[last.priority], last.createdAt, last.id] : undefined;
+        // A newcomer sorts after every ticket seen so far (low priority, newest).
+        if (pages === 1) await fresh.service.open(karen, { subject: "late", description: "d", priority: "low" }, opts);
+        pages++;
+      } while (after);
+      const rank = { high: 0, normal: 1, low: 2 };
+      const expected = [...made].sort((x, y) => rank[x.priority as "high"] - rank[y.priority as "high"] || x.createdAt.localeCompare(y.createdAt)).map((t) => t.id);
+      expect(new Set(seen).size).toBe(seen.length);
+      expect(seen.slice(0, 37)).toEqual(expected);
+      expect(seen).toHaveLength(38);
+      expect(pages).toBe(4);
+    } finally {
+      await fresh.close();
+    }
+  });
+});

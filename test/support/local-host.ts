@@ -1,0 +1,76 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadSettings } from "../../shared/config/settings.js";
+import { signDevToken, type DevUser } from "../../shared/identity/dev-issuer.js";
+import { startHost, type Host } from "../../shared/local/host.js";
+
+/**
+ * A real local host for end-to-end tests: its own port, its own embedded Cosmos
+ * DB endpoint and its own development signing key, spoken to over HTTP.
+ */
+export interface TestHost {
+  url: string;
+  host: Host;
+  token(user: DevUser): Promise<string>;
+  /** fetch against the API with a token (or none), JSON in and out. */
+  call(token: string | null, method: string, path: string, options?: CallOptions): Promise<CallResult>;
+  close(): Promise<void>;
+}
+
+export interface CallOptions {
+  body?: unknown;
+  /** Sent as is, for malformed or non-JSON bodies. */
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+export interface CallResult {
+  status: number;
+  headers: Headers;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+}
+
+export async function startTestHost(env: Record<string, string> = {}): Promise<TestHost> {
+  const dir = await mkdtemp(join(tmpdir(), "helpdesk-test-"));
+  const settings = loadSettings({ PORT: "0", LOCAL_DIR: dir, ...env });
+  const host = await startHost(settings, () => {});
+  const call: TestHost["call"] = async (token, method, path, options = {}) => {
+    const headers: Record<string, string> = { ...options.headers };
+    if (token) headers.authorization = `Bearer ${token}`;
+    let body: string | undefined = options.rawBody;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers["content-type"] ??= "application/json";
+    }
+    const res = await fetch(`${host.url}${path}`, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, headers: res.headers, body: parsed };
+  };
+  return {
+    url: host.url,
+    host,
+    token: (user) => signDevToken(dir, user),
+    call,
+    close: async () => {
+      await host.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The people of the seed scenario (DESIGN.md section 1). */
+export const PEOPLE = {
+  karen: { name: "Karen Karen", email: "karen.karen@example.com" },
+  ken: { name: "Ken Ken", email: "ken.ken@example.com" },
+  qa: { name: "Quinn QA", email: "quinn.qa@example.com", role: "agent" as const },
+  jane: { name: "Jane Doe", email: "jane.doe@example.com", role: "agent" as const },
+  admin: { name: "Ada Admin", email: "ada.admin@example.com", role: "admin" as const },
+};
