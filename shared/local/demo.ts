@@ -1,1 +1,154 @@
-console.log("demo")
+import { parseArgs } from "node:util";
+import { loadSettings } from "../config/settings.js";
+import { signDevToken, type DevUser } from "../identity/dev-issuer.js";
+import { startHost, type Host } from "./host.js";
+
+/**
+ * `npm run demo`: the seed walkthrough (DESIGN.md section 1) replayed over HTTP
+ * against the local host, starting one if none answers. Every step states what
+ * the scenario expects; the first step that gets anything else ends the demo
+ * with exit code 1.
+ */
+
+const { values } = parseArgs({ options: { url: { type: "string" } } });
+const settings = loadSettings();
+let baseUrl = values.url ?? `http://localhost:${settings.PORT}/api`;
+
+class StepFailed extends Error {}
+
+interface Response {
+  status: number;
+  headers: Headers;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+}
+
+const PEOPLE = {
+  karen: { name: "Karen Karen", email: "karen.karen@example.com" },
+  ken: { name: "Ken Ken", email: "ken.ken@example.com" },
+  qa: { name: "Quinn QA", email: "quinn.qa@example.com", role: "agent" },
+  jane: { name: "Jane Doe", email: "jane.doe@example.com", role: "agent" },
+} satisfies Record<string, DevUser>;
+type Who = keyof typeof PEOPLE;
+const tokens = {} as Record<Who, string>;
+
+let stepNo = 0;
+
+async function call(who: Who, method: string, path: string, body?: unknown): Promise<Response> {
+  const headers: Record<string, string> = { authorization: `Bearer ${tokens[who]}` };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(`${baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+}
+
+/** One step of the scenario: a request, and what its response must be. */
+async function step(title: string, who: Who, method: string, path: string, body: unknown, expect: Record<string, unknown> & { http: number }) {
+  stepNo++;
+  const res = await call(who, method, path, body);
+  const problems: string[] = [];
+  if (res.status !== expect.http) problems.push(`HTTP ${res.status}, expected ${expect.http}${res.body?.detail ? ` (${res.body.detail})` : ""}`);
+  for (const [field, want] of Object.entries(expect)) {
+    if (field === "http") continue;
+    const got = field.split(".").reduce((v: unknown, k) => (v as Record<string, unknown> | null)?.[k], res.body);
+    if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`${field} is ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+  }
+  const label = `${String(stepNo).padStart(2)}. ${PEOPLE[who].name}: ${title}`;
+  if (problems.length) {
+    console.log(`✘ ${label}\n     ${problems.join("\n     ")}`);
+    throw new StepFailed(label);
+  }
+  const summary = res.body?.number ? ` → ${res.status} #${res.body.number} ${res.body.status} / ${res.body.priority} / ${res.body.severity ?? "no severity"}` : ` → ${res.status}`;
+  console.log(`✔ ${label}${summary}`);
+  return res.body;
+}
+
+function printTimeline(title: string, items: { at: string; type: string; visibility: string; actor: { name: string }; data: Record<string, unknown> }[]) {
+  console.log(`\n  ${title}`);
+  for (const e of items) {
+    const show = (v: unknown) => (v && typeof v === "object" && "name" in v ? String(v.name) : JSON.stringify(v));
+    const detail = e.type === "comment" ? `"${e.data.body}"` : e.data.to !== undefined ? `${show(e.data.from)} → ${show(e.data.to)}` : (e.data.subject ?? "");
+    console.log(`    ${e.at.slice(11, 19)}  ${e.visibility.padEnd(8)} ${e.type.padEnd(17)} ${e.actor.name.padEnd(12)} ${detail}`);
+  }
+}
+
+async function scenario(): Promise<void> {
+  console.log("Intake: three tickets from end users, all at priority normal");
+  const banking = await step("opens “Mobile banking is down”", "karen", "POST", "/tickets",
+    { subject: "Mobile banking is down", description: "The entire mobile banking is down: no customer can log in." },
+    { http: 201, priority: "normal", severity: null });
+  const vpn = await step("opens “Branch VPN unreachable”", "ken", "POST", "/tickets",
+    { subject: "Branch VPN unreachable", description: "Nobody at the downtown branch can reach the VPN; tellers cannot work." },
+    { http: 201, priority: "normal", severity: null });
+  const computers = await step("opens “When will we receive the new computers?”", "karen", "POST", "/tickets",
+    { subject: "When will we receive the new computers?", description: "We were told new computers are coming for our team. When will we receive them?" },
+    { http: 201, priority: "normal" });
+  await step("cannot see Ken's ticket", "karen", "GET", `/tickets/${vpn.id}`, undefined, { http: 404 });
+
+  console.log("\nTriage: a QA agent checks priority and severity");
+  const queue = await step("reads the queue of open tickets", "qa", "GET", "/tickets?status=open", undefined, { http: 200 });
+  const ids = (queue.items as { id: string }[]).map((t) => t.id);
+  if (![banking.id, vpn.id, computers.id].every((id) => ids.includes(id))) throw new StepFailed("the queue lacks a ticket just opened");
+  await step("raises “Mobile banking is down” to emergency (business-impacting)", "qa", "PATCH", `/tickets/${banking.id}`,
+    { priority: "emergency", reason: "Business-impacting: the entire mobile banking is down." },
+    { http: 200, priority: "emergency" });
+  await step("sets “Branch VPN unreachable” to SEV-A (business-impacting)", "qa", "PATCH", `/tickets/${vpn.id}`,
+    { severity: "SEV-A", reason: "Business-impacting: a whole branch cannot work." },
+    { http: 200, severity: "SEV-A" });
+  await step("sees the emergency first in the queue", "qa", "GET", "/tickets?status=open&limit=100", undefined, { http: 200, "items.0.id": banking.id });
+
+  console.log("\nAssignment and communication");
+  await step("signs in and is known to the help desk", "jane", "GET", "/agents", undefined, { http: 200 });
+  const agents = await call("qa", "GET", "/agents");
+  const jane = (agents.body.items as { id: string; name: string }[]).find((a) => a.name === "Jane Doe");
+  if (!jane) throw new StepFailed("Jane Doe is not among the agents");
+  await step("assigns the emergency to Jane Doe", "qa", "PUT", `/tickets/${banking.id}/assignee`, { agentId: jane.id },
+    { http: 200, "assignee.name": "Jane Doe" });
+  await step("starts working it", "jane", "POST", `/tickets/${banking.id}/status`, { status: "in_progress" }, { http: 200, status: "in_progress" });
+  await step("notes she is collaborating with the system administrators", "jane", "POST", `/tickets/${banking.id}/comments`,
+    { body: "Collaborating with the system administrators team to solve the problem.", visibility: "internal" },
+    { http: 201, type: "comment", visibility: "internal" });
+
+  console.log("\nWorking the issue and resolution");
+  await step("notes that Franck found and corrected the issue", "jane", "POST", `/tickets/${banking.id}/comments`,
+    { body: "Franck from the system administrators team found and corrected the issue.", visibility: "internal" },
+    { http: 201, visibility: "internal" });
+  await step("closes the emergency ticket", "jane", "POST", `/tickets/${banking.id}/status`,
+    { status: "closed", resolution: "Franck (system administrators) found and corrected the issue; mobile banking is back." },
+    { http: 200, status: "closed" });
+  await step("closes Karen's ticket about the new computers", "jane", "POST", `/tickets/${computers.id}/status`,
+    { status: "closed", resolution: "The new computers are ordered; IT will schedule the installation with your team." },
+    { http: 200, status: "closed" });
+
+  const closed = await call("karen", "GET", `/tickets/${banking.id}`);
+  if (closed.body.status !== "closed") throw new StepFailed(`the emergency ticket is ${closed.body.status}, not closed`);
+
+  console.log("\nThe emergency ticket's timeline, as each party sees it");
+  const agentView = await step("reads the full timeline", "jane", "GET", `/tickets/${banking.id}/timeline?limit=100`, undefined, { http: 200 });
+  const requesterView = await step("reads her timeline", "karen", "GET", `/tickets/${banking.id}/timeline?limit=100`, undefined, { http: 200 });
+  printTimeline("Jane Doe (agent) sees:", agentView.items);
+  printTimeline("Karen Karen (requester) sees:", requesterView.items);
+  const leaked = (requesterView.items as { visibility: string }[]).filter((e) => e.visibility !== "public");
+  if (leaked.length) throw new StepFailed("the requester sees internal entries");
+  if (agentView.items.filter((e: { type: string }) => e.type === "comment").length !== 2) throw new StepFailed("the agent does not see both notes");
+}
+
+let host: Host | undefined;
+try {
+  const alive = await fetch(`${baseUrl}/health`).then((r) => r.ok, () => false);
+  if (!alive && !values.url) {
+    host = await startHost({ ...settings, PORT: 0 }, () => {});
+    baseUrl = host.url;
+    console.log(`(started a local host on ${baseUrl})\n`);
+  } else {
+    console.log(`(using the host at ${baseUrl})\n`);
+  }
+  for (const who of Object.keys(PEOPLE) as Who[]) tokens[who] = await signDevToken(settings.LOCAL_DIR, PEOPLE[who]);
+  await scenario();
+  console.log("\nThe seed scenario replayed end to end.");
+} catch (e) {
+  console.error(e instanceof StepFailed ? `\nThe scenario failed: ${e.message}` : e);
+  process.exitCode = 1;
+} finally {
+  await host?.close();
+}

@@ -11,6 +11,8 @@ import { startHost, type Host } from "../../shared/local/host.js";
  */
 export interface TestHost {
   url: string;
+  /** Where this host keeps its development signing key (LOCAL_DIR). */
+  dir: string;
   host: Host;
   token(user: DevUser): Promise<string>;
   /** fetch against the API with a token (or none), JSON in and out. */
@@ -56,6 +58,7 @@ export async function startTestHost(env: Record<string, string> = {}): Promise<T
   };
   return {
     url: host.url,
+    dir,
     host,
     token: (user) => signDevToken(dir, user),
     call,
