@@ -56,7 +56,9 @@ export function httpRoutes(app: App): HttpRoute[] {
           .store()
           .then((s) => s.ping())
           .then(() => "ok" as const, () => "unavailable" as const);
-        return { status: store === "ok" ? 200 : 503, body: { status: store === "ok" ? "ok" : "degraded", store }, headers: { "cache-control": "no-store" } };
+        const headers: Record<string, string> = { "cache-control": "no-store" };
+        if (store !== "ok") headers["retry-after"] = "5";
+        return { status: store === "ok" ? 200 : 503, body: { status: store === "ok" ? "ok" : "degraded", store }, headers };
       },
     }),
   };
