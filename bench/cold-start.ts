@@ -1,0 +1,68 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { signDevToken } from "../shared/identity/dev-issuer.js";
+
+/**
+ * Cold start of the bundled app: from spawning `node dist/shared/local/main.js`
+ * to the first 201 of POST /api/tickets (embedded store created, token verified,
+ * ticket written), median of N runs. Beside it, in the same run, the same
+ * measure for a bare node:http server answering 201, so the figure is also a
+ * ratio to what Node.js itself costs on this machine. Run `npm run bundle` first.
+ */
+const RUNS = Number(process.env.RUNS ?? 5);
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+async function timeToFirst201(args: string[], env: Record<string, string>, port: number, token: string): Promise<number> {
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env, PORT: String(port) }, stdio: "ignore" });
+  try {
+    for (;;) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/api/tickets`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({ subject: "Cold start", description: "first ticket" }),
+        });
+        if (res.status === 201) return performance.now() - started;
+        throw new Error(`unexpected ${res.status}: ${await res.text()}`);
+      } catch (e) {
+        if ((e as Error).message.startsWith("unexpected")) throw e;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+  } finally {
+    child.kill("SIGTERM");
+    await new Promise((r) => child.once("exit", r));
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const dir = await mkdtemp(join(tmpdir(), "helpdesk-bench-"));
+try {
+  const token = await signDevToken(dir, { name: "Karen Karen", email: "karen@example.com" });
+  const bare = `require("http").createServer((q,s)=>{s.writeHead(201);s.end()}).listen(process.env.PORT,"127.0.0.1")`;
+  const app: number[] = [];
+  const baseline: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    app.push(await timeToFirst201(["dist/shared/local/main.js"], { LOCAL_DIR: dir }, await freePort(), token));
+    baseline.push(await timeToFirst201(["-e", bare], {}, await freePort(), token));
+  }
+  const m = median(app);
+  const b = median(baseline);
+  console.log(`cold start to first 201 (bundled local host): median ${m.toFixed(0)} ms over ${RUNS} runs [${app.map((x) => x.toFixed(0)).join(", ")}]`);
+  console.log(`bare node:http server to first 201:           median ${b.toFixed(0)} ms [${baseline.map((x) => x.toFixed(0)).join(", ")}]`);
+  console.log(`ratio app / bare node: ${(m / b).toFixed(2)}`);
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}

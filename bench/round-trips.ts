@@ -1,0 +1,54 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadSettings } from "../shared/config/settings.js";
+import { signDevToken } from "../shared/identity/dev-issuer.js";
+import { startHost } from "../shared/local/host.js";
+
+/**
+ * Cosmos DB round trips per API call: the requests the embedded endpoint
+ * receives while the local host serves one call over HTTP, after a warm-up
+ * (the first call of a process connects and makes the caller known).
+ */
+const dir = await mkdtemp(join(tmpdir(), "helpdesk-bench-"));
+const host = await startHost(loadSettings({ PORT: "0", LOCAL_DIR: dir }), () => {});
+try {
+  const karen = await signDevToken(dir, { name: "Karen Karen", email: "karen@example.com" });
+  const jane = await signDevToken(dir, { name: "Jane Doe", email: "jane@example.com", role: "agent" });
+  const call = async (token: string, method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${host.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const json = await res.json();
+    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  // Warm-up: connect, bootstrap, make both callers known.
+  const warm = await call(karen, "POST", "/tickets", { subject: "warm", description: "up" });
+  await call(jane, "GET", `/tickets/${warm.id}`);
+  const agentId = (await call(jane, "GET", "/agents")).items[0].id;
+
+  const counted = async (label: string, run: () => Promise<unknown>) => {
+    const before = host.app.storeRequests()!;
+    await run();
+    const n = host.app.storeRequests()! - before;
+    console.log(`${label.padEnd(40)} ${n} request${n === 1 ? "" : "s"}`);
+    return n;
+  };
+  let id = "";
+  await counted("POST /tickets (open)", async () => (id = (await call(karen, "POST", "/tickets", { subject: "s", description: "d" })).id));
+  await counted("GET /tickets/{id}", () => call(jane, "GET", `/tickets/${id}`));
+  await counted("PATCH /tickets/{id} (triage)", () => call(jane, "PATCH", `/tickets/${id}`, { priority: "emergency" }));
+  await counted("PUT /tickets/{id}/assignee", () => call(jane, "PUT", `/tickets/${id}/assignee`, { agentId }));
+  await counted("POST /tickets/{id}/comments", () => call(jane, "POST", `/tickets/${id}/comments`, { body: "note", visibility: "internal" }));
+  await counted("POST /tickets/{id}/status", () => call(jane, "POST", `/tickets/${id}/status`, { status: "in_progress" }));
+  await counted("DELETE /tickets/{id}/assignee", () => call(jane, "DELETE", `/tickets/${id}/assignee`));
+  await counted("GET /tickets (queue page)", () => call(jane, "GET", "/tickets?limit=25"));
+  await counted("GET /tickets/{id}/timeline", () => call(jane, "GET", `/tickets/${id}/timeline`));
+  // A write by another instance (cold cache) reads first: 2 round trips, never a lost update.
+} finally {
+  await host.close();
+  await rm(dir, { recursive: true, force: true });
+}
