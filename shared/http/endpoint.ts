@@ -38,6 +38,11 @@ export type HttpHandler = (request: ApiRequest, context: Invocation) => Promise<
 export const MAX_BODY_BYTES = 64 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
 
+/** The client's request id if it is a sane one, else a new one. */
+export function requestIdOf(incoming: string | null): string {
+  return incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
 export interface Reply {
   status: number;
   body?: unknown;
@@ -65,8 +70,7 @@ const ANONYMOUS: Principal = { id: "anonymous", name: "anonymous", email: null, 
 
 export function endpoint(options: EndpointOptions): HttpHandler {
   return async (request, context) => {
-    const incoming = request.headers.get("x-request-id");
-    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = requestIdOf(request.headers.get("x-request-id"));
     const base = { "x-request-id": requestId };
     try {
       const principal = options.authenticate ? await options.authenticate(request.headers.get("authorization")) : ANONYMOUS;

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { httpRoutes, type HttpRoute } from "../api.js";
 import { App } from "../composition.js";
 import type { Settings } from "../config/settings.js";
-import { MAX_BODY_BYTES, type ApiRequest, type Invocation } from "../http/endpoint.js";
+import { MAX_BODY_BYTES, requestIdOf, type ApiRequest, type Invocation } from "../http/endpoint.js";
 import { problemBody } from "../http/problem.js";
 
 /**
@@ -67,7 +67,9 @@ export async function startHost(settings: Settings, log: (line: string) => void 
       .filter((x): x is { r: CompiledRoute; m: RegExpExecArray } => x.m !== null);
     const found = matches.find((x) => x.r.route.methods.includes(method));
     let status: number;
-    let requestId = "-";
+    // Handlers set their own; this one is for answers the host gives itself.
+    let requestId = requestIdOf(headerValue(req, "x-request-id"));
+    res.setHeader("x-request-id", requestId);
     if (method === "OPTIONS" && matches.length) {
       status = preflight(res, matches.map((x) => x.r.route.methods).flat(), origin !== undefined && origins.has(origin));
     } else if (!found) {
@@ -87,7 +89,7 @@ export async function startHost(settings: Settings, log: (line: string) => void 
       };
       const response = await found.r.route.handler(request, context);
       status = response.status;
-      requestId = response.headers["x-request-id"] ?? "-";
+      requestId = response.headers["x-request-id"] ?? requestId;
       res.writeHead(status, response.headers).end(response.body);
     }
     log(`${method} ${url.pathname}${url.search} ${status} ${(performance.now() - started).toFixed(1)}ms ${requestId}`);

@@ -17,6 +17,8 @@ export interface KeyRecord {
   requestHash: string;
   /** Sequence of the timeline entry the request created. */
   seq: number;
+  /** The ticket's version right after: while it still is, the first response's ETag is current. */
+  version: number;
   at: string;
 }
 

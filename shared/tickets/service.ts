@@ -104,10 +104,15 @@ export class TicketService {
         } catch (e) {
           if (!(e instanceof StoreConflict)) throw e;
           if (idem && keyHash) {
-            const receipt = await this.deps.store.getSide<OpenReceipt & SideDocument>(id, "open-receipt");
+            const [receipt, current] = await Promise.all([
+              this.deps.store.getSide<OpenReceipt & SideDocument>(id, "open-receipt"),
+              this.deps.store.get(id),
+            ]);
             if (receipt?.keyHash === keyHash) {
               if (receipt.requestHash !== idem.requestHash) throw keyReused();
-              return { value: receipt.ticket, etag: null, replayed: true };
+              // The first response's ETag is the current one only while nothing changed since.
+              const unchanged = current?.ticket.version === receipt.ticket.version;
+              return { value: receipt.ticket, etag: unchanged ? current.etag : null, replayed: true };
             }
           }
           // Another ticket has this number: draw again.
@@ -167,13 +172,14 @@ export class TicketService {
         // claims the key: two concurrent retries cannot both succeed.
         const cutoff = Date.parse(change.ticket.updatedAt) - KEY_RETENTION_MS;
         const kept = Object.entries(stored.keys).filter(([, r]) => Date.parse(r.at) >= cutoff);
-        return { ...Object.fromEntries(kept), [keyHash]: { requestHash: idem.requestHash, seq: change.entries[0]!.seq, at: change.ticket.updatedAt } };
+        const record: KeyRecord = { requestHash: idem.requestHash, seq: change.entries[0]!.seq, version: change.ticket.version, at: change.ticket.updatedAt };
+        return { ...Object.fromEntries(kept), [keyHash]: record };
       });
       const replayed = replay as KeyRecord | null;
       if (replayed) {
         const entry = await this.deps.store.entry(id, replayed.seq);
         if (!entry) throw new Failure("unavailable", "The first response is not readable yet; retry.", [], 1);
-        return { value: entry, etag: null, replayed: true };
+        return { value: entry, etag: result.ticket.version === replayed.version ? result.etag : null, replayed: true };
       }
       return { value: result.entries[0]!, etag: result.etag, replayed: false };
     });
