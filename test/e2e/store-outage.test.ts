@@ -5,7 +5,8 @@ import { startEmbeddedCosmos, type EmbeddedCosmos } from "../../shared/store/cos
 import { PEOPLE, startTestHost, type TestHost } from "../support/local-host.js";
 
 /** The store stops answering: clients get 503 problem+json with Retry-After, never a 500 or a half-applied change. */
-let cosmos: EmbeddedCosmos;
+let cosmos: EmbeddedCosmos; // stopped and restarted by the outage test
+let behindProxy: EmbeddedCosmos; // its own, so the two tests never share a store
 let t: TestHost; // talks to Cosmos DB directly
 let viaProxy: TestHost; // talks to Cosmos DB through the throttling proxy
 let port: number;
@@ -14,7 +15,7 @@ let throttled = 0;
 let proxy: Server;
 
 /** Stands between the host and Cosmos DB; while `throttling`, answers 429 as an overloaded account does. */
-function throttlingProxy(target: () => URL): Server {
+function throttlingProxy(target: URL): Server {
   return createServer((req, res) => {
     if (throttling) {
       throttled++;
@@ -22,7 +23,7 @@ function throttlingProxy(target: () => URL): Server {
       res.end(JSON.stringify({ code: "TooManyRequests", message: "Request rate is large." }));
       return;
     }
-    const { hostname, port } = target();
+    const { hostname, port } = target;
     const upstream = request({ host: hostname, port, path: req.url, method: req.method, headers: req.headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
       up.pipe(res);
@@ -35,7 +36,8 @@ function throttlingProxy(target: () => URL): Server {
 beforeAll(async () => {
   cosmos = await startEmbeddedCosmos();
   port = Number(new URL(cosmos.endpoint).port);
-  proxy = throttlingProxy(() => new URL(cosmos.endpoint));
+  behindProxy = await startEmbeddedCosmos();
+  proxy = throttlingProxy(new URL(behindProxy.endpoint));
   await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", () => r()));
   const endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
   viaProxy = await startTestHost({ COSMOS_ENDPOINT: endpoint, COSMOS_KEY: "not-checked" });
@@ -46,6 +48,7 @@ afterAll(async () => {
   await viaProxy.close();
   proxy.close();
   await cosmos.close();
+  await behindProxy.close();
 });
 
 describe("store outage", () => {
