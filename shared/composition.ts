@@ -7,9 +7,19 @@ import { bootstrapCosmos, connectCosmos, ticketsContainer } from "./store/cosmos
 import type { EmbeddedCosmos } from "./store/cosmos/embedded.js";
 import { toStoreError } from "./store/cosmos/errors.js";
 import { CosmosTicketStore } from "./store/cosmos/ticket-store.js";
+import type { Channel } from "./escalation/alert.js";
+import { Dispatcher, isUnsentOutbox, type OutboxStore } from "./escalation/dispatcher.js";
+import { LocalQueue } from "./escalation/local-queue.js";
+import { Notifier } from "./escalation/notifier.js";
+import { outboxFor } from "./escalation/outbox.js";
+import type { Publisher } from "./escalation/publisher.js";
 import type { Principal } from "./tickets/model.js";
 import type { TicketStore } from "./tickets/ports.js";
 import { TicketService } from "./tickets/service.js";
+
+type Store = TicketStore & OutboxStore;
+
+const hash = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /**
  * The one composition root: settings in, clients and use cases out, each built
@@ -17,7 +27,13 @@ import { TicketService } from "./tickets/service.js";
  * function needs (health and openapi.json never touch the store's client).
  */
 export class App {
-  private storePromise?: Promise<TicketStore>;
+  private storePromise?: Promise<Store>;
+  private publisherPromise?: Promise<Publisher>;
+  private notifierPromise?: Promise<Notifier>;
+  /** The in-process queue, when no Service Bus namespace is configured (local host only). */
+  localQueue?: LocalQueue;
+  /** Called with the outbox entries of every committed change (the local host dispatches them at once). */
+  onOutbox?: (entries: ReturnType<typeof outboxFor>) => void;
   private service?: TicketService;
   private trustPromise?: Promise<IssuerTrust>;
   private embedded?: EmbeddedCosmos;
@@ -40,7 +56,7 @@ export class App {
     return this.embedded ? this.embedded.requests() : null;
   }
 
-  store(): Promise<TicketStore> {
+  store(): Promise<Store> {
     // A failed connection is not cached: the next request tries again.
     this.storePromise ??= this.connectStore().catch((e: unknown) => {
       this.storePromise = undefined;
@@ -55,9 +71,68 @@ export class App {
       store,
       now: () => new Date(),
       randomNumber: () => String(randomInt(10_000_000, 100_000_000)),
-      hash: (text) => createHash("sha256").update(text).digest("hex"),
+      hash,
+      sideDocuments: (change, requestId) => outboxFor(change, requestId),
+      onCommitted: (side) => this.onOutbox?.(side.filter(isUnsentOutbox)),
     });
     return this.service;
+  }
+
+  describeQueue(): string {
+    const { SERVICE_BUS_NAMESPACE, SERVICE_BUS_CONNECTION_STRING, ESCALATION_QUEUE_NAME } = this.settings;
+    if (SERVICE_BUS_NAMESPACE) return `Service Bus queue ${ESCALATION_QUEUE_NAME} on ${SERVICE_BUS_NAMESPACE}`;
+    if (SERVICE_BUS_CONNECTION_STRING) return `Service Bus queue ${ESCALATION_QUEUE_NAME} (connection string: emulator or test broker)`;
+    return "in-process queue (escalations run in this process)";
+  }
+
+  /** The `escalations` queue: Service Bus when configured, else the in-process queue. */
+  publisher(): Promise<Publisher> {
+    this.publisherPromise ??= this.makePublisher();
+    return this.publisherPromise;
+  }
+
+  private async makePublisher(): Promise<Publisher> {
+    const s = this.settings;
+    if (s.SERVICE_BUS_NAMESPACE || s.SERVICE_BUS_CONNECTION_STRING) {
+      const { serviceBusPublisherFromSettings } = await import("./escalation/servicebus-publisher.js");
+      return serviceBusPublisherFromSettings(s);
+    }
+    if (isInsideAzure()) throw new Error("SERVICE_BUS_NAMESPACE is required in Azure.");
+    this.localQueue = new LocalQueue(async (m) => (await this.notifier()).handle({ messageId: m.messageId, body: m.body }), {
+      maxDeliveryCount: 10,
+      retryDelayMs: 100,
+      log: (line) => console.error(line),
+    });
+    return this.localQueue;
+  }
+
+  async dispatcher(): Promise<Dispatcher> {
+    return new Dispatcher(await this.store(), await this.publisher());
+  }
+
+  notifier(): Promise<Notifier> {
+    this.notifierPromise ??= (async () => {
+      const s = this.settings;
+      const { channelsFromSettings } = await import("./escalation/channels/index.js");
+      const channels: Channel[] = channelsFromSettings(s);
+      if (!isInsideAzure()) {
+        const { consoleChannel } = await import("./escalation/console-channel.js");
+        channels.unshift(consoleChannel((line) => console.log(line)));
+      }
+      return new Notifier({
+        tickets: await this.tickets(),
+        store: await this.store(),
+        channels,
+        publisher: await this.publisher(),
+        settings: { ackTimeoutSeconds: s.ESCALATION_ACK_TIMEOUT_SECONDS, maxRepages: s.ESCALATION_MAX_REPAGES, ticketUrlTemplate: s.TICKET_URL_TEMPLATE },
+        deliveryId: (messageId, channel) => hash(`delivery\n${messageId}\n${channel}`).slice(0, 32),
+        log: (line) => console.log(line),
+      });
+    })().catch((e: unknown) => {
+      this.notifierPromise = undefined;
+      throw e;
+    });
+    return this.notifierPromise;
   }
 
   /** Verifies the token, then makes a first-time agent known to GET /api/agents. */
@@ -69,6 +144,7 @@ export class App {
   }
 
   async close(): Promise<void> {
+    if (this.publisherPromise) await (await this.publisherPromise.catch(() => null))?.close();
     this.client?.dispose();
     await this.embedded?.close();
   }
@@ -81,7 +157,7 @@ export class App {
     return devTrust(LOCAL_DIR); // refuses inside Azure
   }
 
-  private async connectStore(): Promise<TicketStore> {
+  private async connectStore(): Promise<Store> {
     const s = this.settings;
     let endpoint = s.COSMOS_ENDPOINT;
     let key = s.COSMOS_KEY;

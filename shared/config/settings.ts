@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ESCALATIONS_QUEUE } from "../escalation/names.js";
 
 /**
  * Every environment setting the code reads, validated once at start-up.
@@ -27,6 +28,24 @@ export const settingsSchema = z.object({
   AUTH_JWKS_URI: optionalUrl,
   /** Comma-separated origins allowed to call the API from a browser. */
   CORS_ALLOWED_ORIGINS: csv,
+  /** Service Bus namespace host, e.g. helpdesk-sb.servicebus.windows.net (managed identity). Unset locally: the in-process queue. */
+  SERVICE_BUS_NAMESPACE: z.string().min(1).optional(),
+  /** Only for the Service Bus emulator or a test broker; Azure uses the managed identity. */
+  SERVICE_BUS_CONNECTION_STRING: z.string().min(1).optional(),
+  ESCALATION_QUEUE_NAME: z.string().min(1).default(ESCALATIONS_QUEUE),
+  /** Unacknowledged this long after a page, ops is paged again. */
+  ESCALATION_ACK_TIMEOUT_SECONDS: z.coerce.number().positive().default(900),
+  /** Re-pages after the first page, at most. */
+  ESCALATION_MAX_REPAGES: z.coerce.number().int().min(0).max(20).default(3),
+  /** Link in every alert; {id} and {number} are replaced. */
+  TICKET_URL_TEMPLATE: z.string().min(1).default("http://localhost:7071/api/tickets/{id}"),
+  /** Alert channels: each is used when set. */
+  ALERT_WEBHOOK_URL: optionalUrl,
+  ALERT_WEBHOOK_SECRET: z.string().min(16).optional(),
+  TEAMS_WEBHOOK_URL: optionalUrl,
+  SLACK_WEBHOOK_URL: optionalUrl,
+  PAGERDUTY_ROUTING_KEY: z.string().min(1).optional(),
+  PAGERDUTY_EVENTS_URL: optionalUrl,
   /** Local host port. */
   PORT: z.coerce.number().int().min(0).max(65535).default(7071),
   /** Where the local host keeps its development signing key. */
@@ -36,7 +55,7 @@ export const settingsSchema = z.object({
 export type Settings = z.infer<typeof settingsSchema>;
 
 /** Settings without which the app cannot run in Azure (no embedded defaults there). */
-export const requiredInAzure = ["COSMOS_ENDPOINT", "AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URI"] as const;
+export const requiredInAzure = ["COSMOS_ENDPOINT", "AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URI", "SERVICE_BUS_NAMESPACE"] as const;
 
 /** App Service / Functions set these on every instance; nothing else does. */
 export function isInsideAzure(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -45,12 +64,21 @@ export function isInsideAzure(env: NodeJS.ProcessEnv = process.env): boolean {
 
 export class SettingsError extends Error {}
 
+/**
+ * Connections the trigger bindings use (identity-based: `<name>__fullyQualifiedNamespace`
+ * or `__accountEndpoint`, `__credential`, `__clientId`); infra/ must provide them.
+ */
+export const BINDING_CONNECTIONS = { serviceBus: "ServiceBusConnection", cosmosDB: "CosmosDBConnection" } as const;
+
 /** Fails fast with a message that names each bad or missing setting. */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const parsed = settingsSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
     throw new SettingsError(`Invalid settings:\n  ${lines.join("\n  ")}`);
+  }
+  if (parsed.data.ALERT_WEBHOOK_URL && !parsed.data.ALERT_WEBHOOK_SECRET) {
+    throw new SettingsError("Invalid settings:\n  ALERT_WEBHOOK_SECRET: required when ALERT_WEBHOOK_URL is set (alerts are signed)");
   }
   if (isInsideAzure(env)) {
     const missing = requiredInAzure.filter((name) => !env[name]);

@@ -1,2 +1,2 @@
-/** The Service Bus queue that carries escalation alerts; infra/ must declare the same name (checked by test/infra). */
+/** The Service Bus queue: the code and infra/ must agree (checked by test/infra). */
 export const ESCALATIONS_QUEUE = "escalations";

@@ -5,6 +5,7 @@ import { App } from "../composition.js";
 import type { Settings } from "../config/settings.js";
 import { MAX_BODY_BYTES, requestIdOf, type ApiRequest, type Invocation } from "../http/endpoint.js";
 import { problemBody } from "../http/problem.js";
+import { OutboxPump } from "../escalation/outbox-pump.js";
 
 /**
  * The local host: the Functions routes on http://localhost:PORT/api, served by
@@ -48,6 +49,9 @@ async function readText(req: IncomingMessage): Promise<string> {
 
 export async function startHost(settings: Settings, log: (line: string) => void = console.log): Promise<Host> {
   const app = new App(settings);
+  // Escalations: dispatch each change's outbox entries at once (Azure: the change feed).
+  const pump = new OutboxPump(() => app.dispatcher(), (line) => console.error(line));
+  app.onOutbox = (entries) => pump.nudge(entries);
   const routes = httpRoutes(app).map(compile);
   const origins = new Set(settings.CORS_ALLOWED_ORIGINS);
   const context: Invocation = { error: (...args) => console.error(...args) };
@@ -102,6 +106,7 @@ export async function startHost(settings: Settings, log: (line: string) => void 
     server.listen(settings.PORT, "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  pump.start();
   return {
     url: `http://localhost:${port}/api`,
     app,
@@ -110,6 +115,7 @@ export async function startHost(settings: Settings, log: (line: string) => void 
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await pump.stop();
       await app.close();
     },
   };

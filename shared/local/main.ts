@@ -9,7 +9,7 @@ await host.app.store();
 console.log(`Help desk API on ${host.url}`);
 console.log(`  store:    ${host.app.describeStore()}`);
 console.log(`  identity: ${host.app.describeIdentity()}`);
-console.log(`  queue:    none yet (escalation is not wired in)`);
+console.log(`  queue:    ${host.app.describeQueue()}`);
 console.log(`  CORS:     ${settings.CORS_ALLOWED_ORIGINS.length ? settings.CORS_ALLOWED_ORIGINS.join(", ") : "no browser origins allowed (CORS_ALLOWED_ORIGINS)"}`);
 
 let stopping = false;

@@ -83,6 +83,16 @@ export const TicketJson = z
     updatedAt: z.iso.datetime(),
     resolvedAt: isoOrNull,
     closedAt: isoOrNull,
+    escalation: z
+      .object({
+        state: z.enum(["none", "triggered", "acknowledged", "resolved"]),
+        triggeredAt: isoOrNull,
+        acknowledgedAt: isoOrNull,
+        acknowledgedBy: z.object({ id: z.string(), name: z.string() }).nullable(),
+        pages: z.number().int(),
+      })
+      .nullable()
+      .describe("Escalation to ops; null for requesters."),
   })
   .meta({ id: "Ticket" });
 
@@ -93,7 +103,7 @@ export const TimelineEntryJson = z
     id: z.string(),
     type: z.enum(ENTRY_TYPES),
     at: z.iso.datetime(),
-    actor: z.object({ id: z.string(), name: z.string(), role: z.enum(["requester", "agent", "admin"]) }),
+    actor: z.object({ id: z.string(), name: z.string(), role: z.enum(["requester", "agent", "admin", "system"]) }),
     visibility: z.enum(["public", "internal"]),
     data: z.record(z.string(), z.unknown()),
   })

@@ -1,4 +1,5 @@
 import { Failure, notFound } from "./errors.js";
+import { escalationCause, followEscalation, NO_ESCALATION } from "../escalation/policy.js";
 import { judgeMove, needsResolution, type Mover } from "./lifecycle.js";
 import {
   isAgent,
@@ -44,36 +45,55 @@ function requireAgent(ticket: Ticket, caller: Principal): void {
 
 export const entryId = (seq: number): string => `entry-${String(seq).padStart(8, "0")}`;
 
-/** Appends entries in order, numbering them from the ticket's version. */
+/**
+ * Collects one command's result: the ticket as it becomes, and its timeline
+ * entries numbered from the ticket's version. Finishing it applies the escalation
+ * policy, so every change that makes a ticket business-impacting raises an
+ * escalation, and every change that stops it resolves one.
+ */
 class ChangeBuilder {
   readonly entries: TimelineEntry[] = [];
+  ticket: Ticket;
+
   constructor(
-    public ticket: Ticket,
-    private readonly caller: Principal,
+    private readonly before: Ticket | null,
+    start: Ticket,
+    private readonly actor: TimelineEntry["actor"],
     private readonly now: string,
-  ) {}
+  ) {
+    this.ticket = start;
+  }
 
   add(type: EntryType, data: Record<string, unknown>, visibility?: Visibility): void {
-    const seq = this.ticket.version + this.entries.length + 1;
+    const seq = (this.before?.version ?? 0) + this.entries.length + 1;
     this.entries.push({
       id: entryId(seq),
       seq,
       type,
       at: this.now,
-      actor: { id: this.caller.id, name: this.caller.name, role: this.caller.role },
+      actor: this.actor,
       visibility: visibility ?? (PUBLIC_TYPES.has(type) ? "public" : "internal"),
       data,
     });
   }
 
-  done(): Change {
-    if (this.entries.length === 0) return { ticket: this.ticket, entries: [] };
+  /** `reason` is the caller's, if they gave one: it is why an escalation was raised or resolved. */
+  done(reason?: string): Change {
+    if (this.entries.length === 0) return { ticket: this.before ?? this.ticket, entries: [] };
+    const seq = (this.before?.version ?? 0) + this.entries.length + 1;
+    const step = followEscalation(this.before, this.ticket, this.now, seq, reason);
+    if (step) {
+      this.ticket = { ...this.ticket, escalation: step.escalation };
+      this.add(step.entry.type, step.entry.data);
+    }
     return {
-      ticket: { ...this.ticket, version: this.ticket.version + this.entries.length, updatedAt: this.now },
+      ticket: { ...this.ticket, version: (this.before?.version ?? 0) + this.entries.length, updatedAt: this.now },
       entries: this.entries,
     };
   }
 }
+
+const actorOf = (p: Principal): TimelineEntry["actor"] => ({ id: p.id, name: p.name, role: p.role });
 
 export interface OpenInput {
   subject: string;
@@ -116,13 +136,14 @@ export function openTicket(
     updatedAt: now,
     resolvedAt: null,
     closedAt: null,
+    escalation: NO_ESCALATION,
     version: 0,
   };
-  const b = new ChangeBuilder(ticket, caller, now);
+  const b = new ChangeBuilder(null, ticket, actorOf(caller), now);
   b.add("opened", { subject: ticket.subject, priority, category: ticket.category, onBehalfOf: onBehalf ? requester.id : undefined });
   // Severity is triage: recorded apart so a requester's view never shows it.
   if (ticket.severity) b.add("severity_changed", { from: null, to: ticket.severity });
-  return b.done();
+  return b.done(`opened at ${escalationCause(ticket) || "normal priority"}`);
 }
 
 export interface TriageInput {
@@ -137,7 +158,7 @@ const TRIAGE_FIELDS = ["priority", "severity", "category", "subject"] as const;
 
 export function triage(ticket: Ticket, caller: Principal, input: TriageInput, now: string): Change {
   requireAgent(ticket, caller);
-  const b = new ChangeBuilder(ticket, caller, now);
+  const b = new ChangeBuilder(ticket, ticket, actorOf(caller), now);
   let next = ticket;
   for (const field of TRIAGE_FIELDS) {
     const to = input[field];
@@ -146,18 +167,17 @@ export function triage(ticket: Ticket, caller: Principal, input: TriageInput, no
     next = { ...next, [field]: to };
   }
   b.ticket = next;
-  return b.done();
+  return b.done(input.reason);
 }
 
 export function assign(ticket: Ticket, caller: Principal, agent: { id: string; name: string } | null, now: string): Change {
   requireAgent(ticket, caller);
-  const b = new ChangeBuilder({ ...ticket, assignee: agent }, caller, now);
+  const b = new ChangeBuilder(ticket, { ...ticket, assignee: agent }, actorOf(caller), now);
   if (agent && ticket.assignee?.id !== agent.id) {
     b.add("assigned", { from: ticket.assignee, to: agent });
   } else if (!agent && ticket.assignee) {
     b.add("unassigned", { from: ticket.assignee });
   }
-  if (b.entries.length === 0) b.ticket = ticket;
   return b.done();
 }
 
@@ -200,9 +220,9 @@ export function move(ticket: Ticket, caller: Principal, input: MoveInput, now: s
       { path: "resolution", message: `Required when moving from ${from} to ${input.status}.` },
     ]);
   }
-  const b = new ChangeBuilder(enter(ticket, input.status, input.resolution, now), caller, now);
+  const b = new ChangeBuilder(ticket, enter(ticket, input.status, input.resolution, now), actorOf(caller), now);
   b.add("status_changed", { from, to: input.status, resolution: input.resolution, reason: input.reason });
-  return b.done();
+  return b.done(input.reason ?? input.resolution);
 }
 
 export interface CommentInput {
@@ -222,7 +242,7 @@ export function comment(ticket: Ticket, caller: Principal, input: CommentInput, 
   if (ticket.status === "closed") {
     throw new Failure("conflict", "The ticket is closed: reopen it before commenting.");
   }
-  const b = new ChangeBuilder(ticket, caller, now);
+  const b = new ChangeBuilder(ticket, ticket, actorOf(caller), now);
   b.add("comment", { body: input.body }, input.visibility);
   const isOwnerReply = !isAgent(caller) && input.visibility === "public";
   const to: Status | null =
@@ -231,6 +251,36 @@ export function comment(ticket: Ticket, caller: Principal, input: CommentInput, 
     b.ticket = enter(ticket, to, undefined, now);
     b.add("status_changed", { from: ticket.status, to, reason: "requester replied" });
   }
+  return b.done("requester replied");
+}
+
+/** An agent answers the page: re-pages stop, ops knows someone is on it. */
+export function acknowledge(ticket: Ticket, caller: Principal, now: string): Change {
+  requireAgent(ticket, caller);
+  if (ticket.escalation.state !== "triggered") {
+    throw new Failure("conflict", `Nothing is waiting for acknowledgement (escalation is ${ticket.escalation.state}).`);
+  }
+  const b = new ChangeBuilder(ticket, ticket, actorOf(caller), now);
+  b.ticket = { ...ticket, escalation: { ...ticket.escalation, state: "acknowledged", acknowledgedAt: now, acknowledgedBy: { id: caller.id, name: caller.name } } };
+  b.add("escalation_acknowledged", { cycle: ticket.escalation.cycle });
+  return b.done();
+}
+
+export const NOTIFIER: TimelineEntry["actor"] = { id: "system:escalation", name: "Escalation notifier", role: "system" };
+
+export interface Delivery {
+  channel: string;
+  event: string;
+  page: number;
+  messageId: string;
+}
+
+/** Records that a channel got an alert; a page delivered counts toward `pages`. */
+export function recordDelivery(ticket: Ticket, delivery: Delivery, now: string): Change {
+  const b = new ChangeBuilder(ticket, ticket, NOTIFIER, now);
+  const paged = delivery.event === "triggered" || delivery.event === "repaged";
+  if (paged) b.ticket = { ...ticket, escalation: { ...ticket.escalation, pages: Math.max(ticket.escalation.pages, delivery.page) } };
+  b.add("escalation_notified", { ...delivery });
   return b.done();
 }
 

@@ -33,20 +33,26 @@ function idempotency(call: Call, raw: string): IdempotencyOptions | undefined {
   return { key, requestHash };
 }
 
-export function ticketJson(t: Ticket) {
-  const { version: _v, ...json } = t;
-  return json;
+/** The ticket as a caller may see it: escalation is ops' business, never a requester's. */
+export function ticketJson(t: Ticket, caller: Principal) {
+  const { version: _v, escalation, ...json } = t;
+  const { cycle: _c, ...visible } = escalation;
+  return { ...json, escalation: isAgent(caller) ? visible : null };
 }
 
-export function entryJson(e: TimelineEntry) {
-  const { seq: _s, ...json } = e;
-  return json;
+/**
+ * Entry ids go out opaque: a requester sees only public entries, and ids that
+ * counted 1, 2, 5 would tell them how many internal ones lie between.
+ */
+export function entryJson(ticketId: string, e: TimelineEntry) {
+  const { seq, ...json } = e;
+  return { ...json, id: createHash("sha256").update(`${ticketId}:${seq}`).digest("base64url").slice(0, 16) };
 }
 
-function ticketReply(status: number, stored: { ticket: Ticket; etag: string | null }, extra: Record<string, string> = {}): Reply {
+function ticketReply(call: Call, status: number, stored: { ticket: Ticket; etag: string | null }, extra: Record<string, string> = {}): Reply {
   const headers = { ...extra };
   if (stored.etag) headers.etag = quote(stored.etag);
-  return { status, body: ticketJson(stored.ticket), headers };
+  return { status, body: ticketJson(stored.ticket, call.principal), headers };
 }
 
 const replayHeader = (replayed: boolean): Record<string, string> => (replayed ? { "idempotent-replayed": "true" } : {});
@@ -86,7 +92,7 @@ export function ticketHandlers(app: App): Record<string, HttpHandler> {
       const { value, raw } = await call.body(OpenTicketBody);
       const result = await (await tickets()).open(call.principal, value, { requestId: call.requestId, idempotency: idempotency(call, raw) });
       const location = `/api/tickets/${result.value.id}`;
-      return ticketReply(201, { ticket: result.value, etag: result.etag }, { location, ...replayHeader(result.replayed) });
+      return ticketReply(call, 201, { ticket: result.value, etag: result.etag }, { location, ...replayHeader(result.replayed) });
     }),
 
     listTickets: authed(async (call) => {
@@ -104,23 +110,23 @@ export function ticketHandlers(app: App): Record<string, HttpHandler> {
       });
       const last = page.items.at(-1)?.ticket;
       const nextCursor = page.more && last ? encodeCursor([PRIORITY_RANK[last.priority], last.createdAt, last.id]) : null;
-      return { status: 200, body: { items: page.items.map((s) => ticketJson(s.ticket)), nextCursor } };
+      return { status: 200, body: { items: page.items.map((s) => ticketJson(s.ticket, call.principal)), nextCursor } };
     }),
 
-    getTicket: authed(async (call) => ticketReply(200, await (await tickets()).get(call.principal, call.param("id")))),
+    getTicket: authed(async (call) => ticketReply(call, 200, await (await tickets()).get(call.principal, call.param("id")))),
 
     triageTicket: authed(async (call) => {
       const { value } = await call.body(TriageBody);
-      return ticketReply(200, await (await tickets()).triage(call.principal, call.param("id"), value, writeOptions(call)));
+      return ticketReply(call, 200, await (await tickets()).triage(call.principal, call.param("id"), value, writeOptions(call)));
     }),
 
     assignTicket: authed(async (call) => {
       const { value } = await call.body(AssignBody);
-      return ticketReply(200, await (await tickets()).assign(call.principal, call.param("id"), value.agentId, writeOptions(call)));
+      return ticketReply(call, 200, await (await tickets()).assign(call.principal, call.param("id"), value.agentId, writeOptions(call)));
     }),
 
     unassignTicket: authed(async (call) =>
-      ticketReply(200, await (await tickets()).assign(call.principal, call.param("id"), null, writeOptions(call))),
+      ticketReply(call, 200, await (await tickets()).assign(call.principal, call.param("id"), null, writeOptions(call))),
     ),
 
     commentOnTicket: authed(async (call) => {
@@ -129,20 +135,25 @@ export function ticketHandlers(app: App): Record<string, HttpHandler> {
       const result = await (await tickets()).comment(call.principal, id, value, { ...writeOptions(call), idempotency: idempotency(call, raw) });
       const headers: Record<string, string> = { location: `/api/tickets/${id}/timeline`, ...replayHeader(result.replayed) };
       if (result.etag) headers.etag = quote(result.etag);
-      return { status: 201, body: entryJson(result.value), headers };
+      return { status: 201, body: entryJson(id, result.value), headers };
     }),
 
     moveTicket: authed(async (call) => {
       const { value } = await call.body(MoveBody);
-      return ticketReply(200, await (await tickets()).move(call.principal, call.param("id"), value, writeOptions(call)));
+      return ticketReply(call, 200, await (await tickets()).move(call.principal, call.param("id"), value, writeOptions(call)));
     }),
+
+    acknowledgeEscalation: authed(async (call) =>
+      ticketReply(call, 200, await (await tickets()).acknowledge(call.principal, call.param("id"), writeOptions(call))),
+    ),
 
     ticketTimeline: authed(async (call) => {
       const q = call.query(TimelineQuery);
       const after = q.cursor ? decodeCursor(q.cursor, isSeq) : 0;
       const page = await (await tickets()).timeline(call.principal, call.param("id"), after, q.limit);
       const last = page.entries.at(-1);
-      return { status: 200, body: { items: page.entries.map(entryJson), nextCursor: page.more && last ? encodeCursor(last.seq) : null } };
+      const id = call.param("id");
+      return { status: 200, body: { items: page.entries.map((e) => entryJson(id, e)), nextCursor: page.more && last ? encodeCursor(last.seq) : null } };
     }),
 
     listAgents: authed(async (call) => {

@@ -17,6 +17,8 @@ export type Severity = z.infer<typeof Severity>;
 export const PRIORITY_RANK: Record<Priority, number> = { emergency: 0, high: 1, normal: 2, low: 3 };
 
 export type Role = "requester" | "agent" | "admin";
+/** Who made a timeline entry: a person, or the system acting on its own (the escalation notifier). */
+export type ActorRole = Role | "system";
 
 /** The signed-in caller, as the identity layer resolved it from the token. */
 export interface Principal {
@@ -50,8 +52,22 @@ export interface Ticket {
   updatedAt: string;
   resolvedAt: string | null;
   closedAt: string | null;
-  /** Number of changes so far; the timeline entry of change n has sequence n. */
+  escalation: Escalation;
+  /** Number of timeline entries so far; the entry of change n has sequence n. */
   version: number;
+}
+
+export type EscalationState = "none" | "triggered" | "acknowledged" | "resolved";
+
+export interface Escalation {
+  state: EscalationState;
+  triggeredAt: string | null;
+  acknowledgedAt: string | null;
+  acknowledgedBy: { id: string; name: string } | null;
+  /** Pages sent to ops for the current escalation: the first page and re-pages. */
+  pages: number;
+  /** Sequence of the entry that triggered the current escalation; 0 if none ever did. */
+  cycle: number;
 }
 
 export const ENTRY_TYPES = [
@@ -64,6 +80,10 @@ export const ENTRY_TYPES = [
   "assigned",
   "unassigned",
   "status_changed",
+  "escalation_triggered",
+  "escalation_notified",
+  "escalation_acknowledged",
+  "escalation_resolved",
 ] as const;
 export type EntryType = (typeof ENTRY_TYPES)[number];
 export type Visibility = "public" | "internal";
@@ -73,7 +93,7 @@ export interface TimelineEntry {
   seq: number;
   type: EntryType;
   at: string;
-  actor: { id: string; name: string; role: Role };
+  actor: { id: string; name: string; role: ActorRole };
   visibility: Visibility;
   data: Record<string, unknown>;
 }

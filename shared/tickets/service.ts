@@ -29,10 +29,12 @@ export interface Deps {
   /** Hex SHA-256, used to derive ids from idempotency keys. */
   hash: (text: string) => string;
   /**
-   * The escalation seam: documents to write in the same batch as a change
-   * (the outbox of DESIGN.md section 6). None until escalation is wired in.
+   * Documents written in the same batch as a change: the escalation outbox
+   * (DESIGN.md section 6), derived from the change's timeline entries.
    */
-  sideDocuments?: (before: Ticket | null, after: Ticket, context: { requestId: string; actor: Principal; at: string }) => SideDocument[];
+  sideDocuments?: (change: commands.Change, requestId: string) => SideDocument[];
+  /** Told of the side documents of every change once it is stored. */
+  onCommitted?: (side: SideDocument[]) => void;
 }
 
 export interface WriteOptions {
@@ -75,8 +77,8 @@ export class TicketService {
   /** An id for a user opened on behalf of, stable per email, so their tickets list together. */
   private requesterId = (email: string): string => `email:${this.deps.hash(email.toLowerCase()).slice(0, 32)}`;
 
-  private side(before: Ticket | null, after: Ticket, caller: Principal, requestId: string): SideDocument[] {
-    return this.deps.sideDocuments?.(before, after, { requestId, actor: caller, at: after.updatedAt }) ?? [];
+  private side(change: commands.Change, requestId: string): SideDocument[] {
+    return this.deps.sideDocuments?.(change, requestId) ?? [];
   }
 
   async open(
@@ -92,7 +94,7 @@ export class TicketService {
         const number = keyHash ? numberFromHash(this.deps.hash(`${keyHash}:${attempt}`)) : this.deps.randomNumber();
         const id = this.ticketId(number);
         const change = commands.openTicket(input, caller, { id, number, requesterId: this.requesterId }, this.nowIso());
-        const side = this.side(null, change.ticket, caller, options.requestId);
+        const side = this.side(change, options.requestId);
         if (idem && keyHash) {
           const receipt: OpenReceipt = { callerId: caller.id, keyHash, requestHash: idem.requestHash, ticket: change.ticket };
           side.push({ id: "open-receipt", type: "receipt", ...receipt });
@@ -100,6 +102,7 @@ export class TicketService {
         try {
           const stored = await this.deps.store.create({ ticket: change.ticket, keys: {} }, change.entries, side);
           this.cache.set(stored);
+          if (side.length) this.deps.onCommitted?.(side);
           return { value: stored.ticket, etag: stored.etag, replayed: false };
         } catch (e) {
           if (!(e instanceof StoreConflict)) throw e;
@@ -185,6 +188,32 @@ export class TicketService {
     });
   }
 
+  acknowledge(caller: Principal, id: string, options: WriteOptions) {
+    return this.update(caller, id, options, (t) => commands.acknowledge(t, caller, this.nowIso()));
+  }
+
+  /**
+   * Records one channel's delivery of one queue message on the ticket's timeline,
+   * with a delivery document whose id is fixed by (message, channel): recording
+   * the same delivery twice fails on that document and changes nothing.
+   */
+  async recordDelivery(ticketId: string, delivery: commands.Delivery): Promise<void> {
+    const receipt: SideDocument = { id: this.deliveryId(delivery.messageId, delivery.channel), type: "delivery", ...delivery };
+    try {
+      await this.update(null, ticketId, { requestId: delivery.messageId }, (t) => commands.recordDelivery(t, delivery, this.nowIso()), undefined, [receipt]);
+    } catch (e) {
+      if (!(e instanceof StoreConflict)) throw e;
+    }
+  }
+
+  async wasDelivered(ticketId: string, messageId: string, channel: string): Promise<boolean> {
+    return (await this.deps.store.getSide(ticketId, this.deliveryId(messageId, channel))) !== null;
+  }
+
+  private deliveryId(messageId: string, channel: string): string {
+    return `delivery-${this.deps.hash(`${messageId}\n${channel}`).slice(0, 32)}`;
+  }
+
   async timeline(caller: Principal, id: string, afterSeq: number, limit: number) {
     const stored = await this.get(caller, id);
     return this.deps.store.timeline(stored.ticket.id, { afterSeq, limit, publicOnly: !isAgent(caller) });
@@ -237,27 +266,30 @@ export class TicketService {
    * a stale cache costs a 412 from the store and a fresh read, never a lost update.
    */
   private async update(
-    caller: Principal,
+    caller: Principal | null,
     id: string,
     options: WriteOptions,
     decide: (ticket: Ticket, stored: StoredTicket) => commands.Change,
     keys: (stored: StoredTicket, change: commands.Change) => StoredTicket["keys"] = (s) => s.keys,
+    extraSide: SideDocument[] = [],
   ): Promise<StoredTicket & { entries: TimelineEntry[] }> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       let stored = attempt === 0 ? this.cache.get(id) : undefined;
       const fromCache = stored !== undefined;
       stored ??= (await this.load(id)) ?? undefined;
-      if (!stored || !commands.canSee(stored.ticket, caller)) throw notFound();
+      // A null caller is the system itself (the escalation notifier): it sees every ticket.
+      if (!stored || (caller && !commands.canSee(stored.ticket, caller))) throw notFound();
       if (options.ifMatch !== undefined && options.ifMatch !== stored.etag) {
         if (fromCache) continue; // the cache may be behind the client: check the store
         throw preconditionFailed();
       }
       const change = decide(stored.ticket, stored);
       if (change.entries.length === 0) return { ...stored, entries: [] };
-      const side = this.side(stored.ticket, change.ticket, caller, options.requestId);
+      const side = [...this.side(change, options.requestId), ...extraSide];
       try {
         const next = await this.deps.store.commit(stored.etag, { ticket: change.ticket, keys: keys(stored, change) }, change.entries, side);
         this.cache.set(next);
+        if (side.length) this.deps.onCommitted?.(side);
         return { ...next, entries: change.entries };
       } catch (e) {
         if (!(e instanceof StorePreconditionFailed)) throw e;

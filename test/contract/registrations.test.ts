@@ -14,6 +14,7 @@ const EXPECTED_HTTP: [name: string, route: string, methods: string[]][] = [
   ["unassignTicket", "tickets/{id}/assignee", ["DELETE"]],
   ["commentOnTicket", "tickets/{id}/comments", ["POST"]],
   ["moveTicket", "tickets/{id}/status", ["POST"]],
+  ["acknowledgeEscalation", "tickets/{id}/escalation/acknowledge", ["POST"]],
   ["ticketTimeline", "tickets/{id}/timeline", ["GET"]],
   ["listAgents", "agents", ["GET"]],
   ["openApi", "openapi.json", ["GET"]],
@@ -42,6 +43,31 @@ describe("function registrations", () => {
       expect(Object.values(metadata.bindings).filter((b) => b.type === "http" && b.direction === "out")).toHaveLength(1);
       expect(typeof handler).toBe("function");
     }
+  });
+
+  it("registers the escalation pipeline: change-feed dispatcher, timer sweep, Service Bus notifier", () => {
+    const others = registered
+      .filter((r) => !Object.values(r.metadata.bindings).some((b) => b.type === "httpTrigger"))
+      .map((r) => ({ name: r.metadata.name, bindings: Object.values(r.metadata.bindings), retry: r.metadata.retryOptions }));
+    expect(others.map((o) => o.name)).toEqual(["dispatchOutbox", "sweepOutbox", "notifyOps"]);
+    const [dispatch, sweep, notify] = others;
+    expect(dispatch!.bindings).toEqual([
+      expect.objectContaining({
+        type: "cosmosDBTrigger",
+        direction: "in",
+        connection: "CosmosDBConnection",
+        databaseName: "%COSMOS_DATABASE_NAME%",
+        containerName: "tickets",
+        leaseContainerName: "leases",
+        createLeaseContainerIfNotExists: false,
+      }),
+    ]);
+    // A failed publish is retried, never checkpointed past.
+    expect(dispatch!.retry).toMatchObject({ strategy: "exponentialBackoff", maxRetryCount: -1 });
+    expect(sweep!.bindings).toEqual([expect.objectContaining({ type: "timerTrigger", direction: "in", schedule: "0 */1 * * * *" })]);
+    expect(notify!.bindings).toEqual([
+      expect.objectContaining({ type: "serviceBusTrigger", direction: "in", connection: "ServiceBusConnection", queueName: "escalations" }),
+    ]);
   });
 
   it("answers a request through the registered handler as the worker would call it", async () => {

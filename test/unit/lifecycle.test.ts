@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { move } from "../../shared/tickets/commands.js";
 import { Failure } from "../../shared/tickets/errors.js";
+import { NO_ESCALATION } from "../../shared/escalation/policy.js";
 import { judgeMove, needsResolution } from "../../shared/tickets/lifecycle.js";
 import { STATUSES, type Principal, type Status, type Ticket } from "../../shared/tickets/model.js";
 
@@ -32,7 +33,7 @@ function ticket(status: Status): Ticket {
     id: "t1", number: "10000001", subject: "s", description: "d", status, priority: "normal", severity: null,
     category: null, requester: { id: owner.id, name: owner.name, email: owner.email }, assignee: null,
     resolution: status === "resolved" || status === "closed" ? "done" : null,
-    createdAt: at, updatedAt: at, resolvedAt: null, closedAt: null, version: 1,
+    createdAt: at, updatedAt: at, resolvedAt: null, closedAt: null, escalation: NO_ESCALATION, version: 1,
   };
 }
 

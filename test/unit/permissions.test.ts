@@ -34,8 +34,12 @@ describe("opening", () => {
     expect(failure(() => open(karen, { requester: { name: "Ken Ken", email: "ken@example.com" } }))).toBe("forbidden");
     const onBehalf = open(jane, { priority: "emergency", severity: "SEV-A", requester: { name: "Ken Ken", email: "ken@example.com" } });
     expect(onBehalf.ticket).toMatchObject({ priority: "emergency", severity: "SEV-A", requester: { id: "email:ken@example.com", name: "Ken Ken" } });
-    // The severity set at intake is triage: internal, in its own entry.
-    expect(onBehalf.entries.map((e) => [e.type, e.visibility])).toEqual([["opened", "public"], ["severity_changed", "internal"]]);
+    // The severity set at intake is triage: internal, in its own entry; so is the escalation it raises.
+    expect(onBehalf.entries.map((e) => [e.type, e.visibility])).toEqual([
+      ["opened", "public"],
+      ["severity_changed", "internal"],
+      ["escalation_triggered", "internal"],
+    ]);
   });
 });
 
@@ -46,8 +50,12 @@ describe("triage, assignment and comments", () => {
     expect(failure(() => triage(ticket, karen, { priority: "low" }, now))).toBe("forbidden");
     expect(failure(() => triage(ticket, ken, { priority: "low" }, now))).toBe("not_found");
     const c = triage(ticket, jane, { priority: "emergency", severity: "SEV-A", reason: "business impacting" }, now);
-    expect(c.ticket).toMatchObject({ priority: "emergency", severity: "SEV-A", version: 3 });
-    expect(c.entries.map((e) => [e.type, e.visibility, e.seq])).toEqual([["priority_changed", "internal", 2], ["severity_changed", "internal", 3]]);
+    expect(c.ticket).toMatchObject({ priority: "emergency", severity: "SEV-A", version: 4 });
+    expect(c.entries.map((e) => [e.type, e.visibility, e.seq])).toEqual([
+      ["priority_changed", "internal", 2],
+      ["severity_changed", "internal", 3],
+      ["escalation_triggered", "internal", 4],
+    ]);
     expect(c.entries[0]!.data).toMatchObject({ from: "normal", to: "emergency", reason: "business impacting" });
   });
 

@@ -10,6 +10,8 @@ import {
   type StoredTicket,
   type TicketStore,
 } from "../../tickets/ports.js";
+import type { OutboxStore } from "../../escalation/dispatcher.js";
+import type { OutboxEntry } from "../../escalation/outbox.js";
 import { toStoreError } from "./errors.js";
 
 /**
@@ -62,7 +64,7 @@ function fromEntryDoc(doc: EntryDoc): TimelineEntry {
 
 const agentDocId = (agentId: string) => `agent-${Buffer.from(agentId).toString("base64url")}`;
 
-export class CosmosTicketStore implements TicketStore {
+export class CosmosTicketStore implements TicketStore, OutboxStore {
   constructor(private readonly container: Container) {}
 
   async get(id: string): Promise<StoredTicket | null> {
@@ -210,6 +212,26 @@ export class CosmosTicketStore implements TicketStore {
         .fetchAll();
       return resources.map(toAgent);
     });
+  }
+
+  async unsentOutbox(options: { createdBefore?: string; limit: number }): Promise<OutboxEntry[]> {
+    const before = options.createdBefore ? " AND c.createdAt < @before" : "";
+    const parameters: SqlParameter[] = [{ name: "@limit", value: options.limit }];
+    if (options.createdBefore) parameters.push({ name: "@before", value: options.createdBefore });
+    return guard(async () => {
+      const query = `SELECT TOP @limit * FROM c WHERE c.type = 'outbox' AND c.sent = false${before}`;
+      const { resources } = await this.container.items.query<OutboxEntry>({ query, parameters }).fetchAll();
+      return resources;
+    });
+  }
+
+  async markOutboxSent(entry: OutboxEntry): Promise<void> {
+    await guard(() =>
+      this.container.item(entry.id, entry.ticketId).patch([
+        { op: "set", path: "/sent", value: true },
+        { op: "set", path: "/sentAt", value: new Date().toISOString() },
+      ]),
+    );
   }
 
   async ping(): Promise<void> {

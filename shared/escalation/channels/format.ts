@@ -1,0 +1,89 @@
+import type { Alert } from "../alert.js";
+
+/**
+ * What every channel says about an alert, so Teams, Slack, PagerDuty and the
+ * webhook cannot drift apart: each renders this one list of facts and this one
+ * summary line in its own markup. The facts name the ticket (number, subject,
+ * link), how urgent it is (priority, severity), who is involved (requester,
+ * assignee), who caused this event and why, and which page it is.
+ */
+
+export interface Fact {
+  label: string;
+  value: string;
+}
+
+/** The label of the actor fact says what they did, so "Jane Doe (agent)" is never ambiguous. */
+const ACTOR_LABEL: Record<Alert["event"], string> = {
+  triggered: "Escalated by",
+  // A re-page carries the trigger's actor and reason: nobody acts to re-page, the timer does.
+  repaged: "Escalated by",
+  acknowledged: "Acknowledged by",
+  resolved: "Resolved by",
+};
+
+export function eventLabel(alert: Pick<Alert, "event" | "page">): string {
+  switch (alert.event) {
+    case "triggered":
+      return `Escalated (page ${alert.page})`;
+    case "repaged":
+      return `Re-paged, not acknowledged (page ${alert.page})`;
+    case "acknowledged":
+      return "Acknowledged";
+    case "resolved":
+      return "Resolved";
+  }
+}
+
+/** Ordered as a responder reads them: what, how bad, who, why, where. */
+export function factList(alert: Alert): Fact[] {
+  const requester = alert.requester.email ? `${alert.requester.name} (${alert.requester.email})` : alert.requester.name;
+  const facts: Fact[] = [
+    { label: "Ticket", value: `#${alert.ticketNumber}` },
+    { label: "Subject", value: alert.subject },
+    { label: "Event", value: eventLabel(alert) },
+    { label: "Priority", value: alert.priority },
+    { label: "Severity", value: alert.severity ?? "none" },
+    { label: "Status", value: alert.status },
+    { label: "Requester", value: requester },
+    { label: "Assignee", value: alert.assignee?.name ?? "unassigned" },
+    { label: ACTOR_LABEL[alert.event], value: `${alert.actor.name} (${alert.actor.role})` },
+    { label: "Reason", value: alert.reason },
+    { label: "Occurred at", value: alert.occurredAt },
+    { label: "Link", value: alert.link },
+  ];
+  // Chat APIs reject empty text objects; a dash still shows that the value is missing.
+  return facts.map((f) => ({ label: f.label, value: f.value.trim() ? f.value : "—" }));
+}
+
+const PREFIX: Record<Alert["event"], (page: number) => string> = {
+  triggered: () => "",
+  repaged: (page) => `Re-page ${page}: `,
+  acknowledged: () => "Acknowledged: ",
+  resolved: () => "Resolved: ",
+};
+
+/**
+ * One line for notification previews and PagerDuty's incident title, e.g.
+ * `[EMERGENCY, SEV-A] #12345678 Mobile banking is down` or
+ * `Re-page 2: [HIGH] #12345678 Printer on fire`. The subject's line breaks are
+ * folded: a title has one line.
+ */
+export function summaryLine(alert: Alert): string {
+  const urgency = [alert.priority.toUpperCase(), alert.severity].filter(Boolean).join(", ");
+  return `${PREFIX[alert.event](alert.page)}[${urgency}] #${alert.ticketNumber} ${oneLine(alert.subject)}`;
+}
+
+export function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}
+
+/** Cuts to at most `max` characters (code units), marking the cut, for APIs with hard length limits. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  // Do not split a surrogate pair: half an emoji is invalid UTF-16 and some APIs reject it.
+  let end = max - 1;
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+}

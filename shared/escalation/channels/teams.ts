@@ -1,0 +1,69 @@
+import type { Alert, Channel } from "../alert.js";
+import { factList, summaryLine } from "./format.js";
+import { postJson, type Fetch } from "./http.js";
+
+/**
+ * Microsoft Teams through a Workflows webhook ("When a Teams webhook request is
+ * received"), which replaced the retired Office 365 connectors: it takes a
+ * message whose attachment is an Adaptive Card and posts the card to the chat
+ * or channel the workflow names. Card version 1.4 is what Teams renders
+ * everywhere, mobile included.
+ *
+ * Teams has no idempotency key: a retry after a lost answer can post the card
+ * twice. The card says the page number, so a duplicate is recognisable.
+ */
+
+export interface TeamsChannelOptions {
+  url: string;
+  fetch?: Fetch | undefined;
+  timeoutMs?: number | undefined;
+}
+
+/** Adaptive Card text colours: red while someone must act, amber once someone has, green when done. */
+const COLOUR: Record<Alert["event"], "Attention" | "Warning" | "Good"> = {
+  triggered: "Attention",
+  repaged: "Attention",
+  acknowledged: "Warning",
+  resolved: "Good",
+};
+
+export function teamsMessage(alert: Alert) {
+  return {
+    type: "message",
+    attachments: [
+      {
+        contentType: "application/vnd.microsoft.card.adaptive",
+        contentUrl: null,
+        content: {
+          $schema: "http://adaptivecards.io/schemas/adaptive-card.json",
+          type: "AdaptiveCard",
+          version: "1.4",
+          body: [
+            { type: "TextBlock", text: summaryLine(alert), weight: "Bolder", size: "Medium", color: COLOUR[alert.event], wrap: true },
+            { type: "FactSet", facts: factList(alert).map((f) => ({ title: f.label, value: f.value })) },
+          ],
+          actions: [{ type: "Action.OpenUrl", title: "Open ticket", url: alert.link }],
+          // Otherwise Teams renders the card at a narrow fixed width and wraps every fact.
+          msteams: { width: "Full" },
+        },
+      },
+    ],
+  };
+}
+
+export function teamsChannel(options: TeamsChannelOptions): Channel {
+  return {
+    name: "teams",
+    async deliver(alert: Alert) {
+      await postJson({
+        channel: "teams",
+        url: options.url,
+        body: JSON.stringify(teamsMessage(alert)),
+        fetch: options.fetch,
+        timeoutMs: options.timeoutMs,
+        // The Workflows URL carries its own signature (sig=...): whoever has it can post.
+        secrets: [options.url],
+      });
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { Alert, Channel } from "../alert.js";
+import { factList, summaryLine, type Fact } from "./format.js";
+import { postJson, type Fetch } from "./http.js";
+
+/**
+ * The generic webhook: for receivers we do not know (an on-call bot, a SIEM,
+ * a ticket mirror). It sends the whole alert as data rather than formatted text,
+ * and signs it so the receiver can tell our requests from anyone else's.
+ *
+ * Request: POST <ALERT_WEBHOOK_URL>, `content-type: application/json`, body
+ *
+ *   { "version": 1, "delivery": "<delivery id>", "event": "triggered",
+ *     "summary": "[EMERGENCY, SEV-A] #12345678 Mobile banking is down",
+ *     "facts": [{ "label": "Ticket", "value": "#12345678" }, ...],
+ *     "alert": { ...the Alert, as in shared/escalation/alert.ts } }
+ *
+ * `alert` is for programs; `summary` and `facts` are the text the other
+ * channels show, for receivers that only relay a message to people.
+ *
+ * Headers:
+ *   X-Helpdesk-Event:     the alert's event (route without parsing the body)
+ *   X-Helpdesk-Delivery:  the delivery id, the same on every retry of this alert:
+ *                         drop a request whose id you have already processed
+ *   X-Helpdesk-Timestamp: unix seconds when this attempt was sent
+ *   X-Helpdesk-Signature: sha256=<hex HMAC-SHA256(ALERT_WEBHOOK_SECRET, "<timestamp>.<body>")>
+ *
+ * A receiver checks the signature over the raw body bytes exactly as received
+ * (not re-serialised JSON) and rejects old timestamps, which is what
+ * verifyWebhookSignature does. The delivery id is also inside the signed body,
+ * because the header is not signed: someone replaying a captured request within
+ * the tolerance could change the header, not the body.
+ */
+
+export const WEBHOOK_BODY_VERSION = 1;
+
+export interface WebhookBody {
+  version: typeof WEBHOOK_BODY_VERSION;
+  delivery: string;
+  event: Alert["event"];
+  summary: string;
+  facts: Fact[];
+  alert: Alert;
+}
+
+export interface WebhookChannelOptions {
+  url: string;
+  secret: string;
+  fetch?: Fetch | undefined;
+  /** The clock, for the timestamp. */
+  now?: (() => Date) | undefined;
+  timeoutMs?: number | undefined;
+}
+
+export function webhookChannel(options: WebhookChannelOptions): Channel {
+  const { url, secret } = options;
+  // An unsigned alert could not be told from a forged one; refuse rather than send it.
+  if (!secret) throw new Error("The webhook channel needs ALERT_WEBHOOK_SECRET to sign its requests");
+  const now = options.now ?? (() => new Date());
+  return {
+    name: "webhook",
+    async deliver(alert: Alert, deliveryId: string) {
+      const payload: WebhookBody = {
+        version: WEBHOOK_BODY_VERSION,
+        delivery: deliveryId,
+        event: alert.event,
+        summary: summaryLine(alert),
+        facts: factList(alert),
+        alert,
+      };
+      const body = JSON.stringify(payload);
+      // A fresh timestamp per attempt: a retry hours later must still pass the receiver's staleness check.
+      const timestamp = String(Math.floor(now().getTime() / 1000));
+      await postJson({
+        channel: "webhook",
+        url,
+        body,
+        headers: {
+          "x-helpdesk-event": alert.event,
+          "x-helpdesk-delivery": deliveryId,
+          "x-helpdesk-timestamp": timestamp,
+          "x-helpdesk-signature": signWebhook(secret, timestamp, body),
+        },
+        fetch: options.fetch,
+        timeoutMs: options.timeoutMs,
+        secrets: [secret, url],
+      });
+    },
+  };
+}
+
+/** `sha256=` + hex HMAC-SHA256 over `<timestamp>.<body>`; the timestamp is signed so it cannot be swapped for a fresh one. */
+export function signWebhook(secret: string, timestamp: string, body: string | Uint8Array): string {
+  return `sha256=${createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest("hex")}`;
+}
+
+export interface VerifyWebhookSignature {
+  /** The raw request body, exactly as received. */
+  body: string | Uint8Array;
+  /** The X-Helpdesk-Timestamp header (missing headers fail). */
+  timestamp: string | null | undefined;
+  /** The X-Helpdesk-Signature header. */
+  signature: string | null | undefined;
+  secret: string;
+  /** How far the timestamp may be from the receiver's clock, either way. */
+  toleranceSeconds?: number;
+  now?: Date;
+}
+
+/**
+ * What a receiver must do before trusting a request: check the timestamp is
+ * recent (a captured request cannot be replayed later) and the signature
+ * matches, compared in constant time (so timing does not reveal how much of a
+ * forged signature was right).
+ */
+export function verifyWebhookSignature(input: VerifyWebhookSignature): boolean {
+  const { body, timestamp, signature, secret, toleranceSeconds = 300, now = new Date() } = input;
+  if (!secret || !timestamp || !signature) return false;
+  if (!/^\d{1,12}$/.test(timestamp)) return false;
+  if (Math.abs(now.getTime() / 1000 - Number(timestamp)) > toleranceSeconds) return false;
+  const match = /^sha256=([0-9a-f]{64})$/i.exec(signature);
+  if (!match?.[1]) return false;
+  const given = Buffer.from(match[1], "hex");
+  const expected = Buffer.from(signWebhook(secret, timestamp, body).slice("sha256=".length), "hex");
+  return timingSafeEqual(given, expected);
+}

@@ -1,0 +1,68 @@
+import type { Publisher, QueueMessage } from "./publisher.js";
+
+/**
+ * The local host's stand-in for the `escalations` queue: same contract as the
+ * Service Bus queue infra/ declares (duplicate detection on messageId, scheduled
+ * messages, redelivery with a delivery count, dead-lettering past the maximum),
+ * run in process. Not for production: it keeps nothing across restarts.
+ */
+export interface LocalQueueOptions {
+  maxDeliveryCount: number;
+  /** First redelivery delay; doubles each time. */
+  retryDelayMs: number;
+  log: (line: string) => void;
+}
+
+export class LocalQueue implements Publisher {
+  private readonly seen = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly inFlight = new Set<Promise<void>>();
+  readonly deadLetters: { message: QueueMessage; error: string }[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly handler: (message: QueueMessage) => Promise<void>,
+    private readonly options: LocalQueueOptions,
+  ) {}
+
+  async publish(messages: QueueMessage[]): Promise<void> {
+    if (this.closed) throw new Error("The local queue is closed.");
+    for (const message of messages) {
+      if (this.seen.has(message.messageId)) continue; // duplicate detection
+      this.seen.add(message.messageId);
+      const delay = message.scheduledAt ? Math.max(0, message.scheduledAt.getTime() - Date.now()) : 0;
+      this.later(delay, () => this.deliver(message, 1));
+    }
+  }
+
+  private later(delayMs: number, run: () => Promise<void>): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      const p = run().finally(() => this.inFlight.delete(p));
+      this.inFlight.add(p);
+    }, delayMs);
+    this.timers.add(timer);
+  }
+
+  private async deliver(message: QueueMessage, count: number): Promise<void> {
+    try {
+      await this.handler(message);
+    } catch (e) {
+      const error = (e as Error).message;
+      if (count >= this.options.maxDeliveryCount) {
+        this.deadLetters.push({ message, error });
+        this.options.log(`dead-lettered ${message.messageId} after ${count} deliveries: ${error}`);
+        return;
+      }
+      if (!this.closed) this.later(this.options.retryDelayMs * 2 ** (count - 1), () => this.deliver(message, count + 1));
+    }
+  }
+
+  /** Stops scheduling and waits for deliveries under way. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await Promise.allSettled([...this.inFlight]);
+  }
+}

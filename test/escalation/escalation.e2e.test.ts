@@ -1,0 +1,188 @@
+import { createHmac } from "node:crypto";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Dispatcher } from "../../shared/escalation/dispatcher.js";
+import { messageFor, type OutboxEntry } from "../../shared/escalation/outbox.js";
+import { startAlertReceiver, sleep, type AlertReceiver } from "../support/alert-receiver.js";
+import { PEOPLE, startTestHost, type TestHost } from "../support/local-host.js";
+
+/**
+ * Escalation end to end on the local host: the real outbox, dispatcher,
+ * in-process queue and notifier, with alert channels that are HTTP servers
+ * started here. Each fault case fails if its guarantee breaks.
+ */
+const SECRET = "test-webhook-secret-0123456789";
+const ACK_TIMEOUT = 0.4; // seconds between pages
+
+let webhook: AlertReceiver;
+let pagerduty: AlertReceiver;
+let t: TestHost;
+let qa: string;
+let jane: string;
+let karen: string;
+
+beforeAll(async () => {
+  webhook = await startAlertReceiver();
+  pagerduty = await startAlertReceiver(202);
+  t = await startTestHost({
+    ALERT_WEBHOOK_URL: webhook.url,
+    ALERT_WEBHOOK_SECRET: SECRET,
+    PAGERDUTY_ROUTING_KEY: "R0UTINGKEY",
+    PAGERDUTY_EVENTS_URL: pagerduty.url,
+    ESCALATION_ACK_TIMEOUT_SECONDS: String(ACK_TIMEOUT),
+    ESCALATION_MAX_REPAGES: "2",
+    TICKET_URL_TEMPLATE: "https://helpdesk.example/tickets/{number}",
+  });
+  [qa, jane, karen] = await Promise.all([t.token(PEOPLE.qa), t.token(PEOPLE.jane), t.token(PEOPLE.karen)]);
+});
+afterAll(async () => {
+  await t.close();
+  await webhook.close();
+  await pagerduty.close();
+});
+afterEach(() => {
+  webhook.requests.length = 0;
+  pagerduty.requests.length = 0;
+});
+
+async function openTicket(subject = "Mobile banking is down") {
+  const res = await t.call(karen, "POST", "/tickets", { body: { subject, description: "The entire mobile banking is down." } });
+  expect(res.status).toBe(201);
+  return res.body as { id: string; number: string };
+}
+
+const raise = (id: string) => t.call(qa, "PATCH", `/tickets/${id}`, { body: { priority: "emergency", reason: "business-impacting" } });
+const about = (number: string) => (d: { body: string }) => d.body.includes(number);
+const forTicket = (r: AlertReceiver, number: string) => r.delivered().filter(about(number));
+const webhookEvents = (number: string) => forTicket(webhook, number).map((d) => (d.json as { event: string }).event);
+/** First pages only: re-pages come on their own schedule and are tested apart. */
+const triggers = (number: string) => webhookEvents(number).filter((e) => e === "triggered");
+
+describe("escalation", () => {
+  it("a triage to emergency makes exactly one signed alert reach the webhook", async () => {
+    const ticket = await openTicket();
+    const res = await raise(ticket.id);
+    expect(res.status).toBe(200);
+    expect(res.body.escalation).toMatchObject({ state: "triggered" });
+    await webhook.waitFor(1, about(ticket.number));
+    await sleep(ACK_TIMEOUT * 1000 * 0.5); // anything extra would arrive now
+    expect(triggers(ticket.number)).toHaveLength(1);
+    const alert = forTicket(webhook, ticket.number)[0];
+    const timestamp = String(alert!.headers["x-helpdesk-timestamp"]);
+    const expected = `sha256=${createHmac("sha256", SECRET).update(`${timestamp}.${alert!.body}`).digest("hex")}`;
+    expect(alert!.headers["x-helpdesk-signature"]).toBe(expected);
+    expect(alert!.headers["x-helpdesk-delivery"]).toMatch(/.+/);
+    const text = alert!.body;
+    for (const fact of [ticket.number, "Mobile banking is down", "emergency", "Karen Karen", "Quinn QA", "business-impacting", `https://helpdesk.example/tickets/${ticket.number}`]) {
+      expect(text).toContain(fact);
+    }
+    // The requester sees nothing of it.
+    const mine = await t.call(karen, "GET", `/tickets/${ticket.id}`);
+    expect(mine.body.escalation).toBeNull();
+    const timeline = await t.call(karen, "GET", `/tickets/${ticket.id}/timeline`);
+    expect(JSON.stringify(timeline.body)).not.toContain("escalation");
+    await t.call(jane, "POST", `/tickets/${ticket.id}/escalation/acknowledge`);
+  });
+
+  it("(b) a webhook answering 500 twice then 200: exactly one alert delivered", async () => {
+    const ticket = await openTicket();
+    webhook.failNext(about(ticket.number), 500, 500);
+    await raise(ticket.id);
+    await webhook.waitFor(1, about(ticket.number));
+    const attempts = webhook.requests.filter((r) => r.body.includes(ticket.number) && (r.json as { event: string }).event === "triggered");
+    expect(attempts.map((r) => r.status)).toEqual([500, 500, 200]);
+    // Every attempt is the same delivery, so a receiver can drop duplicates.
+    expect(new Set(attempts.map((r) => r.headers["x-helpdesk-delivery"])).size).toBe(1);
+    // PagerDuty, which answered at once, was not paged again by the retries.
+    expect(forTicket(pagerduty, ticket.id).filter((d) => (d.json as { event_action: string }).event_action === "trigger")).toHaveLength(1);
+    await t.call(jane, "POST", `/tickets/${ticket.id}/escalation/acknowledge`);
+  });
+
+  it("(c) the same message delivered twice: one alert", async () => {
+    const ticket = await openTicket();
+    await raise(ticket.id);
+    await webhook.waitFor(1, about(ticket.number));
+    await pagerduty.waitFor(1, about(ticket.id));
+    await sleep(50); // each delivery is recorded right after it succeeds
+    const timeline = (await t.call(jane, "GET", `/tickets/${ticket.id}/timeline`)).body.items as { type: string; data: { messageId: string; channel: string } }[];
+    const notified = timeline.filter((e) => e.type === "escalation_notified");
+    expect(notified.map((e) => e.data.channel).sort()).toEqual(["console", "pagerduty", "webhook"]);
+    // Redeliver the very message the queue delivered: same id, same body.
+    const seq = notified[0]!.data.messageId.split(".").pop();
+    const entry = await (await t.host.app.store()).getSide<OutboxEntry>(ticket.id, `outbox-${seq}`);
+    const message = messageFor(entry!);
+    const notifier = await t.host.app.notifier();
+    await notifier.handle(message);
+    await notifier.handle(message);
+    await sleep(100);
+    expect(triggers(ticket.number)).toEqual(["triggered"]);
+    expect(forTicket(pagerduty, ticket.id).filter((d) => (d.json as { event_action: string }).event_action === "trigger")).toHaveLength(1);
+    await t.call(jane, "POST", `/tickets/${ticket.id}/escalation/acknowledge`);
+  });
+
+  it("(d) a crash between publishing and marking the outbox entry sent: no second alert", async () => {
+    const app = t.host.app;
+    const store = await app.store();
+    // The dispatcher of an instance that dies right after publishing: its mark never happens.
+    const crashing = new Dispatcher(
+      { unsentOutbox: (o) => store.unsentOutbox(o), markOutboxSent: () => Promise.reject(new Error("instance crashed")) },
+      await app.publisher(),
+    );
+    const pump = app.onOutbox;
+    app.onOutbox = () => {}; // this test dispatches by hand
+    try {
+      const ticket = await openTicket();
+      await raise(ticket.id);
+      const unsent = (await store.unsentOutbox({ limit: 100 })).filter((e) => e.ticketId === ticket.id);
+      expect(unsent).toHaveLength(1);
+      await expect(crashing.dispatch(unsent)).rejects.toThrow("instance crashed");
+      await webhook.waitFor(1, about(ticket.number));
+      // The next sweep finds the entry still unsent and publishes it again.
+      expect(await (await app.dispatcher()).sweep(0)).toBe(1);
+      await sleep(300);
+      expect(triggers(ticket.number)).toEqual(["triggered"]);
+      expect(await store.unsentOutbox({ limit: 100 })).toEqual([]);
+      await t.call(jane, "POST", `/tickets/${ticket.id}/escalation/acknowledge`);
+    } finally {
+      app.onOutbox = pump;
+    }
+  });
+
+  it("(e) unacknowledged, ops is paged again at most ESCALATION_MAX_REPAGES times; acknowledging stops the re-pages", async () => {
+    const ignored = await openTicket("Ignored page");
+    const answered = await openTicket("Answered page");
+    await raise(ignored.id);
+    await raise(answered.id);
+    await webhook.waitFor(1, about(ignored.number));
+    await webhook.waitFor(1, about(answered.number));
+    const ack = await t.call(jane, "POST", `/tickets/${answered.id}/escalation/acknowledge`);
+    expect(ack.status).toBe(200);
+    expect(ack.body.escalation).toMatchObject({ state: "acknowledged", acknowledgedBy: { name: "Jane Doe" } });
+    expect((await t.call(jane, "POST", `/tickets/${answered.id}/escalation/acknowledge`)).status).toBe(409);
+    await sleep(ACK_TIMEOUT * 1000 * 4); // past every re-page of both
+    expect(webhookEvents(ignored.number)).toEqual(["triggered", "repaged", "repaged"]);
+    expect(webhookEvents(answered.number)).toEqual(["triggered", "acknowledged"]);
+    const ignoredTicket = await t.call(jane, "GET", `/tickets/${ignored.id}`);
+    expect(ignoredTicket.body.escalation).toMatchObject({ state: "triggered", pages: 3 });
+    const pd = forTicket(pagerduty, answered.id).map((d) => (d.json as { event_action: string }).event_action);
+    expect(pd).toEqual(["trigger", "acknowledge"]);
+  });
+
+  it("(f) closing an escalated ticket sends PagerDuty a resolve with the same dedup_key", async () => {
+    const ticket = await openTicket();
+    await raise(ticket.id);
+    await pagerduty.waitFor(1, about(ticket.id));
+    const closed = await t.call(jane, "POST", `/tickets/${ticket.id}/status`, { body: { status: "closed", resolution: "Franck fixed it" } });
+    expect(closed.body.escalation.state).toBe("resolved");
+    await pagerduty.waitFor(2, about(ticket.id));
+    const events = forTicket(pagerduty, ticket.id).map((d) => d.json as { event_action: string; dedup_key: string; routing_key: string });
+    // (A re-page before the close would be one more trigger with the same dedup_key, which PagerDuty folds in.)
+    const distinct = events.filter((e, i) => i === 0 || e.event_action !== events[i - 1]!.event_action);
+    expect(distinct.map((e) => [e.event_action, e.dedup_key, e.routing_key])).toEqual([
+      ["trigger", ticket.id, "R0UTINGKEY"],
+      ["resolve", ticket.id, "R0UTINGKEY"],
+    ]);
+    await sleep(ACK_TIMEOUT * 1000 * 2);
+    // Nothing after the resolve: no re-page of a resolved escalation.
+    expect(webhookEvents(ticket.number).at(-1)).toBe("resolved");
+  });
+});
