@@ -1,0 +1,98 @@
+// Service Bus namespace and the `escalations` queue (DESIGN.md section 6). The dispatcher
+// publishes each outbox entry with messageId = the entry id, so duplicate detection turns a
+// re-publish after a crash into a no-op. Local (SAS key) auth is off.
+
+@description('Name of the Service Bus namespace.')
+param namespaceName string
+
+@description('Region of the namespace.')
+param location string
+
+@description('Tags applied to the namespace.')
+param tags object = {}
+
+@description('Principal id of the function app identity: it publishes and consumes escalations.')
+param appPrincipalId string
+
+@description('Optional principal id of a developer, given the same send and receive roles. Empty: nobody else.')
+param developerPrincipalId string = ''
+
+// The code's name (shared/escalation/names.ts); test/infra checks they agree.
+var escalationsQueueName = 'escalations'
+
+var senderRoleId = '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39' // Azure Service Bus Data Sender
+var receiverRoleId = '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0' // Azure Service Bus Data Receiver
+
+resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
+  name: namespaceName
+  location: location
+  tags: tags
+  // Standard: the lowest tier with duplicate detection and scheduled messages.
+  sku: {
+    name: 'Standard'
+    tier: 'Standard'
+  }
+  properties: {
+    disableLocalAuth: true
+    minimumTlsVersion: '1.2'
+    publicNetworkAccess: 'Enabled'
+  }
+}
+
+resource escalationsQueue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
+  parent: namespace
+  name: escalationsQueueName
+  properties: {
+    // Long enough for the handler to call every ops channel before the lock lapses.
+    lockDuration: 'PT1M'
+    // After 10 failed deliveries a message is dead-lettered, which raises the alert in alerts.bicep.
+    maxDeliveryCount: 10
+    requiresDuplicateDetection: true
+    // A re-publish of the same outbox entry within a day is dropped by the broker.
+    duplicateDetectionHistoryTimeWindow: 'P1D'
+    // An alert nobody could deliver within a day is dead-lettered (and alerted on), never silently dropped.
+    defaultMessageTimeToLive: 'P1D'
+    deadLetteringOnMessageExpiration: true
+    requiresSession: false
+    enablePartitioning: false
+    maxSizeInMegabytes: 1024
+  }
+}
+
+// Roles are scoped to the queue, not the namespace: the app touches nothing else.
+resource appSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(escalationsQueue.id, appPrincipalId, senderRoleId)
+  scope: escalationsQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', senderRoleId)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource appReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(escalationsQueue.id, appPrincipalId, receiverRoleId)
+  scope: escalationsQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', receiverRoleId)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource developerRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in [senderRoleId, receiverRoleId]: if (!empty(developerPrincipalId)) {
+  name: guid(escalationsQueue.id, developerPrincipalId, roleId)
+  scope: escalationsQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+    // No principalType: a developer may be a user or, in CI, a service principal.
+    principalId: developerPrincipalId
+  }
+}]
+
+output namespaceName string = namespace.name
+output namespaceId string = namespace.id
+// Host name only (e.g. sb-x.servicebus.windows.net), what identity-based clients take, cut
+// from the endpoint (https://host:443/) rather than assuming the public cloud's suffix.
+output fullyQualifiedNamespace string = split(split(namespace.properties.serviceBusEndpoint, '/')[2], ':')[0]
+output queueName string = escalationsQueue.name

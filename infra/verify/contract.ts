@@ -1,0 +1,347 @@
+import path from "node:path";
+import type { Node } from "web-tree-sitter";
+import { requiredInAzure, settingsSchema } from "../../shared/config/settings.js";
+import { ESCALATIONS_QUEUE } from "../../shared/escalation/names.js";
+import { LEASES_CONTAINER, TICKETS_CONTAINER } from "../../shared/store/cosmos/names.js";
+import { appSettingSources, collectSettings, isKeyVaultReferenceText, type Resolver, type SettingEntry } from "./appsettings.js";
+import { evaluateString, evaluateStrings, resolveBinding } from "./evaluate.js";
+import { callArguments, calleeName, propertyPath, sameType, stringLiteral, stringPrefix, unwrap, type ResourceDecl } from "./model.js";
+import { allInstances, type Instance } from "./modules.js";
+import { locate } from "./parse.js";
+import { problem, type Location, type Problem } from "./problems.js";
+
+/**
+ * The contract between infra/ and the code: the function app gets every setting the code
+ * needs in Azure, every binding connection is identity-based, and the database, containers,
+ * queue and indexing policy are the ones the code names.
+ */
+
+export type ConnectionKind = "storage" | "cosmosDB" | "serviceBus";
+
+export interface ConnectionRequirement {
+  /** The binding's `connection` value (the app-settings prefix). */
+  prefix: string;
+  kind: ConnectionKind;
+}
+
+/**
+ * Connections the function registrations use, and the host's own storage. Meant to be
+ * replaced by a list derived from the registrations (each trigger's `connection` and type).
+ */
+export const REQUIRED_CONNECTIONS: readonly ConnectionRequirement[] = [
+  { prefix: "AzureWebJobsStorage", kind: "storage" },
+  { prefix: "CosmosDBConnection", kind: "cosmosDB" },
+  { prefix: "ServiceBusConnection", kind: "serviceBus" },
+];
+
+/** The setting that locates the service, per kind (any one of the alternatives will do). */
+const LOCATORS: Record<ConnectionKind, readonly string[]> = {
+  storage: ["accountName", "blobServiceUri"],
+  cosmosDB: ["accountEndpoint"],
+  serviceBus: ["fullyQualifiedNamespace"],
+};
+
+export interface ContainerRequirement {
+  name: string;
+  partitionKey: string;
+  /** Absolute path of the indexing-policy file the container must load, if the code has one. */
+  indexingPolicyFile?: string;
+}
+
+export interface CodeContract {
+  /** Settings that must always be present. */
+  requiredSettings: readonly string[];
+  /** Settings that may be left out, but when present must be Key Vault references. */
+  keyVaultSettings: readonly string[];
+  connections: readonly ConnectionRequirement[];
+  /** The database name the code defaults to, and the setting that overrides it. */
+  database: { name: string; setting: string };
+  containers: readonly ContainerRequirement[];
+  queue: { name: string; setting: string };
+}
+
+/**
+ * What the code expects, read from the code itself where it says so: `requiredInAzure`, the
+ * database default, the container and queue names. The other settings listed here are ones
+ * the code reads with a default or as optional, which in Azure must still come from infra/.
+ */
+export function codeContract(repoRoot: string): CodeContract {
+  const databaseDefault = settingsSchema.shape.COSMOS_DATABASE_NAME.parse(undefined);
+  return {
+    requiredSettings: [
+      ...requiredInAzure,
+      "AZURE_CLIENT_ID",
+      "COSMOS_DATABASE_NAME",
+      "CORS_ALLOWED_ORIGINS",
+      "APPLICATIONINSIGHTS_CONNECTION_STRING",
+      "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+      "SERVICE_BUS_NAMESPACE",
+      "ESCALATION_QUEUE_NAME",
+      "ESCALATION_ACK_TIMEOUT_SECONDS",
+      "ESCALATION_MAX_REPAGES",
+      // The code's default points at localhost: fine locally, a dead link in an Azure alert.
+      "TICKET_URL_TEMPLATE",
+    ],
+    keyVaultSettings: ["ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_SECRET", "TEAMS_WEBHOOK_URL", "SLACK_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY"],
+    connections: REQUIRED_CONNECTIONS,
+    database: { name: databaseDefault, setting: "COSMOS_DATABASE_NAME" },
+    // Partition keys from DESIGN.md section 5; /id is what the change-feed leases require.
+    // The tickets policy is the one file the local bootstrap also applies (DESIGN.md section 5).
+    containers: [
+      {
+        name: TICKETS_CONTAINER,
+        partitionKey: "/ticketId",
+        indexingPolicyFile: path.join(repoRoot, "shared", "store", "cosmos", "indexing-policy.json"),
+      },
+      { name: LEASES_CONTAINER, partitionKey: "/id" },
+    ],
+    queue: { name: ESCALATIONS_QUEUE, setting: "ESCALATION_QUEUE_NAME" },
+  };
+}
+
+type Setting = SettingEntry<Instance>;
+
+interface Deployed {
+  instance: Instance;
+  resource: ResourceDecl;
+  /** Evaluated name, undefined when computed at deployment. */
+  name: string | undefined;
+}
+
+const acrossModules: Resolver<Instance> = {
+  resolve: (node, instance) => {
+    const bound = resolveBinding(node, instance);
+    return { node: bound.node, context: bound.instance };
+  },
+  text: (node, instance) => evaluateString(node, instance),
+};
+
+export function checkContract(root: Instance, contract: CodeContract): Problem[] {
+  const deployment = new Deployment(root);
+  checkAppSettings(deployment, contract);
+  checkCosmos(deployment, contract);
+  checkQueue(deployment, contract);
+  return deployment.problems;
+}
+
+/** What a deployment creates and the settings its function app gets, evaluated once. */
+class Deployment {
+  readonly problems: Problem[] = [];
+  readonly entryAt: Location;
+  private readonly deployed: Deployed[];
+  /** App settings by name; a name may be written more than once (e.g. in both ternary branches). */
+  readonly settings = new Map<string, Setting[]>();
+
+  constructor(root: Instance) {
+    const instances = allInstances(root);
+    this.entryAt = { file: root.model.file.path, line: 1, column: 1 };
+    this.deployed = instances.flatMap((instance) =>
+      instance.model.resources
+        .filter((r) => !r.existing)
+        .map((resource) => {
+          const nameNode = propertyPath(resource.body, "name");
+          return { instance, resource, name: nameNode ? evaluateString(nameNode, instance) : undefined };
+        }),
+    );
+    for (const instance of instances) {
+      for (const source of appSettingSources(instance.model)) {
+        const collected = collectSettings(source.node, instance, acrossModules);
+        for (const setting of collected.entries) {
+          if (setting.name) this.settings.set(setting.name, [...(this.settings.get(setting.name) ?? []), setting]);
+        }
+        for (const unknown of collected.unresolved) {
+          this.report(
+            "unresolved-settings",
+            locate(unknown.context.model.file, unknown.node),
+            `cannot tell which app settings \`${unknown.node.text.slice(0, 40)}\` provides`,
+          );
+        }
+      }
+    }
+  }
+
+  report(code: string, where: Location, message: string): void {
+    this.problems.push(problem("contract", code, where, message));
+  }
+
+  ofType(type: string): Deployed[] {
+    return this.deployed.filter((d) => sameType(d.resource.type, type));
+  }
+
+  at(d: Deployed, node?: Node | null): Location {
+    return locate(d.instance.model.file, node ?? d.resource.node);
+  }
+
+  /** Where to report a problem about the app as a whole: its first site, else the entry file. */
+  appAt(): Location {
+    const app = this.ofType("Microsoft.Web/sites")[0];
+    return app ? this.at(app) : this.entryAt;
+  }
+
+  settingAt(setting: Setting): Location {
+    return locate(setting.atContext.model.file, setting.at);
+  }
+
+  /** The setting if it is always present (not only under a condition). */
+  always(name: string): Setting | undefined {
+    return (this.settings.get(name) ?? []).find((s) => !s.conditional);
+  }
+
+  /** `'value'`, or a phrase saying the value is computed at deployment. */
+  describeValue(setting: Setting): string {
+    const value = setting.value ? evaluateString(setting.value, setting.context) : undefined;
+    return value === undefined ? "not known before deployment" : `'${value}'`;
+  }
+
+  namesOf(found: Deployed[]): string {
+    return found.map((d) => d.name ?? "(computed)").join(", ") || "none";
+  }
+}
+
+function checkAppSettings(deployment: Deployment, contract: CodeContract): void {
+  if (deployment.ofType("Microsoft.Web/sites").length === 0) {
+    deployment.report("missing-app", deployment.entryAt, "no Microsoft.Web/sites (function app) is deployed");
+  }
+  for (const [name, entries] of deployment.settings) {
+    const second = entries.filter((e) => !e.conditional)[1];
+    if (second) deployment.report("duplicate-setting", deployment.settingAt(second), `app setting ${name} is set twice`);
+  }
+  for (const name of contract.requiredSettings) {
+    if (deployment.always(name)) continue;
+    const how = deployment.settings.has(name) ? "is only set under a condition" : "is not set";
+    deployment.report("missing-setting", deployment.appAt(), `app setting ${name} ${how}, but the code needs it in Azure`);
+  }
+  for (const name of contract.keyVaultSettings) {
+    for (const setting of deployment.settings.get(name) ?? []) {
+      if (!setting.value || !isKeyVaultReference(setting.value, setting.context)) {
+        deployment.report(
+          "not-key-vault-reference",
+          deployment.settingAt(setting),
+          `app setting ${name} must be a Key Vault reference (@Microsoft.KeyVault(SecretUri=...))`,
+        );
+      }
+    }
+  }
+  for (const connection of contract.connections) checkConnection(deployment, connection);
+}
+
+function checkConnection(deployment: Deployment, { prefix, kind }: ConnectionRequirement): void {
+  const plain = deployment.settings.get(prefix)?.[0];
+  if (plain) {
+    deployment.report("connection-string", deployment.settingAt(plain), `${prefix} is set as a connection string; use identity-based ${prefix}__* settings`);
+  }
+  const locators = LOCATORS[kind].map((suffix) => `${prefix}__${suffix}`);
+  if (!locators.some((name) => deployment.always(name))) {
+    deployment.report("missing-connection", deployment.appAt(), `connection ${prefix} needs ${locators.join(" or ")}`);
+  }
+  const credential = deployment.always(`${prefix}__credential`);
+  if (!credential) {
+    deployment.report("missing-connection", deployment.appAt(), `connection ${prefix} needs ${prefix}__credential = managedidentity`);
+  } else if (deployment.describeValue(credential) !== "'managedidentity'") {
+    deployment.report(
+      "missing-connection",
+      deployment.settingAt(credential),
+      `${prefix}__credential must be 'managedidentity', found ${deployment.describeValue(credential)}`,
+    );
+  }
+  // With a user-assigned identity the host must be told which one.
+  if (!deployment.always(`${prefix}__clientId`)) {
+    deployment.report("missing-connection", deployment.appAt(), `connection ${prefix} needs ${prefix}__clientId (the user-assigned identity)`);
+  }
+}
+
+function checkCosmos(deployment: Deployment, contract: CodeContract): void {
+  const databases = deployment.ofType("Microsoft.DocumentDB/databaseAccounts/sqlDatabases");
+  if (!databases.some((d) => d.name === contract.database.name)) {
+    deployment.report(
+      "database-name",
+      databases[0] ? deployment.at(databases[0]) : deployment.entryAt,
+      `no Cosmos DB database named '${contract.database.name}' (the code's default); found: ${deployment.namesOf(databases)}`,
+    );
+  }
+  const databaseSetting = deployment.always(contract.database.setting);
+  if (databaseSetting && deployment.describeValue(databaseSetting) !== `'${contract.database.name}'`) {
+    deployment.report(
+      "database-name",
+      deployment.settingAt(databaseSetting),
+      `${contract.database.setting} is ${deployment.describeValue(databaseSetting)}, the database is '${contract.database.name}'`,
+    );
+  }
+
+  const containers = deployment.ofType("Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers");
+  for (const container of containers) {
+    const idNode = propertyPath(container.resource.body, "properties", "resource", "id");
+    const id = idNode ? evaluateString(idNode, container.instance) : undefined;
+    if (container.name !== undefined && id !== undefined && id !== container.name) {
+      deployment.report("container-name", deployment.at(container, idNode), `container '${container.name}' has resource.id '${id}': Cosmos DB requires them equal`);
+    }
+  }
+  for (const wanted of contract.containers) {
+    const container = containers.find((c) => c.name === wanted.name);
+    if (!container) {
+      deployment.report(
+        "container-name",
+        containers[0] ? deployment.at(containers[0]) : deployment.entryAt,
+        `no Cosmos DB container named '${wanted.name}' (the code's name); found: ${deployment.namesOf(containers)}`,
+      );
+      continue;
+    }
+    const pathsNode = propertyPath(container.resource.body, "properties", "resource", "partitionKey", "paths");
+    const paths = pathsNode ? evaluateStrings(pathsNode, container.instance) : undefined;
+    if (!paths || paths.length !== 1 || paths[0] !== wanted.partitionKey) {
+      deployment.report(
+        "partition-key",
+        deployment.at(container, pathsNode),
+        `container '${wanted.name}' must be partitioned on ${wanted.partitionKey}, found ${paths ? JSON.stringify(paths) : "no literal partition key"}`,
+      );
+    }
+    if (wanted.indexingPolicyFile) deployment.problems.push(...checkIndexingPolicy(container, wanted.indexingPolicyFile));
+  }
+}
+
+function checkQueue(deployment: Deployment, contract: CodeContract): void {
+  const queues = deployment.ofType("Microsoft.ServiceBus/namespaces/queues");
+  if (!queues.some((q) => q.name === contract.queue.name)) {
+    deployment.report(
+      "queue-name",
+      queues[0] ? deployment.at(queues[0]) : deployment.entryAt,
+      `no Service Bus queue named '${contract.queue.name}' (the code's name); found: ${deployment.namesOf(queues)}`,
+    );
+  }
+  const queueSetting = deployment.always(contract.queue.setting);
+  if (queueSetting && deployment.describeValue(queueSetting) !== `'${contract.queue.name}'`) {
+    deployment.report(
+      "queue-name",
+      deployment.settingAt(queueSetting),
+      `${contract.queue.setting} is ${deployment.describeValue(queueSetting)}, the code's queue is '${contract.queue.name}'`,
+    );
+  }
+}
+
+function isKeyVaultReference(value: Node, instance: Instance): boolean {
+  const { node, instance: where } = resolveBinding(value, instance);
+  if (node.type === "ternary_expression") {
+    return [node.childForFieldName("consequence"), node.childForFieldName("alternative")].every(
+      (b) => b !== null && (stringLiteral(unwrap(b)) === "" || isKeyVaultReference(b, where)),
+    );
+  }
+  return node.type === "string" && isKeyVaultReferenceText(stringPrefix(node) ?? "");
+}
+
+/** The container's indexing policy must be loadJsonContent() of exactly `expectedFile`. */
+function checkIndexingPolicy(container: Deployed, expectedFile: string): Problem[] {
+  const policyNode = propertyPath(container.resource.body, "properties", "resource", "indexingPolicy");
+  const where = locate(container.instance.model.file, policyNode ?? container.resource.node);
+  const fail = (message: string) => [problem("contract", "indexing-policy", where, message)];
+  const expected = path.relative(path.dirname(container.instance.model.file.path), expectedFile);
+  if (!policyNode) return fail(`the '${container.name}' container sets no indexingPolicy; load it with loadJsonContent('${expected}')`);
+  const { node, instance } = resolveBinding(policyNode, container.instance);
+  const [first] = node.type === "call_expression" && calleeName(node) === "loadJsonContent" ? callArguments(node) : [];
+  const relative = first ? stringLiteral(unwrap(first)) : undefined;
+  if (relative === undefined) return fail(`the '${container.name}' indexing policy must be loadJsonContent('${expected}'), the file the local bootstrap also uses`);
+  const loaded = path.resolve(path.dirname(instance.model.file.path), relative);
+  if (loaded !== path.resolve(expectedFile)) {
+    return fail(`the '${container.name}' indexing policy loads ${relative}, not the shared ${path.relative(path.dirname(instance.model.file.path), expectedFile)}`);
+  }
+  return [];
+}
