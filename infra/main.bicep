@@ -1,6 +1,6 @@
 // The help desk API on Azure: a Flex Consumption function app reaching Cosmos DB, Service
 // Bus, Storage, Key Vault and Application Insights with one user-assigned managed identity,
-// local (key) auth off everywhere. Deployed into a resource group by `azd up` (infra/DEPLOY.md).
+// local (key) auth off everywhere. Deployed into a resource group by `azd up` (README.md, "Deploy to Azure").
 
 targetScope = 'resourceGroup'
 
@@ -16,7 +16,7 @@ param location string = resourceGroup().location
 @description('Object id of the developer running azd, given data access to Cosmos DB and the queue so the local host can use them. Empty: nobody but the app.')
 param principalId string = ''
 
-// ---- API authentication (Entra ID app registration, see DEPLOY.md) ----
+// ---- API authentication (Entra ID app registration, see README.md) ----
 
 @description('AUTH_ISSUER: token issuer the API trusts. Empty: https://login.microsoftonline.com/<this tenant>/v2.0.')
 param authIssuer string = ''
@@ -50,7 +50,7 @@ param escalationMaxRepages int = 3
 param alertWebhookUrl string = ''
 
 @secure()
-@description('ALERT_WEBHOOK_SECRET: secret signing the generic webhook\'s requests, stored in Key Vault. Empty: unsigned.')
+@description('ALERT_WEBHOOK_SECRET: secret signing the generic webhook\'s requests, stored in Key Vault; required (16+ characters) when alertWebhookUrl is set.')
 param alertWebhookSecret string = ''
 
 @secure()

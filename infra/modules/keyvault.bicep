@@ -25,7 +25,7 @@ param appPrincipalId string
 param alertWebhookUrl string = ''
 
 @secure()
-@description('Shared secret used to sign the generic webhook\'s requests. Empty: unsigned.')
+@description('Shared secret that signs the generic webhook\'s requests; required when the webhook URL is set.')
 param alertWebhookSecret string = ''
 
 @secure()

@@ -63,12 +63,35 @@ async function step(title: string, who: Who, method: string, path: string, body:
   return res.body;
 }
 
+interface Entry {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+/** Escalation runs after the write (outbox, queue, notifier): wait for its entry, up to 10 s. */
+async function waitForEntry(who: Who, ticketId: string, match: (e: Entry) => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const res = await call(who, "GET", `/tickets/${ticketId}/timeline?limit=100`);
+    if ((res.body.items as Entry[]).some(match)) {
+      console.log(`   … ${what}: delivered`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new StepFailed(`${what}: not delivered within 10 s`);
+}
+
 function printTimeline(title: string, items: { at: string; type: string; visibility: string; actor: { name: string }; data: Record<string, unknown> }[]) {
   console.log(`\n  ${title}`);
   for (const e of items) {
     const show = (v: unknown) => (v && typeof v === "object" && "name" in v ? String(v.name) : JSON.stringify(v));
-    const detail = e.type === "comment" ? `"${e.data.body}"` : e.data.to !== undefined ? `${show(e.data.from)} → ${show(e.data.to)}` : (e.data.subject ?? "");
-    console.log(`    ${e.at.slice(11, 19)}  ${e.visibility.padEnd(8)} ${e.type.padEnd(17)} ${e.actor.name.padEnd(12)} ${detail}`);
+    const detail =
+      e.type === "comment" ? `"${e.data.body}"`
+      : e.type === "escalation_notified" ? `${e.data.event} → ${e.data.channel}`
+      : e.type.startsWith("escalation_") ? String(e.data.cause ?? "")
+      : e.data.to !== undefined ? `${show(e.data.from)} → ${show(e.data.to)}`
+      : (e.data.subject ?? "");
+    console.log(`    ${e.at.slice(11, 19)}  ${e.visibility.padEnd(8)} ${e.type.padEnd(23)} ${e.actor.name.padEnd(19)} ${detail}`);
   }
 }
 
@@ -91,10 +114,13 @@ async function scenario(): Promise<void> {
   if (![banking.id, vpn.id, computers.id].every((id) => ids.includes(id))) throw new StepFailed("the queue lacks a ticket just opened");
   await step("raises “Mobile banking is down” to emergency (business-impacting)", "qa", "PATCH", `/tickets/${banking.id}`,
     { priority: "emergency", reason: "Business-impacting: the entire mobile banking is down." },
-    { http: 200, priority: "emergency" });
+    { http: 200, priority: "emergency", "escalation.state": "triggered" });
   await step("sets “Branch VPN unreachable” to SEV-A (business-impacting)", "qa", "PATCH", `/tickets/${vpn.id}`,
     { severity: "SEV-A", reason: "Business-impacting: a whole branch cannot work." },
-    { http: 200, severity: "SEV-A" });
+    { http: 200, severity: "SEV-A", "escalation.state": "triggered" });
+  console.log("   (both are business-impacting: each pages ops on call, see the alerts printed by the host)");
+  await waitForEntry("qa", banking.id, (e) => e.type === "escalation_notified" && e.data.event === "triggered", "the emergency's page");
+  await waitForEntry("qa", vpn.id, (e) => e.type === "escalation_notified" && e.data.event === "triggered", "the SEV-A ticket's page");
   await step("sees the emergency first in the queue", "qa", "GET", "/tickets?status=open&limit=100", undefined, { http: 200, "items.0.id": banking.id });
 
   console.log("\nAssignment and communication");
@@ -104,6 +130,8 @@ async function scenario(): Promise<void> {
   if (!jane) throw new StepFailed("Jane Doe is not among the agents");
   await step("assigns the emergency to Jane Doe", "qa", "PUT", `/tickets/${banking.id}/assignee`, { agentId: jane.id },
     { http: 200, "assignee.name": "Jane Doe" });
+  await step("acknowledges the page: ops stops re-paging", "jane", "POST", `/tickets/${banking.id}/escalation/acknowledge`, undefined,
+    { http: 200, "escalation.state": "acknowledged", "escalation.acknowledgedBy.name": "Jane Doe" });
   await step("starts working it", "jane", "POST", `/tickets/${banking.id}/status`, { status: "in_progress" }, { http: 200, status: "in_progress" });
   await step("notes she is collaborating with the system administrators", "jane", "POST", `/tickets/${banking.id}/comments`,
     { body: "Collaborating with the system administrators team to solve the problem.", visibility: "internal" },
@@ -115,7 +143,8 @@ async function scenario(): Promise<void> {
     { http: 201, visibility: "internal" });
   await step("closes the emergency ticket", "jane", "POST", `/tickets/${banking.id}/status`,
     { status: "closed", resolution: "Franck (system administrators) found and corrected the issue; mobile banking is back." },
-    { http: 200, status: "closed" });
+    { http: 200, status: "closed", "escalation.state": "resolved" });
+  await waitForEntry("jane", banking.id, (e) => e.type === "escalation_notified" && e.data.event === "resolved", "ops being told it is resolved");
   await step("closes Karen's ticket about the new computers", "jane", "POST", `/tickets/${computers.id}/status`,
     { status: "closed", resolution: "The new computers are ordered; IT will schedule the installation with your team." },
     { http: 200, status: "closed" });
@@ -131,6 +160,10 @@ async function scenario(): Promise<void> {
   const leaked = (requesterView.items as { visibility: string }[]).filter((e) => e.visibility !== "public");
   if (leaked.length) throw new StepFailed("the requester sees internal entries");
   if (agentView.items.filter((e: { type: string }) => e.type === "comment").length !== 2) throw new StepFailed("the agent does not see both notes");
+  const escalation = (agentView.items as { type: string }[]).map((e) => e.type).filter((t) => t.startsWith("escalation_") && t !== "escalation_notified");
+  if (escalation.join() !== "escalation_triggered,escalation_acknowledged,escalation_resolved") {
+    throw new StepFailed(`the escalation history is ${escalation.join(", ")}`);
+  }
 }
 
 let host: Host | undefined;

@@ -262,7 +262,7 @@ export function acknowledge(ticket: Ticket, caller: Principal, now: string): Cha
   }
   const b = new ChangeBuilder(ticket, ticket, actorOf(caller), now);
   b.ticket = { ...ticket, escalation: { ...ticket.escalation, state: "acknowledged", acknowledgedAt: now, acknowledgedBy: { id: caller.id, name: caller.name } } };
-  b.add("escalation_acknowledged", { cycle: ticket.escalation.cycle });
+  b.add("escalation_acknowledged", { cycle: ticket.escalation.cycle, cause: "acknowledged" });
   return b.done();
 }
 
