@@ -251,22 +251,7 @@ function checkConnection(deployment: Deployment, { prefix, kind }: ConnectionReq
 }
 
 function checkCosmos(deployment: Deployment, contract: CodeContract): void {
-  const databases = deployment.ofType("Microsoft.DocumentDB/databaseAccounts/sqlDatabases");
-  if (!databases.some((d) => d.name === contract.database.name)) {
-    deployment.report(
-      "database-name",
-      databases[0] ? deployment.at(databases[0]) : deployment.entryAt,
-      `no Cosmos DB database named '${contract.database.name}' (the code's default); found: ${deployment.namesOf(databases)}`,
-    );
-  }
-  const databaseSetting = deployment.always(contract.database.setting);
-  if (databaseSetting && deployment.describeValue(databaseSetting) !== `'${contract.database.name}'`) {
-    deployment.report(
-      "database-name",
-      deployment.settingAt(databaseSetting),
-      `${contract.database.setting} is ${deployment.describeValue(databaseSetting)}, the database is '${contract.database.name}'`,
-    );
-  }
+  checkNamed(deployment, "Microsoft.DocumentDB/databaseAccounts/sqlDatabases", "Cosmos DB database", "database-name", contract.database);
 
   const containers = deployment.ofType("Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers");
   for (const container of containers) {
@@ -300,21 +285,28 @@ function checkCosmos(deployment: Deployment, contract: CodeContract): void {
 }
 
 function checkQueue(deployment: Deployment, contract: CodeContract): void {
-  const queues = deployment.ofType("Microsoft.ServiceBus/namespaces/queues");
-  if (!queues.some((q) => q.name === contract.queue.name)) {
+  checkNamed(deployment, "Microsoft.ServiceBus/namespaces/queues", "Service Bus queue", "queue-name", contract.queue);
+}
+
+/** A resource the code names must exist under that name, and the setting naming it must agree. */
+function checkNamed(
+  deployment: Deployment,
+  type: string,
+  what: string,
+  code: "database-name" | "queue-name",
+  wanted: { name: string; setting: string },
+): void {
+  const found = deployment.ofType(type);
+  if (!found.some((r) => r.name === wanted.name)) {
     deployment.report(
-      "queue-name",
-      queues[0] ? deployment.at(queues[0]) : deployment.entryAt,
-      `no Service Bus queue named '${contract.queue.name}' (the code's name); found: ${deployment.namesOf(queues)}`,
+      code,
+      found[0] ? deployment.at(found[0]) : deployment.entryAt,
+      `no ${what} named '${wanted.name}' (the code's name); found: ${deployment.namesOf(found)}`,
     );
   }
-  const queueSetting = deployment.always(contract.queue.setting);
-  if (queueSetting && deployment.describeValue(queueSetting) !== `'${contract.queue.name}'`) {
-    deployment.report(
-      "queue-name",
-      deployment.settingAt(queueSetting),
-      `${contract.queue.setting} is ${deployment.describeValue(queueSetting)}, the code's queue is '${contract.queue.name}'`,
-    );
+  const setting = deployment.always(wanted.setting);
+  if (setting && deployment.describeValue(setting) !== `'${wanted.name}'`) {
+    deployment.report(code, deployment.settingAt(setting), `${wanted.setting} is ${deployment.describeValue(setting)}, the code's ${what} is '${wanted.name}'`);
   }
 }
 
