@@ -125,7 +125,6 @@ export class App {
         channels,
         publisher: await this.publisher(),
         settings: { ackTimeoutSeconds: s.ESCALATION_ACK_TIMEOUT_SECONDS, maxRepages: s.ESCALATION_MAX_REPAGES, ticketUrlTemplate: s.TICKET_URL_TEMPLATE },
-        deliveryId: (messageId, channel) => hash(`delivery\n${messageId}\n${channel}`).slice(0, 32),
         log: (line) => console.log(line),
       });
     })().catch((e: unknown) => {

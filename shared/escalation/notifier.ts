@@ -57,7 +57,6 @@ export class Notifier {
       channels: Channel[];
       publisher: Publisher;
       settings: NotifierSettings;
-      deliveryId: (messageId: string, channel: string) => string;
       log: (line: string) => void;
     },
   ) {}
@@ -96,7 +95,7 @@ export class Notifier {
         continue;
       }
       try {
-        await channel.deliver(alert, this.deps.deliveryId(message.messageId, channel.name));
+        await channel.deliver(alert, tickets.deliveryId(message.messageId, channel.name));
       } catch (e) {
         left.push(`${channel.name} (${(e as Error).message})`);
         continue;

@@ -159,32 +159,31 @@ export class TicketService {
     const idem = options.idempotency;
     const keyHash = idem ? this.deps.hash(`${caller.id}\n${idem.key}`) : null;
     return this.once(caller, idem, async () => {
-      let replay: KeyRecord | null = null;
-      const result = await this.update(caller, id, options, (t, stored) => {
-        const previous = keyHash ? stored.keys[keyHash] : undefined;
-        if (previous && idem) {
-          if (previous.requestHash !== idem.requestHash) throw keyReused();
-          replay = previous;
-          return { ticket: t, entries: [] };
-        }
-        const change = commands.comment(t, caller, input, this.nowIso());
-        return change;
-      }, (stored, change) => {
-        if (!keyHash || !idem) return stored.keys;
-        // Keys live on the ticket, so the compare-and-swap that adds the comment also
-        // claims the key: two concurrent retries cannot both succeed.
-        const cutoff = Date.parse(change.ticket.updatedAt) - KEY_RETENTION_MS;
-        const kept = Object.entries(stored.keys).filter(([, r]) => Date.parse(r.at) >= cutoff);
-        const record: KeyRecord = { requestHash: idem.requestHash, seq: change.entries[0]!.seq, version: change.ticket.version, at: change.ticket.updatedAt };
-        return { ...Object.fromEntries(kept), [keyHash]: record };
-      });
-      const replayed = replay as KeyRecord | null;
-      if (replayed) {
-        const entry = await this.deps.store.entry(id, replayed.seq);
-        if (!entry) throw new Failure("unavailable", "The first response is not readable yet; retry.", [], 1);
-        return { value: entry, etag: result.ticket.version === replayed.version ? result.etag : null, replayed: true };
-      }
-      return { value: result.entries[0]!, etag: result.etag, replayed: false };
+      const result = await this.update(
+        caller,
+        id,
+        options,
+        (t, stored) => {
+          const first = keyHash ? stored.keys[keyHash] : undefined;
+          if (first && first.requestHash !== idem?.requestHash) throw keyReused();
+          // A retry changes nothing: the comment it repeats is already there.
+          return first ? { ticket: t, entries: [] } : commands.comment(t, caller, input, this.nowIso());
+        },
+        (stored, change) => {
+          if (!keyHash || !idem) return stored.keys;
+          // Keys live on the ticket, so the compare-and-swap that adds the comment also
+          // claims the key: two concurrent retries cannot both succeed.
+          const cutoff = Date.parse(change.ticket.updatedAt) - KEY_RETENTION_MS;
+          const kept = Object.entries(stored.keys).filter(([, r]) => Date.parse(r.at) >= cutoff);
+          const record: KeyRecord = { requestHash: idem.requestHash, seq: change.entries[0]!.seq, version: change.ticket.version, at: change.ticket.updatedAt };
+          return { ...Object.fromEntries(kept), [keyHash]: record };
+        },
+      );
+      const first = result.entries.length === 0 && keyHash ? result.keys[keyHash] : undefined;
+      if (!first) return { value: result.entries[0]!, etag: result.etag, replayed: false };
+      const entry = await this.deps.store.entry(id, first.seq);
+      if (!entry) throw new Failure("unavailable", "The first response is not readable yet; retry.", [], 1);
+      return { value: entry, etag: result.ticket.version === first.version ? result.etag : null, replayed: true };
     });
   }
 
@@ -210,7 +209,8 @@ export class TicketService {
     return (await this.deps.store.getSide(ticketId, this.deliveryId(messageId, channel))) !== null;
   }
 
-  private deliveryId(messageId: string, channel: string): string {
+  /** One delivery: one queue message to one channel. Stable, so retries of it can be recognised. */
+  deliveryId(messageId: string, channel: string): string {
     return `delivery-${this.deps.hash(`${messageId}\n${channel}`).slice(0, 32)}`;
   }
 
