@@ -11,7 +11,7 @@ import type { Channel } from "./escalation/alert.js";
 import { Dispatcher, isUnsentOutbox, type OutboxStore } from "./escalation/dispatcher.js";
 import { LocalQueue } from "./escalation/local-queue.js";
 import { Notifier } from "./escalation/notifier.js";
-import { outboxFor } from "./escalation/outbox.js";
+import { outboxFor, type OutboxEntry } from "./escalation/outbox.js";
 import type { Publisher } from "./escalation/publisher.js";
 import type { Principal } from "./tickets/model.js";
 import type { TicketStore } from "./tickets/ports.js";
@@ -30,10 +30,8 @@ export class App {
   private storePromise?: Promise<Store>;
   private publisherPromise?: Promise<Publisher>;
   private notifierPromise?: Promise<Notifier>;
-  /** The in-process queue, when no Service Bus namespace is configured (local host only). */
-  localQueue?: LocalQueue;
   /** Called with the outbox entries of every committed change (the local host dispatches them at once). */
-  onOutbox?: (entries: ReturnType<typeof outboxFor>) => void;
+  onOutbox?: (entries: OutboxEntry[]) => void;
   private service?: TicketService;
   private trustPromise?: Promise<IssuerTrust>;
   private embedded?: EmbeddedCosmos;
@@ -98,12 +96,12 @@ export class App {
       return serviceBusPublisherFromSettings(s);
     }
     if (isInsideAzure()) throw new Error("SERVICE_BUS_NAMESPACE is required in Azure.");
-    this.localQueue = new LocalQueue(async (m) => (await this.notifier()).handle({ messageId: m.messageId, body: m.body }), {
+    // The same contract as the Service Bus queue: duplicate detection, schedules, redelivery, dead letters.
+    return new LocalQueue(async (m) => (await this.notifier()).handle({ messageId: m.messageId, body: m.body }), {
       maxDeliveryCount: 10,
       retryDelayMs: 100,
       log: (line) => console.error(line),
     });
-    return this.localQueue;
   }
 
   async dispatcher(): Promise<Dispatcher> {
