@@ -3,10 +3,10 @@ import type { App } from "../composition.js";
 import { endpoint, type Call, type HttpHandler, type Reply } from "../http/endpoint.js";
 import { HttpProblem } from "../http/problem.js";
 import { AssignBody, CommentBody, ListTicketsQuery, MoveBody, OpenTicketBody, TimelineQuery, TriageBody } from "./api-schemas.js";
-import { Failure } from "./errors.js";
+import { Failure, notFound } from "./errors.js";
 import { isAgent, PRIORITY_RANK, type Principal, type Ticket, type TimelineEntry } from "./model.js";
 import type { ListPosition } from "./ports.js";
-import type { IdempotencyOptions, WriteOptions } from "./service.js";
+import { TICKET_ID, type IdempotencyOptions, type WriteOptions } from "./service.js";
 
 /** The ticket routes of DESIGN.md section 3: HTTP in, a use case, JSON out. */
 
@@ -53,6 +53,17 @@ function ticketReply(call: Call, status: number, stored: { ticket: Ticket; etag:
   const headers = { ...extra };
   if (stored.etag) headers.etag = quote(stored.etag);
   return { status, body: ticketJson(stored.ticket, call.principal), headers };
+}
+
+/**
+ * The {id} of a ticket route. Ids are what TicketService.ticketId makes; anything
+ * else names no ticket, and never reaches the store (where a `#` or `\` would be
+ * an invalid document id rather than a missing one).
+ */
+function ticketIdOf(call: Call): string {
+  const id = call.param("id");
+  if (!TICKET_ID.test(id)) throw notFound();
+  return id;
 }
 
 const replayHeader = (replayed: boolean): Record<string, string> => (replayed ? { "idempotent-replayed": "true" } : {});
@@ -113,25 +124,25 @@ export function ticketHandlers(app: App): Record<string, HttpHandler> {
       return { status: 200, body: { items: page.items.map((s) => ticketJson(s.ticket, call.principal)), nextCursor } };
     }),
 
-    getTicket: authed(async (call) => ticketReply(call, 200, await (await tickets()).get(call.principal, call.param("id")))),
+    getTicket: authed(async (call) => ticketReply(call, 200, await (await tickets()).get(call.principal, ticketIdOf(call)))),
 
     triageTicket: authed(async (call) => {
       const { value } = await call.body(TriageBody);
-      return ticketReply(call, 200, await (await tickets()).triage(call.principal, call.param("id"), value, writeOptions(call)));
+      return ticketReply(call, 200, await (await tickets()).triage(call.principal, ticketIdOf(call), value, writeOptions(call)));
     }),
 
     assignTicket: authed(async (call) => {
       const { value } = await call.body(AssignBody);
-      return ticketReply(call, 200, await (await tickets()).assign(call.principal, call.param("id"), value.agentId, writeOptions(call)));
+      return ticketReply(call, 200, await (await tickets()).assign(call.principal, ticketIdOf(call), value.agentId, writeOptions(call)));
     }),
 
     unassignTicket: authed(async (call) =>
-      ticketReply(call, 200, await (await tickets()).assign(call.principal, call.param("id"), null, writeOptions(call))),
+      ticketReply(call, 200, await (await tickets()).assign(call.principal, ticketIdOf(call), null, writeOptions(call))),
     ),
 
     commentOnTicket: authed(async (call) => {
       const { value, raw } = await call.body(CommentBody);
-      const id = call.param("id");
+      const id = ticketIdOf(call);
       const result = await (await tickets()).comment(call.principal, id, value, { ...writeOptions(call), idempotency: idempotency(call, raw) });
       const headers: Record<string, string> = { location: `/api/tickets/${id}/timeline`, ...replayHeader(result.replayed) };
       if (result.etag) headers.etag = quote(result.etag);
@@ -140,19 +151,19 @@ export function ticketHandlers(app: App): Record<string, HttpHandler> {
 
     moveTicket: authed(async (call) => {
       const { value } = await call.body(MoveBody);
-      return ticketReply(call, 200, await (await tickets()).move(call.principal, call.param("id"), value, writeOptions(call)));
+      return ticketReply(call, 200, await (await tickets()).move(call.principal, ticketIdOf(call), value, writeOptions(call)));
     }),
 
     acknowledgeEscalation: authed(async (call) =>
-      ticketReply(call, 200, await (await tickets()).acknowledge(call.principal, call.param("id"), writeOptions(call))),
+      ticketReply(call, 200, await (await tickets()).acknowledge(call.principal, ticketIdOf(call), writeOptions(call))),
     ),
 
     ticketTimeline: authed(async (call) => {
       const q = call.query(TimelineQuery);
       const after = q.cursor ? decodeCursor(q.cursor, isSeq) : 0;
-      const page = await (await tickets()).timeline(call.principal, call.param("id"), after, q.limit);
+      const page = await (await tickets()).timeline(call.principal, ticketIdOf(call), after, q.limit);
       const last = page.entries.at(-1);
-      const id = call.param("id");
+      const id = ticketIdOf(call);
       return { status: 200, body: { items: page.entries.map((e) => entryJson(id, e)), nextCursor: page.more && last ? encodeCursor(last.seq) : null } };
     }),
 

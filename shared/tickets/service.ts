@@ -54,6 +54,9 @@ export interface Written<T> {
   replayed: boolean;
 }
 
+/** The form of every ticket id (see TicketService.ticketId). */
+export const TICKET_ID = /^[0-9a-f]{24}$/;
+
 const MAX_ATTEMPTS = 8;
 const KEY_RETENTION_MS = 24 * 3600 * 1000;
 const NUMBER_ATTEMPTS = 5;
