@@ -33,7 +33,17 @@ const HEADERS: Record<string, { description: string; schema: { type: "string" } 
 const statusTitle = (status: number) => Object.values(PROBLEMS).find((p) => p.status === status)?.title ?? "Error";
 
 export function openApiDocument(routes: DocumentedRoute[], serverUrl = "/api") {
-  const schema = (s: z.ZodType, io: "input" | "output") => z.toJSONSchema(s, { io, unrepresentable: "any", target: "draft-2020-12" });
+  // Named schemas (zod .meta({ id })) go to components.schemas once, and are $ref'd from
+  // the operations: a "#/$defs/..." left inside an operation would resolve against the
+  // OpenAPI document's root, where it does not exist.
+  const components: Record<string, unknown> = {};
+  const schema = (s: z.ZodType, io: "input" | "output") => {
+    const { $schema: _, $defs, ...json } = z.toJSONSchema(s, { io, unrepresentable: "any", target: "draft-2020-12" }) as Record<string, unknown> & {
+      $defs?: Record<string, unknown>;
+    };
+    Object.assign(components, $defs ?? {});
+    return JSON.parse(JSON.stringify(json).replaceAll('"#/$defs/', '"#/components/schemas/'));
+  };
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const path = `/${r.route}`;
@@ -71,7 +81,10 @@ export function openApiDocument(routes: DocumentedRoute[], serverUrl = "/api") {
     openapi: "3.1.0",
     info: { title: "Help desk API", version: "1.0.0", description: "Ticket lifecycle: intake, triage, assignment, replies and notes, resolution." },
     servers: [{ url: serverUrl }],
-    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
+    components: {
+      schemas: JSON.parse(JSON.stringify(components).replaceAll('"#/$defs/', '"#/components/schemas/')),
+      securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
+    },
     paths,
   };
 }

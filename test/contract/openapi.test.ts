@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { ROUTE_SPECS } from "../../shared/api.js";
+import { openApiDocument } from "../../shared/http/openapi.js";
+
+/** GET /api/openapi.json: a document a client generator can use as it is. */
+const doc = openApiDocument(ROUTE_SPECS) as {
+  openapi: string;
+  paths: Record<string, Record<string, { operationId: string; requestBody?: unknown; responses: Record<string, unknown> }>>;
+  components: { schemas: Record<string, { additionalProperties?: unknown; required?: string[] }> };
+};
+
+describe("OpenAPI document", () => {
+  it("has one operation per route and method, named after the function", () => {
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([m, op]) => `${m.toUpperCase()} ${path} ${op.operationId}`));
+    expect(operations.sort()).toEqual(ROUTE_SPECS.flatMap((r) => r.methods.map((m) => `${m} /${r.route} ${r.name}`)).sort());
+  });
+
+  it("resolves every $ref inside the document", () => {
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"([^"]+)"/g)].map((m) => m[1]!);
+    expect(refs.length).toBeGreaterThan(10);
+    for (const ref of refs) {
+      expect(ref).toMatch(/^#\/components\/schemas\//);
+      expect(doc.components.schemas[ref.split("/").pop()!], ref).toBeDefined();
+    }
+  });
+
+  it("describes request bodies as the validation does: unknown fields are refused", () => {
+    const open = doc.components.schemas.OpenTicket!;
+    expect(open.additionalProperties).toBe(false);
+    expect(open.required).toEqual(["subject", "description"]);
+    expect(doc.paths["/tickets"]!.post!.responses["422"]).toBeDefined();
+  });
+});
