@@ -1,0 +1,65 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PEOPLE, startTestHost, type TestHost } from "../support/local-host.js";
+
+/** What the local host adds around the handlers: CORS, a log line per request, clean shutdown. */
+let t: TestHost;
+beforeAll(async () => {
+  t = await startTestHost({ CORS_ALLOWED_ORIGINS: "https://app.example.com, http://localhost:5173" });
+});
+afterAll(() => t.close());
+
+describe("CORS", () => {
+  it("answers a preflight from an allowed origin, with the headers a browser client sends", async () => {
+    const res = await fetch(`${t.url}/tickets`, {
+      method: "OPTIONS",
+      headers: { origin: "https://app.example.com", "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type, idempotency-key" },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    expect(res.headers.get("access-control-allow-methods")).toContain("POST");
+    expect(res.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("idempotency-key");
+  });
+
+  it("lets an allowed origin read the ETag and Location of a response", async () => {
+    const karen = await t.token(PEOPLE.karen);
+    const res = await t.call(karen, "POST", "/tickets", { body: { subject: "s", description: "d" }, headers: { origin: "http://localhost:5173" } });
+    expect(res.status).toBe(201);
+    expect(res.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
+    expect(res.headers.get("access-control-expose-headers")).toMatch(/ETag.*Location/);
+  });
+
+  it("gives nothing to another origin", async () => {
+    const res = await fetch(`${t.url}/tickets`, { method: "OPTIONS", headers: { origin: "https://evil.example", "access-control-request-method": "POST" } });
+    expect(res.headers.get("access-control-allow-origin")).toBeNull();
+    expect(res.headers.get("access-control-allow-methods")).toBeNull();
+  });
+});
+
+describe("npm start's process", () => {
+  it("logs a line per request and shuts down cleanly on SIGTERM", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "helpdesk-start-"));
+    const child = spawn(process.execPath, ["--import", "tsx", "shared/local/main.ts"], { env: { ...process.env, PORT: "0", LOCAL_DIR: dir }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    try {
+      for (let i = 0; i < 200 && !/on (http:\/\/\S+)/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+      const url = /on (http:\/\/\S+)/.exec(out)![1]!;
+      expect(out).toMatch(/store: +embedded Cosmos DB endpoint/);
+      const res = await fetch(`${url}/health`, { headers: { "x-request-id": "log-me-123" } });
+      expect(res.status).toBe(200);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(out).toMatch(/^GET \/api\/health 200 \d+(\.\d+)?ms log-me-123$/m);
+      const exited = new Promise<number | null>((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      expect(out).toContain("SIGTERM: shutting down");
+    } finally {
+      child.kill("SIGKILL");
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
