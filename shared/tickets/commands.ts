@@ -86,10 +86,11 @@ class ChangeBuilder {
       this.ticket = { ...this.ticket, escalation: step.escalation };
       this.add(step.entry.type, step.entry.data);
     }
-    return {
-      ticket: { ...this.ticket, version: (this.before?.version ?? 0) + this.entries.length, updatedAt: this.now },
-      entries: this.entries,
-    };
+    const version = (this.before?.version ?? 0) + this.entries.length;
+    // The system's own records (alert deliveries) are history, not a change to the ticket.
+    if (this.actor.role === "system") return { ticket: { ...this.ticket, version }, entries: this.entries };
+    const revision = (this.before?.revision ?? 0) + 1;
+    return { ticket: { ...this.ticket, version, revision, updatedAt: this.now }, entries: this.entries };
   }
 }
 
@@ -138,6 +139,7 @@ export function openTicket(
     closedAt: null,
     escalation: NO_ESCALATION,
     version: 0,
+    revision: 0,
   };
   const b = new ChangeBuilder(null, ticket, actorOf(caller), now);
   b.add("opened", { subject: ticket.subject, priority, category: ticket.category, onBehalfOf: onBehalf ? requester.id : undefined });

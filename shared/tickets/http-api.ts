@@ -6,12 +6,12 @@ import { AssignBody, CommentBody, ListTicketsQuery, MoveBody, OpenTicketBody, Ti
 import { Failure, notFound } from "./errors.js";
 import { isAgent, PRIORITY_RANK, type Principal, type Ticket, type TimelineEntry } from "./model.js";
 import type { ListPosition } from "./ports.js";
-import { TICKET_ID, type IdempotencyOptions, type WriteOptions } from "./service.js";
+import { etagOf, TICKET_ID, type IdempotencyOptions, type WriteOptions } from "./service.js";
 
 /** The ticket routes of DESIGN.md section 3: HTTP in, a use case, JSON out. */
 
-/** ETags go out quoted whatever the store's form; If-Match may come quoted, weak or bare. */
-const quote = (etag: string) => `"${etag.replace(/^W\//, "").replace(/"/g, "")}"`;
+/** ETags go out quoted (etagOf); If-Match may come quoted, weak or bare. */
+const quote = (etag: string) => `"${etag}"`;
 const unquote = (etag: string) => etag.trim().replace(/^W\//, "").replace(/"/g, "");
 
 function writeOptions(call: Call): WriteOptions {
@@ -35,7 +35,7 @@ function idempotency(call: Call, raw: string): IdempotencyOptions | undefined {
 
 /** The ticket as a caller may see it: escalation is ops' business, never a requester's. */
 export function ticketJson(t: Ticket, caller: Principal) {
-  const { version: _v, escalation, ...json } = t;
+  const { version: _v, revision: _r, escalation, ...json } = t;
   const { cycle: _c, ...visible } = escalation;
   return { ...json, escalation: isAgent(caller) ? visible : null };
 }
@@ -49,10 +49,9 @@ export function entryJson(ticketId: string, e: TimelineEntry) {
   return { ...json, id: createHash("sha256").update(`${ticketId}:${seq}`).digest("base64url").slice(0, 16) };
 }
 
-function ticketReply(call: Call, status: number, stored: { ticket: Ticket; etag: string | null }, extra: Record<string, string> = {}): Reply {
-  const headers = { ...extra };
-  if (stored.etag) headers.etag = quote(stored.etag);
-  return { status, body: ticketJson(stored.ticket, call.principal), headers };
+function ticketReply(call: Call, status: number, { ticket }: { ticket: Ticket }, extra: Record<string, string> = {}): Reply {
+  const headers = { ...extra, etag: quote(etagOf(ticket)) };
+  return { status, body: ticketJson(ticket, call.principal), headers };
 }
 
 /**
@@ -103,7 +102,7 @@ export function ticketHandlers(app: App): Record<string, HttpHandler> {
       const { value, raw } = await call.body(OpenTicketBody);
       const result = await (await tickets()).open(call.principal, value, { requestId: call.requestId, idempotency: idempotency(call, raw) });
       const location = `/api/tickets/${result.value.id}`;
-      return ticketReply(call, 201, { ticket: result.value, etag: result.etag }, { location, ...replayHeader(result.replayed) });
+      return ticketReply(call, 201, { ticket: result.value }, { location, ...replayHeader(result.replayed) });
     }),
 
     listTickets: authed(async (call) => {
@@ -145,7 +144,7 @@ export function ticketHandlers(app: App): Record<string, HttpHandler> {
       const id = ticketIdOf(call);
       const result = await (await tickets()).comment(call.principal, id, value, { ...writeOptions(call), idempotency: idempotency(call, raw) });
       const headers: Record<string, string> = { location: `/api/tickets/${id}/timeline`, ...replayHeader(result.replayed) };
-      if (result.etag) headers.etag = quote(result.etag);
+      headers.etag = quote(result.etag);
       return { status: 201, body: entryJson(id, result.value), headers };
     }),
 

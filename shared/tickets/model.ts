@@ -55,6 +55,8 @@ export interface Ticket {
   escalation: Escalation;
   /** Number of timeline entries so far; the entry of change n has sequence n. */
   version: number;
+  /** Number of changes people made (not the system's bookkeeping): the ETag. */
+  revision: number;
 }
 
 export type EscalationState = "none" | "triggered" | "acknowledged" | "resolved";

@@ -17,8 +17,8 @@ export interface KeyRecord {
   requestHash: string;
   /** Sequence of the timeline entry the request created. */
   seq: number;
-  /** The ticket's version right after: while it still is, the first response's ETag is current. */
-  version: number;
+  /** The ticket's revision right after: the first response's ETag. */
+  revision: number;
   at: string;
 }
 

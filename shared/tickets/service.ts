@@ -50,9 +50,17 @@ export interface IdempotencyOptions {
 
 export interface Written<T> {
   value: T;
-  etag: string | null;
+  /** The ticket's ETag after the request (see etagOf). */
+  etag: string;
   replayed: boolean;
 }
+
+/**
+ * The ticket's entity tag as clients see it: its revision, which every change a
+ * person makes bumps. The notifier's bookkeeping (delivery entries, pages) does
+ * not, so an agent's If-Match is not broken by an alert being delivered.
+ */
+export const etagOf = (t: Pick<Ticket, "revision">): string => `r${t.revision}`;
 
 /** The form of every ticket id (see TicketService.ticketId). */
 export const TICKET_ID = /^[0-9a-f]{24}$/;
@@ -106,19 +114,14 @@ export class TicketService {
           const stored = await this.deps.store.create({ ticket: change.ticket, keys: {} }, change.entries, side);
           this.cache.set(stored);
           if (side.length) this.deps.onCommitted?.(side);
-          return { value: stored.ticket, etag: stored.etag, replayed: false };
+          return { value: stored.ticket, etag: etagOf(stored.ticket), replayed: false };
         } catch (e) {
           if (!(e instanceof StoreConflict)) throw e;
           if (idem && keyHash) {
-            const [receipt, current] = await Promise.all([
-              this.deps.store.getSide<OpenReceipt & SideDocument>(id, "open-receipt"),
-              this.deps.store.get(id),
-            ]);
+            const receipt = await this.deps.store.getSide<OpenReceipt & SideDocument>(id, "open-receipt");
             if (receipt?.keyHash === keyHash) {
               if (receipt.requestHash !== idem.requestHash) throw keyReused();
-              // The first response's ETag is the current one only while nothing changed since.
-              const unchanged = current?.ticket.version === receipt.ticket.version;
-              return { value: receipt.ticket, etag: unchanged ? current.etag : null, replayed: true };
+              return { value: receipt.ticket, etag: etagOf(receipt.ticket), replayed: true };
             }
           }
           // Another ticket has this number: draw again.
@@ -172,21 +175,25 @@ export class TicketService {
           // A retry changes nothing: the comment it repeats is already there.
           return first ? { ticket: t, entries: [] } : commands.comment(t, caller, input, this.nowIso());
         },
-        (stored, change) => {
-          if (!keyHash || !idem) return stored.keys;
-          // Keys live on the ticket, so the compare-and-swap that adds the comment also
-          // claims the key: two concurrent retries cannot both succeed.
-          const cutoff = Date.parse(change.ticket.updatedAt) - KEY_RETENTION_MS;
-          const kept = Object.entries(stored.keys).filter(([, r]) => Date.parse(r.at) >= cutoff);
-          const record: KeyRecord = { requestHash: idem.requestHash, seq: change.entries[0]!.seq, version: change.ticket.version, at: change.ticket.updatedAt };
-          return { ...Object.fromEntries(kept), [keyHash]: record };
+        {
+          isReplay: (stored) => keyHash !== null && stored.keys[keyHash]?.requestHash === idem?.requestHash,
+          keys: (stored, change) => {
+            if (!keyHash || !idem) return stored.keys;
+            // Keys live on the ticket, so the compare-and-swap that adds the comment also
+            // claims the key: two concurrent retries cannot both succeed.
+            const cutoff = Date.parse(change.ticket.updatedAt) - KEY_RETENTION_MS;
+            const kept = Object.entries(stored.keys).filter(([, r]) => Date.parse(r.at) >= cutoff);
+            const record: KeyRecord = { requestHash: idem.requestHash, seq: change.entries[0]!.seq, revision: change.ticket.revision, at: change.ticket.updatedAt };
+            return { ...Object.fromEntries(kept), [keyHash]: record };
+          },
         },
       );
       const first = result.entries.length === 0 && keyHash ? result.keys[keyHash] : undefined;
-      if (!first) return { value: result.entries[0]!, etag: result.etag, replayed: false };
+      if (!first) return { value: result.entries[0]!, etag: etagOf(result.ticket), replayed: false };
       const entry = await this.deps.store.entry(id, first.seq);
       if (!entry) throw new Failure("unavailable", "The first response is not readable yet; retry.", [], 1);
-      return { value: entry, etag: result.ticket.version === first.version ? result.etag : null, replayed: true };
+      // The first response's ETag: the ticket's revision right after that comment.
+      return { value: entry, etag: `r${first.revision}`, replayed: true };
     });
   }
 
@@ -202,7 +209,7 @@ export class TicketService {
   async recordDelivery(ticketId: string, delivery: commands.Delivery): Promise<void> {
     const receipt: SideDocument = { id: this.deliveryId(delivery.messageId, delivery.channel), type: "delivery", ...delivery };
     try {
-      await this.update(null, ticketId, { requestId: delivery.messageId }, (t) => commands.recordDelivery(t, delivery, this.nowIso()), undefined, [receipt]);
+      await this.update(null, ticketId, { requestId: delivery.messageId }, (t) => commands.recordDelivery(t, delivery, this.nowIso()), { side: [receipt] });
     } catch (e) {
       if (!(e instanceof StoreConflict)) throw e;
     }
@@ -264,41 +271,57 @@ export class TicketService {
   }
 
   /**
-   * One command on one ticket: compare-and-swap on the etag. The first attempt
-   * uses the cached ticket when there is one, so a warm write is one round trip;
-   * a stale cache costs a 412 from the store and a fresh read, never a lost update.
+   * One command on one ticket: compare-and-swap on the store's etag. The first
+   * attempt uses the cached ticket when there is one, so a warm write is one round
+   * trip. The cache is only trusted to write: anything decided on a cached copy
+   * that writes nothing (a no-op, a refusal, a 412) is decided again on a fresh
+   * read, and a stale copy costs a 412 from the store and a re-read, never a lost
+   * update.
    */
   private async update(
     caller: Principal | null,
     id: string,
     options: WriteOptions,
     decide: (ticket: Ticket, stored: StoredTicket) => commands.Change,
-    keys: (stored: StoredTicket, change: commands.Change) => StoredTicket["keys"] = (s) => s.keys,
-    extraSide: SideDocument[] = [],
+    extra: {
+      keys?: (stored: StoredTicket, change: commands.Change) => StoredTicket["keys"];
+      side?: SideDocument[];
+      /** True when the request repeats one already applied: If-Match then no longer applies. */
+      isReplay?: (stored: StoredTicket) => boolean;
+    } = {},
   ): Promise<StoredTicket & { entries: TimelineEntry[] }> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      let stored = attempt === 0 ? this.cache.get(id) : undefined;
-      const fromCache = stored !== undefined;
-      stored ??= (await this.load(id)) ?? undefined;
-      // A null caller is the system itself (the escalation notifier): it sees every ticket.
-      if (!stored || (caller && !commands.canSee(stored.ticket, caller))) throw notFound();
-      if (options.ifMatch !== undefined && options.ifMatch !== stored.etag) {
-        if (fromCache) continue; // the cache may be behind the client: check the store
-        throw preconditionFailed();
-      }
-      const change = decide(stored.ticket, stored);
-      if (change.entries.length === 0) return { ...stored, entries: [] };
-      const side = [...this.side(change, options.requestId), ...extraSide];
+      const cached = attempt === 0 ? this.cache.get(id) : undefined;
+      const stored = cached ?? (await this.load(id));
+      const fromCache = cached !== undefined;
+      let change: commands.Change;
       try {
-        const next = await this.deps.store.commit(stored.etag, { ticket: change.ticket, keys: keys(stored, change) }, change.entries, side);
+        // A null caller is the system itself (the escalation notifier): it sees every ticket.
+        if (!stored || (caller && !commands.canSee(stored.ticket, caller))) throw notFound();
+        // If-Match names the version the client saw: its revision (see etagOf).
+        if (options.ifMatch !== undefined && options.ifMatch !== etagOf(stored.ticket) && !extra.isReplay?.(stored)) {
+          throw preconditionFailed();
+        }
+        change = decide(stored.ticket, stored);
+      } catch (e) {
+        if (fromCache && e instanceof Failure) continue;
+        throw e;
+      }
+      if (change.entries.length === 0) {
+        if (fromCache) continue;
+        return { ...stored, entries: [] };
+      }
+      const side = [...this.side(change, options.requestId), ...(extra.side ?? [])];
+      const keys = extra.keys?.(stored, change) ?? stored.keys;
+      try {
+        const next = await this.deps.store.commit(stored.etag, { ticket: change.ticket, keys }, change.entries, side);
         this.cache.set(next);
         if (side.length) this.deps.onCommitted?.(side);
         return { ...next, entries: change.entries };
       } catch (e) {
         if (!(e instanceof StorePreconditionFailed)) throw e;
+        // Changed meanwhile: decide again on a fresh read (If-Match included).
         this.cache.delete(id);
-        // The client's version was current when we checked, and is not now.
-        if (options.ifMatch !== undefined && !fromCache) throw preconditionFailed();
       }
     }
     throw new Failure("unavailable", "The ticket is changing too fast; retry.", [], 1);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Failure } from "../../shared/tickets/errors.js";
 import type { Principal } from "../../shared/tickets/model.js";
 import { StoreConflict, StorePreconditionFailed } from "../../shared/tickets/ports.js";
+import { etagOf } from "../../shared/tickets/service.js";
 import { startStore } from "../support/store.js";
 
 const karen: Principal = { id: "karen", name: "Karen Karen", email: "karen@example.com", role: "requester" };
@@ -79,7 +80,7 @@ describe("concurrent writers", () => {
 
   it("with If-Match, the second writer of the same version gets precondition_failed", async () => {
     const t = await openOne();
-    const { etag } = await s.service.get(jane, t.id);
+    const etag = etagOf((await s.service.get(jane, t.id)).ticket);
     const [a, b] = [s.newService(), s.newService()];
     const results = await Promise.allSettled([
       a.triage(jane, t.id, { priority: "high" }, { ...opts, ifMatch: etag }),
@@ -89,6 +90,40 @@ describe("concurrent writers", () => {
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     expect(failed).toHaveLength(1);
     expect(((failed[0] as PromiseRejectedResult).reason as Failure).kind).toBe("precondition_failed");
+  });
+
+  it("a decision a stale cache would get wrong is made again on a fresh read", async () => {
+    const t = await openOne();
+    const [a, b] = [s.newService(), s.newService()];
+    await a.triage(jane, t.id, { priority: "emergency" }, opts); // a caches the emergency
+    await b.triage(jane, t.id, { priority: "normal" }, opts); // b lowers it; a does not know
+    // On a's cache this is a no-op; on the store it raises the ticket (and pages ops) again.
+    const again = await a.triage(jane, t.id, { priority: "emergency" }, opts);
+    expect(again.ticket.priority).toBe("emergency");
+    expect((await s.store.get(t.id))!.ticket).toMatchObject({ priority: "emergency", escalation: { state: "triggered" } });
+    // On a's cache the ticket is open; it was closed through b: a reopen must succeed.
+    await a.get(jane, t.id);
+    await b.move(jane, t.id, { status: "closed", resolution: "done" }, opts);
+    expect((await a.move(karen, t.id, { status: "open" }, opts)).ticket.status).toBe("open");
+  });
+
+  it("an alert delivery recorded on the ticket does not break an agent's If-Match", async () => {
+    const t = await openOne();
+    const raised = await s.service.triage(jane, t.id, { priority: "emergency" }, opts);
+    await s.newService().recordDelivery(t.id, { channel: "webhook", event: "triggered", page: 1, messageId: `${t.id}.9` });
+    const moved = await s.service.move(jane, t.id, { status: "in_progress" }, { ...opts, ifMatch: etagOf(raised.ticket) });
+    expect(moved.ticket.status).toBe("in_progress");
+    expect(moved.ticket.escalation.pages).toBe(1);
+  });
+
+  it("a comment retried with its Idempotency-Key and the same If-Match replays instead of 412", async () => {
+    const t = await openOne();
+    const ifMatch = etagOf((await s.service.get(karen, t.id)).ticket);
+    const idempotency = { key: "k-1", requestHash: "h-1" };
+    const first = await s.service.comment(karen, t.id, { body: "any news?", visibility: "public" }, { ...opts, ifMatch, idempotency });
+    const retry = await s.service.comment(karen, t.id, { body: "any news?", visibility: "public" }, { ...opts, ifMatch, idempotency });
+    expect(retry).toEqual({ ...first, replayed: true });
+    await expect(s.service.comment(karen, t.id, { body: "other", visibility: "public" }, { ...opts, ifMatch })).rejects.toMatchObject({ kind: "precondition_failed" });
   });
 
   it("a stale cache costs a retry, not a lost update", async () => {

@@ -33,7 +33,7 @@ function ticket(status: Status): Ticket {
     id: "t1", number: "10000001", subject: "s", description: "d", status, priority: "normal", severity: null,
     category: null, requester: { id: owner.id, name: owner.name, email: owner.email }, assignee: null,
     resolution: status === "resolved" || status === "closed" ? "done" : null,
-    createdAt: at, updatedAt: at, resolvedAt: null, closedAt: null, escalation: NO_ESCALATION, version: 1,
+    createdAt: at, updatedAt: at, resolvedAt: null, closedAt: null, escalation: NO_ESCALATION, version: 1, revision: 1,
   };
 }
 
