@@ -1,5 +1,6 @@
 import type { App } from "./composition.js";
-import { endpoint, type HttpHandler } from "./http/endpoint.js";
+import { preflight } from "./http/cors.js";
+import { endpoint, requestIdOf, type HttpHandler } from "./http/endpoint.js";
 import { openApiDocument, type DocumentedRoute, type RouteDoc } from "./http/openapi.js";
 import {
   AgentList,
@@ -44,14 +45,19 @@ export const ROUTE_SPECS: Spec[] = [
   { name: "ticketTimeline", route: "tickets/{id}/timeline", methods: ["GET"], doc: { summary: "History, oldest first", auth: true, query: TimelineQuery, ok: { status: 200, schema: TimelinePage, description: "A page of entries (requesters: public ones only)" } } },
   { name: "listAgents", route: "agents", methods: ["GET"], doc: { summary: "Agents known to the help desk", auth: true, ok: { status: 200, schema: AgentList, description: "Agents" } } },
   { name: "openApi", route: "openapi.json", methods: ["GET"], doc: { summary: "This document", auth: false, ok: { status: 200, description: "OpenAPI 3.1" } } },
+  // Every route's preflight: browsers send OPTIONS before a cross-origin write.
+  { name: "corsPreflight", route: "{*path}", methods: ["OPTIONS"], doc: { summary: "CORS preflight", auth: false, hidden: true, ok: { status: 204, description: "Allowed methods and headers for an allowed origin" } } },
   { name: "health", route: "health", methods: ["GET"], doc: { summary: "Liveness, and whether the store answers", auth: false, ok: { status: 200, schema: Health, description: "Up; 503 if the store does not answer" } } },
 ];
 
 export function httpRoutes(app: App): HttpRoute[] {
+  const corsOrigins = app.settings.CORS_ALLOWED_ORIGINS;
   const handlers: Record<string, HttpHandler> = {
     ...ticketHandlers(app),
-    openApi: endpoint({ run: async () => ({ status: 200, body: openApiDocument(ROUTE_SPECS) }) }),
+    openApi: endpoint({ corsOrigins, run: async () => ({ status: 200, body: openApiDocument(ROUTE_SPECS) }) }),
+    corsPreflight: async (request) => preflight(request.headers.get("origin"), corsOrigins, requestIdOf(request.headers.get("x-request-id"))),
     health: endpoint({
+      corsOrigins,
       run: async () => {
         const store = await app
           .store()

@@ -141,7 +141,7 @@ var appSettings = [
   { name: 'AUTH_ISSUER', value: authIssuer }
   { name: 'AUTH_AUDIENCE', value: authAudience }
   { name: 'AUTH_JWKS_URI', value: authJwksUri }
-  // The platform answers CORS (siteConfig.cors below); the code gets the same list for its own use.
+  // The code answers CORS (platform CORS is left off: it cannot expose ETag or Location to a browser).
   { name: 'CORS_ALLOWED_ORIGINS', value: join(corsAllowedOrigins, ',') }
   { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsightsConnectionString }
   // Local auth is off on Application Insights: telemetry is sent with the identity's token.
@@ -194,10 +194,6 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
-      cors: {
-        allowedOrigins: corsAllowedOrigins
-        supportCredentials: false
-      }
       appSettings: concat(connectionSettings, appSettings, alertChannelSettings)
     }
     functionAppConfig: {

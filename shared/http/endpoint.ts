@@ -4,6 +4,7 @@ import { Failure, type FieldError } from "../tickets/errors.js";
 import type { Principal } from "../tickets/model.js";
 import { StoreUnavailable } from "../tickets/ports.js";
 import { Unauthenticated } from "../identity/verify.js";
+import { corsHeaders } from "./cors.js";
 import { HttpProblem, problemBody, type ProblemKind } from "./problem.js";
 
 /**
@@ -63,6 +64,8 @@ export interface Call {
 export interface EndpointOptions {
   /** Omit for anonymous routes. */
   authenticate?: (authorization: string | null) => Promise<Principal>;
+  /** Browser origins allowed to read the response (CORS_ALLOWED_ORIGINS). */
+  corsOrigins: readonly string[];
   run: (call: Call) => Promise<Reply>;
 }
 
@@ -71,7 +74,7 @@ const ANONYMOUS: Principal = { id: "anonymous", name: "anonymous", email: null, 
 export function endpoint(options: EndpointOptions): HttpHandler {
   return async (request, context) => {
     const requestId = requestIdOf(request.headers.get("x-request-id"));
-    const base = { "x-request-id": requestId };
+    const base = { "x-request-id": requestId, ...corsHeaders(request.headers.get("origin"), options.corsOrigins) };
     try {
       const principal = options.authenticate ? await options.authenticate(request.headers.get("authorization")) : ANONYMOUS;
       const url = new URL(request.url);

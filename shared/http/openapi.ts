@@ -16,6 +16,8 @@ export interface RouteDoc {
   /** Statuses besides the common ones (400, 401, 403, 404, 500, 503 where they apply). */
   errors?: number[];
   headers?: string[];
+  /** Left out of the document (the CORS preflight). */
+  hidden?: boolean;
 }
 
 export interface DocumentedRoute {
@@ -45,7 +47,7 @@ export function openApiDocument(routes: DocumentedRoute[], serverUrl = "/api") {
     return JSON.parse(JSON.stringify(json).replaceAll('"#/$defs/', '"#/components/schemas/'));
   };
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const r of routes) {
+  for (const r of routes.filter((route) => !route.doc.hidden)) {
     const path = `/${r.route}`;
     for (const method of r.methods) {
       const { doc } = r;

@@ -9,8 +9,9 @@ import { OutboxPump } from "../escalation/outbox-pump.js";
 
 /**
  * The local host: the Functions routes on http://localhost:PORT/api, served by
- * node:http with the same route table and handlers that Azure registers. It adds
- * what the platform adds in Azure: CORS and a log line per request.
+ * node:http with the same route table and handlers that Azure registers (CORS
+ * included), plus what the platform does in Azure: routing, 404/405, and a log
+ * line per request.
  */
 export interface Host {
   url: string;
@@ -22,17 +23,39 @@ interface CompiledRoute {
   pattern: RegExp;
   names: string[];
   route: HttpRoute;
+  /** `{*path}`: matches any path (the CORS preflight). */
+  catchAll: boolean;
 }
-
-const EXPOSED_HEADERS = "ETag, Location, Retry-After, x-request-id, Idempotent-Replayed, WWW-Authenticate";
 
 function compile(route: HttpRoute): CompiledRoute {
   const names: string[] = [];
-  const source = route.route.replace(/[.]/g, "\\.").replace(/\{(\w+)\}/g, (_, name: string) => {
+  const catchAll = route.route.startsWith("{*");
+  const source = route.route.replace(/[.]/g, "\\.").replace(/\{\*?(\w+)\}/g, (_, name: string) => {
     names.push(name);
-    return "([^/]+)";
+    return catchAll ? "(.*)" : "([^/]+)";
   });
-  return { pattern: new RegExp(`^/api/${source}/?$`), names, route };
+  return { pattern: new RegExp(`^/api/${source}/?$`), names, route, catchAll };
+}
+
+/** The origin the client addressed, if its Host header is one. */
+function originOf(host: string | undefined): string {
+  if (!host) return "http://localhost";
+  try {
+    return new URL(`http://${host}`).origin;
+  } catch {
+    return "http://localhost";
+  }
+}
+
+/** The route's parameters, or null when one is not valid percent-encoding (no such resource). */
+function paramsOf(compiled: CompiledRoute, pathname: string): Record<string, string> | null {
+  const m = compiled.pattern.exec(pathname);
+  if (!m) return null;
+  try {
+    return Object.fromEntries(compiled.names.map((n, i) => [n, decodeURIComponent(m[i + 1] ?? "")]));
+  } catch {
+    return null;
+  }
 }
 
 /** Reads at most MAX_BODY_BYTES + 1 bytes: enough for the handler to answer 413. */
@@ -53,51 +76,55 @@ export async function startHost(settings: Settings, log: (line: string) => void 
   const pump = new OutboxPump(() => app.dispatcher(), (line) => console.error(line));
   app.onOutbox = (entries) => pump.nudge(entries);
   const routes = httpRoutes(app).map(compile);
-  const origins = new Set(settings.CORS_ALLOWED_ORIGINS);
   const context: Invocation = { error: (...args) => console.error(...args) };
 
-  const server = createServer(async (req, res) => {
+  const server = createServer((req, res) => {
     const started = performance.now();
-    const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
-    const method = (req.method ?? "GET").toUpperCase();
-    const origin = req.headers.origin;
-    if (origin && origins.has(origin)) {
-      res.setHeader("access-control-allow-origin", origin);
-      res.setHeader("vary", "Origin");
-      res.setHeader("access-control-expose-headers", EXPOSED_HEADERS);
-    }
-    const matches = routes
-      .map((r) => ({ r, m: r.pattern.exec(url.pathname) }))
-      .filter((x): x is { r: CompiledRoute; m: RegExpExecArray } => x.m !== null);
-    const found = matches.find((x) => x.r.route.methods.includes(method));
-    let status: number;
-    // Handlers set their own; this one is for answers the host gives itself.
-    let requestId = requestIdOf(headerValue(req, "x-request-id"));
-    res.setHeader("x-request-id", requestId);
-    if (method === "OPTIONS" && matches.length) {
-      status = preflight(res, matches.map((x) => x.r.route.methods).flat(), origin !== undefined && origins.has(origin));
-    } else if (!found) {
-      status = matches.length ? 405 : 404;
-      const body = problemBody(matches.length ? "method_not_allowed" : "not_found", matches.length ? `Use ${matches.map((x) => x.r.route.methods).flat().join(", ")}.` : "No such route.");
-      if (matches.length) res.setHeader("allow", matches.map((x) => x.r.route.methods).flat().join(", "));
-      res.writeHead(status, { "content-type": "application/problem+json; charset=utf-8" }).end(JSON.stringify(body));
-    } else {
-      const params = Object.fromEntries(found.r.names.map((n, i) => [n, decodeURIComponent(found.m[i + 1] ?? "")]));
-      const body = method === "GET" || method === "HEAD" ? Promise.resolve("") : readText(req);
-      const request: ApiRequest = {
-        method,
-        url: url.toString(),
-        headers: { get: (name) => headerValue(req, name) },
-        params,
-        text: () => body,
-      };
-      const response = await found.r.route.handler(request, context);
-      status = response.status;
-      requestId = response.headers["x-request-id"] ?? requestId;
-      res.writeHead(status, response.headers).end(response.body);
-    }
-    log(`${method} ${url.pathname}${url.search} ${status} ${(performance.now() - started).toFixed(1)}ms ${requestId}`);
+    serve(req, res).then(
+      ({ status, requestId, path }) => log(`${req.method} ${path} ${status} ${(performance.now() - started).toFixed(1)}ms ${requestId}`),
+      (e: unknown) => {
+        // Whatever one request does, the host stays up.
+        console.error(`${req.method} ${req.url}: the host failed to answer`, e);
+        if (!res.headersSent) res.writeHead(500, { "content-type": "application/problem+json; charset=utf-8" });
+        res.end(JSON.stringify(problemBody("internal", "The local host failed to answer this request.")));
+      },
+    );
   });
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<{ status: number; requestId: string; path: string }> {
+    // The Host header is the client's to send: never let it decide whether the URL parses.
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const method = (req.method ?? "GET").toUpperCase();
+    const matches = routes.filter((r) => !r.catchAll).map((r) => ({ r, m: r.pattern.exec(url.pathname) }))
+      .filter((x): x is { r: CompiledRoute; m: RegExpExecArray } => x.m !== null);
+    const found = method === "OPTIONS" ? routes.find((r) => r.catchAll && r.pattern.test(url.pathname)) : matches.find((x) => x.r.route.methods.includes(method))?.r;
+    const params = found ? paramsOf(found, url.pathname) : null;
+    const requestId = requestIdOf(headerValue(req, "x-request-id"));
+    const path = `${url.pathname}${url.search}`;
+    if (!found || !params) {
+      // Answers the host gives itself, as the Functions host would: 404 or 405, as problem+json.
+      const allowed = [...new Set(matches.flatMap((x) => x.r.route.methods))];
+      // A path that matched but did not decode names nothing: 404, not 405.
+      const status = allowed.length && !found ? 405 : 404;
+      const body = problemBody(status === 405 ? "method_not_allowed" : "not_found", status === 405 ? `Use ${allowed.join(", ")}.` : "No such route.");
+      const headers: Record<string, string> = { "content-type": "application/problem+json; charset=utf-8", "x-request-id": requestId };
+      if (status === 405) headers.allow = allowed.join(", ");
+      res.writeHead(status, headers).end(JSON.stringify(body));
+      return { status, requestId, path };
+    }
+    const body = method === "GET" || method === "HEAD" || method === "OPTIONS" ? Promise.resolve("") : readText(req);
+    const request: ApiRequest = {
+      method,
+      url: `${originOf(req.headers.host)}${path}`,
+      headers: { get: (name) => headerValue(req, name) },
+      params,
+      text: () => body,
+    };
+    const response = await found.route.handler(request, context);
+    res.writeHead(response.status, response.headers).end(response.body);
+    return { status: response.status, requestId: response.headers["x-request-id"] ?? requestId, path };
+  }
+
   // Keep-alive sockets must not hold a shutdown open.
   server.keepAliveTimeout = 5_000;
 
@@ -107,6 +134,13 @@ export async function startHost(settings: Settings, log: (line: string) => void 
   });
   const { port } = server.address() as AddressInfo;
   pump.start();
+  // With Service Bus configured, this host also runs the notifier on the queue it publishes to.
+  await app.startQueueConsumer().catch(async (error: unknown) => {
+    server.close();
+    await pump.stop();
+    await app.close();
+    throw error;
+  });
   return {
     url: `http://localhost:${port}/api`,
     app,
@@ -127,12 +161,3 @@ function headerValue(req: IncomingMessage, name: string): string | null {
   return Array.isArray(v) ? v.join(", ") : v;
 }
 
-function preflight(res: ServerResponse, methods: string[], allowed: boolean): number {
-  if (allowed) {
-    res.setHeader("access-control-allow-methods", [...new Set([...methods, "OPTIONS"])].join(", "));
-    res.setHeader("access-control-allow-headers", "Authorization, Content-Type, If-Match, Idempotency-Key, x-request-id");
-    res.setHeader("access-control-max-age", "600");
-  }
-  res.writeHead(204).end();
-  return 204;
-}

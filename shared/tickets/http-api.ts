@@ -94,7 +94,8 @@ function resolveWho(value: string | undefined, caller: Principal): string | null
 }
 
 export function ticketHandlers(app: App): Record<string, HttpHandler> {
-  const authed = (run: (call: Call) => Promise<Reply>) => endpoint({ authenticate: (h) => app.authenticate(h), run });
+  const corsOrigins = app.settings.CORS_ALLOWED_ORIGINS;
+  const authed = (run: (call: Call) => Promise<Reply>) => endpoint({ authenticate: (h) => app.authenticate(h), corsOrigins, run });
   const tickets = () => app.tickets();
 
   return {

@@ -18,6 +18,7 @@ const EXPECTED_HTTP: [name: string, route: string, methods: string[]][] = [
   ["ticketTimeline", "tickets/{id}/timeline", ["GET"]],
   ["listAgents", "agents", ["GET"]],
   ["openApi", "openapi.json", ["GET"]],
+  ["corsPreflight", "{*path}", ["OPTIONS"]],
   ["health", "health", ["GET"]],
 ];
 

@@ -39,6 +39,37 @@ describe("CORS", () => {
   });
 });
 
+describe("requests the host must survive", () => {
+  it("a path that is not valid percent-encoding is 404, and the host keeps serving", async () => {
+    const res = await fetch(`${t.url}/tickets/%E0%A4%A`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get("content-type")).toMatch(/problem\+json/);
+    expect((await fetch(`${t.url}/health`)).status).toBe(200);
+  });
+
+  it("a Host header that is no host does not take the host down", async () => {
+    const { request } = await import("node:http");
+    const port = Number(new URL(t.url).port);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: "127.0.0.1", port, path: "/api/health", headers: { host: "a b" } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    expect([200, 400]).toContain(status);
+    expect((await fetch(`${t.url}/health`)).status).toBe(200);
+  });
+
+  it("an unknown route is 404 and a known route with another method 405, with Allow", async () => {
+    expect((await fetch(`${t.url}/nothing-here`)).status).toBe(404);
+    const res = await fetch(`${t.url}/agents`, { method: "DELETE" });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("GET");
+  });
+});
+
 describe("npm start's process", () => {
   it("logs a line per request and shuts down cleanly on SIGTERM", async () => {
     const dir = await mkdtemp(join(tmpdir(), "helpdesk-start-"));
