@@ -72,7 +72,9 @@ export const BINDING_CONNECTIONS = { serviceBus: "ServiceBusConnection", cosmosD
 
 /** Fails fast with a message that names each bad or missing setting. */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  const parsed = settingsSchema.safeParse(env);
+  // An empty setting is an unset one (local.settings.json and app settings write "" for "none").
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
+  const parsed = settingsSchema.safeParse(given);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
     throw new SettingsError(`Invalid settings:\n  ${lines.join("\n  ")}`);
@@ -81,7 +83,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     throw new SettingsError("Invalid settings:\n  ALERT_WEBHOOK_SECRET: required when ALERT_WEBHOOK_URL is set (alerts are signed)");
   }
   if (isInsideAzure(env)) {
-    const missing = requiredInAzure.filter((name) => !env[name]);
+    const missing = requiredInAzure.filter((name) => !given[name]);
     if (missing.length) throw new SettingsError(`Missing settings required in Azure: ${missing.join(", ")}`);
   }
   return parsed.data;

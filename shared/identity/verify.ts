@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
 import type { Principal } from "../tickets/model.js";
+import { Failure } from "../tickets/errors.js";
 import { principalFromClaims } from "./principal.js";
 
 /**
@@ -28,14 +29,19 @@ export async function verifyBearer(authorization: string | null, trust: IssuerTr
       audience: trust.audience,
       algorithms: ALLOWED_ALGORITHMS,
       clockTolerance: 60,
+      // A token without an expiry would be good forever.
+      requiredClaims: ["exp"],
     });
     const principal = principalFromClaims(payload);
     if (!principal) throw new Unauthenticated("The token names no subject.");
     return principal;
   } catch (e) {
     if (e instanceof Unauthenticated) throw e;
+    // The issuer's keys could not be fetched: our outage, not a bad token (503, not 401).
+    if (e instanceof errors.JWKSTimeout || (e instanceof errors.JOSEError && e.code === "ERR_JOSE_GENERIC") || !(e instanceof errors.JOSEError)) {
+      throw new Failure("unavailable", "The token issuer's keys cannot be fetched right now; retry.", [], 5);
+    }
     // The reason goes to the client (no secret in it); the token itself never does.
-    if (e instanceof errors.JOSEError) throw new Unauthenticated(`The token is not valid: ${e.code}.`);
-    throw e;
+    throw new Unauthenticated(`The token is not valid: ${e.code}.`);
   }
 }

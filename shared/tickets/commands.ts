@@ -222,7 +222,9 @@ export function move(ticket: Ticket, caller: Principal, input: MoveInput, now: s
       { path: "resolution", message: `Required when moving from ${from} to ${input.status}.` },
     ]);
   }
-  const b = new ChangeBuilder(ticket, enter(ticket, input.status, input.resolution, now), actorOf(caller), now);
+  // Closing a resolved ticket keeps the agent's resolution: the owner's text goes to the history only.
+  const resolution = from === "resolved" && !isAgent(caller) ? undefined : input.resolution;
+  const b = new ChangeBuilder(ticket, enter(ticket, input.status, resolution, now), actorOf(caller), now);
   b.add("status_changed", { from, to: input.status, resolution: input.resolution, reason: input.reason });
   return b.done(input.reason ?? input.resolution);
 }

@@ -81,6 +81,13 @@ describe("resolution text", () => {
     expect(kindOf(() => move(ticket("resolved"), owner, { status: "closed" }, "2026-01-02T00:00:00.000Z"))).toBe("ok");
   });
 
+  it("the owner closing a resolved ticket keeps the agent's resolution", () => {
+    const resolved = { ...ticket("resolved"), resolution: "Franck restarted the gateway" };
+    const closed = move(resolved, owner, { status: "closed", resolution: "whatever" }, "2026-01-02T00:00:00.000Z");
+    expect(closed.ticket.resolution).toBe("Franck restarted the gateway");
+    expect(move(resolved, agent, { status: "closed", resolution: "Root cause: DNS" }, "2026-01-02T00:00:00.000Z").ticket.resolution).toBe("Root cause: DNS");
+  });
+
   it("closing stamps closedAt and keeps the resolution; reopening clears them", () => {
     const now = "2026-01-02T00:00:00.000Z";
     const closed = move(ticket("in_progress"), agent, { status: "closed", resolution: "Franck fixed it" }, now);

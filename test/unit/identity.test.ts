@@ -1,0 +1,58 @@
+import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, createLocalJWKSet } from "jose";
+import { beforeAll, describe, expect, it } from "vitest";
+import { Failure } from "../../shared/tickets/errors.js";
+import { principalFromClaims } from "../../shared/identity/principal.js";
+import { remoteKeys, Unauthenticated, verifyBearer, type IssuerTrust } from "../../shared/identity/verify.js";
+
+const issuer = "https://login.example.com/tenant/v2.0";
+const audience = "api://helpdesk";
+let trust: IssuerTrust;
+let privateKey: CryptoKey;
+
+beforeAll(async () => {
+  const pair = await generateKeyPair("RS256", { extractable: true });
+  privateKey = pair.privateKey;
+  trust = { issuer, audience, keys: createLocalJWKSet({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "RS256" }] }) };
+});
+
+const sign = (claims: Record<string, unknown>, build: (j: SignJWT) => SignJWT = (j) => j.setExpirationTime("5m")) =>
+  build(new SignJWT({ oid: "u1", name: "Jane Doe", ...claims }).setProtectedHeader({ alg: "RS256", kid: "k1" }).setIssuer(issuer).setAudience(audience).setIssuedAt()).sign(privateKey);
+
+const refusal = async (authorization: string | null, t = trust) => {
+  try {
+    await verifyBearer(authorization, t);
+    return "accepted";
+  } catch (e) {
+    return e instanceof Unauthenticated ? "401" : e instanceof Failure ? e.kind : String(e);
+  }
+};
+
+describe("bearer tokens", () => {
+  it("accepts a token of the issuer for the audience, and reads the principal from it", async () => {
+    const principal = await verifyBearer(`Bearer ${await sign({ roles: ["Tickets.Agent"], email: "jane@example.com" })}`, trust);
+    expect(principal).toEqual({ id: "u1", name: "Jane Doe", email: "jane@example.com", role: "agent" });
+  });
+
+  it("refuses a missing, malformed, unsigned, expired or expiry-less token, and one for another audience or issuer", async () => {
+    expect(await refusal(null)).toBe("401");
+    expect(await refusal("Basic dXNlcjpwYXNz")).toBe("401");
+    expect(await refusal(`Bearer ${new UnsecuredJWT({ oid: "u1" }).setIssuer(issuer).setAudience(audience).setExpirationTime("5m").encode()}`)).toBe("401");
+    expect(await refusal(`Bearer ${await sign({}, (j) => j.setExpirationTime(Math.floor(Date.now() / 1000) - 3600))}`)).toBe("401");
+    expect(await refusal(`Bearer ${await sign({}, (j) => j)}`)).toBe("401"); // no exp: good forever, refused
+    expect(await refusal(`Bearer ${await sign({}, (j) => j.setAudience("api://other").setExpirationTime("5m"))}`)).toBe("401");
+    expect(await refusal(`Bearer ${await sign({}, (j) => j.setIssuer("https://evil.example.com").setExpirationTime("5m"))}`)).toBe("401");
+  });
+
+  it("answers 503, not 401, when the issuer's keys cannot be fetched", async () => {
+    const unreachable = { issuer, audience, keys: remoteKeys("http://127.0.0.1:9/keys") };
+    expect(await refusal(`Bearer ${await sign({})}`, unreachable)).toBe("unavailable");
+  });
+});
+
+describe("roles", () => {
+  it("admin includes agent; no role is a requester; oid before sub; email before preferred_username", () => {
+    expect(principalFromClaims({ oid: "o", sub: "s", roles: ["Tickets.Admin", "Tickets.Agent"] })?.role).toBe("admin");
+    expect(principalFromClaims({ sub: "s", preferred_username: "p@example.com" })).toEqual({ id: "s", name: "p@example.com", email: "p@example.com", role: "requester" });
+    expect(principalFromClaims({ name: "nobody" })).toBeNull();
+  });
+});
