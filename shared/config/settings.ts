@@ -37,6 +37,10 @@ export const settingsSchema = z.object({
   ESCALATION_ACK_TIMEOUT_SECONDS: z.coerce.number().positive().default(900),
   /** Re-pages after the first page, at most. */
   ESCALATION_MAX_REPAGES: z.coerce.number().int().min(0).max(20).default(3),
+  /** A channel that did not take an alert gets it again after this, then twice as long each time. */
+  ESCALATION_RETRY_SECONDS: z.coerce.number().positive().default(30),
+  /** Retries of an alert before it dead-letters (8 from 30 s: about two hours in all). */
+  ESCALATION_MAX_RETRIES: z.coerce.number().int().min(0).max(20).default(8),
   /** Link in every alert; {id} and {number} are replaced. */
   TICKET_URL_TEMPLATE: z.string().min(1).default("http://localhost:7071/api/tickets/{id}"),
   /** Alert channels: each is used when set. */

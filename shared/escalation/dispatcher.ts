@@ -19,12 +19,27 @@ export class Dispatcher {
     private readonly publisher: Publisher,
   ) {}
 
-  /** Throws if the queue does not take them, so the caller (change feed, sweep) retries. */
+  /**
+   * Throws if the queue did not take them all, so the caller (change feed, sweep)
+   * retries; the ones it took are marked sent, so one entry the queue keeps
+   * refusing does not hold back the others.
+   */
   async dispatch(entries: OutboxEntry[]): Promise<number> {
-    const unsent = entries.filter((e) => e.type === "outbox" && !e.sent);
+    const unsent = entries.filter(isUnsentOutbox);
     if (unsent.length === 0) return 0;
-    await this.publisher.publish(unsent.map(messageFor));
-    await Promise.all(unsent.map((e) => this.outbox.markOutboxSent(e)));
+    try {
+      await this.publisher.publish(unsent.map(messageFor));
+      await Promise.all(unsent.map((e) => this.outbox.markOutboxSent(e)));
+      return unsent.length;
+    } catch (e) {
+      if (unsent.length === 1) throw e;
+    }
+    const results = await Promise.allSettled(unsent.map(async (entry) => {
+      await this.publisher.publish([messageFor(entry)]);
+      await this.outbox.markOutboxSent(entry);
+    }));
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed.length) throw new Error(`${failed.length} of ${unsent.length} outbox entries not published: ${String(failed[0]!.reason)}`);
     return unsent.length;
   }
 

@@ -19,6 +19,10 @@ export interface NotifierSettings {
   ackTimeoutSeconds: number;
   maxRepages: number;
   ticketUrlTemplate: string;
+  /** First delay before a retry of what some channel did not take; doubles each time. */
+  retrySeconds: number;
+  /** Retries before the message is left to dead-letter. */
+  maxRetries: number;
 }
 
 export interface QueuedMessage {
@@ -47,7 +51,21 @@ const MessageBody = z.object({
   cycle: z.number().int().min(0),
   page: z.number().int().min(1),
   facts: Facts,
+  retryOf: z.string().min(1).optional(),
+  attempt: z.number().int().min(1).optional(),
 });
+
+/** Bodies arrive parsed from the Functions trigger and the local queue, as text or bytes otherwise. */
+function parseBody(body: unknown): unknown {
+  if (typeof body === "string" || body instanceof Uint8Array) {
+    try {
+      return JSON.parse(typeof body === "string" ? body : Buffer.from(body).toString("utf8"));
+    } catch {
+      return body;
+    }
+  }
+  return body;
+}
 
 export class Notifier {
   constructor(
@@ -62,10 +80,14 @@ export class Notifier {
   ) {}
 
   async handle(message: QueuedMessage): Promise<void> {
-    const parsed = MessageBody.safeParse(message.body);
+    // Delivery records are keyed by message id: without one, deliveries would collide.
+    if (!message.messageId) throw new Error("An escalation message without a messageId cannot be delivered exactly once.");
+    const parsed = MessageBody.safeParse(parseBody(message.body));
     // A body we cannot read will not become readable: fail so it dead-letters for a person to look at.
     if (!parsed.success) throw new Error(`Message ${message.messageId} is not an escalation message v1: ${parsed.error.message}`);
     const body: EscalationMessageBody = parsed.data;
+    // A retry delivers the first message, to the channels that have not had it.
+    const messageId = body.retryOf ?? message.messageId;
     const { store, tickets, channels, settings, log } = this.deps;
     const stored = await store.get(body.ticketId);
     if (!stored) {
@@ -79,31 +101,56 @@ export class Notifier {
       log(`escalation #${ticket.number}: re-page ${body.page} not sent, escalation is ${ticket.escalation.state}`);
       return;
     }
+    // An acknowledge or resolve of an escalation a newer one replaced would close the newer
+    // one's incident where alerts are keyed by ticket (PagerDuty's dedup_key).
+    if (!paging && ticket.escalation.cycle > body.cycle) {
+      log(`escalation #${ticket.number}: ${body.event} of an earlier escalation not sent, a newer one is ${ticket.escalation.state}`);
+      return;
+    }
     // Schedule the next page before delivering this one: a crash mid-delivery must not end the re-pages.
-    if (paging && current) await this.scheduleNextPage(body, ticket.escalation.triggeredAt, message.messageId);
+    if (paging && current && !body.retryOf) await this.scheduleNextPage(body, ticket.escalation.triggeredAt, messageId);
 
     // A re-page tells the ticket as it is now; other events as they were when they happened.
     const facts = body.event === "repaged" ? { ...body.facts, ...ticketFacts(ticket) } : body.facts;
     const alert: Alert = { ...facts, event: body.event, page: body.page, link: ticketLink(settings.ticketUrlTemplate, { id: ticket.id, number: ticket.number }) };
     const triggerId = messageIdOf(ticket.id, body.cycle);
     const left: string[] = [];
+    let permanent = false;
     for (const channel of channels) {
-      if (await tickets.wasDelivered(ticket.id, message.messageId, channel.name)) continue;
+      if (await tickets.wasDelivered(ticket.id, messageId, channel.name)) continue;
       // A resolve or acknowledge never reaches a channel before the page it closes.
       if (!paging && !(await tickets.wasDelivered(ticket.id, triggerId, channel.name))) {
         left.push(`${channel.name} (its trigger is not delivered yet)`);
         continue;
       }
       try {
-        await channel.deliver(alert, tickets.deliveryId(message.messageId, channel.name));
+        await channel.deliver(alert, tickets.deliveryId(messageId, channel.name));
       } catch (e) {
+        permanent ||= (e as { permanent?: boolean }).permanent === true;
         left.push(`${channel.name} (${(e as Error).message})`);
         continue;
       }
-      await tickets.recordDelivery(ticket.id, { channel: channel.name, event: body.event, page: body.page, messageId: message.messageId });
+      await tickets.recordDelivery(ticket.id, { channel: channel.name, event: body.event, page: body.page, messageId });
       log(`escalation #${ticket.number}: ${body.event}${paging ? ` page ${body.page}` : ""} delivered to ${channel.name}`);
     }
-    if (left.length) throw new Error(`escalation ${message.messageId} not yet delivered to ${left.join(", ")}`);
+    if (left.length) await this.retryLater(body, messageId, permanent, `not yet delivered to ${left.join(", ")}`);
+  }
+
+  /**
+   * What some channel did not take is tried again later, by a scheduled copy of the
+   * message: Service Bus redelivers an abandoned message at once, which would spend
+   * every delivery in a moment while a channel is briefly down or a trigger is on
+   * its way. A failure that retrying cannot cure, or the last retry, throws, and the
+   * message dead-letters for a person to see.
+   */
+  private async retryLater(body: EscalationMessageBody, messageId: string, permanent: boolean, why: string): Promise<void> {
+    const { retrySeconds, maxRetries } = this.deps.settings;
+    const attempt = (body.attempt ?? 0) + 1;
+    if (permanent || attempt > maxRetries) throw new Error(`escalation ${messageId} ${why}`);
+    const at = new Date(Date.now() + retrySeconds * 1000 * 2 ** (attempt - 1));
+    const retry: EscalationMessageBody = { ...body, retryOf: messageId, attempt };
+    await this.deps.publisher.publish([{ messageId: `${messageId}.retry-${attempt}`, subject: `escalation.${body.event}`, body: { ...retry }, scheduledAt: at }]);
+    this.deps.log(`escalation ${messageId} ${why}; retry ${attempt} at ${at.toISOString()}`);
   }
 
   private async scheduleNextPage(body: EscalationMessageBody, triggeredAt: string | null, correlationId: string): Promise<void> {

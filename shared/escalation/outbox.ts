@@ -90,6 +90,9 @@ export interface EscalationMessageBody {
   cycle: number;
   page: number;
   facts: AlertFacts;
+  /** On a retry (a later copy the notifier scheduled): the first message's id, and the attempt. */
+  retryOf?: string;
+  attempt?: number;
 }
 
 export function messageFor(entry: OutboxEntry): QueueMessage {

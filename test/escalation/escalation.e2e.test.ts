@@ -30,6 +30,7 @@ beforeAll(async () => {
     PAGERDUTY_EVENTS_URL: pagerduty.url,
     ESCALATION_ACK_TIMEOUT_SECONDS: String(ACK_TIMEOUT),
     ESCALATION_MAX_REPAGES: "2",
+    ESCALATION_RETRY_SECONDS: "0.05",
     TICKET_URL_TEMPLATE: "https://helpdesk.example/tickets/{number}",
   });
   [qa, jane, karen] = await Promise.all([t.token(PEOPLE.qa), t.token(PEOPLE.jane), t.token(PEOPLE.karen)]);
@@ -184,5 +185,44 @@ describe("escalation", () => {
     await sleep(ACK_TIMEOUT * 1000 * 2);
     // Nothing after the resolve: no re-page of a resolved escalation.
     expect(webhookEvents(ticket.number).at(-1)).toBe("resolved");
+  });
+
+  it("(g) a resolve never reaches a channel before its trigger, even when the trigger is slow to get through", async () => {
+    const ticket = await openTicket();
+    // The webhook refuses the page three times: the close happens while the page is still being retried.
+    webhook.failNext((r) => r.body.includes(ticket.number) && r.body.includes('"event":"triggered"'), 500, 500, 500);
+    await raise(ticket.id);
+    await t.call(jane, "POST", `/tickets/${ticket.id}/status`, { body: { status: "closed", resolution: "false alarm" } });
+    await webhook.waitFor(2, about(ticket.number));
+    expect(webhookEvents(ticket.number)).toEqual(["triggered", "resolved"]);
+    const attempts = webhook.requests.filter((r) => r.body.includes(ticket.number)).map((r) => [(r.json as { event: string }).event, r.status]);
+    expect(attempts).toEqual([["triggered", 500], ["triggered", 500], ["triggered", 500], ["triggered", 200], ["resolved", 200]]);
+  });
+
+  it("(h) an acknowledge or resolve of an escalation a newer one replaced is not sent (PagerDuty keys by ticket)", async () => {
+    const app = t.host.app;
+    const pump = app.onOutbox;
+    app.onOutbox = () => {}; // the test hands the messages to the notifier in the order it wants
+    try {
+      const ticket = await openTicket();
+      await raise(ticket.id); // escalation 1
+      await t.call(qa, "PATCH", `/tickets/${ticket.id}`, { body: { priority: "high" } }); // resolved
+      await raise(ticket.id); // escalation 2
+      const store = await app.store();
+      const entries = (await store.unsentOutbox({ limit: 100 })).filter((e) => e.ticketId === ticket.id).sort((a, b) => a.cycle - b.cycle || a.createdAt.localeCompare(b.createdAt));
+      expect(entries.map((e) => e.event)).toEqual(["triggered", "resolved", "triggered"]);
+      const [first, resolve, second] = entries.map(messageFor);
+      const notifier = await app.notifier();
+      // Delivered out of order: the second trigger before the first escalation's resolve.
+      await notifier.handle(first!);
+      await notifier.handle(second!);
+      await notifier.handle(resolve!);
+      const pd = forTicket(pagerduty, ticket.id).map((d) => (d.json as { event_action: string }).event_action);
+      expect(pd).toEqual(["trigger", "trigger"]); // the incident stays open: escalation 2 is live
+      for (const e of entries) await store.markOutboxSent(e);
+      await t.call(jane, "POST", `/tickets/${ticket.id}/escalation/acknowledge`);
+    } finally {
+      app.onOutbox = pump;
+    }
   });
 });
