@@ -11,6 +11,8 @@ export interface StoredTicket {
   etag: string;
   /** Idempotency keys of recent comments on this ticket, by key hash. */
   keys: Record<string, KeyRecord>;
+  /** Secret of the ticket's timeline ids and cursors (TimelineSeal); never sent. */
+  salt: string;
 }
 
 export interface KeyRecord {

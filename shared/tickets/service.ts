@@ -14,6 +14,7 @@ import {
   type TicketStore,
 } from "./ports.js";
 import { TicketCache } from "./ticket-cache.js";
+import { TimelineSeal } from "./timeline-seal.js";
 
 /**
  * The use cases: load, decide (commands.ts), store in one batch. Optimistic
@@ -28,6 +29,8 @@ export interface Deps {
   randomNumber: () => string;
   /** Hex SHA-256, used to derive ids from idempotency keys. */
   hash: (text: string) => string;
+  /** Random hex (32 characters): ticket salts, cursor nonces. */
+  randomHex: () => string;
   /**
    * Documents written in the same batch as a change: the escalation outbox
    * (DESIGN.md section 6), derived from the change's timeline entries.
@@ -73,8 +76,16 @@ export class TicketService {
   private readonly cache = new TicketCache(1000);
   private readonly inFlight = new Set<string>();
   private readonly knownAgents = new Map<string, Agent>();
+  private readonly seal: TimelineSeal;
 
-  constructor(private readonly deps: Deps) {}
+  constructor(private readonly deps: Deps) {
+    this.seal = new TimelineSeal(deps.hash, deps.randomHex);
+  }
+
+  /** An entry as clients see it: its id sealed (TimelineSeal). */
+  private published(stored: Pick<StoredTicket, "salt">, entry: TimelineEntry): TimelineEntry {
+    return { ...entry, id: this.seal.entryId(stored.salt, entry.seq) };
+  }
 
   private nowIso(): string {
     return this.deps.now().toISOString();
@@ -111,7 +122,7 @@ export class TicketService {
           side.push({ id: "open-receipt", type: "receipt", ...receipt });
         }
         try {
-          const stored = await this.deps.store.create({ ticket: change.ticket, keys: {} }, change.entries, side);
+          const stored = await this.deps.store.create({ ticket: change.ticket, keys: {}, salt: this.deps.randomHex() }, change.entries, side);
           this.cache.set(stored);
           if (side.length) this.deps.onCommitted?.(side);
           return { value: stored.ticket, etag: etagOf(stored.ticket), replayed: false };
@@ -189,11 +200,11 @@ export class TicketService {
         },
       );
       const first = result.entries.length === 0 && keyHash ? result.keys[keyHash] : undefined;
-      if (!first) return { value: result.entries[0]!, etag: etagOf(result.ticket), replayed: false };
+      if (!first) return { value: this.published(result, result.entries[0]!), etag: etagOf(result.ticket), replayed: false };
       const entry = await this.deps.store.entry(id, first.seq);
       if (!entry) throw new Failure("unavailable", "The first response is not readable yet; retry.", [], 1);
       // The first response's ETag: the ticket's revision right after that comment.
-      return { value: entry, etag: `r${first.revision}`, replayed: true };
+      return { value: this.published(result, entry), etag: `r${first.revision}`, replayed: true };
     });
   }
 
@@ -224,9 +235,19 @@ export class TicketService {
     return `delivery-${this.deps.hash(`${messageId}\n${channel}`).slice(0, 32)}`;
   }
 
-  async timeline(caller: Principal, id: string, afterSeq: number, limit: number) {
+  /** A page of the history, oldest first; requesters get public entries only. */
+  async timeline(caller: Principal, id: string, cursor: string | undefined, limit: number) {
     const stored = await this.get(caller, id);
-    return this.deps.store.timeline(stored.ticket.id, { afterSeq, limit, publicOnly: !isAgent(caller) });
+    const afterSeq = cursor === undefined ? 0 : this.seal.seqOf(stored.salt, cursor);
+    if (afterSeq === null) {
+      throw new Failure("invalid", "The cursor is invalid.", [{ path: "cursor", message: "Use a nextCursor from a previous page of this timeline." }]);
+    }
+    const page = await this.deps.store.timeline(id, { afterSeq, limit, publicOnly: !isAgent(caller) });
+    const last = page.entries.at(-1);
+    return {
+      entries: page.entries.map((e) => this.published(stored, e)),
+      nextCursor: page.more && last ? this.seal.cursor(stored.salt, last.seq) : null,
+    };
   }
 
   async list(caller: Principal, query: Omit<ListQuery, "after"> & { after?: ListPosition }) {
@@ -314,7 +335,7 @@ export class TicketService {
       const side = [...this.side(change, options.requestId), ...(extra.side ?? [])];
       const keys = extra.keys?.(stored, change) ?? stored.keys;
       try {
-        const next = await this.deps.store.commit(stored.etag, { ticket: change.ticket, keys }, change.entries, side);
+        const next = await this.deps.store.commit(stored.etag, { ticket: change.ticket, keys, salt: stored.salt }, change.entries, side);
         this.cache.set(next);
         if (side.length) this.deps.onCommitted?.(side);
         return { ...next, entries: change.entries };

@@ -46,7 +46,7 @@ describe("a command's batch is all-or-nothing", () => {
     const stored = (await s.store.get(t.id))!;
     await s.service.triage(jane, t.id, { priority: "high" }, opts);
     const entriesBefore = await allEntries(t.id);
-    const stale = { ticket: { ...stored.ticket, subject: "lost update", version: stored.ticket.version + 1 }, keys: {} };
+    const stale = { ticket: { ...stored.ticket, subject: "lost update", version: stored.ticket.version + 1 }, keys: {}, salt: stored.salt };
     const entry = { id: "entry-00000002", seq: 2, type: "comment" as const, at: "2026-01-01T00:00:00.000Z", actor: { id: "x", name: "x", role: "agent" as const }, visibility: "internal" as const, data: { body: "ghost" } };
     await expect(s.store.commit(stored.etag, stale, [entry], [{ id: "side-1", type: "outbox" }])).rejects.toBeInstanceOf(StorePreconditionFailed);
     const after = (await s.store.get(t.id))!;
@@ -59,7 +59,7 @@ describe("a command's batch is all-or-nothing", () => {
   it("a create over an existing id applies nothing", async () => {
     const t = await openOne();
     const before = await allEntries(t.id);
-    const dup = { ticket: { ...t, subject: "duplicate" }, keys: {} };
+    const dup = { ticket: { ...t, subject: "duplicate" }, keys: {}, salt: "s" };
     await expect(s.store.create(dup, [{ ...before[0]!, id: "entry-00000009", seq: 9 }], [])).rejects.toBeInstanceOf(StoreConflict);
     expect((await s.store.get(t.id))!.ticket.subject).toBe("Mobile banking down");
     expect(await allEntries(t.id)).toEqual(before);

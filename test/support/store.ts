@@ -1,4 +1,4 @@
-import { createHash, randomInt } from "node:crypto";
+import { createHash, randomBytes, randomInt } from "node:crypto";
 import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../../shared/store/cosmos/connect.js";
 import { startEmbeddedCosmos, type EmbeddedCosmos } from "../../shared/store/cosmos/embedded.js";
 import { CosmosTicketStore } from "../../shared/store/cosmos/ticket-store.js";
@@ -17,6 +17,7 @@ export async function startStore() {
       // Each call a millisecond later, so creation order is total and repeatable.
       now: () => new Date(clock++),
       randomNumber: () => String(randomInt(10_000_000, 100_000_000)),
+      randomHex: () => randomBytes(16).toString("hex"),
       hash: (text) => createHash("sha256").update(text).digest("hex"),
     });
   return {

@@ -27,6 +27,7 @@ interface TicketDoc extends Ticket {
   type: "ticket";
   priorityRank: number;
   keys: StoredTicket["keys"];
+  salt: string;
   _etag?: string;
 }
 
@@ -41,15 +42,15 @@ const json = (doc: object) => doc as unknown as JSONObject;
 
 const SYSTEM_FIELDS = ["_rid", "_self", "_etag", "_attachments", "_ts", "ttl"] as const;
 
-function toTicketDoc({ ticket, keys }: Omit<StoredTicket, "etag">): TicketDoc {
-  return { ...ticket, ticketId: ticket.id, type: "ticket", priorityRank: priorityRank(ticket), keys };
+function toTicketDoc({ ticket, keys, salt }: Omit<StoredTicket, "etag">): TicketDoc {
+  return { ...ticket, ticketId: ticket.id, type: "ticket", priorityRank: priorityRank(ticket), keys, salt };
 }
 
 function fromTicketDoc(doc: TicketDoc, etag?: string): StoredTicket {
-  const { ticketId: _p, type: _t, priorityRank: _r, keys, ...rest } = doc;
+  const { ticketId: _p, type: _t, priorityRank: _r, keys, salt, ...rest } = doc;
   const ticket = { ...rest } as Record<string, unknown>;
   for (const f of SYSTEM_FIELDS) delete ticket[f];
-  return { ticket: ticket as unknown as Ticket, etag: etag ?? doc._etag ?? "", keys: keys ?? {} };
+  return { ticket: ticket as unknown as Ticket, etag: etag ?? doc._etag ?? "", keys: keys ?? {}, salt };
 }
 
 function toEntryDoc(ticketId: string, entry: TimelineEntry): EntryDoc {
