@@ -1,4 +1,4 @@
-import { createHash, randomInt } from "node:crypto";
+import { createHash, randomBytes, randomInt } from "node:crypto";
 import type { CosmosClient } from "@azure/cosmos";
 import { isInsideAzure, type Settings } from "./config/settings.js";
 import { devTrust } from "./identity/dev-issuer.js";
@@ -13,6 +13,7 @@ import { LocalQueue } from "./escalation/local-queue.js";
 import { Notifier } from "./escalation/notifier.js";
 import { outboxFor, type OutboxEntry } from "./escalation/outbox.js";
 import type { Publisher } from "./escalation/publisher.js";
+import type { ServiceBusConsumer } from "./escalation/servicebus-consumer.js";
 import type { Principal } from "./tickets/model.js";
 import type { TicketStore } from "./tickets/ports.js";
 import { TicketService } from "./tickets/service.js";
@@ -30,6 +31,7 @@ export class App {
   private storePromise?: Promise<Store>;
   private publisherPromise?: Promise<Publisher>;
   private notifierPromise?: Promise<Notifier>;
+  private consumer?: ServiceBusConsumer;
   /** Called with the outbox entries of every committed change (the local host dispatches them at once). */
   onOutbox?: (entries: OutboxEntry[]) => void;
   private service?: TicketService;
@@ -46,6 +48,7 @@ export class App {
   }
 
   describeIdentity(): string {
+    // loadSettings makes the three AUTH_ settings all or none.
     return this.settings.AUTH_JWKS_URI ? `tokens from ${this.settings.AUTH_ISSUER}` : "tokens from the development issuer (npm run token)";
   }
 
@@ -69,6 +72,7 @@ export class App {
       store,
       now: () => new Date(),
       randomNumber: () => String(randomInt(10_000_000, 100_000_000)),
+      randomHex: () => randomBytes(16).toString("hex"),
       hash,
       sideDocuments: (change, requestId) => outboxFor(change, requestId),
       onCommitted: (side) => this.onOutbox?.(side.filter(isUnsentOutbox)),
@@ -78,9 +82,24 @@ export class App {
 
   describeQueue(): string {
     const { SERVICE_BUS_NAMESPACE, SERVICE_BUS_CONNECTION_STRING, ESCALATION_QUEUE_NAME } = this.settings;
-    if (SERVICE_BUS_NAMESPACE) return `Service Bus queue ${ESCALATION_QUEUE_NAME} on ${SERVICE_BUS_NAMESPACE}`;
-    if (SERVICE_BUS_CONNECTION_STRING) return `Service Bus queue ${ESCALATION_QUEUE_NAME} (connection string: emulator or test broker)`;
+    const consumed = isInsideAzure() ? "" : "; this host consumes it";
+    if (SERVICE_BUS_NAMESPACE) return `Service Bus queue ${ESCALATION_QUEUE_NAME} on ${SERVICE_BUS_NAMESPACE}${consumed}`;
+    if (SERVICE_BUS_CONNECTION_STRING) return `Service Bus queue ${ESCALATION_QUEUE_NAME} (connection string: emulator or test broker)${consumed}`;
     return "in-process queue (escalations run in this process)";
+  }
+
+  /**
+   * Off Azure with Service Bus configured, nothing else runs the notifier (in Azure the
+   * `notifyOps` trigger does): the local host consumes the queue itself. Returns once
+   * subscribed; the SDK connects, and reconnects, in the background.
+   */
+  async startQueueConsumer(): Promise<void> {
+    const s = this.settings;
+    if (!(s.SERVICE_BUS_NAMESPACE || s.SERVICE_BUS_CONNECTION_STRING) || isInsideAzure() || this.consumer) return;
+    const { serviceBusConsumerFromSettings } = await import("./escalation/servicebus-consumer.js");
+    const consumer = await serviceBusConsumerFromSettings(s, (m) => this.notifier().then((n) => n.handle(m)));
+    this.consumer = consumer;
+    await consumer.start();
   }
 
   /** The `escalations` queue: Service Bus when configured, else the in-process queue. */
@@ -113,6 +132,10 @@ export class App {
       const s = this.settings;
       const { channelsFromSettings } = await import("./escalation/channels/index.js");
       const channels: Channel[] = channelsFromSettings(s);
+      // In Azure an escalation must reach someone: with no channel, fail, so messages dead-letter and alert.
+      if (isInsideAzure() && channels.length === 0) {
+        throw new Error("No alert channel is configured (ALERT_WEBHOOK_URL, TEAMS_WEBHOOK_URL, SLACK_WEBHOOK_URL or PAGERDUTY_ROUTING_KEY).");
+      }
       if (!isInsideAzure()) {
         const { consoleChannel } = await import("./escalation/console-channel.js");
         channels.unshift(consoleChannel((line) => console.log(line)));
@@ -122,7 +145,13 @@ export class App {
         store: await this.store(),
         channels,
         publisher: await this.publisher(),
-        settings: { ackTimeoutSeconds: s.ESCALATION_ACK_TIMEOUT_SECONDS, maxRepages: s.ESCALATION_MAX_REPAGES, ticketUrlTemplate: s.TICKET_URL_TEMPLATE },
+        settings: {
+          ackTimeoutSeconds: s.ESCALATION_ACK_TIMEOUT_SECONDS,
+          maxRepages: s.ESCALATION_MAX_REPAGES,
+          ticketUrlTemplate: s.TICKET_URL_TEMPLATE,
+          retrySeconds: s.ESCALATION_RETRY_SECONDS,
+          maxRetries: s.ESCALATION_MAX_RETRIES,
+        },
         log: (line) => console.log(line),
       });
     })().catch((e: unknown) => {
@@ -141,6 +170,8 @@ export class App {
   }
 
   async close(): Promise<void> {
+    // The consumer first: the handlers it lets finish still publish re-pages and write to the store.
+    await this.consumer?.close();
     if (this.publisherPromise) await (await this.publisherPromise.catch(() => null))?.close();
     this.client?.dispose();
     await this.embedded?.close();
@@ -166,9 +197,18 @@ export class App {
       endpoint = this.embedded.endpoint;
       key = "embedded"; // the embedded endpoint checks no key
     }
-    this.client = await connectCosmos({ endpoint, key, managedIdentityClientId: s.AZURE_CLIENT_ID, database: s.COSMOS_DATABASE_NAME });
-    // In Azure, infra/ owns the database and containers; elsewhere nothing else creates them.
-    if (!isInsideAzure()) await bootstrapCosmos(this.client, s.COSMOS_DATABASE_NAME);
-    return new CosmosTicketStore(ticketsContainer(this.client, s.COSMOS_DATABASE_NAME));
+    try {
+      this.client = await connectCosmos({ endpoint, key, managedIdentityClientId: s.AZURE_CLIENT_ID, database: s.COSMOS_DATABASE_NAME });
+      // In Azure, infra/ owns the database and containers; elsewhere nothing else creates them.
+      if (!isInsideAzure()) await bootstrapCosmos(this.client, s.COSMOS_DATABASE_NAME);
+      return new CosmosTicketStore(ticketsContainer(this.client, s.COSMOS_DATABASE_NAME));
+    } catch (e) {
+      // The next request connects afresh: release what this attempt opened.
+      this.client?.dispose();
+      this.client = undefined;
+      await this.embedded?.close();
+      this.embedded = undefined;
+      throw e;
+    }
   }
 }

@@ -13,11 +13,13 @@ export type ServiceBusPublisherOptions = {
   retry?: RetryOptions;
   /** Upper bound for one publish() call, retries included (default DEFAULT_DEADLINE_MS). */
   deadlineMs?: number;
-} & (
+} & ServiceBusConnection;
+
+/** Where the namespace is and how to sign in to it; the consumer (servicebus-consumer.ts) takes the same. */
+export type ServiceBusConnection =
   | { fullyQualifiedNamespace: string; credential: TokenCredential }
   /** The Service Bus emulator or a test broker. */
-  | { connectionString: string }
-);
+  | { connectionString: string };
 
 /**
  * Few, quick retries: an outage must surface as an error within seconds, because
@@ -32,21 +34,34 @@ export const DEFAULT_RETRY: RetryOptions = { maxRetries: 3, retryDelayInMs: 200,
  */
 export const DEFAULT_DEADLINE_MS = 15_000;
 
-type ServiceBusSettings = Pick<Settings, "SERVICE_BUS_NAMESPACE" | "SERVICE_BUS_CONNECTION_STRING" | "AZURE_CLIENT_ID" | "ESCALATION_QUEUE_NAME">;
+export type ServiceBusSettings = Pick<Settings, "SERVICE_BUS_NAMESPACE" | "SERVICE_BUS_CONNECTION_STRING" | "AZURE_CLIENT_ID" | "ESCALATION_QUEUE_NAME">;
 
 /** In Azure: the namespace and the managed identity. Locally: a connection string (emulator, test broker). */
 export async function serviceBusPublisherFromSettings(settings: ServiceBusSettings): Promise<ServiceBusPublisher> {
-  const queueName = settings.ESCALATION_QUEUE_NAME;
+  return new ServiceBusPublisher({ queueName: settings.ESCALATION_QUEUE_NAME, ...(await serviceBusConnectionFromSettings(settings)) });
+}
+
+export async function serviceBusConnectionFromSettings(settings: ServiceBusSettings): Promise<ServiceBusConnection> {
   if (settings.SERVICE_BUS_NAMESPACE) {
     // Loaded only here: the identity library is large and only Azure needs it.
     const { DefaultAzureCredential } = await import("@azure/identity");
     const credential = new DefaultAzureCredential({ managedIdentityClientId: settings.AZURE_CLIENT_ID });
-    return new ServiceBusPublisher({ queueName, fullyQualifiedNamespace: hostOf(settings.SERVICE_BUS_NAMESPACE), credential });
+    return { fullyQualifiedNamespace: hostOf(settings.SERVICE_BUS_NAMESPACE), credential };
   }
-  if (settings.SERVICE_BUS_CONNECTION_STRING) {
-    return new ServiceBusPublisher({ queueName, connectionString: settings.SERVICE_BUS_CONNECTION_STRING });
-  }
-  throw new Error("Set SERVICE_BUS_NAMESPACE (Azure) or SERVICE_BUS_CONNECTION_STRING (emulator) to publish to Service Bus.");
+  if (settings.SERVICE_BUS_CONNECTION_STRING) return { connectionString: settings.SERVICE_BUS_CONNECTION_STRING };
+  throw new Error("Set SERVICE_BUS_NAMESPACE (Azure) or SERVICE_BUS_CONNECTION_STRING (emulator) to use Service Bus.");
+}
+
+/**
+ * Loaded on first use: a cold start that never touches the queue does not pay for the SDK.
+ * One client is one AMQP connection, which the SDK reopens after a drop.
+ */
+export async function createServiceBusClient(connection: ServiceBusConnection, retry?: RetryOptions): Promise<ServiceBusClient> {
+  const { ServiceBusClient } = await import("@azure/service-bus");
+  const clientOptions = { retryOptions: { ...DEFAULT_RETRY, ...retry } };
+  return "connectionString" in connection
+    ? new ServiceBusClient(connection.connectionString, clientOptions)
+    : new ServiceBusClient(connection.fullyQualifiedNamespace, connection.credential, clientOptions);
 }
 
 /** The SDK wants a bare host; a Bicep endpoint output (`https://x.servicebus.windows.net:443/`) is accepted too. */
@@ -95,15 +110,8 @@ export class ServiceBusPublisher implements Publisher {
   /** One client and one sender per process, made on first use; the SDK reconnects them after a drop. */
   private connect(): Promise<{ client: ServiceBusClient; sender: ServiceBusSender }> {
     this.connection ??= (async () => {
-      // Loaded on first publish: a cold start that publishes nothing does not pay for the SDK.
-      const { ServiceBusClient } = await import("@azure/service-bus");
-      const o = this.options;
-      const clientOptions = { retryOptions: { ...DEFAULT_RETRY, ...o.retry } };
-      const client =
-        "connectionString" in o
-          ? new ServiceBusClient(o.connectionString, clientOptions)
-          : new ServiceBusClient(o.fullyQualifiedNamespace, o.credential, clientOptions);
-      return { client, sender: client.createSender(o.queueName) };
+      const client = await createServiceBusClient(this.options, this.options.retry);
+      return { client, sender: client.createSender(this.options.queueName) };
     })().catch((error: unknown) => {
       this.connection = undefined; // e.g. the SDK failed to load: let the next publish try again
       throw error;

@@ -1,13 +1,23 @@
+import { randomUUID } from "node:crypto";
 import type { Server, Socket } from "node:net";
-import rhea, { type Connection, type EventContext, type Message, type Receiver, type Sender } from "rhea";
+import rhea, { type Connection, type Delivery, type EventContext, type Message, type Receiver, type Sender } from "rhea";
 
 /**
  * A minimal AMQP 1.0 stand-in for a Service Bus namespace with one queue, enough
- * for the real @azure/service-bus SDK to send and schedule: it answers the claims
- * (`$cbs`) and `<queue>/$management` request/response nodes, stores what is sent
- * to the queue, and drops duplicates by message id like a queue with duplicate
- * detection on. Receiving from the queue is not served (the SDK's peek-lock
- * protocol is more than these tests need); such links are refused.
+ * for the real @azure/service-bus SDK to send, schedule and receive: it answers the
+ * claims (`$cbs`) and `<queue>/$management` request/response nodes, stores what is
+ * sent to the queue, and drops duplicates by message id like a queue with duplicate
+ * detection on.
+ *
+ * Receivers get the queue in peek-lock mode, as Service Bus serves it: each message
+ * goes out under a lock (the delivery tag is the lock token) within the link's
+ * credit; a disposition settles it (accepted: complete; modified or released:
+ * abandon; rejected: dead-letter), and so does `com.microsoft:update-disposition`
+ * on `$management`, which the SDK uses once the receive link is gone. An abandoned
+ * message, or one whose lock expires, is delivered again with its delivery count
+ * one higher, until maxDeliveryCount sends it to the dead-letter list. Scheduled
+ * messages become receivable at their time. Sessions, deferral, peeking and
+ * receive-and-delete are not served.
  *
  * The SDK talks plain TCP only when the connection string says
  * `UseDevelopmentEmulator=true` (otherwise TLS on the given port), so
@@ -24,6 +34,35 @@ export interface BrokeredMessage {
   applicationProperties: Record<string, unknown>;
   messageAnnotations: Record<string, unknown>;
   sequenceNumber: number;
+  /**
+   * Times a receiver has been handed the message (Service Bus' DeliveryCount, 0 until
+   * the first receive). The broker updates it in place.
+   */
+  deliveryCount: number;
+}
+
+export interface DeadLetteredMessage extends BrokeredMessage {
+  /** `MaxDeliveryCountExceeded`, or the reason a receiver gave. */
+  deadLetterReason: string;
+}
+
+/** What became of one delivery, in the order the broker saw it. */
+export interface Settlement {
+  messageId: unknown;
+  outcome: "complete" | "abandon" | "dead-letter" | "lock-lost" | "lock-expired";
+  /** A disposition on the receive link, `$management` update-disposition, or the lock's own timer. */
+  via: "link" | "management" | "timer";
+  /** The message's delivery count when it was settled. */
+  deliveryCount: number;
+}
+
+export interface AmqpBrokerOptions {
+  queueName?: string;
+  port?: number;
+  /** Deliveries before a message is dead-lettered, as the queue's maxDeliveryCount (default 10, as infra/). */
+  maxDeliveryCount?: number;
+  /** How long a delivered message stays locked unless renewed, as the queue's lockDuration (default 60 s, as infra/). */
+  lockDurationMs?: number;
 }
 
 export interface ScheduledMessage extends BrokeredMessage {
@@ -40,16 +79,39 @@ export interface AmqpBroker {
   readonly connectionString: string;
   /** Messages enqueued now, unique by message id, in arrival order. */
   readonly received: BrokeredMessage[];
-  /** Messages scheduled for later, unique by message id (shared with `received`). */
+  /** Messages scheduled for later, unique by message id (shared with `received`); each becomes receivable at its time. */
   readonly scheduled: ScheduledMessage[];
   readonly duplicatesDropped: number;
   /** Transfers on the queue link: a batch of several messages counts once. */
   readonly deliveries: number;
   /** Every put-token request answered, to show the SDK authenticated. */
   readonly claims: ClaimRequest[];
+  /** Messages a receiver completed, in order. */
+  readonly completed: BrokeredMessage[];
+  /** Messages moved to the dead-letter queue, in order. */
+  readonly deadLettered: DeadLetteredMessage[];
+  /** Every settlement, lost lock and expired lock, in order. */
+  readonly settlements: Settlement[];
+  /** Lock renewals answered (`com.microsoft:renew-lock`). */
+  readonly lockRenewals: number;
+  /** Messages waiting for a receiver: enqueued or due, and neither locked nor settled. */
+  readonly waiting: number;
+  /** Receive links attached to the queue now. */
+  readonly receivers: number;
   /**
-   * While true the broker keeps connections open but answers nothing and settles
-   * nothing: a hung service, as opposed to a refused connection.
+   * The next `count` completions find their lock lost, as when a handler outlives its
+   * lock: the completion is refused with `com.microsoft:message-lock-lost` and the
+   * message is delivered again.
+   */
+  loseNextLocks(count?: number): void;
+  /**
+   * While true, receive links on the queue are detached and refused (the
+   * connection stays up): the SDK then settles by lock token over `$management`.
+   */
+  refuseReceivers: boolean;
+  /**
+   * While true the broker keeps connections open but answers nothing, settles
+   * nothing and delivers nothing: a hung service, as opposed to a refused connection.
    */
   unresponsive: boolean;
   /** Abruptly drops every connection and stops listening, like an outage. Stored messages are kept. */
@@ -62,43 +124,85 @@ const CBS = "$cbs";
 /** Service Bus' batch envelope: one data section per encoded message. */
 const BATCH_FORMAT = 0x80013700;
 const SCHEDULE_OPERATION = "com.microsoft:schedule-message";
+const RENEW_LOCK_OPERATION = "com.microsoft:renew-lock";
+const UPDATE_DISPOSITION_OPERATION = "com.microsoft:update-disposition";
 const SCHEDULED_TIME = "x-opt-scheduled-enqueue-time";
+const LOCK_LOST = "com.microsoft:message-lock-lost";
+/** A retryable detach: the SDK keeps trying to attach again. */
+const DETACHED = { condition: "amqp:link:detach-forced", description: "The test broker detached the receiver." };
 const AMQP_LONG = 0x81;
+const AMQP_TIMESTAMP = 0x83;
+/** setTimeout's longest delay; a schedule further out simply never comes due in a test. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Advertised on the queue link: the SDK sizes its batches from it (0 would fit nothing). */
 const MAX_MESSAGE_SIZE = 256 * 1024;
 
-export async function startAmqpBroker(options: { queueName?: string; port?: number } = {}): Promise<AmqpBroker> {
-  const broker = new Broker(options.queueName ?? "escalations");
+export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<AmqpBroker> {
+  const broker = new Broker(options.queueName ?? "escalations", options.maxDeliveryCount ?? 10, options.lockDurationMs ?? 60_000);
   await broker.start(options.port ?? 0);
   return broker;
+}
+
+type Outcome = "complete" | "abandon" | "dead-letter";
+
+/** A message out on a receive link, until it is settled or its lock expires. */
+interface Lock {
+  /** Hex of the lock token in the byte order `$management` requests carry it. */
+  key: string;
+  message: BrokeredMessage;
+  timer?: NodeJS.Timeout;
 }
 
 class Broker implements AmqpBroker {
   readonly received: BrokeredMessage[] = [];
   readonly scheduled: ScheduledMessage[] = [];
   readonly claims: ClaimRequest[] = [];
+  readonly completed: BrokeredMessage[] = [];
+  readonly deadLettered: DeadLetteredMessage[] = [];
+  readonly settlements: Settlement[] = [];
   private dropped = 0;
   private transfers = 0;
+  private renewals = 0;
+  private lockLosses = 0;
   private readonly seen = new Map<string, number>();
   private nextSequenceNumber = 1;
+  /** Receivable now, in sequence order: an abandoned message goes back to its place, as on Service Bus. */
+  private readonly ready: BrokeredMessage[] = [];
+  private readonly locks = new Map<string, Lock>();
+  private readonly lockOf = new WeakMap<Delivery, Lock>();
+  private readonly enqueuedAt = new WeakMap<BrokeredMessage, Date>();
+  /** The clients' receive links on the queue: our sending ends. */
+  private readonly queueLinks = new Set<Sender>();
+  private isUnresponsive = false;
+  private isRefusingReceivers = false;
   // Deliveries are settled by hand, so that an unresponsive broker can leave them hanging.
-  private readonly container = rhea.create_container({ id: "test-broker", autoaccept: false });
+  // A modified outcome (the SDK's abandon) is its own event, not also a "released" one.
+  private readonly container = rhea.create_container({ id: "test-broker", autoaccept: false, treat_modified_as_released: false });
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   /** Replies waiting for the client to grant credit on its reply link. */
   private readonly pending = new WeakMap<Sender, Message[]>();
   private currentPort = 0;
-  unresponsive = false;
 
-  constructor(private readonly queueName: string) {
+  constructor(
+    private readonly queueName: string,
+    private readonly maxDeliveryCount: number,
+    private readonly lockDurationMs: number,
+  ) {
     this.container.on("receiver_open", (context: EventContext) => this.onIncomingLink(context.receiver!));
     this.container.on("sender_open", (context: EventContext) => this.onOutgoingLink(context.sender!));
     this.container.on("message", (context: EventContext) => this.onMessage(context));
-    this.container.on("sendable", (context: EventContext) => this.flush(context.sender!));
+    this.container.on("sendable", (context: EventContext) => this.onSendable(context.sender!));
+    this.container.on("sender_draining", (context: EventContext) => this.onDrain(context.sender!));
+    this.container.on("sender_close", (context: EventContext) => this.queueLinks.delete(context.sender!));
+    this.container.on("accepted", (context: EventContext) => this.onDisposition(context.delivery!, "complete"));
+    this.container.on("modified", (context: EventContext) => this.onDisposition(context.delivery!, "abandon"));
+    this.container.on("released", (context: EventContext) => this.onDisposition(context.delivery!, "abandon"));
+    this.container.on("rejected", (context: EventContext) => this.onDisposition(context.delivery!, "dead-letter"));
     // Clients vanishing is expected (the outage tests): unhandled, rhea throws on
     // "error" and prints a warning on "disconnected".
     this.container.on("error", () => {});
-    this.container.on("disconnected", () => {});
+    this.container.on("disconnected", (context: EventContext) => this.forgetLinksOf(context.connection));
   }
 
   get port(): number {
@@ -115,6 +219,42 @@ class Broker implements AmqpBroker {
 
   get deliveries(): number {
     return this.transfers;
+  }
+
+  get lockRenewals(): number {
+    return this.renewals;
+  }
+
+  get waiting(): number {
+    return this.ready.length;
+  }
+
+  get receivers(): number {
+    return [...this.queueLinks].filter((link) => link.is_open()).length;
+  }
+
+  get unresponsive(): boolean {
+    return this.isUnresponsive;
+  }
+
+  set unresponsive(value: boolean) {
+    this.isUnresponsive = value;
+    if (!value) this.deliver(); // messages that came due while it hung
+  }
+
+  get refuseReceivers(): boolean {
+    return this.isRefusingReceivers;
+  }
+
+  set refuseReceivers(value: boolean) {
+    this.isRefusingReceivers = value;
+    if (!value) return;
+    for (const link of this.queueLinks) link.close(DETACHED);
+    this.queueLinks.clear();
+  }
+
+  loseNextLocks(count = 1): void {
+    this.lockLosses += count;
   }
 
   async start(port = this.currentPort): Promise<void> {
@@ -141,6 +281,8 @@ class Broker implements AmqpBroker {
     // Destroying the sockets (no AMQP close) looks to the client like the network going away.
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
+    // rhea hears nothing of a socket destroyed on its own side: its links would still look open.
+    this.queueLinks.clear();
     await closed;
   }
 
@@ -160,15 +302,36 @@ class Broker implements AmqpBroker {
     if (address === this.queueName) advertiseMaxMessageSize(link, MAX_MESSAGE_SIZE);
   }
 
-  /** The client's receiver: only the reply links of the request/response nodes. */
+  /** The client's receiver: the reply links of the request/response nodes, and receivers of the queue. */
   private onOutgoingLink(link: Sender): void {
     const address = link.source?.address;
-    if (address !== CBS && address !== this.managementAddress) {
-      link.close({ condition: "amqp:not-implemented", description: `The test broker does not serve receivers on ${address ?? "(none)"}.` });
+    if (address !== CBS && address !== this.managementAddress && address !== this.queueName) {
+      link.close({ condition: "amqp:not-found", description: `No entity ${address ?? "(none)"}.` });
       return;
     }
     link.set_source({ address });
     if (link.target) link.set_target(link.target);
+    if (address === this.queueName && this.refuseReceivers) {
+      link.close(DETACHED);
+      return;
+    }
+    if (address === this.queueName) {
+      // Peek-lock: the receiver settles each message, and we settle after it (rcv-settle-mode second).
+      setSettleModes(link, { sender: 0, receiver: 1 });
+      this.queueLinks.add(link);
+    }
+  }
+
+  private onSendable(link: Sender): void {
+    if (this.queueLinks.has(link)) this.deliver();
+    else this.flush(link);
+  }
+
+  /** A receiver stopping (the SDK drains on close): send what there is, then give the rest of the credit back. */
+  private onDrain(link: Sender): void {
+    if (!this.queueLinks.has(link) || this.unresponsive) return;
+    this.deliver();
+    if (link.has_credit()) link.set_drained(true);
   }
 
   private onMessage(context: EventContext): void {
@@ -195,6 +358,8 @@ class Broker implements AmqpBroker {
 
   private answerManagement(connection: Connection, request: Message): void {
     const operation = request.application_properties?.["operation"];
+    if (operation === RENEW_LOCK_OPERATION) return this.renewLocks(connection, request);
+    if (operation === UPDATE_DISPOSITION_OPERATION) return this.updateDisposition(connection, request);
     if (operation !== SCHEDULE_OPERATION) return this.reply(connection, request, 501, `Not implemented: ${String(operation)}`);
     const entries = (request.body as { messages?: { message: Buffer }[] } | undefined)?.messages ?? [];
     const sequenceNumbers = entries.map((entry) => this.schedule(decode(entry.message)));
@@ -203,21 +368,168 @@ class Broker implements AmqpBroker {
     this.reply(connection, request, 200, "OK", { "sequence-numbers": rhea.types.wrap_array(sequenceNumbers, AMQP_LONG, undefined) });
   }
 
+  /** The SDK renews the lock of a message whose handler runs long; it reads body.expirations[0]. */
+  private renewLocks(connection: Connection, request: Message): void {
+    const locks = lockTokensOf(request).map((token) => this.locks.get(token));
+    if (locks.some((lock) => !lock)) return this.reply(connection, request, 410, "The lock is lost.", undefined, LOCK_LOST);
+    const expirations = locks.map((lock) => {
+      this.renewals++;
+      return this.relock(lock!).getTime();
+    });
+    this.reply(connection, request, 200, "OK", { expirations: rhea.types.wrap_array(expirations, AMQP_TIMESTAMP, undefined) });
+  }
+
+  /** Settlement by lock token: what the SDK sends when the link the message came on is gone. */
+  private updateDisposition(connection: Connection, request: Message): void {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const status = body["disposition-status"];
+    const outcome: Outcome | undefined =
+      status === "completed" ? "complete" : status === "abandoned" ? "abandon" : status === "suspended" ? "dead-letter" : undefined;
+    if (!outcome) return this.reply(connection, request, 501, `Not implemented: disposition ${String(status)}`);
+    const reason = typeof body["deadletter-reason"] === "string" ? body["deadletter-reason"] : undefined;
+    const settled = lockTokensOf(request).map((token) => this.settle(token, outcome, "management", reason));
+    if (settled.some((ok) => !ok)) return this.reply(connection, request, 410, "The lock is lost.", undefined, LOCK_LOST);
+    this.reply(connection, request, 200, "OK");
+  }
+
   private enqueue(message: Message): void {
     if (message.message_annotations?.[SCHEDULED_TIME] !== undefined) {
       this.schedule(message);
       return;
     }
     const accepted = this.admit(message);
-    if (accepted) this.received.push(accepted);
+    if (!accepted) return;
+    this.received.push(accepted);
+    this.makeReady(accepted);
   }
 
   private schedule(message: Message): number {
     const accepted = this.admit(message);
     if (!accepted) return this.seen.get(String(message.message_id))!;
     const time = message.message_annotations?.[SCHEDULED_TIME];
-    this.scheduled.push({ ...accepted, scheduledEnqueueTime: time instanceof Date ? time : new Date(Number(time)) });
+    const entry: ScheduledMessage = { ...accepted, scheduledEnqueueTime: time instanceof Date ? time : new Date(Number(time)) };
+    this.scheduled.push(entry);
+    // Enqueued at its time, as Service Bus does; `scheduled` keeps the same object, so its delivery count shows there.
+    this.later(entry.scheduledEnqueueTime.getTime() - Date.now(), () => this.makeReady(entry));
     return accepted.sequenceNumber;
+  }
+
+  private makeReady(message: BrokeredMessage): void {
+    if (!this.enqueuedAt.has(message)) this.enqueuedAt.set(message, new Date());
+    this.ready.push(message);
+    this.ready.sort((a, b) => a.sequenceNumber - b.sequenceNumber);
+    this.deliver();
+  }
+
+  /** Hands ready messages to receive links, as far as their credit goes. */
+  private deliver(): void {
+    if (this.unresponsive) return;
+    for (const link of this.queueLinks) {
+      while (this.ready.length > 0 && link.is_open() && link.sendable()) this.lockAndSend(link, this.ready.shift()!);
+    }
+  }
+
+  /**
+   * A dropped connection closes no link (no detach comes): forget its links, or
+   * deliveries would go into the void. Their messages stay locked until the locks
+   * expire, as on Service Bus.
+   */
+  private forgetLinksOf(connection: Connection): void {
+    for (const link of this.queueLinks) if (link.connection === connection) this.queueLinks.delete(link);
+  }
+
+  private lockAndSend(link: Sender, message: BrokeredMessage): void {
+    message.deliveryCount++;
+    // The SDK turns the delivery tag into the lock token, reading its first three groups
+    // little-endian (.NET's GUID layout); $management requests carry the token in RFC order.
+    const token = Buffer.from(randomUUID().replace(/-/g, ""), "hex");
+    const lock: Lock = { key: token.toString("hex"), message };
+    this.locks.set(lock.key, lock);
+    const lockedUntil = this.relock(lock);
+    const delivery = link.send(this.toAmqp(message, token, lockedUntil), guidLayout(token));
+    this.lockOf.set(delivery, lock);
+  }
+
+  /** A message as Service Bus delivers it: the properties as sent, the broker's annotations, the body as one data section. */
+  private toAmqp(message: BrokeredMessage, lockToken: Buffer, lockedUntil: Date): Message {
+    return {
+      message_id: message.messageId,
+      ...(message.subject !== undefined ? { subject: message.subject } : {}),
+      ...(message.contentType !== undefined ? { content_type: message.contentType } : {}),
+      ...(message.correlationId !== undefined ? { correlation_id: message.correlationId } : {}),
+      application_properties: message.applicationProperties,
+      // AMQP counts the earlier deliveries; the SDK passes it on as deliveryCount.
+      delivery_count: message.deliveryCount - 1,
+      message_annotations: {
+        ...message.messageAnnotations,
+        "x-opt-lock-token": rhea.types.wrap_uuid(lockToken),
+        "x-opt-sequence-number": rhea.types.wrap_long(message.sequenceNumber),
+        "x-opt-enqueued-time": this.enqueuedAt.get(message) ?? new Date(),
+        "x-opt-locked-until": lockedUntil,
+      },
+      body: rhea.message.data_section(Buffer.isBuffer(message.body) ? message.body : Buffer.from(JSON.stringify(message.body) ?? "null")),
+    } as Message;
+  }
+
+  /** Starts or extends a lock; when it runs out the message is delivered again. */
+  private relock(lock: Lock): Date {
+    clearTimeout(lock.timer);
+    lock.timer = this.later(this.lockDurationMs, () => {
+      if (this.locks.get(lock.key) !== lock) return;
+      this.locks.delete(lock.key);
+      this.record(lock.message, "lock-expired", "timer");
+      this.redeliverOrDeadLetter(lock.message);
+    });
+    return new Date(Date.now() + this.lockDurationMs);
+  }
+
+  private onDisposition(delivery: Delivery, outcome: Outcome): void {
+    const lock = this.lockOf.get(delivery);
+    if (!lock || this.unresponsive) return; // not a queue delivery (a reply), or a hung service
+    const error = delivery.remote_state?.["error"] as { info?: Record<string, unknown> } | undefined;
+    const reason = error?.info?.["DeadLetterReason"];
+    const settled = this.settle(lock.key, outcome, "link", typeof reason === "string" ? reason : undefined);
+    // The receiver settles second (peek-lock): our settled disposition is its answer.
+    delivery.update(
+      true,
+      settled
+        ? outcomeState(outcome === "complete" ? "accepted" : outcome === "abandon" ? "modified" : "rejected")
+        : outcomeState("rejected", { error: { condition: LOCK_LOST, description: "The lock is lost." } }),
+    );
+  }
+
+  /** Applies a receiver's outcome to a locked message; false when the lock is not held (expired, or settled before). */
+  private settle(key: string, outcome: Outcome, via: "link" | "management", reason?: string): boolean {
+    const lock = this.locks.get(key);
+    if (!lock) return false;
+    this.locks.delete(key);
+    clearTimeout(lock.timer);
+    const message = lock.message;
+    if (outcome === "complete" && this.lockLosses > 0) {
+      this.lockLosses--;
+      this.record(message, "lock-lost", via);
+      this.redeliverOrDeadLetter(message);
+      return false;
+    }
+    this.record(message, outcome, via);
+    if (outcome === "complete") this.completed.push(message);
+    else if (outcome === "dead-letter") this.deadLettered.push({ ...message, deadLetterReason: reason ?? "DeadLetteredByReceiver" });
+    else this.redeliverOrDeadLetter(message);
+    return true;
+  }
+
+  private redeliverOrDeadLetter(message: BrokeredMessage): void {
+    if (message.deliveryCount >= this.maxDeliveryCount) this.deadLettered.push({ ...message, deadLetterReason: "MaxDeliveryCountExceeded" });
+    else this.makeReady(message);
+  }
+
+  private record(message: BrokeredMessage, outcome: Settlement["outcome"], via: Settlement["via"]): void {
+    this.settlements.push({ messageId: message.messageId, outcome, via, deliveryCount: message.deliveryCount });
+  }
+
+  /** Timers run on while the broker is stopped (the queue's clock does not stop in an outage), unref'd so no test waits for them. */
+  private later(ms: number, run: () => void): NodeJS.Timeout {
+    return setTimeout(run, Math.min(Math.max(0, ms), MAX_TIMER_MS)).unref();
   }
 
   /** Duplicate detection: a message id seen before is accepted but not stored again. */
@@ -232,13 +544,14 @@ class Broker implements AmqpBroker {
     return toBrokered(message, sequenceNumber);
   }
 
-  private reply(connection: Connection, request: Message, status: number, description: string, body?: unknown): void {
+  /** `condition` becomes the SDK's error code (e.g. MessageLockLost) on a failed request. */
+  private reply(connection: Connection, request: Message, status: number, description: string, body?: unknown, condition?: string): void {
     const replyTo = request.reply_to;
     const link = connection.find_sender((s: Sender) => s.name === replyTo || s.target?.address === replyTo);
     if (!link) return; // the client gave up on its reply link: nobody to answer
     const response: Message = {
       correlation_id: request.message_id,
-      application_properties: { "status-code": status, "status-description": description },
+      application_properties: { "status-code": status, "status-description": description, ...(condition ? { "error-condition": condition } : {}) },
       body,
     };
     const queue = this.pending.get(link) ?? [];
@@ -277,7 +590,29 @@ function toBrokered(message: Message, sequenceNumber: number): BrokeredMessage {
     applicationProperties: { ...(message.application_properties ?? {}) },
     messageAnnotations: { ...(message.message_annotations ?? {}) },
     sequenceNumber,
+    deliveryCount: 0,
   };
+}
+
+/** The lock tokens of a `$management` request: an AMQP array of uuids, decoded as 16-byte buffers. */
+function lockTokensOf(request: Message): string[] {
+  const tokens = (request.body as Record<string, unknown> | undefined)?.["lock-tokens"];
+  return (Array.isArray(tokens) ? tokens : []).map((token) => (Buffer.isBuffer(token) ? token.toString("hex") : String(token)));
+}
+
+/** A GUID's bytes as .NET lays them out: the first three groups reversed. The SDK reverses them back. */
+function guidLayout(rfc: Buffer): Buffer {
+  const bytes = Buffer.from(rfc);
+  bytes.subarray(0, 4).reverse();
+  bytes.subarray(4, 6).reverse();
+  bytes.subarray(6, 8).reverse();
+  return bytes;
+}
+
+/** rhea builds outcomes (accepted, modified, rejected) but does not type their constructors. */
+function outcomeState(name: "accepted" | "modified" | "rejected", fields?: object): unknown {
+  const create = (rhea.message as unknown as Record<string, (fields?: object) => { described(): unknown }>)[name]!;
+  return create(fields).described();
 }
 
 /** The SDK sends objects as one data section of UTF-8 JSON; anything else is returned as decoded by rhea. */
@@ -300,5 +635,15 @@ function isDataSection(body: unknown): body is { typecode: number; content: unkn
  * for it; the attach frame it is about to send is reachable, though untyped.
  */
 function advertiseMaxMessageSize(link: Receiver, bytes: number): void {
-  (link as unknown as { local: { attach: { max_message_size?: number } } }).local.attach.max_message_size = bytes;
+  localAttach(link).max_message_size = bytes;
+}
+
+/** The same for the settle modes: echo what the receiver asked for. */
+function setSettleModes(link: Sender, modes: { sender: number; receiver: number }): void {
+  localAttach(link).snd_settle_mode = modes.sender;
+  localAttach(link).rcv_settle_mode = modes.receiver;
+}
+
+function localAttach(link: Sender | Receiver): Record<string, unknown> {
+  return (link as unknown as { local: { attach: Record<string, unknown> } }).local.attach;
 }

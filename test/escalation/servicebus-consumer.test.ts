@@ -1,0 +1,249 @@
+import { createHmac, randomUUID } from "node:crypto";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { QueueMessage } from "../../shared/escalation/publisher.js";
+import { ServiceBusConsumer, type ConsumedMessage } from "../../shared/escalation/servicebus-consumer.js";
+import { ServiceBusPublisher } from "../../shared/escalation/servicebus-publisher.js";
+import { startAlertReceiver, sleep, type AlertReceiver } from "../support/alert-receiver.js";
+import { startAmqpBroker, type AmqpBroker } from "../support/amqp-broker.js";
+import { PEOPLE, startTestHost, type TestHost } from "../support/local-host.js";
+
+// The consumer through the real @azure/service-bus SDK against the AMQP stand-in
+// (test/support/amqp-broker.ts), then on a local host configured for Service Bus.
+
+const QUEUE = "escalations";
+
+async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+function message(overrides: Partial<QueueMessage> = {}): QueueMessage {
+  return { messageId: randomUUID(), subject: "escalation.triggered", body: { version: 1, ticketId: "t-1", nested: { ok: true } }, ...overrides };
+}
+
+describe("ServiceBusConsumer", () => {
+  let broker: AmqpBroker;
+  let publisher: ServiceBusPublisher;
+  let consumer: ServiceBusConsumer | undefined;
+  let handled: ConsumedMessage[];
+  let logs: string[];
+
+  // A broker per test: each starts from an empty queue.
+  beforeEach(async () => {
+    broker = await startAmqpBroker({ maxDeliveryCount: 3, lockDurationMs: 1_200 });
+    publisher = new ServiceBusPublisher({ queueName: QUEUE, connectionString: broker.connectionString });
+    handled = [];
+    logs = [];
+  });
+  afterEach(async () => {
+    await consumer?.close();
+    consumer = undefined;
+    await publisher.close();
+    await broker.stop();
+  });
+
+  async function consume(handler: (m: ConsumedMessage) => Promise<void> = async () => {}): Promise<ServiceBusConsumer> {
+    consumer = new ServiceBusConsumer({
+      queueName: QUEUE,
+      connectionString: broker.connectionString,
+      retryDelayMs: 20,
+      log: (line) => logs.push(line),
+      handler: async (m) => {
+        handled.push(m);
+        await handler(m);
+      },
+    });
+    await consumer.start();
+    return consumer;
+  }
+
+  it("hands a published message to the handler once, with its id and body, then completes it", async () => {
+    await consume();
+    const sent = message({ correlationId: "req-1" });
+    await publisher.publish([sent]);
+
+    await until(() => broker.completed.length === 1, "the completion");
+    await sleep(200); // a second delivery would come now
+    expect(handled).toEqual([{ messageId: sent.messageId, body: sent.body }]);
+    expect(broker.settlements).toEqual([{ messageId: sent.messageId, outcome: "complete", via: "link", deliveryCount: 1 }]);
+    expect(broker.waiting).toBe(0);
+    expect(logs).toEqual([]);
+  });
+
+  it("abandons a message whose handler throws, so it comes back, and completes it once the handler succeeds", async () => {
+    let failures = 2;
+    await consume(async () => {
+      if (failures-- > 0) throw new Error("webhook answered 500");
+    });
+    const sent = message();
+    await publisher.publish([sent]);
+
+    await until(() => broker.completed.length === 1, "the completion");
+    await sleep(200);
+    expect(handled.map((m) => m.messageId)).toEqual([sent.messageId, sent.messageId, sent.messageId]);
+    expect(broker.settlements.map((s) => [s.outcome, s.deliveryCount])).toEqual([
+      ["abandon", 1],
+      ["abandon", 2],
+      ["complete", 3],
+    ]);
+    expect(broker.completed[0]!.deliveryCount).toBe(3);
+    expect(broker.deadLettered).toEqual([]);
+    // The delivery count reaches the consumer through the SDK, and each failure is said once, without the body.
+    expect(logs).toEqual([
+      expect.stringMatching(new RegExp(`message ${sent.messageId} failed on delivery 1; abandoning .*webhook answered 500`)),
+      expect.stringMatching(new RegExp(`message ${sent.messageId} failed on delivery 2; abandoning`)),
+    ]);
+    expect(logs.join("\n")).not.toContain("nested");
+  });
+
+  it("a message that always fails is dead-lettered after maxDeliveryCount deliveries", async () => {
+    await consume(async () => {
+      throw new Error("not an escalation message v1");
+    });
+    const sent = message();
+    await publisher.publish([sent]);
+
+    await until(() => broker.deadLettered.length === 1, "the dead letter");
+    await sleep(200);
+    expect(handled).toHaveLength(3);
+    expect(broker.deadLettered[0]).toMatchObject({ messageId: sent.messageId, deliveryCount: 3, deadLetterReason: "MaxDeliveryCountExceeded" });
+    expect(broker.completed).toEqual([]);
+    expect(broker.waiting).toBe(0);
+  });
+
+  it("keeps the lock of a message whose handler outlives it: the SDK renews it, and the completion counts", async () => {
+    await consume(async () => void (await sleep(1_800))); // the broker's locks last 1.2 s
+    const sent = message();
+    await publisher.publish([sent]);
+
+    await until(() => broker.completed.length === 1, "the completion");
+    expect(broker.lockRenewals).toBeGreaterThanOrEqual(1);
+    expect(handled).toHaveLength(1);
+    expect(broker.settlements.map((s) => s.outcome)).toEqual(["complete"]);
+  });
+
+  it("settles by lock token over $management when the receive link is gone, and receives again once it is back", async () => {
+    let finish!: () => void;
+    const running = new Promise<void>((resolve) => (finish = resolve));
+    await consume(() => running);
+    const sent = message();
+    await publisher.publish([sent]);
+    await until(() => handled.length === 1, "the delivery");
+
+    broker.refuseReceivers = true; // the link goes, the connection stays
+    await sleep(200);
+    finish();
+    await until(() => broker.completed.length === 1, "the completion");
+    expect(broker.settlements).toEqual([{ messageId: sent.messageId, outcome: "complete", via: "management", deliveryCount: 1 }]);
+
+    broker.refuseReceivers = false;
+    const next = message();
+    await publisher.publish([next]);
+    await until(() => broker.completed.length === 2, "the next completion");
+    expect(handled.map((m) => m.messageId)).toEqual([sent.messageId, next.messageId]);
+  });
+
+  it("a scheduled message is handled at its time, not before", async () => {
+    await consume();
+    const at = new Date(Date.now() + 700);
+    const repage = message({ subject: "escalation.repaged", scheduledAt: at });
+    await publisher.publish([repage]);
+
+    await sleep(300);
+    expect(handled).toEqual([]);
+    await until(() => broker.completed.length === 1, "the scheduled message");
+    expect(Date.now()).toBeGreaterThanOrEqual(at.getTime());
+    expect(handled.map((m) => m.messageId)).toEqual([repage.messageId]);
+  });
+
+  it("after close() takes no more messages: they wait on the queue", async () => {
+    const c = await consume();
+    const first = message();
+    await publisher.publish([first]);
+    await until(() => broker.completed.length === 1, "the first completion");
+
+    await c.close();
+    await publisher.publish([message()]);
+    await sleep(300);
+    expect(handled.map((m) => m.messageId)).toEqual([first.messageId]);
+    expect(broker.waiting).toBe(1);
+  });
+});
+
+describe("a local host configured for Service Bus", () => {
+  const SECRET = "test-webhook-secret-0123456789";
+  const ACK_TIMEOUT = 0.8; // seconds between pages
+  let broker: AmqpBroker;
+  let webhook: AlertReceiver;
+  let t: TestHost;
+
+  beforeAll(async () => {
+    broker = await startAmqpBroker();
+    webhook = await startAlertReceiver();
+    t = await startTestHost({
+      SERVICE_BUS_CONNECTION_STRING: broker.connectionString,
+      ALERT_WEBHOOK_URL: webhook.url,
+      ALERT_WEBHOOK_SECRET: SECRET,
+      ESCALATION_ACK_TIMEOUT_SECONDS: String(ACK_TIMEOUT),
+      ESCALATION_MAX_REPAGES: "1",
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    await broker.stop();
+    await webhook.close();
+  });
+
+  async function raiseNewTicket(subject: string) {
+    const [karen, qa] = await Promise.all([t.token(PEOPLE.karen), t.token(PEOPLE.qa)]);
+    const opened = await t.call(karen, "POST", "/tickets", { body: { subject, description: "all of it" } });
+    expect(opened.status).toBe(201);
+    const raised = await t.call(qa, "PATCH", `/tickets/${opened.body.id}`, { body: { priority: "emergency", reason: "business-impacting" } });
+    expect(raised.status).toBe(200);
+    return opened.body as { id: string; number: string };
+  }
+
+  const alertsAbout = (number: string) => webhook.delivered().filter((d) => d.body.includes(number));
+  const events = (number: string) => alertsAbout(number).map((d) => (d.json as { event: string }).event);
+
+  it("says it consumes the queue", () => {
+    expect(t.host.app.describeQueue()).toMatch(/^Service Bus queue escalations .*; this host consumes it$/);
+  });
+
+  it("a triage to emergency makes exactly one signed alert reach the webhook, through Service Bus", async () => {
+    const ticket = await raiseNewTicket("Mobile banking is down");
+
+    await webhook.waitFor(1, (d) => d.body.includes(ticket.number));
+    const trigger = broker.received.find((m) => m.subject === "escalation.triggered" && (m.body as { ticketId?: string }).ticketId === ticket.id);
+    expect(trigger).toBeDefined();
+    await until(() => broker.completed.includes(trigger!), "the completion");
+    await sleep(ACK_TIMEOUT * 1000 * 0.5); // a second alert would arrive now
+    // First pages only: the re-page comes on its own schedule (the next test).
+    expect(events(ticket.number).filter((e) => e === "triggered")).toEqual(["triggered"]);
+    expect(trigger!.deliveryCount).toBe(1);
+    expect(broker.settlements.filter((s) => s.messageId === trigger!.messageId)).toEqual([
+      { messageId: trigger!.messageId, outcome: "complete", via: "link", deliveryCount: 1 },
+    ]);
+    const alert = alertsAbout(ticket.number)[0]!;
+    const timestamp = String(alert.headers["x-helpdesk-timestamp"]);
+    const expected = `sha256=${createHmac("sha256", SECRET).update(`${timestamp}.${alert.body}`).digest("hex")}`;
+    expect(alert.headers["x-helpdesk-signature"]).toBe(expected);
+  });
+
+  it("an unacknowledged escalation is paged again by the message it scheduled on Service Bus", async () => {
+    const ticket = await raiseNewTicket("Branch VPN is down");
+
+    await webhook.waitFor(2, (d) => d.body.includes(ticket.number), 5_000);
+    expect(events(ticket.number)).toEqual(["triggered", "repaged"]);
+    const repage = broker.scheduled.find((m) => (m.body as { ticketId?: string }).ticketId === ticket.id);
+    expect(repage).toMatchObject({ subject: "escalation.repaged" });
+    await until(() => broker.completed.includes(repage!), "the re-page's completion");
+    // ESCALATION_MAX_REPAGES is 1: the re-page schedules nothing more.
+    await sleep(ACK_TIMEOUT * 1000 * 1.5);
+    expect(broker.scheduled.filter((m) => (m.body as { ticketId?: string }).ticketId === ticket.id)).toHaveLength(1);
+    expect(events(ticket.number)).toEqual(["triggered", "repaged"]);
+  });
+});
