@@ -83,6 +83,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
     throw new SettingsError(`Invalid settings:\n  ${lines.join("\n  ")}`);
   }
+  const auth = [parsed.data.AUTH_ISSUER, parsed.data.AUTH_AUDIENCE, parsed.data.AUTH_JWKS_URI].filter(Boolean).length;
+  if (auth !== 0 && auth !== 3) {
+    throw new SettingsError("Invalid settings:\n  AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URI: set all three (a token issuer) or none (the development issuer)");
+  }
   if (parsed.data.ALERT_WEBHOOK_URL && !parsed.data.ALERT_WEBHOOK_SECRET) {
     throw new SettingsError("Invalid settings:\n  ALERT_WEBHOOK_SECRET: required when ALERT_WEBHOOK_URL is set (alerts are signed)");
   }

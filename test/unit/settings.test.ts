@@ -23,5 +23,7 @@ describe("settings", () => {
     expect(() => loadSettings({ COSMOS_ENDPOINT: "not a url" })).toThrow(/COSMOS_ENDPOINT/);
     expect(() => loadSettings({ ESCALATION_MAX_REPAGES: "many" })).toThrow(/ESCALATION_MAX_REPAGES/);
     expect(() => loadSettings({ ALERT_WEBHOOK_URL: "https://hooks.example.com/x" })).toThrow(/ALERT_WEBHOOK_SECRET/);
+    // Half an issuer would quietly fall back to the development one.
+    expect(() => loadSettings({ AUTH_ISSUER: "https://login.example.com/t/v2.0" })).toThrow(/set all three/);
   });
 });
