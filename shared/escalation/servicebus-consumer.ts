@@ -1,6 +1,7 @@
 import type { ProcessErrorArgs, RetryOptions, ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from "@azure/service-bus";
 import {
   createServiceBusClient,
+  describe,
   serviceBusConnectionFromSettings,
   type ServiceBusConnection,
   type ServiceBusSettings,
@@ -199,8 +200,3 @@ async function settledWithin(ms: number, work: Promise<unknown>[]): Promise<void
   clearTimeout(timer);
 }
 
-/** The SDK reports exhausted retries as an AggregateError with an empty message. */
-function describe(error: unknown): string {
-  if (error instanceof AggregateError) return [...new Set(error.errors.map(describe))].join("; ") || "unknown error";
-  return error instanceof Error ? error.message || error.name : String(error);
-}

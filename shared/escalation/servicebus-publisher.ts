@@ -147,7 +147,8 @@ async function sendInBatches(sender: ServiceBusSender, messages: ServiceBusMessa
 }
 
 /** The SDK reports exhausted retries as an AggregateError with an empty message. */
-function describe(error: unknown): string {
+/** Error text for logs: the SDK throws an AggregateError with an empty message when retries run out. */
+export function describe(error: unknown): string {
   if (error instanceof AggregateError) return [...new Set(error.errors.map(describe))].join("; ") || "unknown error";
   return error instanceof Error ? error.message || error.name : String(error);
 }
