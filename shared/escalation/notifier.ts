@@ -53,7 +53,10 @@ const MessageBody = z.object({
   facts: Facts,
   retryOf: z.string().min(1).optional(),
   attempt: z.number().int().min(1).optional(),
+  givenUp: z.array(z.string()).optional(),
 });
+
+const retryId = (messageId: string, attempt: number) => `${messageId}.retry-${attempt}`;
 
 /** Bodies arrive parsed from the Functions trigger and the local queue, as text or bytes otherwise. */
 function parseBody(body: unknown): unknown {
@@ -86,7 +89,11 @@ export class Notifier {
     // A body we cannot read will not become readable: fail so it dead-letters for a person to look at.
     if (!parsed.success) throw new Error(`Message ${message.messageId} is not an escalation message v1: ${parsed.error.message}`);
     const body: EscalationMessageBody = parsed.data;
-    // A retry delivers the first message, to the channels that have not had it.
+    // A retry delivers the first message, to the channels that have not had it. Only the
+    // notifier's own retries may speak for another message (their ids say whose).
+    if (body.retryOf && message.messageId !== retryId(body.retryOf, body.attempt ?? 0)) {
+      throw new Error(`Message ${message.messageId} claims to retry ${body.retryOf} but is not its retry.`);
+    }
     const messageId = body.retryOf ?? message.messageId;
     const { store, tickets, channels, settings, log } = this.deps;
     const stored = await store.get(body.ticketId);
@@ -101,9 +108,10 @@ export class Notifier {
       log(`escalation #${ticket.number}: re-page ${body.page} not sent, escalation is ${ticket.escalation.state}`);
       return;
     }
-    // An acknowledge or resolve of an escalation a newer one replaced would close the newer
-    // one's incident where alerts are keyed by ticket (PagerDuty's dedup_key).
-    if (!paging && ticket.escalation.cycle > body.cycle) {
+    // Anything of an escalation a newer one replaced would be taken for the newer one where
+    // alerts are keyed by ticket (PagerDuty's dedup_key): a late resolve would close it, a
+    // late page reopen an incident nobody resolves.
+    if (ticket.escalation.cycle > body.cycle) {
       log(`escalation #${ticket.number}: ${body.event} of an earlier escalation not sent, a newer one is ${ticket.escalation.state}`);
       return;
     }
@@ -115,9 +123,9 @@ export class Notifier {
     const alert: Alert = { ...facts, event: body.event, page: body.page, link: ticketLink(settings.ticketUrlTemplate, { id: ticket.id, number: ticket.number }) };
     const triggerId = messageIdOf(ticket.id, body.cycle);
     const left: string[] = [];
-    let permanent = false;
+    const givenUp = new Set(body.givenUp);
     for (const channel of channels) {
-      if (await tickets.wasDelivered(ticket.id, messageId, channel.name)) continue;
+      if (givenUp.has(channel.name) || (await tickets.wasDelivered(ticket.id, messageId, channel.name))) continue;
       // A resolve or acknowledge never reaches a channel before the page it closes.
       if (!paging && !(await tickets.wasDelivered(ticket.id, triggerId, channel.name))) {
         left.push(`${channel.name} (its trigger is not delivered yet)`);
@@ -126,30 +134,33 @@ export class Notifier {
       try {
         await channel.deliver(alert, tickets.deliveryId(messageId, channel.name));
       } catch (e) {
-        permanent ||= (e as { permanent?: boolean }).permanent === true;
-        left.push(`${channel.name} (${(e as Error).message})`);
+        // A refusal no retry can cure (4xx) is not retried; the others still are.
+        if ((e as { permanent?: boolean }).permanent === true) givenUp.add(channel.name);
+        else left.push(`${channel.name} (${(e as Error).message})`);
+        log(`escalation ${messageId}: ${channel.name} failed: ${(e as Error).message}`);
         continue;
       }
       await tickets.recordDelivery(ticket.id, { channel: channel.name, event: body.event, page: body.page, messageId });
       log(`escalation #${ticket.number}: ${body.event}${paging ? ` page ${body.page}` : ""} delivered to ${channel.name}`);
     }
-    if (left.length) await this.retryLater(body, messageId, permanent, `not yet delivered to ${left.join(", ")}`);
+    if (left.length) await this.retryLater({ ...body, givenUp: [...givenUp] }, messageId, `not yet delivered to ${left.join(", ")}`);
+    // Once only refusals are left, the message dead-letters: a person must look at the channel.
+    else if (givenUp.size) throw new Error(`escalation ${messageId} refused for good by ${[...givenUp].join(", ")}`);
   }
 
   /**
    * What some channel did not take is tried again later, by a scheduled copy of the
    * message: Service Bus redelivers an abandoned message at once, which would spend
    * every delivery in a moment while a channel is briefly down or a trigger is on
-   * its way. A failure that retrying cannot cure, or the last retry, throws, and the
-   * message dead-letters for a person to see.
+   * its way. The last retry throws, and the message dead-letters for a person to see.
    */
-  private async retryLater(body: EscalationMessageBody, messageId: string, permanent: boolean, why: string): Promise<void> {
+  private async retryLater(body: EscalationMessageBody, messageId: string, why: string): Promise<void> {
     const { retrySeconds, maxRetries } = this.deps.settings;
     const attempt = (body.attempt ?? 0) + 1;
-    if (permanent || attempt > maxRetries) throw new Error(`escalation ${messageId} ${why}`);
+    if (attempt > maxRetries) throw new Error(`escalation ${messageId} ${why}`);
     const at = new Date(Date.now() + retrySeconds * 1000 * 2 ** (attempt - 1));
     const retry: EscalationMessageBody = { ...body, retryOf: messageId, attempt };
-    await this.deps.publisher.publish([{ messageId: `${messageId}.retry-${attempt}`, subject: `escalation.${body.event}`, body: { ...retry }, scheduledAt: at }]);
+    await this.deps.publisher.publish([{ messageId: retryId(messageId, attempt), subject: `escalation.${body.event}`, body: { ...retry }, scheduledAt: at }]);
     this.deps.log(`escalation ${messageId} ${why}; retry ${attempt} at ${at.toISOString()}`);
   }
 

@@ -93,6 +93,8 @@ export interface EscalationMessageBody {
   /** On a retry (a later copy the notifier scheduled): the first message's id, and the attempt. */
   retryOf?: string;
   attempt?: number;
+  /** Channels that refused it for good (a 4xx): not tried again. */
+  givenUp?: string[];
 }
 
 export function messageFor(entry: OutboxEntry): QueueMessage {

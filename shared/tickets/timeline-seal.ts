@@ -16,18 +16,27 @@ export class TimelineSeal {
     return this.hash(`entry:${salt}:${seq}`).slice(0, 20);
   }
 
-  /** A cursor after `seq`: a fresh nonce each time, and the number masked by a keyed pad. */
+  /**
+   * A cursor after `seq`: a fresh nonce each time, the number masked by a keyed pad,
+   * and a keyed tag, so that a cursor with flipped bits is refused rather than read
+   * as another number (which would let a requester probe the numbering).
+   */
   cursor(salt: string, seq: number): string {
     const nonce = this.random().slice(0, 12);
     const masked = BigInt(seq) ^ this.pad(salt, nonce);
-    return `${nonce}${masked.toString(16).padStart(12, "0")}`;
+    return `${nonce}${masked.toString(16).padStart(12, "0")}${this.tag(salt, nonce, seq)}`;
   }
 
   /** The number a cursor stands for, or null if it is not one of this ticket's cursors. */
   seqOf(salt: string, cursor: string): number | null {
-    if (!/^[0-9a-f]{24}$/.test(cursor)) return null;
-    const seq = Number(BigInt(`0x${cursor.slice(12)}`) ^ this.pad(salt, cursor.slice(0, 12)));
-    return Number.isSafeInteger(seq) && seq >= 0 && seq < 2 ** 32 ? seq : null;
+    if (!/^[0-9a-f]{40}$/.test(cursor)) return null;
+    const nonce = cursor.slice(0, 12);
+    const seq = Number(BigInt(`0x${cursor.slice(12, 24)}`) ^ this.pad(salt, nonce));
+    return cursor.slice(24) === this.tag(salt, nonce, seq) ? seq : null;
+  }
+
+  private tag(salt: string, nonce: string, seq: number): string {
+    return this.hash(`tag:${salt}:${nonce}:${seq}`).slice(0, 16);
   }
 
   private pad(salt: string, nonce: string): bigint {

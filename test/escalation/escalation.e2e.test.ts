@@ -199,7 +199,7 @@ describe("escalation", () => {
     expect(attempts).toEqual([["triggered", 500], ["triggered", 500], ["triggered", 500], ["triggered", 200], ["resolved", 200]]);
   });
 
-  it("(h) an acknowledge or resolve of an escalation a newer one replaced is not sent (PagerDuty keys by ticket)", async () => {
+  it("(h) nothing of an escalation a newer one replaced is sent late (PagerDuty keys by ticket)", async () => {
     const app = t.host.app;
     const pump = app.onOutbox;
     app.onOutbox = () => {}; // the test hands the messages to the notifier in the order it wants
@@ -213,16 +213,38 @@ describe("escalation", () => {
       expect(entries.map((e) => e.event)).toEqual(["triggered", "resolved", "triggered"]);
       const [first, resolve, second] = entries.map(messageFor);
       const notifier = await app.notifier();
-      // Delivered out of order: the second trigger before the first escalation's resolve.
-      await notifier.handle(first!);
+      // Late and out of order: escalation 1's page and resolve after escalation 2 began.
       await notifier.handle(second!);
+      await notifier.handle(first!);
       await notifier.handle(resolve!);
       const pd = forTicket(pagerduty, ticket.id).map((d) => (d.json as { event_action: string }).event_action);
-      expect(pd).toEqual(["trigger", "trigger"]); // the incident stays open: escalation 2 is live
+      expect(pd).toEqual(["trigger"]); // escalation 2's page; its incident stays open
       for (const e of entries) await store.markOutboxSent(e);
       await t.call(jane, "POST", `/tickets/${ticket.id}/escalation/acknowledge`);
     } finally {
       app.onOutbox = pump;
     }
   });
+
+  it("(i) a channel refusing for good (4xx) is not retried, and does not stop the others' retries", async () => {
+    const ticket = await openTicket();
+    pagerduty.failNext(about(ticket.id), 400);
+    webhook.failNext(about(ticket.number), 503);
+    await raise(ticket.id);
+    await webhook.waitFor(1, about(ticket.number));
+    await sleep(300); // the local queue redelivers the message that keeps failing on PagerDuty's refusal
+    expect(webhook.requests.filter(about(ticket.number)).map((r) => r.status)).toEqual([503, 200]);
+    expect(pagerduty.requests.filter(about(ticket.id)).map((r) => r.status)).toEqual([400]);
+    await t.call(jane, "POST", `/tickets/${ticket.id}/escalation/acknowledge`);
+  });
+
+  it("(j) a message that claims to retry another one, but is not its retry, is refused", async () => {
+    const notifier = await t.host.app.notifier();
+    const ticket = await openTicket();
+    const body = { version: 1, event: "repaged", ticketId: ticket.id, cycle: 3, page: 2, retryOf: `${ticket.id}.3`, attempt: 1, facts: {
+      ticketId: ticket.id, ticketNumber: ticket.number, subject: "s", priority: "emergency", severity: null, status: "open",
+      requester: { name: "Karen Karen", email: null }, assignee: null, actor: { name: "x", role: "agent" }, reason: "r", occurredAt: new Date().toISOString() } };
+    await expect(notifier.handle({ messageId: "forged-1", body })).rejects.toThrow(/not its retry/);
+  });
 });
+
