@@ -82,20 +82,21 @@ export class App {
 
   describeQueue(): string {
     const { SERVICE_BUS_NAMESPACE, SERVICE_BUS_CONNECTION_STRING, ESCALATION_QUEUE_NAME } = this.settings;
-    const consumed = isInsideAzure() ? "" : "; this host consumes it";
-    if (SERVICE_BUS_NAMESPACE) return `Service Bus queue ${ESCALATION_QUEUE_NAME} on ${SERVICE_BUS_NAMESPACE}${consumed}`;
-    if (SERVICE_BUS_CONNECTION_STRING) return `Service Bus queue ${ESCALATION_QUEUE_NAME} (connection string: emulator or test broker)${consumed}`;
+    if (SERVICE_BUS_NAMESPACE) return `Service Bus queue ${ESCALATION_QUEUE_NAME} on ${SERVICE_BUS_NAMESPACE} (its notifyOps function consumes it)`;
+    if (SERVICE_BUS_CONNECTION_STRING) return `Service Bus queue ${ESCALATION_QUEUE_NAME} (connection string: emulator or test broker); this host consumes it`;
     return "in-process queue (escalations run in this process)";
   }
 
   /**
-   * Off Azure with Service Bus configured, nothing else runs the notifier (in Azure the
-   * `notifyOps` trigger does): the local host consumes the queue itself. Returns once
-   * subscribed; the SDK connects, and reconnects, in the background.
+   * With an emulator or test broker (a connection string), nothing else runs the
+   * notifier: the local host consumes the queue itself. Never a namespace's queue:
+   * there the deployed `notifyOps` function consumes it, and a developer's host would
+   * take alerts from it (and deliver them to its console). Returns once subscribed;
+   * the SDK connects, and reconnects, in the background.
    */
   async startQueueConsumer(): Promise<void> {
     const s = this.settings;
-    if (!(s.SERVICE_BUS_NAMESPACE || s.SERVICE_BUS_CONNECTION_STRING) || isInsideAzure() || this.consumer) return;
+    if (!s.SERVICE_BUS_CONNECTION_STRING || s.SERVICE_BUS_NAMESPACE || isInsideAzure() || this.consumer) return;
     const { serviceBusConsumerFromSettings } = await import("./escalation/servicebus-consumer.js");
     const consumer = await serviceBusConsumerFromSettings(s, (m) => this.notifier().then((n) => n.handle(m)));
     this.consumer = consumer;
@@ -163,7 +164,11 @@ export class App {
 
   /** Verifies the token, then makes a first-time agent known to GET /api/agents. */
   async authenticate(authorization: string | null): Promise<Principal> {
-    this.trustPromise ??= this.trust();
+    // A failure to set up trust is not kept: the next request tries again.
+    this.trustPromise ??= this.trust().catch((e: unknown) => {
+      this.trustPromise = undefined;
+      throw e;
+    });
     const principal = await verifyBearer(authorization, await this.trustPromise);
     await (await this.tickets()).recordAgent(principal);
     return principal;

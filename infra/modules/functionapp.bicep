@@ -194,6 +194,11 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
+      // Platform CORS off, and explicitly so (a redeploy keeps what it leaves out): the
+      // code answers CORS, since the platform's cannot expose ETag or Location.
+      cors: {
+        allowedOrigins: []
+      }
       appSettings: concat(connectionSettings, appSettings, alertChannelSettings)
     }
     functionAppConfig: {

@@ -108,6 +108,8 @@ function problemResponse(e: unknown, base: Record<string, string>, context: Invo
   } else if (e instanceof Failure) {
     ({ kind, message: detail, errors } = e);
     if (e.retryAfter) headers["retry-after"] = String(e.retryAfter);
+    // An outage of ours, not the client's doing: it goes to the log.
+    if (kind === "unavailable") context.error(`[${requestId}] unavailable: ${detail}`);
   } else if (e instanceof Unauthenticated) {
     kind = "unauthenticated";
     detail = e.message;

@@ -1,4 +1,5 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { link, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from "jose";
 import { isInsideAzure } from "../config/settings.js";
@@ -36,13 +37,19 @@ async function loadOrCreateKey(dir: string): Promise<KeyFile> {
   const kid = `dev-${Date.now().toString(36)}`;
   const file: KeyFile = { kid, privateJwk: await exportJWK(privateKey), publicJwk: { ...(await exportJWK(publicKey)), kid, alg: "ES256", use: "sig" } };
   await mkdir(dir, { recursive: true });
-  // wx: two processes starting together must not overwrite each other's key.
+  // Written whole under a temporary name, then linked into place: link fails if the key
+  // exists, so two processes starting together agree on one key, and neither ever reads
+  // a half-written file.
+  const temporary = `${path}.${randomUUID()}.tmp`;
+  await writeFile(temporary, JSON.stringify(file), { mode: 0o600 });
   try {
-    await writeFile(path, JSON.stringify(file), { mode: 0o600, flag: "wx" });
+    await link(temporary, path);
     return file;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
     return JSON.parse(await readFile(path, "utf8")) as KeyFile;
+  } finally {
+    await unlink(temporary);
   }
 }
 

@@ -4,6 +4,7 @@ import { httpRoutes, type HttpRoute } from "../api.js";
 import { App } from "../composition.js";
 import type { Settings } from "../config/settings.js";
 import { MAX_BODY_BYTES, requestIdOf, type ApiRequest, type Invocation } from "../http/endpoint.js";
+import { corsHeaders } from "../http/cors.js";
 import { problemBody } from "../http/problem.js";
 import { OutboxPump } from "../escalation/outbox-pump.js";
 
@@ -23,18 +24,17 @@ interface CompiledRoute {
   pattern: RegExp;
   names: string[];
   route: HttpRoute;
-  /** `{*path}`: matches any path (the CORS preflight). */
-  catchAll: boolean;
 }
 
 function compile(route: HttpRoute): CompiledRoute {
   const names: string[] = [];
+  // `{*path}` matches any path (the CORS preflight), `{id}` one segment.
   const catchAll = route.route.startsWith("{*");
   const source = route.route.replace(/[.]/g, "\\.").replace(/\{\*?(\w+)\}/g, (_, name: string) => {
     names.push(name);
     return catchAll ? "(.*)" : "([^/]+)";
   });
-  return { pattern: new RegExp(`^/api/${source}/?$`), names, route, catchAll };
+  return { pattern: new RegExp(`^/api/${source}/?$`), names, route };
 }
 
 /** The origin the client addressed, if its Host header is one. */
@@ -76,6 +76,7 @@ export async function startHost(settings: Settings, log: (line: string) => void 
   const pump = new OutboxPump(() => app.dispatcher(), (line) => console.error(line));
   app.onOutbox = (entries) => pump.nudge(entries);
   const routes = httpRoutes(app).map(compile);
+  const corsOrigins = settings.CORS_ALLOWED_ORIGINS;
   const context: Invocation = { error: (...args) => console.error(...args) };
 
   const server = createServer((req, res) => {
@@ -95,22 +96,17 @@ export async function startHost(settings: Settings, log: (line: string) => void 
     // The Host header is the client's to send: never let it decide whether the URL parses.
     const url = new URL(req.url ?? "/", "http://localhost");
     const method = (req.method ?? "GET").toUpperCase();
-    const matches = routes.filter((r) => !r.catchAll).map((r) => ({ r, m: r.pattern.exec(url.pathname) }))
-      .filter((x): x is { r: CompiledRoute; m: RegExpExecArray } => x.m !== null);
-    const found = method === "OPTIONS" ? routes.find((r) => r.catchAll && r.pattern.test(url.pathname)) : matches.find((x) => x.r.route.methods.includes(method))?.r;
+    // Like the Functions host: a route is chosen by path and method together.
+    const found = routes.find((r) => r.route.methods.includes(method) && r.pattern.test(url.pathname));
     const params = found ? paramsOf(found, url.pathname) : null;
     const requestId = requestIdOf(headerValue(req, "x-request-id"));
     const path = `${url.pathname}${url.search}`;
     if (!found || !params) {
-      // Answers the host gives itself, as the Functions host would: 404 or 405, as problem+json.
-      const allowed = [...new Set(matches.flatMap((x) => x.r.route.methods))];
-      // A path that matched but did not decode names nothing: 404, not 405.
-      const status = allowed.length && !found ? 405 : 404;
-      const body = problemBody(status === 405 ? "method_not_allowed" : "not_found", status === 405 ? `Use ${allowed.join(", ")}.` : "No such route.");
-      const headers: Record<string, string> = { "content-type": "application/problem+json; charset=utf-8", "x-request-id": requestId };
-      if (status === 405) headers.allow = allowed.join(", ");
-      res.writeHead(status, headers).end(JSON.stringify(body));
-      return { status, requestId, path };
+      // What the Functions host answers for a path or method no function has: 404.
+      const body = problemBody("not_found", "No such route.");
+      const headers = { "content-type": "application/problem+json; charset=utf-8", "x-request-id": requestId, ...corsHeaders(headerValue(req, "origin"), corsOrigins) };
+      res.writeHead(404, headers).end(JSON.stringify(body));
+      return { status: 404, requestId, path };
     }
     const body = method === "GET" || method === "HEAD" || method === "OPTIONS" ? Promise.resolve("") : readText(req);
     const request: ApiRequest = {

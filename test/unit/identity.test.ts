@@ -49,6 +49,23 @@ describe("bearer tokens", () => {
   });
 });
 
+describe("the development issuer", () => {
+  it("agrees on one key when many callers create it at once", async () => {
+    const { mkdtemp, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { devTrust, signDevToken } = await import("../../shared/identity/dev-issuer.js");
+    const dir = await mkdtemp(join(tmpdir(), "helpdesk-key-"));
+    try {
+      const tokens = await Promise.all(Array.from({ length: 8 }, (_, i) => signDevToken(dir, { name: `U${i}`, email: `u${i}@example.com` })));
+      const trust = await devTrust(dir);
+      for (const token of tokens) expect((await verifyBearer(`Bearer ${token}`, trust)).role).toBe("requester");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("roles", () => {
   it("admin includes agent; no role is a requester; oid before sub; email before preferred_username", () => {
     expect(principalFromClaims({ oid: "o", sub: "s", roles: ["Tickets.Admin", "Tickets.Agent"] })?.role).toBe("admin");
