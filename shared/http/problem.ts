@@ -14,7 +14,6 @@ export const PROBLEMS = {
   unauthenticated: { status: 401, title: "Unauthenticated", slug: "unauthenticated" },
   forbidden: { status: 403, title: "Forbidden", slug: "forbidden" },
   not_found: { status: 404, title: "Not found", slug: "not-found" },
-  method_not_allowed: { status: 405, title: "Method not allowed", slug: "method-not-allowed" },
   conflict: { status: 409, title: "Conflict", slug: "lifecycle-conflict" },
   in_flight: { status: 409, title: "Request in progress", slug: "idempotency-in-flight" },
   precondition_failed: { status: 412, title: "Precondition failed", slug: "precondition-failed" },
