@@ -1,3 +1,4 @@
+import type { Alert, Channel } from "../alert.js";
 import { DeliveryError, isPermanentStatus, PermanentDeliveryError } from "./errors.js";
 
 /** The fetch the channels use: the global one in production, injected in tests. */
@@ -81,4 +82,21 @@ function redactor(secrets: readonly (string | undefined)[]): (text: string) => s
   // Longest first, so a URL is replaced whole before a secret inside it would split it.
   const list = [...new Set(secrets.filter((s): s is string => !!s && s.length >= 4))].sort((a, b) => b.length - a.length);
   return (text) => list.reduce((t, s) => t.replaceAll(s, "[redacted]"), text);
+}
+
+/** Options of a channel whose URL is its whole credential (Teams Workflows, Slack incoming webhooks). */
+export interface UrlChannelOptions {
+  url: string;
+  fetch?: Fetch | undefined;
+  timeoutMs?: number | undefined;
+}
+
+/** A channel that posts `message(alert)` as JSON to a URL that is itself the credential: whoever has it can post. */
+export function urlChannel(name: string, options: UrlChannelOptions, message: (alert: Alert) => unknown): Channel {
+  return {
+    name,
+    async deliver(alert: Alert) {
+      await postJson({ channel: name, url: options.url, body: JSON.stringify(message(alert)), fetch: options.fetch, timeoutMs: options.timeoutMs, secrets: [options.url] });
+    },
+  };
 }

@@ -1,6 +1,6 @@
 import type { Alert, Channel } from "../alert.js";
 import { factList, summaryLine, truncate } from "./format.js";
-import { postJson, type Fetch } from "./http.js";
+import { urlChannel, type UrlChannelOptions } from "./http.js";
 
 /**
  * Slack through an incoming webhook: Block Kit blocks for the message, and
@@ -20,11 +20,7 @@ import { postJson, type Fetch } from "./http.js";
  * webhook does not have.
  */
 
-export interface SlackChannelOptions {
-  url: string;
-  fetch?: Fetch | undefined;
-  timeoutMs?: number | undefined;
-}
+export type SlackChannelOptions = UrlChannelOptions;
 
 export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -53,18 +49,5 @@ export function slackMessage(alert: Alert) {
 }
 
 export function slackChannel(options: SlackChannelOptions): Channel {
-  return {
-    name: "slack",
-    async deliver(alert: Alert) {
-      await postJson({
-        channel: "slack",
-        url: options.url,
-        body: JSON.stringify(slackMessage(alert)),
-        fetch: options.fetch,
-        timeoutMs: options.timeoutMs,
-        // An incoming webhook URL is the credential: whoever has it can post.
-        secrets: [options.url],
-      });
-    },
-  };
+  return urlChannel("slack", options, slackMessage);
 }

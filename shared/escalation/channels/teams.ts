@@ -1,6 +1,6 @@
 import type { Alert, Channel } from "../alert.js";
 import { factList, summaryLine } from "./format.js";
-import { postJson, type Fetch } from "./http.js";
+import { urlChannel, type UrlChannelOptions } from "./http.js";
 
 /**
  * Microsoft Teams through a Workflows webhook ("When a Teams webhook request is
@@ -13,11 +13,7 @@ import { postJson, type Fetch } from "./http.js";
  * twice. The card says the page number, so a duplicate is recognisable.
  */
 
-export interface TeamsChannelOptions {
-  url: string;
-  fetch?: Fetch | undefined;
-  timeoutMs?: number | undefined;
-}
+export type TeamsChannelOptions = UrlChannelOptions;
 
 /** Adaptive Card text colours: red while someone must act, amber once someone has, green when done. */
 const COLOUR: Record<Alert["event"], "Attention" | "Warning" | "Good"> = {
@@ -52,18 +48,5 @@ export function teamsMessage(alert: Alert) {
 }
 
 export function teamsChannel(options: TeamsChannelOptions): Channel {
-  return {
-    name: "teams",
-    async deliver(alert: Alert) {
-      await postJson({
-        channel: "teams",
-        url: options.url,
-        body: JSON.stringify(teamsMessage(alert)),
-        fetch: options.fetch,
-        timeoutMs: options.timeoutMs,
-        // The Workflows URL carries its own signature (sig=...): whoever has it can post.
-        secrets: [options.url],
-      });
-    },
-  };
+  return urlChannel("teams", options, teamsMessage);
 }
