@@ -25,7 +25,8 @@ const hash = (text: string) => createHash("sha256").update(text).digest("hex");
 /**
  * The one composition root: settings in, clients and use cases out, each built
  * once per process on first use, so a cold start pays only for what the invoked
- * function needs (health and openapi.json never touch the store's client).
+ * function needs (openapi.json never touches the store's client; a trigger never
+ * builds the token verifier).
  */
 export class App {
   private storePromise?: Promise<Store>;

@@ -11,7 +11,7 @@ import { OutboxPump } from "../escalation/outbox-pump.js";
 /**
  * The local host: the Functions routes on http://localhost:PORT/api, served by
  * node:http with the same route table and handlers that Azure registers (CORS
- * included), plus what the platform does in Azure: routing, 404/405, and a log
+ * included), plus what the platform does in Azure: routing, 404, and a log
  * line per request.
  */
 export interface Host {

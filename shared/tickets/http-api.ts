@@ -63,15 +63,15 @@ function ticketIdOf(call: Call): string {
 
 const replayHeader = (replayed: boolean): Record<string, string> => (replayed ? { "idempotent-replayed": "true" } : {});
 
-// Cursors are opaque to clients; inside, a position in the queue order.
-function encodeCursor(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString("base64url");
+// Queue cursors are opaque to clients; inside, the last position seen in queue order.
+function encodeCursor(position: ListPosition): string {
+  return Buffer.from(JSON.stringify(position)).toString("base64url");
 }
 
-function decodeCursor<T>(cursor: string, valid: (v: unknown) => v is T): T {
+function decodeCursor(cursor: string): ListPosition {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (valid(value)) return value;
+    if (isPosition(value)) return value;
   } catch {
     // fall through
   }
@@ -112,7 +112,7 @@ export function ticketHandlers(app: App): Record<string, HttpHandler> {
         assignee: resolveWho(q.assignee, call.principal),
         requester,
         limit: q.limit,
-        after: q.cursor ? decodeCursor(q.cursor, isPosition) : undefined,
+        after: q.cursor ? decodeCursor(q.cursor) : undefined,
       });
       const last = page.items.at(-1)?.ticket;
       const nextCursor = page.more && last ? encodeCursor([priorityRank(last), last.createdAt, last.id]) : null;

@@ -33,9 +33,9 @@ export interface OpenReceipt {
 }
 
 /**
- * Extra documents written in the same batch as a change: the seam where the
- * escalation outbox plugs in (DESIGN.md section 6). Each has an id unique in the
- * ticket's partition.
+ * Extra documents written in the same batch as a change: escalation outbox
+ * entries (DESIGN.md section 6), idempotency receipts, alert delivery records.
+ * Each has an id unique in the ticket's partition.
  */
 export interface SideDocument {
   id: string;
