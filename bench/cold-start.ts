@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { signDevToken } from "../shared/identity/dev-issuer.js";
+import { signDevToken } from "../shared/local/dev-issuer.js";
 
 /**
  * Cold start of the bundled app: from spawning `node dist/shared/local/main.js`

@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadSettings } from "../shared/config/settings.js";
-import { signDevToken } from "../shared/identity/dev-issuer.js";
+import { loadConfig } from "../shared/app/config.js";
+import { signDevToken } from "../shared/local/dev-issuer.js";
 import { startHost } from "../shared/local/host.js";
 
 /**
@@ -11,7 +11,7 @@ import { startHost } from "../shared/local/host.js";
  * (the first call of a process connects and makes the caller known).
  */
 const dir = await mkdtemp(join(tmpdir(), "helpdesk-bench-"));
-const host = await startHost(loadSettings({ PORT: "0", LOCAL_DIR: dir }), () => {});
+const host = await startHost({ config: loadConfig({}), local: { port: 0, dir }, log: () => {} });
 try {
   const karen = await signDevToken(dir, { name: "Karen Karen", email: "karen@example.com" });
   const jane = await signDevToken(dir, { name: "Jane Doe", email: "jane@example.com", role: "agent" });
@@ -31,9 +31,9 @@ try {
   const agentId = (await call(jane, "GET", "/agents")).items[0].id;
 
   const counted = async (label: string, run: () => Promise<unknown>) => {
-    const before = host.app.storeRequests()!;
+    const before = host.standIns.embeddedCosmos()!.requests();
     await run();
-    const n = host.app.storeRequests()! - before;
+    const n = host.standIns.embeddedCosmos()!.requests() - before;
     console.log(`${label.padEnd(40)} ${n} request${n === 1 ? "" : "s"}`);
     return n;
   };

@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadSettings } from "../shared/config/settings.js";
-import { signDevToken } from "../shared/identity/dev-issuer.js";
+import { loadConfig } from "../shared/app/config.js";
+import { signDevToken } from "../shared/local/dev-issuer.js";
 import { startHost } from "../shared/local/host.js";
 import { startAlertReceiver } from "../test/support/alert-receiver.js";
 
@@ -15,10 +15,11 @@ const N = Number(process.env.ESCALATIONS ?? 200);
 
 const dir = await mkdtemp(join(tmpdir(), "helpdesk-bench-"));
 const webhook = await startAlertReceiver();
-const host = await startHost(
-  loadSettings({ PORT: "0", LOCAL_DIR: dir, ALERT_WEBHOOK_URL: webhook.url, ALERT_WEBHOOK_SECRET: "bench-secret-0123456789" }),
-  () => {},
-);
+const host = await startHost({
+  config: loadConfig({ ALERT_WEBHOOK_URL: webhook.url, ALERT_WEBHOOK_SECRET: "bench-secret-0123456789" }),
+  local: { port: 0, dir },
+  log: () => {},
+});
 // The console channel would print 200 alerts; the webhook is what is measured.
 const quiet = console.log;
 console.log = () => {};

@@ -1,23 +1,34 @@
 import { app } from "@azure/functions";
-import { httpRoutes } from "../shared/api.js";
-import { App } from "../shared/composition.js";
-import { BINDING_CONNECTIONS, loadSettings } from "../shared/config/settings.js";
-import { isUnsentOutbox } from "../shared/escalation/dispatcher.js";
-import { LEASES_CONTAINER, TICKETS_CONTAINER } from "../shared/store/cosmos/names.js";
+import { LEASES_CONTAINER, TICKETS_CONTAINER } from "../shared/adapters/cosmos/names.js";
+import { Composition } from "../shared/app/composition.js";
+import { BINDING_CONNECTIONS, loadConfig } from "../shared/app/config.js";
+import { Dispatcher } from "../shared/outbox/dispatcher.js";
 
 /**
- * The Azure Functions entry point: registers every function. Settings are
- * decoded here, at start-up, so a missing one fails the host load with its name
- * rather than the first request. Clients are built on first use (shared/composition.ts).
+ * The Azure Functions entry point: registrations only. Settings are decoded here, at
+ * start-up, so a missing one fails the host load with its name rather than the first
+ * request; clients are built on first use (shared/app/composition.ts). Outside Azure
+ * (`func start` on a developer's machine) an unset store, issuer or queue falls back
+ * to the local host's stand-ins; in Azure nothing does.
  */
-const settings = loadSettings();
-const root = new App(settings);
+const config = loadConfig();
+const root = new Composition(
+  config,
+  config.insideAzure
+    ? {}
+    : {
+        standIns: async () => {
+          const [{ localStandIns }, { loadLocalConfig }] = await Promise.all([import("../shared/local/stand-ins.js"), import("../shared/local/local-config.js")]);
+          return localStandIns(loadLocalConfig().dir);
+        },
+      },
+);
 
-for (const route of httpRoutes(root)) {
+for (const route of root.routes()) {
   app.http(route.name, {
     route: route.route,
     methods: route.methods as ("GET" | "POST" | "PUT" | "PATCH" | "DELETE")[],
-    // Authentication is the API's own (Bearer JWT verified in shared/identity), not function keys.
+    // Authentication is the API's own (Bearer JWT verified in shared/adapters/identity), not function keys.
     authLevel: "anonymous",
     handler: route.handler,
   });
@@ -34,7 +45,7 @@ app.cosmosDB("dispatchOutbox", {
   // A failed publish must be retried, not skipped past by the change feed's checkpoint.
   retry: { strategy: "exponentialBackoff", maxRetryCount: -1, minimumInterval: { seconds: 2 }, maximumInterval: { minutes: 1 } },
   handler: async (documents: unknown[]) => {
-    await (await root.dispatcher()).dispatch(documents.filter(isUnsentOutbox));
+    await (await root.dispatcher()).dispatch(Dispatcher.unsentAmong(documents));
   },
 });
 
@@ -42,14 +53,14 @@ app.cosmosDB("dispatchOutbox", {
 app.timer("sweepOutbox", {
   schedule: "0 */1 * * * *",
   handler: async () => {
-    await (await root.dispatcher()).sweep(60_000);
+    await (await root.dispatcher()).sweep(60_000, new Date());
   },
 });
 
 // Notifier: one queue message, every configured alert channel. Throwing makes Service Bus redeliver.
 app.serviceBusQueue("notifyOps", {
   connection: BINDING_CONNECTIONS.serviceBus,
-  queueName: settings.ESCALATION_QUEUE_NAME,
+  queueName: config.escalation.queue,
   handler: async (message, context) => {
     const messageId = String(context.triggerMetadata?.messageId ?? "");
     await (await root.notifier()).handle({ messageId, body: message });

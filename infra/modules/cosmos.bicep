@@ -33,7 +33,7 @@ param appPrincipalId string
 @description('Optional principal id of a developer, also given the Data Contributor role so the local host can use this account. Empty: nobody else.')
 param developerPrincipalId string = ''
 
-// The code's names (shared/store/cosmos/names.ts); test/infra checks they agree.
+// The code's names (shared/adapters/cosmos/names.ts); test/infra checks they agree.
 var ticketsContainerName = 'tickets'
 var leasesContainerName = 'leases'
 var isServerless = throughputMode == 'serverless'
@@ -109,7 +109,7 @@ resource ticketsContainer 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/co
         version: 2
       }
       // The same file the local bootstrap applies, so queries behave alike everywhere.
-      indexingPolicy: loadJsonContent('../../shared/store/cosmos/indexing-policy.json')
+      indexingPolicy: loadJsonContent('../../shared/adapters/cosmos/indexing-policy.json')
       // -1: nothing expires by default, but a record that carries `ttl` (an idempotency
       // record kept at least 24 h) is removed by Cosmos DB once it has lived that long.
       defaultTtl: -1

@@ -1,7 +1,7 @@
 // The Flex Consumption plan and the function app. Every connection is identity-based
 // (`<connection>__credential` = managedidentity with the user-assigned identity's client id),
 // and the alert channels' secrets are Key Vault references: no app setting holds a key.
-// Names of the settings are the ones the code reads (shared/config/settings.ts and the
+// Names of the settings are the ones the code reads (shared/app/config.ts and the
 // function registrations); test/infra checks them.
 
 @description('Name of the function app.')

@@ -17,7 +17,7 @@ param appPrincipalId string
 @description('Optional principal id of a developer, given the same send and receive roles. Empty: nobody else.')
 param developerPrincipalId string = ''
 
-// The code's name (shared/escalation/names.ts); test/infra checks they agree.
+// The code's name (shared/adapters/servicebus/names.ts); test/infra checks they agree.
 var escalationsQueueName = 'escalations'
 
 var senderRoleId = '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39' // Azure Service Bus Data Sender

@@ -1,8 +1,8 @@
 import path from "node:path";
 import type { Node } from "web-tree-sitter";
-import { requiredInAzure, settingsSchema } from "../../shared/config/settings.js";
-import { ESCALATIONS_QUEUE } from "../../shared/escalation/names.js";
-import { LEASES_CONTAINER, TICKETS_CONTAINER } from "../../shared/store/cosmos/names.js";
+import { envSchema, requiredInAzure } from "../../shared/app/config.js";
+import { ESCALATIONS_QUEUE } from "../../shared/adapters/servicebus/names.js";
+import { LEASES_CONTAINER, TICKETS_CONTAINER } from "../../shared/adapters/cosmos/names.js";
 import { appSettingSources, collectSettings, isKeyVaultReferenceText, type Resolver, type SettingEntry } from "./appsettings.js";
 import { evaluateString, evaluateStrings, resolveBinding } from "./evaluate.js";
 import { callArguments, calleeName, propertyPath, sameType, stringLiteral, stringPrefix, unwrap, type ResourceDecl } from "./model.js";
@@ -66,7 +66,7 @@ export interface CodeContract {
  * the code reads with a default or as optional, which in Azure must still come from infra/.
  */
 export function codeContract(repoRoot: string): CodeContract {
-  const databaseDefault = settingsSchema.shape.COSMOS_DATABASE_NAME.parse(undefined);
+  const databaseDefault = envSchema.shape.COSMOS_DATABASE_NAME.parse(undefined);
   return {
     requiredSettings: [
       ...requiredInAzure,
@@ -91,7 +91,7 @@ export function codeContract(repoRoot: string): CodeContract {
       {
         name: TICKETS_CONTAINER,
         partitionKey: "/ticketId",
-        indexingPolicyFile: path.join(repoRoot, "shared", "store", "cosmos", "indexing-policy.json"),
+        indexingPolicyFile: path.join(repoRoot, "shared", "adapters", "cosmos", "indexing-policy.json"),
       },
       { name: LEASES_CONTAINER, partitionKey: "/id" },
     ],

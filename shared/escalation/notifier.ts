@@ -1,10 +1,11 @@
-import { z } from "zod";
+import type { Publisher } from "../outbox/ports.js";
 import type { TicketStore } from "../tickets/ports.js";
-import type { TicketService } from "../tickets/service.js";
-import type { Alert, Channel } from "./alert.js";
+import { DeliveryError } from "./channels/errors.js";
 import { ticketLink } from "./channels/link.js";
-import { messageIdOf, repageFor, ticketFacts, type EscalationMessageBody } from "./outbox.js";
-import type { Publisher } from "./publisher.js";
+import type { Deliveries } from "./deliveries.js";
+import { ticketFacts, type Alert } from "./domain/alert.js";
+import { EscalationMessage, messageIdOf, repageFor, retryFor, retryIdOf } from "./domain/messages.js";
+import type { Channel } from "./ports.js";
 
 /**
  * Handles one message of the `escalations` queue: delivers the alert to every
@@ -30,33 +31,15 @@ export interface QueuedMessage {
   body: unknown;
 }
 
-const Facts = z.object({
-  ticketId: z.string(),
-  ticketNumber: z.string(),
-  subject: z.string(),
-  priority: z.enum(["low", "normal", "high", "emergency"]),
-  severity: z.enum(["SEV-A", "SEV-B", "SEV-C", "SEV-D"]).nullable(),
-  status: z.string(),
-  requester: z.object({ name: z.string(), email: z.string().nullable() }),
-  assignee: z.object({ name: z.string() }).nullable(),
-  actor: z.object({ name: z.string(), role: z.string() }),
-  reason: z.string(),
-  occurredAt: z.string(),
-});
-
-const MessageBody = z.object({
-  version: z.literal(1),
-  event: z.enum(["triggered", "repaged", "acknowledged", "resolved"]),
-  ticketId: z.string().min(1),
-  cycle: z.number().int().min(0),
-  page: z.number().int().min(1),
-  facts: Facts,
-  retryOf: z.string().min(1).optional(),
-  attempt: z.number().int().min(1).optional(),
-  givenUp: z.array(z.string()).optional(),
-});
-
-const retryId = (messageId: string, attempt: number) => `${messageId}.retry-${attempt}`;
+export interface NotifierDeps {
+  tickets: Pick<TicketStore, "get">;
+  deliveries: Deliveries;
+  channels: Channel[];
+  publisher: Publisher;
+  settings: NotifierSettings;
+  now: () => Date;
+  log: (line: string) => void;
+}
 
 /** Bodies arrive parsed from the Functions trigger and the local queue, as text or bytes otherwise. */
 function parseBody(body: unknown): unknown {
@@ -71,32 +54,23 @@ function parseBody(body: unknown): unknown {
 }
 
 export class Notifier {
-  constructor(
-    private readonly deps: {
-      tickets: TicketService;
-      store: TicketStore;
-      channels: Channel[];
-      publisher: Publisher;
-      settings: NotifierSettings;
-      log: (line: string) => void;
-    },
-  ) {}
+  constructor(private readonly deps: NotifierDeps) {}
 
   async handle(message: QueuedMessage): Promise<void> {
     // Delivery records are keyed by message id: without one, deliveries would collide.
     if (!message.messageId) throw new Error("An escalation message without a messageId cannot be delivered exactly once.");
-    const parsed = MessageBody.safeParse(parseBody(message.body));
+    const parsed = EscalationMessage.safeParse(parseBody(message.body));
     // A body we cannot read will not become readable: fail so it dead-letters for a person to look at.
     if (!parsed.success) throw new Error(`Message ${message.messageId} is not an escalation message v1: ${parsed.error.message}`);
-    const body: EscalationMessageBody = parsed.data;
+    const body = parsed.data;
     // A retry delivers the first message, to the channels that have not had it. Only the
     // notifier's own retries may speak for another message (their ids say whose).
-    if (body.retryOf && message.messageId !== retryId(body.retryOf, body.attempt ?? 0)) {
+    if (body.retryOf && message.messageId !== retryIdOf(body.retryOf, body.attempt ?? 0)) {
       throw new Error(`Message ${message.messageId} claims to retry ${body.retryOf} but is not its retry.`);
     }
     const messageId = body.retryOf ?? message.messageId;
-    const { store, tickets, channels, settings, log } = this.deps;
-    const stored = await store.get(body.ticketId);
+    const { tickets, deliveries, channels, settings, log } = this.deps;
+    const stored = await tickets.get(body.ticketId);
     if (!stored) {
       log(`escalation ${message.messageId}: ticket ${body.ticketId} is gone; nothing to send`);
       return;
@@ -125,22 +99,22 @@ export class Notifier {
     const left: string[] = [];
     const givenUp = new Set(body.givenUp);
     for (const channel of channels) {
-      if (givenUp.has(channel.name) || (await tickets.wasDelivered(ticket.id, messageId, channel.name))) continue;
+      if (givenUp.has(channel.name) || (await deliveries.wasDelivered(ticket.id, messageId, channel.name))) continue;
       // A resolve or acknowledge never reaches a channel before the page it closes.
-      if (!paging && !(await tickets.wasDelivered(ticket.id, triggerId, channel.name))) {
+      if (!paging && !(await deliveries.wasDelivered(ticket.id, triggerId, channel.name))) {
         left.push(`${channel.name} (its trigger is not delivered yet)`);
         continue;
       }
       try {
-        await channel.deliver(alert, tickets.deliveryId(messageId, channel.name));
+        await channel.deliver(alert, deliveries.idOf(messageId, channel.name));
       } catch (e) {
         // A refusal no retry can cure (4xx) is not retried; the others still are.
-        if ((e as { permanent?: boolean }).permanent === true) givenUp.add(channel.name);
+        if (e instanceof DeliveryError && e.permanent) givenUp.add(channel.name);
         else left.push(`${channel.name} (${(e as Error).message})`);
         log(`escalation ${messageId}: ${channel.name} failed: ${(e as Error).message}`);
         continue;
       }
-      await tickets.recordDelivery(ticket.id, { channel: channel.name, event: body.event, page: body.page, messageId });
+      await deliveries.record(ticket.id, { channel: channel.name, event: body.event, page: body.page, messageId });
       log(`escalation #${ticket.number}: ${body.event}${paging ? ` page ${body.page}` : ""} delivered to ${channel.name}`);
     }
     if (left.length) await this.retryLater({ ...body, givenUp: [...givenUp] }, messageId, `not yet delivered to ${left.join(", ")}`);
@@ -154,17 +128,16 @@ export class Notifier {
    * every delivery in a moment while a channel is briefly down or a trigger is on
    * its way. The last retry throws, and the message dead-letters for a person to see.
    */
-  private async retryLater(body: EscalationMessageBody, messageId: string, why: string): Promise<void> {
+  private async retryLater(body: EscalationMessage, messageId: string, why: string): Promise<void> {
     const { retrySeconds, maxRetries } = this.deps.settings;
     const attempt = (body.attempt ?? 0) + 1;
     if (attempt > maxRetries) throw new Error(`escalation ${messageId} ${why}`);
-    const at = new Date(Date.now() + retrySeconds * 1000 * 2 ** (attempt - 1));
-    const retry: EscalationMessageBody = { ...body, retryOf: messageId, attempt };
-    await this.deps.publisher.publish([{ messageId: retryId(messageId, attempt), subject: `escalation.${body.event}`, body: { ...retry }, scheduledAt: at }]);
+    const at = new Date(this.deps.now().getTime() + retrySeconds * 1000 * 2 ** (attempt - 1));
+    await this.deps.publisher.publish([retryFor(body, messageId, attempt, at)]);
     this.deps.log(`escalation ${messageId} ${why}; retry ${attempt} at ${at.toISOString()}`);
   }
 
-  private async scheduleNextPage(body: EscalationMessageBody, triggeredAt: string | null, correlationId: string): Promise<void> {
+  private async scheduleNextPage(body: EscalationMessage, triggeredAt: string | null, correlationId: string): Promise<void> {
     const { ackTimeoutSeconds, maxRepages } = this.deps.settings;
     if (body.page > maxRepages || !triggeredAt) return;
     // Pages keep the cadence of the trigger (every timeout after it), however late a delivery ran.

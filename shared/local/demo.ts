@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
-import { loadSettings } from "../config/settings.js";
-import { signDevToken, type DevUser } from "../identity/dev-issuer.js";
+import { loadConfig } from "../app/config.js";
+import { signDevToken, type DevUser } from "./dev-issuer.js";
 import { startHost, type Host } from "./host.js";
+import { loadLocalConfig } from "./local-config.js";
 
 /**
  * `npm run demo`: the seed walkthrough (DESIGN.md section 1) replayed over HTTP
@@ -11,8 +12,8 @@ import { startHost, type Host } from "./host.js";
  */
 
 const { values } = parseArgs({ options: { url: { type: "string" } } });
-const settings = loadSettings();
-let baseUrl = values.url ?? `http://localhost:${settings.PORT}/api`;
+const local = loadLocalConfig();
+let baseUrl = values.url ?? `http://localhost:${local.port}/api`;
 
 class StepFailed extends Error {}
 
@@ -170,13 +171,13 @@ let host: Host | undefined;
 try {
   const alive = await fetch(`${baseUrl}/health`).then((r) => r.ok, () => false);
   if (!alive && !values.url) {
-    host = await startHost({ ...settings, PORT: 0 }, () => {});
+    host = await startHost({ config: loadConfig(), local: { ...local, port: 0 }, log: () => {} });
     baseUrl = host.url;
     console.log(`(started a local host on ${baseUrl})\n`);
   } else {
     console.log(`(using the host at ${baseUrl})\n`);
   }
-  for (const who of Object.keys(PEOPLE) as Who[]) tokens[who] = await signDevToken(settings.LOCAL_DIR, PEOPLE[who]);
+  for (const who of Object.keys(PEOPLE) as Who[]) tokens[who] = await signDevToken(local.dir, PEOPLE[who]);
   await scenario();
   console.log("\nThe seed scenario replayed end to end.");
 } catch (e) {

@@ -1,12 +1,16 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { httpRoutes, type HttpRoute } from "../api.js";
-import { App } from "../composition.js";
-import type { Settings } from "../config/settings.js";
-import { MAX_BODY_BYTES, requestIdOf, type ApiRequest, type Invocation } from "../http/endpoint.js";
-import { corsHeaders } from "../http/cors.js";
-import { problemBody } from "../http/problem.js";
-import { OutboxPump } from "../escalation/outbox-pump.js";
+import { corsHeaders } from "../adapters/http/cors.js";
+import { MAX_BODY_BYTES, requestIdOf, type ApiRequest, type Invocation } from "../adapters/http/endpoint.js";
+import { problemBody } from "../adapters/http/problem.js";
+import type { ServiceBusConsumer } from "../adapters/servicebus/consumer.js";
+import { Composition } from "../app/composition.js";
+import type { Config } from "../app/config.js";
+import type { HttpRoute } from "../app/routes.js";
+import type { OutboxEntry } from "../outbox/ports.js";
+import type { LocalConfig } from "./local-config.js";
+import { OutboxPump } from "./outbox-pump.js";
+import { localStandIns, type LocalStandIns } from "./stand-ins.js";
 
 /**
  * The local host: the Functions routes on http://localhost:PORT/api, served by
@@ -16,7 +20,8 @@ import { OutboxPump } from "../escalation/outbox-pump.js";
  */
 export interface Host {
   url: string;
-  app: App;
+  composition: Composition;
+  standIns: LocalStandIns;
   close(): Promise<void>;
 }
 
@@ -70,14 +75,29 @@ async function readText(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-export async function startHost(settings: Settings, log: (line: string) => void = console.log): Promise<Host> {
-  const app = new App(settings);
+export interface HostOptions {
+  config: Config;
+  local: LocalConfig;
+  /** Where the line per request goes. */
+  log?: (line: string) => void;
+  /**
+   * "pump" (the default): outbox entries are dispatched as soon as they are stored, as
+   * Azure's change feed does. "manual": only by whoever calls the dispatcher (the tests
+   * of what a crash between publishing and marking sent does).
+   */
+  outbox?: "pump" | "manual";
+}
+
+export async function startHost({ config, local, log = console.log, outbox = "pump" }: HostOptions): Promise<Host> {
   // Escalations: dispatch each change's outbox entries at once (Azure: the change feed).
-  const pump = new OutboxPump(() => app.dispatcher(), (line) => console.error(line));
-  app.onOutbox = (entries) => pump.nudge(entries);
-  const routes = httpRoutes(app).map(compile);
-  const corsOrigins = settings.CORS_ALLOWED_ORIGINS;
+  const pump = new OutboxPump(() => composition.dispatcher(), (line) => console.error(line));
+  const standIns = localStandIns(local.dir);
+  const outboxWritten = outbox === "pump" ? (entries: OutboxEntry[]) => pump.nudge(entries) : undefined;
+  const composition = new Composition(config, { standIns: async () => standIns, outboxWritten });
+  const routes = composition.routes().map(compile);
+  const corsOrigins = config.cors.allowedOrigins;
   const context: Invocation = { error: (...args) => console.error(...args) };
+  let consumer: ServiceBusConsumer | undefined;
 
   const server = createServer((req, res) => {
     const started = performance.now();
@@ -126,29 +146,49 @@ export async function startHost(settings: Settings, log: (line: string) => void 
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(settings.PORT, "127.0.0.1", () => resolve());
+    server.listen(local.port, "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  pump.start();
-  // With Service Bus configured, this host also runs the notifier on the queue it publishes to.
-  await app.startQueueConsumer().catch(async (error: unknown) => {
+  if (outbox === "pump") pump.start();
+  try {
+    consumer = await startQueueConsumer(composition);
+  } catch (error) {
     server.close();
     await pump.stop();
-    await app.close();
+    await composition.close();
     throw error;
-  });
+  }
   return {
     url: `http://localhost:${port}/api`,
-    app,
+    composition,
+    standIns,
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
       await pump.stop();
-      await app.close();
+      // The consumer before the rest: the handlers it lets finish still publish re-pages and write to the store.
+      await consumer?.close();
+      await composition.close();
     },
   };
+}
+
+/**
+ * With an emulator or test broker (a connection string), nothing else runs the
+ * notifier: this host consumes the queue itself. Never a namespace's queue: there the
+ * deployed `notifyOps` function consumes it, and a developer's host would take alerts
+ * from it (and deliver them to its console). Returns once subscribed; the SDK
+ * connects, and reconnects, in the background.
+ */
+async function startQueueConsumer(composition: Composition): Promise<ServiceBusConsumer | undefined> {
+  const { serviceBus, escalation } = composition.config;
+  if (!serviceBus.connectionString || serviceBus.namespace) return undefined;
+  const { serviceBusConsumer } = await import("../adapters/servicebus/consumer.js");
+  const consumer = await serviceBusConsumer(serviceBus, escalation.queue, async (m) => (await composition.notifier()).handle(m));
+  await consumer.start();
+  return consumer;
 }
 
 function headerValue(req: IncomingMessage, name: string): string | null {

@@ -1,16 +1,14 @@
-import { loadSettings } from "../config/settings.js";
+import { loadConfig } from "../app/config.js";
+import { banner } from "./banner.js";
 import { startHost } from "./host.js";
+import { loadLocalConfig } from "./local-config.js";
 
 /** `npm start`: the local host with its embedded defaults, until SIGINT or SIGTERM. */
-const settings = loadSettings();
-const host = await startHost(settings);
+const config = loadConfig();
+const host = await startHost({ config, local: loadLocalConfig() });
 // Connect the store now rather than on the first request, so start-up says where it is.
-await host.app.store();
-console.log(`Help desk API on ${host.url}`);
-console.log(`  store:    ${host.app.describeStore()}`);
-console.log(`  identity: ${host.app.describeIdentity()}`);
-console.log(`  queue:    ${host.app.describeQueue()}`);
-console.log(`  CORS:     ${settings.CORS_ALLOWED_ORIGINS.length ? settings.CORS_ALLOWED_ORIGINS.join(", ") : "no browser origins allowed (CORS_ALLOWED_ORIGINS)"}`);
+await host.composition.stores();
+for (const line of banner(host, config)) console.log(line);
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -20,7 +18,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     console.log(`${signal}: shutting down`);
     host.close().then(
       () => process.exit(0),
-      (e) => {
+      (e: unknown) => {
         console.error(e);
         process.exit(1);
       },

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
-import { loadSettings } from "../config/settings.js";
-import { signDevToken } from "../identity/dev-issuer.js";
+import { signDevToken } from "./dev-issuer.js";
+import { loadLocalConfig } from "./local-config.js";
 
 /**
  * `npm run token -- --name "Jane Doe" --email jane.doe@example.com --role agent`
@@ -24,7 +24,7 @@ if (!values.name || !values.email || !["agent", "admin", "requester"].includes(r
 }
 
 try {
-  const token = await signDevToken(loadSettings().LOCAL_DIR, {
+  const token = await signDevToken(loadLocalConfig().dir, {
     name: values.name,
     email: values.email,
     role: role as "agent" | "admin" | "requester",

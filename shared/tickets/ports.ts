@@ -1,11 +1,26 @@
-import type { Ticket, TimelineEntry } from "./model.js";
+import { z } from "zod";
+import type { OutboxEntry } from "../outbox/ports.js";
+import type { Change } from "./domain/change.js";
+import type { Priority, Severity, Status, Ticket, TimelineEntry } from "./domain/model.js";
 
 /**
- * What the use cases need from storage. The Cosmos DB adapter implements it;
- * each method is one round trip unless it says otherwise.
+ * What the ticket use cases need from the world: storage (the Cosmos DB adapter),
+ * the outbox (the escalation feature turns events into messages), and the agent
+ * directory. Each store method is one round trip unless it says otherwise.
  */
 
-/** A ticket as stored: its optimistic-concurrency tag and its recent idempotency keys. */
+/** An idempotency key of a recent comment on the ticket, by key hash. */
+export const KeyRecord = z.object({
+  requestHash: z.string(),
+  /** Sequence of the timeline entry the request created. */
+  seq: z.number().int().min(1),
+  /** The ticket's revision right after: the first response's ETag. */
+  revision: z.number().int().min(0),
+  at: z.iso.datetime(),
+});
+export type KeyRecord = z.infer<typeof KeyRecord>;
+
+/** A ticket as stored: its optimistic-concurrency tag and what only the server knows of it. */
 export interface StoredTicket {
   ticket: Ticket;
   etag: string;
@@ -15,38 +30,30 @@ export interface StoredTicket {
   salt: string;
 }
 
-export interface KeyRecord {
-  requestHash: string;
-  /** Sequence of the timeline entry the request created. */
-  seq: number;
-  /** The ticket's revision right after: the first response's ETag. */
-  revision: number;
-  at: string;
-}
-
-/** The first response to an idempotent `POST /api/tickets`, replayed on a retry. */
-export interface OpenReceipt {
-  callerId: string;
-  keyHash: string;
-  requestHash: string;
-  ticket: Ticket;
-}
+export type UnstoredTicket = Omit<StoredTicket, "etag">;
 
 /**
- * Extra documents written in the same batch as a change: escalation outbox
- * entries (DESIGN.md section 6), idempotency receipts, alert delivery records.
- * Each has an id unique in the ticket's partition.
+ * A document of the ticket's own beside it in its partition, written in the batch of a
+ * change: an idempotency receipt, an alert delivery record. Its id is unique in the
+ * partition, so writing the same record twice fails the batch.
  */
-export interface SideDocument {
+export interface TicketRecord {
   id: string;
-  type: string;
+  type: "receipt" | "delivery";
   [field: string]: unknown;
 }
 
+/** Everything one change writes beside the ticket itself: one transactional batch. */
+export interface TicketWrite {
+  entries: TimelineEntry[];
+  outbox: OutboxEntry[];
+  records: TicketRecord[];
+}
+
 export interface ListQuery {
-  statuses?: string[];
-  priorities?: string[];
-  severities?: string[];
+  statuses?: Status[];
+  priorities?: Priority[];
+  severities?: Severity[];
   /** An agent id, or null for unassigned. */
   assignee?: string | null;
   requester?: string;
@@ -57,38 +64,34 @@ export interface ListQuery {
 /** A position in queue order: priority rank, then creation time, then id. */
 export type ListPosition = [rank: number, createdAt: string, id: string];
 
-export interface Agent {
-  id: string;
-  name: string;
-  email: string | null;
-  firstSeenAt: string;
-}
-
 export interface TicketStore {
+  /** The ticket, or null when there is none with this id. */
   get(id: string): Promise<StoredTicket | null>;
-  /** Creates a new ticket with its first entries. Throws StoreConflict if the id exists. */
-  create(stored: Omit<StoredTicket, "etag">, entries: TimelineEntry[], side: SideDocument[]): Promise<StoredTicket>;
-  /** Replaces the ticket if its etag is still `etag`, with new entries. Throws StorePreconditionFailed. */
-  commit(etag: string, next: Omit<StoredTicket, "etag">, entries: TimelineEntry[], side: SideDocument[]): Promise<StoredTicket>;
-  getSide<T extends SideDocument>(ticketId: string, id: string): Promise<T | null>;
+  /** Creates a new ticket with what its opening writes. Failure "exists" if the id is taken. */
+  create(ticket: UnstoredTicket, write: TicketWrite): Promise<StoredTicket>;
+  /** Replaces the ticket if its etag is still `etag`, with what the change writes. Failure "stale" otherwise. */
+  commit(etag: string, next: UnstoredTicket, write: TicketWrite): Promise<StoredTicket>;
+  /** One of the ticket's records, parsed, or null when there is none with this id. */
+  record<T>(ticketId: string, id: string, schema: z.ZodType<T>): Promise<T | null>;
   entry(ticketId: string, seq: number): Promise<TimelineEntry | null>;
   /** Tickets in queue order after `after`; one query (and its plan). */
   list(query: ListQuery): Promise<{ items: StoredTicket[]; more: boolean }>;
   timeline(ticketId: string, options: { afterSeq: number; limit: number; publicOnly: boolean }): Promise<{ entries: TimelineEntry[]; more: boolean }>;
-  putAgent(agent: Agent): Promise<void>;
-  getAgent(id: string): Promise<Agent | null>;
-  listAgents(): Promise<Agent[]>;
+  /** Resolves when the store answers and the tickets container is there; Failure "unavailable" otherwise. */
   ping(): Promise<void>;
 }
 
-export class StoreConflict extends Error {}
-export class StorePreconditionFailed extends Error {}
-/** Throttled or down once the SDK's own retries are spent; nothing was applied. */
-export class StoreUnavailable extends Error {
-  constructor(
-    message: string,
-    readonly retryAfterSeconds: number,
-  ) {
-    super(message);
-  }
+/** The ticket's events as outbox entries, in the change's own batch (DESIGN.md section 6). */
+export interface Outbox {
+  entriesFor(change: Change, requestId: string): OutboxEntry[];
+  /**
+   * Told of entries once they are stored. Azure's change feed needs no telling; the
+   * local host dispatches them at once.
+   */
+  written(entries: OutboxEntry[]): void;
+}
+
+/** The agents an assignment may name (shared/agents/). */
+export interface AgentLookup {
+  find(id: string): Promise<{ id: string; name: string } | null>;
 }

@@ -1,3 +1,5 @@
+import type { TimelineEntry } from "./domain/model.js";
+
 /**
  * Timeline entry ids and cursors that tell a requester nothing of the entries they
  * do not see. Entries are numbered 1, 2, 3... across all visibilities; ids or a
@@ -14,6 +16,11 @@ export class TimelineSeal {
 
   entryId(salt: string, seq: number): string {
     return this.hash(`entry:${salt}:${seq}`).slice(0, 20);
+  }
+
+  /** An entry as clients see it: its id sealed. */
+  published(salt: string, entry: TimelineEntry): TimelineEntry {
+    return { ...entry, id: this.entryId(salt, entry.seq) };
   }
 
   /**

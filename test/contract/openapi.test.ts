@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ROUTE_SPECS } from "../../shared/api.js";
-import { openApiDocument } from "../../shared/http/openapi.js";
+import { ROUTE_SPECS } from "../../shared/app/routes.js";
+import { openApiDocument } from "../../shared/adapters/http/openapi.js";
 
 /** GET /api/openapi.json: a document a client generator can use as it is. */
 const doc = openApiDocument(ROUTE_SPECS) as {

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signDevToken } from "../../shared/identity/dev-issuer.js";
+import { signDevToken } from "../../shared/local/dev-issuer.js";
 import { startTestHost, type CallOptions, type CallResult, type TestHost } from "../support/local-host.js";
 
 /**

@@ -1,7 +1,8 @@
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEmbeddedCosmos, type EmbeddedCosmos } from "../../shared/store/cosmos/embedded.js";
+import { bootstrapCosmos, connectCosmos } from "../../shared/adapters/cosmos/connect.js";
+import { startEmbeddedCosmos, type EmbeddedCosmos } from "../../shared/local/embedded-cosmos.js";
 import { PEOPLE, startTestHost, type TestHost } from "../support/local-host.js";
 
 /** The store stops answering: clients get 503 problem+json with Retry-After, never a 500 or a half-applied change. */
@@ -76,9 +77,40 @@ describe("store outage", () => {
     expect(health.headers.get("retry-after")).toBe("5");
     expect(health.body).toEqual({ status: "degraded", store: "unavailable" });
 
-    // Back on the same address (empty: the embedded endpoint keeps nothing).
+    // Back on the same address, but empty (the embedded endpoint keeps nothing): without its
+    // container the store is not usable, and health says so.
     cosmos = await startEmbeddedCosmos(port);
+    const missing = await t.call(null, "GET", "/health");
+    expect(missing.status).toBe(503);
+    expect(missing.body).toEqual({ status: "degraded", store: "unavailable" });
+    // Once the database and containers are back (as infra/ or a restore would make them), it recovers.
+    const client = await connectCosmos({ endpoint: cosmos.endpoint, key: "not-checked" });
+    await bootstrapCosmos(client, "helpdesk");
+    client.dispose();
     expect((await t.call(null, "GET", "/health")).status).toBe(200);
+    expect((await t.call(karen, "POST", "/tickets", { body: { subject: "Back", description: "again" } })).status).toBe(201);
+  });
+
+  it("/api/health answers 503 when the tickets container is missing, and every ticket route 503 rather than an empty answer", async () => {
+    const bare = await startEmbeddedCosmos();
+    const client = await connectCosmos({ endpoint: bare.endpoint, key: "not-checked" });
+    const host = await startTestHost({ COSMOS_ENDPOINT: bare.endpoint, COSMOS_KEY: "not-checked" });
+    try {
+      const karen = await host.token(PEOPLE.karen);
+      expect((await host.call(karen, "POST", "/tickets", { body: { subject: "VPN", description: "down" } })).status).toBe(201);
+      // Someone deletes the container (or the database is restored without it).
+      await client.database("helpdesk").container("tickets").delete();
+      const health = await host.call(null, "GET", "/health");
+      expect(health.status).toBe(503);
+      expect(health.body).toEqual({ status: "degraded", store: "unavailable" });
+      const list = await host.call(karen, "GET", "/tickets");
+      expect(list.status).toBe(503);
+      expect(list.body).toMatchObject({ status: 503, title: "Service unavailable" });
+    } finally {
+      await host.close();
+      client.dispose();
+      await bare.close();
+    }
   });
 
   it("answers 503 with Retry-After once the SDK's own retries of a throttled request are spent, and applies nothing", async () => {

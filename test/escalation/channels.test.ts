@@ -1,13 +1,15 @@
 import { createHmac } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Alert, Channel } from "../../shared/escalation/alert.js";
-import { DeliveryError, PermanentDeliveryError } from "../../shared/escalation/channels/errors.js";
+import { DeliveryError } from "../../shared/escalation/channels/errors.js";
 import { factList, summaryLine } from "../../shared/escalation/channels/format.js";
-import { channelsFromSettings, ticketLink } from "../../shared/escalation/channels/index.js";
+import { channelsFromConfig } from "../../shared/escalation/channels/from-config.js";
+import { ticketLink } from "../../shared/escalation/channels/link.js";
 import { pagerDutyChannel, pagerDutySeverity } from "../../shared/escalation/channels/pagerduty.js";
 import { slackChannel } from "../../shared/escalation/channels/slack.js";
 import { teamsChannel } from "../../shared/escalation/channels/teams.js";
 import { verifyWebhookSignature, webhookChannel } from "../../shared/escalation/channels/webhook.js";
+import type { Alert } from "../../shared/escalation/domain/alert.js";
+import type { Channel } from "../../shared/escalation/ports.js";
 import { startCaptureServer, type CaptureServer, type CapturedRequest } from "./support/capture-server.js";
 
 // Request bodies are read as `any` and checked field by field against literal shapes.
@@ -110,15 +112,14 @@ describe("every channel", () => {
       server.answer({ status, body: "try later" });
       const error = await make(server.url).deliver(alert(), "d-1").then(() => null, (e: unknown) => e);
       expect(error).toBeInstanceOf(DeliveryError);
-      expect(error).not.toBeInstanceOf(PermanentDeliveryError);
       expect(error).toMatchObject({ status, permanent: false, channel: name });
       expect((error as Error).message).toContain("try later");
     });
 
-    it.each([400, 404, 410])("throws a PermanentDeliveryError on HTTP %i", async (status) => {
+    it.each([400, 404, 410])("throws a permanent DeliveryError on HTTP %i", async (status) => {
       server.answer({ status, body: "no such hook" });
       const error = await make(server.url).deliver(alert(), "d-1").then(() => null, (e: unknown) => e);
-      expect(error).toBeInstanceOf(PermanentDeliveryError);
+      expect(error).toBeInstanceOf(DeliveryError);
       expect(error).toMatchObject({ status, permanent: true });
     });
 
@@ -450,22 +451,54 @@ describe("PagerDuty", () => {
   });
 });
 
-describe("channelsFromSettings", () => {
+describe("channelsFromConfig", () => {
   it("configures no channel when nothing is set", () => {
-    expect(channelsFromSettings({})).toEqual([]);
+    expect(channelsFromConfig({})).toEqual({ channels: [], skipped: [] });
     // A secret alone does not make a webhook.
-    expect(channelsFromSettings({ ALERT_WEBHOOK_SECRET: SECRET })).toEqual([]);
+    expect(channelsFromConfig({ ALERT_WEBHOOK_SECRET: SECRET })).toEqual({ channels: [], skipped: [] });
   });
 
-  it("refuses a webhook URL without its secret, naming the setting", () => {
-    expect(() => channelsFromSettings({ ALERT_WEBHOOK_URL: server.url })).toThrow(/ALERT_WEBHOOK_SECRET/);
+  it("leaves off a channel whose settings are invalid, naming the setting and never its value", () => {
+    const { channels, skipped } = channelsFromConfig({
+      ALERT_WEBHOOK_URL: server.url,
+      TEAMS_WEBHOOK_URL: "not a url",
+      SLACK_WEBHOOK_URL: server.url,
+      PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
+      PAGERDUTY_EVENTS_URL: "ftp://events.example",
+    });
+    expect(channels.map((c) => c.name)).toEqual(["slack"]);
+    expect(skipped).toEqual([
+      "ALERT_WEBHOOK_SECRET is not set",
+      "TEAMS_WEBHOOK_URL must be an http(s) URL",
+      "PAGERDUTY_EVENTS_URL must be an http(s) URL",
+    ]);
+    expect(channelsFromConfig({ ALERT_WEBHOOK_URL: server.url, ALERT_WEBHOOK_SECRET: "short" }).skipped).toEqual([
+      "ALERT_WEBHOOK_SECRET must be 16 characters or more (webhook alerts are signed)",
+    ]);
+  });
+
+  it("leaves off a channel whose setting is a Key Vault reference Azure did not resolve", () => {
+    const reference = "@Microsoft.KeyVault(SecretUri=https://x.vault.azure.net/secrets/y)";
+    const { channels, skipped } = channelsFromConfig({
+      ALERT_WEBHOOK_URL: server.url,
+      ALERT_WEBHOOK_SECRET: reference, // long enough to pass as a secret: it must not become the signing key
+      TEAMS_WEBHOOK_URL: reference,
+      PAGERDUTY_ROUTING_KEY: reference,
+    });
+    expect(channels).toEqual([]);
+    expect(skipped).toEqual([
+      "ALERT_WEBHOOK_SECRET is a Key Vault reference that was not resolved",
+      "TEAMS_WEBHOOK_URL is a Key Vault reference that was not resolved",
+      "PAGERDUTY_ROUTING_KEY is a Key Vault reference that was not resolved",
+    ]);
+    expect(skipped.join(" ")).not.toContain("vault.azure.net");
   });
 
   it("builds each configured channel, pointed at its own setting", async () => {
     const others = await Promise.all([startCaptureServer(), startCaptureServer(), startCaptureServer()]);
     const [teams, slack, pd] = others as [CaptureServer, CaptureServer, CaptureServer];
     try {
-      const channels = channelsFromSettings({
+      const { channels } = channelsFromConfig({
         ALERT_WEBHOOK_URL: server.url,
         ALERT_WEBHOOK_SECRET: SECRET,
         TEAMS_WEBHOOK_URL: teams.url,
@@ -491,7 +524,7 @@ describe("channelsFromSettings", () => {
       seen.push(String(input));
       return new Response(null, { status: 200 });
     };
-    const [slack] = channelsFromSettings({ SLACK_WEBHOOK_URL: "https://hooks.slack.invalid/services/T/B/x" }, fakeFetch);
+    const [slack] = channelsFromConfig({ SLACK_WEBHOOK_URL: "https://hooks.slack.invalid/services/T/B/x" }, fakeFetch).channels;
     await slack!.deliver(alert(), "d-1");
     expect(seen).toEqual(["https://hooks.slack.invalid/services/T/B/x"]);
   });

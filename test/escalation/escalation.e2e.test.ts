@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Dispatcher } from "../../shared/escalation/dispatcher.js";
-import { messageFor, type OutboxEntry } from "../../shared/escalation/outbox.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { Dispatcher } from "../../shared/outbox/dispatcher.js";
+import { messageOf, OutboxEntry } from "../../shared/outbox/ports.js";
 import { startAlertReceiver, sleep, type AlertReceiver } from "../support/alert-receiver.js";
 import { PEOPLE, startTestHost, type TestHost } from "../support/local-host.js";
 
@@ -20,21 +20,38 @@ let qa: string;
 let jane: string;
 let karen: string;
 
+const env = () => ({
+  ALERT_WEBHOOK_URL: webhook.url,
+  ALERT_WEBHOOK_SECRET: SECRET,
+  PAGERDUTY_ROUTING_KEY: "R0UTINGKEY",
+  PAGERDUTY_EVENTS_URL: pagerduty.url,
+  ESCALATION_ACK_TIMEOUT_SECONDS: String(ACK_TIMEOUT),
+  ESCALATION_MAX_REPAGES: "2",
+  ESCALATION_RETRY_SECONDS: "0.05",
+  TICKET_URL_TEMPLATE: "https://helpdesk.example/tickets/{number}",
+});
+
 beforeAll(async () => {
   webhook = await startAlertReceiver();
   pagerduty = await startAlertReceiver(202);
-  t = await startTestHost({
-    ALERT_WEBHOOK_URL: webhook.url,
-    ALERT_WEBHOOK_SECRET: SECRET,
-    PAGERDUTY_ROUTING_KEY: "R0UTINGKEY",
-    PAGERDUTY_EVENTS_URL: pagerduty.url,
-    ESCALATION_ACK_TIMEOUT_SECONDS: String(ACK_TIMEOUT),
-    ESCALATION_MAX_REPAGES: "2",
-    ESCALATION_RETRY_SECONDS: "0.05",
-    TICKET_URL_TEMPLATE: "https://helpdesk.example/tickets/{number}",
-  });
+  t = await startTestHost(env());
   [qa, jane, karen] = await Promise.all([t.token(PEOPLE.qa), t.token(PEOPLE.jane), t.token(PEOPLE.karen)]);
 });
+
+/** A host of its own whose outbox entries wait for the test to dispatch them, with the same channels. */
+async function withManualOutbox(run: (m: TestHost, who: { qa: string; jane: string; karen: string }) => Promise<void>) {
+  const m = await startTestHost(env(), { outbox: "manual" });
+  try {
+    const [mqa, mjane, mkaren] = await Promise.all([m.token(PEOPLE.qa), m.token(PEOPLE.jane), m.token(PEOPLE.karen)]);
+    await run(m, { qa: mqa, jane: mjane, karen: mkaren });
+  } finally {
+    await m.close();
+  }
+}
+
+const storeOf = async (host: TestHost) => (await host.host.composition.stores()).tickets;
+/** An outbox entry's id is `outbox-<sequence of its timeline entry>`. */
+const seqOf = (e: OutboxEntry) => Number(e.id.slice("outbox-".length));
 afterAll(async () => {
   await t.close();
   await webhook.close();
@@ -109,9 +126,9 @@ describe("escalation", () => {
     expect(notified.map((e) => e.data.channel).sort()).toEqual(["console", "pagerduty", "webhook"]);
     // Redeliver the very message the queue delivered: same id, same body.
     const seq = notified[0]!.data.messageId.split(".").pop();
-    const entry = await (await t.host.app.store()).getSide<OutboxEntry>(ticket.id, `outbox-${seq}`);
-    const message = messageFor(entry!);
-    const notifier = await t.host.app.notifier();
+    const entry = await (await storeOf(t)).record(ticket.id, `outbox-${seq}`, OutboxEntry);
+    const message = messageOf(entry!);
+    const notifier = await t.host.composition.notifier();
     await notifier.handle(message);
     await notifier.handle(message);
     await sleep(100);
@@ -121,31 +138,31 @@ describe("escalation", () => {
   });
 
   it("(d) a crash between publishing and marking the outbox entry sent: no second alert", async () => {
-    const app = t.host.app;
-    const store = await app.store();
-    // The dispatcher of an instance that dies right after publishing: its mark never happens.
-    const crashing = new Dispatcher(
-      { unsentOutbox: (o) => store.unsentOutbox(o), markOutboxSent: () => Promise.reject(new Error("instance crashed")) },
-      await app.publisher(),
-    );
-    const pump = app.onOutbox;
-    app.onOutbox = () => {}; // this test dispatches by hand
-    try {
-      const ticket = await openTicket();
-      await raise(ticket.id);
+    await withManualOutbox(async (m, who) => {
+      const store = await storeOf(m);
+      // The dispatcher of an instance that dies right after publishing: its mark never happens.
+      const crashing = new Dispatcher(
+        { unsentOutbox: (o) => store.unsentOutbox(o), markOutboxSent: () => Promise.reject(new Error("instance crashed")) },
+        { escalations: await m.host.composition.publisher() },
+      );
+      const opened = await m.call(who.karen, "POST", "/tickets", { body: { subject: "Mobile banking is down", description: "The entire mobile banking is down." } });
+      const ticket = opened.body as { id: string; number: string };
+      await m.call(who.qa, "PATCH", `/tickets/${ticket.id}`, { body: { priority: "emergency", reason: "business-impacting" } });
       const unsent = (await store.unsentOutbox({ limit: 100 })).filter((e) => e.ticketId === ticket.id);
       expect(unsent).toHaveLength(1);
       await expect(crashing.dispatch(unsent)).rejects.toThrow("instance crashed");
       await webhook.waitFor(1, about(ticket.number));
-      // The next sweep finds the entry still unsent and publishes it again.
-      expect(await (await app.dispatcher()).sweep(0)).toBe(1);
-      await sleep(300);
-      expect(triggers(ticket.number)).toEqual(["triggered"]);
+      // The next sweep finds the entry still unsent and publishes it again; the queue drops the duplicate.
+      expect(await (await m.host.composition.dispatcher()).sweep(0, new Date())).toBe(1);
       expect(await store.unsentOutbox({ limit: 100 })).toEqual([]);
-      await t.call(jane, "POST", `/tickets/${ticket.id}/escalation/acknowledge`);
-    } finally {
-      app.onOutbox = pump;
-    }
+      // The notifier records each delivery once it is made: the one page, to the console, webhook and PagerDuty.
+      await vi.waitFor(async () => {
+        const timeline = (await m.call(who.jane, "GET", `/tickets/${ticket.id}/timeline`)).body.items as { type: string }[];
+        expect(timeline.filter((e) => e.type === "escalation_notified")).toHaveLength(3);
+      });
+      expect(triggers(ticket.number)).toEqual(["triggered"]);
+      await m.call(who.jane, "POST", `/tickets/${ticket.id}/escalation/acknowledge`);
+    });
   });
 
   it("(e) unacknowledged, ops is paged again at most ESCALATION_MAX_REPAGES times; acknowledging stops the re-pages", async () => {
@@ -200,19 +217,19 @@ describe("escalation", () => {
   });
 
   it("(h) nothing of an escalation a newer one replaced is sent late (PagerDuty keys by ticket)", async () => {
-    const app = t.host.app;
-    const pump = app.onOutbox;
-    app.onOutbox = () => {}; // the test hands the messages to the notifier in the order it wants
-    try {
-      const ticket = await openTicket();
-      await raise(ticket.id); // escalation 1
-      await t.call(qa, "PATCH", `/tickets/${ticket.id}`, { body: { priority: "high" } }); // resolved
-      await raise(ticket.id); // escalation 2
-      const store = await app.store();
-      const entries = (await store.unsentOutbox({ limit: 100 })).filter((e) => e.ticketId === ticket.id).sort((a, b) => a.cycle - b.cycle || a.createdAt.localeCompare(b.createdAt));
-      expect(entries.map((e) => e.event)).toEqual(["triggered", "resolved", "triggered"]);
-      const [first, resolve, second] = entries.map(messageFor);
-      const notifier = await app.notifier();
+    // The test hands the messages to the notifier in the order it wants.
+    await withManualOutbox(async (m, who) => {
+      const opened = await m.call(who.karen, "POST", "/tickets", { body: { subject: "Mobile banking is down", description: "The entire mobile banking is down." } });
+      const ticket = opened.body as { id: string; number: string };
+      const raiseHere = () => m.call(who.qa, "PATCH", `/tickets/${ticket.id}`, { body: { priority: "emergency", reason: "business-impacting" } });
+      await raiseHere(); // escalation 1
+      await m.call(who.qa, "PATCH", `/tickets/${ticket.id}`, { body: { priority: "high" } }); // resolved
+      await raiseHere(); // escalation 2
+      const store = await storeOf(m);
+      const entries = (await store.unsentOutbox({ limit: 100 })).filter((e) => e.ticketId === ticket.id).sort((a, b) => seqOf(a) - seqOf(b));
+      expect(entries.map((e) => e.subject)).toEqual(["escalation.triggered", "escalation.resolved", "escalation.triggered"]);
+      const [first, resolve, second] = entries.map(messageOf);
+      const notifier = await m.host.composition.notifier();
       // Late and out of order: escalation 1's page and resolve after escalation 2 began.
       await notifier.handle(second!);
       await notifier.handle(first!);
@@ -220,10 +237,8 @@ describe("escalation", () => {
       const pd = forTicket(pagerduty, ticket.id).map((d) => (d.json as { event_action: string }).event_action);
       expect(pd).toEqual(["trigger"]); // escalation 2's page; its incident stays open
       for (const e of entries) await store.markOutboxSent(e);
-      await t.call(jane, "POST", `/tickets/${ticket.id}/escalation/acknowledge`);
-    } finally {
-      app.onOutbox = pump;
-    }
+      await m.call(who.jane, "POST", `/tickets/${ticket.id}/escalation/acknowledge`);
+    });
   });
 
   it("(i) a channel refusing for good (4xx) is not retried, and does not stop the others' retries", async () => {
@@ -239,7 +254,7 @@ describe("escalation", () => {
   });
 
   it("(j) a message that claims to retry another one, but is not its retry, is refused", async () => {
-    const notifier = await t.host.app.notifier();
+    const notifier = await t.host.composition.notifier();
     const ticket = await openTicket();
     const body = { version: 1, event: "repaged", ticketId: ticket.id, cycle: 3, page: 2, retryOf: `${ticket.id}.3`, attempt: 1, facts: {
       ticketId: ticket.id, ticketNumber: ticket.number, subject: "s", priority: "emergency", severity: null, status: "open",

@@ -1,8 +1,9 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { QueueMessage } from "../../shared/escalation/publisher.js";
-import { ServiceBusConsumer, type ConsumedMessage } from "../../shared/escalation/servicebus-consumer.js";
-import { ServiceBusPublisher } from "../../shared/escalation/servicebus-publisher.js";
+import type { QueueMessage } from "../../shared/outbox/ports.js";
+import { ServiceBusConsumer, type ConsumedMessage } from "../../shared/adapters/servicebus/consumer.js";
+import { ServiceBusPublisher } from "../../shared/adapters/servicebus/publisher.js";
+import { banner } from "../../shared/local/banner.js";
 import { startAlertReceiver, sleep, type AlertReceiver } from "../support/alert-receiver.js";
 import { startAmqpBroker, type AmqpBroker } from "../support/amqp-broker.js";
 import { PEOPLE, startTestHost, type TestHost } from "../support/local-host.js";
@@ -210,7 +211,7 @@ describe("a local host configured for Service Bus", () => {
   const events = (number: string) => alertsAbout(number).map((d) => (d.json as { event: string }).event);
 
   it("says it consumes the queue", () => {
-    expect(t.host.app.describeQueue()).toMatch(/^Service Bus queue escalations .*; this host consumes it$/);
+    expect(banner(t.host, t.host.composition.config).find((l) => l.startsWith("  queue:"))).toMatch(/^  queue: {4}Service Bus queue escalations .*; this host consumes it$/);
   });
 
   it("a triage to emergency makes exactly one signed alert reach the webhook, through Service Bus", async () => {

@@ -43,9 +43,9 @@ describe("Service Bus unreachable during the write", () => {
     expect(triaged.status).toBe(200);
     expect(triaged.body.escalation.state).toBe("triggered");
     await sleep(1500); // the dispatcher tries, fails, and keeps the entry
-    const store = await t.host.app.store();
+    const store = (await t.host.composition.stores()).tickets;
     const unsent = await store.unsentOutbox({ limit: 10 });
-    expect(unsent.map((e) => [e.ticketId, e.event])).toEqual([[opened.body.id, "triggered"]]);
+    expect(unsent.map((e) => [e.ticketId, e.subject])).toEqual([[opened.body.id, "escalation.triggered"]]);
     expect(broker.received).toEqual([]);
 
     // The first completion will not count (its lock is lost), so Service Bus delivers the message again.

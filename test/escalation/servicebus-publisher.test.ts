@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { QueueMessage } from "../../shared/escalation/publisher.js";
-import { ServiceBusPublisher, serviceBusPublisherFromSettings } from "../../shared/escalation/servicebus-publisher.js";
+import type { QueueMessage } from "../../shared/outbox/ports.js";
+import { ServiceBusPublisher, serviceBusPublisher } from "../../shared/adapters/servicebus/publisher.js";
 import { startAmqpBroker, type AmqpBroker } from "../support/amqp-broker.js";
 
 // The real @azure/service-bus SDK against an AMQP 1.0 stand-in (test/support/amqp-broker.ts).
@@ -122,14 +122,9 @@ describe("ServiceBusPublisher", () => {
   });
 });
 
-describe("serviceBusPublisherFromSettings", () => {
+describe("serviceBusPublisher", () => {
   it("uses the connection string when no namespace is set", async () => {
-    const fromSettings = await serviceBusPublisherFromSettings({
-      SERVICE_BUS_NAMESPACE: undefined,
-      SERVICE_BUS_CONNECTION_STRING: broker.connectionString,
-      AZURE_CLIENT_ID: undefined,
-      ESCALATION_QUEUE_NAME: "escalations",
-    });
+    const fromSettings = await serviceBusPublisher({ namespace: undefined, connectionString: broker.connectionString }, "escalations");
     const entry = message();
     try {
       await fromSettings.publish([entry]);
@@ -141,7 +136,7 @@ describe("serviceBusPublisherFromSettings", () => {
 
   it("refuses settings with neither a namespace nor a connection string", async () => {
     await expect(
-      serviceBusPublisherFromSettings({ SERVICE_BUS_NAMESPACE: undefined, SERVICE_BUS_CONNECTION_STRING: undefined, AZURE_CLIENT_ID: undefined, ESCALATION_QUEUE_NAME: "escalations" }),
+      serviceBusPublisher({ namespace: undefined, connectionString: undefined }, "escalations"),
     ).rejects.toThrow(/SERVICE_BUS_NAMESPACE/);
   });
 });

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { BINDING_CONNECTIONS, requiredInAzure } from "../../shared/config/settings.js";
+import { BINDING_CONNECTIONS, requiredInAzure } from "../../shared/app/config.js";
 import { checkContract, codeContract, REQUIRED_CONNECTIONS } from "../../infra/verify/contract.js";
 import { instantiate } from "../../infra/verify/modules.js";
 import { loadBicepFiles, type BicepFile } from "../../infra/verify/parse.js";
@@ -71,7 +71,7 @@ describe("infra check: the contract with the code", () => {
     const problems = await contractProblems("foreign-indexing-policy.bicep");
 
     expect(codes(problems), describeProblems(problems)).toEqual(["indexing-policy@36"]);
-    expect(problems[0]?.message).toMatch(/loads other-indexing-policy\.json, not the shared .*shared\/store\/cosmos\/indexing-policy\.json/);
+    expect(problems[0]?.message).toMatch(/loads other-indexing-policy\.json, not the shared .*shared\/adapters\/cosmos\/indexing-policy\.json/);
   });
 
   it("reports a connection given as a connection string, or without the managed identity", async () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Failure } from "../../shared/tickets/errors.js";
-import type { Principal } from "../../shared/tickets/model.js";
-import { StoreConflict, StorePreconditionFailed } from "../../shared/tickets/ports.js";
-import { etagOf } from "../../shared/tickets/service.js";
+import { Failure } from "../../shared/kernel/failure.js";
+import { z } from "zod";
+import type { Principal } from "../../shared/kernel/principal.js";
+import { etagOf } from "../../shared/tickets/ticket-writer.js";
 import { startStore } from "../support/store.js";
 
 const karen: Principal = { id: "karen", name: "Karen Karen", email: "karen@example.com", role: "requester" };
@@ -16,7 +16,7 @@ beforeAll(async () => {
 afterAll(() => s.close());
 
 const openOne = async (subject = "Mobile banking down", priority: "low" | "normal" | "high" = "normal") =>
-  (await s.service.open(karen, { subject, description: "d", priority }, opts)).value;
+  (await s.service.tickets.open(karen, { subject, description: "d", priority }, opts)).ticket;
 
 async function allEntries(id: string) {
   return (await s.store.timeline(id, { afterSeq: 0, limit: 1000, publicOnly: false })).entries;
@@ -25,18 +25,18 @@ async function allEntries(id: string) {
 describe("round trips per command (requests the embedded endpoint receives)", () => {
   it("a ticket GET is one point read; each write command is one batch", async () => {
     const t = await openOne();
-    await s.service.recordAgent(jane);
+    await s.service.directory.remember(jane);
     const count = async (f: () => Promise<unknown>) => {
       const before = s.embedded.requests();
       await f();
       return s.embedded.requests() - before;
     };
-    expect(await count(() => s.service.get(jane, t.id))).toBe(1);
-    expect(await count(() => s.service.triage(jane, t.id, { priority: "emergency" }, opts))).toBe(1);
-    expect(await count(() => s.service.assign(jane, t.id, jane.id, opts))).toBe(1);
-    expect(await count(() => s.service.comment(jane, t.id, { body: "note", visibility: "internal" }, opts))).toBe(1);
-    expect(await count(() => s.service.move(jane, t.id, { status: "in_progress" }, opts))).toBe(1);
-    expect(await count(() => s.service.open(karen, { subject: "x", description: "y" }, opts))).toBe(1);
+    expect(await count(() => s.service.tickets.get(jane, t.id))).toBe(1);
+    expect(await count(() => s.service.tickets.triage(jane, t.id, { priority: "emergency" }, opts))).toBe(1);
+    expect(await count(() => s.service.tickets.assign(jane, t.id, jane.id, opts))).toBe(1);
+    expect(await count(() => s.service.tickets.comment(jane, t.id, { body: "note", visibility: "internal" }, opts))).toBe(1);
+    expect(await count(() => s.service.tickets.move(jane, t.id, { status: "in_progress" }, opts))).toBe(1);
+    expect(await count(() => s.service.tickets.open(karen, { subject: "x", description: "y" }, opts))).toBe(1);
   });
 });
 
@@ -44,23 +44,24 @@ describe("a command's batch is all-or-nothing", () => {
   it("a stale etag applies nothing: no ticket change, no timeline entry", async () => {
     const t = await openOne();
     const stored = (await s.store.get(t.id))!;
-    await s.service.triage(jane, t.id, { priority: "high" }, opts);
+    await s.service.tickets.triage(jane, t.id, { priority: "high" }, opts);
     const entriesBefore = await allEntries(t.id);
     const stale = { ticket: { ...stored.ticket, subject: "lost update", version: stored.ticket.version + 1 }, keys: {}, salt: stored.salt };
     const entry = { id: "entry-00000002", seq: 2, type: "comment" as const, at: "2026-01-01T00:00:00.000Z", actor: { id: "x", name: "x", role: "agent" as const }, visibility: "internal" as const, data: { body: "ghost" } };
-    await expect(s.store.commit(stored.etag, stale, [entry], [{ id: "side-1", type: "outbox" }])).rejects.toBeInstanceOf(StorePreconditionFailed);
+    const write = { entries: [entry], outbox: [], records: [{ id: "record-1", type: "receipt" as const }] };
+    await expect(s.store.commit(stored.etag, stale, write)).rejects.toMatchObject({ kind: "stale" });
     const after = (await s.store.get(t.id))!;
     expect(after.ticket.subject).toBe("Mobile banking down");
     expect(after.ticket.priority).toBe("high");
     expect(await allEntries(t.id)).toEqual(entriesBefore);
-    expect(await s.store.getSide(t.id, "side-1")).toBeNull();
+    expect(await s.store.record(t.id, "record-1", z.unknown())).toBeNull();
   });
 
   it("a create over an existing id applies nothing", async () => {
     const t = await openOne();
     const before = await allEntries(t.id);
     const dup = { ticket: { ...t, subject: "duplicate" }, keys: {}, salt: "s" };
-    await expect(s.store.create(dup, [{ ...before[0]!, id: "entry-00000009", seq: 9 }], [])).rejects.toBeInstanceOf(StoreConflict);
+    await expect(s.store.create(dup, { entries: [{ ...before[0]!, id: "entry-00000009", seq: 9 }], outbox: [], records: [] })).rejects.toMatchObject({ kind: "exists" });
     expect((await s.store.get(t.id))!.ticket.subject).toBe("Mobile banking down");
     expect(await allEntries(t.id)).toEqual(before);
   });
@@ -71,7 +72,7 @@ describe("concurrent writers", () => {
     const t = await openOne();
     // Separate services: separate caches, as separate Functions instances would have.
     const writers = Array.from({ length: 6 }, () => s.newService());
-    await Promise.all(writers.map((w, i) => w.comment(jane, t.id, { body: `note ${i}`, visibility: "internal" }, opts)));
+    await Promise.all(writers.map((w, i) => w.tickets.comment(jane, t.id, { body: `note ${i}`, visibility: "internal" }, opts)));
     const entries = await allEntries(t.id);
     expect(entries.filter((e) => e.type === "comment").map((e) => e.data.body).sort()).toEqual(["note 0", "note 1", "note 2", "note 3", "note 4", "note 5"]);
     expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
@@ -80,11 +81,11 @@ describe("concurrent writers", () => {
 
   it("with If-Match, the second writer of the same version gets precondition_failed", async () => {
     const t = await openOne();
-    const etag = etagOf((await s.service.get(jane, t.id)).ticket);
+    const etag = etagOf((await s.service.tickets.get(jane, t.id)).ticket);
     const [a, b] = [s.newService(), s.newService()];
     const results = await Promise.allSettled([
-      a.triage(jane, t.id, { priority: "high" }, { ...opts, ifMatch: etag }),
-      b.triage(jane, t.id, { priority: "low" }, { ...opts, ifMatch: etag }),
+      a.tickets.triage(jane, t.id, { priority: "high" }, { ...opts, ifMatch: etag }),
+      b.tickets.triage(jane, t.id, { priority: "low" }, { ...opts, ifMatch: etag }),
     ]);
     const failed = results.filter((r) => r.status === "rejected");
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
@@ -95,43 +96,43 @@ describe("concurrent writers", () => {
   it("a decision a stale cache would get wrong is made again on a fresh read", async () => {
     const t = await openOne();
     const [a, b] = [s.newService(), s.newService()];
-    await a.triage(jane, t.id, { priority: "emergency" }, opts); // a caches the emergency
-    await b.triage(jane, t.id, { priority: "normal" }, opts); // b lowers it; a does not know
+    await a.tickets.triage(jane, t.id, { priority: "emergency" }, opts); // a caches the emergency
+    await b.tickets.triage(jane, t.id, { priority: "normal" }, opts); // b lowers it; a does not know
     // On a's cache this is a no-op; on the store it raises the ticket (and pages ops) again.
-    const again = await a.triage(jane, t.id, { priority: "emergency" }, opts);
+    const again = await a.tickets.triage(jane, t.id, { priority: "emergency" }, opts);
     expect(again.ticket.priority).toBe("emergency");
     expect((await s.store.get(t.id))!.ticket).toMatchObject({ priority: "emergency", escalation: { state: "triggered" } });
     // On a's cache the ticket is open; it was closed through b: a reopen must succeed.
-    await a.get(jane, t.id);
-    await b.move(jane, t.id, { status: "closed", resolution: "done" }, opts);
-    expect((await a.move(karen, t.id, { status: "open" }, opts)).ticket.status).toBe("open");
+    await a.tickets.get(jane, t.id);
+    await b.tickets.move(jane, t.id, { status: "closed", resolution: "done" }, opts);
+    expect((await a.tickets.move(karen, t.id, { status: "open" }, opts)).ticket.status).toBe("open");
   });
 
   it("an alert delivery recorded on the ticket does not break an agent's If-Match", async () => {
     const t = await openOne();
-    const raised = await s.service.triage(jane, t.id, { priority: "emergency" }, opts);
-    await s.newService().recordDelivery(t.id, { channel: "webhook", event: "triggered", page: 1, messageId: `${t.id}.9` });
-    const moved = await s.service.move(jane, t.id, { status: "in_progress" }, { ...opts, ifMatch: etagOf(raised.ticket) });
+    const raised = await s.service.tickets.triage(jane, t.id, { priority: "emergency" }, opts);
+    await s.newService().deliveries.record(t.id, { channel: "webhook", event: "triggered", page: 1, messageId: `${t.id}.9` });
+    const moved = await s.service.tickets.move(jane, t.id, { status: "in_progress" }, { ...opts, ifMatch: etagOf(raised.ticket) });
     expect(moved.ticket.status).toBe("in_progress");
     expect(moved.ticket.escalation.pages).toBe(1);
   });
 
   it("a comment retried with its Idempotency-Key and the same If-Match replays instead of 412", async () => {
     const t = await openOne();
-    const ifMatch = etagOf((await s.service.get(karen, t.id)).ticket);
+    const ifMatch = etagOf((await s.service.tickets.get(karen, t.id)).ticket);
     const idempotency = { key: "k-1", requestHash: "h-1" };
-    const first = await s.service.comment(karen, t.id, { body: "any news?", visibility: "public" }, { ...opts, ifMatch, idempotency });
-    const retry = await s.service.comment(karen, t.id, { body: "any news?", visibility: "public" }, { ...opts, ifMatch, idempotency });
+    const first = await s.service.tickets.comment(karen, t.id, { body: "any news?", visibility: "public" }, { ...opts, ifMatch, idempotency });
+    const retry = await s.service.tickets.comment(karen, t.id, { body: "any news?", visibility: "public" }, { ...opts, ifMatch, idempotency });
     expect(retry).toEqual({ ...first, replayed: true });
-    await expect(s.service.comment(karen, t.id, { body: "other", visibility: "public" }, { ...opts, ifMatch })).rejects.toMatchObject({ kind: "precondition_failed" });
+    await expect(s.service.tickets.comment(karen, t.id, { body: "other", visibility: "public" }, { ...opts, ifMatch })).rejects.toMatchObject({ kind: "precondition_failed" });
   });
 
   it("a stale cache costs a retry, not a lost update", async () => {
     const t = await openOne();
     const [a, b] = [s.newService(), s.newService()];
-    await a.get(jane, t.id); // a caches version 1
-    await b.triage(jane, t.id, { category: "network" }, opts); // b moves it to version 2
-    await a.triage(jane, t.id, { priority: "high" }, opts); // a's cached version is stale
+    await a.tickets.get(jane, t.id); // a caches version 1
+    await b.tickets.triage(jane, t.id, { category: "network" }, opts); // b moves it to version 2
+    await a.tickets.triage(jane, t.id, { priority: "high" }, opts); // a's cached version is stale
     const after = (await s.store.get(t.id))!.ticket;
     expect(after).toMatchObject({ category: "network", priority: "high", version: 3 });
   });
@@ -143,17 +144,17 @@ describe("queue pagination", () => {
     try {
       const priorities = ["low", "normal", "high"] as const;
       const made = [];
-      for (let i = 0; i < 37; i++) made.push((await fresh.service.open(karen, { subject: `t${i}`, description: "d", priority: priorities[i % 3] }, opts)).value);
+      for (let i = 0; i < 37; i++) made.push((await fresh.service.tickets.open(karen, { subject: `t${i}`, description: "d", priority: priorities[i % 3] }, opts)).ticket);
       const seen: string[] = [];
       let after: [number, string, string] | undefined;
       let pages = 0;
       do {
-        const page = await fresh.service.list(jane, { limit: 10, after });
+        const page = await fresh.service.tickets.list(jane, { limit: 10, after });
         seen.push(...page.items.map((s) => s.ticket.id));
         const last = page.items.at(-1)?.ticket;
         after = page.more && last ? [{ emergency: 0, high: 1, normal: 2, low: 3 }[last.priority], last.createdAt, last.id] : undefined;
         // A newcomer sorts after every ticket seen so far (low priority, newest).
-        if (pages === 1) await fresh.service.open(karen, { subject: "late", description: "d", priority: "low" }, opts);
+        if (pages === 1) await fresh.service.tickets.open(karen, { subject: "late", description: "d", priority: "low" }, opts);
         pages++;
       } while (after);
       const rank = { high: 0, normal: 1, low: 2 };

@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadSettings } from "../../shared/config/settings.js";
-import { signDevToken, type DevUser } from "../../shared/identity/dev-issuer.js";
-import { startHost, type Host } from "../../shared/local/host.js";
+import { loadConfig } from "../../shared/app/config.js";
+import { signDevToken, type DevUser } from "../../shared/local/dev-issuer.js";
+import { startHost, type Host, type HostOptions } from "../../shared/local/host.js";
 
 /**
  * A real local host for end-to-end tests: its own port, its own embedded Cosmos
@@ -34,10 +34,9 @@ export interface CallResult {
   body: any;
 }
 
-export async function startTestHost(env: Record<string, string> = {}): Promise<TestHost> {
+export async function startTestHost(env: Record<string, string> = {}, options: Pick<HostOptions, "outbox"> = {}): Promise<TestHost> {
   const dir = await mkdtemp(join(tmpdir(), "helpdesk-test-"));
-  const settings = loadSettings({ PORT: "0", LOCAL_DIR: dir, ...env });
-  const host = await startHost(settings, () => {});
+  const host = await startHost({ config: loadConfig(env), local: { port: 0, dir }, log: () => {}, ...options });
   const call: TestHost["call"] = async (token, method, path, options = {}) => {
     const headers: Record<string, string> = { ...options.headers };
     if (token) headers.authorization = `Bearer ${token}`;

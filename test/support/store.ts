@@ -1,25 +1,42 @@
 import { createHash, randomBytes, randomInt } from "node:crypto";
-import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../../shared/store/cosmos/connect.js";
-import { startEmbeddedCosmos, type EmbeddedCosmos } from "../../shared/store/cosmos/embedded.js";
-import { CosmosTicketStore } from "../../shared/store/cosmos/ticket-store.js";
-import { TicketService } from "../../shared/tickets/service.js";
+import { CosmosAgentStore } from "../../shared/adapters/cosmos/agent-store.js";
+import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../../shared/adapters/cosmos/connect.js";
+import { CosmosTicketStore } from "../../shared/adapters/cosmos/ticket-store.js";
+import { AgentDirectory } from "../../shared/agents/directory.js";
+import { Deliveries } from "../../shared/escalation/deliveries.js";
+import { escalationOutbox } from "../../shared/escalation/outbox.js";
+import { startEmbeddedCosmos, type EmbeddedCosmos } from "../../shared/local/embedded-cosmos.js";
+import type { Randomness } from "../../shared/tickets/ids.js";
+import { TicketWriter } from "../../shared/tickets/ticket-writer.js";
+import { ticketUseCases } from "../../shared/tickets/use-cases.js";
 
-/** The Cosmos adapter against the embedded endpoint, over HTTP, with a service on top. */
+/**
+ * The Cosmos adapter against the embedded endpoint, over HTTP, with the use cases on
+ * top, wired as the composition root wires them. Each `newService()` is another
+ * instance of the API (its own cache and directory) on the same store.
+ */
 export async function startStore() {
   const embedded: EmbeddedCosmos = await startEmbeddedCosmos();
-  const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded", database: "helpdesk" });
+  const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded" });
   await bootstrapCosmos(client, "helpdesk");
-  const store = new CosmosTicketStore(ticketsContainer(client, "helpdesk"));
+  const container = ticketsContainer(client, "helpdesk");
+  const store = new CosmosTicketStore(container);
+  const agentStore = new CosmosAgentStore(container);
   let clock = Date.parse("2026-01-01T00:00:00.000Z");
-  const newService = () =>
-    new TicketService({
-      store,
-      // Each call a millisecond later, so creation order is total and repeatable.
-      now: () => new Date(clock++),
-      randomNumber: () => String(randomInt(10_000_000, 100_000_000)),
-      randomHex: () => randomBytes(16).toString("hex"),
-      hash: (text) => createHash("sha256").update(text).digest("hex"),
-    });
+  // Each call a millisecond later, so creation order is total and repeatable.
+  const now = () => new Date(clock++);
+  const randomness: Randomness = {
+    randomNumber: () => String(randomInt(10_000_000, 100_000_000)),
+    randomHex: () => randomBytes(16).toString("hex"),
+    hash: (text) => createHash("sha256").update(text).digest("hex"),
+  };
+  const newService = () => {
+    const writer = new TicketWriter({ store, outbox: escalationOutbox() });
+    const directory = new AgentDirectory(agentStore, now);
+    const tickets = ticketUseCases({ store, writer, agents: directory, randomness, now });
+    const deliveries = new Deliveries({ store, writer, hash: randomness.hash, now });
+    return { tickets, directory, deliveries };
+  };
   return {
     embedded,
     store,

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { outboxFor } from "../../shared/escalation/outbox.js";
-import { acknowledge, move, openTicket, recordDelivery, triage, type Change } from "../../shared/tickets/commands.js";
-import { Failure } from "../../shared/tickets/errors.js";
-import type { Principal, Ticket } from "../../shared/tickets/model.js";
+import { escalationEntries as outboxFor } from "../../shared/escalation/outbox.js";
+import type { Change } from "../../shared/tickets/domain/change.js";
+import { acknowledge, move, openTicket, recordDelivery, triage } from "../../shared/tickets/domain/commands.js";
+import { Failure } from "../../shared/kernel/failure.js";
+import type { Principal } from "../../shared/kernel/principal.js";
+import type { Ticket } from "../../shared/tickets/domain/model.js";
 
 const karen: Principal = { id: "karen", name: "Karen Karen", email: "karen@example.com", role: "requester" };
 const qa: Principal = { id: "qa", name: "Quinn QA", email: "qa@example.com", role: "agent" };
@@ -76,16 +78,21 @@ describe("escalation policy", () => {
     expect(rest).toEqual([]);
     expect(entry).toMatchObject({
       id: "outbox-3",
-      type: "outbox",
-      event: "triggered",
+      ticketId: "t1",
+      queue: "escalations",
       messageId: "t1.3",
-      cycle: 3,
-      sent: false,
+      subject: "escalation.triggered",
       correlationId: "req-1",
-      facts: { ticketNumber: "10000001", priority: "emergency", actor: { name: "Quinn QA" }, reason: "priority emergency: business-impacting" },
+      body: {
+        version: 1,
+        event: "triggered",
+        cycle: 3,
+        page: 1,
+        facts: { ticketNumber: "10000001", priority: "emergency", actor: { name: "Quinn QA" }, reason: "priority emergency: business-impacting" },
+      },
     });
     const ack = acknowledge(up.ticket, jane, now());
-    expect(outboxFor(ack, "req-2")[0]).toMatchObject({ event: "acknowledged", messageId: "t1.4", cycle: 3 });
+    expect(outboxFor(ack, "req-2")[0]).toMatchObject({ messageId: "t1.4", subject: "escalation.acknowledged", body: { event: "acknowledged", cycle: 3 } });
   });
 
   it("a delivered page counts toward pages; other deliveries do not", () => {

@@ -1,8 +1,8 @@
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, createLocalJWKSet } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Failure } from "../../shared/tickets/errors.js";
-import { principalFromClaims } from "../../shared/identity/principal.js";
-import { remoteKeys, Unauthenticated, verifyBearer, type IssuerTrust } from "../../shared/identity/verify.js";
+import { Failure } from "../../shared/kernel/failure.js";
+import { principalFromClaims } from "../../shared/adapters/identity/claims.js";
+import { remoteKeys, verifyBearer, type IssuerTrust } from "../../shared/adapters/identity/verify.js";
 
 const issuer = "https://login.example.com/tenant/v2.0";
 const audience = "api://helpdesk";
@@ -23,7 +23,7 @@ const refusal = async (authorization: string | null, t = trust) => {
     await verifyBearer(authorization, t);
     return "accepted";
   } catch (e) {
-    return e instanceof Unauthenticated ? "401" : e instanceof Failure ? e.kind : String(e);
+    return e instanceof Failure ? (e.kind === "unauthenticated" ? "401" : e.kind) : String(e);
   }
 };
 
@@ -54,7 +54,7 @@ describe("the development issuer", () => {
     const { mkdtemp, rm } = await import("node:fs/promises");
     const { tmpdir } = await import("node:os");
     const { join } = await import("node:path");
-    const { devTrust, signDevToken } = await import("../../shared/identity/dev-issuer.js");
+    const { devTrust, signDevToken } = await import("../../shared/local/dev-issuer.js");
     const dir = await mkdtemp(join(tmpdir(), "helpdesk-key-"));
     try {
       const tokens = await Promise.all(Array.from({ length: 8 }, (_, i) => signDevToken(dir, { name: `U${i}`, email: `u${i}@example.com` })));

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { move } from "../../shared/tickets/commands.js";
-import { Failure } from "../../shared/tickets/errors.js";
-import { NO_ESCALATION } from "../../shared/escalation/policy.js";
-import { judgeMove, needsResolution } from "../../shared/tickets/lifecycle.js";
-import { STATUSES, type Principal, type Status, type Ticket } from "../../shared/tickets/model.js";
+import { move } from "../../shared/tickets/domain/commands.js";
+import { Failure } from "../../shared/kernel/failure.js";
+import { NO_ESCALATION } from "../../shared/tickets/domain/escalation.js";
+import { judgeMove, needsResolution } from "../../shared/tickets/domain/lifecycle.js";
+import type { Principal } from "../../shared/kernel/principal.js";
+import { STATUSES, type Status, type Ticket } from "../../shared/tickets/domain/model.js";
 
 /** DESIGN.md section 2, written out again by hand so the test does not read the table it checks. */
 const EXPECTED: Record<string, string> = {

@@ -1,29 +1,44 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { loadSettings, requiredInAzure } from "../../shared/config/settings.js";
+import { loadConfig, requiredInAzure } from "../../shared/app/config.js";
+import { loadLocalConfig } from "../../shared/local/local-config.js";
 
 describe("settings", () => {
   it("run locally with none set, with their documented defaults", () => {
-    const s = loadSettings({});
-    expect(s).toMatchObject({ COSMOS_DATABASE_NAME: "helpdesk", PORT: 7071, ESCALATION_QUEUE_NAME: "escalations", ESCALATION_ACK_TIMEOUT_SECONDS: 900, ESCALATION_MAX_REPAGES: 3, CORS_ALLOWED_ORIGINS: [] });
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      insideAzure: false,
+      cosmos: { database: "helpdesk" },
+      auth: null,
+      cors: { allowedOrigins: [] },
+      escalation: { queue: "escalations", ackTimeoutSeconds: 900, maxRepages: 3, retrySeconds: 30, maxRetries: 8 },
+      alertChannels: {},
+    });
+    expect(loadLocalConfig({})).toEqual({ port: 7071, dir: ".local" });
   });
 
   it("treat an empty value as unset, so local.settings.example.json loads as it is", () => {
     const { Values } = JSON.parse(readFileSync("local.settings.example.json", "utf8")) as { Values: Record<string, string> };
-    const s = loadSettings(Values);
-    expect(s.AUTH_ISSUER).toBeUndefined();
-    expect(s.CORS_ALLOWED_ORIGINS).toEqual(["http://localhost:5173"]);
+    const c = loadConfig(Values);
+    expect(c.auth).toBeNull();
+    expect(c.alertChannels).toEqual({});
+    expect(c.cors.allowedOrigins).toEqual(["http://localhost:5173"]);
   });
 
   it("fail with the name of each missing setting inside Azure", () => {
-    expect(() => loadSettings({ WEBSITE_SITE_NAME: "helpdesk" })).toThrow(new RegExp(`Missing settings required in Azure: ${requiredInAzure.join(", ")}`));
+    expect(() => loadConfig({ WEBSITE_SITE_NAME: "helpdesk" })).toThrow(new RegExp(`Missing settings required in Azure: ${requiredInAzure.join(", ")}`));
   });
 
   it("fail with the name of a bad one", () => {
-    expect(() => loadSettings({ COSMOS_ENDPOINT: "not a url" })).toThrow(/COSMOS_ENDPOINT/);
-    expect(() => loadSettings({ ESCALATION_MAX_REPAGES: "many" })).toThrow(/ESCALATION_MAX_REPAGES/);
-    expect(() => loadSettings({ ALERT_WEBHOOK_URL: "https://hooks.example.com/x" })).toThrow(/ALERT_WEBHOOK_SECRET/);
+    expect(() => loadConfig({ COSMOS_ENDPOINT: "not a url" })).toThrow(/COSMOS_ENDPOINT/);
+    expect(() => loadConfig({ ESCALATION_MAX_REPAGES: "many" })).toThrow(/ESCALATION_MAX_REPAGES/);
+    expect(() => loadLocalConfig({ PORT: "seventy" })).toThrow(/PORT/);
     // Half an issuer would quietly fall back to the development one.
-    expect(() => loadSettings({ AUTH_ISSUER: "https://login.example.com/t/v2.0" })).toThrow(/set all three/);
+    expect(() => loadConfig({ AUTH_ISSUER: "https://login.example.com/t/v2.0" })).toThrow(/set all three/);
+  });
+
+  it("leave the alert channels' values to the notifier: a bad one does not stop the app", () => {
+    const c = loadConfig({ ALERT_WEBHOOK_URL: "https://hooks.example.com/x", TEAMS_WEBHOOK_URL: "@Microsoft.KeyVault(SecretUri=https://x.vault.azure.net/secrets/y)" });
+    expect(c.alertChannels).toEqual({ ALERT_WEBHOOK_URL: "https://hooks.example.com/x", TEAMS_WEBHOOK_URL: "@Microsoft.KeyVault(SecretUri=https://x.vault.azure.net/secrets/y)" });
   });
 });

@@ -1,13 +1,12 @@
 /**
- * Why a delivery failed, in a form the notifier can act on. Every failure
- * throws (the Channel contract: the queue then redelivers); `permanent` says a
- * retry of the same request cannot succeed (the receiver rejected what we sent,
- * or the address is wrong), so a caller may dead-letter at once instead of
- * burning the queue's delivery count.
+ * Why a delivery failed, in a form the notifier can act on. Every failure throws
+ * (the Channel contract: the queue then redelivers); `permanent` says a retry of the
+ * same request cannot succeed (the receiver rejected what we sent, or the address is
+ * wrong), so the notifier gives that channel up at once instead of burning the
+ * queue's delivery count.
  */
 export class DeliveryError extends Error {
   override name = "DeliveryError";
-  readonly permanent: boolean = false;
 
   constructor(
     /** The channel's name, so a message read out of context still says where it failed. */
@@ -15,14 +14,10 @@ export class DeliveryError extends Error {
     message: string,
     /** The HTTP status, or undefined when there was no answer (network error, timeout). */
     readonly status?: number,
+    readonly permanent = status !== undefined && isPermanentStatus(status),
   ) {
     super(message);
   }
-}
-
-export class PermanentDeliveryError extends DeliveryError {
-  override name = "PermanentDeliveryError";
-  override readonly permanent = true;
 }
 
 /**

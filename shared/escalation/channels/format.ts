@@ -1,4 +1,4 @@
-import type { Alert } from "../alert.js";
+import type { Alert } from "../domain/alert.js";
 
 /**
  * What every channel says about an alert, so Teams, Slack, PagerDuty and the

@@ -1,5 +1,6 @@
-import type { Alert, Channel } from "../alert.js";
-import { DeliveryError, isPermanentStatus, PermanentDeliveryError } from "./errors.js";
+import type { Alert } from "../domain/alert.js";
+import type { Channel } from "../ports.js";
+import { DeliveryError } from "./errors.js";
 
 /** The fetch the channels use: the global one in production, injected in tests. */
 export type Fetch = typeof globalThis.fetch;
@@ -54,9 +55,7 @@ export async function postJson(req: PostJson): Promise<void> {
   }
   const snippet = await readSnippet(res, redact);
   const message = `${req.channel}: HTTP ${res.status}${snippet ? `: ${snippet}` : ""}`;
-  throw isPermanentStatus(res.status)
-    ? new PermanentDeliveryError(req.channel, message, res.status)
-    : new DeliveryError(req.channel, message, res.status);
+  throw new DeliveryError(req.channel, message, res.status);
 }
 
 function describeFetchFailure(e: unknown, timeoutMs: number): string {

@@ -1,4 +1,5 @@
-import type { Alert, Channel } from "../alert.js";
+import type { Alert } from "../domain/alert.js";
+import type { Channel } from "../ports.js";
 import { factList, summaryLine, truncate } from "./format.js";
 import { postJson, type Fetch } from "./http.js";
 
@@ -11,7 +12,7 @@ import { postJson, type Fetch } from "./http.js";
  * escalated again needs.)
  *
  * Answers: 202 accepted; 400 the event is invalid, so sending it again cannot
- * help (PermanentDeliveryError); 429 and 5xx are worth retrying (DeliveryError).
+ * help (a permanent DeliveryError); 429 and 5xx are worth retrying.
  */
 
 export const PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue";

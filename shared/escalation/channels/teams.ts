@@ -1,4 +1,5 @@
-import type { Alert, Channel } from "../alert.js";
+import type { Alert } from "../domain/alert.js";
+import type { Channel } from "../ports.js";
 import { factList, summaryLine } from "./format.js";
 import { urlChannel, type UrlChannelOptions } from "./http.js";
 

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import type { Alert, Channel } from "../alert.js";
+import type { Alert } from "../domain/alert.js";
+import type { Channel } from "../ports.js";
 import { factList, summaryLine, type Fact } from "./format.js";
 import { postJson, type Fetch } from "./http.js";
 

@@ -1,0 +1,45 @@
+import { CosmosClient, type Container } from "@azure/cosmos";
+import indexingPolicy from "./indexing-policy.json" with { type: "json" };
+import { LEASES_CONTAINER, TICKETS_CONTAINER } from "./names.js";
+
+/**
+ * Builds the Cosmos DB client. In Azure: the managed identity (local auth is off
+ * on the account). Against the emulator: its key. Against the embedded endpoint:
+ * any key, since it does not check.
+ */
+export interface CosmosTarget {
+  endpoint: string;
+  key?: string | undefined;
+  managedIdentityClientId?: string | undefined;
+}
+
+export async function connectCosmos(target: CosmosTarget): Promise<CosmosClient> {
+  const common = {
+    endpoint: target.endpoint,
+    // Fail over to our 503 quickly rather than hold a serverless request for 30 s.
+    connectionPolicy: { enableEndpointDiscovery: false, requestTimeout: 10_000, retryOptions: { maxRetryAttemptCount: 3, fixedRetryIntervalInMilliseconds: 0, maxWaitTimeInSeconds: 5 } },
+  };
+  if (target.key) return new CosmosClient({ ...common, key: target.key });
+  const { DefaultAzureCredential } = await import("@azure/identity");
+  const credential = new DefaultAzureCredential({ managedIdentityClientId: target.managedIdentityClientId });
+  return new CosmosClient({ ...common, aadCredentials: credential });
+}
+
+export function ticketsContainer(client: CosmosClient, database: string): Container {
+  return client.database(database).container(TICKETS_CONTAINER);
+}
+
+/**
+ * Creates the database and containers where nothing else does: the embedded
+ * endpoint and the emulator. In Azure, infra/ owns them (same indexing policy file).
+ */
+export async function bootstrapCosmos(client: CosmosClient, database: string): Promise<void> {
+  const { database: db } = await client.databases.createIfNotExists({ id: database });
+  await db.containers.createIfNotExists({
+    id: TICKETS_CONTAINER,
+    partitionKey: { paths: ["/ticketId"] },
+    indexingPolicy: indexingPolicy as never,
+    defaultTtl: -1,
+  });
+  await db.containers.createIfNotExists({ id: LEASES_CONTAINER, partitionKey: { paths: ["/id"] } });
+}

@@ -1,0 +1,83 @@
+import { z } from "zod";
+import { Agent } from "../../agents/ports.js";
+import { OutboxEntry } from "../../outbox/ports.js";
+import { EntryType, priorityRank, Ticket, TimelineEntry } from "../../tickets/domain/model.js";
+import { KeyRecord, type StoredTicket, type UnstoredTicket } from "../../tickets/ports.js";
+
+/**
+ * The documents of the `tickets` container (DESIGN.md section 5), as zod schemas: what
+ * is written is built from the domain's shapes, and what is read is parsed back into
+ * them, so a document that is not what the code expects fails loudly instead of
+ * flowing on as a cast. Parsing also drops Cosmos DB's own fields (_rid, _ts...).
+ */
+
+export const TicketDoc = Ticket.extend({
+  ticketId: z.string(),
+  type: z.literal("ticket"),
+  /** Queue order, stored so the query can ORDER BY it. */
+  priorityRank: z.number().int(),
+  keys: z.record(z.string(), KeyRecord),
+  salt: z.string().min(1),
+});
+export type TicketDoc = z.infer<typeof TicketDoc>;
+
+export const EntryDoc = TimelineEntry.omit({ type: true }).extend({
+  ticketId: z.string(),
+  type: z.literal("entry"),
+  /** The entry's own type: `type` says what kind of document this is. */
+  entryType: EntryType,
+});
+export type EntryDoc = z.infer<typeof EntryDoc>;
+
+export const AgentDoc = Agent.omit({ id: true }).extend({ id: z.string(), agentId: z.string(), ticketId: z.string(), type: z.literal("agent") });
+export type AgentDoc = z.infer<typeof AgentDoc>;
+
+export const OutboxDoc = OutboxEntry.extend({ type: z.literal("outbox"), sent: z.boolean(), sentAt: z.iso.datetime().optional() });
+export type OutboxDoc = z.infer<typeof OutboxDoc>;
+
+/** The reserved partition of the agent directory: never a ticket's. */
+export const AGENTS_PARTITION = "_agents";
+export const agentDocId = (agentId: string): string => `agent-${Buffer.from(agentId).toString("base64url")}`;
+
+export function toTicketDoc({ ticket, keys, salt }: UnstoredTicket): TicketDoc {
+  return { ...ticket, ticketId: ticket.id, type: "ticket", priorityRank: priorityRank(ticket), keys, salt };
+}
+
+export function fromTicketDoc(doc: unknown, etag: string | undefined): StoredTicket {
+  const { ticketId: _p, type: _t, priorityRank: _r, keys, salt, ...ticket } = parsed(TicketDoc, doc, "ticket");
+  const tag = etag ?? (doc as { _etag?: string })._etag;
+  if (!tag) throw new Error("Cosmos DB returned a ticket without its etag.");
+  return { ticket, etag: tag, keys, salt };
+}
+
+export function toEntryDoc(ticketId: string, entry: TimelineEntry): EntryDoc {
+  const { type, ...rest } = entry;
+  return { ...rest, ticketId, type: "entry", entryType: type };
+}
+
+export function fromEntryDoc(doc: unknown): TimelineEntry {
+  const { ticketId: _p, type: _t, entryType, ...entry } = parsed(EntryDoc, doc, "timeline entry");
+  return { ...entry, type: entryType };
+}
+
+export function toAgentDoc(agent: Agent): AgentDoc {
+  return { ...agent, agentId: agent.id, id: agentDocId(agent.id), ticketId: AGENTS_PARTITION, type: "agent" };
+}
+
+export function fromAgentDoc(doc: unknown): Agent {
+  const { agentId, name, email, firstSeenAt } = parsed(AgentDoc, doc, "agent");
+  return { id: agentId, name, email, firstSeenAt };
+}
+
+export function fromOutboxDoc(doc: unknown): OutboxEntry {
+  const { type: _t, sent: _s, sentAt: _a, ...entry } = parsed(OutboxDoc, doc, "outbox entry");
+  return entry;
+}
+
+/** A stored document the code cannot read is a bug or a corruption: a 500, never a guess. */
+export function parsed<T>(schema: z.ZodType<T>, doc: unknown, what: string): T {
+  const result = schema.safeParse(doc);
+  if (result.success) return result.data;
+  const id = (doc as { id?: unknown } | null)?.id;
+  throw new Error(`Stored ${what} ${String(id)} is not readable: ${result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+}

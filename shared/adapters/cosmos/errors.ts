@@ -1,0 +1,70 @@
+import type { ItemResponse, JSONObject } from "@azure/cosmos";
+import { Failure } from "../../kernel/failure.js";
+
+/**
+ * The one place Cosmos DB's errors become the domain's failure kinds:
+ *
+ * - 409 on a create: "exists"; 412 on a conditional replace: "stale" (the use cases
+ *   handle both);
+ * - 404 from anything but a point read (which answers null instead): the database or
+ *   container is missing, which no retry by the client cures but an operator can, so
+ *   "unavailable" (503), as for an outage;
+ * - throttling (429) once the SDK's own retries are spent, timeouts, outages and
+ *   network errors: "unavailable" with a Retry-After;
+ * - anything else is a bug and stays what it is (500).
+ */
+const TRANSIENT_STATUS = new Set([408, 429, 449, 500, 502, 503, 504]);
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "TimeoutError", "UND_ERR_SOCKET"]);
+
+export const STORE_UNAVAILABLE = "The ticket store is not answering; retry later.";
+
+interface SdkError {
+  code?: unknown;
+  name?: string;
+  retryAfterInMs?: number;
+  cause?: { code?: unknown };
+  message?: string;
+}
+
+export function cosmosFailure(e: unknown): unknown {
+  if (e instanceof Failure) return e;
+  const err = (e ?? {}) as SdkError;
+  const code = err.code ?? err.cause?.code;
+  if (code === 409) return new Failure("exists", "A document with this id exists.", { cause: e });
+  if (code === 412) return new Failure("stale", "The document changed since it was read.", { cause: e });
+  if (code === 404) return new Failure("unavailable", STORE_UNAVAILABLE, { retryAfter: 5, cause: new Error("Cosmos DB: the database or container is missing (404)") });
+  const transient =
+    (typeof code === "number" && TRANSIENT_STATUS.has(code)) ||
+    (typeof code === "string" && NETWORK_CODES.has(code)) ||
+    err.name === "AbortError" ||
+    err.name === "TimeoutError" ||
+    /ECONNREFUSED|ECONNRESET|socket hang up|fetch failed/i.test(err.message ?? "");
+  if (!transient) return e;
+  const retryAfter = Math.max(1, Math.ceil((err.retryAfterInMs ?? 1000) / 1000));
+  return new Failure("unavailable", STORE_UNAVAILABLE, { retryAfter, cause: new Error(`Cosmos DB did not answer (${String(code ?? err.name)}).`) });
+}
+
+/** Runs one SDK call; its errors leave as failure kinds. */
+export async function translated<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    throw cosmosFailure(e);
+  }
+}
+
+/**
+ * A point read's answer: its document, or null when there is none. Cosmos DB answers a
+ * read in a missing container with 404 too, but with substatus 1003 ("owner resource
+ * does not exist"): that is an outage, not an absent document. (The embedded endpoint
+ * sends no substatus, so there a missing container reads as absent documents; ping
+ * still tells.)
+ */
+export async function pointRead(read: () => Promise<ItemResponse<JSONObject>>): Promise<JSONObject | null> {
+  const response = await translated(read);
+  if (response.statusCode === 404) {
+    if (response.substatus === 1003) throw cosmosFailure({ code: 404 });
+    return null;
+  }
+  return response.resource ?? null;
+}

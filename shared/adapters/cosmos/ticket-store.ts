@@ -1,0 +1,140 @@
+import type { Container, JSONObject, OperationInput, SqlParameter } from "@azure/cosmos";
+import type { z } from "zod";
+import type { OutboxEntry, OutboxStore } from "../../outbox/ports.js";
+import { entryId, type TimelineEntry } from "../../tickets/domain/model.js";
+import type { ListQuery, StoredTicket, TicketStore, TicketWrite, UnstoredTicket } from "../../tickets/ports.js";
+import { fromEntryDoc, fromOutboxDoc, fromTicketDoc, OutboxDoc, parsed, toEntryDoc, toTicketDoc } from "./documents.js";
+import { cosmosFailure, pointRead, translated } from "./errors.js";
+
+/**
+ * The tickets container (DESIGN.md section 5). A ticket, its timeline entries, its
+ * outbox entries and its records (idempotency receipts, alert deliveries) share the
+ * logical partition `/ticketId`, so that every command is one transactional batch.
+ */
+
+/** Our documents are plain JSON; the SDK's batch type wants that said. */
+const json = (doc: object) => doc as unknown as JSONObject;
+
+export class CosmosTicketStore implements TicketStore, OutboxStore {
+  constructor(private readonly container: Container) {}
+
+  async get(id: string): Promise<StoredTicket | null> {
+    const doc = await pointRead(() => this.container.item(id, id).read());
+    return doc ? fromTicketDoc(doc, undefined) : null;
+  }
+
+  create(ticket: UnstoredTicket, write: TicketWrite): Promise<StoredTicket> {
+    // The create that may conflict goes first: the embedded endpoint stops at the
+    // first failure without undoing earlier operations (DESIGN.md section 7).
+    return this.batch(ticket.ticket.id, [{ operationType: "Create", resourceBody: json(toTicketDoc(ticket)) }, ...this.appends(ticket.ticket.id, write)]);
+  }
+
+  commit(etag: string, next: UnstoredTicket, write: TicketWrite): Promise<StoredTicket> {
+    const id = next.ticket.id;
+    return this.batch(id, [{ operationType: "Replace", id, resourceBody: json(toTicketDoc(next)), ifMatch: etag }, ...this.appends(id, write)]);
+  }
+
+  private appends(ticketId: string, write: TicketWrite): OperationInput[] {
+    const outbox: OutboxDoc[] = write.outbox.map((entry) => ({ ...entry, type: "outbox", sent: false }));
+    return [
+      ...write.entries.map((e) => toEntryDoc(ticketId, e)),
+      ...outbox,
+      ...write.records.map((r) => ({ ...r, ticketId })),
+    ].map((doc): OperationInput => ({ operationType: "Create", resourceBody: json(doc) }));
+  }
+
+  /** One transactional batch; its first operation is the ticket itself. */
+  private async batch(ticketId: string, operations: OperationInput[]): Promise<StoredTicket> {
+    // Each operation names its partition too: the embedded endpoint reads it there.
+    const ops = operations.map((op) => ({ ...op, partitionKey: ticketId }) as OperationInput);
+    const response = await translated(() => this.container.items.batch(ops, ticketId));
+    const results = response.result ?? [];
+    const failed = results.find((r) => r.statusCode >= 400 && r.statusCode !== 424);
+    if (failed || response.code === undefined || response.code >= 400) {
+      throw cosmosFailure({ code: failed?.statusCode ?? response.code ?? 500, message: "Batch failed" });
+    }
+    const first = results[0];
+    if (!first?.resourceBody) throw new Error("Cosmos DB returned no ticket from the batch.");
+    return fromTicketDoc(first.resourceBody, first.eTag);
+  }
+
+  async record<T>(ticketId: string, id: string, schema: z.ZodType<T>): Promise<T | null> {
+    const doc = await pointRead(() => this.container.item(id, ticketId).read());
+    return doc ? parsed(schema, doc, "record") : null;
+  }
+
+  async entry(ticketId: string, seq: number): Promise<TimelineEntry | null> {
+    const doc = await pointRead(() => this.container.item(entryId(seq), ticketId).read());
+    return doc ? fromEntryDoc(doc) : null;
+  }
+
+  async list(query: ListQuery): Promise<{ items: StoredTicket[]; more: boolean }> {
+    const where = ["c.type = 'ticket'"];
+    const parameters: SqlParameter[] = [{ name: "@limit", value: query.limit + 1 }];
+    const inList = (field: string, name: string, values?: string[]) => {
+      if (!values?.length) return;
+      where.push(`ARRAY_CONTAINS(${name}, c.${field})`);
+      parameters.push({ name, value: values });
+    };
+    inList("status", "@statuses", query.statuses);
+    inList("priority", "@priorities", query.priorities);
+    inList("severity", "@severities", query.severities);
+    if (query.assignee === null) where.push("IS_NULL(c.assignee)");
+    else if (query.assignee !== undefined) {
+      where.push("c.assignee.id = @assignee");
+      parameters.push({ name: "@assignee", value: query.assignee });
+    }
+    if (query.requester !== undefined) {
+      where.push("c.requester.id = @requester");
+      parameters.push({ name: "@requester", value: query.requester });
+    }
+    if (query.after) {
+      // Keyset pagination: strictly after the last item seen, in queue order, so
+      // pages never skip or repeat a ticket however the queue changes in between.
+      const [rank, createdAt, id] = query.after;
+      where.push("(c.priorityRank > @rank OR (c.priorityRank = @rank AND (c.createdAt > @createdAt OR (c.createdAt = @createdAt AND c.id > @id))))");
+      parameters.push({ name: "@rank", value: rank }, { name: "@createdAt", value: createdAt }, { name: "@id", value: id });
+    }
+    const sql = `SELECT TOP @limit * FROM c WHERE ${where.join(" AND ")} ORDER BY c.priorityRank ASC, c.createdAt ASC, c.id ASC`;
+    const { resources } = await translated(() => this.container.items.query<JSONObject>({ query: sql, parameters }).fetchAll());
+    const items = resources.slice(0, query.limit).map((d) => fromTicketDoc(d, undefined));
+    return { items, more: resources.length > query.limit };
+  }
+
+  async timeline(ticketId: string, options: { afterSeq: number; limit: number; publicOnly: boolean }) {
+    const visibility = options.publicOnly ? " AND c.visibility = 'public'" : "";
+    // The ticketId condition is implied by the partition key in Cosmos DB, but the
+    // embedded endpoint ignores the partition key of a query.
+    const sql = `SELECT TOP @limit * FROM c WHERE c.ticketId = @ticketId AND c.type = 'entry' AND c.seq > @after${visibility} ORDER BY c.seq ASC`;
+    const parameters: SqlParameter[] = [
+      { name: "@limit", value: options.limit + 1 },
+      { name: "@after", value: options.afterSeq },
+      { name: "@ticketId", value: ticketId },
+    ];
+    const { resources } = await translated(() => this.container.items.query<JSONObject>({ query: sql, parameters }, { partitionKey: ticketId }).fetchAll());
+    return { entries: resources.slice(0, options.limit).map(fromEntryDoc), more: resources.length > options.limit };
+  }
+
+  async unsentOutbox(options: { createdBefore?: string; limit: number }): Promise<OutboxEntry[]> {
+    const before = options.createdBefore ? " AND c.createdAt < @before" : "";
+    const parameters: SqlParameter[] = [{ name: "@limit", value: options.limit }];
+    if (options.createdBefore) parameters.push({ name: "@before", value: options.createdBefore });
+    const query = `SELECT TOP @limit * FROM c WHERE c.type = 'outbox' AND c.sent = false${before}`;
+    const { resources } = await translated(() => this.container.items.query<JSONObject>({ query, parameters }).fetchAll());
+    return resources.map(fromOutboxDoc);
+  }
+
+  async markOutboxSent(entry: OutboxEntry): Promise<void> {
+    await translated(() =>
+      this.container.item(entry.id, entry.ticketId).patch([
+        { op: "set", path: "/sent", value: true },
+        { op: "set", path: "/sentAt", value: new Date().toISOString() },
+      ]),
+    );
+  }
+
+  /** A missing database or container is an outage here (404 becomes "unavailable"), never "ok". */
+  async ping(): Promise<void> {
+    await translated(() => this.container.read());
+  }
+}

@@ -1,0 +1,143 @@
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { Failure } from "../../kernel/failure.js";
+import type { Principal } from "../../kernel/principal.js";
+import { corsHeaders } from "./cors.js";
+import { problemBody } from "./problem.js";
+
+/**
+ * Everything every HTTP function does around its use case: request id, token,
+ * body limits and JSON parsing, zod validation, and turning every failure into
+ * problem+json. The request/response shapes are the parts of @azure/functions'
+ * HttpRequest/HttpResponseInit the handlers use, so Azure and the local host
+ * call the same handlers.
+ */
+
+export interface ApiRequest {
+  method: string;
+  url: string;
+  headers: { get(name: string): string | null };
+  params: Record<string, string>;
+  text(): Promise<string>;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** The part of the Functions InvocationContext used here: where errors are logged. */
+export interface Invocation {
+  error(...args: unknown[]): void;
+}
+
+export type HttpHandler = (request: ApiRequest, context: Invocation) => Promise<ApiResponse>;
+
+export const MAX_BODY_BYTES = 64 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
+
+/** The client's request id if it is a sane one, else a new one. */
+export function requestIdOf(incoming: string | null): string {
+  return incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface Call {
+  request: ApiRequest;
+  requestId: string;
+  url: URL;
+  principal: Principal;
+  /** The raw body text, parsed as JSON and validated. */
+  body<S extends z.ZodType>(schema: S): Promise<{ value: z.output<S>; raw: string }>;
+  query<S extends z.ZodType>(schema: S): z.output<S>;
+  param(name: string): string;
+}
+
+/** What every endpoint needs beside its own use case: who the caller is, and which browsers may read the answer. */
+export interface HttpContext {
+  authenticate: (authorization: string | null) => Promise<Principal>;
+  /** Browser origins allowed to read the response (CORS_ALLOWED_ORIGINS). */
+  corsOrigins: readonly string[];
+}
+
+const ANONYMOUS: Principal = { id: "anonymous", name: "anonymous", email: null, role: "requester" };
+
+export function endpoint(http: HttpContext, options: { auth: boolean }, run: (call: Call) => Promise<Reply>): HttpHandler {
+  return async (request, context) => {
+    const requestId = requestIdOf(request.headers.get("x-request-id"));
+    const base = { "x-request-id": requestId, ...corsHeaders(request.headers.get("origin"), http.corsOrigins) };
+    try {
+      const principal = options.auth ? await http.authenticate(request.headers.get("authorization")) : ANONYMOUS;
+      const url = new URL(request.url);
+      const reply = await run({
+        request,
+        requestId,
+        url,
+        principal,
+        body: (schema) => readBody(request, schema),
+        query: (schema) => validate(schema, Object.fromEntries(url.searchParams), "query"),
+        param: (name) => request.params[name] ?? "",
+      });
+      const headers: Record<string, string> = { ...base, ...reply.headers };
+      if (reply.body === undefined) return { status: reply.status, headers };
+      headers["content-type"] ??= "application/json; charset=utf-8";
+      return { status: reply.status, headers, body: JSON.stringify(reply.body) };
+    } catch (e) {
+      return problemResponse(e, base, context, requestId);
+    }
+  };
+}
+
+function problemResponse(e: unknown, base: Record<string, string>, context: Invocation, requestId: string): ApiResponse {
+  const headers: Record<string, string> = { ...base, "content-type": "application/problem+json; charset=utf-8" };
+  let body: ReturnType<typeof problemBody>;
+  if (e instanceof Failure) {
+    body = problemBody(e.kind, e.message, e.errors);
+    if (e.retryAfter) headers["retry-after"] = String(e.retryAfter);
+    if (e.kind === "unauthenticated") headers["www-authenticate"] = `Bearer realm="helpdesk", error="invalid_token"`;
+    // An outage of ours, not the client's doing: it goes to the log, with what the adapter was told.
+    if (e.kind === "unavailable") context.error(`[${requestId}] unavailable: ${e.message}${e.cause === undefined ? "" : ` (${describe(e.cause)})`}`);
+  } else {
+    body = problemBody("internal", `Something went wrong on our side (request ${requestId}).`);
+    context.error(`[${requestId}] unhandled error`, e);
+  }
+  return { status: body.status, headers, body: JSON.stringify(body) };
+}
+
+const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+async function readBody<S extends z.ZodType>(request: ApiRequest, schema: S): Promise<{ value: z.output<S>; raw: string }> {
+  const type = request.headers.get("content-type") ?? "";
+  if (!/^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i.test(type)) {
+    throw new Failure("unsupported_media_type", "Send the body as application/json.");
+  }
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const raw = await request.text();
+  if (Buffer.byteLength(raw, "utf8") > MAX_BODY_BYTES) throw tooLarge();
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new Failure("malformed", "The body is not valid JSON.");
+  }
+  return { value: validate(schema, json, "body"), raw };
+}
+
+const tooLarge = () => new Failure("too_large", `The body is over ${MAX_BODY_BYTES / 1024} KiB.`);
+
+function validate<S extends z.ZodType>(schema: S, input: unknown, where: "body" | "query"): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const errors = parsed.error.issues.map((i) => ({
+    path: i.path.length ? i.path.join(".") : where,
+    message: i.code === "unrecognized_keys" ? `Unknown field(s): ${i.keys.join(", ")}` : i.message,
+  }));
+  throw new Failure("invalid", `The request ${where} is invalid.`, { errors });
+}

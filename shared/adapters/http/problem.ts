@@ -1,0 +1,56 @@
+import { z } from "zod";
+import type { FailureKind, FieldError } from "../../kernel/failure.js";
+
+/**
+ * RFC 9457 problem details: the one table from a failure's kind to its HTTP status,
+ * title and `type` (stable for clients to switch on). "internal" is anything that is
+ * not a Failure: a bug.
+ */
+export type ProblemKind = FailureKind | "internal";
+
+export interface ProblemSpec {
+  status: number;
+  title: string;
+  slug: string;
+}
+
+export const PROBLEMS: Record<ProblemKind, ProblemSpec> = {
+  malformed: { status: 400, title: "Malformed request", slug: "malformed-request" },
+  invalid: { status: 400, title: "Invalid request", slug: "validation-error" },
+  unauthenticated: { status: 401, title: "Unauthenticated", slug: "unauthenticated" },
+  forbidden: { status: 403, title: "Forbidden", slug: "forbidden" },
+  not_found: { status: 404, title: "Not found", slug: "not-found" },
+  conflict: { status: 409, title: "Conflict", slug: "lifecycle-conflict" },
+  in_flight: { status: 409, title: "Request in progress", slug: "idempotency-in-flight" },
+  exists: { status: 409, title: "Conflict", slug: "already-exists" },
+  precondition_failed: { status: 412, title: "Precondition failed", slug: "precondition-failed" },
+  stale: { status: 412, title: "Precondition failed", slug: "precondition-failed" },
+  too_large: { status: 413, title: "Content too large", slug: "content-too-large" },
+  unsupported_media_type: { status: 415, title: "Unsupported media type", slug: "unsupported-media-type" },
+  key_reused: { status: 422, title: "Idempotency key reused", slug: "idempotency-key-reused" },
+  internal: { status: 500, title: "Internal error", slug: "internal-error" },
+  unavailable: { status: 503, title: "Service unavailable", slug: "service-unavailable" },
+};
+
+export const PROBLEM_TYPE_BASE = "https://helpdesk.example/problems/";
+
+export function problemBody(kind: ProblemKind, detail: string, errors: FieldError[] = []) {
+  const spec = PROBLEMS[kind];
+  return {
+    type: PROBLEM_TYPE_BASE + spec.slug,
+    title: spec.title,
+    status: spec.status,
+    detail,
+    ...(errors.length ? { errors } : {}),
+  };
+}
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: "Problem" });

@@ -1,0 +1,47 @@
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { Failure } from "../../kernel/failure.js";
+import type { Principal } from "../../kernel/principal.js";
+import { principalFromClaims } from "./claims.js";
+
+/**
+ * Bearer-token verification with jose: signature against the issuer's keys,
+ * `iss`, `aud`, `exp`/`nbf` (a minute of clock skew), and only asymmetric
+ * algorithms, so an `alg: none` or HMAC-confused token never passes.
+ */
+export const ALLOWED_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384"];
+
+export interface IssuerTrust {
+  issuer: string;
+  audience: string;
+  keys: JWTVerifyGetKey;
+}
+
+export const remoteKeys = (jwksUri: string): JWTVerifyGetKey => createRemoteJWKSet(new URL(jwksUri));
+
+const unauthenticated = (message: string) => new Failure("unauthenticated", message);
+
+export async function verifyBearer(authorization: string | null, trust: IssuerTrust): Promise<Principal> {
+  const match = /^Bearer\s+([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)\s*$/i.exec(authorization ?? "");
+  if (!match?.[1]) throw unauthenticated(authorization ? "The Authorization header is not a Bearer token." : "A Bearer token is required.");
+  try {
+    const { payload } = await jwtVerify(match[1], trust.keys, {
+      issuer: trust.issuer,
+      audience: trust.audience,
+      algorithms: ALLOWED_ALGORITHMS,
+      clockTolerance: 60,
+      // A token without an expiry would be good forever.
+      requiredClaims: ["exp"],
+    });
+    const principal = principalFromClaims(payload);
+    if (!principal) throw unauthenticated("The token names no subject.");
+    return principal;
+  } catch (e) {
+    if (e instanceof Failure) throw e;
+    // The issuer's keys could not be fetched: our outage, not a bad token (503, not 401).
+    if (e instanceof errors.JWKSTimeout || e instanceof errors.JWKSInvalid || !(e instanceof errors.JOSEError) || e.code === "ERR_JOSE_GENERIC") {
+      throw new Failure("unavailable", "The token issuer's keys cannot be fetched right now; retry.", { retryAfter: 5, cause: e });
+    }
+    // The reason goes to the client (no secret in it); the token itself never does.
+    throw unauthenticated(`The token is not valid: ${e.code}.`);
+  }
+}

@@ -1,0 +1,43 @@
+import { Failure } from "../kernel/failure.js";
+import { isAgent, type Principal } from "../kernel/principal.js";
+import type { Agent, AgentStore } from "./ports.js";
+
+/**
+ * The agents known to the help desk (GET /api/agents), and the ones an assignment may
+ * name. An agent becomes known the first time they call the API; their name and
+ * email follow their token's.
+ */
+export class AgentDirectory {
+  /** Agents this process has seen or looked up: their first call is written once. */
+  private readonly known = new Map<string, Agent>();
+
+  constructor(
+    private readonly store: AgentStore,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Makes an agent known on their first call (once per process); requesters are not recorded. */
+  async remember(caller: Principal): Promise<void> {
+    if (!isAgent(caller) || this.known.has(caller.id)) return;
+    const agent: Agent = { id: caller.id, name: caller.name, email: caller.email, firstSeenAt: this.now().toISOString() };
+    const existing = await this.store.getAgent(caller.id);
+    if (!existing || existing.name !== agent.name || existing.email !== agent.email) {
+      await this.store.putAgent({ ...agent, firstSeenAt: existing?.firstSeenAt ?? agent.firstSeenAt });
+    }
+    this.known.set(caller.id, existing ?? agent);
+  }
+
+  /** The agent an assignment names, or null if no agent with this id has used the help desk. */
+  async find(id: string): Promise<Agent | null> {
+    const cached = this.known.get(id);
+    if (cached) return cached;
+    const agent = await this.store.getAgent(id);
+    if (agent) this.known.set(id, agent);
+    return agent;
+  }
+
+  async list(caller: Principal): Promise<Agent[]> {
+    if (!isAgent(caller)) throw new Failure("forbidden", "Only agents may list agents.");
+    return this.store.listAgents();
+  }
+}

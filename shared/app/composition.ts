@@ -1,0 +1,191 @@
+import { createHash, randomBytes, randomInt } from "node:crypto";
+import type { CosmosClient } from "@azure/cosmos";
+import { CosmosAgentStore } from "../adapters/cosmos/agent-store.js";
+import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../adapters/cosmos/connect.js";
+import { cosmosFailure } from "../adapters/cosmos/errors.js";
+import { CosmosTicketStore } from "../adapters/cosmos/ticket-store.js";
+import { remoteKeys, verifyBearer, type IssuerTrust } from "../adapters/identity/verify.js";
+import { AgentDirectory } from "../agents/directory.js";
+import { rememberingAgents } from "../agents/http/handlers.js";
+import { channelsFromConfig } from "../escalation/channels/from-config.js";
+import { Deliveries } from "../escalation/deliveries.js";
+import { Notifier } from "../escalation/notifier.js";
+import { escalationOutbox } from "../escalation/outbox.js";
+import type { Channel } from "../escalation/ports.js";
+import type { Principal } from "../kernel/principal.js";
+import { Dispatcher } from "../outbox/dispatcher.js";
+import type { OutboxEntry, Publisher, QueueMessage } from "../outbox/ports.js";
+import type { Randomness } from "../tickets/ids.js";
+import { TicketWriter } from "../tickets/ticket-writer.js";
+import { ticketUseCases, type TicketUseCases } from "../tickets/use-cases.js";
+import type { Config } from "./config.js";
+import { httpRoutes, type HttpRoute } from "./routes.js";
+
+/**
+ * What a host outside Azure may use where a setting is unset: the embedded Cosmos DB
+ * endpoint, the development issuer, the in-process queue, the console channel. Azure
+ * gets none (functions/index.ts), so there a missing setting is an error, never a
+ * silent stand-in. They live in shared/local/.
+ */
+export interface StandIns {
+  cosmos(): Promise<{ endpoint: string; close(): Promise<void> }>;
+  trust(): Promise<IssuerTrust>;
+  queue(handler: (message: QueueMessage) => Promise<void>): Publisher;
+  channels(): Channel[];
+}
+
+export interface CompositionOptions {
+  standIns?: () => Promise<StandIns>;
+  /** Told of every outbox entry once stored (the local host dispatches them at once; Azure has the change feed). */
+  outboxWritten?: (entries: OutboxEntry[]) => void;
+  log?: (line: string) => void;
+}
+
+interface Stores {
+  tickets: CosmosTicketStore;
+  agents: CosmosAgentStore;
+}
+
+const randomness: Randomness = {
+  randomNumber: () => String(randomInt(10_000_000, 100_000_000)),
+  randomHex: () => randomBytes(16).toString("hex"),
+  hash: (text) => createHash("sha256").update(text).digest("hex"),
+};
+const now = () => new Date();
+
+type Lazy<T> = (() => Promise<T>) & { /** The promise, if it was ever asked for. */ made(): Promise<T> | undefined };
+
+/** The same promise on every call; a failed one is forgotten, so the next call tries again. */
+function once<T>(make: () => Promise<T>): Lazy<T> {
+  let promise: Promise<T> | undefined;
+  const get = () =>
+    (promise ??= make().catch((e: unknown) => {
+      promise = undefined;
+      throw e;
+    }));
+  return Object.assign(get, { made: () => promise });
+}
+
+/**
+ * The one composition root: config in, clients and use cases out, each built once per
+ * process on first use, so a cold start pays only for what the invoked function needs
+ * (openapi.json never touches the store's client; a trigger never builds the token
+ * verifier). It only wires.
+ */
+export class Composition {
+  private client?: CosmosClient;
+  private embedded?: { close(): Promise<void> };
+  private readonly log: (line: string) => void;
+
+  constructor(
+    readonly config: Config,
+    private readonly options: CompositionOptions = {},
+  ) {
+    this.log = options.log ?? ((line) => console.error(line));
+  }
+
+  private readonly standIns = once(async () => {
+    if (!this.options.standIns) throw new Error("no stand-ins");
+    return this.options.standIns();
+  });
+
+  private async standIn(setting: string): Promise<StandIns> {
+    if (!this.options.standIns) throw new Error(`${setting} is required in Azure.`);
+    return this.standIns();
+  }
+
+  readonly stores = once(async (): Promise<Stores> => {
+    try {
+      const { cosmos } = this.config;
+      let { endpoint, key } = cosmos;
+      if (!endpoint) {
+        const embedded = await (await this.standIn("COSMOS_ENDPOINT")).cosmos();
+        this.embedded = embedded;
+        endpoint = embedded.endpoint;
+        key = "embedded"; // the embedded endpoint checks no key
+      }
+      this.client = await connectCosmos({ endpoint, key, managedIdentityClientId: this.config.managedIdentityClientId });
+      // In Azure, infra/ owns the database and containers; elsewhere nothing else creates them.
+      if (!this.config.insideAzure) await bootstrapCosmos(this.client, cosmos.database);
+      const container = ticketsContainer(this.client, cosmos.database);
+      return { tickets: new CosmosTicketStore(container), agents: new CosmosAgentStore(container) };
+    } catch (e) {
+      // The next request connects afresh: release what this attempt opened.
+      this.client?.dispose();
+      this.client = undefined;
+      await this.embedded?.close();
+      this.embedded = undefined;
+      throw cosmosFailure(e);
+    }
+  });
+
+  private readonly writer = once(async () => new TicketWriter({ store: (await this.stores()).tickets, outbox: escalationOutbox(this.options.outboxWritten) }));
+
+  readonly directory = once(async () => new AgentDirectory((await this.stores()).agents, now));
+
+  readonly tickets = once(
+    async (): Promise<TicketUseCases> =>
+      ticketUseCases({ store: (await this.stores()).tickets, writer: await this.writer(), agents: await this.directory(), randomness, now }),
+  );
+
+  private readonly trust = once(async (): Promise<IssuerTrust> => {
+    const { auth } = this.config;
+    if (auth) return { issuer: auth.issuer, audience: auth.audience, keys: remoteKeys(auth.jwksUri) };
+    return (await this.standIn("AUTH_ISSUER")).trust(); // the development issuer refuses inside Azure
+  });
+
+  /** Verifies a Bearer token: the caller, or Failure "unauthenticated". */
+  readonly authenticate = async (authorization: string | null): Promise<Principal> => verifyBearer(authorization, await this.trust());
+
+  /** The `escalations` queue: Service Bus when configured, else the in-process queue. */
+  readonly publisher = once(async (): Promise<Publisher> => {
+    const { serviceBus, escalation, managedIdentityClientId } = this.config;
+    if (serviceBus.namespace || serviceBus.connectionString) {
+      const { serviceBusPublisher } = await import("../adapters/servicebus/publisher.js");
+      return serviceBusPublisher({ ...serviceBus, managedIdentityClientId }, escalation.queue);
+    }
+    return (await this.standIn("SERVICE_BUS_NAMESPACE")).queue(async (m) => (await this.notifier()).handle({ messageId: m.messageId, body: m.body }));
+  });
+
+  async dispatcher(): Promise<Dispatcher> {
+    return new Dispatcher((await this.stores()).tickets, { escalations: await this.publisher() });
+  }
+
+  readonly notifier = once(async (): Promise<Notifier> => {
+    const { channels, skipped } = channelsFromConfig(this.config.alertChannels);
+    for (const why of skipped) this.log(`alert channel off: ${why}`);
+    if (this.options.standIns) channels.unshift(...(await this.standIns()).channels());
+    // In Azure an escalation must reach someone: with no channel, fail, so messages dead-letter and alert.
+    if (channels.length === 0) {
+      throw new Error("No alert channel is usable (ALERT_WEBHOOK_URL with ALERT_WEBHOOK_SECRET, TEAMS_WEBHOOK_URL, SLACK_WEBHOOK_URL or PAGERDUTY_ROUTING_KEY).");
+    }
+    const stores = await this.stores();
+    const { escalation } = this.config;
+    return new Notifier({
+      tickets: stores.tickets,
+      deliveries: new Deliveries({ store: stores.tickets, writer: await this.writer(), hash: randomness.hash, now }),
+      channels,
+      publisher: await this.publisher(),
+      settings: {
+        ackTimeoutSeconds: escalation.ackTimeoutSeconds,
+        maxRepages: escalation.maxRepages,
+        ticketUrlTemplate: escalation.ticketUrlTemplate,
+        retrySeconds: escalation.retrySeconds,
+        maxRetries: escalation.maxRetries,
+      },
+      now,
+      log: (line) => console.log(line),
+    });
+  });
+
+  routes(): HttpRoute[] {
+    const http = { authenticate: rememberingAgents(this.authenticate, this.directory), corsOrigins: this.config.cors.allowedOrigins };
+    return httpRoutes({ http, tickets: this.tickets, directory: this.directory, pingStore: async () => (await this.stores()).tickets.ping() });
+  }
+
+  async close(): Promise<void> {
+    await (await this.publisher.made()?.catch(() => null))?.close();
+    this.client?.dispose();
+    await this.embedded?.close();
+  }
+}

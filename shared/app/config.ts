@@ -1,0 +1,149 @@
+import { z } from "zod";
+import { ESCALATIONS_QUEUE } from "../adapters/servicebus/names.js";
+import { ALERT_CHANNEL_SETTINGS, type ChannelSettings } from "../escalation/channels/settings.js";
+
+/**
+ * Every setting the Functions app reads, decoded once at start-up into one typed,
+ * nested object; a bad or missing one fails with its name. `infra/` provides these
+ * names as app settings; its contract test reads `envSchema` and `requiredInAzure`,
+ * so a rename here fails that test instead of a deployment. Settings only the local
+ * host reads are apart, in shared/local/local-config.ts.
+ *
+ * The alert channels' settings are kept as given: they are validated when the
+ * notifier is built (shared/escalation/channels/from-config.ts), so that a bad one,
+ * or a Key Vault reference Azure could not resolve, turns off that channel and not
+ * the whole app.
+ */
+const optionalUrl = z.url().optional();
+const csv = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+export const envSchema = z.object({
+  /** Cosmos DB account endpoint. Unset on the local host: the embedded endpoint is used. */
+  COSMOS_ENDPOINT: optionalUrl,
+  /** Only for the Cosmos DB emulator; Azure uses the managed identity (local auth is off). */
+  COSMOS_KEY: z.string().optional(),
+  COSMOS_DATABASE_NAME: z.string().min(1).default("helpdesk"),
+  /** Client id of the user-assigned managed identity (Azure only). */
+  AZURE_CLIENT_ID: z.string().optional(),
+  /** Token issuer (`iss`), e.g. https://login.microsoftonline.com/{tenant}/v2.0 */
+  AUTH_ISSUER: z.string().min(1).optional(),
+  /** Expected audience (`aud`), e.g. api://helpdesk or the API's client id. */
+  AUTH_AUDIENCE: z.string().min(1).optional(),
+  /** The issuer's JWKS, e.g. https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys */
+  AUTH_JWKS_URI: optionalUrl,
+  /** Comma-separated origins allowed to call the API from a browser. */
+  CORS_ALLOWED_ORIGINS: csv,
+  /** Service Bus namespace host, e.g. helpdesk-sb.servicebus.windows.net (managed identity). Unset locally: the in-process queue. */
+  SERVICE_BUS_NAMESPACE: z.string().min(1).optional(),
+  /** Only for the Service Bus emulator or a test broker; Azure uses the managed identity. */
+  SERVICE_BUS_CONNECTION_STRING: z.string().min(1).optional(),
+  ESCALATION_QUEUE_NAME: z.string().min(1).default(ESCALATIONS_QUEUE),
+  /** Unacknowledged this long after a page, ops is paged again. */
+  ESCALATION_ACK_TIMEOUT_SECONDS: z.coerce.number().positive().default(900),
+  /** Re-pages after the first page, at most. */
+  ESCALATION_MAX_REPAGES: z.coerce.number().int().min(0).max(20).default(3),
+  /** A channel that did not take an alert gets it again after this, then twice as long each time. */
+  ESCALATION_RETRY_SECONDS: z.coerce.number().positive().default(30),
+  /** Retries of an alert before it dead-letters (8 from 30 s: about two hours in all). */
+  ESCALATION_MAX_RETRIES: z.coerce.number().int().min(0).max(20).default(8),
+  /** Link in every alert; {id} and {number} are replaced. */
+  TICKET_URL_TEMPLATE: z.string().min(1).default("http://localhost:7071/api/tickets/{id}"),
+  /** Alert channels, each on when set: read as given (see above). */
+  ALERT_WEBHOOK_URL: z.string().optional(),
+  ALERT_WEBHOOK_SECRET: z.string().optional(),
+  TEAMS_WEBHOOK_URL: z.string().optional(),
+  SLACK_WEBHOOK_URL: z.string().optional(),
+  PAGERDUTY_ROUTING_KEY: z.string().optional(),
+  PAGERDUTY_EVENTS_URL: z.string().optional(),
+});
+
+/** Settings without which the app cannot run in Azure (no embedded defaults there). */
+export const requiredInAzure = ["COSMOS_ENDPOINT", "AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URI", "SERVICE_BUS_NAMESPACE"] as const;
+
+/**
+ * Connections the trigger bindings use (identity-based: `<name>__fullyQualifiedNamespace`
+ * or `__accountEndpoint`, `__credential`, `__clientId`); infra/ must provide them.
+ */
+export const BINDING_CONNECTIONS = { serviceBus: "ServiceBusConnection", cosmosDB: "CosmosDBConnection" } as const;
+
+export interface Config {
+  /** App Service / Functions set WEBSITE_* on every instance; nothing else does. */
+  insideAzure: boolean;
+  cosmos: { endpoint?: string; key?: string; database: string };
+  /** Client id of the user-assigned managed identity, for every Azure client. */
+  managedIdentityClientId?: string;
+  /** The token issuer; null: the development issuer (never inside Azure). */
+  auth: { issuer: string; audience: string; jwksUri: string } | null;
+  cors: { allowedOrigins: string[] };
+  serviceBus: { namespace?: string; connectionString?: string };
+  escalation: {
+    queue: string;
+    ackTimeoutSeconds: number;
+    maxRepages: number;
+    retrySeconds: number;
+    maxRetries: number;
+    ticketUrlTemplate: string;
+  };
+  /** As given: validated by the notifier, channel by channel. */
+  alertChannels: ChannelSettings;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function isInsideAzure(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.WEBSITE_INSTANCE_ID || env.WEBSITE_SITE_NAME);
+}
+
+/** An empty setting is an unset one (local.settings.json and app settings write "" for "none"). */
+export function givenSettings(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ""));
+}
+
+/** Decodes the settings, or fails with a message naming each bad or missing one. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const given = givenSettings(env);
+  const parsed = envSchema.safeParse(given);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid settings:\n  ${lines.join("\n  ")}`);
+  }
+  const s = parsed.data;
+  const insideAzure = isInsideAzure(env);
+  const { AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience, AUTH_JWKS_URI: jwksUri } = s;
+  const auth = issuer && audience && jwksUri ? { issuer, audience, jwksUri } : null;
+  if (!auth && (issuer || audience || jwksUri)) {
+    throw new ConfigError("Invalid settings:\n  AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URI: set all three (a token issuer) or none (the development issuer)");
+  }
+  if (insideAzure) {
+    const missing = requiredInAzure.filter((name) => !given[name]);
+    if (missing.length) throw new ConfigError(`Missing settings required in Azure: ${missing.join(", ")}`);
+  }
+  const alertChannels = Object.fromEntries(ALERT_CHANNEL_SETTINGS.flatMap((name) => (given[name] === undefined ? [] : [[name, given[name]]])));
+  return {
+    insideAzure,
+    cosmos: { endpoint: s.COSMOS_ENDPOINT, key: s.COSMOS_KEY, database: s.COSMOS_DATABASE_NAME },
+    managedIdentityClientId: s.AZURE_CLIENT_ID,
+    auth,
+    cors: { allowedOrigins: s.CORS_ALLOWED_ORIGINS },
+    serviceBus: { namespace: s.SERVICE_BUS_NAMESPACE, connectionString: s.SERVICE_BUS_CONNECTION_STRING },
+    escalation: {
+      queue: s.ESCALATION_QUEUE_NAME,
+      ackTimeoutSeconds: s.ESCALATION_ACK_TIMEOUT_SECONDS,
+      maxRepages: s.ESCALATION_MAX_REPAGES,
+      retrySeconds: s.ESCALATION_RETRY_SECONDS,
+      maxRetries: s.ESCALATION_MAX_RETRIES,
+      ticketUrlTemplate: s.TICKET_URL_TEMPLATE,
+    },
+    alertChannels,
+  };
+}

@@ -1,0 +1,72 @@
+import { z } from "zod";
+import type { TicketEvent } from "../../tickets/domain/change.js";
+import { Actor, Person, Ticket, type TimelineEntry } from "../../tickets/domain/model.js";
+
+/**
+ * What ops is told, whatever the channel: facts about the ticket at the time of the
+ * event (DESIGN.md section 6), derived from the ticket's own schema. Every channel
+ * formats the same facts.
+ */
+export const ALERT_EVENTS = ["triggered", "repaged", "acknowledged", "resolved"] as const;
+export const AlertEvent = z.enum(ALERT_EVENTS);
+export type AlertEvent = z.infer<typeof AlertEvent>;
+
+/** What an alert says of the ticket itself. */
+export const TicketFacts = Ticket.pick({ subject: true, priority: true, severity: true, status: true }).extend({
+  /** Stable for the life of one escalation of one ticket: PagerDuty's dedup_key is the ticket id. */
+  ticketId: Ticket.shape.id,
+  ticketNumber: Ticket.shape.number,
+  requester: Person.pick({ name: true, email: true }),
+  assignee: z.object({ name: z.string() }).nullable(),
+});
+export type TicketFacts = z.infer<typeof TicketFacts>;
+
+/** The alert's facts as of the event; the notifier adds the link and page. */
+export const AlertFacts = TicketFacts.extend({
+  /** Who made the change that caused this event (escalated, acknowledged, resolved), and why. */
+  actor: Actor.pick({ name: true, role: true }),
+  reason: z.string(),
+  occurredAt: z.iso.datetime(),
+});
+export type AlertFacts = z.infer<typeof AlertFacts>;
+
+export interface Alert extends AlertFacts {
+  event: AlertEvent;
+  /** Link to the ticket, from TICKET_URL_TEMPLATE with {id} and {number} replaced. */
+  link: string;
+  /** Page number: 1 for the first page, 2.. for re-pages. */
+  page: number;
+}
+
+export function ticketFacts(ticket: Ticket): TicketFacts {
+  return {
+    ticketId: ticket.id,
+    ticketNumber: ticket.number,
+    subject: ticket.subject,
+    priority: ticket.priority,
+    severity: ticket.severity,
+    status: ticket.status,
+    requester: { name: ticket.requester.name, email: ticket.requester.email },
+    assignee: ticket.assignee ? { name: ticket.assignee.name } : null,
+  };
+}
+
+/** The facts of an escalation event: the ticket, who caused the event, and why. */
+export function alertFacts(ticket: Ticket, entry: Pick<TimelineEntry, "actor" | "at" | "data">): AlertFacts {
+  const cause = typeof entry.data.cause === "string" ? entry.data.cause : "";
+  const reason = typeof entry.data.reason === "string" && entry.data.reason ? entry.data.reason : null;
+  return {
+    ...ticketFacts(ticket),
+    actor: { name: entry.actor.name, role: entry.actor.role },
+    reason: [cause, reason].filter(Boolean).join(": ") || "escalation changed",
+    occurredAt: entry.at,
+  };
+}
+
+const EVENT_OF: Record<TicketEvent["type"], Exclude<AlertEvent, "repaged">> = {
+  "escalation.triggered": "triggered",
+  "escalation.acknowledged": "acknowledged",
+  "escalation.resolved": "resolved",
+};
+
+export const alertEventOf = (event: TicketEvent): Exclude<AlertEvent, "repaged"> => EVENT_OF[event.type];

@@ -1,0 +1,42 @@
+import { z } from "zod";
+import type { QueueMessage } from "../../outbox/ports.js";
+import { AlertEvent, AlertFacts } from "./alert.js";
+
+/**
+ * The messages of the `escalations` queue: a versioned JSON body, the same for the
+ * first page (from the outbox), the re-pages and the retries the notifier schedules.
+ */
+export const EscalationMessage = z.object({
+  version: z.literal(1),
+  event: AlertEvent,
+  ticketId: z.string().min(1),
+  cycle: z.number().int().min(0),
+  page: z.number().int().min(1),
+  facts: AlertFacts,
+  /** On a retry (a later copy the notifier scheduled): the first message's id, and the attempt. */
+  retryOf: z.string().min(1).optional(),
+  attempt: z.number().int().min(1).optional(),
+  /** Channels that refused it for good (a 4xx): not tried again. */
+  givenUp: z.array(z.string()).optional(),
+});
+export type EscalationMessage = z.infer<typeof EscalationMessage>;
+
+/** The id of an escalation event's message: the ticket and the sequence of the entry that records it. */
+export const messageIdOf = (ticketId: string, seq: number): string => `${ticketId}.${seq}`;
+
+/** A retry's id says whose retry it is: only the notifier's own retries may speak for another message. */
+export const retryIdOf = (messageId: string, attempt: number): string => `${messageId}.retry-${attempt}`;
+
+export const subjectOf = (event: AlertEvent): string => `escalation.${event}`;
+
+/** Re-page n of a cycle: a scheduled message, delivered only if still unacknowledged then. */
+export function repageFor(trigger: EscalationMessage, page: number, at: Date, correlationId?: string): QueueMessage {
+  const body: EscalationMessage = { ...trigger, event: "repaged", page };
+  return { messageId: `${trigger.ticketId}.${trigger.cycle}.page-${page}`, subject: subjectOf("repaged"), body: { ...body }, correlationId, scheduledAt: at };
+}
+
+/** A later copy of a message, for the channels that did not take it. */
+export function retryFor(message: EscalationMessage, messageId: string, attempt: number, at: Date): QueueMessage {
+  const body: EscalationMessage = { ...message, retryOf: messageId, attempt };
+  return { messageId: retryIdOf(messageId, attempt), subject: subjectOf(message.event), body: { ...body }, scheduledAt: at };
+}

@@ -1,0 +1,12 @@
+/** The signed-in caller, as the identity adapter resolved it from the token (DESIGN.md section 3). */
+export type Role = "requester" | "agent" | "admin";
+
+export interface Principal {
+  id: string;
+  name: string;
+  email: string | null;
+  role: Role;
+}
+
+/** Admin includes agent. */
+export const isAgent = (p: Pick<Principal, "role">): boolean => p.role === "agent" || p.role === "admin";

@@ -1,0 +1,22 @@
+import type { Config } from "../app/config.js";
+import type { Host } from "./host.js";
+
+/** What this host uses, said once at start-up. */
+export function banner(host: Host, config: Config): string[] {
+  const { cosmos, auth, serviceBus, escalation, cors } = config;
+  const embedded = host.standIns.embeddedCosmos();
+  const store = cosmos.endpoint ? `Cosmos DB at ${cosmos.endpoint}` : `embedded Cosmos DB endpoint${embedded ? ` at ${embedded.endpoint}` : ""} (in memory)`;
+  const identity = auth ? `tokens from ${auth.issuer}` : "tokens from the development issuer (npm run token)";
+  const queue = serviceBus.namespace
+    ? `Service Bus queue ${escalation.queue} on ${serviceBus.namespace} (its notifyOps function consumes it)`
+    : serviceBus.connectionString
+      ? `Service Bus queue ${escalation.queue} (connection string: emulator or test broker); this host consumes it`
+      : "in-process queue (escalations run in this process)";
+  return [
+    `Help desk API on ${host.url}`,
+    `  store:    ${store}`,
+    `  identity: ${identity}`,
+    `  queue:    ${queue}`,
+    `  CORS:     ${cors.allowedOrigins.length ? cors.allowedOrigins.join(", ") : "no browser origins allowed (CORS_ALLOWED_ORIGINS)"}`,
+  ];
+}

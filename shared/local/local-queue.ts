@@ -1,0 +1,71 @@
+import { systemScheduler, type Scheduler } from "../kernel/scheduler.js";
+import type { Publisher, QueueMessage } from "../outbox/ports.js";
+
+/**
+ * The local host's stand-in for the `escalations` queue: same contract as the
+ * Service Bus queue infra/ declares (duplicate detection on messageId, scheduled
+ * messages, redelivery with a delivery count, dead-lettering past the maximum),
+ * run in process. Not for production: it keeps nothing across restarts.
+ */
+export interface LocalQueueOptions {
+  maxDeliveryCount: number;
+  /** First redelivery delay; doubles each time. */
+  retryDelayMs: number;
+  log: (line: string) => void;
+  scheduler?: Scheduler;
+}
+
+export class LocalQueue implements Publisher {
+  private readonly seen = new Set<string>();
+  private readonly timers = new Set<() => void>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly scheduler: Scheduler;
+  private closed = false;
+
+  constructor(
+    private readonly handler: (message: QueueMessage) => Promise<void>,
+    private readonly options: LocalQueueOptions,
+  ) {
+    this.scheduler = options.scheduler ?? systemScheduler;
+  }
+
+  async publish(messages: QueueMessage[]): Promise<void> {
+    if (this.closed) throw new Error("The local queue is closed.");
+    for (const message of messages) {
+      if (this.seen.has(message.messageId)) continue; // duplicate detection
+      this.seen.add(message.messageId);
+      const delay = message.scheduledAt ? Math.max(0, message.scheduledAt.getTime() - this.scheduler.now().getTime()) : 0;
+      this.later(delay, () => this.deliver(message, 1));
+    }
+  }
+
+  private later(delayMs: number, run: () => Promise<void>): void {
+    const cancel = this.scheduler.after(delayMs, () => {
+      this.timers.delete(cancel);
+      const p = run().finally(() => this.inFlight.delete(p));
+      this.inFlight.add(p);
+    });
+    this.timers.add(cancel);
+  }
+
+  private async deliver(message: QueueMessage, count: number): Promise<void> {
+    try {
+      await this.handler(message);
+    } catch (e) {
+      const error = (e as Error).message;
+      if (count >= this.options.maxDeliveryCount) {
+        this.options.log(`dead-lettered ${message.messageId} after ${count} deliveries: ${error}`);
+        return;
+      }
+      if (!this.closed) this.later(this.options.retryDelayMs * 2 ** (count - 1), () => this.deliver(message, count + 1));
+    }
+  }
+
+  /** Stops scheduling and waits for deliveries under way. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const cancel of this.timers) cancel();
+    this.timers.clear();
+    await Promise.allSettled([...this.inFlight]);
+  }
+}

@@ -1,0 +1,56 @@
+import { systemScheduler, type Scheduler } from "../kernel/scheduler.js";
+import type { Dispatcher } from "../outbox/dispatcher.js";
+import type { OutboxEntry } from "../outbox/ports.js";
+
+/**
+ * The local host's dispatcher loop (Azure uses the change feed and a timer
+ * instead): it dispatches a change's outbox entries as soon as the change is
+ * stored and, while any dispatch has failed (the queue was unreachable), sweeps
+ * the unsent entries every `retryMs` until they are all out.
+ */
+export class OutboxPump {
+  private cancelRetry?: () => void;
+  private readonly pending = new Set<Promise<unknown>>();
+  private stopped = false;
+
+  constructor(
+    private readonly dispatcher: () => Promise<Dispatcher>,
+    private readonly log: (line: string) => void,
+    private readonly retryMs = 1000,
+    private readonly scheduler: Scheduler = systemScheduler,
+  ) {}
+
+  /** Sweeps once now: entries left unsent by an earlier run. */
+  start(): void {
+    this.retrySoon(0);
+  }
+
+  /** The entries a change just stored. */
+  nudge(entries: OutboxEntry[]): void {
+    if (entries.length && !this.stopped) this.track(this.dispatcher().then((d) => d.dispatch(entries)));
+  }
+
+  private track(work: Promise<unknown>): void {
+    const p = work
+      .catch((e: unknown) => {
+        this.log(`outbox: dispatch failed, retrying in ${this.retryMs} ms: ${(e as Error).message}`);
+        this.retrySoon(this.retryMs);
+      })
+      .finally(() => this.pending.delete(p));
+    this.pending.add(p);
+  }
+
+  private retrySoon(delayMs: number): void {
+    if (this.cancelRetry || this.stopped) return;
+    this.cancelRetry = this.scheduler.after(delayMs, () => {
+      this.cancelRetry = undefined;
+      this.track(this.dispatcher().then((d) => d.sweep(0, this.scheduler.now())));
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cancelRetry?.();
+    await Promise.allSettled([...this.pending]);
+  }
+}

@@ -1,0 +1,62 @@
+import { z } from "zod";
+import { messageOf, OutboxEntry, type OutboxStore, type Publisher, type QueueName } from "./ports.js";
+
+/** An outbox entry as stored and not yet published: what the change feed hands over among other documents. */
+const UnsentDocument = OutboxEntry.extend({ type: z.literal("outbox"), sent: z.literal(false) });
+
+/**
+ * Publishes outbox entries to their queues, then marks them sent. A crash between
+ * the two republishes the same messageId later, which the queue's duplicate
+ * detection drops (and the consumers' own records would catch): no entry is lost
+ * and no message is sent twice.
+ */
+export class Dispatcher {
+  constructor(
+    private readonly outbox: OutboxStore,
+    private readonly publishers: Record<QueueName, Publisher>,
+  ) {}
+
+  /** The unsent outbox entries among changed documents of any kind (the change feed's batch). */
+  static unsentAmong(documents: unknown[]): OutboxEntry[] {
+    return documents.flatMap((doc) => {
+      const parsed = UnsentDocument.safeParse(doc);
+      return parsed.success ? [parsed.data] : [];
+    });
+  }
+
+  /**
+   * Throws if a queue did not take them all, so the caller (change feed, sweep)
+   * retries; the ones taken are marked sent, so one entry a queue keeps refusing
+   * does not hold back the others.
+   */
+  async dispatch(entries: OutboxEntry[]): Promise<number> {
+    if (entries.length === 0) return 0;
+    const send = async (batch: OutboxEntry[]) => {
+      for (const queue of new Set(batch.map((e) => e.queue))) {
+        await this.publishers[queue].publish(batch.filter((e) => e.queue === queue).map(messageOf));
+      }
+      await Promise.all(batch.map((e) => this.outbox.markOutboxSent(e)));
+    };
+    try {
+      await send(entries);
+      return entries.length;
+    } catch (e) {
+      if (entries.length === 1) throw e;
+    }
+    const results = await Promise.allSettled(entries.map((entry) => send([entry])));
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed.length) throw new Error(`${failed.length} of ${entries.length} outbox entries not published: ${String(failed[0]!.reason)}`);
+    return entries.length;
+  }
+
+  /** Entries still unsent after `ageMs`: the change feed missed them or their publish failed. */
+  async sweep(ageMs: number, now: Date): Promise<number> {
+    const createdBefore = new Date(now.getTime() - ageMs).toISOString();
+    let total = 0;
+    for (;;) {
+      const batch = await this.outbox.unsentOutbox({ createdBefore, limit: 100 });
+      total += await this.dispatch(batch);
+      if (batch.length < 100) return total;
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import type { Principal } from "../../kernel/principal.js";
+import { followEscalation } from "./escalation.js";
+import { entryId, type Actor, type EntryType, type Ticket, type TimelineEntry, type Visibility } from "./model.js";
+
+/**
+ * What one command does to a ticket: the ticket as it becomes, its new timeline
+ * entries, and the events other parts of the system must hear of. The use case stores
+ * all of it in one batch; the events go through the outbox (DESIGN.md section 6).
+ */
+export interface Change {
+  ticket: Ticket;
+  entries: TimelineEntry[];
+  events: TicketEvent[];
+}
+
+/** An escalation raised, acknowledged or resolved: ops must be told. */
+export interface TicketEvent {
+  type: "escalation.triggered" | "escalation.acknowledged" | "escalation.resolved";
+  /** The timeline entry that records it. */
+  entry: TimelineEntry;
+}
+
+const EVENT_OF: Partial<Record<EntryType, TicketEvent["type"]>> = {
+  escalation_triggered: "escalation.triggered",
+  escalation_acknowledged: "escalation.acknowledged",
+  escalation_resolved: "escalation.resolved",
+};
+
+/** The public view of an entry type: what a requester may see of their ticket's history. */
+const PUBLIC_TYPES: ReadonlySet<EntryType> = new Set(["opened", "status_changed"]);
+
+export const actorOf = (p: Principal): Actor => ({ id: p.id, name: p.name, role: p.role });
+
+/**
+ * Collects one command's result: the ticket as it becomes, and its timeline
+ * entries numbered from the ticket's version. Finishing it applies the escalation
+ * policy, so every change that makes a ticket business-impacting raises an
+ * escalation, and every change that stops it resolves one.
+ */
+export class ChangeBuilder {
+  readonly entries: TimelineEntry[] = [];
+  ticket: Ticket;
+
+  constructor(
+    private readonly before: Ticket | null,
+    start: Ticket,
+    private readonly actor: Actor,
+    private readonly now: string,
+  ) {
+    this.ticket = start;
+  }
+
+  add(type: EntryType, data: Record<string, unknown>, visibility?: Visibility): void {
+    const seq = (this.before?.version ?? 0) + this.entries.length + 1;
+    this.entries.push({
+      id: entryId(seq),
+      seq,
+      type,
+      at: this.now,
+      actor: this.actor,
+      visibility: visibility ?? (PUBLIC_TYPES.has(type) ? "public" : "internal"),
+      data,
+    });
+  }
+
+  /** `reason` is the caller's, if they gave one: it is why an escalation was raised or resolved. */
+  done(reason?: string): Change {
+    if (this.entries.length === 0) return { ticket: this.before ?? this.ticket, entries: [], events: [] };
+    const seq = (this.before?.version ?? 0) + this.entries.length + 1;
+    const step = followEscalation(this.before, this.ticket, this.now, seq, reason);
+    if (step) {
+      this.ticket = { ...this.ticket, escalation: step.escalation };
+      this.add(step.entry.type, step.entry.data);
+    }
+    const version = (this.before?.version ?? 0) + this.entries.length;
+    const events = this.entries.flatMap((entry): TicketEvent[] => {
+      const type = EVENT_OF[entry.type];
+      return type ? [{ type, entry }] : [];
+    });
+    // The system's own records (alert deliveries) are history, not a change to the ticket.
+    if (this.actor.role === "system") return { ticket: { ...this.ticket, version }, entries: this.entries, events };
+    const revision = (this.before?.revision ?? 0) + 1;
+    return { ticket: { ...this.ticket, version, revision, updatedAt: this.now }, entries: this.entries, events };
+  }
+}

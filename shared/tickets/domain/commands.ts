@@ -1,0 +1,201 @@
+import { Failure, invalid } from "../../kernel/failure.js";
+import { isAgent, type Principal } from "../../kernel/principal.js";
+import { actorOf, ChangeBuilder, type Change } from "./change.js";
+import { escalationCause, NO_ESCALATION } from "./escalation.js";
+import { judgeMove, needsResolution, type Mover } from "./lifecycle.js";
+import type { Actor, Person, Priority, Severity, Status, Ticket, Visibility } from "./model.js";
+import { requireAgent, requireVisible } from "./visibility.js";
+
+/**
+ * The ticket's commands as pure functions: (ticket, caller, input, clock reading) in,
+ * a Change (the new ticket, its timeline entries, its events) out, or a Failure. No
+ * I/O: the use cases load and store; everything decided about a ticket is decided here.
+ */
+
+export interface OpenInput {
+  subject: string;
+  description: string;
+  priority?: Priority;
+  severity?: Severity | null;
+  category?: string | null;
+  requester?: { name: string; email: string };
+}
+
+export function openTicket(
+  input: OpenInput,
+  caller: Principal,
+  ids: { id: string; number: string; requesterId: (email: string) => string },
+  now: string,
+): Change {
+  const priority = input.priority ?? "normal";
+  const onBehalf = input.requester !== undefined;
+  if (!isAgent(caller)) {
+    const why =
+      priority === "emergency" ? "priority" : input.severity != null ? "severity" : onBehalf ? "requester" : null;
+    if (why) throw new Failure("forbidden", `Only agents may set ${why} when opening a ticket.`);
+  }
+  const requester: Person = input.requester
+    ? { id: ids.requesterId(input.requester.email), name: input.requester.name, email: input.requester.email }
+    : { id: caller.id, name: caller.name, email: caller.email };
+  const ticket: Ticket = {
+    id: ids.id,
+    number: ids.number,
+    subject: input.subject,
+    description: input.description,
+    status: "open",
+    priority,
+    severity: input.severity ?? null,
+    category: input.category ?? null,
+    requester,
+    assignee: null,
+    resolution: null,
+    createdAt: now,
+    updatedAt: now,
+    resolvedAt: null,
+    closedAt: null,
+    escalation: NO_ESCALATION,
+    version: 0,
+    revision: 0,
+  };
+  const b = new ChangeBuilder(null, ticket, actorOf(caller), now);
+  b.add("opened", { subject: ticket.subject, priority, category: ticket.category, onBehalfOf: onBehalf ? requester.id : undefined });
+  // Severity is triage: recorded apart so a requester's view never shows it.
+  if (ticket.severity) b.add("severity_changed", { from: null, to: ticket.severity });
+  return b.done(`opened at ${escalationCause(ticket) || "normal priority"}`);
+}
+
+export interface TriageInput {
+  priority?: Priority;
+  severity?: Severity | null;
+  category?: string | null;
+  subject?: string;
+  reason?: string;
+}
+
+const TRIAGE_FIELDS = ["priority", "severity", "category", "subject"] as const;
+
+export function triage(ticket: Ticket, caller: Principal, input: TriageInput, now: string): Change {
+  requireAgent(ticket, caller);
+  const b = new ChangeBuilder(ticket, ticket, actorOf(caller), now);
+  let next = ticket;
+  for (const field of TRIAGE_FIELDS) {
+    const to = input[field];
+    if (to === undefined || to === ticket[field]) continue;
+    b.add(`${field}_changed`, { from: ticket[field], to, reason: input.reason });
+    next = { ...next, [field]: to };
+  }
+  b.ticket = next;
+  return b.done(input.reason);
+}
+
+export function assign(ticket: Ticket, caller: Principal, agent: { id: string; name: string } | null, now: string): Change {
+  requireAgent(ticket, caller);
+  const b = new ChangeBuilder(ticket, { ...ticket, assignee: agent }, actorOf(caller), now);
+  if (agent && ticket.assignee?.id !== agent.id) {
+    b.add("assigned", { from: ticket.assignee, to: agent });
+  } else if (!agent && ticket.assignee) {
+    b.add("unassigned", { from: ticket.assignee });
+  }
+  return b.done();
+}
+
+const moverOf = (caller: Principal): Mover => (isAgent(caller) ? "agent" : "owner");
+
+/** The fields a status change sets or clears, beside `status` itself. */
+function enter(ticket: Ticket, to: Status, resolution: string | undefined, now: string): Ticket {
+  switch (to) {
+    case "resolved":
+      return { ...ticket, status: to, resolution: resolution ?? ticket.resolution, resolvedAt: now };
+    case "closed":
+      return { ...ticket, status: to, resolution: resolution ?? ticket.resolution, closedAt: now };
+    case "open": // a reopen: the old resolution no longer holds
+      return { ...ticket, status: to, resolution: null, resolvedAt: null, closedAt: null };
+    default:
+      return { ...ticket, status: to };
+  }
+}
+
+export interface MoveInput {
+  status: Status;
+  resolution?: string;
+  reason?: string;
+}
+
+export function move(ticket: Ticket, caller: Principal, input: MoveInput, now: string): Change {
+  requireVisible(ticket, caller);
+  const from = ticket.status;
+  const verdict = judgeMove(from, input.status, moverOf(caller));
+  if (verdict === "not_a_move") {
+    throw new Failure("conflict", `A ticket cannot move from ${from} to ${input.status}.`);
+  }
+  if (verdict === "forbidden") {
+    throw new Failure("forbidden", `Only agents may move a ticket from ${from} to ${input.status}.`);
+  }
+  if (needsResolution(from, input.status) && !input.resolution) {
+    throw invalid("A resolution is required.", "resolution", `Required when moving from ${from} to ${input.status}.`);
+  }
+  // Closing a resolved ticket keeps the agent's resolution: the owner's text goes to the history only.
+  const resolution = from === "resolved" && !isAgent(caller) ? undefined : input.resolution;
+  const b = new ChangeBuilder(ticket, enter(ticket, input.status, resolution, now), actorOf(caller), now);
+  b.add("status_changed", { from, to: input.status, resolution: input.resolution, reason: input.reason });
+  return b.done(input.reason ?? input.resolution);
+}
+
+export interface CommentInput {
+  body: string;
+  visibility: Visibility;
+}
+
+/**
+ * A reply or an internal note. The owner's public reply is also the requester
+ * answering: it takes an on-hold ticket back to work and reopens a resolved one.
+ */
+export function comment(ticket: Ticket, caller: Principal, input: CommentInput, now: string): Change {
+  requireVisible(ticket, caller);
+  if (input.visibility === "internal" && !isAgent(caller)) {
+    throw new Failure("forbidden", "Only agents may write internal notes.");
+  }
+  if (ticket.status === "closed") {
+    throw new Failure("conflict", "The ticket is closed: reopen it before commenting.");
+  }
+  const b = new ChangeBuilder(ticket, ticket, actorOf(caller), now);
+  b.add("comment", { body: input.body }, input.visibility);
+  const isOwnerReply = !isAgent(caller) && input.visibility === "public";
+  const to: Status | null =
+    isOwnerReply && ticket.status === "on_hold" ? "in_progress" : isOwnerReply && ticket.status === "resolved" ? "open" : null;
+  if (to) {
+    b.ticket = enter(ticket, to, undefined, now);
+    b.add("status_changed", { from: ticket.status, to, reason: "requester replied" });
+  }
+  return b.done("requester replied");
+}
+
+/** An agent answers the page: re-pages stop, ops knows someone is on it. */
+export function acknowledge(ticket: Ticket, caller: Principal, now: string): Change {
+  requireAgent(ticket, caller);
+  if (ticket.escalation.state !== "triggered") {
+    throw new Failure("conflict", `Nothing is waiting for acknowledgement (escalation is ${ticket.escalation.state}).`);
+  }
+  const b = new ChangeBuilder(ticket, ticket, actorOf(caller), now);
+  b.ticket = { ...ticket, escalation: { ...ticket.escalation, state: "acknowledged", acknowledgedAt: now, acknowledgedBy: { id: caller.id, name: caller.name } } };
+  b.add("escalation_acknowledged", { cycle: ticket.escalation.cycle, cause: "acknowledged" });
+  return b.done();
+}
+
+export const NOTIFIER: Actor = { id: "system:escalation", name: "Escalation notifier", role: "system" };
+
+export interface Delivery {
+  channel: string;
+  event: string;
+  page: number;
+  messageId: string;
+}
+
+/** Records that a channel got an alert; a page delivered counts toward `pages`. */
+export function recordDelivery(ticket: Ticket, delivery: Delivery, now: string): Change {
+  const b = new ChangeBuilder(ticket, ticket, NOTIFIER, now);
+  const paged = delivery.event === "triggered" || delivery.event === "repaged";
+  if (paged) b.ticket = { ...ticket, escalation: { ...ticket.escalation, pages: Math.max(ticket.escalation.pages, delivery.page) } };
+  b.add("escalation_notified", { ...delivery });
+  return b.done();
+}

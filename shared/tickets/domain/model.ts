@@ -1,0 +1,109 @@
+import { z } from "zod";
+
+/**
+ * The ticket model of DESIGN.md section 2, as zod schemas: the one source of each
+ * shape. The types are inferred from them; the store parses what it reads with them;
+ * the API's views (visibility.ts) and the alerts' facts are derived from them.
+ */
+
+export const STATUSES = ["open", "in_progress", "on_hold", "resolved", "closed"] as const;
+export const PRIORITIES = ["low", "normal", "high", "emergency"] as const;
+export const SEVERITIES = ["SEV-A", "SEV-B", "SEV-C", "SEV-D"] as const;
+
+export const Status = z.enum(STATUSES);
+export const Priority = z.enum(PRIORITIES);
+export const Severity = z.enum(SEVERITIES);
+export type Status = z.infer<typeof Status>;
+export type Priority = z.infer<typeof Priority>;
+export type Severity = z.infer<typeof Severity>;
+
+/** Queue order: emergency first. Stored on the ticket so the store can ORDER BY it. */
+export const PRIORITY_RANK: Record<Priority, number> = { emergency: 0, high: 1, normal: 2, low: 3 };
+export const priorityRank = (t: Pick<Ticket, "priority">): number => PRIORITY_RANK[t.priority];
+
+const iso = z.iso.datetime();
+const isoOrNull = iso.nullable();
+
+export const Person = z.object({ id: z.string(), name: z.string(), email: z.string().nullable() });
+export type Person = z.infer<typeof Person>;
+
+export const AgentRef = z.object({ id: z.string(), name: z.string() });
+export type AgentRef = z.infer<typeof AgentRef>;
+
+export const ESCALATION_STATES = ["none", "triggered", "acknowledged", "resolved"] as const;
+
+export const Escalation = z.object({
+  state: z.enum(ESCALATION_STATES),
+  triggeredAt: isoOrNull,
+  acknowledgedAt: isoOrNull,
+  acknowledgedBy: AgentRef.nullable(),
+  /** Pages sent to ops for the current escalation: the first page and re-pages. */
+  pages: z.number().int().min(0),
+  /** Sequence of the entry that triggered the current escalation; 0 if none ever did. */
+  cycle: z.number().int().min(0),
+});
+export type Escalation = z.infer<typeof Escalation>;
+export type EscalationState = Escalation["state"];
+
+export const Ticket = z.object({
+  id: z.string(),
+  number: z.string(),
+  subject: z.string(),
+  description: z.string(),
+  status: Status,
+  priority: Priority,
+  severity: Severity.nullable(),
+  category: z.string().nullable(),
+  requester: Person,
+  assignee: AgentRef.nullable(),
+  resolution: z.string().nullable(),
+  createdAt: iso,
+  updatedAt: iso,
+  resolvedAt: isoOrNull,
+  closedAt: isoOrNull,
+  escalation: Escalation,
+  /** Number of timeline entries so far; the entry of change n has sequence n. */
+  version: z.number().int().min(0),
+  /** Number of changes people made (not the system's bookkeeping): the ETag. */
+  revision: z.number().int().min(0),
+});
+export type Ticket = z.infer<typeof Ticket>;
+
+export const ENTRY_TYPES = [
+  "opened",
+  "comment",
+  "priority_changed",
+  "severity_changed",
+  "category_changed",
+  "subject_changed",
+  "assigned",
+  "unassigned",
+  "status_changed",
+  "escalation_triggered",
+  "escalation_notified",
+  "escalation_acknowledged",
+  "escalation_resolved",
+] as const;
+export const EntryType = z.enum(ENTRY_TYPES);
+export type EntryType = z.infer<typeof EntryType>;
+
+export const Visibility = z.enum(["public", "internal"]);
+export type Visibility = z.infer<typeof Visibility>;
+
+/** Who made a timeline entry: a person, or the system acting on its own (the escalation notifier). */
+export const Actor = z.object({ id: z.string(), name: z.string(), role: z.enum(["requester", "agent", "admin", "system"]) });
+export type Actor = z.infer<typeof Actor>;
+
+export const TimelineEntry = z.object({
+  id: z.string(),
+  seq: z.number().int().min(1),
+  type: EntryType,
+  at: iso,
+  actor: Actor,
+  visibility: Visibility,
+  data: z.record(z.string(), z.unknown()),
+});
+export type TimelineEntry = z.infer<typeof TimelineEntry>;
+
+/** The stored id of a timeline entry; clients see a sealed one (timeline-seal.ts). */
+export const entryId = (seq: number): string => `entry-${String(seq).padStart(8, "0")}`;

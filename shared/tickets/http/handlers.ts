@@ -1,0 +1,122 @@
+import { createHash } from "node:crypto";
+import { endpoint, type Call, type HttpContext, type HttpHandler, type Reply } from "../../adapters/http/endpoint.js";
+import { invalid } from "../../kernel/failure.js";
+import type { Principal } from "../../kernel/principal.js";
+import type { Ticket } from "../domain/model.js";
+import { entryView, notFound, ticketView } from "../domain/visibility.js";
+import type { IdempotencyOptions } from "../idempotency.js";
+import { TICKET_ID } from "../ids.js";
+import { etagOf, type WriteOptions } from "../ticket-writer.js";
+import type { TicketUseCases } from "../use-cases.js";
+import { positionOf, queueCursor } from "./cursor.js";
+import { AssignBody, CommentBody, ListTicketsQuery, MoveBody, OpenTicketBody, TimelineQuery, TriageBody } from "./schemas.js";
+
+/** The ticket routes of DESIGN.md section 3: HTTP in, a use case, JSON out. */
+
+/** ETags go out quoted (etagOf); If-Match may come quoted, weak or bare. */
+const quote = (etag: string) => `"${etag}"`;
+const unquote = (etag: string) => etag.trim().replace(/^W\//, "").replace(/"/g, "");
+
+function writeOptions(call: Call): WriteOptions {
+  const ifMatch = call.request.headers.get("if-match");
+  return { requestId: call.requestId, ifMatch: ifMatch && ifMatch.trim() !== "*" ? unquote(ifMatch) : undefined };
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+function idempotency(call: Call, raw: string): IdempotencyOptions | undefined {
+  const key = call.request.headers.get("idempotency-key");
+  if (key === null) return undefined;
+  if (!IDEMPOTENCY_KEY.test(key)) throw invalid("The Idempotency-Key header is invalid.", "Idempotency-Key", "1 to 255 printable ASCII characters.");
+  const requestHash = createHash("sha256").update(`${call.request.method} ${call.url.pathname}\n${raw}`).digest("hex");
+  return { key, requestHash };
+}
+
+function ticketReply(call: Call, status: number, { ticket }: { ticket: Ticket }, extra: Record<string, string> = {}): Reply {
+  return { status, body: ticketView(ticket, call.principal), headers: { ...extra, etag: quote(etagOf(ticket)) } };
+}
+
+/**
+ * The {id} of a ticket route. Ids are what ticketIdOf makes; anything else names no
+ * ticket, and never reaches the store (where a `#` or `\` would be an invalid
+ * document id rather than a missing one).
+ */
+function ticketIdOf(call: Call): string {
+  const id = call.param("id");
+  if (!TICKET_ID.test(id)) throw notFound();
+  return id;
+}
+
+const replayHeader = (replayed: boolean): Record<string, string> => (replayed ? { "idempotent-replayed": "true" } : {});
+
+function resolveWho(value: string | undefined, caller: Principal): string | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === "me") return caller.id;
+  if (value === "none") return null;
+  return value;
+}
+
+export function ticketHandlers(http: HttpContext, useCases: () => Promise<TicketUseCases>): Record<string, HttpHandler> {
+  const authed = (run: (call: Call, tickets: TicketUseCases) => Promise<Reply>) => endpoint(http, { auth: true }, async (call) => run(call, await useCases()));
+
+  return {
+    openTicket: authed(async (call, tickets) => {
+      const { value, raw } = await call.body(OpenTicketBody);
+      const result = await tickets.open(call.principal, value, { requestId: call.requestId, idempotency: idempotency(call, raw) });
+      const location = `/api/tickets/${result.ticket.id}`;
+      return ticketReply(call, 201, result, { location, ...replayHeader(result.replayed) });
+    }),
+
+    listTickets: authed(async (call, tickets) => {
+      const q = call.query(ListTicketsQuery);
+      const requester = resolveWho(q.requester, call.principal);
+      if (requester === null) throw invalid("The query is invalid.", "requester", "Use me or a requester id.");
+      const page = await tickets.list(call.principal, {
+        statuses: q.status,
+        priorities: q.priority,
+        severities: q.severity,
+        assignee: resolveWho(q.assignee, call.principal),
+        requester,
+        limit: q.limit,
+        after: q.cursor ? positionOf(q.cursor) : undefined,
+      });
+      const last = page.items.at(-1)?.ticket;
+      return { status: 200, body: { items: page.items.map((s) => ticketView(s.ticket, call.principal)), nextCursor: page.more && last ? queueCursor(last) : null } };
+    }),
+
+    getTicket: authed(async (call, tickets) => ticketReply(call, 200, await tickets.get(call.principal, ticketIdOf(call)))),
+
+    triageTicket: authed(async (call, tickets) => {
+      const { value } = await call.body(TriageBody);
+      return ticketReply(call, 200, await tickets.triage(call.principal, ticketIdOf(call), value, writeOptions(call)));
+    }),
+
+    assignTicket: authed(async (call, tickets) => {
+      const { value } = await call.body(AssignBody);
+      return ticketReply(call, 200, await tickets.assign(call.principal, ticketIdOf(call), value.agentId, writeOptions(call)));
+    }),
+
+    unassignTicket: authed(async (call, tickets) => ticketReply(call, 200, await tickets.assign(call.principal, ticketIdOf(call), null, writeOptions(call)))),
+
+    commentOnTicket: authed(async (call, tickets) => {
+      const { value, raw } = await call.body(CommentBody);
+      const id = ticketIdOf(call);
+      const result = await tickets.comment(call.principal, id, value, { ...writeOptions(call), idempotency: idempotency(call, raw) });
+      const headers = { location: `/api/tickets/${id}/timeline`, ...replayHeader(result.replayed), etag: quote(result.etag) };
+      return { status: 201, body: entryView(result.entry), headers };
+    }),
+
+    moveTicket: authed(async (call, tickets) => {
+      const { value } = await call.body(MoveBody);
+      return ticketReply(call, 200, await tickets.move(call.principal, ticketIdOf(call), value, writeOptions(call)));
+    }),
+
+    acknowledgeEscalation: authed(async (call, tickets) => ticketReply(call, 200, await tickets.acknowledge(call.principal, ticketIdOf(call), writeOptions(call)))),
+
+    ticketTimeline: authed(async (call, tickets) => {
+      const q = call.query(TimelineQuery);
+      const page = await tickets.timeline(call.principal, ticketIdOf(call), q.cursor, q.limit);
+      return { status: 200, body: { items: page.entries.map(entryView), nextCursor: page.nextCursor } };
+    }),
+  };
+}

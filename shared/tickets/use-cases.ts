@@ -1,0 +1,64 @@
+import type { Principal } from "../kernel/principal.js";
+import { invalid } from "../kernel/failure.js";
+import { isAgent } from "../kernel/principal.js";
+import { commentOnTicket, type Commented } from "./comment-on-ticket.js";
+import * as commands from "./domain/commands.js";
+import type { Randomness } from "./ids.js";
+import { InFlightKeys, type IdempotencyOptions } from "./idempotency.js";
+import { openTicket, type Opened } from "./open-ticket.js";
+import type { AgentLookup, ListQuery, StoredTicket, TicketStore } from "./ports.js";
+import { getTicket, listTickets, ticketTimeline, type TimelinePage } from "./read-tickets.js";
+import { TicketWriter, type Updated, type WriteOptions } from "./ticket-writer.js";
+import { TimelineSeal } from "./timeline-seal.js";
+
+/**
+ * The ticket use cases, as the HTTP handlers call them. Each is a module of its own
+ * (open-ticket.ts, comment-on-ticket.ts, read-tickets.ts) or, for the plain commands,
+ * one line here: load, decide with the domain command, write one batch (TicketWriter).
+ */
+export interface TicketUseCases {
+  open(caller: Principal, input: commands.OpenInput, options: { requestId: string; idempotency?: IdempotencyOptions }): Promise<Opened>;
+  get(caller: Principal, id: string): Promise<StoredTicket>;
+  list(caller: Principal, query: ListQuery): Promise<{ items: StoredTicket[]; more: boolean }>;
+  timeline(caller: Principal, id: string, cursor: string | undefined, limit: number): Promise<TimelinePage>;
+  triage(caller: Principal, id: string, input: commands.TriageInput, options: WriteOptions): Promise<Updated>;
+  /** `agentId` null unassigns. */
+  assign(caller: Principal, id: string, agentId: string | null, options: WriteOptions): Promise<Updated>;
+  move(caller: Principal, id: string, input: commands.MoveInput, options: WriteOptions): Promise<Updated>;
+  comment(caller: Principal, id: string, input: commands.CommentInput, options: WriteOptions & { idempotency?: IdempotencyOptions }): Promise<Commented>;
+  acknowledge(caller: Principal, id: string, options: WriteOptions): Promise<Updated>;
+}
+
+export interface TicketDeps {
+  store: TicketStore;
+  writer: TicketWriter;
+  agents: AgentLookup;
+  randomness: Randomness;
+  now: () => Date;
+}
+
+export function ticketUseCases(deps: TicketDeps): TicketUseCases {
+  const { store, writer, agents, randomness } = deps;
+  const now = () => deps.now().toISOString();
+  const inFlight = new InFlightKeys();
+  const seal = new TimelineSeal(randomness.hash, randomness.randomHex);
+  return {
+    open: (caller, input, options) => openTicket({ store, writer, randomness, now: deps.now, inFlight }, caller, input, options),
+    get: (caller, id) => getTicket(writer, caller, id),
+    list: (caller, query) => listTickets(store, caller, query),
+    timeline: (caller, id, cursor, limit) => ticketTimeline({ writer, store, seal }, caller, id, cursor, limit),
+    triage: (caller, id, input, options) => writer.update(caller, id, options, (t) => commands.triage(t, caller, input, now())),
+    async assign(caller, id, agentId, options) {
+      let agent: { id: string; name: string } | null = null;
+      // A requester is refused by the command itself (404 or 403), before any lookup.
+      if (agentId !== null && isAgent(caller)) {
+        agent = await agents.find(agentId);
+        if (!agent) throw invalid("Unknown agent.", "agentId", "No agent with this id has used the help desk.");
+      }
+      return writer.update(caller, id, options, (t) => commands.assign(t, caller, agent, now()));
+    },
+    move: (caller, id, input, options) => writer.update(caller, id, options, (t) => commands.move(t, caller, input, now())),
+    comment: (caller, id, input, options) => commentOnTicket({ store, writer, hash: randomness.hash, now: deps.now, inFlight, seal }, caller, id, input, options),
+    acknowledge: (caller, id, options) => writer.update(caller, id, options, (t) => commands.acknowledge(t, caller, now())),
+  };
+}
