@@ -60,7 +60,9 @@ try {
   }
   const m = median(app);
   const b = median(baseline);
-  console.log(`cold start to first 201 (bundled local host): median ${m.toFixed(0)} ms over ${RUNS} runs [${app.map((x) => x.toFixed(0)).join(", ")}]`);
+  console.log(
+    `cold start to first 201 (bundled local host): median ${m.toFixed(0)} ms over ${RUNS} runs [${app.map((x) => x.toFixed(0)).join(", ")}]`,
+  );
   console.log(`bare node:http server to first 201:           median ${b.toFixed(0)} ms [${baseline.map((x) => x.toFixed(0)).join(", ")}]`);
   console.log(`ratio app / bare node: ${(m / b).toFixed(2)}`);
 } finally {

@@ -43,7 +43,9 @@ try {
   // (A triage to emergency is one round trip too; the escalation it raises is dispatched afterwards.)
   await counted("PATCH /tickets/{id} (triage)", () => call(jane, "PATCH", `/tickets/${id}`, { priority: "high" }));
   await counted("PUT /tickets/{id}/assignee", () => call(jane, "PUT", `/tickets/${id}/assignee`, { agentId }));
-  await counted("POST /tickets/{id}/comments", () => call(jane, "POST", `/tickets/${id}/comments`, { body: "note", visibility: "internal" }));
+  await counted("POST /tickets/{id}/comments", () =>
+    call(jane, "POST", `/tickets/${id}/comments`, { body: "note", visibility: "internal" }),
+  );
   await counted("POST /tickets/{id}/status", () => call(jane, "POST", `/tickets/${id}/status`, { status: "in_progress" }));
   await counted("DELETE /tickets/{id}/assignee", () => call(jane, "DELETE", `/tickets/${id}/assignee`));
   await counted("GET /tickets (queue page)", () => call(jane, "GET", "/tickets?limit=25"));

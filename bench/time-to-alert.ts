@@ -27,7 +27,11 @@ try {
   const karen = await signDevToken(dir, { name: "Karen Karen", email: "karen@example.com" });
   const qa = await signDevToken(dir, { name: "Quinn QA", email: "qa@example.com", role: "agent" });
   const call = async (token: string, method: string, path: string, body: unknown) => {
-    const res = await fetch(`${host.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const res = await fetch(`${host.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
     const json = (await res.json()) as { id: string; number: string };
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status}`);
     return json;

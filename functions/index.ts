@@ -18,7 +18,10 @@ const root = new Composition(
     ? {}
     : {
         standIns: async () => {
-          const [{ localStandIns }, { loadLocalConfig }] = await Promise.all([import("../shared/local/stand-ins.js"), import("../shared/local/local-config.js")]);
+          const [{ localStandIns }, { loadLocalConfig }] = await Promise.all([
+            import("../shared/local/stand-ins.js"),
+            import("../shared/local/local-config.js"),
+          ]);
           return localStandIns(loadLocalConfig().dir);
         },
       },
@@ -62,7 +65,9 @@ app.serviceBusQueue("notifyOps", {
   connection: BINDING_CONNECTIONS.serviceBus,
   queueName: config.escalation.queue,
   handler: async (message, context) => {
-    const messageId = String(context.triggerMetadata?.messageId ?? "");
+    const id = context.triggerMetadata?.messageId;
+    // No id stays no id: the notifier refuses such a message rather than guessing one.
+    const messageId = typeof id === "string" ? id : "";
     await (await root.notifier()).handle({ messageId, body: message });
   },
 });

@@ -228,7 +228,11 @@ function checkAppSettings(deployment: Deployment, contract: CodeContract): void 
 function checkConnection(deployment: Deployment, { prefix, kind }: ConnectionRequirement): void {
   const plain = deployment.settings.get(prefix)?.[0];
   if (plain) {
-    deployment.report("connection-string", deployment.settingAt(plain), `${prefix} is set as a connection string; use identity-based ${prefix}__* settings`);
+    deployment.report(
+      "connection-string",
+      deployment.settingAt(plain),
+      `${prefix} is set as a connection string; use identity-based ${prefix}__* settings`,
+    );
   }
   const locators = LOCATORS[kind].map((suffix) => `${prefix}__${suffix}`);
   if (!locators.some((name) => deployment.always(name))) {
@@ -246,7 +250,11 @@ function checkConnection(deployment: Deployment, { prefix, kind }: ConnectionReq
   }
   // With a user-assigned identity the host must be told which one.
   if (!deployment.always(`${prefix}__clientId`)) {
-    deployment.report("missing-connection", deployment.appAt(), `connection ${prefix} needs ${prefix}__clientId (the user-assigned identity)`);
+    deployment.report(
+      "missing-connection",
+      deployment.appAt(),
+      `connection ${prefix} needs ${prefix}__clientId (the user-assigned identity)`,
+    );
   }
 }
 
@@ -258,7 +266,11 @@ function checkCosmos(deployment: Deployment, contract: CodeContract): void {
     const idNode = propertyPath(container.resource.body, "properties", "resource", "id");
     const id = idNode ? evaluateString(idNode, container.instance) : undefined;
     if (container.name !== undefined && id !== undefined && id !== container.name) {
-      deployment.report("container-name", deployment.at(container, idNode), `container '${container.name}' has resource.id '${id}': Cosmos DB requires them equal`);
+      deployment.report(
+        "container-name",
+        deployment.at(container, idNode),
+        `container '${container.name}' has resource.id '${id}': Cosmos DB requires them equal`,
+      );
     }
   }
   for (const wanted of contract.containers) {
@@ -306,7 +318,11 @@ function checkNamed(
   }
   const setting = deployment.always(wanted.setting);
   if (setting && deployment.describeValue(setting) !== `'${wanted.name}'`) {
-    deployment.report(code, deployment.settingAt(setting), `${wanted.setting} is ${deployment.describeValue(setting)}, the code's ${what} is '${wanted.name}'`);
+    deployment.report(
+      code,
+      deployment.settingAt(setting),
+      `${wanted.setting} is ${deployment.describeValue(setting)}, the code's ${what} is '${wanted.name}'`,
+    );
   }
 }
 
@@ -330,10 +346,13 @@ function checkIndexingPolicy(container: Deployed, expectedFile: string): Problem
   const { node, instance } = resolveBinding(policyNode, container.instance);
   const [first] = node.type === "call_expression" && calleeName(node) === "loadJsonContent" ? callArguments(node) : [];
   const relative = first ? stringLiteral(unwrap(first)) : undefined;
-  if (relative === undefined) return fail(`the '${container.name}' indexing policy must be loadJsonContent('${expected}'), the file the local bootstrap also uses`);
+  if (relative === undefined)
+    return fail(`the '${container.name}' indexing policy must be loadJsonContent('${expected}'), the file the local bootstrap also uses`);
   const loaded = path.resolve(path.dirname(instance.model.file.path), relative);
   if (loaded !== path.resolve(expectedFile)) {
-    return fail(`the '${container.name}' indexing policy loads ${relative}, not the shared ${path.relative(path.dirname(instance.model.file.path), expectedFile)}`);
+    return fail(
+      `the '${container.name}' indexing policy loads ${relative}, not the shared ${path.relative(path.dirname(instance.model.file.path), expectedFile)}`,
+    );
   }
   return [];
 }

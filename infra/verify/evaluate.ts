@@ -107,5 +107,5 @@ export function evaluateStrings(node: Node, instance: Instance): string[] | unde
   const { node: expr, instance: where } = resolveBinding(node, instance);
   if (expr.type !== "array") return undefined;
   const values = namedItems(expr).map((item) => evaluateString(item, where));
-  return values.every((v) => v !== undefined) ? (values as string[]) : undefined;
+  return values.every((v) => v !== undefined) ? values : undefined;
 }

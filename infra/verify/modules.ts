@@ -125,7 +125,12 @@ function checkArguments(model: BicepModel, module: ModuleDecl, target: BicepMode
   for (const param of target.params.values()) {
     if (!param.defaultValue && !passed.has(param.name)) {
       problems.push(
-        problem("wiring", "module-param-missing", locate(model.file, module.node), `module ${module.symbol} does not pass '${param.name}' required by ${name}`),
+        problem(
+          "wiring",
+          "module-param-missing",
+          locate(model.file, module.node),
+          `module ${module.symbol} does not pass '${param.name}' required by ${name}`,
+        ),
       );
     }
   }
@@ -143,7 +148,12 @@ function checkOutputReads(model: BicepModel, targets: Map<string, BicepModel>): 
     const output = node.childForFieldName("property")?.text ?? "";
     if (target && !target.outputs.some((o) => o.name === output)) {
       problems.push(
-        problem("wiring", "module-output-unknown", locate(model.file, node), `${path.basename(target.file.path)} has no output '${output}'`),
+        problem(
+          "wiring",
+          "module-output-unknown",
+          locate(model.file, node),
+          `${path.basename(target.file.path)} has no output '${output}'`,
+        ),
       );
     }
     return true;
@@ -162,13 +172,20 @@ function checkParametersFile(entry: BicepModel, parametersFile: string): Problem
     if (!entry.params.has(name)) {
       const line = source.split("\n").findIndex((l) => l.includes(`"${name}"`)) + 1;
       problems.push(
-        problem("wiring", "parameter-unknown", { ...at, line: Math.max(line, 1) }, `${path.basename(entry.file.path)} declares no parameter '${name}'`),
+        problem(
+          "wiring",
+          "parameter-unknown",
+          { ...at, line: Math.max(line, 1) },
+          `${path.basename(entry.file.path)} declares no parameter '${name}'`,
+        ),
       );
     }
   }
   for (const param of entry.params.values()) {
     if (!param.defaultValue && !(param.name in parsed.data.parameters)) {
-      problems.push(problem("wiring", "parameter-missing", at, `required parameter '${param.name}' of ${path.basename(entry.file.path)} is not set`));
+      problems.push(
+        problem("wiring", "parameter-missing", at, `required parameter '${param.name}' of ${path.basename(entry.file.path)} is not set`),
+      );
     }
   }
   return problems;

@@ -108,7 +108,11 @@ class ValueChecker {
       case "IntegerType":
         if (value.kind !== "number") return this.mismatch(value, "an integer", path);
         if ((node.minValue !== undefined && value.value < node.minValue) || (node.maxValue !== undefined && value.value > node.maxValue))
-          this.report("out-of-range", value.at, `${where(path)}${value.value} is outside ${node.minValue ?? "-∞"}..${node.maxValue ?? "∞"}`);
+          this.report(
+            "out-of-range",
+            value.at,
+            `${where(path)}${value.value} is outside ${node.minValue ?? "-∞"}..${node.maxValue ?? "∞"}`,
+          );
         return;
       case "BooleanType":
         if (value.kind !== "boolean") return this.mismatch(value, "a boolean", path);
@@ -116,7 +120,12 @@ class ValueChecker {
       case "NullType":
         return;
       case "UnionType":
-        return this.checkUnion(value, node.elements.map((e) => type.file.deref(e)), path, isBody);
+        return this.checkUnion(
+          value,
+          node.elements.map((e) => type.file.deref(e)),
+          path,
+          isBody,
+        );
       case "ResourceType":
         return;
     }
@@ -174,7 +183,9 @@ class ValueChecker {
     if (tag?.kind === "string") {
       const elementRef = node.elements[tag.value];
       if (!elementRef) {
-        const allowed = Object.keys(node.elements).map((k) => `'${k}'`).join(", ");
+        const allowed = Object.keys(node.elements)
+          .map((k) => `'${k}'`)
+          .join(", ");
         return this.report("bad-literal", tag.at, `${where(join(path, node.discriminator))}'${tag.value}' is not one of ${allowed}`);
       }
       const element = type.file.deref(elementRef);
@@ -219,13 +230,7 @@ class ValueChecker {
     }
   }
 
-  private checkEntry(
-    entry: Entry,
-    type: TypeRef,
-    properties: Record<string, Property>,
-    additional: Ref | undefined,
-    path: string,
-  ): void {
+  private checkEntry(entry: Entry, type: TypeRef, properties: Record<string, Property>, additional: Ref | undefined, path: string): void {
     const key = entry.key as string;
     const property = properties[key];
     const at = join(path, key);
@@ -298,4 +303,3 @@ function describe(value: Value): string {
 function describeMembers(members: TypeRef[]): string {
   return [...new Set(members.map((m) => m.node.$type))].join(" | ");
 }
-

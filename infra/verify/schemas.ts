@@ -116,10 +116,7 @@ export class ResourceSchemas {
     if (!this.files.has(key)) {
       const dir = this.providerDir(provider);
       const filePath = dir ? path.join(dir, apiVersion, "types.json") : undefined;
-      this.files.set(
-        key,
-        filePath && existsSync(filePath) ? new SchemaFile(filePath, JSON.parse(readFileSync(filePath, "utf8"))) : null,
-      );
+      this.files.set(key, filePath && existsSync(filePath) ? new SchemaFile(filePath, JSON.parse(readFileSync(filePath, "utf8"))) : null);
     }
     return this.files.get(key) ?? undefined;
   }

@@ -36,18 +36,91 @@ interface Invariant {
 }
 
 export const INVARIANTS: readonly Invariant[] = [
-  { type: "Microsoft.DocumentDB/databaseAccounts", code: "local-auth", path: ["properties", "disableLocalAuth"], allowed: [true], why: "account keys must not grant data access" },
-  { type: "Microsoft.DocumentDB/databaseAccounts", code: "tls", path: ["properties", "minimalTlsVersion"], allowed: ["Tls12"], why: "TLS below 1.2 is refused" },
-  { type: "Microsoft.ServiceBus/namespaces", code: "local-auth", path: ["properties", "disableLocalAuth"], allowed: [true], why: "SAS keys must not grant access" },
-  { type: "Microsoft.ServiceBus/namespaces", code: "tls", path: ["properties", "minimumTlsVersion"], allowed: ["1.2", "1.3"], why: "TLS below 1.2 is refused" },
-  { type: "Microsoft.Storage/storageAccounts", code: "local-auth", path: ["properties", "allowSharedKeyAccess"], allowed: [false], why: "account keys and SAS must not grant access" },
-  { type: "Microsoft.Storage/storageAccounts", code: "tls", path: ["properties", "minimumTlsVersion"], allowed: ["TLS1_2", "TLS1_3"], why: "TLS below 1.2 is refused" },
-  { type: "Microsoft.Insights/components", code: "local-auth", path: ["properties", "DisableLocalAuth"], allowed: [true], why: "telemetry must come with an Entra ID token" },
-  { type: "Microsoft.OperationalInsights/workspaces", code: "local-auth", path: ["properties", "features", "disableLocalAuth"], allowed: [true], why: "workspace keys must not grant ingestion" },
-  { type: "Microsoft.KeyVault/vaults", code: "local-auth", path: ["properties", "enableRbacAuthorization"], allowed: [true], why: "access goes through Azure RBAC, not access policies" },
-  { type: "Microsoft.Web/sites", code: "https-only", path: ["properties", "httpsOnly"], allowed: [true], why: "plain HTTP must redirect to HTTPS" },
-  { type: "Microsoft.Web/sites", code: "tls", path: ["properties", "siteConfig", "minTlsVersion"], allowed: ["1.2", "1.3"], why: "TLS below 1.2 is refused" },
-  { type: "Microsoft.Web/sites", code: "tls", path: ["properties", "siteConfig", "scmMinTlsVersion"], allowed: ["1.2", "1.3"], optional: true, why: "TLS below 1.2 is refused" },
+  {
+    type: "Microsoft.DocumentDB/databaseAccounts",
+    code: "local-auth",
+    path: ["properties", "disableLocalAuth"],
+    allowed: [true],
+    why: "account keys must not grant data access",
+  },
+  {
+    type: "Microsoft.DocumentDB/databaseAccounts",
+    code: "tls",
+    path: ["properties", "minimalTlsVersion"],
+    allowed: ["Tls12"],
+    why: "TLS below 1.2 is refused",
+  },
+  {
+    type: "Microsoft.ServiceBus/namespaces",
+    code: "local-auth",
+    path: ["properties", "disableLocalAuth"],
+    allowed: [true],
+    why: "SAS keys must not grant access",
+  },
+  {
+    type: "Microsoft.ServiceBus/namespaces",
+    code: "tls",
+    path: ["properties", "minimumTlsVersion"],
+    allowed: ["1.2", "1.3"],
+    why: "TLS below 1.2 is refused",
+  },
+  {
+    type: "Microsoft.Storage/storageAccounts",
+    code: "local-auth",
+    path: ["properties", "allowSharedKeyAccess"],
+    allowed: [false],
+    why: "account keys and SAS must not grant access",
+  },
+  {
+    type: "Microsoft.Storage/storageAccounts",
+    code: "tls",
+    path: ["properties", "minimumTlsVersion"],
+    allowed: ["TLS1_2", "TLS1_3"],
+    why: "TLS below 1.2 is refused",
+  },
+  {
+    type: "Microsoft.Insights/components",
+    code: "local-auth",
+    path: ["properties", "DisableLocalAuth"],
+    allowed: [true],
+    why: "telemetry must come with an Entra ID token",
+  },
+  {
+    type: "Microsoft.OperationalInsights/workspaces",
+    code: "local-auth",
+    path: ["properties", "features", "disableLocalAuth"],
+    allowed: [true],
+    why: "workspace keys must not grant ingestion",
+  },
+  {
+    type: "Microsoft.KeyVault/vaults",
+    code: "local-auth",
+    path: ["properties", "enableRbacAuthorization"],
+    allowed: [true],
+    why: "access goes through Azure RBAC, not access policies",
+  },
+  {
+    type: "Microsoft.Web/sites",
+    code: "https-only",
+    path: ["properties", "httpsOnly"],
+    allowed: [true],
+    why: "plain HTTP must redirect to HTTPS",
+  },
+  {
+    type: "Microsoft.Web/sites",
+    code: "tls",
+    path: ["properties", "siteConfig", "minTlsVersion"],
+    allowed: ["1.2", "1.3"],
+    why: "TLS below 1.2 is refused",
+  },
+  {
+    type: "Microsoft.Web/sites",
+    code: "tls",
+    path: ["properties", "siteConfig", "scmMinTlsVersion"],
+    allowed: ["1.2", "1.3"],
+    optional: true,
+    why: "TLS below 1.2 is refused",
+  },
 ];
 
 export function checkSecurity(files: readonly BicepFile[]): Problem[] {
@@ -71,16 +144,37 @@ function checkInvariants(model: BicepModel): Problem[] {
       const expected = rule.allowed.map((a) => (typeof a === "string" ? `'${a}'` : String(a))).join(" or ");
       if (!value) {
         if (!rule.optional) {
-          problems.push(problem("security", rule.code, locate(model.file, resource.node), `${resource.symbol}: ${setting} must be set to ${expected} (${rule.why})`));
+          problems.push(
+            problem(
+              "security",
+              rule.code,
+              locate(model.file, resource.node),
+              `${resource.symbol}: ${setting} must be set to ${expected} (${rule.why})`,
+            ),
+          );
         }
         continue;
       }
       for (const branch of literalBranches(model, value)) {
         const literal = branch.type === "boolean" ? branch.text === "true" : stringLiteral(branch);
         if (literal === undefined) {
-          problems.push(problem("security", rule.code, locate(model.file, branch), `${resource.symbol}: ${setting} must be the literal ${expected}, not an expression`));
+          problems.push(
+            problem(
+              "security",
+              rule.code,
+              locate(model.file, branch),
+              `${resource.symbol}: ${setting} must be the literal ${expected}, not an expression`,
+            ),
+          );
         } else if (!rule.allowed.includes(literal)) {
-          problems.push(problem("security", rule.code, locate(model.file, branch), `${resource.symbol}: ${setting} is ${branch.text}, must be ${expected} (${rule.why})`));
+          problems.push(
+            problem(
+              "security",
+              rule.code,
+              locate(model.file, branch),
+              `${resource.symbol}: ${setting} is ${branch.text}, must be ${expected} (${rule.why})`,
+            ),
+          );
         }
       }
     }
@@ -102,7 +196,9 @@ function lookup(model: BicepModel, body: Node, keys: readonly string[]): Node | 
 function literalBranches(model: BicepModel, node: Node): Node[] {
   const expr = resolveLocal(model, node);
   if (expr.type !== "ternary_expression") return [expr];
-  return [expr.childForFieldName("consequence"), expr.childForFieldName("alternative")].flatMap((b) => (b ? literalBranches(model, b) : []));
+  return [expr.childForFieldName("consequence"), expr.childForFieldName("alternative")].flatMap((b) =>
+    b ? literalBranches(model, b) : [],
+  );
 }
 
 // ---- secrets ----
@@ -273,5 +369,7 @@ function settingSecret(model: BicepModel, tracer: SecretTracer, value: Node): st
 }
 
 function allKeyVaultReferences(model: BicepModel, value: Node): boolean {
-  return literalBranches(model, value).every((b) => b.type === "string" && (stringLiteral(b) === "" || isKeyVaultReferenceText(stringPrefix(b) ?? "")));
+  return literalBranches(model, value).every(
+    (b) => b.type === "string" && (stringLiteral(b) === "" || isKeyVaultReferenceText(stringPrefix(b) ?? "")),
+  );
 }

@@ -66,7 +66,8 @@ export function valueOf(model: BicepModel, node: Node, seenVars: ReadonlySet<str
       return { kind: "number", at, value: Number(expr.text) };
     case "unary_expression": {
       const argument = expr.childForFieldName("argument");
-      if (expr.childForFieldName("operator")?.text === "-" && argument?.type === "number") return { kind: "number", at, value: -Number(argument.text) };
+      if (expr.childForFieldName("operator")?.text === "-" && argument?.type === "number")
+        return { kind: "number", at, value: -Number(argument.text) };
       return { kind: "opaque", at };
     }
     case "boolean":

@@ -119,13 +119,14 @@ export class Composition {
     }
   });
 
-  private readonly writer = once(async () => new TicketWriter({ store: (await this.stores()).tickets, outbox: escalationOutbox(this.options.outboxWritten) }));
+  private readonly writer = once(
+    async () => new TicketWriter({ store: (await this.stores()).tickets, outbox: escalationOutbox(this.options.outboxWritten) }),
+  );
 
   readonly directory = once(async () => new AgentDirectory((await this.stores()).agents, now));
 
-  readonly tickets = once(
-    async (): Promise<TicketUseCases> =>
-      ticketUseCases({ store: (await this.stores()).tickets, writer: await this.writer(), agents: await this.directory(), randomness, now }),
+  readonly tickets = once(async (): Promise<TicketUseCases> =>
+    ticketUseCases({ store: (await this.stores()).tickets, writer: await this.writer(), agents: await this.directory(), randomness, now }),
   );
 
   private readonly trust = once(async (): Promise<IssuerTrust> => {
@@ -144,7 +145,9 @@ export class Composition {
       const { serviceBusPublisher } = await import("../adapters/servicebus/publisher.js");
       return serviceBusPublisher({ ...serviceBus, managedIdentityClientId }, escalation.queue);
     }
-    return (await this.standIn("SERVICE_BUS_NAMESPACE")).queue(async (m) => (await this.notifier()).handle({ messageId: m.messageId, body: m.body }));
+    return (await this.standIn("SERVICE_BUS_NAMESPACE")).queue(async (m) =>
+      (await this.notifier()).handle({ messageId: m.messageId, body: m.body }),
+    );
   });
 
   async dispatcher(): Promise<Dispatcher> {
@@ -157,13 +160,15 @@ export class Composition {
     if (this.options.standIns) channels.unshift(...(await this.standIns()).channels());
     // In Azure an escalation must reach someone: with no channel, fail, so messages dead-letter and alert.
     if (channels.length === 0) {
-      throw new Error("No alert channel is usable (ALERT_WEBHOOK_URL with ALERT_WEBHOOK_SECRET, TEAMS_WEBHOOK_URL, SLACK_WEBHOOK_URL or PAGERDUTY_ROUTING_KEY).");
+      throw new Error(
+        "No alert channel is usable (ALERT_WEBHOOK_URL with ALERT_WEBHOOK_SECRET, TEAMS_WEBHOOK_URL, SLACK_WEBHOOK_URL or PAGERDUTY_ROUTING_KEY).",
+      );
     }
     const stores = await this.stores();
     const { escalation } = this.config;
     return new Notifier({
       tickets: stores.tickets,
-      deliveries: new Deliveries({ store: stores.tickets, writer: await this.writer(), hash: randomness.hash, now }),
+      deliveries: new Deliveries({ store: stores.tickets, log: await this.tickets(), hash: randomness.hash }),
       channels,
       publisher: await this.publisher(),
       settings: {
@@ -180,7 +185,12 @@ export class Composition {
 
   routes(): HttpRoute[] {
     const http = { authenticate: rememberingAgents(this.authenticate, this.directory), corsOrigins: this.config.cors.allowedOrigins };
-    return httpRoutes({ http, tickets: this.tickets, directory: this.directory, pingStore: async () => (await this.stores()).tickets.ping() });
+    return httpRoutes({
+      http,
+      tickets: this.tickets,
+      directory: this.directory,
+      pingStore: async () => (await this.stores()).tickets.ping(),
+    });
   }
 
   async close(): Promise<void> {

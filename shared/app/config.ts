@@ -122,13 +122,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const { AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience, AUTH_JWKS_URI: jwksUri } = s;
   const auth = issuer && audience && jwksUri ? { issuer, audience, jwksUri } : null;
   if (!auth && (issuer || audience || jwksUri)) {
-    throw new ConfigError("Invalid settings:\n  AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URI: set all three (a token issuer) or none (the development issuer)");
+    throw new ConfigError(
+      "Invalid settings:\n  AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URI: set all three (a token issuer) or none (the development issuer)",
+    );
   }
   if (insideAzure) {
     const missing = requiredInAzure.filter((name) => !given[name]);
     if (missing.length) throw new ConfigError(`Missing settings required in Azure: ${missing.join(", ")}`);
   }
-  const alertChannels = Object.fromEntries(ALERT_CHANNEL_SETTINGS.flatMap((name) => (given[name] === undefined ? [] : [[name, given[name]]])));
+  const alertChannels = Object.fromEntries(
+    ALERT_CHANNEL_SETTINGS.flatMap((name) => (given[name] === undefined ? [] : [[name, given[name]]])),
+  );
   return {
     insideAzure,
     cosmos: { endpoint: s.COSMOS_ENDPOINT, key: s.COSMOS_KEY, database: s.COSMOS_DATABASE_NAME },

@@ -36,21 +36,157 @@ export const Health = z.object({ status: z.enum(["ok", "degraded"]), store: z.en
 const WRITE_ERRORS = [409, 412, 413, 415];
 
 export const ROUTE_SPECS: Spec[] = [
-  { name: "openTicket", route: "tickets", methods: ["POST"], doc: { summary: "Open a ticket", auth: true, body: OpenTicketBody, ok: { status: 201, schema: TicketJson, description: "Opened (Location, ETag)" }, errors: [409, 413, 415, 422], headers: ["Idempotency-Key"] } },
-  { name: "listTickets", route: "tickets", methods: ["GET"], doc: { summary: "The queue: filter, sort, page", auth: true, query: ListTicketsQuery, ok: { status: 200, schema: TicketPage, description: "A page of tickets, emergency first, then oldest first" } } },
-  { name: "getTicket", route: "tickets/{id}", methods: ["GET"], doc: { summary: "One ticket", auth: true, ok: { status: 200, schema: TicketJson, description: "The ticket (ETag)" } } },
-  { name: "triageTicket", route: "tickets/{id}", methods: ["PATCH"], doc: { summary: "Triage: priority, severity, category, subject", auth: true, body: TriageBody, ok: { status: 200, schema: TicketJson, description: "The ticket (ETag)" }, errors: WRITE_ERRORS, headers: ["If-Match"] } },
-  { name: "assignTicket", route: "tickets/{id}/assignee", methods: ["PUT"], doc: { summary: "Assign to an agent", auth: true, body: AssignBody, ok: { status: 200, schema: TicketJson, description: "The ticket (ETag)" }, errors: WRITE_ERRORS, headers: ["If-Match"] } },
-  { name: "unassignTicket", route: "tickets/{id}/assignee", methods: ["DELETE"], doc: { summary: "Unassign", auth: true, ok: { status: 200, schema: TicketJson, description: "The ticket (ETag)" }, errors: [412], headers: ["If-Match"] } },
-  { name: "commentOnTicket", route: "tickets/{id}/comments", methods: ["POST"], doc: { summary: "Public reply or internal note", auth: true, body: CommentBody, ok: { status: 201, schema: TimelineEntryJson, description: "The comment's timeline entry (ETag of the ticket)" }, errors: [...WRITE_ERRORS, 422], headers: ["If-Match", "Idempotency-Key"] } },
-  { name: "moveTicket", route: "tickets/{id}/status", methods: ["POST"], doc: { summary: "Move through the lifecycle", auth: true, body: MoveBody, ok: { status: 200, schema: TicketJson, description: "The ticket (ETag)" }, errors: WRITE_ERRORS, headers: ["If-Match"] } },
-  { name: "acknowledgeEscalation", route: "tickets/{id}/escalation/acknowledge", methods: ["POST"], doc: { summary: "Acknowledge the escalation: re-pages stop", auth: true, ok: { status: 200, schema: TicketJson, description: "The ticket (ETag)" }, errors: [409, 412], headers: ["If-Match"] } },
-  { name: "ticketTimeline", route: "tickets/{id}/timeline", methods: ["GET"], doc: { summary: "History, oldest first", auth: true, query: TimelineQuery, ok: { status: 200, schema: TimelinePage, description: "A page of entries (requesters: public ones only)" } } },
-  { name: "listAgents", route: "agents", methods: ["GET"], doc: { summary: "Agents known to the help desk", auth: true, ok: { status: 200, schema: AgentList, description: "Agents" } } },
-  { name: "openApi", route: "openapi.json", methods: ["GET"], doc: { summary: "This document", auth: false, ok: { status: 200, description: "OpenAPI 3.1" } } },
+  {
+    name: "openTicket",
+    route: "tickets",
+    methods: ["POST"],
+    doc: {
+      summary: "Open a ticket",
+      auth: true,
+      body: OpenTicketBody,
+      ok: { status: 201, schema: TicketJson, description: "Opened (Location, ETag)" },
+      errors: [409, 413, 415, 422],
+      headers: ["Idempotency-Key"],
+    },
+  },
+  {
+    name: "listTickets",
+    route: "tickets",
+    methods: ["GET"],
+    doc: {
+      summary: "The queue: filter, sort, page",
+      auth: true,
+      query: ListTicketsQuery,
+      ok: { status: 200, schema: TicketPage, description: "A page of tickets, emergency first, then oldest first" },
+    },
+  },
+  {
+    name: "getTicket",
+    route: "tickets/{id}",
+    methods: ["GET"],
+    doc: { summary: "One ticket", auth: true, ok: { status: 200, schema: TicketJson, description: "The ticket (ETag)" } },
+  },
+  {
+    name: "triageTicket",
+    route: "tickets/{id}",
+    methods: ["PATCH"],
+    doc: {
+      summary: "Triage: priority, severity, category, subject",
+      auth: true,
+      body: TriageBody,
+      ok: { status: 200, schema: TicketJson, description: "The ticket (ETag)" },
+      errors: WRITE_ERRORS,
+      headers: ["If-Match"],
+    },
+  },
+  {
+    name: "assignTicket",
+    route: "tickets/{id}/assignee",
+    methods: ["PUT"],
+    doc: {
+      summary: "Assign to an agent",
+      auth: true,
+      body: AssignBody,
+      ok: { status: 200, schema: TicketJson, description: "The ticket (ETag)" },
+      errors: WRITE_ERRORS,
+      headers: ["If-Match"],
+    },
+  },
+  {
+    name: "unassignTicket",
+    route: "tickets/{id}/assignee",
+    methods: ["DELETE"],
+    doc: {
+      summary: "Unassign",
+      auth: true,
+      ok: { status: 200, schema: TicketJson, description: "The ticket (ETag)" },
+      errors: [412],
+      headers: ["If-Match"],
+    },
+  },
+  {
+    name: "commentOnTicket",
+    route: "tickets/{id}/comments",
+    methods: ["POST"],
+    doc: {
+      summary: "Public reply or internal note",
+      auth: true,
+      body: CommentBody,
+      ok: { status: 201, schema: TimelineEntryJson, description: "The comment's timeline entry (ETag of the ticket)" },
+      errors: [...WRITE_ERRORS, 422],
+      headers: ["If-Match", "Idempotency-Key"],
+    },
+  },
+  {
+    name: "moveTicket",
+    route: "tickets/{id}/status",
+    methods: ["POST"],
+    doc: {
+      summary: "Move through the lifecycle",
+      auth: true,
+      body: MoveBody,
+      ok: { status: 200, schema: TicketJson, description: "The ticket (ETag)" },
+      errors: WRITE_ERRORS,
+      headers: ["If-Match"],
+    },
+  },
+  {
+    name: "acknowledgeEscalation",
+    route: "tickets/{id}/escalation/acknowledge",
+    methods: ["POST"],
+    doc: {
+      summary: "Acknowledge the escalation: re-pages stop",
+      auth: true,
+      ok: { status: 200, schema: TicketJson, description: "The ticket (ETag)" },
+      errors: [409, 412],
+      headers: ["If-Match"],
+    },
+  },
+  {
+    name: "ticketTimeline",
+    route: "tickets/{id}/timeline",
+    methods: ["GET"],
+    doc: {
+      summary: "History, oldest first",
+      auth: true,
+      query: TimelineQuery,
+      ok: { status: 200, schema: TimelinePage, description: "A page of entries (requesters: public ones only)" },
+    },
+  },
+  {
+    name: "listAgents",
+    route: "agents",
+    methods: ["GET"],
+    doc: { summary: "Agents known to the help desk", auth: true, ok: { status: 200, schema: AgentList, description: "Agents" } },
+  },
+  {
+    name: "openApi",
+    route: "openapi.json",
+    methods: ["GET"],
+    doc: { summary: "This document", auth: false, ok: { status: 200, description: "OpenAPI 3.1" } },
+  },
   // Every route's preflight: browsers send OPTIONS before a cross-origin write.
-  { name: "corsPreflight", route: "{*path}", methods: ["OPTIONS"], doc: { summary: "CORS preflight", auth: false, hidden: true, ok: { status: 204, description: "Allowed methods and headers for an allowed origin" } } },
-  { name: "health", route: "health", methods: ["GET"], doc: { summary: "Liveness, and whether the store answers", auth: false, ok: { status: 200, schema: Health, description: "Up; 503 if the store does not answer" } } },
+  {
+    name: "corsPreflight",
+    route: "{*path}",
+    methods: ["OPTIONS"],
+    doc: {
+      summary: "CORS preflight",
+      auth: false,
+      hidden: true,
+      ok: { status: 204, description: "Allowed methods and headers for an allowed origin" },
+    },
+  },
+  {
+    name: "health",
+    route: "health",
+    methods: ["GET"],
+    doc: {
+      summary: "Liveness, and whether the store answers",
+      auth: false,
+      ok: { status: 200, schema: Health, description: "Up; 503 if the store does not answer" },
+    },
+  },
 ];
 
 /** What the handlers need: each feature's use cases (built on first use), and the store's health. */
@@ -68,7 +204,8 @@ export function httpRoutes(deps: RouteDeps): HttpRoute[] {
     ...ticketHandlers(http, deps.tickets),
     ...agentHandlers(http, deps.directory),
     openApi: endpoint(http, { auth: false }, async () => ({ status: 200, body: openApiDocument(ROUTE_SPECS) })),
-    corsPreflight: async (request) => preflight(request.headers.get("origin"), http.corsOrigins, requestIdOf(request.headers.get("x-request-id"))),
+    corsPreflight: async (request) =>
+      preflight(request.headers.get("origin"), http.corsOrigins, requestIdOf(request.headers.get("x-request-id"))),
     health: endpoint(http, { auth: false }, async () => {
       const store = await deps.pingStore().then(
         () => "ok" as const,

@@ -1,10 +1,15 @@
 import { z } from "zod";
 import { isFailure } from "../kernel/failure.js";
-import { recordDelivery, type Delivery } from "../tickets/domain/commands.js";
-import type { TicketStore } from "../tickets/ports.js";
-import type { TicketWriter } from "../tickets/ticket-writer.js";
+import type { Delivery } from "../tickets/domain/commands.js";
+import type { TicketRecord, TicketStore } from "../tickets/ports.js";
 
 const DeliveryRecord = z.object({ id: z.string(), type: z.literal("delivery") });
+
+/** Where a delivery is told on the ticket's timeline, with its record in the same batch (the tickets' use case). */
+export interface DeliveryLog {
+  /** Failure "exists" when the record is there already. */
+  recordDelivery(ticketId: string, delivery: Delivery, record: TicketRecord): Promise<void>;
+}
 
 /**
  * Which alert reached which channel. One delivery is one queue message to one channel;
@@ -17,9 +22,8 @@ export class Deliveries {
   constructor(
     private readonly deps: {
       store: Pick<TicketStore, "record">;
-      writer: TicketWriter;
+      log: DeliveryLog;
       hash: (text: string) => string;
-      now: () => Date;
     },
   ) {}
 
@@ -33,9 +37,12 @@ export class Deliveries {
   }
 
   async record(ticketId: string, delivery: Delivery): Promise<void> {
-    const record = { id: this.idOf(delivery.messageId, delivery.channel), type: "delivery" as const, ...delivery };
     try {
-      await this.deps.writer.update(null, ticketId, { requestId: delivery.messageId }, (t) => recordDelivery(t, delivery, this.deps.now().toISOString()), { records: [record] });
+      await this.deps.log.recordDelivery(ticketId, delivery, {
+        id: this.idOf(delivery.messageId, delivery.channel),
+        type: "delivery",
+        ...delivery,
+      });
     } catch (e) {
       if (!isFailure(e, "exists")) throw e;
     }

@@ -1,10 +1,10 @@
-import type { Publisher } from "../outbox/ports.js";
+import type { Publisher, QueueMessage } from "../outbox/ports.js";
 import type { TicketStore } from "../tickets/ports.js";
 import { DeliveryError } from "./channels/errors.js";
 import { ticketLink } from "./channels/link.js";
 import type { Deliveries } from "./deliveries.js";
 import { ticketFacts, type Alert } from "./domain/alert.js";
-import { EscalationMessage, messageIdOf, repageFor, retryFor, retryIdOf } from "./domain/messages.js";
+import { EscalationMessage, messageIdOf, retryIdOf, subjectOf } from "./domain/messages.js";
 import type { Channel } from "./ports.js";
 
 /**
@@ -53,6 +53,24 @@ function parseBody(body: unknown): unknown {
   return body;
 }
 
+/** Re-page n of a cycle: a scheduled message, delivered only if still unacknowledged then. */
+export function repageFor(trigger: EscalationMessage, page: number, at: Date, correlationId?: string): QueueMessage {
+  const body: EscalationMessage = { ...trigger, event: "repaged", page };
+  return {
+    messageId: `${trigger.ticketId}.${trigger.cycle}.page-${page}`,
+    subject: subjectOf("repaged"),
+    body: { ...body },
+    correlationId,
+    scheduledAt: at,
+  };
+}
+
+/** A later copy of a message, for the channels that did not take it. */
+export function retryFor(message: EscalationMessage, messageId: string, attempt: number, at: Date): QueueMessage {
+  const body: EscalationMessage = { ...message, retryOf: messageId, attempt };
+  return { messageId: retryIdOf(messageId, attempt), subject: subjectOf(message.event), body: { ...body }, scheduledAt: at };
+}
+
 export class Notifier {
   constructor(private readonly deps: NotifierDeps) {}
 
@@ -94,7 +112,12 @@ export class Notifier {
 
     // A re-page tells the ticket as it is now; other events as they were when they happened.
     const facts = body.event === "repaged" ? { ...body.facts, ...ticketFacts(ticket) } : body.facts;
-    const alert: Alert = { ...facts, event: body.event, page: body.page, link: ticketLink(settings.ticketUrlTemplate, { id: ticket.id, number: ticket.number }) };
+    const alert: Alert = {
+      ...facts,
+      event: body.event,
+      page: body.page,
+      link: ticketLink(settings.ticketUrlTemplate, { id: ticket.id, number: ticket.number }),
+    };
     const triggerId = messageIdOf(ticket.id, body.cycle);
     const left: string[] = [];
     const givenUp = new Set(body.givenUp);

@@ -16,7 +16,14 @@ export function escalationOutbox(written: (entries: OutboxEntry[]) => void = () 
 export function escalationEntries(change: Change, requestId: string): OutboxEntry[] {
   return change.events.map(({ type, entry }) => {
     const event = alertEventOf({ type, entry });
-    const body: EscalationMessage = { version: 1, event, ticketId: change.ticket.id, cycle: change.ticket.escalation.cycle, page: 1, facts: alertFacts(change.ticket, entry) };
+    const body: EscalationMessage = {
+      version: 1,
+      event,
+      ticketId: change.ticket.id,
+      cycle: change.ticket.escalation.cycle,
+      page: 1,
+      facts: alertFacts(change.ticket, entry),
+    };
     return {
       id: `outbox-${entry.seq}`,
       ticketId: change.ticket.id,

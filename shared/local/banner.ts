@@ -5,7 +5,9 @@ import type { Host } from "./host.js";
 export function banner(host: Host, config: Config): string[] {
   const { cosmos, auth, serviceBus, escalation, cors } = config;
   const embedded = host.standIns.embeddedCosmos();
-  const store = cosmos.endpoint ? `Cosmos DB at ${cosmos.endpoint}` : `embedded Cosmos DB endpoint${embedded ? ` at ${embedded.endpoint}` : ""} (in memory)`;
+  const store = cosmos.endpoint
+    ? `Cosmos DB at ${cosmos.endpoint}`
+    : `embedded Cosmos DB endpoint${embedded ? ` at ${embedded.endpoint}` : ""} (in memory)`;
   const identity = auth ? `tokens from ${auth.issuer}` : "tokens from the development issuer (npm run token)";
   const queue = serviceBus.namespace
     ? `Service Bus queue ${escalation.queue} on ${serviceBus.namespace} (its notifyOps function consumes it)`

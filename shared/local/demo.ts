@@ -20,7 +20,7 @@ class StepFailed extends Error {}
 interface Response {
   status: number;
   headers: Headers;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+
   body: any;
 }
 
@@ -44,11 +44,19 @@ async function call(who: Who, method: string, path: string, body?: unknown): Pro
 }
 
 /** One step of the scenario: a request, and what its response must be. */
-async function step(title: string, who: Who, method: string, path: string, body: unknown, expect: Record<string, unknown> & { http: number }) {
+async function step(
+  title: string,
+  who: Who,
+  method: string,
+  path: string,
+  body: unknown,
+  expect: Record<string, unknown> & { http: number },
+) {
   stepNo++;
   const res = await call(who, method, path, body);
   const problems: string[] = [];
-  if (res.status !== expect.http) problems.push(`HTTP ${res.status}, expected ${expect.http}${res.body?.detail ? ` (${res.body.detail})` : ""}`);
+  if (res.status !== expect.http)
+    problems.push(`HTTP ${res.status}, expected ${expect.http}${res.body?.detail ? ` (${res.body.detail})` : ""}`);
   for (const [field, want] of Object.entries(expect)) {
     if (field === "http") continue;
     const got = field.split(".").reduce((v: unknown, k) => (v as Record<string, unknown> | null)?.[k], res.body);
@@ -59,7 +67,9 @@ async function step(title: string, who: Who, method: string, path: string, body:
     console.log(`✘ ${label}\n     ${problems.join("\n     ")}`);
     throw new StepFailed(label);
   }
-  const summary = res.body?.number ? ` → ${res.status} #${res.body.number} ${res.body.status} / ${res.body.priority} / ${res.body.severity ?? "no severity"}` : ` → ${res.status}`;
+  const summary = res.body?.number
+    ? ` → ${res.status} #${res.body.number} ${res.body.status} / ${res.body.priority} / ${res.body.severity ?? "no severity"}`
+    : ` → ${res.status}`;
   console.log(`✔ ${label}${summary}`);
   return res.body;
 }
@@ -82,86 +92,173 @@ async function waitForEntry(who: Who, ticketId: string, match: (e: Entry) => boo
   throw new StepFailed(`${what}: not delivered within 10 s`);
 }
 
-function printTimeline(title: string, items: { at: string; type: string; visibility: string; actor: { name: string }; data: Record<string, unknown> }[]) {
+function printTimeline(
+  title: string,
+  items: { at: string; type: string; visibility: string; actor: { name: string }; data: Record<string, unknown> }[],
+) {
   console.log(`\n  ${title}`);
   for (const e of items) {
+    const text = (v: unknown) => (typeof v === "string" ? v : "");
     const show = (v: unknown) => (v && typeof v === "object" && "name" in v ? String(v.name) : JSON.stringify(v));
     const detail =
-      e.type === "comment" ? `"${e.data.body}"`
-      : e.type === "escalation_notified" ? `${e.data.event} → ${e.data.channel}`
-      : e.type.startsWith("escalation_") ? String(e.data.cause ?? "")
-      : e.data.to !== undefined ? `${show(e.data.from)} → ${show(e.data.to)}`
-      : (e.data.subject ?? "");
+      e.type === "comment"
+        ? `"${text(e.data.body)}"`
+        : e.type === "escalation_notified"
+          ? `${text(e.data.event)} → ${text(e.data.channel)}`
+          : e.type.startsWith("escalation_")
+            ? text(e.data.cause)
+            : e.data.to !== undefined
+              ? `${show(e.data.from)} → ${show(e.data.to)}`
+              : text(e.data.subject);
     console.log(`    ${e.at.slice(11, 19)}  ${e.visibility.padEnd(8)} ${e.type.padEnd(23)} ${e.actor.name.padEnd(19)} ${detail}`);
   }
 }
 
 async function scenario(): Promise<void> {
   console.log("Intake: three tickets from end users, all at priority normal");
-  const banking = await step("opens “Mobile banking is down”", "karen", "POST", "/tickets",
+  const banking = await step(
+    "opens “Mobile banking is down”",
+    "karen",
+    "POST",
+    "/tickets",
     { subject: "Mobile banking is down", description: "The entire mobile banking is down: no customer can log in." },
-    { http: 201, priority: "normal", severity: null });
-  const vpn = await step("opens “Branch VPN unreachable”", "ken", "POST", "/tickets",
+    { http: 201, priority: "normal", severity: null },
+  );
+  const vpn = await step(
+    "opens “Branch VPN unreachable”",
+    "ken",
+    "POST",
+    "/tickets",
     { subject: "Branch VPN unreachable", description: "Nobody at the downtown branch can reach the VPN; tellers cannot work." },
-    { http: 201, priority: "normal", severity: null });
-  const computers = await step("opens “When will we receive the new computers?”", "karen", "POST", "/tickets",
-    { subject: "When will we receive the new computers?", description: "We were told new computers are coming for our team. When will we receive them?" },
-    { http: 201, priority: "normal" });
+    { http: 201, priority: "normal", severity: null },
+  );
+  const computers = await step(
+    "opens “When will we receive the new computers?”",
+    "karen",
+    "POST",
+    "/tickets",
+    {
+      subject: "When will we receive the new computers?",
+      description: "We were told new computers are coming for our team. When will we receive them?",
+    },
+    { http: 201, priority: "normal" },
+  );
   await step("cannot see Ken's ticket", "karen", "GET", `/tickets/${vpn.id}`, undefined, { http: 404 });
 
   console.log("\nTriage: a QA agent checks priority and severity");
   const queue = await step("reads the queue of open tickets", "qa", "GET", "/tickets?status=open", undefined, { http: 200 });
   const ids = (queue.items as { id: string }[]).map((t) => t.id);
   if (![banking.id, vpn.id, computers.id].every((id) => ids.includes(id))) throw new StepFailed("the queue lacks a ticket just opened");
-  await step("raises “Mobile banking is down” to emergency (business-impacting)", "qa", "PATCH", `/tickets/${banking.id}`,
+  await step(
+    "raises “Mobile banking is down” to emergency (business-impacting)",
+    "qa",
+    "PATCH",
+    `/tickets/${banking.id}`,
     { priority: "emergency", reason: "Business-impacting: the entire mobile banking is down." },
-    { http: 200, priority: "emergency", "escalation.state": "triggered" });
-  await step("sets “Branch VPN unreachable” to SEV-A (business-impacting)", "qa", "PATCH", `/tickets/${vpn.id}`,
+    { http: 200, priority: "emergency", "escalation.state": "triggered" },
+  );
+  await step(
+    "sets “Branch VPN unreachable” to SEV-A (business-impacting)",
+    "qa",
+    "PATCH",
+    `/tickets/${vpn.id}`,
     { severity: "SEV-A", reason: "Business-impacting: a whole branch cannot work." },
-    { http: 200, severity: "SEV-A", "escalation.state": "triggered" });
+    { http: 200, severity: "SEV-A", "escalation.state": "triggered" },
+  );
   console.log("   (both are business-impacting: each pages ops on call, see the alerts printed by the host)");
   await waitForEntry("qa", banking.id, (e) => e.type === "escalation_notified" && e.data.event === "triggered", "the emergency's page");
   await waitForEntry("qa", vpn.id, (e) => e.type === "escalation_notified" && e.data.event === "triggered", "the SEV-A ticket's page");
-  await step("sees the emergency first in the queue", "qa", "GET", "/tickets?status=open&limit=100", undefined, { http: 200, "items.0.id": banking.id });
+  await step("sees the emergency first in the queue", "qa", "GET", "/tickets?status=open&limit=100", undefined, {
+    http: 200,
+    "items.0.id": banking.id,
+  });
 
   console.log("\nAssignment and communication");
   await step("signs in and is known to the help desk", "jane", "GET", "/agents", undefined, { http: 200 });
   const agents = await call("qa", "GET", "/agents");
   const jane = (agents.body.items as { id: string; name: string }[]).find((a) => a.name === "Jane Doe");
   if (!jane) throw new StepFailed("Jane Doe is not among the agents");
-  await step("assigns the emergency to Jane Doe", "qa", "PUT", `/tickets/${banking.id}/assignee`, { agentId: jane.id },
-    { http: 200, "assignee.name": "Jane Doe" });
-  await step("acknowledges the page: ops stops re-paging", "jane", "POST", `/tickets/${banking.id}/escalation/acknowledge`, undefined,
-    { http: 200, "escalation.state": "acknowledged", "escalation.acknowledgedBy.name": "Jane Doe" });
-  await step("starts working it", "jane", "POST", `/tickets/${banking.id}/status`, { status: "in_progress" }, { http: 200, status: "in_progress" });
-  await step("notes she is collaborating with the system administrators", "jane", "POST", `/tickets/${banking.id}/comments`,
+  await step(
+    "assigns the emergency to Jane Doe",
+    "qa",
+    "PUT",
+    `/tickets/${banking.id}/assignee`,
+    { agentId: jane.id },
+    { http: 200, "assignee.name": "Jane Doe" },
+  );
+  await step("acknowledges the page: ops stops re-paging", "jane", "POST", `/tickets/${banking.id}/escalation/acknowledge`, undefined, {
+    http: 200,
+    "escalation.state": "acknowledged",
+    "escalation.acknowledgedBy.name": "Jane Doe",
+  });
+  await step(
+    "starts working it",
+    "jane",
+    "POST",
+    `/tickets/${banking.id}/status`,
+    { status: "in_progress" },
+    { http: 200, status: "in_progress" },
+  );
+  await step(
+    "notes she is collaborating with the system administrators",
+    "jane",
+    "POST",
+    `/tickets/${banking.id}/comments`,
     { body: "Collaborating with the system administrators team to solve the problem.", visibility: "internal" },
-    { http: 201, type: "comment", visibility: "internal" });
+    { http: 201, type: "comment", visibility: "internal" },
+  );
 
   console.log("\nWorking the issue and resolution");
-  await step("notes that Franck found and corrected the issue", "jane", "POST", `/tickets/${banking.id}/comments`,
+  await step(
+    "notes that Franck found and corrected the issue",
+    "jane",
+    "POST",
+    `/tickets/${banking.id}/comments`,
     { body: "Franck from the system administrators team found and corrected the issue.", visibility: "internal" },
-    { http: 201, visibility: "internal" });
-  await step("closes the emergency ticket", "jane", "POST", `/tickets/${banking.id}/status`,
+    { http: 201, visibility: "internal" },
+  );
+  await step(
+    "closes the emergency ticket",
+    "jane",
+    "POST",
+    `/tickets/${banking.id}/status`,
     { status: "closed", resolution: "Franck (system administrators) found and corrected the issue; mobile banking is back." },
-    { http: 200, status: "closed", "escalation.state": "resolved" });
-  await waitForEntry("jane", banking.id, (e) => e.type === "escalation_notified" && e.data.event === "resolved", "ops being told it is resolved");
-  await step("closes Karen's ticket about the new computers", "jane", "POST", `/tickets/${computers.id}/status`,
+    { http: 200, status: "closed", "escalation.state": "resolved" },
+  );
+  await waitForEntry(
+    "jane",
+    banking.id,
+    (e) => e.type === "escalation_notified" && e.data.event === "resolved",
+    "ops being told it is resolved",
+  );
+  await step(
+    "closes Karen's ticket about the new computers",
+    "jane",
+    "POST",
+    `/tickets/${computers.id}/status`,
     { status: "closed", resolution: "The new computers are ordered; IT will schedule the installation with your team." },
-    { http: 200, status: "closed" });
+    { http: 200, status: "closed" },
+  );
 
   const closed = await call("karen", "GET", `/tickets/${banking.id}`);
   if (closed.body.status !== "closed") throw new StepFailed(`the emergency ticket is ${closed.body.status}, not closed`);
 
   console.log("\nThe emergency ticket's timeline, as each party sees it");
-  const agentView = await step("reads the full timeline", "jane", "GET", `/tickets/${banking.id}/timeline?limit=100`, undefined, { http: 200 });
-  const requesterView = await step("reads her timeline", "karen", "GET", `/tickets/${banking.id}/timeline?limit=100`, undefined, { http: 200 });
+  const agentView = await step("reads the full timeline", "jane", "GET", `/tickets/${banking.id}/timeline?limit=100`, undefined, {
+    http: 200,
+  });
+  const requesterView = await step("reads her timeline", "karen", "GET", `/tickets/${banking.id}/timeline?limit=100`, undefined, {
+    http: 200,
+  });
   printTimeline("Jane Doe (agent) sees:", agentView.items);
   printTimeline("Karen Karen (requester) sees:", requesterView.items);
   const leaked = (requesterView.items as { visibility: string }[]).filter((e) => e.visibility !== "public");
   if (leaked.length) throw new StepFailed("the requester sees internal entries");
-  if (agentView.items.filter((e: { type: string }) => e.type === "comment").length !== 2) throw new StepFailed("the agent does not see both notes");
-  const escalation = (agentView.items as { type: string }[]).map((e) => e.type).filter((t) => t.startsWith("escalation_") && t !== "escalation_notified");
+  if (agentView.items.filter((e: { type: string }) => e.type === "comment").length !== 2)
+    throw new StepFailed("the agent does not see both notes");
+  const escalation = (agentView.items as { type: string }[])
+    .map((e) => e.type)
+    .filter((t) => t.startsWith("escalation_") && t !== "escalation_notified");
   if (escalation.join() !== "escalation_triggered,escalation_acknowledged,escalation_resolved") {
     throw new StepFailed(`the escalation history is ${escalation.join(", ")}`);
   }
@@ -169,7 +266,10 @@ async function scenario(): Promise<void> {
 
 let host: Host | undefined;
 try {
-  const alive = await fetch(`${baseUrl}/health`).then((r) => r.ok, () => false);
+  const alive = await fetch(`${baseUrl}/health`).then(
+    (r) => r.ok,
+    () => false,
+  );
   if (!alive && !values.url) {
     host = await startHost({ config: loadConfig(), local: { ...local, port: 0 }, log: () => {} });
     baseUrl = host.url;

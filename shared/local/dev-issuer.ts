@@ -35,7 +35,11 @@ async function loadOrCreateKey(dir: string): Promise<KeyFile> {
   }
   const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
   const kid = `dev-${Date.now().toString(36)}`;
-  const file: KeyFile = { kid, privateJwk: await exportJWK(privateKey), publicJwk: { ...(await exportJWK(publicKey)), kid, alg: "ES256", use: "sig" } };
+  const file: KeyFile = {
+    kid,
+    privateJwk: await exportJWK(privateKey),
+    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: "ES256", use: "sig" },
+  };
   await mkdir(dir, { recursive: true });
   // Written whole under a temporary name, then linked into place: link fails if the key
   // exists, so two processes starting together agree on one key, and neither ever reads

@@ -90,7 +90,10 @@ export interface HostOptions {
 
 export async function startHost({ config, local, log = console.log, outbox = "pump" }: HostOptions): Promise<Host> {
   // Escalations: dispatch each change's outbox entries at once (Azure: the change feed).
-  const pump = new OutboxPump(() => composition.dispatcher(), (line) => console.error(line));
+  const pump = new OutboxPump(
+    () => composition.dispatcher(),
+    (line) => console.error(line),
+  );
   const standIns = localStandIns(local.dir);
   const outboxWritten = outbox === "pump" ? (entries: OutboxEntry[]) => pump.nudge(entries) : undefined;
   const composition = new Composition(config, { standIns: async () => standIns, outboxWritten });
@@ -124,7 +127,11 @@ export async function startHost({ config, local, log = console.log, outbox = "pu
     if (!found || !params) {
       // What the Functions host answers for a path or method no function has: 404.
       const body = problemBody("not_found", "No such route.");
-      const headers = { "content-type": "application/problem+json; charset=utf-8", "x-request-id": requestId, ...corsHeaders(headerValue(req, "origin"), corsOrigins) };
+      const headers = {
+        "content-type": "application/problem+json; charset=utf-8",
+        "x-request-id": requestId,
+        ...corsHeaders(headerValue(req, "origin"), corsOrigins),
+      };
       res.writeHead(404, headers).end(JSON.stringify(body));
       return { status: 404, requestId, path };
     }
@@ -196,4 +203,3 @@ function headerValue(req: IncomingMessage, name: string): string | null {
   if (v === undefined) return null;
   return Array.isArray(v) ? v.join(", ") : v;
 }
-

@@ -50,7 +50,12 @@ export async function commentOnTicket(
         isReplay: (stored) => firstOf(stored.keys)?.requestHash === idem?.requestHash && keyHash !== null,
         keys: (stored, change) =>
           keyHash && idem
-            ? keysWith(stored.keys, keyHash, { requestHash: idem.requestHash, seq: change.entries[0]!.seq, revision: change.ticket.revision, at: change.ticket.updatedAt })
+            ? keysWith(stored.keys, keyHash, {
+                requestHash: idem.requestHash,
+                seq: change.entries[0]!.seq,
+                revision: change.ticket.revision,
+                at: change.ticket.updatedAt,
+              })
             : stored.keys,
       },
     );

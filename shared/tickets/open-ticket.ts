@@ -43,14 +43,24 @@ export async function openTicket(
     for (let attempt = 0; attempt < NUMBER_ATTEMPTS; attempt++) {
       const number = keyHash ? numberFromHash(hash(`${keyHash}:${attempt}`)) : deps.randomness.randomNumber();
       const id = ticketIdOf(hash, number);
-      const change = commands.openTicket(input, caller, { id, number, requesterId: (email) => requesterIdOf(hash, email) }, deps.now().toISOString());
+      const change = commands.openTicket(
+        input,
+        caller,
+        { id, number, requesterId: (email) => requesterIdOf(hash, email) },
+        deps.now().toISOString(),
+      );
       const records: TicketRecord[] = [];
       if (idem && keyHash) {
         const receipt: OpenReceipt = { callerId: caller.id, keyHash, requestHash: idem.requestHash, ticket: change.ticket };
         records.push({ id: OPEN_RECEIPT_ID, type: "receipt", ...receipt });
       }
       try {
-        const stored = await deps.writer.create({ ticket: change.ticket, keys: {}, salt: deps.randomness.randomHex() }, change, options.requestId, records);
+        const stored = await deps.writer.create(
+          { ticket: change.ticket, keys: {}, salt: deps.randomness.randomHex() },
+          change,
+          options.requestId,
+          records,
+        );
         return { ticket: stored.ticket, etag: etagOf(stored.ticket), replayed: false };
       } catch (e) {
         if (!isFailure(e, "exists")) throw e;

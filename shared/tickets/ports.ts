@@ -76,7 +76,10 @@ export interface TicketStore {
   entry(ticketId: string, seq: number): Promise<TimelineEntry | null>;
   /** Tickets in queue order after `after`; one query (and its plan). */
   list(query: ListQuery): Promise<{ items: StoredTicket[]; more: boolean }>;
-  timeline(ticketId: string, options: { afterSeq: number; limit: number; publicOnly: boolean }): Promise<{ entries: TimelineEntry[]; more: boolean }>;
+  timeline(
+    ticketId: string,
+    options: { afterSeq: number; limit: number; publicOnly: boolean },
+  ): Promise<{ entries: TimelineEntry[]; more: boolean }>;
   /** Resolves when the store answers and the tickets container is there; Failure "unavailable" otherwise. */
   ping(): Promise<void>;
 }

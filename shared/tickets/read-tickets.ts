@@ -16,7 +16,11 @@ export async function getTicket(writer: TicketWriter, caller: Principal, id: str
 }
 
 /** Requesters see their own tickets only, whatever they ask for. */
-export async function listTickets(store: TicketStore, caller: Principal, query: ListQuery): Promise<{ items: StoredTicket[]; more: boolean }> {
+export async function listTickets(
+  store: TicketStore,
+  caller: Principal,
+  query: ListQuery,
+): Promise<{ items: StoredTicket[]; more: boolean }> {
   if (!isAgent(caller)) {
     if (query.requester && query.requester !== caller.id) throw new Failure("forbidden", "Requesters can only list their own tickets.");
     query = { ...query, requester: caller.id };

@@ -6,7 +6,7 @@ import * as commands from "./domain/commands.js";
 import type { Randomness } from "./ids.js";
 import { InFlightKeys, type IdempotencyOptions } from "./idempotency.js";
 import { openTicket, type Opened } from "./open-ticket.js";
-import type { AgentLookup, ListQuery, StoredTicket, TicketStore } from "./ports.js";
+import type { AgentLookup, ListQuery, StoredTicket, TicketRecord, TicketStore } from "./ports.js";
 import { getTicket, listTickets, ticketTimeline, type TimelinePage } from "./read-tickets.js";
 import { TicketWriter, type Updated, type WriteOptions } from "./ticket-writer.js";
 import { TimelineSeal } from "./timeline-seal.js";
@@ -25,8 +25,18 @@ export interface TicketUseCases {
   /** `agentId` null unassigns. */
   assign(caller: Principal, id: string, agentId: string | null, options: WriteOptions): Promise<Updated>;
   move(caller: Principal, id: string, input: commands.MoveInput, options: WriteOptions): Promise<Updated>;
-  comment(caller: Principal, id: string, input: commands.CommentInput, options: WriteOptions & { idempotency?: IdempotencyOptions }): Promise<Commented>;
+  comment(
+    caller: Principal,
+    id: string,
+    input: commands.CommentInput,
+    options: WriteOptions & { idempotency?: IdempotencyOptions },
+  ): Promise<Commented>;
   acknowledge(caller: Principal, id: string, options: WriteOptions): Promise<Updated>;
+  /**
+   * The escalation notifier's own write: a channel got an alert. The record goes in the
+   * same batch, so recording one delivery twice fails on it (Failure "exists").
+   */
+  recordDelivery(ticketId: string, delivery: commands.Delivery, record: TicketRecord): Promise<void>;
 }
 
 export interface TicketDeps {
@@ -58,7 +68,14 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
       return writer.update(caller, id, options, (t) => commands.assign(t, caller, agent, now()));
     },
     move: (caller, id, input, options) => writer.update(caller, id, options, (t) => commands.move(t, caller, input, now())),
-    comment: (caller, id, input, options) => commentOnTicket({ store, writer, hash: randomness.hash, now: deps.now, inFlight, seal }, caller, id, input, options),
+    comment: (caller, id, input, options) =>
+      commentOnTicket({ store, writer, hash: randomness.hash, now: deps.now, inFlight, seal }, caller, id, input, options),
     acknowledge: (caller, id, options) => writer.update(caller, id, options, (t) => commands.acknowledge(t, caller, now())),
+    async recordDelivery(ticketId, delivery, record) {
+      // A null caller is the system: it sees every ticket.
+      await writer.update(null, ticketId, { requestId: delivery.messageId }, (t) => commands.recordDelivery(t, delivery, now()), {
+        records: [record],
+      });
+    },
   };
 }

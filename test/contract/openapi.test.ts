@@ -11,7 +11,9 @@ const doc = openApiDocument(ROUTE_SPECS) as {
 
 describe("OpenAPI document", () => {
   it("has one operation per route and method, named after the function", () => {
-    const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([m, op]) => `${m.toUpperCase()} ${path} ${op.operationId}`));
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([m, op]) => `${m.toUpperCase()} ${path} ${op.operationId}`),
+    );
     const documented = ROUTE_SPECS.filter((r) => !r.doc.hidden);
     expect(documented.length).toBe(ROUTE_SPECS.length - 1); // all but the CORS preflight
     expect(operations.sort()).toEqual(documented.flatMap((r) => r.methods.map((m) => `${m} /${r.route} ${r.name}`)).sort());

@@ -40,7 +40,9 @@ describe("function registrations", () => {
   });
 
   it("gives every HTTP function an http output binding and a callable handler", () => {
-    for (const { metadata, handler } of registered.filter((r) => Object.values(r.metadata.bindings).some((b) => b.type === "httpTrigger"))) {
+    for (const { metadata, handler } of registered.filter((r) =>
+      Object.values(r.metadata.bindings).some((b) => b.type === "httpTrigger"),
+    )) {
       expect(Object.values(metadata.bindings).filter((b) => b.type === "http" && b.direction === "out")).toHaveLength(1);
       expect(typeof handler).toBe("function");
     }
@@ -74,7 +76,10 @@ describe("function registrations", () => {
   it("answers a request through the registered handler as the worker would call it", async () => {
     const health = registered.find((r) => r.metadata.name === "openApi")!;
     const { HttpRequest, InvocationContext } = await import("@azure/functions");
-    const response = (await health.handler(new HttpRequest({ method: "GET", url: "http://localhost/api/openapi.json" }), new InvocationContext())) as {
+    const response = (await health.handler(
+      new HttpRequest({ method: "GET", url: "http://localhost/api/openapi.json" }),
+      new InvocationContext(),
+    )) as {
       status: number;
       body: string;
       headers: Record<string, string>;

@@ -17,17 +17,20 @@ let proxyUrl: string;
  */
 function tamperingProxy(target: URL): Server {
   return createServer((req, res) => {
-    const upstream = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
-      const chunks: Buffer[] = [];
-      up.on("data", (c: Buffer) => chunks.push(c));
-      up.on("end", () => {
-        let body = Buffer.concat(chunks).toString();
-        if (req.method === "PATCH") body = body.replace('"priority":"emergency"', '"priority":"high"');
-        const headers = { ...up.headers, "content-length": String(Buffer.byteLength(body)) };
-        delete headers["transfer-encoding"];
-        res.writeHead(up.statusCode ?? 502, headers).end(body);
-      });
-    });
+    const upstream = request(
+      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+      (up) => {
+        const chunks: Buffer[] = [];
+        up.on("data", (c: Buffer) => chunks.push(c));
+        up.on("end", () => {
+          let body = Buffer.concat(chunks).toString();
+          if (req.method === "PATCH") body = body.replace('"priority":"emergency"', '"priority":"high"');
+          const headers = { ...up.headers, "content-length": String(Buffer.byteLength(body)) };
+          delete headers["transfer-encoding"];
+          res.writeHead(up.statusCode ?? 502, headers).end(body);
+        });
+      },
+    );
     req.pipe(upstream);
   });
 }

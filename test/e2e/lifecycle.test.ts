@@ -43,7 +43,9 @@ const agent = (label = "agent") => t.token({ name: `Agent ${label} ${uniq()}`, e
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function open(token: string, extra: Record<string, unknown> = {}): Promise<Ticket> {
-  const res = await t.call(token, "POST", "/tickets", { body: { subject: `Ticket ${uniq()}`, description: "Something is wrong.", ...extra } });
+  const res = await t.call(token, "POST", "/tickets", {
+    body: { subject: `Ticket ${uniq()}`, description: "Something is wrong.", ...extra },
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body;
 }
@@ -539,7 +541,11 @@ describe("timeline", () => {
     expect(all.filter((e) => e.type === "comment").map((e) => e.data.body)).toEqual(bodies);
     for (const e of all) {
       expect(e).toMatchObject({ id: expect.any(String), type: expect.any(String), at: expect.stringMatching(/Z$/), visibility: "public" });
-      expect(e.actor).toEqual({ id: expect.any(String), name: expect.any(String), role: expect.stringMatching(/^(requester|agent|admin)$/) });
+      expect(e.actor).toEqual({
+        id: expect.any(String),
+        name: expect.any(String),
+        role: expect.stringMatching(/^(requester|agent|admin)$/),
+      });
     }
     const times = all.map((e) => Date.parse(e.at));
     expect(times).toEqual([...times].sort((x, y) => x - y));

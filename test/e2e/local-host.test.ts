@@ -16,7 +16,11 @@ describe("CORS", () => {
   it("answers a preflight from an allowed origin, with the headers a browser client sends", async () => {
     const res = await fetch(`${t.url}/tickets`, {
       method: "OPTIONS",
-      headers: { origin: "https://app.example.com", "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type, idempotency-key" },
+      headers: {
+        origin: "https://app.example.com",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type, idempotency-key",
+      },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
@@ -26,14 +30,20 @@ describe("CORS", () => {
 
   it("lets an allowed origin read the ETag and Location of a response", async () => {
     const karen = await t.token(PEOPLE.karen);
-    const res = await t.call(karen, "POST", "/tickets", { body: { subject: "s", description: "d" }, headers: { origin: "http://localhost:5173" } });
+    const res = await t.call(karen, "POST", "/tickets", {
+      body: { subject: "s", description: "d" },
+      headers: { origin: "http://localhost:5173" },
+    });
     expect(res.status).toBe(201);
     expect(res.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
     expect(res.headers.get("access-control-expose-headers")).toMatch(/ETag.*Location/);
   });
 
   it("gives nothing to another origin", async () => {
-    const res = await fetch(`${t.url}/tickets`, { method: "OPTIONS", headers: { origin: "https://evil.example", "access-control-request-method": "POST" } });
+    const res = await fetch(`${t.url}/tickets`, {
+      method: "OPTIONS",
+      headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
+    });
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
     expect(res.headers.get("access-control-allow-methods")).toBeNull();
   });
@@ -73,7 +83,10 @@ describe("requests the host must survive", () => {
 describe("npm start's process", () => {
   it("logs a line per request and shuts down cleanly on SIGTERM", async () => {
     const dir = await mkdtemp(join(tmpdir(), "helpdesk-start-"));
-    const child = spawn(process.execPath, ["--import", "tsx", "shared/local/main.ts"], { env: { ...process.env, PORT: "0", LOCAL_DIR: dir }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "shared/local/main.ts"], {
+      env: { ...process.env, PORT: "0", LOCAL_DIR: dir },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     try {

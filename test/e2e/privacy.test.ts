@@ -41,7 +41,11 @@ async function ok(token: string, method: string, path: string, body?: unknown, s
 }
 
 async function agentTimeline(id: string) {
-  return (await ok(qa, "GET", `/tickets/${id}/timeline?limit=100`)).body.items as { type: string; visibility: string; data: Record<string, unknown> }[];
+  return (await ok(qa, "GET", `/tickets/${id}/timeline?limit=100`)).body.items as {
+    type: string;
+    visibility: string;
+    data: Record<string, unknown>;
+  }[];
 }
 
 beforeAll(async () => {
@@ -54,7 +58,9 @@ beforeAll(async () => {
   const agents = (await ok(qa, "GET", "/agents")).body;
   janeId = (Array.isArray(agents) ? agents : agents.items).find((x: { name: string }) => x.name === "Jane Doe").id;
 
-  ticket = (await asKaren("POST", "/tickets", { body: { subject: "The entire mobile banking is down", description: "Nobody can log in." } })).body;
+  ticket = (
+    await asKaren("POST", "/tickets", { body: { subject: "The entire mobile banking is down", description: "Nobody can log in." } })
+  ).body;
   expect(ticket.id).toBeTruthy();
   kensTicket = (await ok(ken, "POST", "/tickets", { subject: "New computers", description: "For the team." }, 201)).body;
 
@@ -102,7 +108,10 @@ describe("another requester's ticket is invisible (404, never 403)", () => {
   it("comment: public, internal, with an Idempotency-Key, and with If-Match", async () => {
     await expectSameAsAbsent("POST", "/comments", { body: { body: "hi", visibility: "public" } });
     await expectSameAsAbsent("POST", "/comments", { body: { body: "hi", visibility: "internal" } });
-    await expectSameAsAbsent("POST", "/comments", { body: { body: "hi", visibility: "public" }, headers: { "idempotency-key": `k-${uniq()}` } });
+    await expectSameAsAbsent("POST", "/comments", {
+      body: { body: "hi", visibility: "public" },
+      headers: { "idempotency-key": `k-${uniq()}` },
+    });
     await expectSameAsAbsent("POST", "/comments", { body: { body: "hi", visibility: "public" }, headers: { "if-match": '"stale"' } });
   });
 
@@ -127,10 +136,22 @@ describe("another requester's ticket is invisible (404, never 403)", () => {
   });
 
   it("list: Ken's queue never holds Karen's ticket, whatever the filter", async () => {
-    for (const query of ["", "?requester=me", "?status=on_hold", "?priority=emergency", "?severity=SEV-A", `?assignee=${encodeURIComponent(janeId)}`, "?limit=100"]) {
+    for (const query of [
+      "",
+      "?requester=me",
+      "?status=on_hold",
+      "?priority=emergency",
+      "?severity=SEV-A",
+      `?assignee=${encodeURIComponent(janeId)}`,
+      "?limit=100",
+    ]) {
       const res = await t.call(ken, "GET", `/tickets${query}`);
       expect(res.status, query).toBe(200);
-      expect(res.body.items.map((x: { id: string }) => x.id)).toEqual(query.includes("on_hold") || query.includes("emergency") || query.includes("SEV-A") || query.includes("assignee") ? [] : [kensTicket.id]);
+      expect(res.body.items.map((x: { id: string }) => x.id)).toEqual(
+        query.includes("on_hold") || query.includes("emergency") || query.includes("SEV-A") || query.includes("assignee")
+          ? []
+          : [kensTicket.id],
+      );
       expect(JSON.stringify(res.body)).not.toContain(ticket.id);
     }
   });
@@ -201,25 +222,45 @@ describe("internal notes, triage and assignment never reach the requester", () =
 
   it("Karen's writes answer without hidden entries: her reply (which moves the ticket), its replay, her moves", async () => {
     const key = `reply-${uniq()}`;
-    const reply = await asKaren("POST", `/tickets/${ticket.id}/comments`, { body: { body: "Still down for me.", visibility: "public" }, headers: { "idempotency-key": key } });
+    const reply = await asKaren("POST", `/tickets/${ticket.id}/comments`, {
+      body: { body: "Still down for me.", visibility: "public" },
+      headers: { "idempotency-key": key },
+    });
     expect(reply.status).toBe(201);
     expect(reply.body).toMatchObject({ type: "comment", visibility: "public", data: { body: "Still down for me." } });
-    const replay = await asKaren("POST", `/tickets/${ticket.id}/comments`, { body: { body: "Still down for me.", visibility: "public" }, headers: { "idempotency-key": key } });
+    const replay = await asKaren("POST", `/tickets/${ticket.id}/comments`, {
+      body: { body: "Still down for me.", visibility: "public" },
+      headers: { "idempotency-key": key },
+    });
     expect(replay.status).toBe(201);
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
     expect((await ok(qa, "GET", `/tickets/${ticket.id}`)).body.status).toBe("in_progress");
 
     // An agent adds another note after Karen's reply; then Karen closes and reopens.
     await ok(jane, "POST", `/tickets/${ticket.id}/comments`, { body: `${SECRET_NOTE}-after`, visibility: "internal" }, 201);
-    expect((await asKaren("POST", `/tickets/${ticket.id}/status`, { body: { status: "closed", resolution: "Works again." } })).status).toBe(200);
+    expect((await asKaren("POST", `/tickets/${ticket.id}/status`, { body: { status: "closed", resolution: "Works again." } })).status).toBe(
+      200,
+    );
     expect((await asKaren("POST", `/tickets/${ticket.id}/status`, { body: { status: "open" } })).status).toBe(200);
     // Her refused attempts answer without hidden entries too.
     expect((await asKaren("POST", `/tickets/${ticket.id}/comments`, { body: { body: "x", visibility: "internal" } })).status).toBe(403);
     expect((await asKaren("PATCH", `/tickets/${ticket.id}`, { body: { priority: "low" } })).status).toBe(403);
     expect((await asKaren("GET", "/agents")).status).toBe(403);
 
-    const timeline = (await asKaren("GET", `/tickets/${ticket.id}/timeline?limit=100`)).body.items as { type: string; visibility: string }[];
-    expect(timeline.map((e) => e.type)).toEqual(["opened", "status_changed", "comment", "status_changed", "comment", "status_changed", "status_changed", "status_changed"]);
+    const timeline = (await asKaren("GET", `/tickets/${ticket.id}/timeline?limit=100`)).body.items as {
+      type: string;
+      visibility: string;
+    }[];
+    expect(timeline.map((e) => e.type)).toEqual([
+      "opened",
+      "status_changed",
+      "comment",
+      "status_changed",
+      "comment",
+      "status_changed",
+      "status_changed",
+      "status_changed",
+    ]);
     expect(timeline.every((e) => e.visibility === "public")).toBe(true);
   });
 

@@ -134,7 +134,10 @@ describe("201 and 200", () => {
 describe("400", () => {
   it("malformed JSON is 400 problem+json, and nothing is created", async () => {
     const token = await requester();
-    const res = await call(token, "POST", "/tickets", { rawBody: '{"subject": "Printer", "description": ', headers: { "content-type": "application/json" } });
+    const res = await call(token, "POST", "/tickets", {
+      rawBody: '{"subject": "Printer", "description": ',
+      headers: { "content-type": "application/json" },
+    });
     expectProblem(res, 400);
     expect(await myTicketCount(token)).toBe(0);
   });
@@ -142,7 +145,10 @@ describe("400", () => {
   it("malformed JSON on a comment is 400", async () => {
     const token = await requester();
     const { body: ticket } = await open(token);
-    const res = await call(token, "POST", `/tickets/${ticket.id}/comments`, { rawBody: "{body: 'x'}", headers: { "content-type": "application/json" } });
+    const res = await call(token, "POST", `/tickets/${ticket.id}/comments`, {
+      rawBody: "{body: 'x'}",
+      headers: { "content-type": "application/json" },
+    });
     expectProblem(res, 400);
   });
 
@@ -346,9 +352,14 @@ describe("409", () => {
     const owner = await requester();
     const a = await agent();
     const { body: ticket } = await open(owner);
-    expect((await call(owner, "POST", `/tickets/${ticket.id}/status`, { body: { status: "closed", resolution: "Sorted" } })).status).toBe(200);
+    expect((await call(owner, "POST", `/tickets/${ticket.id}/status`, { body: { status: "closed", resolution: "Sorted" } })).status).toBe(
+      200,
+    );
     const before = (await timeline(a, ticket.id)).length;
-    expectProblem(await call(owner, "POST", `/tickets/${ticket.id}/comments`, { body: { body: "one more thing", visibility: "public" } }), 409);
+    expectProblem(
+      await call(owner, "POST", `/tickets/${ticket.id}/comments`, { body: { body: "one more thing", visibility: "public" } }),
+      409,
+    );
     expectProblem(await call(a, "POST", `/tickets/${ticket.id}/comments`, { body: { body: "note", visibility: "internal" } }), 409);
     expect((await timeline(a, ticket.id)).length).toBe(before);
     expect((await call(a, "GET", `/tickets/${ticket.id}`)).body.status).toBe("closed");
@@ -388,7 +399,10 @@ describe("412", () => {
     expectProblem(await call(a, "POST", `/tickets/${id}/status`, { body: { status: "in_progress" }, headers: { "if-match": stale } }), 412);
     const current = await call(a, "GET", `/tickets/${id}`);
     expect(current.body.status).toBe("open");
-    const moved = await call(a, "POST", `/tickets/${id}/status`, { body: { status: "in_progress" }, headers: { "if-match": current.headers.get("etag")! } });
+    const moved = await call(a, "POST", `/tickets/${id}/status`, {
+      body: { status: "in_progress" },
+      headers: { "if-match": current.headers.get("etag")! },
+    });
     expect(moved.status).toBe(200);
     expect(moved.body.status).toBe("in_progress");
   });
@@ -403,8 +417,14 @@ describe("412", () => {
     const items = Array.isArray(agentsRes.body) ? agentsRes.body : agentsRes.body.items;
     const someAgent = items[0];
     const before = (await timeline(a, id)).length;
-    expectProblem(await call(a, "POST", `/tickets/${id}/comments`, { body: { body: "late", visibility: "internal" }, headers: { "if-match": stale } }), 412);
-    expectProblem(await call(a, "PUT", `/tickets/${id}/assignee`, { body: { agentId: someAgent.id }, headers: { "if-match": stale } }), 412);
+    expectProblem(
+      await call(a, "POST", `/tickets/${id}/comments`, { body: { body: "late", visibility: "internal" }, headers: { "if-match": stale } }),
+      412,
+    );
+    expectProblem(
+      await call(a, "PUT", `/tickets/${id}/assignee`, { body: { agentId: someAgent.id }, headers: { "if-match": stale } }),
+      412,
+    );
     expect((await timeline(a, id)).length).toBe(before);
     expect((await call(a, "GET", `/tickets/${id}`)).body.assignee).toBeNull();
   });
@@ -450,11 +470,17 @@ describe("415", () => {
     const token = await requester();
     const { body: ticket } = await open(token);
     expectProblem(
-      await call(token, "POST", `/tickets/${ticket.id}/comments`, { rawBody: JSON.stringify({ body: "hi" }), headers: { "content-type": "text/plain; charset=utf-8" } }),
+      await call(token, "POST", `/tickets/${ticket.id}/comments`, {
+        rawBody: JSON.stringify({ body: "hi" }),
+        headers: { "content-type": "text/plain; charset=utf-8" },
+      }),
       415,
     );
     expectProblem(
-      await call(token, "POST", `/tickets/${ticket.id}/status`, { rawBody: "status=closed&resolution=done", headers: { "content-type": "application/x-www-form-urlencoded" } }),
+      await call(token, "POST", `/tickets/${ticket.id}/status`, {
+        rawBody: "status=closed&resolution=done",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      }),
       415,
     );
     expect((await call(token, "GET", `/tickets/${ticket.id}`)).body.status).toBe("open");
@@ -551,9 +577,15 @@ describe("Idempotency-Key and 422", () => {
     const token = await requester();
     const { body: ticket } = await open(token);
     const key = `comment-${uniq()}`;
-    const first = await call(token, "POST", `/tickets/${ticket.id}/comments`, { body: { body: "First", visibility: "public" }, headers: { "idempotency-key": key } });
+    const first = await call(token, "POST", `/tickets/${ticket.id}/comments`, {
+      body: { body: "First", visibility: "public" },
+      headers: { "idempotency-key": key },
+    });
     expect(first.status).toBe(201);
-    const res = await call(token, "POST", `/tickets/${ticket.id}/comments`, { body: { body: "Second", visibility: "public" }, headers: { "idempotency-key": key } });
+    const res = await call(token, "POST", `/tickets/${ticket.id}/comments`, {
+      body: { body: "Second", visibility: "public" },
+      headers: { "idempotency-key": key },
+    });
     expectProblem(res, 422);
     const comments = (await timeline(token, ticket.id)).filter((e) => e.type === "comment");
     expect(comments.map((c) => c.data.body)).toEqual(["First"]);

@@ -63,12 +63,18 @@ const visibleText: Record<string, (json: any) => string> = {
       .replace(/&gt;/g, ">")
       .replace(/&amp;/g, "&"),
   pagerduty: (e) =>
-    [e.payload.summary, ...Object.entries(e.payload.custom_details).map(([k, v]) => `${k}: ${String(v)}`), ...e.links.map((l: any) => `${l.text} ${l.href}`)].join("\n"),
+    [
+      e.payload.summary,
+      ...Object.entries(e.payload.custom_details).map(([k, v]) => `${k}: ${String(v)}`),
+      ...e.links.map((l: any) => `${l.text} ${l.href}`),
+    ].join("\n"),
 };
 
 /** The credentials each channel holds: the ones it must never put in an error message. */
 const credentials = (name: string, url: string): string[] =>
-  ({ webhook: [SECRET, new URL(url).pathname], teams: [new URL(url).pathname], slack: [new URL(url).pathname], pagerduty: [ROUTING_KEY] })[name]!;
+  ({ webhook: [SECRET, new URL(url).pathname], teams: [new URL(url).pathname], slack: [new URL(url).pathname], pagerduty: [ROUTING_KEY] })[
+    name
+  ]!;
 
 const makers: Record<string, (url: string) => Channel> = {
   webhook: (url) => webhookChannel({ url, secret: SECRET, now: () => NOW }),
@@ -87,7 +93,17 @@ describe("every channel", () => {
       const a = alert({ event, page: event === "repaged" ? 3 : 1 });
       await make(server.url).deliver(a, "d-1");
       const text = visibleText[name]!(body(server.only()));
-      for (const expected of ["#12345678", "Mobile banking is down", "emergency", "SEV-A", "Ana Souza", "Bruno Lima", "Carla Dias", a.reason, a.link]) {
+      for (const expected of [
+        "#12345678",
+        "Mobile banking is down",
+        "emergency",
+        "SEV-A",
+        "Ana Souza",
+        "Bruno Lima",
+        "Carla Dias",
+        a.reason,
+        a.link,
+      ]) {
         expect(text.toLowerCase(), `${name} ${event}: ${expected}`).toContain(expected.toLowerCase());
       }
       if (event === "repaged") expect(text).toContain("page 3");
@@ -110,7 +126,12 @@ describe("every channel", () => {
 
     it.each([500, 503, 429])("throws a retryable DeliveryError on HTTP %i", async (status) => {
       server.answer({ status, body: "try later" });
-      const error = await make(server.url).deliver(alert(), "d-1").then(() => null, (e: unknown) => e);
+      const error = await make(server.url)
+        .deliver(alert(), "d-1")
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
       expect(error).toBeInstanceOf(DeliveryError);
       expect(error).toMatchObject({ status, permanent: false, channel: name });
       expect((error as Error).message).toContain("try later");
@@ -118,7 +139,12 @@ describe("every channel", () => {
 
     it.each([400, 404, 410])("throws a permanent DeliveryError on HTTP %i", async (status) => {
       server.answer({ status, body: "no such hook" });
-      const error = await make(server.url).deliver(alert(), "d-1").then(() => null, (e: unknown) => e);
+      const error = await make(server.url)
+        .deliver(alert(), "d-1")
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
       expect(error).toBeInstanceOf(DeliveryError);
       expect(error).toMatchObject({ status, permanent: true });
     });
@@ -126,7 +152,12 @@ describe("every channel", () => {
     it("keeps secrets and the webhook URL out of the error, and at most 200 characters of the answer", async () => {
       // A receiver that echoes everything back, e.g. PagerDuty quoting the invalid event.
       server.answer({ status: 400, body: `bad request ${SECRET} ${ROUTING_KEY} ${server.url} ${"x".repeat(1000)}` });
-      const error = (await make(server.url).deliver(alert(), "d-1").then(() => null, (e: unknown) => e)) as Error;
+      const error = (await make(server.url)
+        .deliver(alert(), "d-1")
+        .then(
+          () => null,
+          (e: unknown) => e,
+        )) as Error;
       expect(error.message).toContain("HTTP 400: bad request");
       for (const secret of credentials(name, server.url)) expect(error.message).not.toContain(secret);
       expect(error.message).not.toMatch(/x{201}/);
@@ -136,7 +167,12 @@ describe("every channel", () => {
     it("does not follow a redirect, and fails instead", async () => {
       // To the same server, so a followed redirect would show as a second request.
       server.answer({ status: 307, headers: { location: `${new URL(server.url).origin}/elsewhere` } });
-      const error = await make(server.url).deliver(alert(), "d-1").then(() => null, (e: unknown) => e);
+      const error = await make(server.url)
+        .deliver(alert(), "d-1")
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
       expect(error).toMatchObject({ status: 307, permanent: true });
       expect(server.requests).toHaveLength(1);
     });
@@ -146,7 +182,12 @@ describe("every channel", () => {
     const url = server.url;
     await server.close();
     server = await startCaptureServer(); // for afterEach
-    const error = (await slackChannel({ url }).deliver(alert(), "d-1").then(() => null, (e: unknown) => e)) as DeliveryError;
+    const error = (await slackChannel({ url })
+      .deliver(alert(), "d-1")
+      .then(
+        () => null,
+        (e: unknown) => e,
+      )) as DeliveryError;
     expect(error).toBeInstanceOf(DeliveryError);
     expect(error.status).toBeUndefined();
     expect(error.message).toMatch(/ECONNREFUSED/);
@@ -156,7 +197,12 @@ describe("every channel", () => {
   it("gives up on a receiver that does not answer in time", async () => {
     server.answer({ status: 200, delayMs: 3000 });
     const started = Date.now();
-    const error = await teamsChannel({ url: server.url, timeoutMs: 200 }).deliver(alert(), "d-1").then(() => null, (e: unknown) => e);
+    const error = await teamsChannel({ url: server.url, timeoutMs: 200 })
+      .deliver(alert(), "d-1")
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(error).toBeInstanceOf(DeliveryError);
     expect((error as Error).message).toMatch(/no answer within 200 ms/);
     expect(Date.now() - started).toBeLessThan(2500);
@@ -164,7 +210,12 @@ describe("every channel", () => {
 
   it("keeps a bad URL out of fetch's own error message", async () => {
     const url = "not a url/secret-path-xyz";
-    const error = (await slackChannel({ url }).deliver(alert(), "d-1").then(() => null, (e: unknown) => e)) as Error;
+    const error = (await slackChannel({ url })
+      .deliver(alert(), "d-1")
+      .then(
+        () => null,
+        (e: unknown) => e,
+      )) as Error;
     expect(error).toBeInstanceOf(DeliveryError);
     expect(error.message).not.toContain("secret-path-xyz");
   });
@@ -193,7 +244,11 @@ describe("generic webhook", () => {
     expect(req.headers["x-helpdesk-event"]).toBe("triggered");
     expect(req.headers["x-helpdesk-timestamp"]).toBe(NOW_SECONDS);
     // Recomputed here from the raw bytes received, independently of the code under test.
-    const expected = "sha256=" + createHmac("sha256", SECRET).update(Buffer.concat([Buffer.from(`${NOW_SECONDS}.`), req.raw])).digest("hex");
+    const expected =
+      "sha256=" +
+      createHmac("sha256", SECRET)
+        .update(Buffer.concat([Buffer.from(`${NOW_SECONDS}.`), req.raw]))
+        .digest("hex");
     expect(req.headers["x-helpdesk-signature"]).toBe(expected);
     expect(JSON.stringify(req.headers)).not.toContain(SECRET);
   });
@@ -207,7 +262,15 @@ describe("generic webhook", () => {
     const [first, second] = server.requests;
     expect(first!.headers["x-helpdesk-delivery"]).toBe(second!.headers["x-helpdesk-delivery"]);
     expect(Number(second!.headers["x-helpdesk-timestamp"]) - Number(first!.headers["x-helpdesk-timestamp"])).toBe(600);
-    expect(verifyWebhookSignature({ body: second!.raw, timestamp: String(second!.headers["x-helpdesk-timestamp"]), signature: String(second!.headers["x-helpdesk-signature"]), secret: SECRET, now: new Date(clock) })).toBe(true);
+    expect(
+      verifyWebhookSignature({
+        body: second!.raw,
+        timestamp: String(second!.headers["x-helpdesk-timestamp"]),
+        signature: String(second!.headers["x-helpdesk-signature"]),
+        secret: SECRET,
+        now: new Date(clock),
+      }),
+    ).toBe(true);
   });
 
   it("refuses to run without a secret", () => {
@@ -273,7 +336,14 @@ describe("Microsoft Teams", () => {
             type: "AdaptiveCard",
             version: "1.4",
             body: [
-              { type: "TextBlock", text: "[EMERGENCY, SEV-A] #12345678 Mobile banking is down", weight: "Bolder", size: "Medium", color: "Attention", wrap: true },
+              {
+                type: "TextBlock",
+                text: "[EMERGENCY, SEV-A] #12345678 Mobile banking is down",
+                weight: "Bolder",
+                size: "Medium",
+                color: "Attention",
+                wrap: true,
+              },
               {
                 type: "FactSet",
                 facts: [
@@ -315,11 +385,24 @@ describe("Slack", () => {
     const m = body(server.only());
     expect(m.text).toBe(`[EMERGENCY, SEV-A] #12345678 Mobile banking is down <${a.link}|Open ticket #12345678>`);
     expect(m.blocks.map((b: any) => b.type)).toEqual(["header", "section", "section", "context"]);
-    expect(m.blocks[0]).toEqual({ type: "header", text: { type: "plain_text", text: "[EMERGENCY, SEV-A] #12345678 Mobile banking is down", emoji: true } });
+    expect(m.blocks[0]).toEqual({
+      type: "header",
+      text: { type: "plain_text", text: "[EMERGENCY, SEV-A] #12345678 Mobile banking is down", emoji: true },
+    });
     const fields = m.blocks.slice(1, 3).flatMap((b: any) => b.fields);
     expect(fields[0]).toEqual({ type: "mrkdwn", text: "*Ticket*\n#12345678" });
     expect(fields.map((f: any) => f.text.split("\n")[0])).toEqual([
-      "*Ticket*", "*Subject*", "*Event*", "*Priority*", "*Severity*", "*Status*", "*Requester*", "*Assignee*", "*Escalated by*", "*Reason*", "*Occurred at*",
+      "*Ticket*",
+      "*Subject*",
+      "*Event*",
+      "*Priority*",
+      "*Severity*",
+      "*Status*",
+      "*Requester*",
+      "*Assignee*",
+      "*Escalated by*",
+      "*Reason*",
+      "*Occurred at*",
     ]);
     // Slack rejects a section with more than 10 fields.
     for (const b of m.blocks.slice(1, 3)) expect(b.fields.length).toBeLessThanOrEqual(10);
@@ -328,9 +411,14 @@ describe("Slack", () => {
 
   it("escapes &, < and > in what users typed, so a subject cannot ping the channel or disguise a link", async () => {
     const subject = "<!channel> R&D <https://evil.example|Open ticket>";
-    await slackChannel({ url: server.url }).deliver(alert({ subject, reason: "a > b", requester: { name: "<@U123>", email: null } }), "d-1");
+    await slackChannel({ url: server.url }).deliver(
+      alert({ subject, reason: "a > b", requester: { name: "<@U123>", email: null } }),
+      "d-1",
+    );
     const m = body(server.only());
-    const mrkdwn = [m.text, ...m.blocks.flatMap((b: any) => [...(b.fields ?? []), ...(b.elements ?? [])].map((t: any) => t.text))].join("\n");
+    const mrkdwn = [m.text, ...m.blocks.flatMap((b: any) => [...(b.fields ?? []), ...(b.elements ?? [])].map((t: any) => t.text))].join(
+      "\n",
+    );
     expect(mrkdwn).not.toContain("<!channel>");
     expect(mrkdwn).not.toContain("<https://evil");
     expect(mrkdwn).not.toContain("<@U123>");
@@ -439,7 +527,7 @@ describe("PagerDuty", () => {
   it("sends to the Events API v2 endpoint unless told otherwise", async () => {
     const urls: string[] = [];
     const fakeFetch: typeof fetch = async (input) => {
-      urls.push(String(input));
+      urls.push(input instanceof Request ? input.url : input.toString());
       return new Response('{"status":"success"}', { status: 202 });
     };
     await pagerDutyChannel({ routingKey: ROUTING_KEY, fetch: fakeFetch }).deliver(alert(), "d-1");
@@ -496,7 +584,7 @@ describe("channelsFromConfig", () => {
 
   it("builds each configured channel, pointed at its own setting", async () => {
     const others = await Promise.all([startCaptureServer(), startCaptureServer(), startCaptureServer()]);
-    const [teams, slack, pd] = others as [CaptureServer, CaptureServer, CaptureServer];
+    const [teams, slack, pd] = others;
     try {
       const { channels } = channelsFromConfig({
         ALERT_WEBHOOK_URL: server.url,
@@ -509,7 +597,14 @@ describe("channelsFromConfig", () => {
       expect(channels.map((c) => c.name)).toEqual(["webhook", "teams", "slack", "pagerduty"]);
       for (const c of channels) await c.deliver(alert(), `m-1:${c.name}`);
       expect(server.only().headers["x-helpdesk-delivery"]).toBe("m-1:webhook");
-      expect(verifyWebhookSignature({ body: server.only().raw, timestamp: String(server.only().headers["x-helpdesk-timestamp"]), signature: String(server.only().headers["x-helpdesk-signature"]), secret: SECRET })).toBe(true);
+      expect(
+        verifyWebhookSignature({
+          body: server.only().raw,
+          timestamp: String(server.only().headers["x-helpdesk-timestamp"]),
+          signature: String(server.only().headers["x-helpdesk-signature"]),
+          secret: SECRET,
+        }),
+      ).toBe(true);
       expect(body(teams.only()).type).toBe("message");
       expect(body(slack.only()).blocks).toBeInstanceOf(Array);
       expect(body(pd.only()).routing_key).toBe(ROUTING_KEY);
@@ -521,7 +616,7 @@ describe("channelsFromConfig", () => {
   it("uses the fetch it is given", async () => {
     const seen: string[] = [];
     const fakeFetch: typeof fetch = async (input) => {
-      seen.push(String(input));
+      seen.push(input instanceof Request ? input.url : input.toString());
       return new Response(null, { status: 200 });
     };
     const [slack] = channelsFromConfig({ SLACK_WEBHOOK_URL: "https://hooks.slack.invalid/services/T/B/x" }, fakeFetch).channels;
@@ -542,7 +637,9 @@ describe("ticketLink", () => {
 describe("format", () => {
   it("writes the one-line summary with the priority, the severity when there is one, and the event", () => {
     expect(summaryLine(alert({ severity: null }))).toBe("[EMERGENCY] #12345678 Mobile banking is down");
-    expect(summaryLine(alert({ event: "repaged", page: 4, priority: "high", severity: "SEV-B" }))).toBe("Re-page 4: [HIGH, SEV-B] #12345678 Mobile banking is down");
+    expect(summaryLine(alert({ event: "repaged", page: 4, priority: "high", severity: "SEV-B" }))).toBe(
+      "Re-page 4: [HIGH, SEV-B] #12345678 Mobile banking is down",
+    );
     expect(summaryLine(alert({ event: "resolved" }))).toBe("Resolved: [EMERGENCY, SEV-A] #12345678 Mobile banking is down");
     expect(summaryLine(alert({ subject: "two\nlines\t here " }))).toBe("[EMERGENCY, SEV-A] #12345678 two lines here");
   });

@@ -90,7 +90,15 @@ describe("escalation", () => {
     expect(alert!.headers["x-helpdesk-signature"]).toBe(expected);
     expect(alert!.headers["x-helpdesk-delivery"]).toMatch(/.+/);
     const text = alert!.body;
-    for (const fact of [ticket.number, "Mobile banking is down", "emergency", "Karen Karen", "Quinn QA", "business-impacting", `https://helpdesk.example/tickets/${ticket.number}`]) {
+    for (const fact of [
+      ticket.number,
+      "Mobile banking is down",
+      "emergency",
+      "Karen Karen",
+      "Quinn QA",
+      "business-impacting",
+      `https://helpdesk.example/tickets/${ticket.number}`,
+    ]) {
       expect(text).toContain(fact);
     }
     // The requester sees nothing of it.
@@ -121,7 +129,10 @@ describe("escalation", () => {
     await webhook.waitFor(1, about(ticket.number));
     await pagerduty.waitFor(1, about(ticket.id));
     await sleep(50); // each delivery is recorded right after it succeeds
-    const timeline = (await t.call(jane, "GET", `/tickets/${ticket.id}/timeline`)).body.items as { type: string; data: { messageId: string; channel: string } }[];
+    const timeline = (await t.call(jane, "GET", `/tickets/${ticket.id}/timeline`)).body.items as {
+      type: string;
+      data: { messageId: string; channel: string };
+    }[];
     const notified = timeline.filter((e) => e.type === "escalation_notified");
     expect(notified.map((e) => e.data.channel).sort()).toEqual(["console", "pagerduty", "webhook"]);
     // Redeliver the very message the queue delivered: same id, same body.
@@ -145,7 +156,9 @@ describe("escalation", () => {
         { unsentOutbox: (o) => store.unsentOutbox(o), markOutboxSent: () => Promise.reject(new Error("instance crashed")) },
         { escalations: await m.host.composition.publisher() },
       );
-      const opened = await m.call(who.karen, "POST", "/tickets", { body: { subject: "Mobile banking is down", description: "The entire mobile banking is down." } });
+      const opened = await m.call(who.karen, "POST", "/tickets", {
+        body: { subject: "Mobile banking is down", description: "The entire mobile banking is down." },
+      });
       const ticket = opened.body as { id: string; number: string };
       await m.call(who.qa, "PATCH", `/tickets/${ticket.id}`, { body: { priority: "emergency", reason: "business-impacting" } });
       const unsent = (await store.unsentOutbox({ limit: 100 })).filter((e) => e.ticketId === ticket.id);
@@ -189,7 +202,9 @@ describe("escalation", () => {
     const ticket = await openTicket();
     await raise(ticket.id);
     await pagerduty.waitFor(1, about(ticket.id));
-    const closed = await t.call(jane, "POST", `/tickets/${ticket.id}/status`, { body: { status: "closed", resolution: "Franck fixed it" } });
+    const closed = await t.call(jane, "POST", `/tickets/${ticket.id}/status`, {
+      body: { status: "closed", resolution: "Franck fixed it" },
+    });
     expect(closed.body.escalation.state).toBe("resolved");
     await pagerduty.waitFor(2, about(ticket.id));
     const events = forTicket(pagerduty, ticket.id).map((d) => d.json as { event_action: string; dedup_key: string; routing_key: string });
@@ -212,21 +227,34 @@ describe("escalation", () => {
     await t.call(jane, "POST", `/tickets/${ticket.id}/status`, { body: { status: "closed", resolution: "false alarm" } });
     await webhook.waitFor(2, about(ticket.number));
     expect(webhookEvents(ticket.number)).toEqual(["triggered", "resolved"]);
-    const attempts = webhook.requests.filter((r) => r.body.includes(ticket.number)).map((r) => [(r.json as { event: string }).event, r.status]);
-    expect(attempts).toEqual([["triggered", 500], ["triggered", 500], ["triggered", 500], ["triggered", 200], ["resolved", 200]]);
+    const attempts = webhook.requests
+      .filter((r) => r.body.includes(ticket.number))
+      .map((r) => [(r.json as { event: string }).event, r.status]);
+    expect(attempts).toEqual([
+      ["triggered", 500],
+      ["triggered", 500],
+      ["triggered", 500],
+      ["triggered", 200],
+      ["resolved", 200],
+    ]);
   });
 
   it("(h) nothing of an escalation a newer one replaced is sent late (PagerDuty keys by ticket)", async () => {
     // The test hands the messages to the notifier in the order it wants.
     await withManualOutbox(async (m, who) => {
-      const opened = await m.call(who.karen, "POST", "/tickets", { body: { subject: "Mobile banking is down", description: "The entire mobile banking is down." } });
+      const opened = await m.call(who.karen, "POST", "/tickets", {
+        body: { subject: "Mobile banking is down", description: "The entire mobile banking is down." },
+      });
       const ticket = opened.body as { id: string; number: string };
-      const raiseHere = () => m.call(who.qa, "PATCH", `/tickets/${ticket.id}`, { body: { priority: "emergency", reason: "business-impacting" } });
+      const raiseHere = () =>
+        m.call(who.qa, "PATCH", `/tickets/${ticket.id}`, { body: { priority: "emergency", reason: "business-impacting" } });
       await raiseHere(); // escalation 1
       await m.call(who.qa, "PATCH", `/tickets/${ticket.id}`, { body: { priority: "high" } }); // resolved
       await raiseHere(); // escalation 2
       const store = await storeOf(m);
-      const entries = (await store.unsentOutbox({ limit: 100 })).filter((e) => e.ticketId === ticket.id).sort((a, b) => seqOf(a) - seqOf(b));
+      const entries = (await store.unsentOutbox({ limit: 100 }))
+        .filter((e) => e.ticketId === ticket.id)
+        .sort((a, b) => seqOf(a) - seqOf(b));
       expect(entries.map((e) => e.subject)).toEqual(["escalation.triggered", "escalation.resolved", "escalation.triggered"]);
       const [first, resolve, second] = entries.map(messageOf);
       const notifier = await m.host.composition.notifier();
@@ -256,10 +284,28 @@ describe("escalation", () => {
   it("(j) a message that claims to retry another one, but is not its retry, is refused", async () => {
     const notifier = await t.host.composition.notifier();
     const ticket = await openTicket();
-    const body = { version: 1, event: "repaged", ticketId: ticket.id, cycle: 3, page: 2, retryOf: `${ticket.id}.3`, attempt: 1, facts: {
-      ticketId: ticket.id, ticketNumber: ticket.number, subject: "s", priority: "emergency", severity: null, status: "open",
-      requester: { name: "Karen Karen", email: null }, assignee: null, actor: { name: "x", role: "agent" }, reason: "r", occurredAt: new Date().toISOString() } };
+    const body = {
+      version: 1,
+      event: "repaged",
+      ticketId: ticket.id,
+      cycle: 3,
+      page: 2,
+      retryOf: `${ticket.id}.3`,
+      attempt: 1,
+      facts: {
+        ticketId: ticket.id,
+        ticketNumber: ticket.number,
+        subject: "s",
+        priority: "emergency",
+        severity: null,
+        status: "open",
+        requester: { name: "Karen Karen", email: null },
+        assignee: null,
+        actor: { name: "x", role: "agent" },
+        reason: "r",
+        occurredAt: new Date().toISOString(),
+      },
+    };
     await expect(notifier.handle({ messageId: "forged-1", body })).rejects.toThrow(/not its retry/);
   });
 });
-

@@ -22,7 +22,12 @@ async function until(condition: () => boolean, what: string, timeoutMs = 5_000):
 }
 
 function message(overrides: Partial<QueueMessage> = {}): QueueMessage {
-  return { messageId: randomUUID(), subject: "escalation.triggered", body: { version: 1, ticketId: "t-1", nested: { ok: true } }, ...overrides };
+  return {
+    messageId: randomUUID(),
+    subject: "escalation.triggered",
+    body: { version: 1, ticketId: "t-1", nested: { ok: true } },
+    ...overrides,
+  };
 }
 
 describe("ServiceBusConsumer", () => {
@@ -110,7 +115,11 @@ describe("ServiceBusConsumer", () => {
     await until(() => broker.deadLettered.length === 1, "the dead letter");
     await sleep(200);
     expect(handled).toHaveLength(3);
-    expect(broker.deadLettered[0]).toMatchObject({ messageId: sent.messageId, deliveryCount: 3, deadLetterReason: "MaxDeliveryCountExceeded" });
+    expect(broker.deadLettered[0]).toMatchObject({
+      messageId: sent.messageId,
+      deliveryCount: 3,
+      deadLetterReason: "MaxDeliveryCountExceeded",
+    });
     expect(broker.completed).toEqual([]);
     expect(broker.waiting).toBe(0);
   });
@@ -202,7 +211,9 @@ describe("a local host configured for Service Bus", () => {
     const [karen, qa] = await Promise.all([t.token(PEOPLE.karen), t.token(PEOPLE.qa)]);
     const opened = await t.call(karen, "POST", "/tickets", { body: { subject, description: "all of it" } });
     expect(opened.status).toBe(201);
-    const raised = await t.call(qa, "PATCH", `/tickets/${opened.body.id}`, { body: { priority: "emergency", reason: "business-impacting" } });
+    const raised = await t.call(qa, "PATCH", `/tickets/${opened.body.id}`, {
+      body: { priority: "emergency", reason: "business-impacting" },
+    });
     expect(raised.status).toBe(200);
     return opened.body as { id: string; number: string };
   }
@@ -211,14 +222,18 @@ describe("a local host configured for Service Bus", () => {
   const events = (number: string) => alertsAbout(number).map((d) => (d.json as { event: string }).event);
 
   it("says it consumes the queue", () => {
-    expect(banner(t.host, t.host.composition.config).find((l) => l.startsWith("  queue:"))).toMatch(/^  queue: {4}Service Bus queue escalations .*; this host consumes it$/);
+    expect(banner(t.host, t.host.composition.config).find((l) => l.startsWith("  queue:"))).toMatch(
+      /^ {2}queue: {4}Service Bus queue escalations .*; this host consumes it$/,
+    );
   });
 
   it("a triage to emergency makes exactly one signed alert reach the webhook, through Service Bus", async () => {
     const ticket = await raiseNewTicket("Mobile banking is down");
 
     await webhook.waitFor(1, (d) => d.body.includes(ticket.number));
-    const trigger = broker.received.find((m) => m.subject === "escalation.triggered" && (m.body as { ticketId?: string }).ticketId === ticket.id);
+    const trigger = broker.received.find(
+      (m) => m.subject === "escalation.triggered" && (m.body as { ticketId?: string }).ticketId === ticket.id,
+    );
     expect(trigger).toBeDefined();
     await until(() => broker.completed.includes(trigger!), "the completion");
     await sleep(ACK_TIMEOUT * 1000 * 0.5); // a second alert would arrive now

@@ -49,7 +49,11 @@ describe("ServiceBusPublisher", () => {
       correlationId: "req-123",
     });
     const [got2] = receivedById(second.messageId);
-    expect(got2).toMatchObject({ subject: "escalation.acknowledged", body: { version: 1, ticketId: "t-2" }, contentType: "application/json" });
+    expect(got2).toMatchObject({
+      subject: "escalation.acknowledged",
+      body: { version: 1, ticketId: "t-2" },
+      contentType: "application/json",
+    });
     expect(got2).not.toHaveProperty("correlationId");
     expect(broker.deliveries - deliveriesBefore).toBe(1);
     // Authenticated through the claims node before the first send.
@@ -66,7 +70,12 @@ describe("ServiceBusPublisher", () => {
     const scheduled = broker.scheduled.filter((m) => m.messageId === repage.messageId);
     expect(scheduled).toHaveLength(1);
     expect(scheduled[0]!.scheduledEnqueueTime.toISOString()).toBe(at.toISOString());
-    expect(scheduled[0]).toMatchObject({ subject: "escalation.repage", body: repage.body, contentType: "application/json", correlationId: "req-9" });
+    expect(scheduled[0]).toMatchObject({
+      subject: "escalation.repage",
+      body: repage.body,
+      contentType: "application/json",
+      correlationId: "req-9",
+    });
     expect(receivedById(repage.messageId)).toHaveLength(0);
     expect(receivedById(now.messageId)).toHaveLength(1);
   });
@@ -135,8 +144,8 @@ describe("serviceBusPublisher", () => {
   });
 
   it("refuses settings with neither a namespace nor a connection string", async () => {
-    await expect(
-      serviceBusPublisher({ namespace: undefined, connectionString: undefined }, "escalations"),
-    ).rejects.toThrow(/SERVICE_BUS_NAMESPACE/);
+    await expect(serviceBusPublisher({ namespace: undefined, connectionString: undefined }, "escalations")).rejects.toThrow(
+      /SERVICE_BUS_NAMESPACE/,
+    );
   });
 });

@@ -12,7 +12,7 @@ const contractDir = path.join(fixturesDir, "contract");
 async function contractProblems(entry: string | BicepFile) {
   const files = await loadBicepFiles(contractDir);
   const root = typeof entry === "string" ? files.find((f) => f.path === path.join(contractDir, entry)) : entry;
-  if (!root) throw new Error(`no fixture ${String(entry)}`);
+  if (!root) throw new Error(`no fixture ${typeof entry === "string" ? entry : entry.path}`);
   return checkContract(instantiate(root, [...files, root]), codeContract(repoRoot));
 }
 
@@ -71,7 +71,9 @@ describe("infra check: the contract with the code", () => {
     const problems = await contractProblems("foreign-indexing-policy.bicep");
 
     expect(codes(problems), describeProblems(problems)).toEqual(["indexing-policy@36"]);
-    expect(problems[0]?.message).toMatch(/loads other-indexing-policy\.json, not the shared .*shared\/adapters\/cosmos\/indexing-policy\.json/);
+    expect(problems[0]?.message).toMatch(
+      /loads other-indexing-policy\.json, not the shared .*shared\/adapters\/cosmos\/indexing-policy\.json/,
+    );
   });
 
   it("reports a connection given as a connection string, or without the managed identity", async () => {

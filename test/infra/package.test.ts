@@ -18,7 +18,13 @@ beforeAll(async () => {
 describe("npm run package", () => {
   it("builds package/ with the bundle, host.json and a package.json with nothing to install", async () => {
     const pkg = JSON.parse(await readFile("package/package.json", "utf8"));
-    expect(pkg).toEqual({ name: "helpdesk-api", version: expect.any(String), private: true, type: "module", main: "dist/functions/index.js" });
+    expect(pkg).toEqual({
+      name: "helpdesk-api",
+      version: expect.any(String),
+      private: true,
+      type: "module",
+      main: "dist/functions/index.js",
+    });
     expect(JSON.parse(await readFile("package/host.json", "utf8")).extensionBundle.version).toBe("[4.*, 5.0.0)");
     expect((await stat("package/dist/functions/index.js")).size).toBeGreaterThan(0);
   });

@@ -52,7 +52,9 @@ describe.skipIf(!haveTypes)("infra check: resources against the Azure schemas", 
     );
 
     expect(codes(problems)).toEqual(["unknown-property@10"]);
-    expect(problems[0]?.message).toMatch(/^Microsoft\.Storage\/storageAccounts\/blobServices\/containers@2025-06-01: .*did you mean 'publicAccess'/);
+    expect(problems[0]?.message).toMatch(
+      /^Microsoft\.Storage\/storageAccounts\/blobServices\/containers@2025-06-01: .*did you mean 'publicAccess'/,
+    );
   });
 
   it("does not judge the body of an existing resource", async () => {

@@ -19,7 +19,10 @@ describe("infra check: security invariants", () => {
     const problems = checkSecurity([await fixture("security", "secret-output.bicep")]);
     const messages = problems.map((p) => `${p.code}@${p.line} ${p.message}`);
 
-    expect(problems.every((p) => p.code === "secret"), describeProblems(problems)).toBe(true);
+    expect(
+      problems.every((p) => p.code === "secret"),
+      describeProblems(problems),
+    ).toBe(true);
     expect(messages).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^secret@9 listKeys\(\) reads keys/),
@@ -34,7 +37,10 @@ describe("infra check: security invariants", () => {
     async (type, setting, code) => {
       const problems = checkSecurity([await inline(`resource x '${type}@2020-01-01' = {\n  name: 'x'\n}\n`)]);
 
-      expect(problems.filter((p) => p.code === code && p.message.includes(setting)), describeProblems(problems)).toHaveLength(1);
+      expect(
+        problems.filter((p) => p.code === code && p.message.includes(setting)),
+        describeProblems(problems),
+      ).toHaveLength(1);
     },
   );
 
@@ -73,8 +79,9 @@ resource bus 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   });
 
   it("accepts Key Vault references and the Application Insights connection string in app settings, and nothing else secret", async () => {
-    const problems = sortProblems(checkSecurity([
-      await inline(`@secure()
+    const problems = sortProblems(
+      checkSecurity([
+        await inline(`@secure()
 param pagerDutyKey string
 param secretUri string
 resource insights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -100,7 +107,8 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
   }
 }
 `),
-    ]));
+      ]),
+    );
 
     expect(codes(problems), describeProblems(problems)).toEqual(["secret@19", "secret@20", "secret@20", "secret@21"]);
     expect(problems.map((p) => p.message)).toEqual([
@@ -112,7 +120,9 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
   });
 
   it("reports a secure value passed to a module parameter that is not @secure()", async () => {
-    const problems = checkSecurity([await fixture("contract", "app.bicep"), await inline(`@secure()
+    const problems = checkSecurity([
+      await fixture("contract", "app.bicep"),
+      await inline(`@secure()
 param token string
 module app 'contract/app.bicep' = {
   name: 'app'
@@ -120,7 +130,8 @@ module app 'contract/app.bicep' = {
     endpoint: token
   }
 }
-`)]);
+`),
+    ]);
 
     expect(codes(problems)).toEqual(["secret@6"]);
     expect(problems[0]?.message).toMatch(/'endpoint' carries @secure\(\) parameter 'token' but the parameter is not @secure\(\)/);

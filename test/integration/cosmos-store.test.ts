@@ -47,7 +47,15 @@ describe("a command's batch is all-or-nothing", () => {
     await s.service.tickets.triage(jane, t.id, { priority: "high" }, opts);
     const entriesBefore = await allEntries(t.id);
     const stale = { ticket: { ...stored.ticket, subject: "lost update", version: stored.ticket.version + 1 }, keys: {}, salt: stored.salt };
-    const entry = { id: "entry-00000002", seq: 2, type: "comment" as const, at: "2026-01-01T00:00:00.000Z", actor: { id: "x", name: "x", role: "agent" as const }, visibility: "internal" as const, data: { body: "ghost" } };
+    const entry = {
+      id: "entry-00000002",
+      seq: 2,
+      type: "comment" as const,
+      at: "2026-01-01T00:00:00.000Z",
+      actor: { id: "x", name: "x", role: "agent" as const },
+      visibility: "internal" as const,
+      data: { body: "ghost" },
+    };
     const write = { entries: [entry], outbox: [], records: [{ id: "record-1", type: "receipt" as const }] };
     await expect(s.store.commit(stored.etag, stale, write)).rejects.toMatchObject({ kind: "stale" });
     const after = (await s.store.get(t.id))!;
@@ -61,7 +69,9 @@ describe("a command's batch is all-or-nothing", () => {
     const t = await openOne();
     const before = await allEntries(t.id);
     const dup = { ticket: { ...t, subject: "duplicate" }, keys: {}, salt: "s" };
-    await expect(s.store.create(dup, { entries: [{ ...before[0]!, id: "entry-00000009", seq: 9 }], outbox: [], records: [] })).rejects.toMatchObject({ kind: "exists" });
+    await expect(
+      s.store.create(dup, { entries: [{ ...before[0]!, id: "entry-00000009", seq: 9 }], outbox: [], records: [] }),
+    ).rejects.toMatchObject({ kind: "exists" });
     expect((await s.store.get(t.id))!.ticket.subject).toBe("Mobile banking down");
     expect(await allEntries(t.id)).toEqual(before);
   });
@@ -74,7 +84,12 @@ describe("concurrent writers", () => {
     const writers = Array.from({ length: 6 }, () => s.newService());
     await Promise.all(writers.map((w, i) => w.tickets.comment(jane, t.id, { body: `note ${i}`, visibility: "internal" }, opts)));
     const entries = await allEntries(t.id);
-    expect(entries.filter((e) => e.type === "comment").map((e) => e.data.body).sort()).toEqual(["note 0", "note 1", "note 2", "note 3", "note 4", "note 5"]);
+    expect(
+      entries
+        .filter((e) => e.type === "comment")
+        .map((e) => e.data.body)
+        .sort(),
+    ).toEqual(["note 0", "note 1", "note 2", "note 3", "note 4", "note 5"]);
     expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect((await s.store.get(t.id))!.ticket.version).toBe(7);
   });
@@ -121,10 +136,22 @@ describe("concurrent writers", () => {
     const t = await openOne();
     const ifMatch = etagOf((await s.service.tickets.get(karen, t.id)).ticket);
     const idempotency = { key: "k-1", requestHash: "h-1" };
-    const first = await s.service.tickets.comment(karen, t.id, { body: "any news?", visibility: "public" }, { ...opts, ifMatch, idempotency });
-    const retry = await s.service.tickets.comment(karen, t.id, { body: "any news?", visibility: "public" }, { ...opts, ifMatch, idempotency });
+    const first = await s.service.tickets.comment(
+      karen,
+      t.id,
+      { body: "any news?", visibility: "public" },
+      { ...opts, ifMatch, idempotency },
+    );
+    const retry = await s.service.tickets.comment(
+      karen,
+      t.id,
+      { body: "any news?", visibility: "public" },
+      { ...opts, ifMatch, idempotency },
+    );
     expect(retry).toEqual({ ...first, replayed: true });
-    await expect(s.service.tickets.comment(karen, t.id, { body: "other", visibility: "public" }, { ...opts, ifMatch })).rejects.toMatchObject({ kind: "precondition_failed" });
+    await expect(
+      s.service.tickets.comment(karen, t.id, { body: "other", visibility: "public" }, { ...opts, ifMatch }),
+    ).rejects.toMatchObject({ kind: "precondition_failed" });
   });
 
   it("a stale cache costs a retry, not a lost update", async () => {
@@ -144,7 +171,10 @@ describe("queue pagination", () => {
     try {
       const priorities = ["low", "normal", "high"] as const;
       const made = [];
-      for (let i = 0; i < 37; i++) made.push((await fresh.service.tickets.open(karen, { subject: `t${i}`, description: "d", priority: priorities[i % 3] }, opts)).ticket);
+      for (let i = 0; i < 37; i++)
+        made.push(
+          (await fresh.service.tickets.open(karen, { subject: `t${i}`, description: "d", priority: priorities[i % 3] }, opts)).ticket,
+        );
       const seen: string[] = [];
       let after: [number, string, string] | undefined;
       let pages = 0;
@@ -158,7 +188,9 @@ describe("queue pagination", () => {
         pages++;
       } while (after);
       const rank = { high: 0, normal: 1, low: 2 };
-      const expected = [...made].sort((x, y) => rank[x.priority as "high"] - rank[y.priority as "high"] || x.createdAt.localeCompare(y.createdAt)).map((t) => t.id);
+      const expected = [...made]
+        .sort((x, y) => rank[x.priority as "high"] - rank[y.priority as "high"] || x.createdAt.localeCompare(y.createdAt))
+        .map((t) => t.id);
       expect(new Set(seen).size).toBe(seen.length);
       expect(seen.slice(0, 37)).toEqual(expected);
       expect(seen).toHaveLength(38);

@@ -519,7 +519,8 @@ class Broker implements AmqpBroker {
   }
 
   private redeliverOrDeadLetter(message: BrokeredMessage): void {
-    if (message.deliveryCount >= this.maxDeliveryCount) this.deadLettered.push({ ...message, deadLetterReason: "MaxDeliveryCountExceeded" });
+    if (message.deliveryCount >= this.maxDeliveryCount)
+      this.deadLettered.push({ ...message, deadLetterReason: "MaxDeliveryCountExceeded" });
     else this.makeReady(message);
   }
 
@@ -551,7 +552,11 @@ class Broker implements AmqpBroker {
     if (!link) return; // the client gave up on its reply link: nobody to answer
     const response: Message = {
       correlation_id: request.message_id,
-      application_properties: { "status-code": status, "status-description": description, ...(condition ? { "error-condition": condition } : {}) },
+      application_properties: {
+        "status-code": status,
+        "status-description": description,
+        ...(condition ? { "error-condition": condition } : {}),
+      },
       body,
     };
     const queue = this.pending.get(link) ?? [];

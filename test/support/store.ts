@@ -34,7 +34,7 @@ export async function startStore() {
     const writer = new TicketWriter({ store, outbox: escalationOutbox() });
     const directory = new AgentDirectory(agentStore, now);
     const tickets = ticketUseCases({ store, writer, agents: directory, randomness, now });
-    const deliveries = new Deliveries({ store, writer, hash: randomness.hash, now });
+    const deliveries = new Deliveries({ store, log: tickets, hash: randomness.hash });
     return { tickets, directory, deliveries };
   };
   return {

@@ -4,7 +4,6 @@ import type { Change } from "../../shared/tickets/domain/change.js";
 import { acknowledge, move, openTicket, recordDelivery, triage } from "../../shared/tickets/domain/commands.js";
 import { Failure } from "../../shared/kernel/failure.js";
 import type { Principal } from "../../shared/kernel/principal.js";
-import type { Ticket } from "../../shared/tickets/domain/model.js";
 
 const karen: Principal = { id: "karen", name: "Karen Karen", email: "karen@example.com", role: "requester" };
 const qa: Principal = { id: "qa", name: "Quinn QA", email: "qa@example.com", role: "agent" };
@@ -13,7 +12,8 @@ const ids = { id: "t1", number: "10000001", requesterId: (e: string) => e };
 let clock = 0;
 const now = () => new Date(Date.UTC(2026, 0, 1) + clock++ * 1000).toISOString();
 
-const opened = (caller = karen, extra = {}) => openTicket({ subject: "Mobile banking is down", description: "all down", ...extra }, caller, ids, now());
+const opened = (caller = karen, extra = {}) =>
+  openTicket({ subject: "Mobile banking is down", description: "all down", ...extra }, caller, ids, now());
 const types = (c: Change) => c.entries.map((e) => e.type);
 const kind = (f: () => unknown) => {
   try {
@@ -88,20 +88,31 @@ describe("escalation policy", () => {
         event: "triggered",
         cycle: 3,
         page: 1,
-        facts: { ticketNumber: "10000001", priority: "emergency", actor: { name: "Quinn QA" }, reason: "priority emergency: business-impacting" },
+        facts: {
+          ticketNumber: "10000001",
+          priority: "emergency",
+          actor: { name: "Quinn QA" },
+          reason: "priority emergency: business-impacting",
+        },
       },
     });
     const ack = acknowledge(up.ticket, jane, now());
-    expect(outboxFor(ack, "req-2")[0]).toMatchObject({ messageId: "t1.4", subject: "escalation.acknowledged", body: { event: "acknowledged", cycle: 3 } });
+    expect(outboxFor(ack, "req-2")[0]).toMatchObject({
+      messageId: "t1.4",
+      subject: "escalation.acknowledged",
+      body: { event: "acknowledged", cycle: 3 },
+    });
   });
 
   it("a delivered page counts toward pages; other deliveries do not", () => {
-    const up = triage(opened().ticket, qa, { priority: "emergency" }, now()).ticket as Ticket;
+    const up = triage(opened().ticket, qa, { priority: "emergency" }, now()).ticket;
     const paged = recordDelivery(up, { channel: "webhook", event: "triggered", page: 1, messageId: "t1.3" }, now());
     expect(paged.ticket.escalation.pages).toBe(1);
     expect(paged.entries[0]).toMatchObject({ type: "escalation_notified", visibility: "internal", actor: { role: "system" } });
     const again = recordDelivery(paged.ticket, { channel: "slack", event: "triggered", page: 1, messageId: "t1.3" }, now());
     expect(again.ticket.escalation.pages).toBe(1);
-    expect(recordDelivery(again.ticket, { channel: "slack", event: "repaged", page: 2, messageId: "x" }, now()).ticket.escalation.pages).toBe(2);
+    expect(
+      recordDelivery(again.ticket, { channel: "slack", event: "repaged", page: 2, messageId: "x" }, now()).ticket.escalation.pages,
+    ).toBe(2);
   });
 });

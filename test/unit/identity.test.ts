@@ -1,4 +1,7 @@
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, createLocalJWKSet } from "jose";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Failure } from "../../shared/kernel/failure.js";
 import { principalFromClaims } from "../../shared/adapters/identity/claims.js";
@@ -16,7 +19,13 @@ beforeAll(async () => {
 });
 
 const sign = (claims: Record<string, unknown>, build: (j: SignJWT) => SignJWT = (j) => j.setExpirationTime("5m")) =>
-  build(new SignJWT({ oid: "u1", name: "Jane Doe", ...claims }).setProtectedHeader({ alg: "RS256", kid: "k1" }).setIssuer(issuer).setAudience(audience).setIssuedAt()).sign(privateKey);
+  build(
+    new SignJWT({ oid: "u1", name: "Jane Doe", ...claims })
+      .setProtectedHeader({ alg: "RS256", kid: "k1" })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setIssuedAt(),
+  ).sign(privateKey);
 
 const refusal = async (authorization: string | null, t = trust) => {
   try {
@@ -36,7 +45,9 @@ describe("bearer tokens", () => {
   it("refuses a missing, malformed, unsigned, expired or expiry-less token, and one for another audience or issuer", async () => {
     expect(await refusal(null)).toBe("401");
     expect(await refusal("Basic dXNlcjpwYXNz")).toBe("401");
-    expect(await refusal(`Bearer ${new UnsecuredJWT({ oid: "u1" }).setIssuer(issuer).setAudience(audience).setExpirationTime("5m").encode()}`)).toBe("401");
+    expect(
+      await refusal(`Bearer ${new UnsecuredJWT({ oid: "u1" }).setIssuer(issuer).setAudience(audience).setExpirationTime("5m").encode()}`),
+    ).toBe("401");
     expect(await refusal(`Bearer ${await sign({}, (j) => j.setExpirationTime(Math.floor(Date.now() / 1000) - 3600))}`)).toBe("401");
     expect(await refusal(`Bearer ${await sign({}, (j) => j)}`)).toBe("401"); // no exp: good forever, refused
     expect(await refusal(`Bearer ${await sign({}, (j) => j.setAudience("api://other").setExpirationTime("5m"))}`)).toBe("401");
@@ -51,13 +62,12 @@ describe("bearer tokens", () => {
 
 describe("the development issuer", () => {
   it("agrees on one key when many callers create it at once", async () => {
-    const { mkdtemp, rm } = await import("node:fs/promises");
-    const { tmpdir } = await import("node:os");
-    const { join } = await import("node:path");
     const { devTrust, signDevToken } = await import("../../shared/local/dev-issuer.js");
     const dir = await mkdtemp(join(tmpdir(), "helpdesk-key-"));
     try {
-      const tokens = await Promise.all(Array.from({ length: 8 }, (_, i) => signDevToken(dir, { name: `U${i}`, email: `u${i}@example.com` })));
+      const tokens = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => signDevToken(dir, { name: `U${i}`, email: `u${i}@example.com` })),
+      );
       const trust = await devTrust(dir);
       for (const token of tokens) expect((await verifyBearer(`Bearer ${token}`, trust)).role).toBe("requester");
     } finally {
@@ -69,7 +79,12 @@ describe("the development issuer", () => {
 describe("roles", () => {
   it("admin includes agent; no role is a requester; oid before sub; email before preferred_username", () => {
     expect(principalFromClaims({ oid: "o", sub: "s", roles: ["Tickets.Admin", "Tickets.Agent"] })?.role).toBe("admin");
-    expect(principalFromClaims({ sub: "s", preferred_username: "p@example.com" })).toEqual({ id: "s", name: "p@example.com", email: "p@example.com", role: "requester" });
+    expect(principalFromClaims({ sub: "s", preferred_username: "p@example.com" })).toEqual({
+      id: "s",
+      name: "p@example.com",
+      email: "p@example.com",
+      role: "requester",
+    });
     expect(principalFromClaims({ name: "nobody" })).toBeNull();
   });
 });

@@ -31,10 +31,24 @@ const admin: Principal = { id: "ada", name: "Ada", email: null, role: "admin" };
 function ticket(status: Status): Ticket {
   const at = "2026-01-01T00:00:00.000Z";
   return {
-    id: "t1", number: "10000001", subject: "s", description: "d", status, priority: "normal", severity: null,
-    category: null, requester: { id: owner.id, name: owner.name, email: owner.email }, assignee: null,
+    id: "t1",
+    number: "10000001",
+    subject: "s",
+    description: "d",
+    status,
+    priority: "normal",
+    severity: null,
+    category: null,
+    requester: { id: owner.id, name: owner.name, email: owner.email },
+    assignee: null,
     resolution: status === "resolved" || status === "closed" ? "done" : null,
-    createdAt: at, updatedAt: at, resolvedAt: null, closedAt: null, escalation: NO_ESCALATION, version: 1, revision: 1,
+    createdAt: at,
+    updatedAt: at,
+    resolvedAt: null,
+    closedAt: null,
+    escalation: NO_ESCALATION,
+    version: 1,
+    revision: 1,
   };
 }
 
@@ -52,7 +66,10 @@ describe("lifecycle table, every cell", () => {
   for (const from of STATUSES) {
     for (const to of STATUSES) {
       const allowed = (EXPECTED[`${from}>${to}`] ?? "").split(",").filter(Boolean);
-      for (const [mover, who] of [["agent", agent], ["owner", owner]] as const) {
+      for (const [mover, who] of [
+        ["agent", agent],
+        ["owner", owner],
+      ] as const) {
         const expected = allowed.includes(mover) ? "ok" : allowed.length ? "forbidden" : "conflict";
         it(`${from} -> ${to} by ${mover}: ${expected}`, () => {
           expect(judgeMove(from, to, mover)).toBe(expected === "ok" ? "allowed" : expected === "forbidden" ? "forbidden" : "not_a_move");
@@ -68,7 +85,9 @@ describe("lifecycle table, every cell", () => {
   });
 
   it("another requester cannot see the ticket at all (not_found, not forbidden)", () => {
-    expect(kindOf(() => move(ticket("open"), stranger, { status: "closed", resolution: "x" }, "2026-01-02T00:00:00.000Z"))).toBe("not_found");
+    expect(kindOf(() => move(ticket("open"), stranger, { status: "closed", resolution: "x" }, "2026-01-02T00:00:00.000Z"))).toBe(
+      "not_found",
+    );
   });
 });
 
@@ -86,7 +105,9 @@ describe("resolution text", () => {
     const resolved = { ...ticket("resolved"), resolution: "Franck restarted the gateway" };
     const closed = move(resolved, owner, { status: "closed", resolution: "whatever" }, "2026-01-02T00:00:00.000Z");
     expect(closed.ticket.resolution).toBe("Franck restarted the gateway");
-    expect(move(resolved, agent, { status: "closed", resolution: "Root cause: DNS" }, "2026-01-02T00:00:00.000Z").ticket.resolution).toBe("Root cause: DNS");
+    expect(move(resolved, agent, { status: "closed", resolution: "Root cause: DNS" }, "2026-01-02T00:00:00.000Z").ticket.resolution).toBe(
+      "Root cause: DNS",
+    );
   });
 
   it("closing stamps closedAt and keeps the resolution; reopening clears them", () => {

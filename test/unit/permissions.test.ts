@@ -27,7 +27,13 @@ const failure = (f: () => unknown) => {
 describe("opening", () => {
   it("a requester opens at low, normal or high, for themselves", () => {
     for (const priority of ["low", "normal", "high"] as const) expect(open(karen, { priority }).ticket.priority).toBe(priority);
-    expect(open(karen).ticket).toMatchObject({ status: "open", priority: "normal", severity: null, requester: { id: "karen" }, version: 1 });
+    expect(open(karen).ticket).toMatchObject({
+      status: "open",
+      priority: "normal",
+      severity: null,
+      requester: { id: "karen" },
+      version: 1,
+    });
   });
 
   it("emergency, severity and opening on behalf of someone need the agent role", () => {
@@ -35,7 +41,11 @@ describe("opening", () => {
     expect(failure(() => open(karen, { severity: "SEV-A" }))).toBe("forbidden");
     expect(failure(() => open(karen, { requester: { name: "Ken Ken", email: "ken@example.com" } }))).toBe("forbidden");
     const onBehalf = open(jane, { priority: "emergency", severity: "SEV-A", requester: { name: "Ken Ken", email: "ken@example.com" } });
-    expect(onBehalf.ticket).toMatchObject({ priority: "emergency", severity: "SEV-A", requester: { id: "email:ken@example.com", name: "Ken Ken" } });
+    expect(onBehalf.ticket).toMatchObject({
+      priority: "emergency",
+      severity: "SEV-A",
+      requester: { id: "email:ken@example.com", name: "Ken Ken" },
+    });
     // The severity set at intake is triage: internal, in its own entry; so is the escalation it raises.
     expect(onBehalf.entries.map((e) => [e.type, e.visibility])).toEqual([
       ["opened", "public"],
@@ -83,10 +93,17 @@ describe("triage, assignment and comments", () => {
     const held = comment({ ...ticket, status: "on_hold" }, karen, { body: "here is the log", visibility: "public" }, now);
     expect(held.ticket.status).toBe("in_progress");
     expect(held.entries.map((e) => e.type)).toEqual(["comment", "status_changed"]);
-    const resolved = comment({ ...ticket, status: "resolved", resolution: "r", resolvedAt: now }, karen, { body: "still broken", visibility: "public" }, now);
+    const resolved = comment(
+      { ...ticket, status: "resolved", resolution: "r", resolvedAt: now },
+      karen,
+      { body: "still broken", visibility: "public" },
+      now,
+    );
     expect(resolved.ticket).toMatchObject({ status: "open", resolution: null, resolvedAt: null });
     // An agent's public reply does not move the ticket.
-    expect(comment({ ...ticket, status: "on_hold" }, jane, { body: "waiting on you", visibility: "public" }, now).ticket.status).toBe("on_hold");
+    expect(comment({ ...ticket, status: "on_hold" }, jane, { body: "waiting on you", visibility: "public" }, now).ticket.status).toBe(
+      "on_hold",
+    );
   });
 
   it("a note is internal and a reply public: the store shows requesters public entries only", () => {

@@ -26,7 +26,9 @@ describe("settings", () => {
   });
 
   it("fail with the name of each missing setting inside Azure", () => {
-    expect(() => loadConfig({ WEBSITE_SITE_NAME: "helpdesk" })).toThrow(new RegExp(`Missing settings required in Azure: ${requiredInAzure.join(", ")}`));
+    expect(() => loadConfig({ WEBSITE_SITE_NAME: "helpdesk" })).toThrow(
+      new RegExp(`Missing settings required in Azure: ${requiredInAzure.join(", ")}`),
+    );
   });
 
   it("fail with the name of a bad one", () => {
@@ -38,7 +40,13 @@ describe("settings", () => {
   });
 
   it("leave the alert channels' values to the notifier: a bad one does not stop the app", () => {
-    const c = loadConfig({ ALERT_WEBHOOK_URL: "https://hooks.example.com/x", TEAMS_WEBHOOK_URL: "@Microsoft.KeyVault(SecretUri=https://x.vault.azure.net/secrets/y)" });
-    expect(c.alertChannels).toEqual({ ALERT_WEBHOOK_URL: "https://hooks.example.com/x", TEAMS_WEBHOOK_URL: "@Microsoft.KeyVault(SecretUri=https://x.vault.azure.net/secrets/y)" });
+    const c = loadConfig({
+      ALERT_WEBHOOK_URL: "https://hooks.example.com/x",
+      TEAMS_WEBHOOK_URL: "@Microsoft.KeyVault(SecretUri=https://x.vault.azure.net/secrets/y)",
+    });
+    expect(c.alertChannels).toEqual({
+      ALERT_WEBHOOK_URL: "https://hooks.example.com/x",
+      TEAMS_WEBHOOK_URL: "@Microsoft.KeyVault(SecretUri=https://x.vault.azure.net/secrets/y)",
+    });
   });
 });

@@ -2,7 +2,10 @@ import { createHash, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { TimelineSeal } from "../../shared/tickets/timeline-seal.js";
 
-const seal = new TimelineSeal((t) => createHash("sha256").update(t).digest("hex"), () => randomBytes(16).toString("hex"));
+const seal = new TimelineSeal(
+  (t) => createHash("sha256").update(t).digest("hex"),
+  () => randomBytes(16).toString("hex"),
+);
 
 describe("timeline seal", () => {
   it("gives each entry an id that its number cannot be guessed from without the ticket's salt", () => {
@@ -27,7 +30,7 @@ describe("timeline seal", () => {
     // Flipping any bit of the masked number gives no cursor at all, not the cursor of another number.
     const c = seal.cursor("salt-a", 7);
     for (let i = 12; i < 24; i++) {
-      const flipped = c.slice(0, i) + ((parseInt(c[i]!, 16) ^ 1).toString(16)) + c.slice(i + 1);
+      const flipped = c.slice(0, i) + (parseInt(c[i]!, 16) ^ 1).toString(16) + c.slice(i + 1);
       expect(seal.seqOf("salt-a", flipped)).toBeNull();
     }
   });

@@ -18,7 +18,9 @@ export class CosmosAgentStore implements AgentStore {
 
   async listAgents(): Promise<Agent[]> {
     const { resources } = await translated(() =>
-      this.container.items.query<JSONObject>("SELECT * FROM c WHERE c.type = 'agent' ORDER BY c.name ASC", { partitionKey: AGENTS_PARTITION }).fetchAll(),
+      this.container.items
+        .query<JSONObject>("SELECT * FROM c WHERE c.type = 'agent' ORDER BY c.name ASC", { partitionKey: AGENTS_PARTITION })
+        .fetchAll(),
     );
     return resources.map(fromAgentDoc);
   }

@@ -17,7 +17,11 @@ export async function connectCosmos(target: CosmosTarget): Promise<CosmosClient>
   const common = {
     endpoint: target.endpoint,
     // Fail over to our 503 quickly rather than hold a serverless request for 30 s.
-    connectionPolicy: { enableEndpointDiscovery: false, requestTimeout: 10_000, retryOptions: { maxRetryAttemptCount: 3, fixedRetryIntervalInMilliseconds: 0, maxWaitTimeInSeconds: 5 } },
+    connectionPolicy: {
+      enableEndpointDiscovery: false,
+      requestTimeout: 10_000,
+      retryOptions: { maxRetryAttemptCount: 3, fixedRetryIntervalInMilliseconds: 0, maxWaitTimeInSeconds: 5 },
+    },
   };
   if (target.key) return new CosmosClient({ ...common, key: target.key });
   const { DefaultAzureCredential } = await import("@azure/identity");

@@ -29,7 +29,12 @@ export const EntryDoc = TimelineEntry.omit({ type: true }).extend({
 });
 export type EntryDoc = z.infer<typeof EntryDoc>;
 
-export const AgentDoc = Agent.omit({ id: true }).extend({ id: z.string(), agentId: z.string(), ticketId: z.string(), type: z.literal("agent") });
+export const AgentDoc = Agent.omit({ id: true }).extend({
+  id: z.string(),
+  agentId: z.string(),
+  ticketId: z.string(),
+  type: z.literal("agent"),
+});
 export type AgentDoc = z.infer<typeof AgentDoc>;
 
 export const OutboxDoc = OutboxEntry.extend({ type: z.literal("outbox"), sent: z.boolean(), sentAt: z.iso.datetime().optional() });
@@ -79,5 +84,7 @@ export function parsed<T>(schema: z.ZodType<T>, doc: unknown, what: string): T {
   const result = schema.safeParse(doc);
   if (result.success) return result.data;
   const id = (doc as { id?: unknown } | null)?.id;
-  throw new Error(`Stored ${what} ${String(id)} is not readable: ${result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  throw new Error(
+    `Stored ${what} ${String(id)} is not readable: ${result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+  );
 }

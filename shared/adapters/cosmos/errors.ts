@@ -14,7 +14,16 @@ import { Failure } from "../../kernel/failure.js";
  * - anything else is a bug and stays what it is (500).
  */
 const TRANSIENT_STATUS = new Set([408, 429, 449, 500, 502, 503, 504]);
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "TimeoutError", "UND_ERR_SOCKET"]);
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "TimeoutError",
+  "UND_ERR_SOCKET",
+]);
 
 export const STORE_UNAVAILABLE = "The ticket store is not answering; retry later.";
 
@@ -32,7 +41,11 @@ export function cosmosFailure(e: unknown): unknown {
   const code = err.code ?? err.cause?.code;
   if (code === 409) return new Failure("exists", "A document with this id exists.", { cause: e });
   if (code === 412) return new Failure("stale", "The document changed since it was read.", { cause: e });
-  if (code === 404) return new Failure("unavailable", STORE_UNAVAILABLE, { retryAfter: 5, cause: new Error("Cosmos DB: the database or container is missing (404)") });
+  if (code === 404)
+    return new Failure("unavailable", STORE_UNAVAILABLE, {
+      retryAfter: 5,
+      cause: new Error("Cosmos DB: the database or container is missing (404)"),
+    });
   const transient =
     (typeof code === "number" && TRANSIENT_STATUS.has(code)) ||
     (typeof code === "string" && NETWORK_CODES.has(code)) ||
@@ -41,7 +54,12 @@ export function cosmosFailure(e: unknown): unknown {
     /ECONNREFUSED|ECONNRESET|socket hang up|fetch failed/i.test(err.message ?? "");
   if (!transient) return e;
   const retryAfter = Math.max(1, Math.ceil((err.retryAfterInMs ?? 1000) / 1000));
-  return new Failure("unavailable", STORE_UNAVAILABLE, { retryAfter, cause: new Error(`Cosmos DB did not answer (${String(code ?? err.name)}).`) });
+  return new Failure("unavailable", STORE_UNAVAILABLE, {
+    retryAfter,
+    cause: new Error(
+      `Cosmos DB did not answer (${typeof code === "string" || typeof code === "number" ? code : (err.name ?? "unknown")}).`,
+    ),
+  });
 }
 
 /** Runs one SDK call; its errors leave as failure kinds. */

@@ -26,27 +26,31 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
   create(ticket: UnstoredTicket, write: TicketWrite): Promise<StoredTicket> {
     // The create that may conflict goes first: the embedded endpoint stops at the
     // first failure without undoing earlier operations (DESIGN.md section 7).
-    return this.batch(ticket.ticket.id, [{ operationType: "Create", resourceBody: json(toTicketDoc(ticket)) }, ...this.appends(ticket.ticket.id, write)]);
+    return this.batch(ticket.ticket.id, [
+      { operationType: "Create", resourceBody: json(toTicketDoc(ticket)) },
+      ...this.appends(ticket.ticket.id, write),
+    ]);
   }
 
   commit(etag: string, next: UnstoredTicket, write: TicketWrite): Promise<StoredTicket> {
     const id = next.ticket.id;
-    return this.batch(id, [{ operationType: "Replace", id, resourceBody: json(toTicketDoc(next)), ifMatch: etag }, ...this.appends(id, write)]);
+    return this.batch(id, [
+      { operationType: "Replace", id, resourceBody: json(toTicketDoc(next)), ifMatch: etag },
+      ...this.appends(id, write),
+    ]);
   }
 
   private appends(ticketId: string, write: TicketWrite): OperationInput[] {
     const outbox: OutboxDoc[] = write.outbox.map((entry) => ({ ...entry, type: "outbox", sent: false }));
-    return [
-      ...write.entries.map((e) => toEntryDoc(ticketId, e)),
-      ...outbox,
-      ...write.records.map((r) => ({ ...r, ticketId })),
-    ].map((doc): OperationInput => ({ operationType: "Create", resourceBody: json(doc) }));
+    return [...write.entries.map((e) => toEntryDoc(ticketId, e)), ...outbox, ...write.records.map((r) => ({ ...r, ticketId }))].map(
+      (doc): OperationInput => ({ operationType: "Create", resourceBody: json(doc) }),
+    );
   }
 
   /** One transactional batch; its first operation is the ticket itself. */
   private async batch(ticketId: string, operations: OperationInput[]): Promise<StoredTicket> {
     // Each operation names its partition too: the embedded endpoint reads it there.
-    const ops = operations.map((op) => ({ ...op, partitionKey: ticketId }) as OperationInput);
+    const ops = operations.map((op) => ({ ...op, partitionKey: ticketId }));
     const response = await translated(() => this.container.items.batch(ops, ticketId));
     const results = response.result ?? [];
     const failed = results.find((r) => r.statusCode >= 400 && r.statusCode !== 424);
@@ -92,7 +96,9 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
       // Keyset pagination: strictly after the last item seen, in queue order, so
       // pages never skip or repeat a ticket however the queue changes in between.
       const [rank, createdAt, id] = query.after;
-      where.push("(c.priorityRank > @rank OR (c.priorityRank = @rank AND (c.createdAt > @createdAt OR (c.createdAt = @createdAt AND c.id > @id))))");
+      where.push(
+        "(c.priorityRank > @rank OR (c.priorityRank = @rank AND (c.createdAt > @createdAt OR (c.createdAt = @createdAt AND c.id > @id))))",
+      );
       parameters.push({ name: "@rank", value: rank }, { name: "@createdAt", value: createdAt }, { name: "@id", value: id });
     }
     const sql = `SELECT TOP @limit * FROM c WHERE ${where.join(" AND ")} ORDER BY c.priorityRank ASC, c.createdAt ASC, c.id ASC`;
@@ -111,7 +117,9 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
       { name: "@after", value: options.afterSeq },
       { name: "@ticketId", value: ticketId },
     ];
-    const { resources } = await translated(() => this.container.items.query<JSONObject>({ query: sql, parameters }, { partitionKey: ticketId }).fetchAll());
+    const { resources } = await translated(() =>
+      this.container.items.query<JSONObject>({ query: sql, parameters }, { partitionKey: ticketId }).fetchAll(),
+    );
     return { entries: resources.slice(0, options.limit).map(fromEntryDoc), more: resources.length > options.limit };
   }
 

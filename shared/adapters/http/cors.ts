@@ -14,10 +14,18 @@ export function corsHeaders(origin: string | null, allowed: readonly string[]): 
 }
 
 /** The answer to a preflight (OPTIONS) request. */
-export function preflight(origin: string | null, allowed: readonly string[], requestId: string): { status: number; headers: Record<string, string> } {
+export function preflight(
+  origin: string | null,
+  allowed: readonly string[],
+  requestId: string,
+): { status: number; headers: Record<string, string> } {
   const headers: Record<string, string> = { "x-request-id": requestId, ...corsHeaders(origin, allowed) };
   if (headers["access-control-allow-origin"]) {
-    Object.assign(headers, { "access-control-allow-methods": ALLOWED_METHODS, "access-control-allow-headers": ALLOWED_HEADERS, "access-control-max-age": "600" });
+    Object.assign(headers, {
+      "access-control-allow-methods": ALLOWED_METHODS,
+      "access-control-allow-headers": ALLOWED_HEADERS,
+      "access-control-max-age": "600",
+    });
   }
   return { status: 204, headers };
 }

@@ -35,7 +35,7 @@ export interface Invocation {
 export type HttpHandler = (request: ApiRequest, context: Invocation) => Promise<ApiResponse>;
 
 export const MAX_BODY_BYTES = 64 * 1024;
-const REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The client's request id if it is a sane one, else a new one. */
 export function requestIdOf(incoming: string | null): string {
@@ -102,7 +102,8 @@ function problemResponse(e: unknown, base: Record<string, string>, context: Invo
     if (e.retryAfter) headers["retry-after"] = String(e.retryAfter);
     if (e.kind === "unauthenticated") headers["www-authenticate"] = `Bearer realm="helpdesk", error="invalid_token"`;
     // An outage of ours, not the client's doing: it goes to the log, with what the adapter was told.
-    if (e.kind === "unavailable") context.error(`[${requestId}] unavailable: ${e.message}${e.cause === undefined ? "" : ` (${describe(e.cause)})`}`);
+    if (e.kind === "unavailable")
+      context.error(`[${requestId}] unavailable: ${e.message}${e.cause === undefined ? "" : ` (${describe(e.cause)})`}`);
   } else {
     body = problemBody("internal", `Something went wrong on our side (request ${requestId}).`);
     context.error(`[${requestId}] unhandled error`, e);

@@ -31,6 +31,10 @@ const HEADERS: Record<string, { description: string; schema: { type: "string" } 
   "Idempotency-Key": { description: "Retrying with the same key and body replays the first response.", schema: { type: "string" } },
 };
 
+/** zod names its $refs `#/$defs/X`; in an OpenAPI document they live under components.schemas. */
+const componentRefs = (json: object): Record<string, unknown> =>
+  JSON.parse(JSON.stringify(json).replaceAll('"#/$defs/', '"#/components/schemas/')) as Record<string, unknown>;
+
 const statusTitle = (status: number) => Object.values(PROBLEMS).find((p) => p.status === status)?.title ?? "Error";
 
 export function openApiDocument(routes: DocumentedRoute[], serverUrl = "/api") {
@@ -39,18 +43,27 @@ export function openApiDocument(routes: DocumentedRoute[], serverUrl = "/api") {
   // OpenAPI document's root, where it does not exist.
   const components: Record<string, unknown> = {};
   const schema = (s: z.ZodType, io: "input" | "output") => {
-    const { $schema: _, $defs, ...json } = z.toJSONSchema(s, { io, unrepresentable: "any", target: "draft-2020-12" }) as Record<string, unknown> & {
+    const {
+      $schema: _,
+      $defs,
+      ...json
+    } = z.toJSONSchema(s, { io, unrepresentable: "any", target: "draft-2020-12" }) as Record<string, unknown> & {
       $defs?: Record<string, unknown>;
     };
     Object.assign(components, $defs ?? {});
-    return JSON.parse(JSON.stringify(json).replaceAll('"#/$defs/', '"#/components/schemas/'));
+    return componentRefs(json);
   };
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes.filter((route) => !route.doc.hidden)) {
     const path = `/${r.route}`;
     for (const method of r.methods) {
       const { doc } = r;
-      const parameters: unknown[] = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
+      const parameters: unknown[] = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+        name: m[1],
+        in: "path",
+        required: true,
+        schema: { type: "string" },
+      }));
       if (doc.query) {
         for (const [name, field] of Object.entries(doc.query.shape)) {
           parameters.push({ name, in: "query", required: false, schema: schema(field as z.ZodType, "input") });
@@ -63,9 +76,17 @@ export function openApiDocument(routes: DocumentedRoute[], serverUrl = "/api") {
           ...(doc.ok.schema ? { content: { "application/json": { schema: schema(doc.ok.schema, "output") } } } : {}),
         },
       };
-      const errors = new Set([...(doc.auth ? [401, 403, 404, 503] : []), ...(doc.body || doc.query ? [400] : []), ...(doc.errors ?? []), 500]);
+      const errors = new Set([
+        ...(doc.auth ? [401, 403, 404, 503] : []),
+        ...(doc.body || doc.query ? [400] : []),
+        ...(doc.errors ?? []),
+        500,
+      ]);
       for (const status of [...errors].sort()) {
-        responses[status] = { description: statusTitle(status), content: { "application/problem+json": { schema: schema(Problem, "output") } } };
+        responses[status] = {
+          description: statusTitle(status),
+          content: { "application/problem+json": { schema: schema(Problem, "output") } },
+        };
       }
       paths[path] ??= {};
       paths[path][method.toLowerCase()] = {
@@ -80,10 +101,14 @@ export function openApiDocument(routes: DocumentedRoute[], serverUrl = "/api") {
   }
   return {
     openapi: "3.1.0",
-    info: { title: "Help desk API", version: "1.0.0", description: "Ticket lifecycle: intake, triage, assignment, replies and notes, resolution." },
+    info: {
+      title: "Help desk API",
+      version: "1.0.0",
+      description: "Ticket lifecycle: intake, triage, assignment, replies and notes, resolution.",
+    },
     servers: [{ url: serverUrl }],
     components: {
-      schemas: JSON.parse(JSON.stringify(components).replaceAll('"#/$defs/', '"#/components/schemas/')),
+      schemas: componentRefs(components),
       securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
     },
     paths,

@@ -38,7 +38,12 @@ export async function verifyBearer(authorization: string | null, trust: IssuerTr
   } catch (e) {
     if (e instanceof Failure) throw e;
     // The issuer's keys could not be fetched: our outage, not a bad token (503, not 401).
-    if (e instanceof errors.JWKSTimeout || e instanceof errors.JWKSInvalid || !(e instanceof errors.JOSEError) || e.code === "ERR_JOSE_GENERIC") {
+    if (
+      e instanceof errors.JWKSTimeout ||
+      e instanceof errors.JWKSInvalid ||
+      !(e instanceof errors.JOSEError) ||
+      e.code === "ERR_JOSE_GENERIC"
+    ) {
       throw new Failure("unavailable", "The token issuer's keys cannot be fetched right now; retry.", { retryAfter: 5, cause: e });
     }
     // The reason goes to the client (no secret in it); the token itself never does.

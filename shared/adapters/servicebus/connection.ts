@@ -13,7 +13,6 @@ export type ServiceBusConnection =
  */
 export const DEFAULT_RETRY: RetryOptions = { maxRetries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2_000, timeoutInMs: 10_000 };
 
-
 /** Where the queue is: a namespace (Azure, managed identity) or a connection string (emulator, test broker). */
 export interface ServiceBusTarget {
   namespace?: string | undefined;

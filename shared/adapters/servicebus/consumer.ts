@@ -53,7 +53,11 @@ export const MAX_LOCK_RENEWAL_MS = 2 * 60_000;
  */
 export const CLOSE_GRACE_MS = 5_000;
 
-export async function serviceBusConsumer(target: ServiceBusTarget, queueName: string, handler: MessageHandler): Promise<ServiceBusConsumer> {
+export async function serviceBusConsumer(
+  target: ServiceBusTarget,
+  queueName: string,
+  handler: MessageHandler,
+): Promise<ServiceBusConsumer> {
   return new ServiceBusConsumer({ queueName, handler, ...(await serviceBusConnection(target)) });
 }
 
@@ -188,4 +192,3 @@ async function settledWithin(ms: number, work: Promise<unknown>[]): Promise<void
   await Promise.race([Promise.allSettled(work), timeout]);
   clearTimeout(timer);
 }
-

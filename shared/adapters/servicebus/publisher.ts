@@ -47,7 +47,9 @@ export class ServiceBusPublisher implements Publisher {
       }
     } catch (error) {
       const reason = abortSignal.aborted ? `no answer within ${deadlineMs} ms` : describe(error);
-      throw new Error(`Publishing ${messages.length} message(s) to Service Bus queue ${this.options.queueName} failed: ${reason}`, { cause: error });
+      throw new Error(`Publishing ${messages.length} message(s) to Service Bus queue ${this.options.queueName} failed: ${reason}`, {
+        cause: error,
+      });
     }
   }
 
@@ -102,4 +104,3 @@ async function sendInBatches(sender: ServiceBusSender, messages: ServiceBusMessa
   }
   await sender.sendMessages(batch, { abortSignal });
 }
-

@@ -9,7 +9,10 @@ export const AgentList = z.object({ items: z.array(Agent.meta({ id: "Agent" })) 
 /** GET /api/agents. */
 export function agentHandlers(http: HttpContext, directory: () => Promise<AgentDirectory>): Record<string, HttpHandler> {
   return {
-    listAgents: endpoint(http, { auth: true }, async (call) => ({ status: 200, body: { items: await (await directory()).list(call.principal) } })),
+    listAgents: endpoint(http, { auth: true }, async (call) => ({
+      status: 200,
+      body: { items: await (await directory()).list(call.principal) },
+    })),
   };
 }
 

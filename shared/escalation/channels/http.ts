@@ -73,7 +73,9 @@ async function readSnippet(res: Response, redact: (text: string) => string): Pro
     return "";
   }
   // Redact before cutting, so a secret straddling the cut cannot leak its first half.
-  const clean = redact(text.slice(0, 16 * SNIPPET_CHARS)).replace(/\s+/g, " ").trim();
+  const clean = redact(text.slice(0, 16 * SNIPPET_CHARS))
+    .replace(/\s+/g, " ")
+    .trim();
   return clean.length > SNIPPET_CHARS ? `${clean.slice(0, SNIPPET_CHARS)}…` : clean;
 }
 
@@ -95,7 +97,14 @@ export function urlChannel(name: string, options: UrlChannelOptions, message: (a
   return {
     name,
     async deliver(alert: Alert) {
-      await postJson({ channel: name, url: options.url, body: JSON.stringify(message(alert)), fetch: options.fetch, timeoutMs: options.timeoutMs, secrets: [options.url] });
+      await postJson({
+        channel: name,
+        url: options.url,
+        body: JSON.stringify(message(alert)),
+        fetch: options.fetch,
+        timeoutMs: options.timeoutMs,
+        secrets: [options.url],
+      });
     },
   };
 }

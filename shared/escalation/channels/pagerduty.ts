@@ -38,7 +38,12 @@ export const PAGERDUTY_ACTION: Record<Alert["event"], PagerDutyAction> = {
 const RANK: PagerDutySeverity[] = ["info", "warning", "error", "critical"];
 
 const FROM_PRIORITY: Record<Alert["priority"], PagerDutySeverity> = { emergency: "critical", high: "error", normal: "info", low: "info" };
-const FROM_SEVERITY: Record<NonNullable<Alert["severity"]>, PagerDutySeverity> = { "SEV-A": "critical", "SEV-B": "error", "SEV-C": "warning", "SEV-D": "info" };
+const FROM_SEVERITY: Record<NonNullable<Alert["severity"]>, PagerDutySeverity> = {
+  "SEV-A": "critical",
+  "SEV-B": "error",
+  "SEV-C": "warning",
+  "SEV-D": "info",
+};
 
 /**
  * PagerDuty's severity is the more severe of what the priority and the

@@ -36,7 +36,8 @@ export function slackMessage(alert: Alert) {
   const facts = factList(alert).filter((f) => f.label !== "Link");
   const fields = facts.map((f) => ({ type: "mrkdwn", text: truncate(`*${escapeMrkdwn(f.label)}*\n${escapeMrkdwn(f.value)}`, FIELD_MAX) }));
   const sections = [];
-  for (let i = 0; i < fields.length; i += FIELDS_PER_SECTION) sections.push({ type: "section", fields: fields.slice(i, i + FIELDS_PER_SECTION) });
+  for (let i = 0; i < fields.length; i += FIELDS_PER_SECTION)
+    sections.push({ type: "section", fields: fields.slice(i, i + FIELDS_PER_SECTION) });
   const summary = summaryLine(alert);
   const link = `<${escapeMrkdwn(alert.link)}|Open ticket #${escapeMrkdwn(alert.ticketNumber)}>`;
   return {

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { QueueMessage } from "../../outbox/ports.js";
 import { AlertEvent, AlertFacts } from "./alert.js";
 
 /**
@@ -28,15 +27,3 @@ export const messageIdOf = (ticketId: string, seq: number): string => `${ticketI
 export const retryIdOf = (messageId: string, attempt: number): string => `${messageId}.retry-${attempt}`;
 
 export const subjectOf = (event: AlertEvent): string => `escalation.${event}`;
-
-/** Re-page n of a cycle: a scheduled message, delivered only if still unacknowledged then. */
-export function repageFor(trigger: EscalationMessage, page: number, at: Date, correlationId?: string): QueueMessage {
-  const body: EscalationMessage = { ...trigger, event: "repaged", page };
-  return { messageId: `${trigger.ticketId}.${trigger.cycle}.page-${page}`, subject: subjectOf("repaged"), body: { ...body }, correlationId, scheduledAt: at };
-}
-
-/** A later copy of a message, for the channels that did not take it. */
-export function retryFor(message: EscalationMessage, messageId: string, attempt: number, at: Date): QueueMessage {
-  const body: EscalationMessage = { ...message, retryOf: messageId, attempt };
-  return { messageId: retryIdOf(messageId, attempt), subject: subjectOf(message.event), body: { ...body }, scheduledAt: at };
-}

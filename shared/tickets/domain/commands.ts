@@ -30,8 +30,7 @@ export function openTicket(
   const priority = input.priority ?? "normal";
   const onBehalf = input.requester !== undefined;
   if (!isAgent(caller)) {
-    const why =
-      priority === "emergency" ? "priority" : input.severity != null ? "severity" : onBehalf ? "requester" : null;
+    const why = priority === "emergency" ? "priority" : input.severity != null ? "severity" : onBehalf ? "requester" : null;
     if (why) throw new Failure("forbidden", `Only agents may set ${why} when opening a ticket.`);
   }
   const requester: Person = input.requester
@@ -177,7 +176,10 @@ export function acknowledge(ticket: Ticket, caller: Principal, now: string): Cha
     throw new Failure("conflict", `Nothing is waiting for acknowledgement (escalation is ${ticket.escalation.state}).`);
   }
   const b = new ChangeBuilder(ticket, ticket, actorOf(caller), now);
-  b.ticket = { ...ticket, escalation: { ...ticket.escalation, state: "acknowledged", acknowledgedAt: now, acknowledgedBy: { id: caller.id, name: caller.name } } };
+  b.ticket = {
+    ...ticket,
+    escalation: { ...ticket.escalation, state: "acknowledged", acknowledgedAt: now, acknowledgedBy: { id: caller.id, name: caller.name } },
+  };
   b.add("escalation_acknowledged", { cycle: ticket.escalation.cycle, cause: "acknowledged" });
   return b.done();
 }

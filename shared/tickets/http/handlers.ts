@@ -27,7 +27,8 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 function idempotency(call: Call, raw: string): IdempotencyOptions | undefined {
   const key = call.request.headers.get("idempotency-key");
   if (key === null) return undefined;
-  if (!IDEMPOTENCY_KEY.test(key)) throw invalid("The Idempotency-Key header is invalid.", "Idempotency-Key", "1 to 255 printable ASCII characters.");
+  if (!IDEMPOTENCY_KEY.test(key))
+    throw invalid("The Idempotency-Key header is invalid.", "Idempotency-Key", "1 to 255 printable ASCII characters.");
   const requestHash = createHash("sha256").update(`${call.request.method} ${call.url.pathname}\n${raw}`).digest("hex");
   return { key, requestHash };
 }
@@ -57,7 +58,8 @@ function resolveWho(value: string | undefined, caller: Principal): string | null
 }
 
 export function ticketHandlers(http: HttpContext, useCases: () => Promise<TicketUseCases>): Record<string, HttpHandler> {
-  const authed = (run: (call: Call, tickets: TicketUseCases) => Promise<Reply>) => endpoint(http, { auth: true }, async (call) => run(call, await useCases()));
+  const authed = (run: (call: Call, tickets: TicketUseCases) => Promise<Reply>) =>
+    endpoint(http, { auth: true }, async (call) => run(call, await useCases()));
 
   return {
     openTicket: authed(async (call, tickets) => {
@@ -81,7 +83,13 @@ export function ticketHandlers(http: HttpContext, useCases: () => Promise<Ticket
         after: q.cursor ? positionOf(q.cursor) : undefined,
       });
       const last = page.items.at(-1)?.ticket;
-      return { status: 200, body: { items: page.items.map((s) => ticketView(s.ticket, call.principal)), nextCursor: page.more && last ? queueCursor(last) : null } };
+      return {
+        status: 200,
+        body: {
+          items: page.items.map((s) => ticketView(s.ticket, call.principal)),
+          nextCursor: page.more && last ? queueCursor(last) : null,
+        },
+      };
     }),
 
     getTicket: authed(async (call, tickets) => ticketReply(call, 200, await tickets.get(call.principal, ticketIdOf(call)))),
@@ -96,7 +104,9 @@ export function ticketHandlers(http: HttpContext, useCases: () => Promise<Ticket
       return ticketReply(call, 200, await tickets.assign(call.principal, ticketIdOf(call), value.agentId, writeOptions(call)));
     }),
 
-    unassignTicket: authed(async (call, tickets) => ticketReply(call, 200, await tickets.assign(call.principal, ticketIdOf(call), null, writeOptions(call)))),
+    unassignTicket: authed(async (call, tickets) =>
+      ticketReply(call, 200, await tickets.assign(call.principal, ticketIdOf(call), null, writeOptions(call))),
+    ),
 
     commentOnTicket: authed(async (call, tickets) => {
       const { value, raw } = await call.body(CommentBody);
@@ -111,7 +121,9 @@ export function ticketHandlers(http: HttpContext, useCases: () => Promise<Ticket
       return ticketReply(call, 200, await tickets.move(call.principal, ticketIdOf(call), value, writeOptions(call)));
     }),
 
-    acknowledgeEscalation: authed(async (call, tickets) => ticketReply(call, 200, await tickets.acknowledge(call.principal, ticketIdOf(call), writeOptions(call)))),
+    acknowledgeEscalation: authed(async (call, tickets) =>
+      ticketReply(call, 200, await tickets.acknowledge(call.principal, ticketIdOf(call), writeOptions(call))),
+    ),
 
     ticketTimeline: authed(async (call, tickets) => {
       const q = call.query(TimelineQuery);

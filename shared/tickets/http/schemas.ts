@@ -41,14 +41,17 @@ export const CommentBody = z
   .strictObject({ body: text(20_000), visibility: z.enum(["public", "internal"]).default("public") })
   .meta({ id: "Comment" });
 
-export const MoveBody = z
-  .strictObject({ status: Status, resolution: text(20_000).optional(), reason })
-  .meta({ id: "StatusChange" });
+export const MoveBody = z.strictObject({ status: Status, resolution: text(20_000).optional(), reason }).meta({ id: "StatusChange" });
 
 const csvOf = <T extends z.ZodType<string, string>>(item: T) =>
   z
     .string()
-    .transform((s) => s.split(",").map((v) => v.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(",")
+        .map((v) => v.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(item).min(1));
 
 const limit = z.coerce.number().int().min(1).max(100).default(25);
@@ -72,6 +75,4 @@ export const TicketPage = z.object({ items: z.array(TicketJson), nextCursor: z.s
 
 export const TimelineEntryJson = EntryView.meta({ id: "TimelineEntry" });
 
-export const TimelinePage = z
-  .object({ items: z.array(TimelineEntryJson), nextCursor: z.string().nullable() })
-  .meta({ id: "TimelinePage" });
+export const TimelinePage = z.object({ items: z.array(TimelineEntryJson), nextCursor: z.string().nullable() }).meta({ id: "TimelinePage" });

@@ -1,0 +1,108 @@
+/**
+ * The layering of shared/ and functions/ (README, Architecture), checked by
+ * dependency-cruiser in `npm test`. Dependencies point one way:
+ *
+ *   domain  ←  use cases  ←  adapters and HTTP  ←  composition (shared/app)  ←  functions/, shared/local/
+ *
+ * Features: tickets, agents, escalation, outbox. A feature may use another feature's
+ * domain and ports, never its use cases, adapters or handlers; and the features form
+ * a chain (escalation → tickets → outbox, agents alone), so no two import each other.
+ * shared/kernel holds what every layer shares (the Failure type, the caller, the clock).
+ */
+const FEATURES = "(tickets|agents|escalation|outbox)";
+
+module.exports = {
+  forbidden: [
+    {
+      name: "no-cycles",
+      comment: "No module imports itself, however indirectly.",
+      severity: "error",
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: "kernel-is-a-leaf",
+      comment: "shared/kernel is what everything shares: it imports nothing of the project's.",
+      severity: "error",
+      from: { path: "^shared/kernel/" },
+      to: { path: "^(shared|functions)/", pathNot: "^shared/kernel/" },
+    },
+    {
+      name: "domain-is-pure",
+      comment: "A domain imports only domains, the kernel and zod: no SDK, no I/O, no node: module.",
+      severity: "error",
+      from: { path: "^shared/[^/]+/domain/" },
+      to: { pathNot: ["^shared/[^/]+/domain/", "^shared/kernel/", "^node_modules/zod/"] },
+    },
+    {
+      name: "use-cases-use-ports",
+      comment: "A feature's use cases reach the world through its ports: never an adapter, the composition root or the local host.",
+      severity: "error",
+      from: { path: `^shared/${FEATURES}/`, pathNot: `^shared/${FEATURES}/http/` },
+      to: { path: "^shared/(adapters|app|local)/" },
+    },
+    {
+      name: "handlers-use-http-plumbing-only",
+      comment: "A feature's HTTP handlers use the HTTP adapter (endpoint, problem+json), nothing else of adapters/.",
+      severity: "error",
+      from: { path: `^shared/${FEATURES}/http/` },
+      to: { path: "^shared/(adapters/(?!http/)|app/|local/)" },
+    },
+    {
+      name: "features-use-each-others-domain-and-ports-only",
+      comment: "Across features: domain/ and ports.ts only (DESIGN.md section 4).",
+      severity: "error",
+      from: { path: `^shared/${FEATURES}/` },
+      to: {
+        path: `^shared/${FEATURES}/`,
+        pathNot: ["^shared/$1/", `^shared/${FEATURES}/(domain/|ports\\.ts$)`],
+      },
+    },
+    {
+      name: "outbox-and-agents-stand-alone",
+      comment: "The outbox and the agent directory serve the other features and import none of them.",
+      severity: "error",
+      from: { path: "^shared/(outbox|agents)/" },
+      to: { path: "^shared/(tickets|escalation)/" },
+    },
+    {
+      name: "tickets-know-no-other-feature-but-the-outbox",
+      comment:
+        "Escalation reacts to tickets (their events, their ports); tickets never know it, nor the directory behind their AgentLookup port.",
+      severity: "error",
+      from: { path: "^shared/tickets/" },
+      to: { path: "^shared/(escalation|agents)/" },
+    },
+    {
+      name: "adapters-below-the-composition",
+      comment: "Adapters implement ports: they never reach up to the composition root, the local host, handlers or use cases.",
+      severity: "error",
+      from: { path: "^shared/adapters/" },
+      to: { path: ["^shared/(app|local)/", `^shared/${FEATURES}/(?!domain/|ports\\.ts$)`] },
+    },
+    {
+      name: "composition-knows-no-local-stand-in",
+      comment: "shared/app serves Azure: the local host's stand-ins are handed to it, never imported.",
+      severity: "error",
+      from: { path: "^shared/app/" },
+      to: { path: "^shared/local/" },
+    },
+    {
+      name: "nothing-imports-the-entry-points",
+      severity: "error",
+      from: { path: "^shared/" },
+      to: { path: "^(functions|test|bench|infra)/" },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    enhancedResolveOptions: {
+      exportsFields: ["exports"],
+      conditionNames: ["import", "require", "node", "default"],
+      extensions: [".ts", ".js", ".json"],
+    },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};
