@@ -2,6 +2,8 @@ import { execFile } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
+import { bootstrapCosmos, connectCosmos } from "../../shared/adapters/cosmos/connect.js";
+import { startEmbeddedCosmos } from "../../shared/local/embedded-cosmos.js";
 
 const run = promisify(execFile);
 
@@ -34,5 +36,47 @@ describe("npm run package", () => {
     const source = await registrations("functions/index.ts");
     expect(packaged.length).toBeGreaterThan(10);
     expect(packaged).toEqual(source);
+  }, 30_000);
+
+  it("with a channel's Key Vault reference unresolved, the packaged entry point in Azure registers every function and serves /api/health", async () => {
+    // The store as infra/ leaves it: database and containers made (the app makes none in Azure).
+    const cosmos = await startEmbeddedCosmos();
+    const client = await connectCosmos({ endpoint: cosmos.endpoint, key: "not-checked" });
+    await bootstrapCosmos(client, "helpdesk");
+    client.dispose();
+    const env = {
+      ...process.env,
+      WEBSITE_SITE_NAME: "helpdesk-test", // what makes the app take itself for inside Azure
+      COSMOS_ENDPOINT: cosmos.endpoint,
+      COSMOS_KEY: "not-checked",
+      AUTH_ISSUER: "https://login.example.com/tenant/v2.0",
+      AUTH_AUDIENCE: "api://helpdesk",
+      AUTH_JWKS_URI: "https://login.example.com/tenant/keys",
+      SERVICE_BUS_NAMESPACE: "helpdesk.servicebus.example.com",
+      // What App Service leaves in a setting whose reference it could not resolve.
+      TEAMS_WEBHOOK_URL: "@Microsoft.KeyVault(SecretUri=https://x.vault.azure.net/secrets/y)",
+    };
+    try {
+      const { stdout } = await run(
+        process.execPath,
+        ["--import", "tsx", "test/support/serve-entry.ts", "package/dist/functions/index.js"],
+        { env },
+      );
+      const served = JSON.parse(stdout) as {
+        loadError: string | null;
+        names: string[];
+        health: { status: number; body: unknown };
+        notify: string;
+      };
+      expect(served.loadError).toBeNull();
+      const source = await registrations("functions/index.ts");
+      expect(served.names).toEqual(source.map((r) => r.name));
+      expect(served.names).toHaveLength(17);
+      expect(served.health).toEqual({ status: 200, body: { status: "ok", store: "ok" } });
+      // With no usable channel left, the notifier fails, so that messages dead-letter and the dead-letter alert reaches a person.
+      expect(served.notify).toMatch(/No alert channel is usable/);
+    } finally {
+      await cosmos.close();
+    }
   }, 30_000);
 });
