@@ -184,7 +184,8 @@ export const ROUTE_SPECS: Spec[] = [
     doc: {
       summary: "Liveness, and whether the store answers",
       auth: false,
-      ok: { status: 200, schema: Health, description: "Up; 503 if the store does not answer" },
+      ok: { status: 200, schema: Health, description: "Up, and the store answers" },
+      also: [{ status: 503, schema: Health, description: "Degraded: the store does not answer (Retry-After)" }],
     },
   },
 ];
