@@ -41,6 +41,13 @@ describe("OpenAPI document", () => {
     expect(doc.paths["/tickets"]!.post!.responses["422"]).toBeDefined();
   });
 
+  it("says what every answer carries: each response declares its content", () => {
+    for (const [path, ops] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(ops))
+        for (const [status, response] of Object.entries(op.responses))
+          expect(response.content, `${method} ${path} ${status}`).toBeDefined();
+  });
+
   it("documents health's 503 as the Health body it is, not a problem", () => {
     const health = doc.paths["/health"]!.get!.responses;
     expect(health["503"]!.content).toEqual({ "application/json": { schema: { $ref: "#/components/schemas/Health" } } });

@@ -30,6 +30,18 @@ export interface DocumentedResponse {
   description: string;
 }
 
+/**
+ * What GET /api/openapi.json answers, as far as a client relies on it: the fields of an
+ * OpenAPI 3.1 document that this one always has (the rest is left open).
+ */
+export const OpenApiJson = z
+  .looseObject({
+    openapi: z.string().regex(/^3\.1\.\d+$/),
+    info: z.looseObject({ title: z.string(), version: z.string() }),
+    paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+  })
+  .meta({ id: "OpenApiDocument", description: "This OpenAPI 3.1 document." });
+
 export interface DocumentedRoute {
   name: string;
   route: string;
