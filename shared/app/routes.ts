@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { preflight } from "../adapters/http/cors.js";
 import { endpoint, requestIdOf, type HttpContext, type HttpHandler } from "../adapters/http/endpoint.js";
-import { openApiDocument, type DocumentedRoute, type RouteDoc } from "../adapters/http/openapi.js";
+import { openApiDocument, OpenApiJson, type DocumentedRoute, type RouteDoc } from "../adapters/http/openapi.js";
 import type { AgentDirectory } from "../agents/directory.js";
 import { agentHandlers, AgentList } from "../agents/http/handlers.js";
 import { ticketHandlers } from "../tickets/http/handlers.js";
@@ -163,7 +163,7 @@ export const ROUTE_SPECS: Spec[] = [
     name: "openApi",
     route: "openapi.json",
     methods: ["GET"],
-    doc: { summary: "This document", auth: false, ok: { status: 200, description: "OpenAPI 3.1" } },
+    doc: { summary: "This document", auth: false, ok: { status: 200, schema: OpenApiJson, description: "OpenAPI 3.1" } },
   },
   // Every route's preflight: browsers send OPTIONS before a cross-origin write.
   {
@@ -184,7 +184,8 @@ export const ROUTE_SPECS: Spec[] = [
     doc: {
       summary: "Liveness, and whether the store answers",
       auth: false,
-      ok: { status: 200, schema: Health, description: "Up; 503 if the store does not answer" },
+      ok: { status: 200, schema: Health, description: "Up, and the store answers" },
+      also: [{ status: 503, schema: Health, description: "Degraded: the store does not answer (Retry-After)" }],
     },
   },
 ];

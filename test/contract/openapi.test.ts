@@ -5,7 +5,13 @@ import { openApiDocument } from "../../shared/adapters/http/openapi.js";
 /** GET /api/openapi.json: a document a client generator can use as it is. */
 const doc = openApiDocument(ROUTE_SPECS) as {
   openapi: string;
-  paths: Record<string, Record<string, { operationId: string; requestBody?: unknown; responses: Record<string, unknown> }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      { operationId: string; requestBody?: unknown; responses: Record<string, { content?: Record<string, { schema: unknown }> }> }
+    >
+  >;
   components: { schemas: Record<string, { additionalProperties?: unknown; required?: string[] }> };
 };
 
@@ -33,5 +39,18 @@ describe("OpenAPI document", () => {
     expect(open.additionalProperties).toBe(false);
     expect(open.required).toEqual(["subject", "description"]);
     expect(doc.paths["/tickets"]!.post!.responses["422"]).toBeDefined();
+  });
+
+  it("says what every answer carries: each response declares its content", () => {
+    for (const [path, ops] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(ops))
+        for (const [status, response] of Object.entries(op.responses))
+          expect(response.content, `${method} ${path} ${status}`).toBeDefined();
+  });
+
+  it("documents health's 503 as the Health body it is, not a problem", () => {
+    const health = doc.paths["/health"]!.get!.responses;
+    expect(health["503"]!.content).toEqual({ "application/json": { schema: { $ref: "#/components/schemas/Health" } } });
+    expect(health["200"]!.content).toEqual(health["503"]!.content);
   });
 });

@@ -1,21 +1,24 @@
 import { execFile } from "node:child_process";
-import { createServer, request, type Server } from "node:http";
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseBody, validateResponse } from "../support/contract.js";
 import { startTestHost, type TestHost } from "../support/local-host.js";
 
 const run = promisify(execFile);
 
 let t: TestHost;
-let proxy: Server;
-let proxyUrl: string;
+let tampering: Server;
+let tamperingUrl: string;
+let checking: Server;
+let checkingUrl: string;
+/** What the checking proxy found: responses the OpenAPI document does not declare. */
+const violations: string[] = [];
+let checked = 0;
 
-/**
- * A proxy that answers every triage as if the priority had only been raised to
- * high: the scenario's step "raises to emergency" gets a response it must reject.
- */
-function tamperingProxy(target: URL): Server {
+/** A proxy to the host that hands every response to `edit`, and passes on the body it returns. */
+function proxy(target: URL, edit: (req: IncomingMessage, status: number, headers: IncomingHttpHeaders, body: string) => string): Server {
   return createServer((req, res) => {
     const upstream = request(
       { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
@@ -23,8 +26,7 @@ function tamperingProxy(target: URL): Server {
         const chunks: Buffer[] = [];
         up.on("data", (c: Buffer) => chunks.push(c));
         up.on("end", () => {
-          let body = Buffer.concat(chunks).toString();
-          if (req.method === "PATCH") body = body.replace('"priority":"emergency"', '"priority":"high"');
+          const body = edit(req, up.statusCode ?? 502, up.headers, Buffer.concat(chunks).toString());
           const headers = { ...up.headers, "content-length": String(Buffer.byteLength(body)) };
           delete headers["transfer-encoding"];
           res.writeHead(up.statusCode ?? 502, headers).end(body);
@@ -35,14 +37,39 @@ function tamperingProxy(target: URL): Server {
   });
 }
 
+/**
+ * Answers every triage as if the priority had only been raised to high: the scenario's
+ * step "raises to emergency" gets a response it must reject.
+ */
+const tamper = (req: IncomingMessage, _status: number, _headers: IncomingHttpHeaders, body: string) =>
+  req.method === "PATCH" ? body.replace('"priority":"emergency"', '"priority":"high"') : body;
+
+/** The demo talks to the API in a process of its own: its responses are held to the document here, on the way. */
+const check = (req: IncomingMessage, status: number, headers: IncomingHttpHeaders, body: string) => {
+  try {
+    checked++;
+    validateResponse(req.method ?? "GET", req.url ?? "/", status, headers["content-type"] ?? null, parseBody(body));
+  } catch (e) {
+    violations.push(String(e));
+  }
+  return body;
+};
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
+}
+
 beforeAll(async () => {
   t = await startTestHost();
-  proxy = tamperingProxy(new URL(t.url));
-  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", () => r()));
-  proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/api`;
+  tampering = proxy(new URL(t.url), tamper);
+  tamperingUrl = await listen(tampering);
+  checking = proxy(new URL(t.url), check);
+  checkingUrl = await listen(checking);
 });
 afterAll(async () => {
-  proxy.close();
+  tampering.close();
+  checking.close();
   await t.close();
 });
 
@@ -54,15 +81,17 @@ const demo = (url: string) =>
 
 describe("npm run demo", () => {
   it("replays the seed scenario end to end and exits 0", async () => {
-    const { code, out } = await demo(t.url);
+    const { code, out } = await demo(checkingUrl);
     expect(code).toBe(0);
+    expect(violations).toEqual([]);
+    expect(checked).toBeGreaterThan(10);
     expect(out).toContain("The seed scenario replayed end to end.");
     expect(out).toMatch(/Karen Karen \(requester\) sees:\n(.*public.*\n)+/);
     expect(out).not.toContain("✘");
   });
 
   it("exits non-zero when a step's response is not what the scenario expects", async () => {
-    const { code, out } = await demo(proxyUrl);
+    const { code, out } = await demo(tamperingUrl);
     expect(code).toBe(1);
     expect(out).toMatch(/✘ +\d+\. Quinn QA: raises .* to emergency/);
     expect(out).toContain('priority is "high", expected "emergency"');

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../shared/app/config.js";
 import { signDevToken, type DevUser } from "../../shared/local/dev-issuer.js";
 import { startHost, type Host, type HostOptions } from "../../shared/local/host.js";
+import { parseBody, validateResponse } from "./contract.js";
 
 /**
  * A real local host for end-to-end tests: its own port, its own embedded Cosmos
@@ -15,7 +16,11 @@ export interface TestHost {
   dir: string;
   host: Host;
   token(user: DevUser): Promise<string>;
-  /** fetch against the API with a token (or none), JSON in and out. */
+  /**
+   * fetch against the API with a token (or none), JSON in and out. The response is checked
+   * against the OpenAPI document (support/contract.ts): it throws when the document does not
+   * declare its status or its body does not match the declared schema.
+   */
   call(token: string | null, method: string, path: string, options?: CallOptions): Promise<CallResult>;
   close(): Promise<void>;
 }
@@ -45,14 +50,11 @@ export async function startTestHost(env: Record<string, string> = {}, options: P
       body = JSON.stringify(options.body);
       headers["content-type"] ??= "application/json";
     }
-    const res = await fetch(`${host.url}${path}`, { method, headers, body });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      // not JSON: keep the text
-    }
+    const url = `${host.url}${path}`;
+    const res = await fetch(url, { method, headers, body });
+    const parsed = parseBody(await res.text());
+    // Every answer is held to what GET /api/openapi.json declares: a drift fails the test that made the call.
+    validateResponse(method, url, res.status, res.headers.get("content-type"), parsed);
     return { status: res.status, headers: res.headers, body: parsed };
   };
   return {

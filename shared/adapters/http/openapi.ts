@@ -11,13 +11,36 @@ export interface RouteDoc {
   auth: boolean;
   body?: z.ZodType;
   query?: z.ZodObject;
-  ok: { status: number; schema?: z.ZodType; description: string };
-  /** Statuses besides the common ones (400, 401, 403, 404, 500, 503 where they apply). */
+  ok: DocumentedResponse;
+  /**
+   * Answers besides `ok` that carry a body of the route's own rather than problem+json
+   * (health's 503: degraded, and why).
+   */
+  also?: DocumentedResponse[];
+  /** Problem+json statuses besides the common ones (400, 401, 403, 404, 500, 503 where they apply). */
   errors?: number[];
   headers?: string[];
   /** Left out of the document (the CORS preflight). */
   hidden?: boolean;
 }
+
+export interface DocumentedResponse {
+  status: number;
+  schema?: z.ZodType;
+  description: string;
+}
+
+/**
+ * What GET /api/openapi.json answers, as far as a client relies on it: the fields of an
+ * OpenAPI 3.1 document that this one always has (the rest is left open).
+ */
+export const OpenApiJson = z
+  .looseObject({
+    openapi: z.string().regex(/^3\.1\.\d+$/),
+    info: z.looseObject({ title: z.string(), version: z.string() }),
+    paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+  })
+  .meta({ id: "OpenApiDocument", description: "This OpenAPI 3.1 document." });
 
 export interface DocumentedRoute {
   name: string;
@@ -70,12 +93,13 @@ export function openApiDocument(routes: DocumentedRoute[], serverUrl = "/api") {
         }
       }
       for (const h of doc.headers ?? []) parameters.push({ name: h, in: "header", required: false, ...HEADERS[h] });
-      const responses: Record<string, unknown> = {
-        [doc.ok.status]: {
-          description: doc.ok.description,
-          ...(doc.ok.schema ? { content: { "application/json": { schema: schema(doc.ok.schema, "output") } } } : {}),
-        },
-      };
+      const responses: Record<string, unknown> = {};
+      for (const answer of [doc.ok, ...(doc.also ?? [])]) {
+        responses[answer.status] = {
+          description: answer.description,
+          ...(answer.schema ? { content: { "application/json": { schema: schema(answer.schema, "output") } } } : {}),
+        };
+      }
       const errors = new Set([
         ...(doc.auth ? [401, 403, 404, 503] : []),
         ...(doc.body || doc.query ? [400] : []),
@@ -83,6 +107,7 @@ export function openApiDocument(routes: DocumentedRoute[], serverUrl = "/api") {
         500,
       ]);
       for (const status of [...errors].sort()) {
+        if (responses[status]) throw new Error(`${r.name}: ${status} is documented both as its own answer and as problem+json`);
         responses[status] = {
           description: statusTitle(status),
           content: { "application/problem+json": { schema: schema(Problem, "output") } },

@@ -1,0 +1,176 @@
+import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
+import ajvFormats from "ajv-formats";
+import { openApiDocument } from "../../shared/adapters/http/openapi.js";
+import { ROUTE_SPECS } from "../../shared/app/routes.js";
+
+/**
+ * The response contract: every response an end-to-end test receives is checked against
+ * what GET /api/openapi.json declares for its operation and status, so the document and
+ * the behaviour cannot drift apart. The document is the one the API serves (the same
+ * function over the same route table), built once per test file.
+ */
+
+interface MediaType {
+  schema?: unknown;
+}
+interface DeclaredResponse {
+  description: string;
+  content?: Record<string, MediaType>;
+}
+interface Operation {
+  operationId: string;
+  responses: Record<string, DeclaredResponse>;
+}
+interface Document {
+  servers: { url: string }[];
+  paths: Record<string, Record<string, Operation>>;
+}
+
+export const DOCUMENT = openApiDocument(ROUTE_SPECS) as unknown as Document;
+const DOCUMENT_ID = "https://helpdesk.example/openapi.json";
+const SERVER_PATH = DOCUMENT.servers[0]!.url;
+
+// Strict mode, all of it: zod 4's draft 2020-12 output needs no allowance (its nullable
+// scalars, `type: ["string", "null"]`, are the one union strictTypes accepts).
+const ajv = new Ajv2020({ strict: true, allErrors: true });
+// ajv-formats is CommonJS: under NodeNext its default import is module.exports, whose
+// `default` is the plugin (module.exports is the plugin too, at run time).
+ajvFormats.default(ajv);
+// The whole document is added as one schema resource under its own id, so that a response
+// schema is compiled where it sits (a JSON pointer into the document) and its
+// `#/components/schemas/...` refs resolve against the document, as an OpenAPI client
+// resolves them. The document itself is not a JSON Schema: ajv compiles its root when it
+// resolves a pointer into it, and strict mode would reject its top-level fields as unknown
+// keywords. They, and only they, are declared as annotation keywords (no validation, and
+// ajv does not descend into them); every schema reached from a response is compiled strictly.
+ajv.addVocabulary(Object.keys(DOCUMENT));
+ajv.addSchema(DOCUMENT, DOCUMENT_ID);
+
+const pointer = (...segments: string[]) => segments.map((s) => "/" + s.replaceAll("~", "~0").replaceAll("/", "~1")).join("");
+
+const compiled = new Map<string, ValidateFunction>();
+function validatorFor(ref: string): ValidateFunction {
+  let validate = compiled.get(ref);
+  if (!validate) {
+    validate = ajv.compile({ $ref: `${DOCUMENT_ID}#${ref}` });
+    compiled.set(ref, validate);
+  }
+  return validate;
+}
+const schemaPointer = (template: string, method: string, status: string, media: string) =>
+  pointer("paths", template, method, "responses", status, "content", media, "schema");
+
+// Every declared response schema is compiled now, not when a test first meets it: a schema
+// ajv cannot compile strictly fails every e2e file at once, naming the operation.
+for (const [template, operations] of Object.entries(DOCUMENT.paths)) {
+  for (const [method, operation] of Object.entries(operations)) {
+    for (const [status, response] of Object.entries(operation.responses)) {
+      for (const [media, { schema }] of Object.entries(response.content ?? {})) {
+        if (schema === undefined) continue;
+        try {
+          validatorFor(schemaPointer(template, method, status, media));
+        } catch (e) {
+          throw new Error(`${operation.operationId} ${status} ${media}: ajv cannot compile the schema: ${String(e)}`, { cause: e });
+        }
+      }
+    }
+  }
+}
+validatorFor("/components/schemas/Problem");
+
+// A path template's {param} is one segment; as in OpenAPI, a concrete path wins over a
+// templated one that also matches (none overlap today). A trailing slash is the same route,
+// as on the hosts.
+const templates = Object.keys(DOCUMENT.paths)
+  .map((template) => ({
+    template,
+    params: template.split("{").length - 1,
+    pattern: new RegExp(`^${template.replace(/[.]/g, "\\.").replace(/\{\w+\}/g, "[^/]+")}/?$`),
+  }))
+  .sort((a, b) => a.params - b.params);
+
+export class ContractViolation extends Error {
+  override name = "ContractViolation";
+}
+
+/** The media type of a Content-Type header, without parameters, or null when there is none. */
+const mediaTypeOf = (contentType: string | null | undefined) => contentType?.split(";")[0]?.trim().toLowerCase() || null;
+
+const hasBody = (body: unknown) => body !== undefined && body !== null && body !== "";
+
+/**
+ * Throws a ContractViolation unless the response is one the document declares:
+ * the operation (path and method) must declare the status, and the body must match
+ * the schema declared for its content type.
+ */
+export function validateResponse(method: string, url: string | URL, status: number, contentType: string | null, body: unknown): void {
+  const { pathname } = new URL(url, "http://localhost");
+  const verb = method.toUpperCase();
+  const request = `${verb} ${pathname} → ${status}`;
+  // The CORS preflight answers OPTIONS on every path and is left out of the document
+  // (hidden in the route table): there is no operation to check it against.
+  if (verb === "OPTIONS") return;
+  const media = mediaTypeOf(contentType);
+  if (!pathname.startsWith(`${SERVER_PATH}/`)) throw new ContractViolation(`${request}: not under the server URL ${SERVER_PATH}`);
+  const path = pathname.slice(SERVER_PATH.length);
+  const template = templates.find((t) => t.pattern.test(path))?.template;
+  const operation = template ? DOCUMENT.paths[template]![verb.toLowerCase()] : undefined;
+  if (!template || !operation) {
+    // No operation has this path and method: the host itself answers (404, as the
+    // Functions host does), in the API's problem+json, so hold it to the Problem schema.
+    if (status !== 404 || media !== "application/problem+json")
+      throw new ContractViolation(`${request}: no operation has this path and method, yet the answer is ${status} ${media ?? "(no body)"}`);
+    check(`${request}: the host's own 404`, "/components/schemas/Problem", body);
+    return;
+  }
+  const name = `${operation.operationId} (${verb} ${template})`;
+  const declared = operation.responses[String(status)];
+  if (!declared) {
+    throw new ContractViolation(
+      `${request}: ${name} does not declare status ${status} (it declares ${Object.keys(operation.responses).join(", ")})`,
+    );
+  }
+  if (!declared.content) {
+    if (hasBody(body) || media)
+      throw new ContractViolation(`${request}: ${name} declares no content for ${status}, yet the answer has ${media ?? "a body"}`);
+    return;
+  }
+  const mediaType = media ? declared.content[media] : undefined;
+  if (!media || !mediaType) {
+    throw new ContractViolation(
+      `${request}: ${name} declares ${Object.keys(declared.content).join(", ")} for ${status}, the answer is ${media ?? "without a content type"}`,
+    );
+  }
+  if (mediaType.schema === undefined) return;
+  check(`${request}: ${name} ${media}`, schemaPointer(template, verb.toLowerCase(), String(status), media), body);
+}
+
+function check(what: string, ref: string, body: unknown): void {
+  const validate = validatorFor(ref);
+  if (validate(body)) return;
+  const errors = (validate.errors ?? [])
+    .map((e) => `  ${e.instancePath || "(body)"} ${e.message ?? ""} ${JSON.stringify(e.params)}`)
+    .join("\n");
+  throw new ContractViolation(`${what}: the body does not match the declared schema\n${errors}\nbody: ${JSON.stringify(body)}`);
+}
+
+/** The body of a fetch Response as a test reads it: JSON when it parses, else the text (null when empty). */
+export function parseBody(text: string): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * fetch, with the response checked against the document. For the tests that call the API
+ * without TestHost.call: the returned Response's body is still readable.
+ */
+export async function checkedFetch(input: string | URL, init: RequestInit = {}): Promise<globalThis.Response> {
+  const res = await fetch(input, init);
+  const text = await res.clone().text();
+  validateResponse(init.method ?? "GET", res.url || String(input), res.status, res.headers.get("content-type"), parseBody(text));
+  return res;
+}
