@@ -42,6 +42,20 @@ module.exports = {
       to: { path: "^shared/(adapters|app|local)/" },
     },
     {
+      name: "use-cases-know-no-handler",
+      comment: "HTTP handlers call the use cases; never the other way round.",
+      severity: "error",
+      from: { path: `^shared/${FEATURES}/`, pathNot: `^shared/${FEATURES}/http/` },
+      to: { path: `^shared/${FEATURES}/http/` },
+    },
+    {
+      name: "functions-register-only",
+      comment: "functions/ registers what the composition root builds: it imports the root, the settings and the resource names, nothing else of shared/.",
+      severity: "error",
+      from: { path: "^functions/" },
+      to: { path: "^shared/", pathNot: ["^shared/app/(composition|config)\\.ts$", "^shared/adapters/[^/]+/names\\.ts$", "^shared/local/(stand-ins|local-config)\\.ts$"] },
+    },
+    {
       name: "handlers-use-http-plumbing-only",
       comment: "A feature's HTTP handlers use the HTTP adapter (endpoint, problem+json), nothing else of adapters/.",
       severity: "error",

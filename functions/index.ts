@@ -2,7 +2,6 @@ import { app } from "@azure/functions";
 import { LEASES_CONTAINER, TICKETS_CONTAINER } from "../shared/adapters/cosmos/names.js";
 import { Composition } from "../shared/app/composition.js";
 import { BINDING_CONNECTIONS, loadConfig } from "../shared/app/config.js";
-import { Dispatcher } from "../shared/outbox/dispatcher.js";
 
 /**
  * The Azure Functions entry point: registrations only. Settings are decoded here, at
@@ -48,7 +47,7 @@ app.cosmosDB("dispatchOutbox", {
   // A failed publish must be retried, not skipped past by the change feed's checkpoint.
   retry: { strategy: "exponentialBackoff", maxRetryCount: -1, minimumInterval: { seconds: 2 }, maximumInterval: { minutes: 1 } },
   handler: async (documents: unknown[]) => {
-    await (await root.dispatcher()).dispatch(Dispatcher.unsentAmong(documents));
+    await (await root.dispatcher()).dispatchChanged(documents);
   },
 });
 

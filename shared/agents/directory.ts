@@ -21,10 +21,13 @@ export class AgentDirectory {
     if (!isAgent(caller) || this.known.has(caller.id)) return;
     const agent: Agent = { id: caller.id, name: caller.name, email: caller.email, firstSeenAt: this.now().toISOString() };
     const existing = await this.store.getAgent(caller.id);
+    let current = existing ?? agent;
     if (!existing || existing.name !== agent.name || existing.email !== agent.email) {
-      await this.store.putAgent({ ...agent, firstSeenAt: existing?.firstSeenAt ?? agent.firstSeenAt });
+      // A renamed agent is assigned under their new name from now on.
+      current = { ...agent, firstSeenAt: existing?.firstSeenAt ?? agent.firstSeenAt };
+      await this.store.putAgent(current);
     }
-    this.known.set(caller.id, existing ?? agent);
+    this.known.set(caller.id, current);
   }
 
   /** The agent an assignment names, or null if no agent with this id has used the help desk. */

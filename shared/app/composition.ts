@@ -168,7 +168,7 @@ export class Composition {
     const { escalation } = this.config;
     return new Notifier({
       tickets: stores.tickets,
-      deliveries: new Deliveries({ store: stores.tickets, log: await this.tickets(), hash: randomness.hash }),
+      deliveries: new Deliveries({ store: stores.tickets, timeline: await this.tickets(), hash: randomness.hash }),
       channels,
       publisher: await this.publisher(),
       settings: {

@@ -1,6 +1,6 @@
-import { z } from "zod";
 import { preflight } from "../adapters/http/cors.js";
 import { endpoint, requestIdOf, type HttpContext, type HttpHandler } from "../adapters/http/endpoint.js";
+import { Health, healthHandler } from "../adapters/http/health.js";
 import { openApiDocument, OpenApiJson, type DocumentedRoute, type RouteDoc } from "../adapters/http/openapi.js";
 import type { AgentDirectory } from "../agents/directory.js";
 import { agentHandlers, AgentList } from "../agents/http/handlers.js";
@@ -30,8 +30,6 @@ export interface HttpRoute extends DocumentedRoute {
 }
 
 type Spec = Omit<DocumentedRoute, "doc"> & { doc: RouteDoc };
-
-export const Health = z.object({ status: z.enum(["ok", "degraded"]), store: z.enum(["ok", "unavailable"]) }).meta({ id: "Health" });
 
 const WRITE_ERRORS = [409, 412, 413, 415];
 
@@ -207,15 +205,7 @@ export function httpRoutes(deps: RouteDeps): HttpRoute[] {
     openApi: endpoint(http, { auth: false }, async () => ({ status: 200, body: openApiDocument(ROUTE_SPECS) })),
     corsPreflight: async (request) =>
       preflight(request.headers.get("origin"), http.corsOrigins, requestIdOf(request.headers.get("x-request-id"))),
-    health: endpoint(http, { auth: false }, async () => {
-      const store = await deps.pingStore().then(
-        () => "ok" as const,
-        () => "unavailable" as const,
-      );
-      const headers: Record<string, string> = { "cache-control": "no-store" };
-      if (store !== "ok") headers["retry-after"] = "5";
-      return { status: store === "ok" ? 200 : 503, body: { status: store === "ok" ? "ok" : "degraded", store }, headers };
-    }),
+    health: healthHandler(http, deps.pingStore),
   };
   return ROUTE_SPECS.map((spec) => {
     const handler = handlers[spec.name];

@@ -22,7 +22,7 @@ export class Deliveries {
   constructor(
     private readonly deps: {
       store: Pick<TicketStore, "record">;
-      log: DeliveryLog;
+      timeline: DeliveryLog;
       hash: (text: string) => string;
     },
   ) {}
@@ -38,7 +38,7 @@ export class Deliveries {
 
   async record(ticketId: string, delivery: Delivery): Promise<void> {
     try {
-      await this.deps.log.recordDelivery(ticketId, delivery, {
+      await this.deps.timeline.recordDelivery(ticketId, delivery, {
         id: this.idOf(delivery.messageId, delivery.channel),
         type: "delivery",
         ...delivery,

@@ -1,5 +1,6 @@
 /** The signed-in caller, as the identity adapter resolved it from the token (DESIGN.md section 3). */
-export type Role = "requester" | "agent" | "admin";
+export const ROLES = ["requester", "agent", "admin"] as const;
+export type Role = (typeof ROLES)[number];
 
 export interface Principal {
   id: string;

@@ -3,6 +3,7 @@ import { messageOf, OutboxEntry, type OutboxStore, type Publisher, type QueueNam
 
 /** An outbox entry as stored and not yet published: what the change feed hands over among other documents. */
 const UnsentDocument = OutboxEntry.extend({ type: z.literal("outbox"), sent: z.literal(false) });
+const LooksUnsent = z.object({ type: z.literal("outbox"), sent: z.literal(false) });
 
 /**
  * Publishes outbox entries to their queues, then marks them sent. A crash between
@@ -14,14 +15,23 @@ export class Dispatcher {
   constructor(
     private readonly outbox: OutboxStore,
     private readonly publishers: Record<QueueName, Publisher>,
+    private readonly log: (line: string) => void = (line) => console.error(line),
   ) {}
 
-  /** The unsent outbox entries among changed documents of any kind (the change feed's batch). */
-  static unsentAmong(documents: unknown[]): OutboxEntry[] {
-    return documents.flatMap((doc) => {
+  /**
+   * Dispatches the unsent outbox entries among changed documents of any kind (the change
+   * feed's batch). An unsent entry this code cannot read is logged and left: retrying the
+   * batch would not make it readable, and would hold back every change after it.
+   */
+  async dispatchChanged(documents: unknown[]): Promise<number> {
+    const entries = documents.flatMap((doc) => {
       const parsed = UnsentDocument.safeParse(doc);
-      return parsed.success ? [parsed.data] : [];
+      if (parsed.success) return [parsed.data];
+      if (LooksUnsent.safeParse(doc).success)
+        this.log(`outbox: entry ${describeDoc(doc)} is not readable, left unsent: ${parsed.error.message}`);
+      return [];
     });
+    return this.dispatch(entries);
   }
 
   /**
@@ -60,3 +70,8 @@ export class Dispatcher {
     }
   }
 }
+
+const describeDoc = (doc: unknown): string => {
+  const { ticketId, id } = doc as { ticketId?: unknown; id?: unknown };
+  return `${String(ticketId)}/${String(id)}`;
+};

@@ -1,6 +1,7 @@
 import { Failure } from "../kernel/failure.js";
 import type { Principal } from "../kernel/principal.js";
 import * as commands from "./domain/commands.js";
+import type { CommentInput } from "./domain/inputs.js";
 import type { TimelineEntry } from "./domain/model.js";
 import { InFlightKeys, keyHashOf, keyReused, keysWith, type IdempotencyOptions } from "./idempotency.js";
 import type { TicketStore } from "./ports.js";
@@ -29,7 +30,7 @@ export async function commentOnTicket(
   deps: CommentDeps,
   caller: Principal,
   id: string,
-  input: commands.CommentInput,
+  input: CommentInput,
   options: WriteOptions & { idempotency?: IdempotencyOptions },
 ): Promise<Commented> {
   const idem = options.idempotency;

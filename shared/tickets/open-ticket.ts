@@ -1,6 +1,7 @@
 import { Failure, isFailure } from "../kernel/failure.js";
 import type { Principal } from "../kernel/principal.js";
 import * as commands from "./domain/commands.js";
+import type { OpenInput } from "./domain/inputs.js";
 import type { Ticket } from "./domain/model.js";
 import { numberFromHash, requesterIdOf, ticketIdOf, type Randomness } from "./ids.js";
 import { InFlightKeys, keyHashOf, keyReused, OPEN_RECEIPT_ID, OpenReceipt, type IdempotencyOptions } from "./idempotency.js";
@@ -33,7 +34,7 @@ const NUMBER_ATTEMPTS = 5;
 export async function openTicket(
   deps: OpenDeps,
   caller: Principal,
-  input: commands.OpenInput,
+  input: OpenInput,
   options: { requestId: string; idempotency?: IdempotencyOptions },
 ): Promise<Opened> {
   const { hash } = deps.randomness;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { OutboxEntry } from "../outbox/ports.js";
 import type { Change } from "./domain/change.js";
-import type { Priority, Severity, Status, Ticket, TimelineEntry } from "./domain/model.js";
+import type { AgentRef, Priority, Severity, Status, Ticket, TimelineEntry } from "./domain/model.js";
 
 /**
  * What the ticket use cases need from the world: storage (the Cosmos DB adapter),
@@ -96,5 +96,5 @@ export interface Outbox {
 
 /** The agents an assignment may name (shared/agents/). */
 export interface AgentLookup {
-  find(id: string): Promise<{ id: string; name: string } | null>;
+  find(id: string): Promise<AgentRef | null>;
 }

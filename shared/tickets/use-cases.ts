@@ -3,6 +3,8 @@ import { invalid } from "../kernel/failure.js";
 import { isAgent } from "../kernel/principal.js";
 import { commentOnTicket, type Commented } from "./comment-on-ticket.js";
 import * as commands from "./domain/commands.js";
+import type { CommentInput, MoveInput, OpenInput, TriageInput } from "./domain/inputs.js";
+import type { AgentRef } from "./domain/model.js";
 import type { Randomness } from "./ids.js";
 import { InFlightKeys, type IdempotencyOptions } from "./idempotency.js";
 import { openTicket, type Opened } from "./open-ticket.js";
@@ -17,18 +19,18 @@ import { TimelineSeal } from "./timeline-seal.js";
  * one line here: load, decide with the domain command, write one batch (TicketWriter).
  */
 export interface TicketUseCases {
-  open(caller: Principal, input: commands.OpenInput, options: { requestId: string; idempotency?: IdempotencyOptions }): Promise<Opened>;
+  open(caller: Principal, input: OpenInput, options: { requestId: string; idempotency?: IdempotencyOptions }): Promise<Opened>;
   get(caller: Principal, id: string): Promise<StoredTicket>;
   list(caller: Principal, query: ListQuery): Promise<{ items: StoredTicket[]; more: boolean }>;
   timeline(caller: Principal, id: string, cursor: string | undefined, limit: number): Promise<TimelinePage>;
-  triage(caller: Principal, id: string, input: commands.TriageInput, options: WriteOptions): Promise<Updated>;
+  triage(caller: Principal, id: string, input: TriageInput, options: WriteOptions): Promise<Updated>;
   /** `agentId` null unassigns. */
   assign(caller: Principal, id: string, agentId: string | null, options: WriteOptions): Promise<Updated>;
-  move(caller: Principal, id: string, input: commands.MoveInput, options: WriteOptions): Promise<Updated>;
+  move(caller: Principal, id: string, input: MoveInput, options: WriteOptions): Promise<Updated>;
   comment(
     caller: Principal,
     id: string,
-    input: commands.CommentInput,
+    input: CommentInput,
     options: WriteOptions & { idempotency?: IdempotencyOptions },
   ): Promise<Commented>;
   acknowledge(caller: Principal, id: string, options: WriteOptions): Promise<Updated>;
@@ -59,11 +61,13 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
     timeline: (caller, id, cursor, limit) => ticketTimeline({ writer, store, seal }, caller, id, cursor, limit),
     triage: (caller, id, input, options) => writer.update(caller, id, options, (t) => commands.triage(t, caller, input, now())),
     async assign(caller, id, agentId, options) {
-      let agent: { id: string; name: string } | null = null;
+      let agent: AgentRef | null = null;
       // A requester is refused by the command itself (404 or 403), before any lookup.
       if (agentId !== null && isAgent(caller)) {
-        agent = await agents.find(agentId);
-        if (!agent) throw invalid("Unknown agent.", "agentId", "No agent with this id has used the help desk.");
+        const known = await agents.find(agentId);
+        if (!known) throw invalid("Unknown agent.", "agentId", "No agent with this id has used the help desk.");
+        // The ticket names its assignee by id and name only: the directory's other fields stay there.
+        agent = { id: known.id, name: known.name };
       }
       return writer.update(caller, id, options, (t) => commands.assign(t, caller, agent, now()));
     },

@@ -91,7 +91,7 @@ describe("store outage", () => {
     expect((await t.call(karen, "POST", "/tickets", { body: { subject: "Back", description: "again" } })).status).toBe(201);
   });
 
-  it("/api/health answers 503 when the tickets container is missing, and every ticket route 503 rather than an empty answer", async () => {
+  it("/api/health answers 503 when the tickets container is missing, and so does the queue, rather than an empty page", async () => {
     const bare = await startEmbeddedCosmos();
     const client = await connectCosmos({ endpoint: bare.endpoint, key: "not-checked" });
     const host = await startTestHost({ COSMOS_ENDPOINT: bare.endpoint, COSMOS_KEY: "not-checked" });

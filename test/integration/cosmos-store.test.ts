@@ -165,6 +165,20 @@ describe("concurrent writers", () => {
   });
 });
 
+describe("assignment", () => {
+  it("names the agent by id and name only, on the ticket and in its timeline (the directory keeps the rest)", async () => {
+    const t = await openOne();
+    await s.service.directory.remember(jane);
+    await s.service.tickets.assign(jane, t.id, jane.id, opts);
+    const stored = (await s.store.get(t.id))!;
+    expect(stored.ticket.assignee).toEqual({ id: jane.id, name: jane.name });
+    const assigned = (await allEntries(t.id)).find((e) => e.type === "assigned");
+    expect(assigned?.data).toEqual({ from: null, to: { id: jane.id, name: jane.name } });
+    const raw = await s.container.item(t.id, t.id).read<{ assignee: unknown }>();
+    expect(raw.resource?.assignee).toEqual({ id: jane.id, name: jane.name });
+  });
+});
+
 describe("queue pagination", () => {
   it("crosses pages in queue order without gaps or repeats, even as tickets arrive", async () => {
     const fresh = await startStore();

@@ -34,11 +34,12 @@ export async function startStore() {
     const writer = new TicketWriter({ store, outbox: escalationOutbox() });
     const directory = new AgentDirectory(agentStore, now);
     const tickets = ticketUseCases({ store, writer, agents: directory, randomness, now });
-    const deliveries = new Deliveries({ store, log: tickets, hash: randomness.hash });
+    const deliveries = new Deliveries({ store, timeline: tickets, hash: randomness.hash });
     return { tickets, directory, deliveries };
   };
   return {
     embedded,
+    container,
     store,
     service: newService(),
     newService,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { escalationEntries as outboxFor } from "../../shared/escalation/outbox.js";
+import { escalationEntries } from "../../shared/escalation/outbox.js";
 import type { Change } from "../../shared/tickets/domain/change.js";
 import { acknowledge, move, openTicket, recordDelivery, triage } from "../../shared/tickets/domain/commands.js";
 import { Failure } from "../../shared/kernel/failure.js";
@@ -35,7 +35,7 @@ describe("escalation policy", () => {
   it("a ticket at normal does not escalate", () => {
     const c = opened();
     expect(c.ticket.escalation.state).toBe("none");
-    expect(outboxFor(c, "r1")).toEqual([]);
+    expect(escalationEntries(c, "r1")).toEqual([]);
   });
 
   it("triage to emergency or SEV-A triggers once; lowering below the threshold resolves", () => {
@@ -74,7 +74,7 @@ describe("escalation policy", () => {
 
   it("each escalation event becomes one outbox entry, with who did it and why", () => {
     const up = triage(opened().ticket, qa, { priority: "emergency", reason: "business-impacting" }, now());
-    const [entry, ...rest] = outboxFor(up, "req-1");
+    const [entry, ...rest] = escalationEntries(up, "req-1");
     expect(rest).toEqual([]);
     expect(entry).toMatchObject({
       id: "outbox-3",
@@ -97,7 +97,7 @@ describe("escalation policy", () => {
       },
     });
     const ack = acknowledge(up.ticket, jane, now());
-    expect(outboxFor(ack, "req-2")[0]).toMatchObject({
+    expect(escalationEntries(ack, "req-2")[0]).toMatchObject({
       messageId: "t1.4",
       subject: "escalation.acknowledged",
       body: { event: "acknowledged", cycle: 3 },

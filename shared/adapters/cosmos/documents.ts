@@ -61,8 +61,9 @@ export function toEntryDoc(ticketId: string, entry: TimelineEntry): EntryDoc {
 }
 
 export function fromEntryDoc(doc: unknown): TimelineEntry {
-  const { ticketId: _p, type: _t, entryType, ...entry } = parsed(EntryDoc, doc, "timeline entry");
-  return { ...entry, type: entryType };
+  const { id, seq, entryType, at, actor, visibility, data } = parsed(EntryDoc, doc, "timeline entry");
+  // In the order clients have always seen: id, seq, type, at, actor, visibility, data.
+  return { id, seq, type: entryType, at, actor, visibility, data };
 }
 
 export function toAgentDoc(agent: Agent): AgentDoc {

@@ -44,7 +44,7 @@ export function cosmosFailure(e: unknown): unknown {
   if (code === 404)
     return new Failure("unavailable", STORE_UNAVAILABLE, {
       retryAfter: 5,
-      cause: new Error("Cosmos DB: the database or container is missing (404)"),
+      cause: new Error("store unavailable: Cosmos DB answered 404 (the database or container is missing, or the document was deleted)."),
     });
   const transient =
     (typeof code === "number" && TRANSIENT_STATUS.has(code)) ||
@@ -57,7 +57,7 @@ export function cosmosFailure(e: unknown): unknown {
   return new Failure("unavailable", STORE_UNAVAILABLE, {
     retryAfter,
     cause: new Error(
-      `Cosmos DB did not answer (${typeof code === "string" || typeof code === "number" ? code : (err.name ?? "unknown")}).`,
+      `store unavailable: Cosmos DB did not answer (${typeof code === "string" || typeof code === "number" ? code : (err.name ?? "unknown")}).`,
     ),
   });
 }

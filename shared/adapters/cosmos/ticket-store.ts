@@ -16,7 +16,10 @@ import { cosmosFailure, pointRead, translated } from "./errors.js";
 const json = (doc: object) => doc as unknown as JSONObject;
 
 export class CosmosTicketStore implements TicketStore, OutboxStore {
-  constructor(private readonly container: Container) {}
+  constructor(
+    private readonly container: Container,
+    private readonly log: (line: string) => void = (line) => console.error(line),
+  ) {}
 
   async get(id: string): Promise<StoredTicket | null> {
     const doc = await pointRead(() => this.container.item(id, id).read());
@@ -129,7 +132,15 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
     if (options.createdBefore) parameters.push({ name: "@before", value: options.createdBefore });
     const query = `SELECT TOP @limit * FROM c WHERE c.type = 'outbox' AND c.sent = false${before}`;
     const { resources } = await translated(() => this.container.items.query<JSONObject>({ query, parameters }).fetchAll());
-    return resources.map(fromOutboxDoc);
+    // One entry this code cannot read must not stop the sweep of every other: it is logged and left.
+    return resources.flatMap((doc) => {
+      try {
+        return [fromOutboxDoc(doc)];
+      } catch (e) {
+        this.log(`outbox: ${e instanceof Error ? e.message : String(e)}; left unsent`);
+        return [];
+      }
+    });
   }
 
   async markOutboxSent(entry: OutboxEntry): Promise<void> {

@@ -97,13 +97,14 @@ export function endpoint(http: HttpContext, options: { auth: boolean }, run: (ca
 function problemResponse(e: unknown, base: Record<string, string>, context: Invocation, requestId: string): ApiResponse {
   const headers: Record<string, string> = { ...base, "content-type": "application/problem+json; charset=utf-8" };
   let body: ReturnType<typeof problemBody>;
-  if (e instanceof Failure) {
+  if (e instanceof Failure && e.kind !== "exists" && e.kind !== "stale") {
     body = problemBody(e.kind, e.message, e.errors);
     if (e.retryAfter) headers["retry-after"] = String(e.retryAfter);
     if (e.kind === "unauthenticated") headers["www-authenticate"] = `Bearer realm="helpdesk", error="invalid_token"`;
-    // An outage of ours, not the client's doing: it goes to the log, with what the adapter was told.
+    // An outage of ours, not the client's doing: it goes to the log, as the adapter put it
+    // (its cause, e.g. "store unavailable: Cosmos DB did not answer (429).") or as the client was told.
     if (e.kind === "unavailable")
-      context.error(`[${requestId}] unavailable: ${e.message}${e.cause === undefined ? "" : ` (${describe(e.cause)})`}`);
+      context.error(`[${requestId}] ${e.cause === undefined ? `unavailable: ${e.message}` : describe(e.cause)}`);
   } else {
     body = problemBody("internal", `Something went wrong on our side (request ${requestId}).`);
     context.error(`[${requestId}] unhandled error`, e);

@@ -3,10 +3,11 @@ import type { FailureKind, FieldError } from "../../kernel/failure.js";
 
 /**
  * RFC 9457 problem details: the one table from a failure's kind to its HTTP status,
- * title and `type` (stable for clients to switch on). "internal" is anything that is
- * not a Failure: a bug.
+ * title and `type` (stable for clients to switch on). "internal" is a bug: anything that
+ * is not a Failure, and the store's "exists" and "stale", which the use cases handle and
+ * which reach a client only if one forgot to.
  */
-export type ProblemKind = FailureKind | "internal";
+export type ProblemKind = Exclude<FailureKind, "exists" | "stale"> | "internal";
 
 export interface ProblemSpec {
   status: number;
@@ -22,9 +23,7 @@ export const PROBLEMS: Record<ProblemKind, ProblemSpec> = {
   not_found: { status: 404, title: "Not found", slug: "not-found" },
   conflict: { status: 409, title: "Conflict", slug: "lifecycle-conflict" },
   in_flight: { status: 409, title: "Request in progress", slug: "idempotency-in-flight" },
-  exists: { status: 409, title: "Conflict", slug: "already-exists" },
   precondition_failed: { status: 412, title: "Precondition failed", slug: "precondition-failed" },
-  stale: { status: 412, title: "Precondition failed", slug: "precondition-failed" },
   too_large: { status: 413, title: "Content too large", slug: "content-too-large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type", slug: "unsupported-media-type" },
   key_reused: { status: 422, title: "Idempotency key reused", slug: "idempotency-key-reused" },

@@ -44,7 +44,7 @@ export async function verifyBearer(authorization: string | null, trust: IssuerTr
       !(e instanceof errors.JOSEError) ||
       e.code === "ERR_JOSE_GENERIC"
     ) {
-      throw new Failure("unavailable", "The token issuer's keys cannot be fetched right now; retry.", { retryAfter: 5, cause: e });
+      throw new Failure("unavailable", "The token issuer's keys cannot be fetched right now; retry.", { retryAfter: 5 });
     }
     // The reason goes to the client (no secret in it); the token itself never does.
     throw unauthenticated(`The token is not valid: ${e.code}.`);

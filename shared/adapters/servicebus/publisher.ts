@@ -1,4 +1,5 @@
 import type { RetryOptions, ServiceBusClient, ServiceBusMessage, ServiceBusSender } from "@azure/service-bus";
+import { Failure } from "../../kernel/failure.js";
 import type { Publisher, QueueMessage } from "../../outbox/ports.js";
 import { createServiceBusClient, describe, serviceBusConnection, type ServiceBusConnection, type ServiceBusTarget } from "./connection.js";
 
@@ -47,9 +48,14 @@ export class ServiceBusPublisher implements Publisher {
       }
     } catch (error) {
       const reason = abortSignal.aborted ? `no answer within ${deadlineMs} ms` : describe(error);
-      throw new Error(`Publishing ${messages.length} message(s) to Service Bus queue ${this.options.queueName} failed: ${reason}`, {
-        cause: error,
-      });
+      // The SDK's failure as the domain names it: the queue is not answering, nothing may be marked sent.
+      throw new Failure(
+        "unavailable",
+        `Publishing ${messages.length} message(s) to Service Bus queue ${this.options.queueName} failed: ${reason}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 

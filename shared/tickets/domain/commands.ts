@@ -2,8 +2,9 @@ import { Failure, invalid } from "../../kernel/failure.js";
 import { isAgent, type Principal } from "../../kernel/principal.js";
 import { actorOf, ChangeBuilder, type Change } from "./change.js";
 import { escalationCause, NO_ESCALATION } from "./escalation.js";
+import type { CommentInput, MoveInput, OpenInput, TriageInput } from "./inputs.js";
 import { judgeMove, needsResolution, type Mover } from "./lifecycle.js";
-import type { Actor, Person, Priority, Severity, Status, Ticket, Visibility } from "./model.js";
+import type { Actor, Person, Status, Ticket } from "./model.js";
 import { requireAgent, requireVisible } from "./visibility.js";
 
 /**
@@ -11,15 +12,6 @@ import { requireAgent, requireVisible } from "./visibility.js";
  * a Change (the new ticket, its timeline entries, its events) out, or a Failure. No
  * I/O: the use cases load and store; everything decided about a ticket is decided here.
  */
-
-export interface OpenInput {
-  subject: string;
-  description: string;
-  priority?: Priority;
-  severity?: Severity | null;
-  category?: string | null;
-  requester?: { name: string; email: string };
-}
 
 export function openTicket(
   input: OpenInput,
@@ -61,14 +53,6 @@ export function openTicket(
   // Severity is triage: recorded apart so a requester's view never shows it.
   if (ticket.severity) b.add("severity_changed", { from: null, to: ticket.severity });
   return b.done(`opened at ${escalationCause(ticket) || "normal priority"}`);
-}
-
-export interface TriageInput {
-  priority?: Priority;
-  severity?: Severity | null;
-  category?: string | null;
-  subject?: string;
-  reason?: string;
 }
 
 const TRIAGE_FIELDS = ["priority", "severity", "category", "subject"] as const;
@@ -114,12 +98,6 @@ function enter(ticket: Ticket, to: Status, resolution: string | undefined, now: 
   }
 }
 
-export interface MoveInput {
-  status: Status;
-  resolution?: string;
-  reason?: string;
-}
-
 export function move(ticket: Ticket, caller: Principal, input: MoveInput, now: string): Change {
   requireVisible(ticket, caller);
   const from = ticket.status;
@@ -138,11 +116,6 @@ export function move(ticket: Ticket, caller: Principal, input: MoveInput, now: s
   const b = new ChangeBuilder(ticket, enter(ticket, input.status, resolution, now), actorOf(caller), now);
   b.add("status_changed", { from, to: input.status, resolution: input.resolution, reason: input.reason });
   return b.done(input.reason ?? input.resolution);
-}
-
-export interface CommentInput {
-  body: string;
-  visibility: Visibility;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ROLES } from "../../kernel/principal.js";
 
 /**
  * The ticket model of DESIGN.md section 2, as zod schemas: the one source of each
@@ -43,7 +44,6 @@ export const Escalation = z.object({
   cycle: z.number().int().min(0),
 });
 export type Escalation = z.infer<typeof Escalation>;
-export type EscalationState = Escalation["state"];
 
 export const Ticket = z.object({
   id: z.string(),
@@ -91,7 +91,7 @@ export const Visibility = z.enum(["public", "internal"]);
 export type Visibility = z.infer<typeof Visibility>;
 
 /** Who made a timeline entry: a person, or the system acting on its own (the escalation notifier). */
-export const Actor = z.object({ id: z.string(), name: z.string(), role: z.enum(["requester", "agent", "admin", "system"]) });
+export const Actor = z.object({ id: z.string(), name: z.string(), role: z.enum([...ROLES, "system"]) });
 export type Actor = z.infer<typeof Actor>;
 
 export const TimelineEntry = z.object({

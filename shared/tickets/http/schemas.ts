@@ -1,47 +1,19 @@
 import { z } from "zod";
+import { AssignInput, CommentInput, MoveInput, OpenInput, TriageInput } from "../domain/inputs.js";
 import { Priority, Severity, Status } from "../domain/model.js";
 import { EntryView, TicketView } from "../domain/visibility.js";
 
 /**
- * The HTTP contract of DESIGN.md section 3 as zod schemas: the same objects
- * validate requests and generate GET /api/openapi.json. Unknown fields are invalid.
+ * The HTTP contract of DESIGN.md section 3 as zod schemas: the same objects validate
+ * requests and generate GET /api/openapi.json. Request bodies are the commands' own
+ * input schemas (domain/inputs.ts); responses are the domain's views (domain/visibility.ts).
  */
 
-const text = (max: number) => z.string().trim().min(1).max(max);
-const reason = z.string().trim().max(2000).optional();
-const category = z.string().trim().min(1).max(64).nullable();
-
-export const OpenTicketBody = z
-  .strictObject({
-    subject: text(200),
-    description: text(20_000),
-    priority: Priority.optional(),
-    severity: Severity.nullable().optional(),
-    category: category.optional(),
-    requester: z.strictObject({ name: text(200), email: z.email().max(320) }).optional(),
-  })
-  .meta({ id: "OpenTicket" });
-
-export const TriageBody = z
-  .strictObject({
-    priority: Priority.optional(),
-    severity: Severity.nullable().optional(),
-    category: category.optional(),
-    subject: text(200).optional(),
-    reason,
-  })
-  .refine((b) => b.priority !== undefined || b.severity !== undefined || b.category !== undefined || b.subject !== undefined, {
-    message: "Give at least one of priority, severity, category, subject.",
-  })
-  .meta({ id: "Triage" });
-
-export const AssignBody = z.strictObject({ agentId: text(256) }).meta({ id: "Assign" });
-
-export const CommentBody = z
-  .strictObject({ body: text(20_000), visibility: z.enum(["public", "internal"]).default("public") })
-  .meta({ id: "Comment" });
-
-export const MoveBody = z.strictObject({ status: Status, resolution: text(20_000).optional(), reason }).meta({ id: "StatusChange" });
+export const OpenTicketBody = OpenInput.meta({ id: "OpenTicket" });
+export const TriageBody = TriageInput.meta({ id: "Triage" });
+export const AssignBody = AssignInput.meta({ id: "Assign" });
+export const CommentBody = CommentInput.meta({ id: "Comment" });
+export const MoveBody = MoveInput.meta({ id: "StatusChange" });
 
 const csvOf = <T extends z.ZodType<string, string>>(item: T) =>
   z

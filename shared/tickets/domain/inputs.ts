@@ -1,0 +1,44 @@
+import { z } from "zod";
+import { Priority, Severity, Status, Visibility } from "./model.js";
+
+/**
+ * What each command takes, as zod schemas: the commands' input types are inferred from
+ * them, and the HTTP layer validates request bodies with the very same schemas (named
+ * for the OpenAPI document in http/schemas.ts). Unknown fields are invalid.
+ */
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+const reason = z.string().trim().max(2000).optional();
+const category = z.string().trim().min(1).max(64).nullable();
+
+export const OpenInput = z.strictObject({
+  subject: text(200),
+  description: text(20_000),
+  priority: Priority.optional(),
+  severity: Severity.nullable().optional(),
+  category: category.optional(),
+  /** Opening on behalf of someone (agents only). */
+  requester: z.strictObject({ name: text(200), email: z.email().max(320) }).optional(),
+});
+export type OpenInput = z.output<typeof OpenInput>;
+
+export const TriageInput = z
+  .strictObject({
+    priority: Priority.optional(),
+    severity: Severity.nullable().optional(),
+    category: category.optional(),
+    subject: text(200).optional(),
+    reason,
+  })
+  .refine((b) => b.priority !== undefined || b.severity !== undefined || b.category !== undefined || b.subject !== undefined, {
+    message: "Give at least one of priority, severity, category, subject.",
+  });
+export type TriageInput = z.output<typeof TriageInput>;
+
+export const AssignInput = z.strictObject({ agentId: text(256) });
+
+export const CommentInput = z.strictObject({ body: text(20_000), visibility: Visibility.default("public") });
+export type CommentInput = z.output<typeof CommentInput>;
+
+export const MoveInput = z.strictObject({ status: Status, resolution: text(20_000).optional(), reason });
+export type MoveInput = z.output<typeof MoveInput>;

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CosmosTicketStore } from "../../shared/adapters/cosmos/ticket-store.js";
+import type { Principal } from "../../shared/kernel/principal.js";
+import { Dispatcher } from "../../shared/outbox/dispatcher.js";
+import type { Publisher, QueueMessage } from "../../shared/outbox/ports.js";
+import { startStore } from "../support/store.js";
+
+/**
+ * The dispatcher over the real Cosmos adapter (embedded endpoint, over HTTP). The queue is
+ * a recorder here: publishing through Service Bus is tested against a broker elsewhere;
+ * what is tested here is which entries get published and marked sent.
+ */
+const karen: Principal = { id: "karen", name: "Karen Karen", email: "karen@example.com", role: "requester" };
+const qa: Principal = { id: "qa", name: "Quinn QA", email: "qa@example.com", role: "agent" };
+const opts = { requestId: "req-1" };
+
+let s: Awaited<ReturnType<typeof startStore>>;
+beforeAll(async () => {
+  s = await startStore();
+});
+afterAll(() => s.close());
+
+function recorder(): Publisher & { sent: QueueMessage[] } {
+  const sent: QueueMessage[] = [];
+  return { sent, publish: async (messages) => void sent.push(...messages), close: async () => {} };
+}
+
+/** A ticket raised to emergency: one unsent outbox entry (nothing dispatches in this test but the test). */
+async function escalatedTicket() {
+  const { ticket } = await s.service.tickets.open(karen, { subject: "Mobile banking is down", description: "all of it" }, opts);
+  await s.service.tickets.triage(qa, ticket.id, { priority: "emergency" }, opts);
+  return ticket;
+}
+
+/** What an entry written by another version of the code could look like: not this code's shape. */
+const unreadable = (ticketId: string) => ({
+  id: "outbox-99",
+  ticketId,
+  type: "outbox",
+  sent: false,
+  event: "triggered",
+  facts: {},
+  createdAt: "2026-01-01T00:00:00.000Z",
+});
+
+describe("the outbox dispatcher", () => {
+  it("a sweep publishes every readable unsent entry, and one it cannot read is logged and left, not a stop", async () => {
+    const ticket = await escalatedTicket();
+    await s.container.items.create(unreadable(ticket.id));
+    const queue = recorder();
+    const logged: string[] = [];
+    const store = new CosmosTicketStore(s.container, (line) => logged.push(line));
+    const dispatcher = new Dispatcher(store, { escalations: queue });
+    expect(await dispatcher.sweep(0, new Date())).toBe(1);
+    expect(queue.sent.map((m) => [m.messageId, m.subject, m.correlationId])).toEqual([[`${ticket.id}.3`, "escalation.triggered", "req-1"]]);
+    // The store logs the document it could not read, by id; it stays unsent for a person to look at.
+    expect(logged).toEqual([expect.stringMatching(/^outbox: Stored outbox entry outbox-99 is not readable: .*; left unsent$/)]);
+    expect(await store.unsentOutbox({ limit: 100 })).toEqual([]);
+    await s.container.item("outbox-99", ticket.id).delete();
+  });
+
+  it("from the change feed, publishes the unsent outbox entries among other documents, and logs one it cannot read", async () => {
+    const ticket = await escalatedTicket();
+    const [entry] = (await s.store.unsentOutbox({ limit: 100 })).filter((e) => e.ticketId === ticket.id);
+    const stored = { ...entry!, type: "outbox", sent: false, _rid: "x", _ts: 1 };
+    const queue = recorder();
+    const logged: string[] = [];
+    const dispatcher = new Dispatcher(s.store, { escalations: queue }, (line) => logged.push(line));
+    const changed = [
+      { id: ticket.id, ticketId: ticket.id, type: "ticket" },
+      { ...stored, id: "outbox-1", sent: true },
+      stored,
+      unreadable(ticket.id),
+    ];
+    expect(await dispatcher.dispatchChanged(changed)).toBe(1);
+    expect(queue.sent.map((m) => m.messageId)).toEqual([entry!.messageId]);
+    expect(logged).toEqual([expect.stringMatching(new RegExp(`^outbox: entry ${ticket.id}/outbox-99 is not readable, left unsent`))]);
+  });
+});
