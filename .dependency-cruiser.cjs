@@ -50,10 +50,18 @@ module.exports = {
     },
     {
       name: "functions-register-only",
-      comment: "functions/ registers what the composition root builds: it imports the root, the settings and the resource names, nothing else of shared/.",
+      comment:
+        "functions/ registers what the composition root builds: it imports the root, the settings and the resource names, nothing else of shared/.",
       severity: "error",
       from: { path: "^functions/" },
-      to: { path: "^shared/", pathNot: ["^shared/app/(composition|config)\\.ts$", "^shared/adapters/[^/]+/names\\.ts$", "^shared/local/(stand-ins|local-config)\\.ts$"] },
+      to: {
+        path: "^shared/",
+        pathNot: [
+          "^shared/app/(composition|config)\\.ts$",
+          "^shared/adapters/[^/]+/names\\.ts$",
+          "^shared/local/(stand-ins|local-config)\\.ts$",
+        ],
+      },
     },
     {
       name: "handlers-use-http-plumbing-only",
