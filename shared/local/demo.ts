@@ -20,7 +20,6 @@ class StepFailed extends Error {}
 interface Response {
   status: number;
   headers: Headers;
-
   body: any;
 }
 
