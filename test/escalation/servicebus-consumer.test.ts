@@ -5,7 +5,7 @@ import { ServiceBusConsumer, type ConsumedMessage } from "../../shared/adapters/
 import { ServiceBusPublisher } from "../../shared/adapters/servicebus/publisher.js";
 import { banner } from "../../shared/local/banner.js";
 import { startAlertReceiver, type AlertReceiver } from "../support/alert-receiver.js";
-import { startAmqpBroker, type AmqpBroker } from "../support/amqp-broker.js";
+import { startAmqpBroker, type AmqpBroker, type AmqpBrokerOptions } from "../support/amqp-broker.js";
 import { PEOPLE, startTestHost, type TestHost } from "../support/local-host.js";
 import { ManualScheduler } from "../support/manual-scheduler.js";
 
@@ -13,7 +13,7 @@ import { ManualScheduler } from "../support/manual-scheduler.js";
 // (test/support/amqp-broker.ts), then on a local host configured for Service Bus.
 
 const QUEUE = "escalations";
-/** The broker's lock duration in the consumer's tests; the SDK renews a lock halfway through. */
+/** The lock duration of the lock-renewal test's broker; the SDK renews a lock halfway through. */
 const LOCK_MS = 1_200;
 
 async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
@@ -46,10 +46,17 @@ describe("ServiceBusConsumer", () => {
   let handled: ConsumedMessage[];
   let logs: string[];
 
-  // A broker per test: each starts from an empty queue.
-  beforeEach(async () => {
-    broker = await startAmqpBroker({ maxDeliveryCount: 3, lockDurationMs: LOCK_MS });
+  /**
+   * A broker per test: each starts from an empty queue. Its locks last as long as
+   * infra/'s (60 s) unless the test says otherwise: a short lock would run out, unrenewed,
+   * while the receive link is gone (the SDK stops renewing the locks of a detached link).
+   */
+  async function startBroker(options: AmqpBrokerOptions = {}): Promise<void> {
+    broker = await startAmqpBroker({ maxDeliveryCount: 3, ...options });
     publisher = new ServiceBusPublisher({ queueName: QUEUE, connectionString: broker.connectionString });
+  }
+  beforeEach(async () => {
+    await startBroker();
     handled = [];
     logs = [];
   });
@@ -134,6 +141,9 @@ describe("ServiceBusConsumer", () => {
   });
 
   it("keeps the lock of a message whose handler outlives it: the SDK renews it, and the completion counts", async () => {
+    await publisher.close();
+    await broker.stop();
+    await startBroker({ lockDurationMs: LOCK_MS }); // a lock the handler outlives within the test
     let outlived = false;
     await consume(async () => {
       // The handler runs until its message's first lock would have run out, and the SDK has renewed it.
