@@ -85,6 +85,9 @@ const triggers = (number: string) => webhookEvents(number).filter((e) => e === "
 const pagerdutyActions = (id: string) => forTicket(pagerduty, id).map((d) => (d.json as { event_action: string }).event_action);
 /** Requests about the ticket that reached the receiver, delivered or not. */
 const attemptsAt = (r: AlertReceiver, about: string) => r.requests.filter((x) => x.body.includes(about));
+/** The webhook's first request about the ticket, answered or not: the page is being delivered. */
+const firstAttempt = (number: string) =>
+  vi.waitFor(() => expect(attemptsAt(webhook, number)).toHaveLength(1), { timeout: 5_000, interval: 10 });
 /** Runs everything due up to just before a page's first re-page, and waits until it has all finished. */
 const untilFirstRepage = () => clock.advance(ACK_MS - 1);
 
@@ -126,7 +129,7 @@ describe("escalation", () => {
     const ticket = await openTicket();
     webhook.failNext(about(ticket.number), 500, 500);
     await raise(ticket.id);
-    await vi.waitFor(() => expect(attemptsAt(webhook, ticket.number)).toHaveLength(1));
+    await firstAttempt(ticket.number);
     await untilFirstRepage(); // the retries
     const attempts = webhook.requests.filter((r) => r.body.includes(ticket.number) && (r.json as { event: string }).event === "triggered");
     expect(attempts.map((r) => r.status)).toEqual([500, 500, 200]);
@@ -291,7 +294,7 @@ describe("escalation", () => {
     pagerduty.failNext(about(ticket.id), 400);
     webhook.failNext(about(ticket.number), 503);
     await raise(ticket.id);
-    await vi.waitFor(() => expect(attemptsAt(webhook, ticket.number)).toHaveLength(1));
+    await firstAttempt(ticket.number);
     // The webhook's retry, then the local queue's redeliveries of the message that keeps failing on PagerDuty's refusal.
     await untilFirstRepage();
     expect(webhook.requests.filter(about(ticket.number)).map((r) => r.status)).toEqual([503, 200]);
