@@ -55,6 +55,12 @@ describe("ServiceBusConsumer", () => {
     broker = await startAmqpBroker({ maxDeliveryCount: 3, ...options });
     publisher = new ServiceBusPublisher({ queueName: QUEUE, connectionString: broker.connectionString });
   }
+  /** For a test that needs a broker of another kind than beforeEach's. */
+  async function replaceBroker(options: AmqpBrokerOptions): Promise<void> {
+    await publisher.close();
+    await broker.stop();
+    await startBroker(options);
+  }
   beforeEach(async () => {
     await startBroker();
     handled = [];
@@ -141,9 +147,7 @@ describe("ServiceBusConsumer", () => {
   });
 
   it("keeps the lock of a message whose handler outlives it: the SDK renews it, and the completion counts", async () => {
-    await publisher.close();
-    await broker.stop();
-    await startBroker({ lockDurationMs: LOCK_MS }); // a lock the handler outlives within the test
+    await replaceBroker({ lockDurationMs: LOCK_MS }); // a lock the handler outlives within the test
     let outlived = false;
     await consume(async () => {
       // The handler runs until its message's first lock would have run out, and the SDK has renewed it.
@@ -184,17 +188,25 @@ describe("ServiceBusConsumer", () => {
   });
 
   it("a scheduled message is handled at its time, not before", async () => {
-    let handledAt = 0;
-    await consume(async () => void (handledAt = Date.now()));
-    const at = new Date(Date.now() + 700);
+    const clock = new ManualScheduler();
+    await replaceBroker({ scheduler: clock }); // the queue's time is the test's
+    await consume();
+    const at = new Date(clock.now().getTime() + 700);
     const repage = message({ subject: "escalation.repaged", scheduledAt: at });
     await publisher.publish([repage]);
-    // Still to come, so handling it now would be early.
-    expect(Date.now()).toBeLessThan(at.getTime());
+    // Held for its time: nothing a receiver could be handed.
+    expect(broker.scheduled.map((m) => [m.messageId, m.scheduledEnqueueTime.toISOString()])).toEqual([
+      [repage.messageId, at.toISOString()],
+    ]);
+    expect(broker.received).toEqual([]);
+
+    await clock.advance(699);
+    expect(broker.waiting + broker.locked).toBe(0);
+    expect(broker.scheduled[0]!.deliveryCount).toBe(0); // never handed out before its time
     expect(handled).toEqual([]);
 
+    await clock.advance(1);
     await until(() => broker.completed.length === 1, "the scheduled message");
-    expect(handledAt).toBeGreaterThanOrEqual(at.getTime());
     expect(handled.map((m) => m.messageId)).toEqual([repage.messageId]);
   });
 
