@@ -39,6 +39,8 @@ export interface CompositionOptions {
   /** Told of every outbox entry once stored (the local host dispatches them at once; Azure has the change feed). */
   outboxWritten?: (entries: OutboxEntry[]) => void;
   log?: (line: string) => void;
+  /** The clock of every use case and of the notifier (default: the system's); the local host passes its scheduler's. */
+  now?: () => Date;
 }
 
 interface Stores {
@@ -51,8 +53,6 @@ const randomness: Randomness = {
   randomHex: () => randomBytes(16).toString("hex"),
   hash: (text) => createHash("sha256").update(text).digest("hex"),
 };
-const now = () => new Date();
-
 type Lazy<T> = (() => Promise<T>) & { /** The promise, if it was ever asked for. */ made(): Promise<T> | undefined };
 
 /** The same promise on every call; a failed one is forgotten, so the next call tries again. */
@@ -76,12 +76,14 @@ export class Composition {
   private client?: CosmosClient;
   private embedded?: { close(): Promise<void> };
   private readonly log: (line: string) => void;
+  private readonly now: () => Date;
 
   constructor(
     readonly config: Config,
     private readonly options: CompositionOptions = {},
   ) {
     this.log = options.log ?? ((line) => console.error(line));
+    this.now = options.now ?? (() => new Date());
   }
 
   private readonly standIns = once(async () => {
@@ -123,10 +125,16 @@ export class Composition {
     async () => new TicketWriter({ store: (await this.stores()).tickets, outbox: escalationOutbox(this.options.outboxWritten) }),
   );
 
-  readonly directory = once(async () => new AgentDirectory((await this.stores()).agents, now));
+  readonly directory = once(async () => new AgentDirectory((await this.stores()).agents, this.now));
 
   readonly tickets = once(async (): Promise<TicketUseCases> =>
-    ticketUseCases({ store: (await this.stores()).tickets, writer: await this.writer(), agents: await this.directory(), randomness, now }),
+    ticketUseCases({
+      store: (await this.stores()).tickets,
+      writer: await this.writer(),
+      agents: await this.directory(),
+      randomness,
+      now: this.now,
+    }),
   );
 
   private readonly trust = once(async (): Promise<IssuerTrust> => {
@@ -178,7 +186,7 @@ export class Composition {
         retrySeconds: escalation.retrySeconds,
         maxRetries: escalation.maxRetries,
       },
-      now,
+      now: this.now,
       log: (line) => console.log(line),
     });
   });

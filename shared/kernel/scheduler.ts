@@ -4,14 +4,18 @@
  */
 export interface Scheduler {
   now(): Date;
-  /** Runs `run` once, `ms` from now; the returned function cancels it. */
-  after(ms: number, run: () => void): () => void;
+  /**
+   * Runs `run` once, `ms` from now; the returned function cancels it. A run that starts
+   * asynchronous work returns its promise: a test's scheduler waits for it before it moves
+   * its clock on, so it knows when everything that came due has finished.
+   */
+  after(ms: number, run: () => void | Promise<unknown>): () => void;
 }
 
 export const systemScheduler: Scheduler = {
   now: () => new Date(),
   after(ms, run) {
-    const timer = setTimeout(run, ms);
+    const timer = setTimeout(() => void run(), ms);
     return () => clearTimeout(timer);
   },
 };

@@ -7,6 +7,7 @@ import type { ServiceBusConsumer } from "../adapters/servicebus/consumer.js";
 import { Composition } from "../app/composition.js";
 import type { Config } from "../app/config.js";
 import type { HttpRoute } from "../app/routes.js";
+import { systemScheduler, type Scheduler } from "../kernel/scheduler.js";
 import type { OutboxEntry } from "../outbox/ports.js";
 import type { LocalConfig } from "./local-config.js";
 import { OutboxPump } from "./outbox-pump.js";
@@ -86,17 +87,31 @@ export interface HostOptions {
    * of what a crash between publishing and marking sent does).
    */
   outbox?: "pump" | "manual";
+  /**
+   * The clock and timers of everything that waits or stamps a time: the use cases, the
+   * notifier, the in-process queue and the outbox pump (default: the system's). Tests pass
+   * one they move themselves.
+   */
+  scheduler?: Scheduler;
 }
 
-export async function startHost({ config, local, log = console.log, outbox = "pump" }: HostOptions): Promise<Host> {
+export async function startHost({
+  config,
+  local,
+  log = console.log,
+  outbox = "pump",
+  scheduler = systemScheduler,
+}: HostOptions): Promise<Host> {
   // Escalations: dispatch each change's outbox entries at once (Azure: the change feed).
   const pump = new OutboxPump(
     () => composition.dispatcher(),
     (line) => console.error(line),
+    undefined, // its default retry interval
+    scheduler,
   );
-  const standIns = localStandIns(local.dir);
+  const standIns = localStandIns(local.dir, scheduler);
   const outboxWritten = outbox === "pump" ? (entries: OutboxEntry[]) => pump.nudge(entries) : undefined;
-  const composition = new Composition(config, { standIns: async () => standIns, outboxWritten });
+  const composition = new Composition(config, { standIns: async () => standIns, outboxWritten, now: () => scheduler.now() });
   const routes = composition.routes().map(compile);
   const corsOrigins = config.cors.allowedOrigins;
   const context: Invocation = { error: (...args) => console.error(...args) };

@@ -44,6 +44,7 @@ export class LocalQueue implements Publisher {
       this.timers.delete(cancel);
       const p = run().finally(() => this.inFlight.delete(p));
       this.inFlight.add(p);
+      return p;
     });
     this.timers.add(cancel);
   }

@@ -27,10 +27,10 @@ export class OutboxPump {
 
   /** The entries a change just stored. */
   nudge(entries: OutboxEntry[]): void {
-    if (entries.length && !this.stopped) this.track(this.dispatcher().then((d) => d.dispatch(entries)));
+    if (entries.length && !this.stopped) void this.track(this.dispatcher().then((d) => d.dispatch(entries)));
   }
 
-  private track(work: Promise<unknown>): void {
+  private track(work: Promise<unknown>): Promise<unknown> {
     const p = work
       .catch((e: unknown) => {
         this.log(`outbox: dispatch failed, retrying in ${this.retryMs} ms: ${(e as Error).message}`);
@@ -38,13 +38,14 @@ export class OutboxPump {
       })
       .finally(() => this.pending.delete(p));
     this.pending.add(p);
+    return p;
   }
 
   private retrySoon(delayMs: number): void {
     if (this.cancelRetry || this.stopped) return;
     this.cancelRetry = this.scheduler.after(delayMs, () => {
       this.cancelRetry = undefined;
-      this.track(this.dispatcher().then((d) => d.sweep(0, this.scheduler.now())));
+      return this.track(this.dispatcher().then((d) => d.sweep(0, this.scheduler.now())));
     });
   }
 

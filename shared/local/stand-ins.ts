@@ -1,4 +1,5 @@
 import type { StandIns } from "../app/composition.js";
+import { systemScheduler, type Scheduler } from "../kernel/scheduler.js";
 import { consoleChannel } from "./console-channel.js";
 import { devTrust } from "./dev-issuer.js";
 import { startEmbeddedCosmos, type EmbeddedCosmos } from "./embedded-cosmos.js";
@@ -6,15 +7,15 @@ import { LocalQueue } from "./local-queue.js";
 
 /**
  * What a host outside Azure uses where a setting is unset (see StandIns): the embedded
- * Cosmos DB endpoint, the development issuer (keys under `dir`), the in-process queue,
- * and the console, which prints every alert.
+ * Cosmos DB endpoint, the development issuer (keys under `dir`), the in-process queue
+ * (its schedules and redeliveries on `scheduler`), and the console, which prints every alert.
  */
 export interface LocalStandIns extends StandIns {
   /** The embedded endpoint, once started: the benchmarks count its requests. */
   embeddedCosmos(): EmbeddedCosmos | undefined;
 }
 
-export function localStandIns(dir: string): LocalStandIns {
+export function localStandIns(dir: string, scheduler: Scheduler = systemScheduler): LocalStandIns {
   let embedded: EmbeddedCosmos | undefined;
   return {
     async cosmos() {
@@ -23,7 +24,7 @@ export function localStandIns(dir: string): LocalStandIns {
     },
     trust: () => devTrust(dir),
     // The same contract as the Service Bus queue: duplicate detection, schedules, redelivery, dead letters.
-    queue: (handler) => new LocalQueue(handler, { maxDeliveryCount: 10, retryDelayMs: 100, log: (line) => console.error(line) }),
+    queue: (handler) => new LocalQueue(handler, { maxDeliveryCount: 10, retryDelayMs: 100, log: (line) => console.error(line), scheduler }),
     channels: () => [consoleChannel((line) => console.log(line))],
     embeddedCosmos: () => embedded,
   };

@@ -90,16 +90,35 @@ describe("npm start's process", () => {
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     try {
-      const until = async (pattern: RegExp) => {
-        for (let i = 0; i < 300 && !pattern.test(out); i++) await new Promise((r) => setTimeout(r, 50));
-        return pattern.exec(out);
-      };
+      /** Resolves once what the process printed matches `pattern`: checked on each chunk it prints. */
+      const until = (pattern: RegExp) =>
+        new Promise<void>((resolve, reject) => {
+          const fail = (why: string) => () => {
+            stop();
+            reject(new Error(`${why} before printing ${String(pattern)}:\n${out}`));
+          };
+          const gone = fail("the process exited");
+          const deadline = setTimeout(fail("15 s passed"), 15_000);
+          const check = () => {
+            if (!pattern.test(out)) return;
+            stop();
+            resolve();
+          };
+          const stop = () => {
+            clearTimeout(deadline);
+            child.stdout.off("data", check);
+            child.off("exit", gone);
+          };
+          child.stdout.on("data", check);
+          child.once("exit", gone);
+          check();
+        });
       await until(/CORS: /); // the last line of the start-up banner
       const url = /on (http:\/\/\S+)/.exec(out)![1]!;
       expect(out).toMatch(/store: +embedded Cosmos DB endpoint/);
       const res = await fetch(`${url}/health`, { headers: { "x-request-id": "log-me-123" } });
       expect(res.status).toBe(200);
-      expect(await until(/^GET \/api\/health 200 \d+(\.\d+)?ms log-me-123$/m)).not.toBeNull();
+      await until(/^GET \/api\/health 200 \d+(\.\d+)?ms log-me-123$/m);
       const exited = new Promise<number | null>((r) => child.once("exit", r));
       child.kill("SIGTERM");
       expect(await exited).toBe(0);

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startTestHost, type CallOptions, type CallResult, type TestHost } from "../support/local-host.js";
 
 /**
@@ -26,13 +26,29 @@ let janeId: string;
 let ticket: { id: string; subject: string; number: string; requester: { id: string } };
 let kensTicket: { id: string };
 
-/** Everything Karen received in this file, to search for what she must never see. */
-const karenSaw: { what: string; text: string }[] = [];
-async function asKaren(method: string, path: string, options?: CallOptions): Promise<CallResult> {
-  const res = await t.call(karen, method, path, options);
-  karenSaw.push({ what: `${method} ${path} -> ${res.status}`, text: JSON.stringify(res.body) + JSON.stringify([...res.headers]) });
+/** Everything a requester received in the running test, to search for what they must never see. */
+const requesterSaw: { what: string; text: string }[] = [];
+async function asRequester(token: string, method: string, path: string, options?: CallOptions): Promise<CallResult> {
+  const res = await t.call(token, method, path, options);
+  requesterSaw.push({ what: `${method} ${path} -> ${res.status}`, text: JSON.stringify(res.body) + JSON.stringify([...res.headers]) });
   return res;
 }
+const asKaren = (method: string, path: string, options?: CallOptions) => asRequester(karen, method, path, options);
+
+/** No response holds a note's text, a triage reason, or a hidden entry type. */
+function expectNothingHidden(responses: { what: string; text: string }[]): void {
+  for (const { what, text } of responses) {
+    for (const secret of [SECRET_NOTE, SECRET_NOTE_2, SECRET_REASON, SECRET_CATEGORY]) {
+      expect(text.includes(secret), `${what} contains ${secret}`).toBe(false);
+    }
+    for (const type of [...HIDDEN_TYPES, "internal"]) {
+      expect(text.includes(`"${type}"`), `${what} contains "${type}"`).toBe(false);
+    }
+  }
+}
+
+// Whatever a test had Karen (or another requester) do, nothing hidden came back.
+afterEach(() => expectNothingHidden(requesterSaw.splice(0)));
 
 async function ok(token: string, method: string, path: string, body?: unknown, status = 200): Promise<CallResult> {
   const res = await t.call(token, method, path, body === undefined ? {} : { body });
@@ -58,14 +74,23 @@ beforeAll(async () => {
   const agents = (await ok(qa, "GET", "/agents")).body;
   janeId = (Array.isArray(agents) ? agents : agents.items).find((x: { name: string }) => x.name === "Jane Doe").id;
 
-  ticket = (
-    await asKaren("POST", "/tickets", { body: { subject: "The entire mobile banking is down", description: "Nobody can log in." } })
-  ).body;
-  expect(ticket.id).toBeTruthy();
+  ticket = await ticketWithHiddenHistory(karen);
   kensTicket = (await ok(ken, "POST", "/tickets", { subject: "New computers", description: "For the team." }, 201)).body;
+  expectNothingHidden(requesterSaw.splice(0));
+});
+afterAll(() => t.close());
 
-  // Everything an agent does that Karen must never see.
-  const id = ticket.id;
+/**
+ * A ticket of `owner`'s with everything an agent does that its owner must never see:
+ * triage of every kind with reasons, assignments, internal notes; and, in public, a
+ * reply and status moves. It ends on_hold, assigned to Jane.
+ */
+async function ticketWithHiddenHistory(owner: string): Promise<typeof ticket> {
+  const opened = await asRequester(owner, "POST", "/tickets", {
+    body: { subject: "The entire mobile banking is down", description: "Nobody can log in." },
+  });
+  expect(opened.status).toBe(201);
+  const id: string = opened.body.id;
   await ok(qa, "PATCH", `/tickets/${id}`, { priority: "emergency", reason: SECRET_REASON });
   await ok(qa, "PATCH", `/tickets/${id}`, { severity: "SEV-A", category: SECRET_CATEGORY, reason: SECRET_REASON });
   await ok(qa, "PUT", `/tickets/${id}/assignee`, { agentId: janeId });
@@ -78,8 +103,8 @@ beforeAll(async () => {
   await ok(qa, "PATCH", `/tickets/${id}`, { category: null, reason: SECRET_REASON });
   await ok(qa, "PATCH", `/tickets/${id}`, { subject: "Mobile banking outage", reason: SECRET_REASON });
   await ok(jane, "POST", `/tickets/${id}/status`, { status: "on_hold", reason: "Waiting for Karen" });
-});
-afterAll(() => t.close());
+  return opened.body;
+}
 
 describe("another requester's ticket is invisible (404, never 403)", () => {
   const absent = "0123456789abcdef01234567";
@@ -128,10 +153,23 @@ describe("another requester's ticket is invisible (404, never 403)", () => {
     await expectSameAsAbsent("DELETE", "/assignee");
   });
 
-  it("nothing Ken tried changed Karen's ticket", async () => {
-    const entries = await agentTimeline(ticket.id);
-    expect(entries.filter((e) => e.type === "comment" && e.data.body === "hi")).toEqual([]);
+  it("nothing Ken tries changes Karen's ticket", async () => {
+    const before = (await ok(qa, "GET", `/tickets/${ticket.id}`)).body;
+    const entriesBefore = await agentTimeline(ticket.id);
+    const tries: [string, string, unknown][] = [
+      ["POST", "/comments", { body: "hi", visibility: "public" }],
+      ["POST", "/status", { status: "closed", resolution: "x" }],
+      ["PATCH", "", { priority: "low" }],
+      ["PUT", "/assignee", { agentId: janeId }],
+      ["DELETE", "/assignee", undefined],
+    ];
+    for (const [method, suffix, body] of tries) {
+      const res = await t.call(ken, method, `/tickets/${ticket.id}${suffix}`, body === undefined ? {} : { body });
+      expect(res.status, `${method} ${suffix}`).toBe(404);
+    }
+    expect(await agentTimeline(ticket.id)).toEqual(entriesBefore);
     const now = (await ok(qa, "GET", `/tickets/${ticket.id}`)).body;
+    expect(now).toEqual(before);
     expect(now).toMatchObject({ status: "on_hold", priority: "emergency", assignee: { id: janeId } });
   });
 
@@ -221,33 +259,37 @@ describe("internal notes, triage and assignment never reach the requester", () =
   });
 
   it("Karen's writes answer without hidden entries: her reply (which moves the ticket), its replay, her moves", async () => {
+    // A ticket of its own (of another Karen's, so the other tests' queues stay as they are), since this one changes it.
+    const owner = await t.token({ name: "Karen Karen", email: `karen-${uniq()}@example.com` });
+    const asOwner = (method: string, path: string, options?: CallOptions) => asRequester(owner, method, path, options);
+    const mine = await ticketWithHiddenHistory(owner);
     const key = `reply-${uniq()}`;
-    const reply = await asKaren("POST", `/tickets/${ticket.id}/comments`, {
+    const reply = await asOwner("POST", `/tickets/${mine.id}/comments`, {
       body: { body: "Still down for me.", visibility: "public" },
       headers: { "idempotency-key": key },
     });
     expect(reply.status).toBe(201);
     expect(reply.body).toMatchObject({ type: "comment", visibility: "public", data: { body: "Still down for me." } });
-    const replay = await asKaren("POST", `/tickets/${ticket.id}/comments`, {
+    const replay = await asOwner("POST", `/tickets/${mine.id}/comments`, {
       body: { body: "Still down for me.", visibility: "public" },
       headers: { "idempotency-key": key },
     });
     expect(replay.status).toBe(201);
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
-    expect((await ok(qa, "GET", `/tickets/${ticket.id}`)).body.status).toBe("in_progress");
+    expect((await ok(qa, "GET", `/tickets/${mine.id}`)).body.status).toBe("in_progress");
 
     // An agent adds another note after Karen's reply; then Karen closes and reopens.
-    await ok(jane, "POST", `/tickets/${ticket.id}/comments`, { body: `${SECRET_NOTE}-after`, visibility: "internal" }, 201);
-    expect((await asKaren("POST", `/tickets/${ticket.id}/status`, { body: { status: "closed", resolution: "Works again." } })).status).toBe(
+    await ok(jane, "POST", `/tickets/${mine.id}/comments`, { body: `${SECRET_NOTE}-after`, visibility: "internal" }, 201);
+    expect((await asOwner("POST", `/tickets/${mine.id}/status`, { body: { status: "closed", resolution: "Works again." } })).status).toBe(
       200,
     );
-    expect((await asKaren("POST", `/tickets/${ticket.id}/status`, { body: { status: "open" } })).status).toBe(200);
+    expect((await asOwner("POST", `/tickets/${mine.id}/status`, { body: { status: "open" } })).status).toBe(200);
     // Her refused attempts answer without hidden entries too.
-    expect((await asKaren("POST", `/tickets/${ticket.id}/comments`, { body: { body: "x", visibility: "internal" } })).status).toBe(403);
-    expect((await asKaren("PATCH", `/tickets/${ticket.id}`, { body: { priority: "low" } })).status).toBe(403);
-    expect((await asKaren("GET", "/agents")).status).toBe(403);
+    expect((await asOwner("POST", `/tickets/${mine.id}/comments`, { body: { body: "x", visibility: "internal" } })).status).toBe(403);
+    expect((await asOwner("PATCH", `/tickets/${mine.id}`, { body: { priority: "low" } })).status).toBe(403);
+    expect((await asOwner("GET", "/agents")).status).toBe(403);
 
-    const timeline = (await asKaren("GET", `/tickets/${ticket.id}/timeline?limit=100`)).body.items as {
+    const timeline = (await asOwner("GET", `/tickets/${mine.id}/timeline?limit=100`)).body.items as {
       type: string;
       visibility: string;
     }[];
@@ -264,16 +306,33 @@ describe("internal notes, triage and assignment never reach the requester", () =
     expect(timeline.every((e) => e.visibility === "public")).toBe(true);
   });
 
-  it("no response Karen received contains a note's text, a triage reason, or a hidden entry type", () => {
-    expect(karenSaw.length).toBeGreaterThan(15);
-    for (const { what, text } of karenSaw) {
-      for (const secret of [SECRET_NOTE, SECRET_NOTE_2, SECRET_REASON, SECRET_CATEGORY]) {
-        expect(text.includes(secret), `${what} contains ${secret}`).toBe(false);
-      }
-      for (const type of [...HIDDEN_TYPES, "internal"]) {
-        expect(text.includes(`"${type}"`), `${what} contains "${type}"`).toBe(false);
-      }
-    }
+  it("no response Karen receives contains a note's text, a triage reason, or a hidden entry type", async () => {
+    // Every kind of request she can make about her ticket, answered or refused; each test's are checked after it too.
+    const id = ticket.id;
+    const calls: [string, string, CallOptions?][] = [
+      ["GET", `/tickets/${id}`],
+      ["GET", `/tickets/${id}/timeline`],
+      ["GET", `/tickets/${id}/timeline?limit=1`],
+      ["GET", "/tickets"],
+      ["GET", "/tickets?requester=me&status=on_hold,in_progress,open"],
+      ["GET", "/tickets?priority=emergency"],
+      ["GET", "/tickets?severity=SEV-A"],
+      ["GET", `/tickets?assignee=${encodeURIComponent(janeId)}`],
+      ["GET", "/agents"],
+      ["PATCH", `/tickets/${id}`, { body: { priority: "low" } }],
+      ["PUT", `/tickets/${id}/assignee`, { body: { agentId: janeId } }],
+      ["DELETE", `/tickets/${id}/assignee`],
+      ["POST", `/tickets/${id}/comments`, { body: { body: "x", visibility: "internal" } }],
+      ["POST", `/tickets/${id}/comments`, { body: { body: "x", visibility: "public" }, headers: { "if-match": '"stale"' } }],
+      ["POST", `/tickets/${id}/status`, { body: { status: "resolved", resolution: "x" } }],
+      ["POST", `/tickets/${id}/status`, { body: { status: "on_hold" } }],
+    ];
+    for (const [method, path, options] of calls) await asKaren(method, path, options);
+    const received = [...requesterSaw];
+    expect(received.length).toBeGreaterThan(15);
+    // The reads answered, so there was something to leak.
+    expect(received.filter((r) => r.what.startsWith("GET /tickets") && r.what.endsWith("-> 200")).length).toBeGreaterThanOrEqual(8);
+    expectNothingHidden(received);
   });
 
   it("an internal note on Ken's own ticket is hidden from Ken too", async () => {

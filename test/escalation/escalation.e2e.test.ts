@@ -2,20 +2,27 @@ import { createHmac } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { Dispatcher } from "../../shared/outbox/dispatcher.js";
 import { messageOf, OutboxEntry } from "../../shared/outbox/ports.js";
-import { startAlertReceiver, sleep, type AlertReceiver } from "../support/alert-receiver.js";
+import { startAlertReceiver, type AlertReceiver } from "../support/alert-receiver.js";
 import { PEOPLE, startTestHost, type TestHost } from "../support/local-host.js";
+import { ManualScheduler } from "../support/manual-scheduler.js";
 
 /**
  * Escalation end to end on the local host: the real outbox, dispatcher,
  * in-process queue and notifier, with alert channels that are HTTP servers
  * started here. Each fault case fails if its guarantee breaks.
+ *
+ * The host runs on a clock the tests move (ManualScheduler): re-pages, retries and
+ * redeliveries come when a test advances it, and once it has, everything that was due
+ * has finished, so "nothing more arrives" is checked without waiting for it.
  */
 const SECRET = "test-webhook-secret-0123456789";
 const ACK_TIMEOUT = 0.4; // seconds between pages
+const ACK_MS = ACK_TIMEOUT * 1000;
 
 let webhook: AlertReceiver;
 let pagerduty: AlertReceiver;
 let t: TestHost;
+let clock: ManualScheduler;
 let qa: string;
 let jane: string;
 let karen: string;
@@ -34,7 +41,8 @@ const env = () => ({
 beforeAll(async () => {
   webhook = await startAlertReceiver();
   pagerduty = await startAlertReceiver(202);
-  t = await startTestHost(env());
+  clock = new ManualScheduler();
+  t = await startTestHost(env(), { scheduler: clock });
   [qa, jane, karen] = await Promise.all([t.token(PEOPLE.qa), t.token(PEOPLE.jane), t.token(PEOPLE.karen)]);
 });
 
@@ -74,6 +82,14 @@ const forTicket = (r: AlertReceiver, number: string) => r.delivered().filter(abo
 const webhookEvents = (number: string) => forTicket(webhook, number).map((d) => (d.json as { event: string }).event);
 /** First pages only: re-pages come on their own schedule and are tested apart. */
 const triggers = (number: string) => webhookEvents(number).filter((e) => e === "triggered");
+const pagerdutyActions = (id: string) => forTicket(pagerduty, id).map((d) => (d.json as { event_action: string }).event_action);
+/** Requests about the ticket that reached the receiver, delivered or not. */
+const attemptsAt = (r: AlertReceiver, about: string) => r.requests.filter((x) => x.body.includes(about));
+/** The webhook's first request about the ticket, answered or not: the page is being delivered. */
+const firstAttempt = (number: string) =>
+  vi.waitFor(() => expect(attemptsAt(webhook, number)).toHaveLength(1), { timeout: 5_000, interval: 10 });
+/** Runs everything due up to just before a page's first re-page, and waits until it has all finished. */
+const untilFirstRepage = () => clock.advance(ACK_MS - 1);
 
 describe("escalation", () => {
   it("a triage to emergency makes exactly one signed alert reach the webhook", async () => {
@@ -82,7 +98,7 @@ describe("escalation", () => {
     expect(res.status).toBe(200);
     expect(res.body.escalation).toMatchObject({ state: "triggered" });
     await webhook.waitFor(1, about(ticket.number));
-    await sleep(ACK_TIMEOUT * 1000 * 0.5); // anything extra would arrive now
+    await untilFirstRepage(); // every retry or redelivery that could send it again has run
     expect(triggers(ticket.number)).toHaveLength(1);
     const alert = forTicket(webhook, ticket.number)[0];
     const timestamp = String(alert!.headers["x-helpdesk-timestamp"]);
@@ -113,13 +129,14 @@ describe("escalation", () => {
     const ticket = await openTicket();
     webhook.failNext(about(ticket.number), 500, 500);
     await raise(ticket.id);
-    await webhook.waitFor(1, about(ticket.number));
+    await firstAttempt(ticket.number);
+    await untilFirstRepage(); // the retries
     const attempts = webhook.requests.filter((r) => r.body.includes(ticket.number) && (r.json as { event: string }).event === "triggered");
     expect(attempts.map((r) => r.status)).toEqual([500, 500, 200]);
     // Every attempt is the same delivery, so a receiver can drop duplicates.
     expect(new Set(attempts.map((r) => r.headers["x-helpdesk-delivery"])).size).toBe(1);
     // PagerDuty, which answered at once, was not paged again by the retries.
-    expect(forTicket(pagerduty, ticket.id).filter((d) => (d.json as { event_action: string }).event_action === "trigger")).toHaveLength(1);
+    expect(pagerdutyActions(ticket.id)).toEqual(["trigger"]);
     await t.call(jane, "POST", `/tickets/${ticket.id}/escalation/acknowledge`);
   });
 
@@ -128,7 +145,7 @@ describe("escalation", () => {
     await raise(ticket.id);
     await webhook.waitFor(1, about(ticket.number));
     await pagerduty.waitFor(1, about(ticket.id));
-    await sleep(50); // each delivery is recorded right after it succeeds
+    await clock.settle(); // the delivery's handler, which records each delivery right after it succeeds, has finished
     const timeline = (await t.call(jane, "GET", `/tickets/${ticket.id}/timeline`)).body.items as {
       type: string;
       data: { messageId: string; channel: string };
@@ -142,9 +159,9 @@ describe("escalation", () => {
     const notifier = await t.host.composition.notifier();
     await notifier.handle(message);
     await notifier.handle(message);
-    await sleep(100);
+    await untilFirstRepage(); // anything the two deliveries scheduled has run
     expect(triggers(ticket.number)).toEqual(["triggered"]);
-    expect(forTicket(pagerduty, ticket.id).filter((d) => (d.json as { event_action: string }).event_action === "trigger")).toHaveLength(1);
+    expect(pagerdutyActions(ticket.id)).toEqual(["trigger"]);
     await t.call(jane, "POST", `/tickets/${ticket.id}/escalation/acknowledge`);
   });
 
@@ -189,13 +206,13 @@ describe("escalation", () => {
     expect(ack.status).toBe(200);
     expect(ack.body.escalation).toMatchObject({ state: "acknowledged", acknowledgedBy: { name: "Jane Doe" } });
     expect((await t.call(jane, "POST", `/tickets/${answered.id}/escalation/acknowledge`)).status).toBe(409);
-    await sleep(ACK_TIMEOUT * 1000 * 4); // past every re-page of both
+    await webhook.waitFor(1, (d) => about(answered.number)(d) && d.body.includes('"event":"acknowledged"'));
+    await clock.advance(ACK_MS * 4); // past every re-page of both
     expect(webhookEvents(ignored.number)).toEqual(["triggered", "repaged", "repaged"]);
     expect(webhookEvents(answered.number)).toEqual(["triggered", "acknowledged"]);
     const ignoredTicket = await t.call(jane, "GET", `/tickets/${ignored.id}`);
     expect(ignoredTicket.body.escalation).toMatchObject({ state: "triggered", pages: 3 });
-    const pd = forTicket(pagerduty, answered.id).map((d) => (d.json as { event_action: string }).event_action);
-    expect(pd).toEqual(["trigger", "acknowledge"]);
+    expect(pagerdutyActions(answered.id)).toEqual(["trigger", "acknowledge"]);
   });
 
   it("(f) closing an escalated ticket sends PagerDuty a resolve with the same dedup_key", async () => {
@@ -208,15 +225,15 @@ describe("escalation", () => {
     expect(closed.body.escalation.state).toBe("resolved");
     await pagerduty.waitFor(2, about(ticket.id));
     const events = forTicket(pagerduty, ticket.id).map((d) => d.json as { event_action: string; dedup_key: string; routing_key: string });
-    // (A re-page before the close would be one more trigger with the same dedup_key, which PagerDuty folds in.)
-    const distinct = events.filter((e, i) => i === 0 || e.event_action !== events[i - 1]!.event_action);
-    expect(distinct.map((e) => [e.event_action, e.dedup_key, e.routing_key])).toEqual([
+    // The clock has not moved: no re-page came before the close.
+    expect(events.map((e) => [e.event_action, e.dedup_key, e.routing_key])).toEqual([
       ["trigger", ticket.id, "R0UTINGKEY"],
       ["resolve", ticket.id, "R0UTINGKEY"],
     ]);
-    await sleep(ACK_TIMEOUT * 1000 * 2);
+    await clock.advance(ACK_MS * 4); // past every re-page the trigger scheduled
     // Nothing after the resolve: no re-page of a resolved escalation.
-    expect(webhookEvents(ticket.number).at(-1)).toBe("resolved");
+    expect(webhookEvents(ticket.number)).toEqual(["triggered", "resolved"]);
+    expect(pagerdutyActions(ticket.id)).toEqual(["trigger", "resolve"]);
   });
 
   it("(g) a resolve never reaches a channel before its trigger, even when the trigger is slow to get through", async () => {
@@ -225,7 +242,10 @@ describe("escalation", () => {
     webhook.failNext((r) => r.body.includes(ticket.number) && r.body.includes('"event":"triggered"'), 500, 500, 500);
     await raise(ticket.id);
     await t.call(jane, "POST", `/tickets/${ticket.id}/status`, { body: { status: "closed", resolution: "false alarm" } });
-    await webhook.waitFor(2, about(ticket.number));
+    // PagerDuty took the page at once, so it has the resolve: the close's message has been handled.
+    await pagerduty.waitFor(2, about(ticket.id));
+    expect(webhookEvents(ticket.number)).toEqual([]);
+    await clock.advance(ACK_MS * 4); // the retries of both, and past every re-page
     expect(webhookEvents(ticket.number)).toEqual(["triggered", "resolved"]);
     const attempts = webhook.requests
       .filter((r) => r.body.includes(ticket.number))
@@ -274,8 +294,9 @@ describe("escalation", () => {
     pagerduty.failNext(about(ticket.id), 400);
     webhook.failNext(about(ticket.number), 503);
     await raise(ticket.id);
-    await webhook.waitFor(1, about(ticket.number));
-    await sleep(300); // the local queue redelivers the message that keeps failing on PagerDuty's refusal
+    await firstAttempt(ticket.number);
+    // The webhook's retry, then the local queue's redeliveries of the message that keeps failing on PagerDuty's refusal.
+    await untilFirstRepage();
     expect(webhook.requests.filter(about(ticket.number)).map((r) => r.status)).toEqual([503, 200]);
     expect(pagerduty.requests.filter(about(ticket.id)).map((r) => r.status)).toEqual([400]);
     await t.call(jane, "POST", `/tickets/${ticket.id}/escalation/acknowledge`);

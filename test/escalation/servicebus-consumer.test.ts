@@ -1,24 +1,33 @@
 import { createHmac, randomUUID } from "node:crypto";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { QueueMessage } from "../../shared/outbox/ports.js";
 import { ServiceBusConsumer, type ConsumedMessage } from "../../shared/adapters/servicebus/consumer.js";
 import { ServiceBusPublisher } from "../../shared/adapters/servicebus/publisher.js";
 import { banner } from "../../shared/local/banner.js";
-import { startAlertReceiver, sleep, type AlertReceiver } from "../support/alert-receiver.js";
-import { startAmqpBroker, type AmqpBroker } from "../support/amqp-broker.js";
+import { startAlertReceiver, type AlertReceiver } from "../support/alert-receiver.js";
+import { startAmqpBroker, type AmqpBroker, type AmqpBrokerOptions } from "../support/amqp-broker.js";
 import { PEOPLE, startTestHost, type TestHost } from "../support/local-host.js";
+import { ManualScheduler } from "../support/manual-scheduler.js";
 
 // The consumer through the real @azure/service-bus SDK against the AMQP stand-in
 // (test/support/amqp-broker.ts), then on a local host configured for Service Bus.
 
 const QUEUE = "escalations";
+/** The lock duration of the lock-renewal test's broker; the SDK renews a lock halfway through. */
+const LOCK_MS = 1_200;
 
 async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
+  await vi.waitFor(() => expect(condition(), `waiting for ${what}`).toBe(true), { timeout: timeoutMs, interval: 10 });
+}
+
+/**
+ * Nothing the broker holds can reach a receiver again: no message waits, none is out
+ * under a lock (an abandon or an expired lock is what brings one back). Scheduled
+ * messages are the tests' to account for.
+ */
+function expectBrokerIdle(broker: AmqpBroker): void {
+  expect(broker.waiting).toBe(0);
+  expect(broker.locked).toBe(0);
 }
 
 function message(overrides: Partial<QueueMessage> = {}): QueueMessage {
@@ -37,10 +46,23 @@ describe("ServiceBusConsumer", () => {
   let handled: ConsumedMessage[];
   let logs: string[];
 
-  // A broker per test: each starts from an empty queue.
-  beforeEach(async () => {
-    broker = await startAmqpBroker({ maxDeliveryCount: 3, lockDurationMs: 1_200 });
+  /**
+   * A broker per test: each starts from an empty queue. Its locks last as long as
+   * infra/'s (60 s) unless the test says otherwise: a short lock would run out, unrenewed,
+   * while the receive link is gone (the SDK stops renewing the locks of a detached link).
+   */
+  async function startBroker(options: AmqpBrokerOptions = {}): Promise<void> {
+    broker = await startAmqpBroker({ maxDeliveryCount: 3, ...options });
     publisher = new ServiceBusPublisher({ queueName: QUEUE, connectionString: broker.connectionString });
+  }
+  /** For a test that needs a broker of another kind than beforeEach's. */
+  async function replaceBroker(options: AmqpBrokerOptions): Promise<void> {
+    await publisher.close();
+    await broker.stop();
+    await startBroker(options);
+  }
+  beforeEach(async () => {
+    await startBroker();
     handled = [];
     logs = [];
   });
@@ -72,7 +94,7 @@ describe("ServiceBusConsumer", () => {
     await publisher.publish([sent]);
 
     await until(() => broker.completed.length === 1, "the completion");
-    await sleep(200); // a second delivery would come now
+    expectBrokerIdle(broker); // so no second delivery can come
     expect(handled).toEqual([{ messageId: sent.messageId, body: sent.body }]);
     expect(broker.settlements).toEqual([{ messageId: sent.messageId, outcome: "complete", via: "link", deliveryCount: 1 }]);
     expect(broker.waiting).toBe(0);
@@ -88,7 +110,7 @@ describe("ServiceBusConsumer", () => {
     await publisher.publish([sent]);
 
     await until(() => broker.completed.length === 1, "the completion");
-    await sleep(200);
+    expectBrokerIdle(broker);
     expect(handled.map((m) => m.messageId)).toEqual([sent.messageId, sent.messageId, sent.messageId]);
     expect(broker.settlements.map((s) => [s.outcome, s.deliveryCount])).toEqual([
       ["abandon", 1],
@@ -113,7 +135,7 @@ describe("ServiceBusConsumer", () => {
     await publisher.publish([sent]);
 
     await until(() => broker.deadLettered.length === 1, "the dead letter");
-    await sleep(200);
+    expectBrokerIdle(broker);
     expect(handled).toHaveLength(3);
     expect(broker.deadLettered[0]).toMatchObject({
       messageId: sent.messageId,
@@ -125,11 +147,19 @@ describe("ServiceBusConsumer", () => {
   });
 
   it("keeps the lock of a message whose handler outlives it: the SDK renews it, and the completion counts", async () => {
-    await consume(async () => void (await sleep(1_800))); // the broker's locks last 1.2 s
+    await replaceBroker({ lockDurationMs: LOCK_MS }); // a lock the handler outlives within the test
+    let outlived = false;
+    await consume(async () => {
+      // The handler runs until its message's first lock would have run out, and the SDK has renewed it.
+      const lockEnds = Date.now() + LOCK_MS;
+      await until(() => broker.lockRenewals >= 1 && Date.now() > lockEnds, "the lock's renewal and its first end", 5_000);
+      outlived = true;
+    });
     const sent = message();
     await publisher.publish([sent]);
 
     await until(() => broker.completed.length === 1, "the completion");
+    expect(outlived).toBe(true);
     expect(broker.lockRenewals).toBeGreaterThanOrEqual(1);
     expect(handled).toHaveLength(1);
     expect(broker.settlements.map((s) => s.outcome)).toEqual(["complete"]);
@@ -144,7 +174,8 @@ describe("ServiceBusConsumer", () => {
     await until(() => handled.length === 1, "the delivery");
 
     broker.refuseReceivers = true; // the link goes, the connection stays
-    await sleep(200);
+    // The SDK has seen the detach: it reports it (and keeps trying to attach again).
+    await until(() => logs.some((l) => l.includes("The test broker detached the receiver")), "the SDK to see the detach");
     finish();
     await until(() => broker.completed.length === 1, "the completion");
     expect(broker.settlements).toEqual([{ messageId: sent.messageId, outcome: "complete", via: "management", deliveryCount: 1 }]);
@@ -157,15 +188,25 @@ describe("ServiceBusConsumer", () => {
   });
 
   it("a scheduled message is handled at its time, not before", async () => {
+    const clock = new ManualScheduler();
+    await replaceBroker({ scheduler: clock }); // the queue's time is the test's
     await consume();
-    const at = new Date(Date.now() + 700);
+    const at = new Date(clock.now().getTime() + 700);
     const repage = message({ subject: "escalation.repaged", scheduledAt: at });
     await publisher.publish([repage]);
+    // Held for its time: nothing a receiver could be handed.
+    expect(broker.scheduled.map((m) => [m.messageId, m.scheduledEnqueueTime.toISOString()])).toEqual([
+      [repage.messageId, at.toISOString()],
+    ]);
+    expect(broker.received).toEqual([]);
 
-    await sleep(300);
+    await clock.advance(699);
+    expect(broker.waiting + broker.locked).toBe(0);
+    expect(broker.scheduled[0]!.deliveryCount).toBe(0); // never handed out before its time
     expect(handled).toEqual([]);
+
+    await clock.advance(1);
     await until(() => broker.completed.length === 1, "the scheduled message");
-    expect(Date.now()).toBeGreaterThanOrEqual(at.getTime());
     expect(handled.map((m) => m.messageId)).toEqual([repage.messageId]);
   });
 
@@ -176,10 +217,12 @@ describe("ServiceBusConsumer", () => {
     await until(() => broker.completed.length === 1, "the first completion");
 
     await c.close();
+    // Closed, the consumer has no receive link left, so the broker cannot hand it anything.
+    await until(() => broker.receivers === 0, "the receive link to close");
     await publisher.publish([message()]);
-    await sleep(300);
-    expect(handled.map((m) => m.messageId)).toEqual([first.messageId]);
     expect(broker.waiting).toBe(1);
+    expect(broker.locked).toBe(0);
+    expect(handled.map((m) => m.messageId)).toEqual([first.messageId]);
   });
 });
 
@@ -189,17 +232,23 @@ describe("a local host configured for Service Bus", () => {
   let broker: AmqpBroker;
   let webhook: AlertReceiver;
   let t: TestHost;
+  // The host and the broker share a clock the tests move: re-pages come when a test says.
+  let clock: ManualScheduler;
 
   beforeAll(async () => {
-    broker = await startAmqpBroker();
+    clock = new ManualScheduler();
+    broker = await startAmqpBroker({ scheduler: clock });
     webhook = await startAlertReceiver();
-    t = await startTestHost({
-      SERVICE_BUS_CONNECTION_STRING: broker.connectionString,
-      ALERT_WEBHOOK_URL: webhook.url,
-      ALERT_WEBHOOK_SECRET: SECRET,
-      ESCALATION_ACK_TIMEOUT_SECONDS: String(ACK_TIMEOUT),
-      ESCALATION_MAX_REPAGES: "1",
-    });
+    t = await startTestHost(
+      {
+        SERVICE_BUS_CONNECTION_STRING: broker.connectionString,
+        ALERT_WEBHOOK_URL: webhook.url,
+        ALERT_WEBHOOK_SECRET: SECRET,
+        ESCALATION_ACK_TIMEOUT_SECONDS: String(ACK_TIMEOUT),
+        ESCALATION_MAX_REPAGES: "1",
+      },
+      { scheduler: clock },
+    );
   });
   afterAll(async () => {
     await t.close();
@@ -220,6 +269,16 @@ describe("a local host configured for Service Bus", () => {
 
   const alertsAbout = (number: string) => webhook.delivered().filter((d) => d.body.includes(number));
   const events = (number: string) => alertsAbout(number).map((d) => (d.json as { event: string }).event);
+  const about = (ticket: { id: string }) => (m: { body: unknown }) => (m.body as { ticketId?: string }).ticketId === ticket.id;
+
+  /** The page's message, once the host's consumer has completed it: its handler has run to the end. */
+  async function completedTrigger(ticket: { id: string; number: string }) {
+    await webhook.waitFor(1, (d) => d.body.includes(ticket.number));
+    const trigger = broker.received.find((m) => m.subject === "escalation.triggered" && about(ticket)(m));
+    expect(trigger).toBeDefined();
+    await until(() => broker.completed.includes(trigger!), "the completion");
+    return trigger!;
+  }
 
   it("says it consumes the queue", () => {
     expect(banner(t.host, t.host.composition.config).find((l) => l.startsWith("  queue:"))).toMatch(
@@ -230,18 +289,15 @@ describe("a local host configured for Service Bus", () => {
   it("a triage to emergency makes exactly one signed alert reach the webhook, through Service Bus", async () => {
     const ticket = await raiseNewTicket("Mobile banking is down");
 
-    await webhook.waitFor(1, (d) => d.body.includes(ticket.number));
-    const trigger = broker.received.find(
-      (m) => m.subject === "escalation.triggered" && (m.body as { ticketId?: string }).ticketId === ticket.id,
-    );
-    expect(trigger).toBeDefined();
-    await until(() => broker.completed.includes(trigger!), "the completion");
-    await sleep(ACK_TIMEOUT * 1000 * 0.5); // a second alert would arrive now
-    // First pages only: the re-page comes on its own schedule (the next test).
-    expect(events(ticket.number).filter((e) => e === "triggered")).toEqual(["triggered"]);
-    expect(trigger!.deliveryCount).toBe(1);
-    expect(broker.settlements.filter((s) => s.messageId === trigger!.messageId)).toEqual([
-      { messageId: trigger!.messageId, outcome: "complete", via: "link", deliveryCount: 1 },
+    const trigger = await completedTrigger(ticket);
+    // No second alert can come: the queue holds nothing to deliver, and all the ticket has
+    // scheduled is its re-page (on its own schedule: the next test), no retry of the page.
+    expectBrokerIdle(broker);
+    expect(broker.scheduled.filter(about(ticket)).map((m) => m.subject)).toEqual(["escalation.repaged"]);
+    expect(events(ticket.number)).toEqual(["triggered"]);
+    expect(trigger.deliveryCount).toBe(1);
+    expect(broker.settlements.filter((s) => s.messageId === trigger.messageId)).toEqual([
+      { messageId: trigger.messageId, outcome: "complete", via: "link", deliveryCount: 1 },
     ]);
     const alert = alertsAbout(ticket.number)[0]!;
     const timestamp = String(alert.headers["x-helpdesk-timestamp"]);
@@ -252,14 +308,18 @@ describe("a local host configured for Service Bus", () => {
   it("an unacknowledged escalation is paged again by the message it scheduled on Service Bus", async () => {
     const ticket = await raiseNewTicket("Branch VPN is down");
 
-    await webhook.waitFor(2, (d) => d.body.includes(ticket.number), 5_000);
-    expect(events(ticket.number)).toEqual(["triggered", "repaged"]);
-    const repage = broker.scheduled.find((m) => (m.body as { ticketId?: string }).ticketId === ticket.id);
+    await completedTrigger(ticket);
+    const repage = broker.scheduled.find(about(ticket));
     expect(repage).toMatchObject({ subject: "escalation.repaged" });
+    expect(events(ticket.number)).toEqual(["triggered"]); // not before its time
+    await clock.advance(ACK_TIMEOUT * 1000); // its time: the broker enqueues it
+
+    await webhook.waitFor(2, (d) => d.body.includes(ticket.number));
+    expect(events(ticket.number)).toEqual(["triggered", "repaged"]);
     await until(() => broker.completed.includes(repage!), "the re-page's completion");
-    // ESCALATION_MAX_REPAGES is 1: the re-page schedules nothing more.
-    await sleep(ACK_TIMEOUT * 1000 * 1.5);
-    expect(broker.scheduled.filter((m) => (m.body as { ticketId?: string }).ticketId === ticket.id)).toHaveLength(1);
+    // ESCALATION_MAX_REPAGES is 1: the re-page, handled to the end, scheduled nothing more.
+    expect(broker.scheduled.filter(about(ticket))).toHaveLength(1);
+    expectBrokerIdle(broker);
     expect(events(ticket.number)).toEqual(["triggered", "repaged"]);
   });
 });

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRequire } from "node:module";
+import type * as AzureLogging from "@azure/logger";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { QueueMessage } from "../../shared/outbox/ports.js";
 import { ServiceBusPublisher, serviceBusPublisher } from "../../shared/adapters/servicebus/publisher.js";
 import { startAmqpBroker, type AmqpBroker } from "../support/amqp-broker.js";
@@ -28,7 +30,30 @@ function message(overrides: Partial<QueueMessage> = {}): QueueMessage {
   };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+// The SDK is CommonJS, so it logs through the CommonJS build of @azure/logger: another
+// instance than an `import` of the package would give.
+const { AzureLogger, setLogLevel } = createRequire(import.meta.url)("@azure/logger") as typeof AzureLogging;
+
+/**
+ * Runs `cause` and waits until the SDK has seen its connection drop and made a new one,
+ * as its own (verbose) log says: the observable start of an outage for a client.
+ */
+async function sdkSeesTheDrop(cause: () => Promise<void>): Promise<void> {
+  const lines: string[] = [];
+  const log = AzureLogger.log;
+  AzureLogger.log = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
+  setLogLevel("verbose");
+  try {
+    await cause();
+    await vi.waitFor(() => expect(lines.some((l) => /The connection ".+" has been updated to ".+"/.test(l))).toBe(true), {
+      timeout: 5_000,
+      interval: 10,
+    });
+  } finally {
+    setLogLevel();
+    AzureLogger.log = log;
+  }
+}
 
 const receivedById = (id: string) => broker.received.filter((m) => m.messageId === id);
 
@@ -94,8 +119,8 @@ describe("ServiceBusPublisher", () => {
 
   it("rejects within seconds while Service Bus is unreachable, and recovers when it is back", async () => {
     await publisher.publish([message()]); // connected before the outage
-    await broker.stop();
-    await sleep(200); // the outage began a moment before this publish, as it would in real life
+    // The outage began a moment before this publish, as it would in real life.
+    await sdkSeesTheDrop(() => broker.stop());
 
     const lost = message();
     const started = Date.now();
@@ -110,13 +135,13 @@ describe("ServiceBusPublisher", () => {
   });
 
   it("gives up at the deadline when Service Bus hangs mid-send, and recovers when it answers again", async () => {
-    const hasty = new ServiceBusPublisher({ queueName: "escalations", connectionString: broker.connectionString, deadlineMs: 1_500 });
+    const hasty = new ServiceBusPublisher({ queueName: "escalations", connectionString: broker.connectionString, deadlineMs: 1_000 });
     try {
       await hasty.publish([message()]);
       broker.unresponsive = true;
       const stuck = message();
       const started = Date.now();
-      await expect(hasty.publish([stuck])).rejects.toThrow(/no answer within 1500 ms/);
+      await expect(hasty.publish([stuck])).rejects.toThrow(/no answer within 1000 ms/);
       expect(Date.now() - started).toBeLessThan(3_000);
 
       broker.unresponsive = false;

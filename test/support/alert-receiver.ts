@@ -74,5 +74,3 @@ export async function startAlertReceiver(okStatus = 200): Promise<AlertReceiver>
       }),
   };
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

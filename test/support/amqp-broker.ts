@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Server, Socket } from "node:net";
 import rhea, { type Connection, type Delivery, type EventContext, type Message, type Receiver, type Sender } from "rhea";
+import { systemScheduler, type Scheduler } from "../../shared/kernel/scheduler.js";
 
 /**
  * A minimal AMQP 1.0 stand-in for a Service Bus namespace with one queue, enough
@@ -63,6 +64,11 @@ export interface AmqpBrokerOptions {
   maxDeliveryCount?: number;
   /** How long a delivered message stays locked unless renewed, as the queue's lockDuration (default 60 s, as infra/). */
   lockDurationMs?: number;
+  /**
+   * The queue's clock: when scheduled messages come due and locks run out (default: the
+   * system's). A test that moves its host's clock by hand gives the broker the same one.
+   */
+  scheduler?: Scheduler;
 }
 
 export interface ScheduledMessage extends BrokeredMessage {
@@ -96,6 +102,11 @@ export interface AmqpBroker {
   readonly lockRenewals: number;
   /** Messages waiting for a receiver: enqueued or due, and neither locked nor settled. */
   readonly waiting: number;
+  /**
+   * Messages out on a receive link under a lock, not yet settled. With `waiting` at 0 too,
+   * nothing the broker holds can be delivered again until a scheduled message comes due.
+   */
+  readonly locked: number;
   /** Receive links attached to the queue now. */
   readonly receivers: number;
   /**
@@ -138,7 +149,12 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const MAX_MESSAGE_SIZE = 256 * 1024;
 
 export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<AmqpBroker> {
-  const broker = new Broker(options.queueName ?? "escalations", options.maxDeliveryCount ?? 10, options.lockDurationMs ?? 60_000);
+  const broker = new Broker(
+    options.queueName ?? "escalations",
+    options.maxDeliveryCount ?? 10,
+    options.lockDurationMs ?? 60_000,
+    options.scheduler ?? systemScheduler,
+  );
   await broker.start(options.port ?? 0);
   return broker;
 }
@@ -150,7 +166,8 @@ interface Lock {
   /** Hex of the lock token in the byte order `$management` requests carry it. */
   key: string;
   message: BrokeredMessage;
-  timer?: NodeJS.Timeout;
+  /** Cancels the lock's timer. */
+  cancelTimer?: () => void;
 }
 
 class Broker implements AmqpBroker {
@@ -188,6 +205,7 @@ class Broker implements AmqpBroker {
     private readonly queueName: string,
     private readonly maxDeliveryCount: number,
     private readonly lockDurationMs: number,
+    private readonly scheduler: Scheduler,
   ) {
     this.container.on("receiver_open", (context: EventContext) => this.onIncomingLink(context.receiver!));
     this.container.on("sender_open", (context: EventContext) => this.onOutgoingLink(context.sender!));
@@ -227,6 +245,10 @@ class Broker implements AmqpBroker {
 
   get waiting(): number {
     return this.ready.length;
+  }
+
+  get locked(): number {
+    return this.locks.size;
   }
 
   get receivers(): number {
@@ -410,12 +432,12 @@ class Broker implements AmqpBroker {
     const entry: ScheduledMessage = { ...accepted, scheduledEnqueueTime: time instanceof Date ? time : new Date(Number(time)) };
     this.scheduled.push(entry);
     // Enqueued at its time, as Service Bus does; `scheduled` keeps the same object, so its delivery count shows there.
-    this.later(entry.scheduledEnqueueTime.getTime() - Date.now(), () => this.makeReady(entry));
+    this.later(entry.scheduledEnqueueTime.getTime() - this.scheduler.now().getTime(), () => this.makeReady(entry));
     return accepted.sequenceNumber;
   }
 
   private makeReady(message: BrokeredMessage): void {
-    if (!this.enqueuedAt.has(message)) this.enqueuedAt.set(message, new Date());
+    if (!this.enqueuedAt.has(message)) this.enqueuedAt.set(message, this.scheduler.now());
     this.ready.push(message);
     this.ready.sort((a, b) => a.sequenceNumber - b.sequenceNumber);
     this.deliver();
@@ -464,7 +486,7 @@ class Broker implements AmqpBroker {
         ...message.messageAnnotations,
         "x-opt-lock-token": rhea.types.wrap_uuid(lockToken),
         "x-opt-sequence-number": rhea.types.wrap_long(message.sequenceNumber),
-        "x-opt-enqueued-time": this.enqueuedAt.get(message) ?? new Date(),
+        "x-opt-enqueued-time": this.enqueuedAt.get(message) ?? this.scheduler.now(),
         "x-opt-locked-until": lockedUntil,
       },
       body: rhea.message.data_section(Buffer.isBuffer(message.body) ? message.body : Buffer.from(JSON.stringify(message.body) ?? "null")),
@@ -473,14 +495,14 @@ class Broker implements AmqpBroker {
 
   /** Starts or extends a lock; when it runs out the message is delivered again. */
   private relock(lock: Lock): Date {
-    clearTimeout(lock.timer);
-    lock.timer = this.later(this.lockDurationMs, () => {
+    lock.cancelTimer?.();
+    lock.cancelTimer = this.later(this.lockDurationMs, () => {
       if (this.locks.get(lock.key) !== lock) return;
       this.locks.delete(lock.key);
       this.record(lock.message, "lock-expired", "timer");
       this.redeliverOrDeadLetter(lock.message);
     });
-    return new Date(Date.now() + this.lockDurationMs);
+    return new Date(this.scheduler.now().getTime() + this.lockDurationMs);
   }
 
   private onDisposition(delivery: Delivery, outcome: Outcome): void {
@@ -503,7 +525,7 @@ class Broker implements AmqpBroker {
     const lock = this.locks.get(key);
     if (!lock) return false;
     this.locks.delete(key);
-    clearTimeout(lock.timer);
+    lock.cancelTimer?.();
     const message = lock.message;
     if (outcome === "complete" && this.lockLosses > 0) {
       this.lockLosses--;
@@ -528,9 +550,15 @@ class Broker implements AmqpBroker {
     this.settlements.push({ messageId: message.messageId, outcome, via, deliveryCount: message.deliveryCount });
   }
 
-  /** Timers run on while the broker is stopped (the queue's clock does not stop in an outage), unref'd so no test waits for them. */
-  private later(ms: number, run: () => void): NodeJS.Timeout {
-    return setTimeout(run, Math.min(Math.max(0, ms), MAX_TIMER_MS)).unref();
+  /**
+   * Timers run on while the broker is stopped (the queue's clock does not stop in an outage).
+   * On the system's clock they are unref'd, so no test waits for them.
+   */
+  private later(ms: number, run: () => void): () => void {
+    const delay = Math.min(Math.max(0, ms), MAX_TIMER_MS);
+    if (this.scheduler !== systemScheduler) return this.scheduler.after(delay, run);
+    const timer = setTimeout(run, delay).unref();
+    return () => clearTimeout(timer);
   }
 
   /** Duplicate detection: a message id seen before is accepted but not stored again. */

@@ -39,7 +39,10 @@ export interface CallResult {
   body: any;
 }
 
-export async function startTestHost(env: Record<string, string> = {}, options: Pick<HostOptions, "outbox"> = {}): Promise<TestHost> {
+export async function startTestHost(
+  env: Record<string, string> = {},
+  options: Pick<HostOptions, "outbox" | "scheduler"> = {},
+): Promise<TestHost> {
   const dir = await mkdtemp(join(tmpdir(), "helpdesk-test-"));
   const host = await startHost({ config: loadConfig(env), local: { port: 0, dir }, log: () => {}, ...options });
   const call: TestHost["call"] = async (token, method, path, options = {}) => {
