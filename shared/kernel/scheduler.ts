@@ -16,6 +16,9 @@ export const systemScheduler: Scheduler = {
   now: () => new Date(),
   after(ms, run) {
     const timer = setTimeout(() => void run(), ms);
+    // Background work (a retry, a scheduled page) never keeps a process alive on its own:
+    // a host stops by closing what waits, or by exiting.
+    timer.unref();
     return () => clearTimeout(timer);
   },
 };

@@ -206,7 +206,7 @@ export async function startHost({
  */
 async function startQueueConsumer(composition: Composition): Promise<ServiceBusConsumer | undefined> {
   const { serviceBus, escalation } = composition.config;
-  if (!serviceBus.connectionString || serviceBus.namespace) return undefined;
+  if (!serviceBus.connectionString || serviceBus.namespace || composition.config.insideAzure) return undefined;
   const { serviceBusConsumer } = await import("../adapters/servicebus/consumer.js");
   const consumer = await serviceBusConsumer(serviceBus, escalation.queue, async (m) => (await composition.notifier()).handle(m));
   await consumer.start();

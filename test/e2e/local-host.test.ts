@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkedFetch } from "../support/contract.js";
 import { PEOPLE, startTestHost, type TestHost } from "../support/local-host.js";
 
 /** What the local host adds around the handlers: CORS, a log line per request, clean shutdown. */
@@ -14,7 +15,7 @@ afterAll(() => t.close());
 
 describe("CORS", () => {
   it("answers a preflight from an allowed origin, with the headers a browser client sends", async () => {
-    const res = await fetch(`${t.url}/tickets`, {
+    const res = await checkedFetch(`${t.url}/tickets`, {
       method: "OPTIONS",
       headers: {
         origin: "https://app.example.com",
@@ -40,7 +41,7 @@ describe("CORS", () => {
   });
 
   it("gives nothing to another origin", async () => {
-    const res = await fetch(`${t.url}/tickets`, {
+    const res = await checkedFetch(`${t.url}/tickets`, {
       method: "OPTIONS",
       headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
     });
@@ -51,10 +52,10 @@ describe("CORS", () => {
 
 describe("requests the host must survive", () => {
   it("a path that is not valid percent-encoding is 404, and the host keeps serving", async () => {
-    const res = await fetch(`${t.url}/tickets/%E0%A4%A`);
+    const res = await checkedFetch(`${t.url}/tickets/%E0%A4%A`);
     expect(res.status).toBe(404);
     expect(res.headers.get("content-type")).toMatch(/problem\+json/);
-    expect((await fetch(`${t.url}/health`)).status).toBe(200);
+    expect((await checkedFetch(`${t.url}/health`)).status).toBe(200);
   });
 
   it("a Host header that is no host does not take the host down", async () => {
@@ -69,12 +70,12 @@ describe("requests the host must survive", () => {
       req.end();
     });
     expect([200, 400]).toContain(status);
-    expect((await fetch(`${t.url}/health`)).status).toBe(200);
+    expect((await checkedFetch(`${t.url}/health`)).status).toBe(200);
   });
 
   it("an unknown route, or a method no function of the route has, is 404 as on the Functions host", async () => {
-    expect((await fetch(`${t.url}/nothing-here`)).status).toBe(404);
-    const res = await fetch(`${t.url}/agents`, { method: "DELETE" });
+    expect((await checkedFetch(`${t.url}/nothing-here`)).status).toBe(404);
+    const res = await checkedFetch(`${t.url}/agents`, { method: "DELETE" });
     expect(res.status).toBe(404);
     expect(res.headers.get("content-type")).toMatch(/problem\+json/);
   });
@@ -116,7 +117,7 @@ describe("npm start's process", () => {
       await until(/CORS: /); // the last line of the start-up banner
       const url = /on (http:\/\/\S+)/.exec(out)![1]!;
       expect(out).toMatch(/store: +embedded Cosmos DB endpoint/);
-      const res = await fetch(`${url}/health`, { headers: { "x-request-id": "log-me-123" } });
+      const res = await checkedFetch(`${url}/health`, { headers: { "x-request-id": "log-me-123" } });
       expect(res.status).toBe(200);
       await until(/^GET \/api\/health 200 \d+(\.\d+)?ms log-me-123$/m);
       const exited = new Promise<number | null>((r) => child.once("exit", r));

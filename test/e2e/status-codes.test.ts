@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { checkedFetch } from "../support/contract.js";
 import { signDevToken } from "../../shared/local/dev-issuer.js";
 import { startTestHost, type CallOptions, type CallResult, type TestHost } from "../support/local-host.js";
 
@@ -99,7 +100,7 @@ describe("201 and 200", () => {
     expect(etag).toBeTruthy();
 
     // The Location is the ticket: following it gives the same ticket.
-    const followed = await fetch(new URL(location!, t.url), { headers: { authorization: `Bearer ${token}` } });
+    const followed = await checkedFetch(new URL(location!, t.url), { headers: { authorization: `Bearer ${token}` } });
     expect(followed.status).toBe(200);
     expect(await followed.json()).toEqual(ticket);
   });

@@ -35,7 +35,6 @@ export interface CallOptions {
 export interface CallResult {
   status: number;
   headers: Headers;
-
   body: any;
 }
 
