@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ContractViolation, validateResponse } from "../support/contract.js";
+import { compileEveryResponseSchema, ContractViolation, validateResponse } from "../support/contract.js";
 
 /**
  * The check every e2e response goes through (support/contract.ts): it must be able to
@@ -42,6 +42,10 @@ const rejection = (f: () => void): string => {
 };
 
 describe("validateResponse", () => {
+  it("compiles every response schema the document declares, strictly", () => {
+    expect(compileEveryResponseSchema()).toBeGreaterThan(40);
+  });
+
   it("accepts a ticket and a problem as GET /tickets/{id} declares them", () => {
     validateResponse("GET", url("/tickets/t_0123456789abcdef"), 200, JSON_TYPE, ticket());
     validateResponse("GET", url("/tickets/t_0123456789abcdef"), 404, PROBLEM_TYPE, notFound);

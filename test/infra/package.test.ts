@@ -8,9 +8,18 @@ import { startEmbeddedCosmos } from "../../shared/local/embedded-cosmos.js";
 const run = promisify(execFile);
 
 /** npm run package: the artifact azd deploys registers exactly what the source does. */
-const registrations = async (entry: string) => {
-  const { stdout } = await run(process.execPath, ["--import", "tsx", "test/support/load-entry.ts", entry]);
-  return JSON.parse(stdout) as { name: string; bindings: Record<string, unknown> }[];
+type Registration = { name: string; bindings: Record<string, unknown> };
+const loaded = new Map<string, Promise<Registration[]>>();
+/** What an entry point registers, loaded once per entry (a child process each: a fresh load). */
+const registrations = (entry: string): Promise<Registration[]> => {
+  let result = loaded.get(entry);
+  if (!result) {
+    result = run(process.execPath, ["--import", "tsx", "test/support/load-entry.ts", entry]).then(
+      ({ stdout }) => JSON.parse(stdout) as Registration[],
+    );
+    loaded.set(entry, result);
+  }
+  return result;
 };
 
 beforeAll(async () => {
