@@ -86,14 +86,12 @@ export class Composition {
     this.now = options.now ?? (() => new Date());
   }
 
-  private readonly standIns = once(async () => {
-    if (!this.options.standIns) throw new Error("no stand-ins");
-    return this.options.standIns();
-  });
+  /** The stand-ins, loaded once; without them (in Azure) the setting that would have named the real thing is missing. */
+  private readonly loadedStandIns = once(async () => this.options.standIns!());
 
   private async standIn(setting: string): Promise<StandIns> {
     if (!this.options.standIns) throw new Error(`${setting} is required in Azure.`);
-    return this.standIns();
+    return this.loadedStandIns();
   }
 
   readonly stores = once(async (): Promise<Stores> => {
@@ -165,7 +163,7 @@ export class Composition {
   readonly notifier = once(async (): Promise<Notifier> => {
     const { channels, skipped } = channelsFromConfig(this.config.alertChannels);
     for (const why of skipped) this.log(`alert channel off: ${why}`);
-    if (this.options.standIns) channels.unshift(...(await this.standIns()).channels());
+    if (this.options.standIns) channels.unshift(...(await this.loadedStandIns()).channels());
     // In Azure an escalation must reach someone: with no channel, fail, so messages dead-letter and alert.
     if (channels.length === 0) {
       throw new Error(
