@@ -114,13 +114,14 @@ export async function startHost({
   const composition = new Composition(config, { standIns: async () => standIns, outboxWritten, now: () => scheduler.now() });
   const routes = composition.routes().map(compile);
   const corsOrigins = config.cors.allowedOrigins;
-  const context: Invocation = { error: (...args) => console.error(...args) };
+  const context: Invocation = { error: (...args) => console.error(...args), log: (...args) => console.log(...args) };
   let consumer: ServiceBusConsumer | undefined;
 
   const server = createServer((req, res) => {
     const started = performance.now();
     serve(req, res).then(
-      ({ status, requestId, path }) => log(`${req.method} ${path} ${status} ${(performance.now() - started).toFixed(1)}ms ${requestId}`),
+      ({ status, requestId, path }) =>
+        log(`${req.method} ${redactedQuery(path)} ${status} ${(performance.now() - started).toFixed(1)}ms ${requestId}`),
       (e: unknown) => {
         // Whatever one request does, the host stays up.
         console.error(`${req.method} ${req.url}: the host failed to answer`, e);
@@ -211,6 +212,21 @@ async function startQueueConsumer(composition: Composition): Promise<ServiceBusC
   const consumer = await serviceBusConsumer(serviceBus, escalation.queue, async (m) => (await composition.notifier()).handle(m));
   await consumer.start();
   return consumer;
+}
+
+/**
+ * The request line as the log keeps it: the query's names, never its values (a client that
+ * puts a token or an email in the query string must not find it in the log).
+ */
+export function redactedQuery(path: string): string {
+  const at = path.indexOf("?");
+  if (at < 0) return path;
+  const names = path
+    .slice(at + 1)
+    .split("&")
+    .filter(Boolean)
+    .map((pair) => `${pair.split("=")[0]}=…`);
+  return `${path.slice(0, at)}?${names.join("&")}`;
 }
 
 function headerValue(req: IncomingMessage, name: string): string | null {

@@ -120,6 +120,10 @@ describe("npm start's process", () => {
       const res = await checkedFetch(`${url}/health`, { headers: { "x-request-id": "log-me-123" } });
       expect(res.status).toBe(200);
       await until(/^GET \/api\/health 200 \d+(\.\d+)?ms log-me-123$/m);
+      // The query's names are logged, never its values: a misplaced token stays out of the log.
+      await checkedFetch(`${url}/openapi.json?access_token=s3cr3t-t0ken&x=1`, { headers: { "x-request-id": "log-me-456" } });
+      await until(/^GET \/api\/openapi\.json\?access_token=…&x=… 200 \d+(\.\d+)?ms log-me-456$/m);
+      expect(out).not.toContain("s3cr3t-t0ken");
       const exited = new Promise<number | null>((r) => child.once("exit", r));
       child.kill("SIGTERM");
       expect(await exited).toBe(0);

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { checkedFetch } from "../support/contract.js";
 import { signDevToken } from "../../shared/local/dev-issuer.js";
 import { startTestHost, type CallOptions, type CallResult, type TestHost } from "../support/local-host.js";
@@ -257,6 +257,39 @@ describe("401", () => {
     expect401(await call(tampered, "GET", "/agents"));
     // The untampered token works: the 401 is about the forgery.
     expect((await call(genuine, "GET", "/tickets")).status).toBe(200);
+  });
+});
+
+describe("401 says one thing", () => {
+  it("whatever check a token failed, the answer is the same; the reason goes to the server log", async () => {
+    const logged = vi.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      const dir = await mkdtemp(join(tmpdir(), "foreign-issuer-"));
+      const foreign = await signDevToken(dir, { name: "Mallory", email: "mallory@example.com" });
+      await rm(dir, { recursive: true, force: true });
+      const expired = await t.token({ name: "Old", email: "old@example.com", lifetimeSeconds: -3600 });
+      const answers = [];
+      for (const [label, headers] of [
+        ["none", {}],
+        ["basic", { authorization: "Basic dXNlcjpwYXNz" }],
+        ["garbage", { authorization: "Bearer not-a-jwt" }],
+        ["foreign", { authorization: `Bearer ${foreign}` }],
+        ["expired", { authorization: `Bearer ${expired}` }],
+      ] as const) {
+        const res = await call(null, "GET", "/tickets", { headers: { ...headers, "x-request-id": `why-401-${label}` } });
+        expect(res.status).toBe(401);
+        answers.push({ body: { ...res.body }, authenticate: res.headers.get("www-authenticate") });
+      }
+      expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
+      expect(JSON.stringify(answers[0])).not.toMatch(/ERR_|expired|signature|JWKS/i);
+      const lines = logged.mock.calls.map((c) => c.join(" "));
+      expect(lines.find((l) => l.startsWith("[why-401-expired] unauthenticated:"))).toMatch(/ERR_JWT_EXPIRED/);
+      expect(lines.find((l) => l.startsWith("[why-401-foreign] unauthenticated:"))).toMatch(
+        /ERR_JWKS_NO_MATCHING_KEY|ERR_JWS_SIGNATURE_VERIFICATION_FAILED/,
+      );
+    } finally {
+      logged.mockRestore();
+    }
   });
 });
 

@@ -30,6 +30,8 @@ export interface ApiResponse {
 /** The part of the Functions InvocationContext used here: where errors are logged. */
 export interface Invocation {
   error(...args: unknown[]): void;
+  /** Information, not an error of ours (the reason a token was refused). */
+  log?(...args: unknown[]): void;
 }
 
 export type HttpHandler = (request: ApiRequest, context: Invocation) => Promise<ApiResponse>;
@@ -100,7 +102,11 @@ function problemResponse(e: unknown, base: Record<string, string>, context: Invo
   if (e instanceof Failure && e.kind !== "exists" && e.kind !== "stale") {
     body = problemBody(e.kind, e.message, e.errors);
     if (e.retryAfter) headers["retry-after"] = String(e.retryAfter);
-    if (e.kind === "unauthenticated") headers["www-authenticate"] = `Bearer realm="helpdesk", error="invalid_token"`;
+    if (e.kind === "unauthenticated") {
+      headers["www-authenticate"] = `Bearer realm="helpdesk", error="invalid_token"`;
+      // Why, for whoever reads the log; the client got the one generic answer.
+      if (e.cause !== undefined) context.log?.(`[${requestId}] unauthenticated: ${describe(e.cause)}`);
+    }
     // An outage of ours, not the client's doing: it goes to the log, as the adapter put it
     // (its cause, e.g. "store unavailable: Cosmos DB did not answer (429).") or as the client was told.
     if (e.kind === "unavailable")

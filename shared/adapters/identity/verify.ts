@@ -18,11 +18,16 @@ export interface IssuerTrust {
 
 export const remoteKeys = (jwksUri: string): JWTVerifyGetKey => createRemoteJWKSet(new URL(jwksUri));
 
-const unauthenticated = (message: string) => new Failure("unauthenticated", message);
+/**
+ * Every 401 says the same thing: which check a token failed would tell a forger what to
+ * change. The reason goes to the server's log (the Failure's cause), never to the client.
+ */
+export const UNAUTHENTICATED = "A valid Bearer token is required.";
+const unauthenticated = (reason: string) => new Failure("unauthenticated", UNAUTHENTICATED, { cause: new Error(reason) });
 
 export async function verifyBearer(authorization: string | null, trust: IssuerTrust): Promise<Principal> {
   const match = /^Bearer\s+([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)\s*$/i.exec(authorization ?? "");
-  if (!match?.[1]) throw unauthenticated(authorization ? "The Authorization header is not a Bearer token." : "A Bearer token is required.");
+  if (!match?.[1]) throw unauthenticated(authorization ? "the Authorization header is not a Bearer token" : "no Authorization header");
   try {
     const { payload } = await jwtVerify(match[1], trust.keys, {
       issuer: trust.issuer,
@@ -33,7 +38,7 @@ export async function verifyBearer(authorization: string | null, trust: IssuerTr
       requiredClaims: ["exp"],
     });
     const principal = principalFromClaims(payload);
-    if (!principal) throw unauthenticated("The token names no subject.");
+    if (!principal) throw unauthenticated("the token names no subject");
     return principal;
   } catch (e) {
     if (e instanceof Failure) throw e;
@@ -46,7 +51,7 @@ export async function verifyBearer(authorization: string | null, trust: IssuerTr
     ) {
       throw new Failure("unavailable", "The token issuer's keys cannot be fetched right now; retry.", { retryAfter: 5 });
     }
-    // The reason goes to the client (no secret in it); the token itself never does.
-    throw unauthenticated(`The token is not valid: ${e.code}.`);
+    // The reason goes to the log; the token itself never does.
+    throw unauthenticated(`the token is not valid: ${e.code}`);
   }
 }
