@@ -25,6 +25,25 @@ const csv = z
       .filter(Boolean),
   );
 
+/**
+ * A browser origin as the browser sends it: scheme, host and an optional port, nothing
+ * more. `*`, a path or a trailing slash would match no Origin header and silently allow
+ * nothing, so they stop start-up instead.
+ */
+const origins = csv.superRefine((values, ctx) => {
+  for (const value of values) {
+    let origin: string | null = null;
+    try {
+      const url = new URL(value);
+      if (url.protocol === "http:" || url.protocol === "https:") origin = url.origin;
+    } catch {
+      // not a URL at all
+    }
+    if (origin !== value)
+      ctx.addIssue({ code: "custom", message: `"${value}" is not an origin (scheme://host[:port], no path, no trailing slash)` });
+  }
+});
+
 export const envSchema = z.object({
   /** Cosmos DB account endpoint. Unset on the local host: the embedded endpoint is used. */
   COSMOS_ENDPOINT: optionalUrl,
@@ -40,7 +59,7 @@ export const envSchema = z.object({
   /** The issuer's JWKS, e.g. https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys */
   AUTH_JWKS_URI: optionalUrl,
   /** Comma-separated origins allowed to call the API from a browser. */
-  CORS_ALLOWED_ORIGINS: csv,
+  CORS_ALLOWED_ORIGINS: origins,
   /** Service Bus namespace host, e.g. helpdesk-sb.servicebus.windows.net (managed identity). Unset locally: the in-process queue. */
   SERVICE_BUS_NAMESPACE: z.string().min(1).optional(),
   /** Only for the Service Bus emulator or a test broker; Azure uses the managed identity. */

@@ -40,6 +40,15 @@ describe("CORS", () => {
     expect(res.headers.get("access-control-expose-headers")).toMatch(/ETag.*Location/);
   });
 
+  it("says Vary: Origin on every response once origins are configured, allowed or not, so no cache mixes them", async () => {
+    for (const headers of [{ origin: "http://localhost:5173" }, { origin: "https://evil.example" }, {}] as Record<string, string>[]) {
+      for (const path of ["/health", "/no-such-route"]) {
+        const res = await checkedFetch(`${t.url}${path}`, { headers });
+        expect(res.headers.get("vary"), `${path} ${JSON.stringify(headers)}`).toBe("Origin");
+      }
+    }
+  });
+
   it("gives nothing to another origin", async () => {
     const res = await checkedFetch(`${t.url}/tickets`, {
       method: "OPTIONS",

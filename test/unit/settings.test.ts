@@ -39,6 +39,17 @@ describe("settings", () => {
     expect(() => loadConfig({ AUTH_ISSUER: "https://login.example.com/t/v2.0" })).toThrow(/set all three/);
   });
 
+  it("take CORS_ALLOWED_ORIGINS only as origins, and stop start-up on anything else, naming it", () => {
+    expect(loadConfig({ CORS_ALLOWED_ORIGINS: "http://localhost:5173, https://app.example.com:8443" }).cors.allowedOrigins).toEqual([
+      "http://localhost:5173",
+      "https://app.example.com:8443",
+    ]);
+    for (const bad of ["*", "https://app.example.com/", "app.example.com", "https://app.example.com/path", "ftp://files.example.com"]) {
+      expect(() => loadConfig({ CORS_ALLOWED_ORIGINS: `http://localhost:5173,${bad}` }), bad).toThrow(/CORS_ALLOWED_ORIGINS/);
+      expect(() => loadConfig({ CORS_ALLOWED_ORIGINS: bad }), bad).toThrow(`"${bad}" is not an origin`);
+    }
+  });
+
   it("leave the alert channels' values to the notifier: a bad one does not stop the app", () => {
     const c = loadConfig({
       ALERT_WEBHOOK_URL: "https://hooks.example.com/x",

@@ -7,9 +7,14 @@ export const EXPOSED_HEADERS = "ETag, Location, Retry-After, x-request-id, Idemp
 const ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, Idempotency-Key, x-request-id";
 const ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
 
-/** Headers for a response to `origin`: none unless it is allowed. */
+/**
+ * Headers for a response to `origin`: the CORS ones only if it is allowed, and, once any
+ * origin is configured, `Vary: Origin` on every response, so that a cache never hands an
+ * answer made for one origin (with or without CORS headers) to another.
+ */
 export function corsHeaders(origin: string | null, allowed: readonly string[]): Record<string, string> {
-  if (!origin || !allowed.includes(origin)) return {};
+  if (allowed.length === 0) return {};
+  if (!origin || !allowed.includes(origin)) return { vary: "Origin" };
   return { "access-control-allow-origin": origin, vary: "Origin", "access-control-expose-headers": EXPOSED_HEADERS };
 }
 
