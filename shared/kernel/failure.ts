@@ -14,6 +14,7 @@ export type FailureKind =
   | "in_flight" // 409: the same idempotency key is being processed
   | "precondition_failed" // 412: If-Match does not match
   | "too_large" // 413: the body is over the limit
+  | "headers_too_large" // 431: the headers are (the local host's parser refuses them)
   | "unsupported_media_type" // 415: the body is not JSON
   | "key_reused" // 422: idempotency key reused with another body
   | "unavailable" // 503: a service we depend on does not answer; nothing was applied

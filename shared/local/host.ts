@@ -1,8 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import { ReadableStream } from "node:stream/web";
 import { corsHeaders } from "../adapters/http/cors.js";
 import { MAX_BODY_BYTES, requestIdOf, type ApiRequest, type Invocation } from "../adapters/http/endpoint.js";
-import { problemBody } from "../adapters/http/problem.js";
+import { problemBody, PROBLEMS } from "../adapters/http/problem.js";
 import type { ServiceBusConsumer } from "../adapters/servicebus/consumer.js";
 import { Composition } from "../app/composition.js";
 import type { Config } from "../app/config.js";
@@ -64,16 +66,38 @@ function paramsOf(compiled: CompiledRoute, pathname: string): Record<string, str
   }
 }
 
-/** Reads at most MAX_BODY_BYTES + 1 bytes: enough for the handler to answer 413. */
-async function readText(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
+/**
+ * The body as a stream that ends once the limit is passed: the endpoint reads it and
+ * answers 413, never a body cut at the limit. What the client still sends is read and
+ * dropped (`tooLong` says so), and the response closes the connection, so the client
+ * gets its 413 rather than a reset.
+ */
+function limitedBody(req: IncomingMessage): { stream: ReadableStream<Uint8Array>; tooLong: () => boolean } {
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES + 1) break;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+  let over = false;
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      req.on("data", (chunk: Buffer) => {
+        if (over) return; // dropped: the answer is 413 whatever follows
+        size += chunk.length;
+        controller.enqueue(new Uint8Array(chunk));
+        if (size > MAX_BODY_BYTES) {
+          over = true;
+          controller.close();
+        }
+      });
+      req.on("end", () => {
+        if (!over) controller.close();
+      });
+      req.on("error", (e) => {
+        if (!over) controller.error(e);
+      });
+    },
+    cancel() {
+      over = true;
+    },
+  });
+  return { stream, tooLong: () => over };
 }
 
 export interface HostOptions {
@@ -151,18 +175,44 @@ export async function startHost({
       res.writeHead(404, headers).end(JSON.stringify(body));
       return { status: 404, requestId, path };
     }
-    const body = method === "GET" || method === "HEAD" || method === "OPTIONS" ? Promise.resolve("") : readText(req);
+    const hasBody = !(method === "GET" || method === "HEAD" || method === "OPTIONS");
+    const body = hasBody ? limitedBody(req) : null;
     const request: ApiRequest = {
       method,
       url: `${originOf(req.headers.host)}${path}`,
       headers: { get: (name) => headerValue(req, name) },
       params,
-      text: () => body,
+      text: async () => {
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of body?.stream ?? []) chunks.push(chunk);
+        return Buffer.concat(chunks).toString("utf8");
+      },
+      body: body?.stream ?? null,
     };
     const response = await found.route.handler(request, context);
-    res.writeHead(response.status, response.headers).end(response.body);
+    // A body cut short is still arriving: read (and drop) the rest, then close, so the client reads its 413.
+    const headers = body?.tooLong() ? { ...response.headers, connection: "close" } : response.headers;
+    res.writeHead(response.status, headers).end(response.body);
     return { status: response.status, requestId: response.headers["x-request-id"] ?? requestId, path };
   }
+
+  // What Node's parser refuses never reaches a handler: answer it in the API's own terms
+  // (problem+json, a request id) rather than Node's bare status line.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable) return socket.destroy();
+    const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
+    const kind = tooLarge ? "headers_too_large" : "malformed";
+    const body = JSON.stringify(problemBody(kind, tooLarge ? "The request's headers are too large." : "The request is not valid HTTP."));
+    const status = PROBLEMS[kind].status;
+    const head = [
+      `HTTP/1.1 ${status} ${tooLarge ? "Request Header Fields Too Large" : "Bad Request"}`,
+      "content-type: application/problem+json; charset=utf-8",
+      `content-length: ${Buffer.byteLength(body)}`,
+      `x-request-id: ${requestIdOf(null)}`,
+      "connection: close",
+    ];
+    socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
+  });
 
   // Keep-alive sockets must not hold a shutdown open.
   server.keepAliveTimeout = 5_000;

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { request, type IncomingHttpHeaders } from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -468,7 +469,60 @@ describe("412", () => {
   });
 });
 
+/** One request over a raw socket, for what fetch will not send (a chunked body we cut up, oversized headers). */
+function rawRequest(
+  path: string,
+  headers: Record<string, string>,
+  chunks: string[] = [],
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(`${t.url}${path}`), { method: chunks.length ? "POST" : "GET", headers }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    for (const chunk of chunks) req.write(chunk);
+    req.end();
+  });
+}
+
+describe("431", () => {
+  it("headers over the limit get a problem+json 431 with a request id, not a bare status line", async () => {
+    const res = await rawRequest("/health", { "x-padding": "p".repeat(20 * 1024) });
+    expect(res.status).toBe(431);
+    expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(res.headers["x-request-id"]).toMatch(/.+/);
+    expect(JSON.parse(res.body)).toMatchObject({ status: 431, title: "Request header fields too large" });
+  });
+});
+
 describe("413", () => {
+  it("a chunked body over 64 KiB is 413, even when its first 64 KiB are a valid body; the connection closes cleanly", async () => {
+    const token = await requester();
+    const valid = JSON.stringify(ticketBody("Padded"));
+    // A complete ticket, then whitespace past the limit, sent in chunks with no Content-Length.
+    const chunks = [valid, ...Array.from({ length: 8 }, () => " ".repeat(16 * 1024))];
+    const res = await rawRequest(
+      "/tickets",
+      {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/json",
+        "transfer-encoding": "chunked",
+        "x-request-id": "chunked-413",
+      },
+      chunks,
+    );
+    expect(res.status).toBe(413);
+    expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(res.headers["x-request-id"]).toBe("chunked-413");
+    expect(res.headers.connection).toBe("close");
+    expect(JSON.parse(res.body)).toMatchObject({ status: 413 });
+    expect(await myTicketCount(token)).toBe(0);
+  });
+
   it("a body over 64 KiB is 413 and nothing is created", async () => {
     const token = await requester();
     const body = JSON.stringify({ subject: "Big", description: "x".repeat(64 * 1024) });

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { ReadableStream } from "node:stream/web";
 import { z } from "zod";
 import { Failure } from "../../kernel/failure.js";
 import type { Principal } from "../../kernel/principal.js";
@@ -19,6 +20,8 @@ export interface ApiRequest {
   headers: { get(name: string): string | null };
   params: Record<string, string>;
   text(): Promise<string>;
+  /** The body as a stream, where the host offers one (Azure's HttpRequest): read no further than the limit. */
+  body?: ReadableStream | null;
 }
 
 export interface ApiResponse {
@@ -127,8 +130,7 @@ async function readBody<S extends z.ZodType>(request: ApiRequest, schema: S): Pr
   }
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > MAX_BODY_BYTES) throw tooLarge();
-  const raw = await request.text();
-  if (Buffer.byteLength(raw, "utf8") > MAX_BODY_BYTES) throw tooLarge();
+  const raw = await readLimited(request);
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -136,6 +138,33 @@ async function readBody<S extends z.ZodType>(request: ApiRequest, schema: S): Pr
     throw new Failure("malformed", "The body is not valid JSON.");
   }
   return { value: validate(schema, json, "body"), raw };
+}
+
+/**
+ * The body's text, or "too_large" once it passes the limit, chunked or not: never a
+ * body cut at the limit and parsed as if it were whole. From a stream, no more than the
+ * limit (and one chunk) is read.
+ */
+async function readLimited(request: ApiRequest): Promise<string> {
+  if (!request.body) {
+    const text = await request.text();
+    if (Buffer.byteLength(text, "utf8") > MAX_BODY_BYTES) throw tooLarge();
+    return text;
+  }
+  const reader = (request.body as ReadableStream<Uint8Array>).getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 const tooLarge = () => new Failure("too_large", `The body is over ${MAX_BODY_BYTES / 1024} KiB.`);

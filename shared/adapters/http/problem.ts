@@ -25,6 +25,7 @@ export const PROBLEMS: Record<ProblemKind, ProblemSpec> = {
   in_flight: { status: 409, title: "Request in progress", slug: "idempotency-in-flight" },
   precondition_failed: { status: 412, title: "Precondition failed", slug: "precondition-failed" },
   too_large: { status: 413, title: "Content too large", slug: "content-too-large" },
+  headers_too_large: { status: 431, title: "Request header fields too large", slug: "headers-too-large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type", slug: "unsupported-media-type" },
   key_reused: { status: 422, title: "Idempotency key reused", slug: "idempotency-key-reused" },
   internal: { status: 500, title: "Internal error", slug: "internal-error" },
