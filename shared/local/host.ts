@@ -140,6 +140,7 @@ export async function startHost({
   const corsOrigins = config.cors.allowedOrigins;
   const context: Invocation = { error: (...args) => console.error(...args), log: (...args) => console.log(...args) };
   let consumer: ServiceBusConsumer | undefined;
+  let draining = false;
 
   const server = createServer((req, res) => {
     const started = performance.now();
@@ -171,6 +172,7 @@ export async function startHost({
         "content-type": "application/problem+json; charset=utf-8",
         "x-request-id": requestId,
         ...corsHeaders(headerValue(req, "origin"), corsOrigins),
+        ...(draining ? { connection: "close" } : {}),
       };
       res.writeHead(404, headers).end(JSON.stringify(body));
       return { status: 404, requestId, path };
@@ -191,7 +193,8 @@ export async function startHost({
     };
     const response = await found.route.handler(request, context);
     // A body cut short is still arriving: read (and drop) the rest, then close, so the client reads its 413.
-    const headers = body?.tooLong() ? { ...response.headers, connection: "close" } : response.headers;
+    // While the host drains, every answer closes its connection too.
+    const headers = body?.tooLong() || draining ? { ...response.headers, connection: "close" } : response.headers;
     res.writeHead(response.status, headers).end(response.body);
     return { status: response.status, requestId: response.headers["x-request-id"] ?? requestId, path };
   }
@@ -236,6 +239,9 @@ export async function startHost({
     composition,
     standIns,
     close: async () => {
+      // Drain: no new connection; idle ones closed now; every request under way is answered,
+      // with Connection: close, so its client neither reuses the socket nor sees a reset.
+      draining = true;
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

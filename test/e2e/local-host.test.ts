@@ -2,7 +2,8 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect } from "node:net";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { checkedFetch } from "../support/contract.js";
 import { PEOPLE, startTestHost, type TestHost } from "../support/local-host.js";
 
@@ -91,6 +92,36 @@ describe("requests the host must survive", () => {
 });
 
 describe("npm start's process", () => {
+  it("drains on close: a request under way is answered, with Connection: close, and close waits for it", async () => {
+    const host = await startTestHost();
+    const token = await host.token(PEOPLE.karen);
+    const body = JSON.stringify({ subject: "Sent as the host stops", description: "d" });
+    const socket = connect(Number(new URL(host.url).port), "127.0.0.1");
+    let received = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (d: string) => (received += d));
+    const ended = new Promise<void>((resolve) => socket.once("end", () => resolve()));
+    try {
+      // The headers now, the body later: `Expect: 100-continue` makes the host say when it has the request.
+      socket.write(
+        `POST /api/tickets HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer ${token}\r\ncontent-type: application/json\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\nexpect: 100-continue\r\n\r\n`,
+      );
+      await vi.waitFor(() => expect(received).toContain("100 Continue"));
+      let closed = false;
+      const closing = host.close().then(() => (closed = true));
+      socket.write(body);
+      await ended; // the host closes the socket once it has answered
+      await closing;
+      expect(closed).toBe(true);
+      const response = received.slice(received.indexOf("\r\n\r\n") + 4);
+      expect(response).toMatch(/^HTTP\/1\.1 201 /);
+      expect(response.toLowerCase()).toContain("connection: close");
+    } finally {
+      socket.destroy();
+    }
+  });
+
   it("logs a line per request and shuts down cleanly on SIGTERM", async () => {
     const dir = await mkdtemp(join(tmpdir(), "helpdesk-start-"));
     const child = spawn(process.execPath, ["--import", "tsx", "shared/local/main.ts"], {
