@@ -4,6 +4,7 @@ import { CosmosAgentStore } from "../adapters/cosmos/agent-store.js";
 import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../adapters/cosmos/connect.js";
 import { cosmosFailure } from "../adapters/cosmos/errors.js";
 import { CosmosTicketStore } from "../adapters/cosmos/ticket-store.js";
+import { rateLimit } from "../adapters/http/rate-limit.js";
 import { remoteKeys, verifyBearer, type IssuerTrust } from "../adapters/identity/verify.js";
 import { AgentDirectory } from "../agents/directory.js";
 import { rememberingAgents } from "../agents/http/handlers.js";
@@ -190,12 +191,21 @@ export class Composition {
   });
 
   routes(): HttpRoute[] {
-    const http = { authenticate: rememberingAgents(this.authenticate, this.directory), corsOrigins: this.config.cors.allowedOrigins };
+    const { callerPoints, anonymousPoints, windowSeconds } = this.config.rateLimit;
+    const http = {
+      authenticate: rememberingAgents(this.authenticate, this.directory),
+      corsOrigins: this.config.cors.allowedOrigins,
+      limits: {
+        caller: rateLimit({ name: "caller", points: callerPoints, windowSeconds }),
+        anonymous: rateLimit({ name: "anonymous", points: anonymousPoints, windowSeconds }),
+      },
+    };
     return httpRoutes({
       http,
       tickets: this.tickets,
       directory: this.directory,
       pingStore: async () => (await this.stores()).tickets.ping(),
+      now: this.now,
     });
   }
 

@@ -75,6 +75,11 @@ export const envSchema = z.object({
   ESCALATION_MAX_RETRIES: z.coerce.number().int().min(0).max(20).default(8),
   /** Link in every alert; {id} and {number} are replaced. */
   TICKET_URL_TEMPLATE: z.string().min(1).default("http://localhost:7071/api/tickets/{id}"),
+  /** Points a signed-in caller may spend per window (a read 1, a write 2, a page 3); per instance. */
+  RATE_LIMIT_CALLER_POINTS: z.coerce.number().int().min(1).default(600),
+  /** Points one client address may spend per window on the anonymous routes (health, openapi.json). */
+  RATE_LIMIT_ANONYMOUS_POINTS: z.coerce.number().int().min(1).default(120),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
   /** Alert channels, each on when set: read as given (see above). */
   ALERT_WEBHOOK_URL: z.string().optional(),
   ALERT_WEBHOOK_SECRET: z.string().optional(),
@@ -102,6 +107,7 @@ export interface Config {
   /** The token issuer; null: the development issuer (never inside Azure). */
   auth: { issuer: string; audience: string; jwksUri: string } | null;
   cors: { allowedOrigins: string[] };
+  rateLimit: { callerPoints: number; anonymousPoints: number; windowSeconds: number };
   serviceBus: { namespace?: string; connectionString?: string };
   escalation: {
     queue: string;
@@ -158,6 +164,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     managedIdentityClientId: s.AZURE_CLIENT_ID,
     auth,
     cors: { allowedOrigins: s.CORS_ALLOWED_ORIGINS },
+    rateLimit: {
+      callerPoints: s.RATE_LIMIT_CALLER_POINTS,
+      anonymousPoints: s.RATE_LIMIT_ANONYMOUS_POINTS,
+      windowSeconds: s.RATE_LIMIT_WINDOW_SECONDS,
+    },
     serviceBus: { namespace: s.SERVICE_BUS_NAMESPACE, connectionString: s.SERVICE_BUS_CONNECTION_STRING },
     escalation: {
       queue: s.ESCALATION_QUEUE_NAME,

@@ -195,6 +195,8 @@ export interface RouteDeps {
   directory: () => Promise<AgentDirectory>;
   /** Resolves when the store answers (and its container is there). */
   pingStore: () => Promise<void>;
+  /** The clock health's probe cache runs on. */
+  now: () => Date;
 }
 
 export function httpRoutes(deps: RouteDeps): HttpRoute[] {
@@ -205,7 +207,7 @@ export function httpRoutes(deps: RouteDeps): HttpRoute[] {
     openApi: endpoint(http, { auth: false }, async () => ({ status: 200, body: openApiDocument(ROUTE_SPECS) })),
     corsPreflight: async (request) =>
       preflight(request.headers.get("origin"), http.corsOrigins, requestIdOf(request.headers.get("x-request-id"))),
-    health: healthHandler(http, deps.pingStore),
+    health: healthHandler(http, deps.pingStore, () => deps.now().getTime()),
   };
   return ROUTE_SPECS.map((spec) => {
     const handler = handlers[spec.name];

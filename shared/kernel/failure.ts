@@ -17,6 +17,7 @@ export type FailureKind =
   | "headers_too_large" // 431: the headers are (the local host's parser refuses them)
   | "unsupported_media_type" // 415: the body is not JSON
   | "key_reused" // 422: idempotency key reused with another body
+  | "rate_limited" // 429: the caller spent their requests for now, with Retry-After
   | "unavailable" // 503: a service we depend on does not answer; nothing was applied
   // Outcomes of a store write that the use cases handle; one that escaped would be a bug.
   | "exists" // a document with this id exists already (a create that lost a race)
@@ -33,12 +34,15 @@ export interface FailureDetails {
   retryAfter?: number;
   /** What an adapter was told, for the log: never sent to the client. */
   cause?: unknown;
+  /** Response headers that go with it (the rate limit's). */
+  headers?: Record<string, string>;
 }
 
 export class Failure extends Error {
   override name = "Failure";
   readonly errors: FieldError[];
   readonly retryAfter: number | undefined;
+  readonly headers: Record<string, string>;
 
   constructor(
     readonly kind: FailureKind,
@@ -48,6 +52,7 @@ export class Failure extends Error {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.errors = details.errors ?? [];
     this.retryAfter = details.retryAfter;
+    this.headers = details.headers ?? {};
   }
 }
 

@@ -184,6 +184,7 @@ export async function startHost({
       url: `${originOf(req.headers.host)}${path}`,
       headers: { get: (name) => headerValue(req, name) },
       params,
+      clientAddress: req.socket.remoteAddress ?? "unknown",
       text: async () => {
         const chunks: Uint8Array[] = [];
         for await (const chunk of body?.stream ?? []) chunks.push(chunk);

@@ -3,7 +3,9 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootstrapCosmos, connectCosmos } from "../../shared/adapters/cosmos/connect.js";
 import { startEmbeddedCosmos, type EmbeddedCosmos } from "../../shared/local/embedded-cosmos.js";
+import { HEALTH_PROBE_CACHE_MS } from "../../shared/adapters/http/health.js";
 import { PEOPLE, startTestHost, type TestHost } from "../support/local-host.js";
+import { ManualScheduler } from "../support/manual-scheduler.js";
 
 /** The store stops answering: clients get 503 problem+json with Retry-After, never a 500 or a half-applied change. */
 let cosmos: EmbeddedCosmos; // stopped and restarted by the outage test
@@ -14,6 +16,9 @@ let port: number;
 let throttling = false;
 let throttled = 0;
 let proxy: Server;
+const clock = new ManualScheduler();
+/** Past the time one health probe answers for. */
+const nextProbe = () => clock.advance(HEALTH_PROBE_CACHE_MS);
 
 /** Stands between the host and Cosmos DB; while `throttling`, answers 429 as an overloaded account does. */
 function throttlingProxy(target: URL): Server {
@@ -42,7 +47,8 @@ beforeAll(async () => {
   await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", () => r()));
   const endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
   viaProxy = await startTestHost({ COSMOS_ENDPOINT: endpoint, COSMOS_KEY: "not-checked" });
-  t = await startTestHost({ COSMOS_ENDPOINT: cosmos.endpoint, COSMOS_KEY: "not-checked" });
+  // Its clock moves when the test says: health answers from one store probe for a few seconds.
+  t = await startTestHost({ COSMOS_ENDPOINT: cosmos.endpoint, COSMOS_KEY: "not-checked" }, { scheduler: clock });
 });
 afterAll(async () => {
   await t.close();
@@ -72,6 +78,9 @@ describe("store outage", () => {
       expect(res.body).toMatchObject({ status: 503, title: "Service unavailable" });
       expect(JSON.stringify(res.body)).not.toMatch(/127\.0\.0\.1|ECONNREFUSED/);
     }
+    // The probe made before the outage still answers for a few seconds: health costs the store one read per probe.
+    expect((await t.call(null, "GET", "/health")).status).toBe(200);
+    await nextProbe();
     const health = await t.call(null, "GET", "/health");
     expect(health.status).toBe(503);
     expect(health.headers.get("retry-after")).toBe("5");
@@ -80,6 +89,7 @@ describe("store outage", () => {
     // Back on the same address, but empty (the embedded endpoint keeps nothing): without its
     // container the store is not usable, and health says so.
     cosmos = await startEmbeddedCosmos(port);
+    await nextProbe();
     const missing = await t.call(null, "GET", "/health");
     expect(missing.status).toBe(503);
     expect(missing.body).toEqual({ status: "degraded", store: "unavailable" });
@@ -87,6 +97,7 @@ describe("store outage", () => {
     const client = await connectCosmos({ endpoint: cosmos.endpoint, key: "not-checked" });
     await bootstrapCosmos(client, "helpdesk");
     client.dispose();
+    await nextProbe();
     expect((await t.call(null, "GET", "/health")).status).toBe(200);
     expect((await t.call(karen, "POST", "/tickets", { body: { subject: "Back", description: "again" } })).status).toBe(201);
   });

@@ -3,7 +3,8 @@
  * the platform's CORS cannot expose response headers, and a browser client needs
  * to read ETag (for If-Match), Location and the request id.
  */
-export const EXPOSED_HEADERS = "ETag, Location, Retry-After, x-request-id, Idempotent-Replayed, WWW-Authenticate";
+export const EXPOSED_HEADERS =
+  "ETag, Location, Retry-After, x-request-id, Idempotent-Replayed, WWW-Authenticate, RateLimit, RateLimit-Policy";
 const ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, Idempotency-Key, x-request-id";
 const ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
 

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { Failure } from "../../kernel/failure.js";
 import type { Principal } from "../../kernel/principal.js";
 import { corsHeaders } from "./cors.js";
+import type { RateLimit } from "./rate-limit.js";
 import { problemBody } from "./problem.js";
 
 /**
@@ -20,6 +21,8 @@ export interface ApiRequest {
   headers: { get(name: string): string | null };
   params: Record<string, string>;
   text(): Promise<string>;
+  /** The client's address, where the host knows it (the local host); in Azure, X-Forwarded-For says. */
+  clientAddress?: string;
   /** The body as a stream, where the host offers one (Azure's HttpRequest): read no further than the limit. */
   body?: ReadableStream | null;
 }
@@ -69,16 +72,47 @@ export interface HttpContext {
   authenticate: (authorization: string | null) => Promise<Principal>;
   /** Browser origins allowed to read the response (CORS_ALLOWED_ORIGINS). */
   corsOrigins: readonly string[];
+  /** Buckets per signed-in caller, and per client address on the anonymous routes. */
+  limits?: { caller: RateLimit; anonymous: RateLimit };
 }
+
+export interface EndpointOptions {
+  auth: boolean;
+  /** Points of the caller's bucket the request spends; by default COSTS.read for a GET, else COSTS.write. */
+  cost?: number;
+}
+
+/** What a request costs its caller's bucket, as it costs the store: a point read least, a page most. */
+export const COSTS = { read: 1, write: 2, page: 3 } as const;
 
 const ANONYMOUS: Principal = { id: "anonymous", name: "anonymous", email: null, role: "requester" };
 
-export function endpoint(http: HttpContext, options: { auth: boolean }, run: (call: Call) => Promise<Reply>): HttpHandler {
+/**
+ * Who the client is, for the anonymous bucket: the local host's socket address, or in
+ * Azure the last hop of X-Forwarded-For (the one the platform's front end added; earlier
+ * ones are the client's to write).
+ */
+function clientAddressOf(request: ApiRequest): string {
+  if (request.clientAddress) return request.clientAddress;
+  const hops = (request.headers.get("x-forwarded-for") ?? "").split(",").map((h) => h.trim());
+  const last = hops.at(-1) ?? "";
+  // "203.0.113.7:51234" or "[2001:db8::1]:51234": the port changes per connection, the address does not.
+  return last.replace(/^\[([^\]]+)\](:\d+)?$/, "$1").replace(/^([^:]+):\d+$/, "$1") || "unknown";
+}
+
+export function endpoint(http: HttpContext, options: EndpointOptions, run: (call: Call) => Promise<Reply>): HttpHandler {
   return async (request, context) => {
     const requestId = requestIdOf(request.headers.get("x-request-id"));
-    const base = { "x-request-id": requestId, ...corsHeaders(request.headers.get("origin"), http.corsOrigins) };
+    const base: Record<string, string> = { "x-request-id": requestId, ...corsHeaders(request.headers.get("origin"), http.corsOrigins) };
     try {
       const principal = options.auth ? await http.authenticate(request.headers.get("authorization")) : ANONYMOUS;
+      if (http.limits) {
+        const cost = options.cost ?? (request.method.toUpperCase() === "GET" ? COSTS.read : COSTS.write);
+        const spent = options.auth
+          ? await http.limits.caller.take(`caller:${principal.id}`, cost)
+          : await http.limits.anonymous.take(`address:${clientAddressOf(request)}`, cost);
+        Object.assign(base, spent);
+      }
       const url = new URL(request.url);
       const reply = await run({
         request,
@@ -104,6 +138,7 @@ function problemResponse(e: unknown, base: Record<string, string>, context: Invo
   let body: ReturnType<typeof problemBody>;
   if (e instanceof Failure && e.kind !== "exists" && e.kind !== "stale") {
     body = problemBody(e.kind, e.message, e.errors);
+    Object.assign(headers, e.headers);
     if (e.retryAfter) headers["retry-after"] = String(e.retryAfter);
     if (e.kind === "unauthenticated") {
       headers["www-authenticate"] = `Bearer realm="helpdesk", error="invalid_token"`;

@@ -7,12 +7,25 @@ import { endpoint, type HttpContext, type HttpHandler } from "./endpoint.js";
  */
 export const Health = z.object({ status: z.enum(["ok", "degraded"]), store: z.enum(["ok", "unavailable"]) }).meta({ id: "Health" });
 
-export function healthHandler(http: HttpContext, pingStore: () => Promise<void>): HttpHandler {
+/** How long one probe of the store answers for: anonymous callers cannot make every request a store read. */
+export const HEALTH_PROBE_CACHE_MS = 5_000;
+
+export function healthHandler(http: HttpContext, pingStore: () => Promise<void>, now: () => number = Date.now): HttpHandler {
+  let probe: { at: number; result: Promise<"ok" | "unavailable"> } | undefined;
+  const storeState = () => {
+    if (!probe || now() - probe.at >= HEALTH_PROBE_CACHE_MS) {
+      probe = {
+        at: now(),
+        result: pingStore().then(
+          () => "ok" as const,
+          () => "unavailable" as const,
+        ),
+      };
+    }
+    return probe.result;
+  };
   return endpoint(http, { auth: false }, async () => {
-    const store = await pingStore().then(
-      () => "ok" as const,
-      () => "unavailable" as const,
-    );
+    const store = await storeState();
     const headers: Record<string, string> = { "cache-control": "no-store" };
     if (store !== "ok") headers["retry-after"] = "5";
     const body: z.infer<typeof Health> = { status: store === "ok" ? "ok" : "degraded", store };

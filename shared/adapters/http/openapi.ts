@@ -101,6 +101,8 @@ export function openApiDocument(routes: DocumentedRoute[], serverUrl = "/api") {
         };
       }
       const errors = new Set([
+        // Every route spends its caller's (or client address's) bucket.
+        429,
         ...(doc.auth ? [401, 403, 404, 503] : []),
         ...(doc.body || doc.query ? [400] : []),
         ...(doc.errors ?? []),

@@ -28,6 +28,7 @@ export const PROBLEMS: Record<ProblemKind, ProblemSpec> = {
   headers_too_large: { status: 431, title: "Request header fields too large", slug: "headers-too-large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type", slug: "unsupported-media-type" },
   key_reused: { status: 422, title: "Idempotency key reused", slug: "idempotency-key-reused" },
+  rate_limited: { status: 429, title: "Too many requests", slug: "rate-limited" },
   internal: { status: 500, title: "Internal error", slug: "internal-error" },
   unavailable: { status: 503, title: "Service unavailable", slug: "service-unavailable" },
 };

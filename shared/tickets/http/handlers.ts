@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { endpoint, type Call, type HttpContext, type HttpHandler, type Reply } from "../../adapters/http/endpoint.js";
+import { COSTS, endpoint, type Call, type HttpContext, type HttpHandler, type Reply } from "../../adapters/http/endpoint.js";
 import { invalid } from "../../kernel/failure.js";
 import type { Principal } from "../../kernel/principal.js";
 import type { Ticket } from "../domain/model.js";
@@ -58,8 +58,8 @@ function resolveWho(value: string | undefined, caller: Principal): string | null
 }
 
 export function ticketHandlers(http: HttpContext, useCases: () => Promise<TicketUseCases>): Record<string, HttpHandler> {
-  const authed = (run: (call: Call, tickets: TicketUseCases) => Promise<Reply>) =>
-    endpoint(http, { auth: true }, async (call) => run(call, await useCases()));
+  const authed = (run: (call: Call, tickets: TicketUseCases) => Promise<Reply>, cost?: number) =>
+    endpoint(http, { auth: true, cost }, async (call) => run(call, await useCases()));
 
   return {
     openTicket: authed(async (call, tickets) => {
@@ -90,7 +90,7 @@ export function ticketHandlers(http: HttpContext, useCases: () => Promise<Ticket
           nextCursor: page.more && last ? queueCursor(last) : null,
         },
       };
-    }),
+    }, COSTS.page),
 
     getTicket: authed(async (call, tickets) => ticketReply(call, 200, await tickets.get(call.principal, ticketIdOf(call)))),
 
@@ -129,6 +129,6 @@ export function ticketHandlers(http: HttpContext, useCases: () => Promise<Ticket
       const q = call.query(TimelineQuery);
       const page = await tickets.timeline(call.principal, ticketIdOf(call), q.cursor, q.limit);
       return { status: 200, body: { items: page.entries.map(entryView), nextCursor: page.nextCursor } };
-    }),
+    }, COSTS.page),
   };
 }
