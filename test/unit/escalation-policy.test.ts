@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { escalationEntries } from "../../shared/escalation/outbox.js";
 import type { Change } from "../../shared/tickets/domain/change.js";
-import { acknowledge, move, openTicket, recordDelivery, triage } from "../../shared/tickets/domain/commands.js";
+import { acknowledge, comment, move, openTicket, recordDelivery, triage } from "../../shared/tickets/domain/commands.js";
 import { Failure } from "../../shared/kernel/failure.js";
 import type { Principal } from "../../shared/kernel/principal.js";
 
@@ -53,13 +53,15 @@ describe("escalation policy", () => {
     expect(down.ticket.escalation.state).toBe("resolved");
   });
 
-  it("resolving or closing resolves it; reopening while still worthy triggers a new cycle", () => {
+  it("resolving or closing resolves it; an agent's reopen while still worthy triggers a new cycle", () => {
     const up = triage(opened().ticket, qa, { severity: "SEV-A" }, now());
     const closed = move(up.ticket, jane, { status: "closed", resolution: "fixed" }, now());
     expect(types(closed)).toEqual(["status_changed", "escalation_resolved"]);
-    const reopened = move(closed.ticket, karen, { status: "open" }, now());
+    const reopened = move(closed.ticket, jane, { status: "open", reason: "it is down again" }, now());
     expect(types(reopened)).toEqual(["status_changed", "escalation_triggered"]);
+    expect(reopened.ticket.escalation).toMatchObject({ state: "triggered" });
     expect(reopened.ticket.escalation.cycle).toBeGreaterThan(up.ticket.escalation.cycle);
+    expect(escalationEntries(reopened, "r")[0]!.body.facts).toMatchObject({ reason: "severity SEV-A: it is down again" });
   });
 
   it("an agent acknowledges a triggered escalation; nothing else can be acknowledged", () => {
@@ -114,5 +116,67 @@ describe("escalation policy", () => {
     expect(
       recordDelivery(again.ticket, { channel: "slack", event: "repaged", page: 2, messageId: "x" }, now()).ticket.escalation.pages,
     ).toBe(2);
+  });
+});
+
+/** Karen's ticket, raised to emergency by triage: escalation triggered. */
+const emergency = () => triage(opened().ticket, qa, { priority: "emergency", reason: "business-impacting" }, now()).ticket;
+const events = (c: Change) => c.events.map((e) => e.type);
+const factsOf = (c: Change) => escalationEntries(c, "r").map((e) => (e.body as { facts: { reason: string } }).facts);
+
+describe("a requester's changes never page ops", () => {
+  it("the owner closing and reopening an emergency in a loop resolves it once and never triggers it again", () => {
+    let ticket = emergency();
+    const seen: string[] = [];
+    for (let loop = 0; loop < 5; loop++) {
+      const closed = move(ticket, karen, { status: "closed", resolution: "works for me", reason: "closing" }, now());
+      const reopened = move(closed.ticket, karen, { status: "open", reason: "PAGE EVERYONE NOW" }, now());
+      seen.push(...events(closed), ...events(reopened));
+      ticket = reopened.ticket;
+    }
+    expect(seen).toEqual(["escalation.resolved"]);
+    // Back in the queue as it was: open, still an emergency (ranked first), its escalation left resolved for an agent to raise.
+    expect(ticket).toMatchObject({ status: "open", priority: "emergency", resolution: null, closedAt: null });
+    expect(ticket.escalation.state).toBe("resolved");
+  });
+
+  it("the owner's reply that reopens a resolved emergency does not trigger it", () => {
+    const resolved = move(emergency(), jane, { status: "resolved", resolution: "restarted the gateway" }, now());
+    expect(events(resolved)).toEqual(["escalation.resolved"]);
+    const replied = comment(resolved.ticket, karen, { body: "Still down! Call the CEO.", visibility: "public" }, now());
+    expect(types(replied)).toEqual(["comment", "status_changed"]);
+    expect(replied.ticket.status).toBe("open");
+    expect(replied.events).toEqual([]);
+  });
+
+  it("a requester's reason or resolution never reaches the alert; the cause does", () => {
+    const closed = move(emergency(), karen, { status: "closed", resolution: "my secret resolution", reason: "my own reason" }, now());
+    expect(factsOf(closed)).toEqual([
+      expect.objectContaining({ reason: "ticket closed", actor: { name: "Karen Karen", role: "requester" } }),
+    ]);
+    expect(JSON.stringify(escalationEntries(closed, "r"))).not.toMatch(/my secret resolution|my own reason/);
+    // Nor would an entry that held one: the alert quotes only an agent's words.
+    const entry = closed.entries.find((e) => e.type === "escalation_resolved")!;
+    const forged = {
+      ...closed,
+      events: [{ type: "escalation.resolved" as const, entry: { ...entry, data: { ...entry.data, reason: "injected" } } }],
+    };
+    expect(factsOf(forged)[0]!.reason).toBe("ticket closed");
+  });
+
+  it("after the owner's reopen, an agent raises it again by triage to emergency or SEV-A; other work does not page", () => {
+    const closed = move(emergency(), karen, { status: "closed", resolution: "fine now" }, now());
+    const reopened = move(closed.ticket, karen, { status: "open" }, now()).ticket;
+    expect(events(triage(reopened, jane, { category: "mobile" }, now()))).toEqual([]);
+    expect(events(move(reopened, jane, { status: "in_progress" }, now()))).toEqual([]);
+    expect(events(comment(reopened, jane, { body: "looking", visibility: "internal" }, now()))).toEqual([]);
+    const raised = triage(reopened, jane, { severity: "SEV-A", reason: "down for every user" }, now());
+    expect(types(raised)).toEqual(["severity_changed", "escalation_triggered"]);
+    expect(raised.ticket.escalation.state).toBe("triggered");
+    expect(factsOf(raised)[0]!.reason).toBe("priority emergency and severity SEV-A: down for every user");
+    // Lowered, then set to emergency again: a triage that makes it worthy.
+    const lowered = triage(reopened, jane, { priority: "high" }, now());
+    expect(events(lowered)).toEqual([]); // nothing open to resolve
+    expect(events(triage(lowered.ticket, jane, { priority: "emergency" }, now()))).toEqual(["escalation.triggered"]);
   });
 });
