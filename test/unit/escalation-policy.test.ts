@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { escalationEntries } from "../../shared/escalation/outbox.js";
 import type { Change } from "../../shared/tickets/domain/change.js";
-import { acknowledge, comment, move, openTicket, recordDelivery, triage } from "../../shared/tickets/domain/commands.js";
+import { acknowledge, comment, escalate, move, openTicket, recordDelivery, triage } from "../../shared/tickets/domain/commands.js";
+import { EscalateInput } from "../../shared/tickets/domain/inputs.js";
 import { Failure } from "../../shared/kernel/failure.js";
 import type { Principal } from "../../shared/kernel/principal.js";
 
 const karen: Principal = { id: "karen", name: "Karen Karen", email: "karen@example.com", role: "requester" };
+const ken: Principal = { id: "ken", name: "Ken Ken", email: "ken@example.com", role: "requester" };
 const qa: Principal = { id: "qa", name: "Quinn QA", email: "qa@example.com", role: "agent" };
 const jane: Principal = { id: "jane", name: "Jane Doe", email: "jane@example.com", role: "agent" };
 const ids = { id: "t1", number: "10000001", requesterId: (e: string) => e };
@@ -178,5 +180,62 @@ describe("a requester's changes never page ops", () => {
     const lowered = triage(reopened, jane, { priority: "high" }, now());
     expect(events(lowered)).toEqual([]); // nothing open to resolve
     expect(events(triage(lowered.ticket, jane, { priority: "emergency" }, now()))).toEqual(["escalation.triggered"]);
+  });
+});
+
+describe("escalation by hand", () => {
+  const why = { reason: "Payments failing in two regions" };
+
+  it("an agent pages ops for an emergency its owner reopened, with their reason", () => {
+    const closed = move(emergency(), karen, { status: "closed", resolution: "fine now" }, now());
+    const reopened = move(closed.ticket, karen, { status: "open", reason: "requester words" }, now()).ticket;
+    const c = escalate(reopened, jane, why, now());
+    expect(types(c)).toEqual(["escalation_triggered"]);
+    expect(c.entries[0]).toMatchObject({ visibility: "internal", actor: { name: "Jane Doe" } });
+    expect(c.ticket.escalation).toMatchObject({ state: "triggered", pages: 0, acknowledgedAt: null, cycle: c.entries[0]!.seq });
+    const [message, ...rest] = escalationEntries(c, "req-9");
+    expect(rest).toEqual([]);
+    expect(message).toMatchObject({
+      subject: "escalation.triggered",
+      body: {
+        event: "triggered",
+        cycle: c.entries[0]!.seq,
+        facts: {
+          actor: { name: "Jane Doe", role: "agent" },
+          reason: "raised by hand (priority emergency): Payments failing in two regions",
+        },
+      },
+    });
+    expect(JSON.stringify(message)).not.toContain("requester words");
+  });
+
+  it("pages for a ticket that is not escalation-worthy too; resolving the ticket resolves it, lowering it does not", () => {
+    const t0 = opened().ticket;
+    const c = escalate(t0, qa, why, now());
+    expect(c.entries[0]!.data).toMatchObject({ cause: "raised by hand", reason: why.reason });
+    expect(events(triage(c.ticket, qa, { priority: "low" }, now()))).toEqual([]);
+    const done = move(c.ticket, jane, { status: "resolved", resolution: "rerouted payments" }, now());
+    expect(events(done)).toEqual(["escalation.resolved"]);
+    expect(done.ticket.escalation.state).toBe("resolved");
+  });
+
+  it("is refused while an escalation is open (409), on a resolved or closed ticket (409), to requesters (403 or 404)", () => {
+    const up = emergency();
+    expect(kind(() => escalate(up, jane, why, now()))).toBe("conflict");
+    expect(kind(() => escalate(acknowledge(up, jane, now()).ticket, jane, why, now()))).toBe("conflict");
+    const closed = move(opened().ticket, jane, { status: "closed", resolution: "done" }, now()).ticket;
+    expect(kind(() => escalate(closed, jane, why, now()))).toBe("conflict");
+    const t0 = opened().ticket;
+    expect(kind(() => escalate(t0, karen, why, now()))).toBe("forbidden");
+    expect(kind(() => escalate(t0, ken, why, now()))).toBe("not_found");
+    expect(kind(() => escalate(t0, jane, why, now()))).toBe("ok");
+  });
+
+  it("needs a reason: 1 to 2000 characters once trimmed, nothing else", () => {
+    expect(EscalateInput.safeParse({}).success).toBe(false);
+    expect(EscalateInput.safeParse({ reason: "   " }).success).toBe(false);
+    expect(EscalateInput.safeParse({ reason: "x".repeat(2001) }).success).toBe(false);
+    expect(EscalateInput.safeParse({ reason: "down", priority: "emergency" }).success).toBe(false);
+    expect(EscalateInput.parse({ reason: `  ${"x".repeat(2000)}  ` }).reason).toHaveLength(2000);
   });
 });
