@@ -8,6 +8,7 @@ import { ticketHandlers } from "../tickets/http/handlers.js";
 import {
   AssignBody,
   CommentBody,
+  EscalateBody,
   ListTicketsQuery,
   MoveBody,
   OpenTicketBody,
@@ -124,6 +125,19 @@ export const ROUTE_SPECS: Spec[] = [
       auth: true,
       body: MoveBody,
       ok: { status: 200, schema: TicketJson, description: "The ticket (ETag)" },
+      errors: WRITE_ERRORS,
+      headers: ["If-Match"],
+    },
+  },
+  {
+    name: "escalateTicket",
+    route: "tickets/{id}/escalation",
+    methods: ["POST"],
+    doc: {
+      summary: "Page ops by hand (agents), with a reason",
+      auth: true,
+      body: EscalateBody,
+      ok: { status: 200, schema: TicketJson, description: "The ticket, its escalation triggered (ETag)" },
       errors: WRITE_ERRORS,
       headers: ["If-Match"],
     },

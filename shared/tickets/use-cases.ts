@@ -3,7 +3,7 @@ import { invalid } from "../kernel/failure.js";
 import { isAgent } from "../kernel/principal.js";
 import { commentOnTicket, type Commented } from "./comment-on-ticket.js";
 import * as commands from "./domain/commands.js";
-import type { CommentInput, MoveInput, OpenInput, TriageInput } from "./domain/inputs.js";
+import type { CommentInput, EscalateInput, MoveInput, OpenInput, TriageInput } from "./domain/inputs.js";
 import type { AgentRef } from "./domain/model.js";
 import type { Randomness } from "./ids.js";
 import { InFlightKeys, type IdempotencyOptions } from "./idempotency.js";
@@ -34,6 +34,8 @@ export interface TicketUseCases {
     options: WriteOptions & { idempotency?: IdempotencyOptions },
   ): Promise<Commented>;
   acknowledge(caller: Principal, id: string, options: WriteOptions): Promise<Updated>;
+  /** An agent pages ops by hand, with their reason. */
+  escalate(caller: Principal, id: string, input: EscalateInput, options: WriteOptions): Promise<Updated>;
   /**
    * The escalation notifier's own write: a channel got an alert. The record goes in the
    * same batch, so recording one delivery twice fails on it (Failure "exists").
@@ -75,6 +77,7 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
     comment: (caller, id, input, options) =>
       commentOnTicket({ store, writer, hash: randomness.hash, now: deps.now, inFlight, seal }, caller, id, input, options),
     acknowledge: (caller, id, options) => writer.update(caller, id, options, (t) => commands.acknowledge(t, caller, now())),
+    escalate: (caller, id, input, options) => writer.update(caller, id, options, (t) => commands.escalate(t, caller, input, now())),
     async recordDelivery(ticketId, delivery, record) {
       // A null caller is the system: it sees every ticket.
       await writer.update(null, ticketId, { requestId: delivery.messageId }, (t) => commands.recordDelivery(t, delivery, now()), {

@@ -14,6 +14,7 @@ const EXPECTED_HTTP: [name: string, route: string, methods: string[]][] = [
   ["unassignTicket", "tickets/{id}/assignee", ["DELETE"]],
   ["commentOnTicket", "tickets/{id}/comments", ["POST"]],
   ["moveTicket", "tickets/{id}/status", ["POST"]],
+  ["escalateTicket", "tickets/{id}/escalation", ["POST"]],
   ["acknowledgeEscalation", "tickets/{id}/escalation/acknowledge", ["POST"]],
   ["ticketTimeline", "tickets/{id}/timeline", ["GET"]],
   ["listAgents", "agents", ["GET"]],

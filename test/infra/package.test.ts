@@ -80,7 +80,7 @@ describe("npm run package", () => {
       expect(served.loadError).toBeNull();
       const source = await registrations("functions/index.ts");
       expect(served.names).toEqual(source.map((r) => r.name));
-      expect(served.names).toHaveLength(17);
+      expect(served.names).toHaveLength(18);
       expect(served.health).toEqual({ status: 200, body: { status: "ok", store: "ok" } });
       // With no usable channel left, the notifier fails, so that messages dead-letter and the dead-letter alert reaches a person.
       expect(served.notify).toMatch(/No alert channel is usable/);

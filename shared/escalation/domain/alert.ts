@@ -51,10 +51,17 @@ export function ticketFacts(ticket: Ticket): TicketFacts {
   };
 }
 
-/** The facts of an escalation event: the ticket, who caused the event, and why. */
+/** Whose words an alert may quote: an agent's. A requester's text never reaches ops (nor does anyone else's). */
+const quotable = (actor: Pick<TimelineEntry["actor"], "role">): boolean => actor.role === "agent" || actor.role === "admin";
+
+/**
+ * The facts of an escalation event: the ticket, who caused the event, and why. The
+ * why is the policy's own cause, and the reason an agent gave; a requester's reason,
+ * resolution or reply is never quoted, whatever the entry holds.
+ */
 export function alertFacts(ticket: Ticket, entry: Pick<TimelineEntry, "actor" | "at" | "data">): AlertFacts {
   const cause = typeof entry.data.cause === "string" ? entry.data.cause : "";
-  const reason = typeof entry.data.reason === "string" && entry.data.reason ? entry.data.reason : null;
+  const reason = quotable(entry.actor) && typeof entry.data.reason === "string" && entry.data.reason ? entry.data.reason : null;
   return {
     ...ticketFacts(ticket),
     actor: { name: entry.actor.name, role: entry.actor.role },

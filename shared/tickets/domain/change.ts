@@ -51,7 +51,7 @@ export class ChangeBuilder {
   }
 
   add(type: EntryType, data: Record<string, unknown>, visibility?: Visibility): void {
-    const seq = (this.before?.version ?? 0) + this.entries.length + 1;
+    const seq = this.nextSeq;
     this.entries.push({
       id: entryId(seq),
       seq,
@@ -63,11 +63,18 @@ export class ChangeBuilder {
     });
   }
 
-  /** `reason` is the caller's, if they gave one: it is why an escalation was raised or resolved. */
+  /** The sequence the next entry gets. */
+  get nextSeq(): number {
+    return (this.before?.version ?? 0) + this.entries.length + 1;
+  }
+
+  /**
+   * `reason` is the caller's, if they gave one: it is why an escalation was raised or
+   * resolved. The policy keeps it only from an agent (escalation.ts).
+   */
   done(reason?: string): Change {
     if (this.entries.length === 0) return { ticket: this.before ?? this.ticket, entries: [], events: [] };
-    const seq = (this.before?.version ?? 0) + this.entries.length + 1;
-    const step = followEscalation(this.before, this.ticket, this.now, seq, reason);
+    const step = followEscalation(this.before, this.ticket, this.now, this.nextSeq, { role: this.actor.role, reason });
     if (step) {
       this.ticket = { ...this.ticket, escalation: step.escalation };
       this.add(step.entry.type, step.entry.data);

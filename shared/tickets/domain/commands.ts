@@ -1,8 +1,8 @@
 import { Failure, invalid } from "../../kernel/failure.js";
 import { isAgent, type Principal } from "../../kernel/principal.js";
 import { actorOf, ChangeBuilder, type Change } from "./change.js";
-import { escalationCause, NO_ESCALATION } from "./escalation.js";
-import type { CommentInput, MoveInput, OpenInput, TriageInput } from "./inputs.js";
+import { escalationCause, NO_ESCALATION, raiseByHand } from "./escalation.js";
+import type { CommentInput, EscalateInput, MoveInput, OpenInput, TriageInput } from "./inputs.js";
 import { judgeMove, needsResolution, type Mover } from "./lifecycle.js";
 import type { Actor, Person, Status, Ticket } from "./model.js";
 import { requireAgent, requireVisible } from "./visibility.js";
@@ -154,6 +154,19 @@ export function acknowledge(ticket: Ticket, caller: Principal, now: string): Cha
     escalation: { ...ticket.escalation, state: "acknowledged", acknowledgedAt: now, acknowledgedBy: { id: caller.id, name: caller.name } },
   };
   b.add("escalation_acknowledged", { cycle: ticket.escalation.cycle, cause: "acknowledged" });
+  return b.done();
+}
+
+/**
+ * An agent pages ops by hand, with their reason: to raise again an escalation-worthy
+ * ticket its requester reopened, or for any ticket still being worked.
+ */
+export function escalate(ticket: Ticket, caller: Principal, input: EscalateInput, now: string): Change {
+  requireAgent(ticket, caller);
+  const b = new ChangeBuilder(ticket, ticket, actorOf(caller), now);
+  const step = raiseByHand(ticket, now, b.nextSeq, input.reason);
+  b.ticket = { ...ticket, escalation: step.escalation };
+  b.add(step.entry.type, step.entry.data);
   return b.done();
 }
 

@@ -1,4 +1,5 @@
-import type { Escalation, Ticket } from "./model.js";
+import { Failure } from "../../kernel/failure.js";
+import type { Actor, Escalation, Ticket } from "./model.js";
 
 /**
  * When a change to a ticket raises or resolves an escalation (DESIGN.md sections 2
@@ -33,27 +34,83 @@ export interface EscalationStep {
   entry: { type: "escalation_triggered" | "escalation_resolved"; data: Record<string, unknown> };
 }
 
+/** Who made a change, and why: the policy pages ops only at an agent's word. */
+export interface Cause {
+  role: Actor["role"];
+  /** The caller's own words, if they gave any. Kept only from an agent: a requester's text never reaches ops. */
+  reason?: string;
+}
+
+const isOpen = (e: Escalation): boolean => e.state === "triggered" || e.state === "acknowledged";
+const hasEnded = (t: Pick<Ticket, "status">): boolean => t.status === "resolved" || t.status === "closed";
+const byAgent = (role: Actor["role"]): boolean => role === "agent" || role === "admin";
+
+/** The change sets priority emergency or severity SEV-A: an agent's triage saying "business-impacting". */
+function raisesImpact(before: Ticket, after: Ticket): boolean {
+  return (after.priority === "emergency" && before.priority !== "emergency") || (after.severity === "SEV-A" && before.severity !== "SEV-A");
+}
+
+/** The cause an escalation raised by hand gives: the agent's reason follows it in the alert. */
+export const BY_HAND = "raised by hand";
+
 /**
  * `before` is null for a new ticket. `seq` is the sequence the step's timeline
  * entry will get: a new trigger takes it as its cycle number, which tells the
  * re-pages of one escalation from those of a later one.
+ *
+ * Only an agent's change triggers: one that makes the ticket escalation-worthy (at
+ * intake, by triage, or an agent's reopen), or a triage that sets emergency or SEV-A on
+ * a worthy ticket with no escalation open (a ticket its requester reopened). A
+ * requester's reopen or reply never pages ops: the ticket is back in the queue, and an
+ * agent raises it again (by triage, or by hand: raiseByHand). Any change that ends the
+ * ticket (resolved, closed), or makes it no longer worthy, resolves an open escalation,
+ * whoever made it.
  */
-export function followEscalation(before: Ticket | null, after: Ticket, now: string, seq: number, reason?: string): EscalationStep | null {
+export function followEscalation(before: Ticket | null, after: Ticket, now: string, seq: number, cause: Cause): EscalationStep | null {
   const was = before !== null && isEscalationWorthy(before);
   const is = isEscalationWorthy(after);
-  if (!was && is) {
+  const open = isOpen(after.escalation);
+  const reason = byAgent(cause.role) ? (cause.reason ?? null) : null;
+  if (is && !open && byAgent(cause.role) && (!was || (before !== null && raisesImpact(before, after)))) {
     return {
-      escalation: { state: "triggered", triggeredAt: now, acknowledgedAt: null, acknowledgedBy: null, pages: 0, cycle: seq },
-      entry: { type: "escalation_triggered", data: { cycle: seq, cause: escalationCause(after), reason: reason ?? null } },
+      escalation: triggered(now, seq),
+      entry: { type: "escalation_triggered", data: { cycle: seq, cause: escalationCause(after), reason } },
     };
   }
-  const open = after.escalation.state === "triggered" || after.escalation.state === "acknowledged";
-  if (was && !is && open) {
-    const why = after.status === "resolved" || after.status === "closed" ? `ticket ${after.status}` : "no longer emergency or SEV-A";
+  if (open && !is && (was || hasEnded(after))) {
+    const why = hasEnded(after) ? `ticket ${after.status}` : "no longer emergency or SEV-A";
     return {
       escalation: { ...after.escalation, state: "resolved" },
-      entry: { type: "escalation_resolved", data: { cycle: after.escalation.cycle, cause: why, reason: reason ?? null } },
+      entry: { type: "escalation_resolved", data: { cycle: after.escalation.cycle, cause: why, reason } },
     };
   }
   return null;
+}
+
+const triggered = (now: string, seq: number): Escalation => ({
+  state: "triggered",
+  triggeredAt: now,
+  acknowledgedAt: null,
+  acknowledgedBy: null,
+  pages: 0,
+  cycle: seq,
+});
+
+/**
+ * An agent pages ops by hand, for any ticket still being worked, with their reason.
+ * Refused (409) while an escalation is open, or once the ticket is resolved or closed
+ * (reopen it first): there would be nothing for ops to act on.
+ */
+export function raiseByHand(ticket: Ticket, now: string, seq: number, reason: string): EscalationStep {
+  if (isOpen(ticket.escalation)) {
+    throw new Failure("conflict", `An escalation is already open (${ticket.escalation.state}).`);
+  }
+  if (hasEnded(ticket)) {
+    throw new Failure("conflict", `The ticket is ${ticket.status}: reopen it before escalating.`);
+  }
+  const impact = escalationCause(ticket);
+  return {
+    escalation: triggered(now, seq),
+    entry: { type: "escalation_triggered", data: { cycle: seq, cause: impact ? `${BY_HAND} (${impact})` : BY_HAND, reason } },
+  };
 }

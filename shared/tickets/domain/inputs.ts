@@ -42,3 +42,7 @@ export type CommentInput = z.output<typeof CommentInput>;
 
 export const MoveInput = z.strictObject({ status: Status, resolution: text(20_000).optional(), reason });
 export type MoveInput = z.output<typeof MoveInput>;
+
+/** Paging ops by hand: the agent says why, in words ops will read. */
+export const EscalateInput = z.strictObject({ reason: text(2000) });
+export type EscalateInput = z.output<typeof EscalateInput>;

@@ -9,7 +9,7 @@ import { TICKET_ID } from "../ids.js";
 import { etagOf, type WriteOptions } from "../ticket-writer.js";
 import type { TicketUseCases } from "../use-cases.js";
 import { positionOf, queueCursor } from "./cursor.js";
-import { AssignBody, CommentBody, ListTicketsQuery, MoveBody, OpenTicketBody, TimelineQuery, TriageBody } from "./schemas.js";
+import { AssignBody, CommentBody, EscalateBody, ListTicketsQuery, MoveBody, OpenTicketBody, TimelineQuery, TriageBody } from "./schemas.js";
 
 /** The ticket routes of DESIGN.md section 3: HTTP in, a use case, JSON out. */
 
@@ -119,6 +119,11 @@ export function ticketHandlers(http: HttpContext, useCases: () => Promise<Ticket
     moveTicket: authed(async (call, tickets) => {
       const { value } = await call.body(MoveBody);
       return ticketReply(call, 200, await tickets.move(call.principal, ticketIdOf(call), value, writeOptions(call)));
+    }),
+
+    escalateTicket: authed(async (call, tickets) => {
+      const { value } = await call.body(EscalateBody);
+      return ticketReply(call, 200, await tickets.escalate(call.principal, ticketIdOf(call), value, writeOptions(call)));
     }),
 
     acknowledgeEscalation: authed(async (call, tickets) =>

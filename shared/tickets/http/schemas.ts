@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AssignInput, CommentInput, MoveInput, OpenInput, TriageInput } from "../domain/inputs.js";
+import { AssignInput, CommentInput, EscalateInput, MoveInput, OpenInput, TriageInput } from "../domain/inputs.js";
 import { Priority, Severity, Status } from "../domain/model.js";
 import { EntryView, TicketView } from "../domain/visibility.js";
 
@@ -14,6 +14,7 @@ export const TriageBody = TriageInput.meta({ id: "Triage" });
 export const AssignBody = AssignInput.meta({ id: "Assign" });
 export const CommentBody = CommentInput.meta({ id: "Comment" });
 export const MoveBody = MoveInput.meta({ id: "StatusChange" });
+export const EscalateBody = EscalateInput.meta({ id: "ManualEscalation" });
 
 const csvOf = <T extends z.ZodType<string, string>>(item: T) =>
   z
