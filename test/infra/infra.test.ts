@@ -35,4 +35,17 @@ describe("infra/ as committed", () => {
     expect(azureYaml).toMatch(/run: npm run package$/m);
     expect(functionApp).toContain("'azd-service-name': 'api'");
   });
+
+  it("says in azure.yaml what azd runs: npm install and npm run build, never npm run package (the hook does)", () => {
+    const comments = readFileSync(path.join(repoRoot, "azure.yaml"), "utf8")
+      .split("\n")
+      .filter((line) => line.trim().startsWith("#"))
+      .join("\n");
+
+    expect(comments).toMatch(/`npm install`/);
+    expect(comments).toMatch(/`npm run build --if-present`/);
+    expect(comments).toMatch(/never runs\s+#?\s*`npm run package`/);
+    // What the comment used to claim, and azd does not do.
+    expect(comments).not.toMatch(/azd versions run `npm run package`/);
+  });
 });
