@@ -51,11 +51,14 @@ app.cosmosDB("dispatchOutbox", {
   },
 });
 
-// Safety net: entries still unsent a minute after they were written (a publish that kept failing).
+// Safety net: entries still unsent two minutes after they were written (the change feed
+// takes an entry within seconds and keeps retrying a failed publish, so these are rare).
+// Every 5 minutes, not every minute: each run wakes an instance of the plan and queries
+// the store, and an entry it finds has waited minutes already.
 app.timer("sweepOutbox", {
-  schedule: "0 */1 * * * *",
+  schedule: "0 */5 * * * *",
   handler: async () => {
-    await (await root.dispatcher()).sweep(60_000, new Date());
+    await (await root.dispatcher()).sweep(2 * 60_000, new Date());
   },
 });
 

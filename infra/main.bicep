@@ -78,8 +78,8 @@ param alertEmail string = ''
 ])
 param instanceMemoryMB int = 2048
 
-@description('Upper bound of function app instances.')
-@minValue(1)
+@description('Upper bound of function app instances; Flex Consumption allows 40 to 1000.')
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
@@ -194,7 +194,6 @@ module functionApp 'modules/functionapp.bicep' = {
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
     storageBlobEndpoint: storage.outputs.blobEndpoint
-    storageQueueEndpoint: storage.outputs.queueEndpoint
     storageTableEndpoint: storage.outputs.tableEndpoint
     deploymentContainerName: storage.outputs.deploymentContainerName
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString

@@ -135,9 +135,16 @@ resource leasesContainer 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/con
   }
 }
 
+// The account takes one role assignment at a time, and not while containers are being
+// created: in parallel the second fails with 412 "another operation is in progress". So the
+// assignments are made after the containers, one after the other (test/infra checks it).
 resource appDataContributor 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2025-04-15' = {
   parent: account
   name: guid(account.id, appPrincipalId, dataContributorRoleId)
+  dependsOn: [
+    ticketsContainer
+    leasesContainer
+  ]
   properties: {
     roleDefinitionId: '${account.id}/sqlRoleDefinitions/${dataContributorRoleId}'
     principalId: appPrincipalId
@@ -148,6 +155,9 @@ resource appDataContributor 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssign
 resource developerDataContributor 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2025-04-15' = if (!empty(developerPrincipalId)) {
   parent: account
   name: guid(account.id, developerPrincipalId, dataContributorRoleId)
+  dependsOn: [
+    appDataContributor
+  ]
   properties: {
     roleDefinitionId: '${account.id}/sqlRoleDefinitions/${dataContributorRoleId}'
     principalId: developerPrincipalId

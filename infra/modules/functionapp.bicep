@@ -25,10 +25,7 @@ param identityClientId string
 @description('Blob endpoint of the host storage account (https://<account>.blob.core.windows.net/).')
 param storageBlobEndpoint string
 
-@description('Queue endpoint of the host storage account.')
-param storageQueueEndpoint string
-
-@description('Table endpoint of the host storage account.')
+@description('Table endpoint of the host storage account (the host\'s diagnostic events).')
 param storageTableEndpoint string
 
 @description('Blob container Flex Consumption deploys the app package from.')
@@ -80,8 +77,8 @@ param escalationMaxRepages int
 ])
 param instanceMemoryMB int
 
-@description('Upper bound of instances the app scales out to.')
-@minValue(1)
+@description('Upper bound of instances the app scales out to; Flex Consumption allows 40 and up.')
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int
 
@@ -107,9 +104,9 @@ param pagerDutyRoutingKeySecretUri string = ''
 // Identity-based connections: each binding's `connection` name is a prefix, and the host
 // builds the client from <prefix>__<property> settings.
 var connectionSettings = [
-  // Host storage (AzureWebJobsStorage): leases, keys, timer schedules.
+  // Host storage (AzureWebJobsStorage): blobs for leases, keys and timer locks, tables for
+  // diagnostic events. No queues: only blob and queue triggers use them, and this app has none.
   { name: 'AzureWebJobsStorage__blobServiceUri', value: storageBlobEndpoint }
-  { name: 'AzureWebJobsStorage__queueServiceUri', value: storageQueueEndpoint }
   { name: 'AzureWebJobsStorage__tableServiceUri', value: storageTableEndpoint }
   { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
   { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
@@ -131,6 +128,9 @@ var effectiveTicketUrlTemplate = empty(ticketUrlTemplate) ? 'https://${name}.azu
 // the user-assigned identity from AZURE_CLIENT_ID).
 var appSettings = [
   { name: 'AZURE_CLIENT_ID', value: identityClientId }
+  // The package is a bundle with source maps (npm run package): with this flag, stack traces in
+  // Application Insights name the TypeScript sources and lines, not the bundle's.
+  { name: 'NODE_OPTIONS', value: '--enable-source-maps' }
   { name: 'COSMOS_ENDPOINT', value: cosmosEndpoint }
   { name: 'COSMOS_DATABASE_NAME', value: cosmosDatabaseName }
   { name: 'SERVICE_BUS_NAMESPACE', value: serviceBusNamespace }
@@ -192,7 +192,6 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
-      ftpsState: 'Disabled'
       http20Enabled: true
       // Platform CORS off, and explicitly so (a redeploy keeps what it leaves out): the
       // code answers CORS, since the platform's cannot expose ETag or Location.
@@ -231,15 +230,8 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
   }
 }
 
-// No publishing with user names and passwords: azd deploys with Entra ID.
-resource ftpCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
-  parent: app
-  name: 'ftp'
-  properties: {
-    allow: false
-  }
-}
-
+// No publishing with user names and passwords: azd deploys with Entra ID. Flex Consumption
+// has no FTP at all (neither ftpsState nor an `ftp` policy is supported), only this one.
 resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
   parent: app
   name: 'scm'

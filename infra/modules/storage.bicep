@@ -19,11 +19,16 @@ param deploymentContainerName string
 @description('Principal id of the function app identity.')
 param appPrincipalId string
 
-// The Functions host keeps leases and keys in blobs and uses queues and tables for some
-// triggers; these three roles are what identity-based AzureWebJobsStorage needs.
+// The roles the Functions host needs on identity-based AzureWebJobsStorage for this app's
+// triggers (HTTP, timer, Cosmos DB change feed, Service Bus), and nothing more. No queue role:
+// only blob and queue triggers make the host use queues. test/infra checks each role here
+// is one the host needs (infra/verify/deployment.ts, HOST_STORAGE_ROLES).
 var storageRoleIds = {
+  // Storage Blob Data Owner: the host's coordination, keys and timer locks are blobs, and Flex
+  // Consumption reads the app package from the deployment container with this identity.
   blobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-  queueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  // Storage Table Data Contributor: the host writes its diagnostic events (shown in the portal's
+  // diagnostics) to tables.
   tableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 }
 
@@ -69,6 +74,5 @@ resource storageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [fo
 
 output name string = account.name
 output blobEndpoint string = account.properties.primaryEndpoints.blob
-output queueEndpoint string = account.properties.primaryEndpoints.queue
 output tableEndpoint string = account.properties.primaryEndpoints.table
 output deploymentContainerName string = deploymentContainerName

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { checkContract, codeContract, type CodeContract } from "./contract.js";
+import { checkDeployment } from "./deployment.js";
 import { checkWiring, instantiate } from "./modules.js";
 import { checkSyntax, loadBicepFiles } from "./parse.js";
 import { sortProblems, type CheckName, type Problem } from "./problems.js";
@@ -44,6 +45,7 @@ export async function verifyInfra(options: VerifyOptions): Promise<VerifyReport>
   else skipped.push({ check: "schema", reason: `no Azure resource schemas at ${typesDir} (set AZURE_TYPES_DIR)` });
 
   problems.push(...checkSecurity(files));
+  problems.push(...checkDeployment(files));
   problems.push(...checkWiring(files, { entry, parametersFile: path.resolve(infraDir, options.parametersFile ?? "main.parameters.json") }));
   if (entry) problems.push(...checkContract(instantiate(entry, files), options.contract ?? codeContract(options.repoRoot)));
   else skipped.push({ check: "contract", reason: `no entry template ${entryPath}` });

@@ -1,7 +1,7 @@
 import path from "node:path";
 
 /** The family a problem belongs to; each family is one exported check. */
-export type CheckName = "syntax" | "schema" | "security" | "contract" | "wiring";
+export type CheckName = "syntax" | "schema" | "security" | "deployment" | "contract" | "wiring";
 
 /** One thing wrong with infra/, pinned to a place a reader can open. */
 export interface Problem {

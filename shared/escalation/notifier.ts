@@ -1,5 +1,6 @@
 import type { Publisher, QueueMessage } from "../outbox/ports.js";
 import type { TicketStore } from "../tickets/ports.js";
+import { isFailure } from "../kernel/failure.js";
 import { DeliveryError } from "./channels/errors.js";
 import { ticketLink } from "./channels/link.js";
 import type { Deliveries } from "./deliveries.js";
@@ -71,6 +72,30 @@ export function retryFor(message: EscalationMessage, messageId: string, attempt:
   return { messageId: retryIdOf(messageId, attempt), subject: subjectOf(message.event), body: { ...body }, scheduledAt: at };
 }
 
+/** What a dependency the notifier cannot do without failed to do: the message waits for it. */
+class DependencyFailed extends Error {
+  override name = "DependencyFailed";
+}
+
+/**
+ * Why the message should wait and be tried again, or null when it should fail as it is:
+ * the store failing in any way (just after a first deploy its data role is still
+ * propagating, and it refuses the app for a few minutes), and any other dependency
+ * that reports itself unavailable (the queue, when scheduling a re-page).
+ */
+function transientCause(e: unknown): string | null {
+  if (e instanceof DependencyFailed) return e.message;
+  if (isFailure(e, "unavailable")) return `a dependency (${e.message})`;
+  return null;
+}
+
+/** What one attempt at a message has done so far: kept when the attempt is cut short. */
+interface Progress {
+  givenUp: Set<string>;
+  /** The next page is still to be scheduled by this message (or its retry). */
+  repageOwed: boolean;
+}
+
 export class Notifier {
   constructor(private readonly deps: NotifierDeps) {}
 
@@ -87,28 +112,54 @@ export class Notifier {
       throw new Error(`Message ${message.messageId} claims to retry ${body.retryOf} but is not its retry.`);
     }
     const messageId = body.retryOf ?? message.messageId;
-    const { tickets, deliveries, channels, settings, log } = this.deps;
-    const stored = await tickets.get(body.ticketId);
-    if (!stored) {
-      log(`escalation ${message.messageId}: ticket ${body.ticketId} is gone; nothing to send`);
+    const progress: Progress = { givenUp: new Set(body.givenUp), repageOwed: !body.retryOf || body.repageOwed === true };
+    const retryBody = (): EscalationMessage => ({ ...body, givenUp: [...progress.givenUp], repageOwed: progress.repageOwed });
+    let left: string[];
+    try {
+      left = await this.deliver(body, message.messageId, messageId, progress);
+    } catch (e) {
+      // Thrown, the message would come back at once and spend its deliveries in seconds
+      // while the store is away; a scheduled copy waits for it, with backoff. What was
+      // delivered is recorded, so the copy sends nothing twice.
+      const why = transientCause(e);
+      if (!why) throw e;
+      await this.retryLater(retryBody(), messageId, `waits for ${why}`);
       return;
+    }
+    if (left.length) await this.retryLater(retryBody(), messageId, `not yet delivered to ${left.join(", ")}`);
+    // Once only refusals are left, the message dead-letters: a person must look at the channel.
+    else if (progress.givenUp.size) throw new Error(`escalation ${messageId} refused for good by ${[...progress.givenUp].join(", ")}`);
+  }
+
+  /** Delivers to every channel that has not had the alert; returns the ones left for a retry. */
+  private async deliver(body: EscalationMessage, receivedId: string, messageId: string, progress: Progress): Promise<string[]> {
+    const { tickets, deliveries, channels, settings, log } = this.deps;
+    const store = <T>(run: () => Promise<T>): Promise<T> =>
+      run().catch((e: unknown) => {
+        throw new DependencyFailed(`the ticket store (${(e as Error)?.message ?? String(e)})`, { cause: e });
+      });
+    const stored = await store(() => tickets.get(body.ticketId));
+    if (!stored) {
+      log(`escalation ${receivedId}: ticket ${body.ticketId} is gone; nothing to send`);
+      return [];
     }
     const ticket = stored.ticket;
     const paging = body.event === "triggered" || body.event === "repaged";
     const current = ticket.escalation.state === "triggered" && ticket.escalation.cycle === body.cycle;
     if (body.event === "repaged" && !current) {
       log(`escalation #${ticket.number}: re-page ${body.page} not sent, escalation is ${ticket.escalation.state}`);
-      return;
+      return [];
     }
     // Anything of an escalation a newer one replaced would be taken for the newer one where
     // alerts are keyed by ticket (PagerDuty's dedup_key): a late resolve would close it, a
     // late page reopen an incident nobody resolves.
     if (ticket.escalation.cycle > body.cycle) {
       log(`escalation #${ticket.number}: ${body.event} of an earlier escalation not sent, a newer one is ${ticket.escalation.state}`);
-      return;
+      return [];
     }
     // Schedule the next page before delivering this one: a crash mid-delivery must not end the re-pages.
-    if (paging && current && !body.retryOf) await this.scheduleNextPage(body, ticket.escalation.triggeredAt, messageId);
+    if (paging && current && progress.repageOwed) await this.scheduleNextPage(body, ticket.escalation.triggeredAt, messageId);
+    progress.repageOwed = false;
 
     // A re-page tells the ticket as it is now; other events as they were when they happened.
     const facts = body.event === "repaged" ? { ...body.facts, ...ticketFacts(ticket) } : body.facts;
@@ -120,11 +171,10 @@ export class Notifier {
     };
     const triggerId = messageIdOf(ticket.id, body.cycle);
     const left: string[] = [];
-    const givenUp = new Set(body.givenUp);
     for (const channel of channels) {
-      if (givenUp.has(channel.name) || (await deliveries.wasDelivered(ticket.id, messageId, channel.name))) continue;
+      if (progress.givenUp.has(channel.name) || (await store(() => deliveries.wasDelivered(ticket.id, messageId, channel.name)))) continue;
       // A resolve or acknowledge never reaches a channel before the page it closes.
-      if (!paging && !(await deliveries.wasDelivered(ticket.id, triggerId, channel.name))) {
+      if (!paging && !(await store(() => deliveries.wasDelivered(ticket.id, triggerId, channel.name)))) {
         left.push(`${channel.name} (its trigger is not delivered yet)`);
         continue;
       }
@@ -132,17 +182,17 @@ export class Notifier {
         await channel.deliver(alert, deliveries.idOf(messageId, channel.name));
       } catch (e) {
         // A refusal no retry can cure (4xx) is not retried; the others still are.
-        if (e instanceof DeliveryError && e.permanent) givenUp.add(channel.name);
+        if (e instanceof DeliveryError && e.permanent) progress.givenUp.add(channel.name);
         else left.push(`${channel.name} (${(e as Error).message})`);
         log(`escalation ${messageId}: ${channel.name} failed: ${(e as Error).message}`);
         continue;
       }
-      await deliveries.record(ticket.id, { channel: channel.name, event: body.event, page: body.page, messageId });
+      // Delivered but not recorded (the store failed here): the retry delivers it again with
+      // the same delivery id, which the receiver drops; nothing else can be sure of once.
+      await store(() => deliveries.record(ticket.id, { channel: channel.name, event: body.event, page: body.page, messageId }));
       log(`escalation #${ticket.number}: ${body.event}${paging ? ` page ${body.page}` : ""} delivered to ${channel.name}`);
     }
-    if (left.length) await this.retryLater({ ...body, givenUp: [...givenUp] }, messageId, `not yet delivered to ${left.join(", ")}`);
-    // Once only refusals are left, the message dead-letters: a person must look at the channel.
-    else if (givenUp.size) throw new Error(`escalation ${messageId} refused for good by ${[...givenUp].join(", ")}`);
+    return left;
   }
 
   /**

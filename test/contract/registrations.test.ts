@@ -68,7 +68,8 @@ describe("function registrations", () => {
     ]);
     // A failed publish is retried, never checkpointed past.
     expect(dispatch!.retry).toMatchObject({ strategy: "exponentialBackoff", maxRetryCount: -1 });
-    expect(sweep!.bindings).toEqual([expect.objectContaining({ type: "timerTrigger", direction: "in", schedule: "0 */1 * * * *" })]);
+    // Every 5 minutes: a timer that fires every minute wakes an instance of the plan for nothing.
+    expect(sweep!.bindings).toEqual([expect.objectContaining({ type: "timerTrigger", direction: "in", schedule: "0 */5 * * * *" })]);
     expect(notify!.bindings).toEqual([
       expect.objectContaining({ type: "serviceBusTrigger", direction: "in", connection: "ServiceBusConnection", queueName: "escalations" }),
     ]);

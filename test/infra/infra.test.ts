@@ -35,4 +35,28 @@ describe("infra/ as committed", () => {
     expect(azureYaml).toMatch(/run: npm run package$/m);
     expect(functionApp).toContain("'azd-service-name': 'api'");
   });
+
+  it("has the README's deploy steps set every alert channel secret with `azd env set-secret`, never `azd env set`", () => {
+    const readme = readFileSync(path.join(repoRoot, "README.md"), "utf8");
+    const deploy = readme.slice(readme.indexOf("## Deploy to Azure"));
+    const secrets = ["ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_SECRET", "TEAMS_WEBHOOK_URL", "SLACK_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY"];
+
+    for (const name of secrets) {
+      expect(deploy, name).toMatch(new RegExp(`azd env set-secret ${name}\\b`));
+      expect(deploy, name).not.toMatch(new RegExp(`azd env set ${name}\\b`));
+    }
+  });
+
+  it("says in azure.yaml what azd runs: npm install and npm run build, never npm run package (the hook does)", () => {
+    const comments = readFileSync(path.join(repoRoot, "azure.yaml"), "utf8")
+      .split("\n")
+      .filter((line) => line.trim().startsWith("#"))
+      .join("\n");
+
+    expect(comments).toMatch(/`npm install`/);
+    expect(comments).toMatch(/`npm run build --if-present`/);
+    expect(comments).toMatch(/never runs\s+#?\s*`npm run package`/);
+    // What the comment used to claim, and azd does not do.
+    expect(comments).not.toMatch(/azd versions run `npm run package`/);
+  });
 });

@@ -17,6 +17,11 @@ export const EscalationMessage = z.object({
   attempt: z.number().int().min(1).optional(),
   /** Channels that refused it for good (a 4xx): not tried again. */
   givenUp: z.array(z.string()).optional(),
+  /**
+   * On a retry of a page: the next page is still to be scheduled, because the attempt
+   * before failed (the store did not answer) before it could schedule it.
+   */
+  repageOwed: z.boolean().optional(),
 });
 export type EscalationMessage = z.infer<typeof EscalationMessage>;
 
