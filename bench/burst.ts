@@ -50,7 +50,7 @@ try {
   const other = await call(ken, "GET", "/tickets");
   console.log(`another caller meanwhile: ${other.status}`);
   console.log(
-    `limit: ${config.rateLimit.callerPoints} points per ${config.rateLimit.windowSeconds} s (read 1, write 2, page 3); the opening POST spent 2`,
+    `limit: ${config.rateLimit.callerPoints} points per ${config.rateLimit.windowSeconds} s per caller (read 1, write 2, page 3)`,
   );
 } finally {
   await host.close();
