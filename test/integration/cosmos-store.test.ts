@@ -108,6 +108,31 @@ describe("concurrent writers", () => {
     expect(((failed[0] as PromiseRejectedResult).reason as Failure).kind).toBe("precondition_failed");
   });
 
+  it("50 concurrent writers without If-Match all succeed, none 503 (they back off and take turns)", async () => {
+    const t = await openOne();
+    const writers = Array.from({ length: 50 }, () => s.newService());
+    const results = await Promise.allSettled(
+      writers.map((w, i) => w.tickets.comment(jane, t.id, { body: `note ${i}`, visibility: "internal" }, opts)),
+    );
+    expect(results.filter((r) => r.status === "rejected").map((r) => (r.reason as Failure).kind)).toEqual([]);
+    const entries = await allEntries(t.id);
+    expect(entries.filter((e) => e.type === "comment")).toHaveLength(50);
+    expect((await s.store.get(t.id))!.ticket.version).toBe(51);
+  });
+
+  it("50 concurrent writers with the same If-Match: exactly one wins, 49 get precondition_failed", async () => {
+    const t = await openOne();
+    const ifMatch = etagOf(t);
+    const writers = Array.from({ length: 50 }, () => s.newService());
+    const results = await Promise.allSettled(
+      writers.map((w, i) => w.tickets.comment(jane, t.id, { body: `note ${i}`, visibility: "internal" }, { ...opts, ifMatch })),
+    );
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const kinds = results.flatMap((r) => (r.status === "rejected" ? [(r.reason as Failure).kind] : []));
+    expect(kinds).toEqual(Array.from({ length: 49 }, () => "precondition_failed"));
+    expect((await s.store.get(t.id))!.ticket.version).toBe(2);
+  });
+
   it("a decision a stale cache would get wrong is made again on a fresh read", async () => {
     const t = await openOne();
     const [a, b] = [s.newService(), s.newService()];
