@@ -28,9 +28,13 @@ export interface WriteOptions {
 export const etagOf = (t: Pick<Ticket, "revision">): string => `r${t.revision}`;
 
 export interface UpdateExtras {
-  /** The ticket's idempotency keys after the change (the comment use case claims its key). */
-  keys?: (stored: StoredTicket, change: Change) => StoredTicket["keys"];
-  records?: TicketRecord[];
+  /**
+   * Reads what the decision depends on besides the ticket (a comment's idempotency
+   * receipt): on every attempt, after the ticket is at hand and before deciding.
+   */
+  load?: (stored: StoredTicket) => Promise<void>;
+  /** Records written in the change's batch, or made from the change (a comment's receipt names its entry). */
+  records?: TicketRecord[] | ((change: Change) => TicketRecord[]);
   /** True when the request repeats one already applied: If-Match then no longer applies. */
   isReplay?: (stored: StoredTicket) => boolean;
 }
@@ -119,6 +123,7 @@ export class TicketWriter {
       let change: Change;
       try {
         if (!stored || (caller && !canSee(stored.ticket, caller))) throw notFound();
+        await extras.load?.(stored);
         // If-Match names the version the client saw: its revision (see etagOf).
         if (options.ifMatch !== undefined && options.ifMatch !== etagOf(stored.ticket) && !extras.isReplay?.(stored)) {
           throw new Failure("precondition_failed", "The ticket has changed since that version (If-Match).");
@@ -133,10 +138,10 @@ export class TicketWriter {
         return { ...stored, entries: [] };
       }
       const outbox = this.deps.outbox.entriesFor(change, options.requestId);
-      const keys = extras.keys?.(stored, change) ?? stored.keys;
+      const records = typeof extras.records === "function" ? extras.records(change) : (extras.records ?? []);
       try {
-        const write = { entries: change.entries, outbox, records: extras.records ?? [] };
-        const next = await this.deps.store.commit(stored.etag, { ticket: change.ticket, keys, salt: stored.salt }, write);
+        const write = { entries: change.entries, outbox, records };
+        const next = await this.deps.store.commit(stored.etag, { ticket: change.ticket, salt: stored.salt }, write);
         this.cache.set(next);
         if (outbox.length) this.deps.outbox.written(outbox);
         return { ...next, entries: change.entries };

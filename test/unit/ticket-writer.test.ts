@@ -18,7 +18,7 @@ const opened = commands.openTicket(
 /** A store whose ticket changes under every write until `staleFor` writes have failed. */
 function contendedStore(staleFor: number) {
   const counts = { reads: 0, commits: 0 };
-  const stored: StoredTicket = { ticket: opened, etag: "e0", keys: {}, salt: "salt" };
+  const stored: StoredTicket = { ticket: opened, etag: "e0", salt: "salt" };
   const store = {
     get: async () => (counts.reads++, stored),
     commit: async (_etag: string, next: Omit<StoredTicket, "etag">) => {
