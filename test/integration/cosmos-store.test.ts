@@ -273,6 +273,10 @@ describe("a comment's Idempotency-Key is a receipt of its own, not a field of th
     expect(await rawTicket(t.id)).not.toHaveProperty("keys");
   });
 
+  it("the local bootstrap's container keeps documents unless they carry a ttl (defaultTtl -1, as infra/ sets it)", async () => {
+    expect((await s.container.read()).resource?.defaultTtl).toBe(-1);
+  });
+
   it("two concurrent identical requests on two instances: one comment, and both answer with it", async () => {
     const t = await openOne();
     const [a, b] = [s.newService(), s.newService()];
