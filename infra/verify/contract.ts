@@ -46,6 +46,12 @@ export interface ContainerRequirement {
   partitionKey: string;
   /** Absolute path of the indexing-policy file the container must load, if the code has one. */
   indexingPolicyFile?: string;
+  /**
+   * The container's defaultTtl, if the code relies on one: -1 lets a document that carries
+   * its own `ttl` (an idempotency receipt) expire and keeps every other (a container without
+   * defaultTtl ignores the documents' `ttl`; a positive one would expire tickets too).
+   */
+  defaultTtl?: number;
 }
 
 export interface CodeContract {
@@ -92,6 +98,8 @@ export function codeContract(repoRoot: string): CodeContract {
         name: TICKETS_CONTAINER,
         partitionKey: "/ticketId",
         indexingPolicyFile: path.join(repoRoot, "shared", "adapters", "cosmos", "indexing-policy.json"),
+        // The local bootstrap's too (shared/adapters/cosmos/connect.ts).
+        defaultTtl: -1,
       },
       { name: LEASES_CONTAINER, partitionKey: "/id" },
     ],
@@ -293,6 +301,17 @@ function checkCosmos(deployment: Deployment, contract: CodeContract): void {
       );
     }
     if (wanted.indexingPolicyFile) deployment.problems.push(...checkIndexingPolicy(container, wanted.indexingPolicyFile));
+    if (wanted.defaultTtl !== undefined) {
+      const ttlNode = propertyPath(container.resource.body, "properties", "resource", "defaultTtl");
+      const found = ttlNode ? ttlNode.text.trim() : undefined;
+      if (found !== String(wanted.defaultTtl)) {
+        deployment.report(
+          "default-ttl",
+          deployment.at(container, ttlNode),
+          `container '${wanted.name}' must set defaultTtl: ${wanted.defaultTtl} (records that carry a ttl expire, nothing else does), found ${found ?? "none"}`,
+        );
+      }
+    }
   }
 }
 

@@ -1,12 +1,20 @@
-import { Failure } from "../kernel/failure.js";
+import { Failure, isFailure } from "../kernel/failure.js";
 import type { Principal } from "../kernel/principal.js";
 import * as commands from "./domain/commands.js";
 import type { CommentInput } from "./domain/inputs.js";
 import type { TimelineEntry } from "./domain/model.js";
-import { InFlightKeys, keyHashOf, keyReused, keysWith, type IdempotencyOptions } from "./idempotency.js";
+import {
+  CommentReceipt,
+  commentReceiptId,
+  commentReceiptRecord,
+  InFlightKeys,
+  keyHashOf,
+  keyReused,
+  type IdempotencyOptions,
+} from "./idempotency.js";
 import type { TicketStore } from "./ports.js";
 import type { TimelineSeal } from "./timeline-seal.js";
-import { etagOf, type TicketWriter, type WriteOptions } from "./ticket-writer.js";
+import { etagOf, type TicketWriter, type Updated, type WriteOptions } from "./ticket-writer.js";
 
 export interface CommentDeps {
   store: TicketStore;
@@ -25,7 +33,26 @@ export interface Commented {
   replayed: boolean;
 }
 
-/** POST /api/tickets/{id}/comments: a public reply or an internal note, honouring Idempotency-Key. */
+/**
+ * POST /api/tickets/{id}/comments: a public reply or an internal note, honouring Idempotency-Key.
+ *
+ * A keyed comment's receipt is a document of its own in the ticket's partition, its id
+ * fixed by the key, created in the same batch as the comment. The batch is, in order:
+ * the ticket's replace with `ifMatch`, the comment's timeline entry, the receipt. On
+ * Cosmos DB it is all-or-nothing. On the embedded endpoint, which stops at the first
+ * failure without undoing what came before, this order is safe too: on every attempt
+ * the receipt is read after the ticket copy the batch's `ifMatch` names. A retry's
+ * receipt is created only by a batch that also replaces the ticket, so either that
+ * batch came before our copy of the ticket, and our read of the receipt finds it (we
+ * replay, and write nothing), or it came after, and our `ifMatch` fails on the first
+ * operation (nothing applied; we read again and find the receipt). So the receipt's
+ * create never fails after the replace succeeded, and the batch is never half-applied.
+ * The other order, the receipt first, would leave a receipt of a comment never written
+ * whenever the replace then lost the race.
+ *
+ * The cost: a keyed comment reads its receipt before writing, 2 round trips on a warm
+ * instance (a comment without a key stays 1).
+ */
 export async function commentOnTicket(
   deps: CommentDeps,
   caller: Principal,
@@ -35,32 +62,48 @@ export async function commentOnTicket(
 ): Promise<Commented> {
   const idem = options.idempotency;
   const keyHash = idem ? keyHashOf(deps.hash, caller, idem.key) : null;
-  const firstOf = (keys: Record<string, { requestHash: string }>) => (keyHash ? keys[keyHash] : undefined);
-  return deps.inFlight.run(keyHash, async () => {
-    const result = await deps.writer.update(
+  // What the latest attempt read of the receipt (an object: it is set inside the writer's loop).
+  const seen: { first: CommentReceipt | null } = { first: null };
+  const attempt = (): Promise<Updated> =>
+    deps.writer.update(
       caller,
       id,
       options,
-      (ticket, stored) => {
-        const first = firstOf(stored.keys);
+      (ticket) => {
+        const { first } = seen;
         if (first && first.requestHash !== idem?.requestHash) throw keyReused();
         // A retry changes nothing: the comment it repeats is already there.
         return first ? { ticket, entries: [], events: [] } : commands.comment(ticket, caller, input, deps.now().toISOString());
       },
-      {
-        isReplay: (stored) => firstOf(stored.keys)?.requestHash === idem?.requestHash && keyHash !== null,
-        keys: (stored, change) =>
-          keyHash && idem
-            ? keysWith(stored.keys, keyHash, {
+      keyHash && idem
+        ? {
+            load: async () => {
+              seen.first = await deps.store.record(id, commentReceiptId(keyHash), CommentReceipt);
+            },
+            isReplay: () => seen.first?.requestHash === idem.requestHash,
+            records: (change) => [
+              commentReceiptRecord({
+                keyHash,
                 requestHash: idem.requestHash,
                 seq: change.entries[0]!.seq,
                 revision: change.ticket.revision,
                 at: change.ticket.updatedAt,
-              })
-            : stored.keys,
-      },
+              }),
+            ],
+          }
+        : {},
     );
-    const first = result.entries.length === 0 && keyHash ? result.keys[keyHash] : undefined;
+  return deps.inFlight.run(keyHash, async () => {
+    let result: Updated;
+    try {
+      result = await attempt();
+    } catch (e) {
+      // The receipt was there after all (a read that lagged the write; Cosmos DB applied
+      // nothing of the batch): once more, and the read finds it.
+      if (!keyHash || !isFailure(e, "exists")) throw e;
+      result = await attempt();
+    }
+    const first = result.entries.length === 0 ? seen.first : null;
     if (!first) return { entry: deps.seal.published(result.salt, result.entries[0]!), etag: etagOf(result.ticket), replayed: false };
     const entry = await deps.store.entry(id, first.seq);
     if (!entry) throw new Failure("unavailable", "The first response is not readable yet; retry.", { retryAfter: 1 });

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { Failure } from "../kernel/failure.js";
 import type { Principal } from "../kernel/principal.js";
 import { Ticket } from "./domain/model.js";
-import type { KeyRecord, StoredTicket } from "./ports.js";
+import type { TicketRecord } from "./ports.js";
 
 /**
  * Idempotency-Key (DESIGN.md section 3): a retry with the same key and body gets the
@@ -10,9 +10,11 @@ import type { KeyRecord, StoredTicket } from "./ports.js";
  * a second request while the first is still running is 409.
  *
  * Where each key is kept: an open's key fixes the ticket numbers it draws, and its
- * first response is a receipt in the new ticket's partition; a comment's key is
- * recorded on the ticket itself, so the compare-and-swap that adds the comment also
- * claims the key (two concurrent retries cannot both succeed).
+ * first response is a receipt in the new ticket's partition; a comment's key is a
+ * receipt of its own in the ticket's partition (never a field of the ticket document,
+ * which would grow with every keyed comment), whose id is fixed by the key: it is
+ * created in the batch that adds the comment, so two concurrent retries cannot both
+ * succeed (see comment-on-ticket.ts), and it expires by Cosmos DB TTL.
  */
 
 export interface IdempotencyOptions {
@@ -22,6 +24,8 @@ export interface IdempotencyOptions {
 }
 
 export const KEY_RETENTION_MS = 24 * 3600 * 1000;
+/** A comment receipt's `ttl`, in seconds: Cosmos DB keeps it the retention, then removes it. */
+export const RECEIPT_TTL_S = KEY_RETENTION_MS / 1000;
 
 /** A key is the caller's own: another caller's same key is another request. */
 export const keyHashOf = (hash: (text: string) => string, caller: Principal, key: string): string => hash(`${caller.id}\n${key}`);
@@ -33,12 +37,27 @@ export const OpenReceipt = z.object({ callerId: z.string(), keyHash: z.string(),
 export type OpenReceipt = z.infer<typeof OpenReceipt>;
 export const OPEN_RECEIPT_ID = "open-receipt";
 
-/** The ticket's keys with this comment's claimed, and those older than the retention dropped. */
-export function keysWith(keys: StoredTicket["keys"], keyHash: string, record: KeyRecord): StoredTicket["keys"] {
-  const cutoff = Date.parse(record.at) - KEY_RETENTION_MS;
-  const kept = Object.entries(keys).filter(([, r]) => Date.parse(r.at) >= cutoff);
-  return { ...Object.fromEntries(kept), [keyHash]: record };
-}
+/** The first response to an idempotent comment, as far as a retry needs it to replay. */
+export const CommentReceipt = z.object({
+  keyHash: z.string(),
+  requestHash: z.string(),
+  /** Sequence of the timeline entry the request created. */
+  seq: z.number().int().min(1),
+  /** The ticket's revision right after: the first response's ETag. */
+  revision: z.number().int().min(0),
+  at: z.iso.datetime(),
+});
+export type CommentReceipt = z.infer<typeof CommentReceipt>;
+
+/** One id per key (and caller: the key hash includes them), so a second claim of the key fails its batch. */
+export const commentReceiptId = (keyHash: string): string => `comment-key-${keyHash}`;
+
+export const commentReceiptRecord = (receipt: CommentReceipt): TicketRecord => ({
+  id: commentReceiptId(receipt.keyHash),
+  type: "receipt",
+  ttl: RECEIPT_TTL_S,
+  ...receipt,
+});
 
 /** Refuses a second request with the same key while the first is still running (in this process). */
 export class InFlightKeys {

@@ -57,7 +57,7 @@ export async function openTicket(
       }
       try {
         const stored = await deps.writer.create(
-          { ticket: change.ticket, keys: {}, salt: deps.randomness.randomHex() },
+          { ticket: change.ticket, salt: deps.randomness.randomHex() },
           change,
           options.requestId,
           records,

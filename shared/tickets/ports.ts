@@ -9,23 +9,10 @@ import type { AgentRef, Priority, Severity, Status, Ticket, TimelineEntry } from
  * directory. Each store method is one round trip unless it says otherwise.
  */
 
-/** An idempotency key of a recent comment on the ticket, by key hash. */
-export const KeyRecord = z.object({
-  requestHash: z.string(),
-  /** Sequence of the timeline entry the request created. */
-  seq: z.number().int().min(1),
-  /** The ticket's revision right after: the first response's ETag. */
-  revision: z.number().int().min(0),
-  at: z.iso.datetime(),
-});
-export type KeyRecord = z.infer<typeof KeyRecord>;
-
 /** A ticket as stored: its optimistic-concurrency tag and what only the server knows of it. */
 export interface StoredTicket {
   ticket: Ticket;
   etag: string;
-  /** Idempotency keys of recent comments on this ticket, by key hash. */
-  keys: Record<string, KeyRecord>;
   /** Secret of the ticket's timeline ids and cursors (TimelineSeal); never sent. */
   salt: string;
 }
@@ -35,11 +22,14 @@ export type UnstoredTicket = Omit<StoredTicket, "etag">;
 /**
  * A document of the ticket's own beside it in its partition, written in the batch of a
  * change: an idempotency receipt, an alert delivery record. Its id is unique in the
- * partition, so writing the same record twice fails the batch.
+ * partition, so writing the same record twice fails the batch. A record that only
+ * matters for a while carries `ttl` (seconds): Cosmos DB removes it once it has lived
+ * that long (the container's defaultTtl is -1: nothing else expires).
  */
 export interface TicketRecord {
   id: string;
   type: "receipt" | "delivery";
+  ttl?: number;
   [field: string]: unknown;
 }
 

@@ -1,5 +1,6 @@
 import { Failure, isFailure } from "../kernel/failure.js";
 import type { Principal } from "../kernel/principal.js";
+import { systemScheduler, type Scheduler } from "../kernel/scheduler.js";
 import type { Change } from "./domain/change.js";
 import type { Ticket, TimelineEntry } from "./domain/model.js";
 import { canSee, notFound } from "./domain/visibility.js";
@@ -27,21 +28,57 @@ export interface WriteOptions {
 export const etagOf = (t: Pick<Ticket, "revision">): string => `r${t.revision}`;
 
 export interface UpdateExtras {
-  /** The ticket's idempotency keys after the change (the comment use case claims its key). */
-  keys?: (stored: StoredTicket, change: Change) => StoredTicket["keys"];
-  records?: TicketRecord[];
+  /**
+   * Reads what the decision depends on besides the ticket (a comment's idempotency
+   * receipt): on every attempt, after the ticket is at hand and before deciding.
+   */
+  load?: (stored: StoredTicket) => Promise<void>;
+  /** Records written in the change's batch, or made from the change (a comment's receipt names its entry). */
+  records?: TicketRecord[] | ((change: Change) => TicketRecord[]);
   /** True when the request repeats one already applied: If-Match then no longer applies. */
   isReplay?: (stored: StoredTicket) => boolean;
 }
 
 export type Updated = StoredTicket & { entries: TimelineEntry[] };
 
-const MAX_ATTEMPTS = 8;
+/**
+ * How long a write under contention keeps trying, and how it waits between tries:
+ * after its n-th "stale", a pause drawn uniformly from [0, min(capMs, baseMs * 2^(n-1)))
+ * ("full jitter"), so writers that collided spread out instead of colliding again in
+ * step. When the next pause would end past the budget, the write gives up with 503.
+ */
+export interface Backoff {
+  budgetMs: number;
+  baseMs: number;
+  capMs: number;
+}
+
+/** A few seconds in all: well inside an HTTP client's patience, and enough for 100 writers on one ticket. */
+export const CONTENTION_BACKOFF: Backoff = { budgetMs: 5000, baseMs: 10, capMs: 500 };
+
+export interface WriterDeps {
+  store: TicketStore;
+  outbox: Outbox;
+  /** The clock of the budget and the timer of the pauses; the system's unless a test brings its own. */
+  scheduler?: Scheduler;
+  /** Uniform in [0, 1): the jitter. */
+  random?: () => number;
+  backoff?: Backoff;
+}
 
 export class TicketWriter {
   private readonly cache = new TicketCache(1000);
 
-  constructor(private readonly deps: { store: TicketStore; outbox: Outbox }) {}
+  constructor(private readonly deps: WriterDeps) {}
+
+  /** Waits before the `retry`-th retry (1, 2, ...); false when that wait would end past `deadline`. */
+  private async pause(retry: number, deadline: number): Promise<boolean> {
+    const { scheduler = systemScheduler, random = Math.random, backoff = CONTENTION_BACKOFF } = this.deps;
+    const ms = random() * Math.min(backoff.capMs, backoff.baseMs * 2 ** (retry - 1));
+    if (scheduler.now().getTime() + ms > deadline) return false;
+    await new Promise<void>((resolve) => scheduler.after(ms, resolve));
+    return true;
+  }
 
   /** The stored ticket, read fresh; remembered for the next write. */
   async read(id: string): Promise<StoredTicket | null> {
@@ -76,13 +113,17 @@ export class TicketWriter {
     decide: (ticket: Ticket, stored: StoredTicket) => Change,
     extras: UpdateExtras = {},
   ): Promise<Updated> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const { scheduler = systemScheduler, backoff = CONTENTION_BACKOFF } = this.deps;
+    const deadline = scheduler.now().getTime() + backoff.budgetMs;
+    let stale = 0;
+    for (let attempt = 0; ; attempt++) {
       const cached = attempt === 0 ? this.cache.get(id) : undefined;
       const stored = cached ?? (await this.read(id));
       const fromCache = cached !== undefined;
       let change: Change;
       try {
         if (!stored || (caller && !canSee(stored.ticket, caller))) throw notFound();
+        await extras.load?.(stored);
         // If-Match names the version the client saw: its revision (see etagOf).
         if (options.ifMatch !== undefined && options.ifMatch !== etagOf(stored.ticket) && !extras.isReplay?.(stored)) {
           throw new Failure("precondition_failed", "The ticket has changed since that version (If-Match).");
@@ -97,19 +138,21 @@ export class TicketWriter {
         return { ...stored, entries: [] };
       }
       const outbox = this.deps.outbox.entriesFor(change, options.requestId);
-      const keys = extras.keys?.(stored, change) ?? stored.keys;
+      const records = typeof extras.records === "function" ? extras.records(change) : (extras.records ?? []);
       try {
-        const write = { entries: change.entries, outbox, records: extras.records ?? [] };
-        const next = await this.deps.store.commit(stored.etag, { ticket: change.ticket, keys, salt: stored.salt }, write);
+        const write = { entries: change.entries, outbox, records };
+        const next = await this.deps.store.commit(stored.etag, { ticket: change.ticket, salt: stored.salt }, write);
         this.cache.set(next);
         if (outbox.length) this.deps.outbox.written(outbox);
         return { ...next, entries: change.entries };
       } catch (e) {
         if (!isFailure(e, "stale")) throw e;
-        // Changed meanwhile: decide again on a fresh read (If-Match included).
+        // Changed meanwhile: decide again on a fresh read (If-Match included), after a pause.
         this.cache.delete(id);
+        if (!(await this.pause(++stale, deadline))) {
+          throw new Failure("unavailable", "The ticket is changing too fast; retry.", { retryAfter: 1 });
+        }
       }
     }
-    throw new Failure("unavailable", "The ticket is changing too fast; retry.", { retryAfter: 1 });
   }
 }

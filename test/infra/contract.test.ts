@@ -67,6 +67,13 @@ describe("infra check: the contract with the code", () => {
     expect(problems[0]?.message).toMatch(/no Cosmos DB container named 'tickets' .*found: ticket, leases/);
   });
 
+  it("reports a tickets container whose defaultTtl is not -1 (receipts expire by their own ttl, tickets never)", async () => {
+    const problems = await contractProblems("positive-default-ttl.bicep");
+
+    expect(codes(problems), describeProblems(problems)).toEqual(["default-ttl@37"]);
+    expect(problems[0]?.message).toMatch(/container 'tickets' must set defaultTtl: -1 .*found 86400/);
+  });
+
   it("reports an indexing policy loaded from another file than the shared one", async () => {
     const problems = await contractProblems("foreign-indexing-policy.bicep");
 

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Failure } from "../../shared/kernel/failure.js";
 import { z } from "zod";
 import type { Principal } from "../../shared/kernel/principal.js";
+import { CosmosTicketStore } from "../../shared/adapters/cosmos/ticket-store.js";
+import { Ticket } from "../../shared/tickets/domain/model.js";
 import { etagOf } from "../../shared/tickets/ticket-writer.js";
 import { startStore } from "../support/store.js";
 
@@ -35,6 +37,11 @@ describe("round trips per command (requests the embedded endpoint receives)", ()
     expect(await count(() => s.service.tickets.triage(jane, t.id, { priority: "emergency" }, opts))).toBe(1);
     expect(await count(() => s.service.tickets.assign(jane, t.id, jane.id, opts))).toBe(1);
     expect(await count(() => s.service.tickets.comment(jane, t.id, { body: "note", visibility: "internal" }, opts))).toBe(1);
+    // A keyed comment reads its receipt first (see comment-on-ticket.ts): a point read and the batch.
+    const idempotency = { key: "k-trips", requestHash: "h" };
+    expect(
+      await count(() => s.service.tickets.comment(jane, t.id, { body: "keyed", visibility: "internal" }, { ...opts, idempotency })),
+    ).toBe(2);
     expect(await count(() => s.service.tickets.move(jane, t.id, { status: "in_progress" }, opts))).toBe(1);
     expect(await count(() => s.service.tickets.open(karen, { subject: "x", description: "y" }, opts))).toBe(1);
   });
@@ -46,7 +53,7 @@ describe("a command's batch is all-or-nothing", () => {
     const stored = (await s.store.get(t.id))!;
     await s.service.tickets.triage(jane, t.id, { priority: "high" }, opts);
     const entriesBefore = await allEntries(t.id);
-    const stale = { ticket: { ...stored.ticket, subject: "lost update", version: stored.ticket.version + 1 }, keys: {}, salt: stored.salt };
+    const stale = { ticket: { ...stored.ticket, subject: "lost update", version: stored.ticket.version + 1 }, salt: stored.salt };
     const entry = {
       id: "entry-00000002",
       seq: 2,
@@ -68,7 +75,7 @@ describe("a command's batch is all-or-nothing", () => {
   it("a create over an existing id applies nothing", async () => {
     const t = await openOne();
     const before = await allEntries(t.id);
-    const dup = { ticket: { ...t, subject: "duplicate" }, keys: {}, salt: "s" };
+    const dup = { ticket: { ...t, subject: "duplicate" }, salt: "s" };
     await expect(
       s.store.create(dup, { entries: [{ ...before[0]!, id: "entry-00000009", seq: 9 }], outbox: [], records: [] }),
     ).rejects.toMatchObject({ kind: "exists" });
@@ -106,6 +113,31 @@ describe("concurrent writers", () => {
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     expect(failed).toHaveLength(1);
     expect(((failed[0] as PromiseRejectedResult).reason as Failure).kind).toBe("precondition_failed");
+  });
+
+  it("50 concurrent writers without If-Match all succeed, none 503 (they back off and take turns)", async () => {
+    const t = await openOne();
+    const writers = Array.from({ length: 50 }, () => s.newService());
+    const results = await Promise.allSettled(
+      writers.map((w, i) => w.tickets.comment(jane, t.id, { body: `note ${i}`, visibility: "internal" }, opts)),
+    );
+    expect(results.filter((r) => r.status === "rejected").map((r) => (r.reason as Failure).kind)).toEqual([]);
+    const entries = await allEntries(t.id);
+    expect(entries.filter((e) => e.type === "comment")).toHaveLength(50);
+    expect((await s.store.get(t.id))!.ticket.version).toBe(51);
+  });
+
+  it("50 concurrent writers with the same If-Match: exactly one wins, 49 get precondition_failed", async () => {
+    const t = await openOne();
+    const ifMatch = etagOf(t);
+    const writers = Array.from({ length: 50 }, () => s.newService());
+    const results = await Promise.allSettled(
+      writers.map((w, i) => w.tickets.comment(jane, t.id, { body: `note ${i}`, visibility: "internal" }, { ...opts, ifMatch })),
+    );
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const kinds = results.flatMap((r) => (r.status === "rejected" ? [(r.reason as Failure).kind] : []));
+    expect(kinds).toEqual(Array.from({ length: 49 }, () => "precondition_failed"));
+    expect((await s.store.get(t.id))!.ticket.version).toBe(2);
   });
 
   it("a decision a stale cache would get wrong is made again on a fresh read", async () => {
@@ -209,6 +241,113 @@ describe("queue pagination", () => {
       expect(seen.slice(0, 37)).toEqual(expected);
       expect(seen).toHaveLength(38);
       expect(pages).toBe(4);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
+describe("a comment's Idempotency-Key is a receipt of its own, not a field of the ticket", () => {
+  const rawTicket = async (id: string) => (await s.container.item(id, id).read<Record<string, unknown>>()).resource!;
+  const keyed = (key: string, body = "any news?") =>
+    [
+      { body, visibility: "public" as const },
+      { ...opts, idempotency: { key, requestHash: `hash of ${body}` } },
+    ] as const;
+
+  it("a retry replays the first response and adds no second comment; the receipt expires by TTL (>= 24 h)", async () => {
+    const t = await openOne();
+    const first = await s.service.tickets.comment(karen, t.id, ...keyed("k-retry"));
+    const retry = await s.newService().tickets.comment(karen, t.id, ...keyed("k-retry"));
+    expect(retry).toEqual({ ...first, replayed: true });
+    expect((await allEntries(t.id)).filter((e) => e.type === "comment")).toHaveLength(1);
+    await expect(s.newService().tickets.comment(karen, t.id, ...keyed("k-retry", "other"))).rejects.toMatchObject({ kind: "key_reused" });
+    const { resources } = await s.container.items
+      .query<{ ttl?: number }>({
+        query: "SELECT * FROM c WHERE c.ticketId = @id AND c.type = 'receipt'",
+        parameters: [{ name: "@id", value: t.id }],
+      })
+      .fetchAll();
+    expect(resources).toHaveLength(1);
+    expect(resources[0]!.ttl).toBeGreaterThanOrEqual(24 * 3600);
+    expect(await rawTicket(t.id)).not.toHaveProperty("keys");
+  });
+
+  it("the local bootstrap's container keeps documents unless they carry a ttl (defaultTtl -1, as infra/ sets it)", async () => {
+    expect((await s.container.read()).resource?.defaultTtl).toBe(-1);
+  });
+
+  it("two concurrent identical requests on two instances: one comment, and both answer with it", async () => {
+    const t = await openOne();
+    const [a, b] = [s.newService(), s.newService()];
+    const results = await Promise.all([
+      a.tickets.comment(karen, t.id, ...keyed("k-race")),
+      b.tickets.comment(karen, t.id, ...keyed("k-race")),
+    ]);
+    expect(results.map((r) => r.replayed).sort()).toEqual([false, true]);
+    expect(results[0].entry).toEqual(results[1].entry);
+    expect(results[0].etag).toBe(results[1].etag);
+    expect((await allEntries(t.id)).filter((e) => e.type === "comment")).toHaveLength(1);
+    expect((await s.store.get(t.id))!.ticket.version).toBe(2);
+  });
+
+  it("the ticket document stays the same size across 200 keyed comments", async () => {
+    const t = await openOne();
+    const sizeOf = async () => JSON.stringify(await rawTicket(t.id)).length;
+    await s.service.tickets.comment(karen, t.id, ...keyed("k-size-0", "comment 0"));
+    const before = await sizeOf();
+    for (let i = 1; i <= 200; i++) await s.service.tickets.comment(karen, t.id, ...keyed(`k-size-${i}`, `comment ${i}`));
+    // Only the fields every change rewrites differ: version and revision, 2 to 201 (2 digits each).
+    expect((await sizeOf()) - before).toBeLessThanOrEqual(4);
+  });
+
+  it("a ticket stored with the old `keys` map is read without it, and loses it at its next write", async () => {
+    const t = await openOne();
+    const old = await rawTicket(t.id);
+    await s.container.item(t.id, t.id).replace({ ...old, keys: { abc: { requestHash: "h", seq: 1, revision: 1, at: old.createdAt } } });
+    const stored = (await s.store.get(t.id))!;
+    expect(stored).not.toHaveProperty("keys");
+    expect(stored.ticket).toEqual(t);
+    await s.newService().tickets.comment(karen, t.id, ...keyed("k-old"));
+    expect(await rawTicket(t.id)).not.toHaveProperty("keys");
+  });
+});
+
+describe("the queue query", () => {
+  it("selects the ticket document's own fields and its etag, nothing else a document carries", async () => {
+    const fresh = await startStore();
+    try {
+      const t = (await fresh.service.tickets.open(karen, { subject: "s", description: "d" }, opts)).ticket;
+      const old = (await fresh.container.item(t.id, t.id).read<Record<string, unknown>>()).resource!;
+      await fresh.container
+        .item(t.id, t.id)
+        .replace({ ...old, keys: { abc: { requestHash: "h", seq: 1, revision: 1, at: old.createdAt } } });
+      // The store over a container that keeps what each query returned, as it came over the wire.
+      const returned: Record<string, unknown>[] = [];
+      const items = fresh.container.items;
+      const spied = new Proxy(items, {
+        get: (target, prop, receiver) =>
+          prop === "query"
+            ? (...args: Parameters<typeof items.query>) => {
+                const iterator = target.query(...args);
+                return {
+                  fetchAll: async () => {
+                    const response = await iterator.fetchAll();
+                    returned.push(...(response.resources as Record<string, unknown>[]));
+                    return response;
+                  },
+                };
+              }
+            : Reflect.get(target, prop, receiver),
+      });
+      const container = new Proxy(fresh.container, {
+        get: (target, prop, receiver) => (prop === "items" ? spied : Reflect.get(target, prop, receiver)),
+      });
+      const page = await new CosmosTicketStore(container).list({ limit: 10 });
+      expect(page.items.map((i) => i.ticket)).toEqual([t]);
+      const expected = [...Object.keys(Ticket.shape), "ticketId", "type", "priorityRank", "salt", "_etag"].sort();
+      expect(returned).toHaveLength(1);
+      expect(Object.keys(returned[0]!).sort()).toEqual(expected);
     } finally {
       await fresh.close();
     }

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { Agent } from "../../agents/ports.js";
 import { OutboxEntry } from "../../outbox/ports.js";
 import { EntryType, priorityRank, Ticket, TimelineEntry } from "../../tickets/domain/model.js";
-import { KeyRecord, type StoredTicket, type UnstoredTicket } from "../../tickets/ports.js";
+import type { StoredTicket, UnstoredTicket } from "../../tickets/ports.js";
 
 /**
  * The documents of the `tickets` container (DESIGN.md section 5), as zod schemas: what
@@ -16,10 +16,15 @@ export const TicketDoc = Ticket.extend({
   type: z.literal("ticket"),
   /** Queue order, stored so the query can ORDER BY it. */
   priorityRank: z.number().int(),
-  keys: z.record(z.string(), KeyRecord),
   salt: z.string().min(1),
 });
+// Unknown fields are stripped on parsing: a ticket stored before its comments' idempotency
+// keys became receipts of their own still carries a `keys` map, which is dropped on reading
+// and is gone from the document at its next write.
 export type TicketDoc = z.infer<typeof TicketDoc>;
+
+/** Every field of a ticket document: what the queue query selects, rather than `*`. */
+export const TICKET_DOC_FIELDS = Object.keys(TicketDoc.shape) as (keyof TicketDoc)[];
 
 export const EntryDoc = TimelineEntry.omit({ type: true }).extend({
   ticketId: z.string(),
@@ -44,15 +49,15 @@ export type OutboxDoc = z.infer<typeof OutboxDoc>;
 export const AGENTS_PARTITION = "_agents";
 export const agentDocId = (agentId: string): string => `agent-${Buffer.from(agentId).toString("base64url")}`;
 
-export function toTicketDoc({ ticket, keys, salt }: UnstoredTicket): TicketDoc {
-  return { ...ticket, ticketId: ticket.id, type: "ticket", priorityRank: priorityRank(ticket), keys, salt };
+export function toTicketDoc({ ticket, salt }: UnstoredTicket): TicketDoc {
+  return { ...ticket, ticketId: ticket.id, type: "ticket", priorityRank: priorityRank(ticket), salt };
 }
 
 export function fromTicketDoc(doc: unknown, etag: string | undefined): StoredTicket {
-  const { ticketId: _p, type: _t, priorityRank: _r, keys, salt, ...ticket } = parsed(TicketDoc, doc, "ticket");
+  const { ticketId: _p, type: _t, priorityRank: _r, salt, ...ticket } = parsed(TicketDoc, doc, "ticket");
   const tag = etag ?? (doc as { _etag?: string })._etag;
   if (!tag) throw new Error("Cosmos DB returned a ticket without its etag.");
-  return { ticket, etag: tag, keys, salt };
+  return { ticket, etag: tag, salt };
 }
 
 export function toEntryDoc(ticketId: string, entry: TimelineEntry): EntryDoc {

@@ -3,7 +3,7 @@ import type { z } from "zod";
 import type { OutboxEntry, OutboxStore } from "../../outbox/ports.js";
 import { entryId, type TimelineEntry } from "../../tickets/domain/model.js";
 import type { ListQuery, StoredTicket, TicketStore, TicketWrite, UnstoredTicket } from "../../tickets/ports.js";
-import { fromEntryDoc, fromOutboxDoc, fromTicketDoc, OutboxDoc, parsed, toEntryDoc, toTicketDoc } from "./documents.js";
+import { fromEntryDoc, fromOutboxDoc, fromTicketDoc, OutboxDoc, parsed, TICKET_DOC_FIELDS, toEntryDoc, toTicketDoc } from "./documents.js";
 import { cosmosFailure, pointRead, translated } from "./errors.js";
 
 /**
@@ -14,6 +14,13 @@ import { cosmosFailure, pointRead, translated } from "./errors.js";
 
 /** Our documents are plain JSON; the SDK's batch type wants that said. */
 const json = (doc: object) => doc as unknown as JSONObject;
+
+/**
+ * The queue's projection: the ticket document's own fields and its etag, named one by one
+ * (bracket notation, so no field name can clash with a keyword), so that nothing else a
+ * document carries (Cosmos DB's _rid, _self, _ts..., fields of older documents) is read.
+ */
+const QUEUE_FIELDS = [...TICKET_DOC_FIELDS, "_etag"].map((f) => `c["${f}"]`).join(", ");
 
 export class CosmosTicketStore implements TicketStore, OutboxStore {
   constructor(
@@ -104,7 +111,7 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
       );
       parameters.push({ name: "@rank", value: rank }, { name: "@createdAt", value: createdAt }, { name: "@id", value: id });
     }
-    const sql = `SELECT TOP @limit * FROM c WHERE ${where.join(" AND ")} ORDER BY c.priorityRank ASC, c.createdAt ASC, c.id ASC`;
+    const sql = `SELECT TOP @limit ${QUEUE_FIELDS} FROM c WHERE ${where.join(" AND ")} ORDER BY c.priorityRank ASC, c.createdAt ASC, c.id ASC`;
     const { resources } = await translated(() => this.container.items.query<JSONObject>({ query: sql, parameters }).fetchAll());
     const items = resources.slice(0, query.limit).map((d) => fromTicketDoc(d, undefined));
     return { items, more: resources.length > query.limit };
