@@ -14,7 +14,7 @@ import {
 } from "./idempotency.js";
 import type { TicketStore } from "./ports.js";
 import type { TimelineSeal } from "./timeline-seal.js";
-import { etagOf, type TicketWriter, type Updated, type WriteOptions } from "./ticket-writer.js";
+import { etagFor, type TicketWriter, type Updated, type WriteOptions } from "./ticket-writer.js";
 
 export interface CommentDeps {
   store: TicketStore;
@@ -87,6 +87,7 @@ export async function commentOnTicket(
                 requestHash: idem.requestHash,
                 seq: change.entries[0]!.seq,
                 revision: change.ticket.revision,
+                publicRevision: change.ticket.publicRevision,
                 at: change.ticket.updatedAt,
               }),
             ],
@@ -104,10 +105,11 @@ export async function commentOnTicket(
       result = await attempt();
     }
     const first = result.entries.length === 0 ? seen.first : null;
-    if (!first) return { entry: deps.seal.published(result.salt, result.entries[0]!), etag: etagOf(result.ticket), replayed: false };
+    if (!first)
+      return { entry: deps.seal.published(result.salt, result.entries[0]!), etag: etagFor(result.ticket, caller), replayed: false };
     const entry = await deps.store.entry(id, first.seq);
     if (!entry) throw new Failure("unavailable", "The first response is not readable yet; retry.", { retryAfter: 1 });
-    // The first response's ETag: the ticket's revision right after that comment.
-    return { entry: deps.seal.published(result.salt, entry), etag: etagOf(first), replayed: true };
+    // The first response's ETag: the caller's, of the ticket right after that comment.
+    return { entry: deps.seal.published(result.salt, entry), etag: etagFor(first, caller), replayed: true };
   });
 }

@@ -43,8 +43,9 @@ export const CommentReceipt = z.object({
   requestHash: z.string(),
   /** Sequence of the timeline entry the request created. */
   seq: z.number().int().min(1),
-  /** The ticket's revision right after: the first response's ETag. */
+  /** The ticket's revisions right after (an agent's and a requester's): the first response's ETag. */
   revision: z.number().int().min(0),
+  publicRevision: z.number().int().min(0).optional(),
   at: z.iso.datetime(),
 });
 export type CommentReceipt = z.infer<typeof CommentReceipt>;

@@ -6,7 +6,7 @@ import type { Ticket } from "./domain/model.js";
 import { numberFromHash, requesterIdOf, ticketIdOf, type Randomness } from "./ids.js";
 import { InFlightKeys, keyHashOf, keyReused, OPEN_RECEIPT_ID, OpenReceipt, type IdempotencyOptions } from "./idempotency.js";
 import type { TicketRecord, TicketStore } from "./ports.js";
-import { etagOf, type TicketWriter } from "./ticket-writer.js";
+import { etagFor, type TicketWriter } from "./ticket-writer.js";
 
 export interface OpenDeps {
   store: TicketStore;
@@ -18,7 +18,7 @@ export interface OpenDeps {
 
 export interface Opened {
   ticket: Ticket;
-  /** The ETag of the response (see etagOf). */
+  /** The ETag of the response (see etagFor). */
   etag: string;
   replayed: boolean;
 }
@@ -62,14 +62,14 @@ export async function openTicket(
           options.requestId,
           records,
         );
-        return { ticket: stored.ticket, etag: etagOf(stored.ticket), replayed: false };
+        return { ticket: stored.ticket, etag: etagFor(stored.ticket, caller), replayed: false };
       } catch (e) {
         if (!isFailure(e, "exists")) throw e;
         if (idem && keyHash) {
           const receipt = await deps.store.record(id, OPEN_RECEIPT_ID, OpenReceipt);
           if (receipt?.keyHash === keyHash) {
             if (receipt.requestHash !== idem.requestHash) throw keyReused();
-            return { ticket: receipt.ticket, etag: etagOf(receipt.ticket), replayed: true };
+            return { ticket: receipt.ticket, etag: etagFor(receipt.ticket, caller), replayed: true };
           }
         }
         // Another ticket has this number: draw again.

@@ -1,5 +1,5 @@
 import { Failure, isFailure } from "../kernel/failure.js";
-import type { Principal } from "../kernel/principal.js";
+import { isAgent, type Principal } from "../kernel/principal.js";
 import { systemScheduler, type Scheduler } from "../kernel/scheduler.js";
 import type { Change } from "./domain/change.js";
 import type { Ticket, TimelineEntry } from "./domain/model.js";
@@ -26,6 +26,16 @@ export interface WriteOptions {
  * not, so an agent's If-Match is not broken by an alert being delivered.
  */
 export const etagOf = (t: Pick<Ticket, "revision">): string => `r${t.revision}`;
+
+/**
+ * The ETag of the representation a caller receives: an agent's is the ticket's revision
+ * (etagOf); a requester's counts only the changes they could see, so an internal note,
+ * or bookkeeping, never tells them that something happened out of their sight. A null
+ * caller is the system, which compares as an agent.
+ */
+export function etagFor(t: Pick<Ticket, "revision" | "publicRevision">, caller: Principal | null): string {
+  return caller === null || isAgent(caller) ? etagOf(t) : `p${t.publicRevision ?? t.revision}`;
+}
 
 export interface UpdateExtras {
   /**
@@ -124,8 +134,8 @@ export class TicketWriter {
       try {
         if (!stored || (caller && !canSee(stored.ticket, caller))) throw notFound();
         await extras.load?.(stored);
-        // If-Match names the version the client saw: its revision (see etagOf).
-        if (options.ifMatch !== undefined && options.ifMatch !== etagOf(stored.ticket) && !extras.isReplay?.(stored)) {
+        // If-Match names the version the client saw: their own ETag (etagFor).
+        if (options.ifMatch !== undefined && options.ifMatch !== etagFor(stored.ticket, caller) && !extras.isReplay?.(stored)) {
           throw new Failure("precondition_failed", "The ticket has changed since that version (If-Match).");
         }
         change = decide(stored.ticket, stored);

@@ -410,7 +410,8 @@ describe("412", () => {
     const a = await agent();
     const created = await open(await requester());
     const id = created.body.id;
-    const firstEtag = created.headers.get("etag")!;
+    // Each caller's ETag is of the representation they receive: the agent reads theirs.
+    const firstEtag = (await call(a, "GET", `/tickets/${id}`)).headers.get("etag")!;
 
     expectProblem(await call(a, "PATCH", `/tickets/${id}`, { body: { priority: "high" }, headers: { "if-match": '"not-the-etag"' } }), 412);
     expect((await call(a, "GET", `/tickets/${id}`)).body.priority).toBe("normal");

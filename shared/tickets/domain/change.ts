@@ -1,5 +1,6 @@
 import type { Principal } from "../../kernel/principal.js";
 import { followEscalation } from "./escalation.js";
+import { requesterShape } from "./visibility.js";
 import { entryId, type Actor, type EntryType, type Ticket, type TimelineEntry, type Visibility } from "./model.js";
 
 /**
@@ -87,6 +88,13 @@ export class ChangeBuilder {
     // The system's own records (alert deliveries) are history, not a change to the ticket.
     if (this.actor.role === "system") return { ticket: { ...this.ticket, version }, entries: this.entries, events };
     const revision = (this.before?.revision ?? 0) + 1;
-    return { ticket: { ...this.ticket, version, revision, updatedAt: this.now }, entries: this.entries, events };
+    // A requester's ETag and updatedAt move only with what they can see (visibility.ts).
+    const before = this.before;
+    // Seen: a public entry (a reply, a status change), or a field of their view that changed.
+    const seen = !before || this.entries.some((e) => e.visibility === "public") || requesterShape(before) !== requesterShape(this.ticket);
+    const publicRevision = (before?.publicRevision ?? before?.revision ?? 0) + (seen ? 1 : 0);
+    const publicUpdatedAt = seen ? this.now : (before.publicUpdatedAt ?? before.updatedAt);
+    const ticket = { ...this.ticket, version, revision, updatedAt: this.now, publicRevision, publicUpdatedAt };
+    return { ticket, entries: this.entries, events };
   }
 }

@@ -64,8 +64,15 @@ export const Ticket = z.object({
   escalation: Escalation,
   /** Number of timeline entries so far; the entry of change n has sequence n. */
   version: z.number().int().min(0),
-  /** Number of changes people made (not the system's bookkeeping): the ETag. */
+  /** Number of changes people made (not the system's bookkeeping): an agent's ETag. */
   revision: z.number().int().min(0),
+  /**
+   * Number of those changes a requester could see (their view of the ticket changed), and
+   * when the last one was: a requester's ETag and `updatedAt`, which internal notes and
+   * bookkeeping never move. Tickets stored before these existed read them from the above.
+   */
+  publicRevision: z.number().int().min(0).optional(),
+  publicUpdatedAt: iso.optional(),
 });
 export type Ticket = z.infer<typeof Ticket>;
 

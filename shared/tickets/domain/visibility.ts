@@ -26,22 +26,49 @@ export function requireAgent(ticket: Ticket, caller: Principal): void {
   if (!isAgent(caller)) throw new Failure("forbidden", "Only agents may do this.");
 }
 
-export const TicketView = Ticket.omit({ version: true, revision: true, escalation: true }).extend({
+/** Requesters see agents by name only: an agent's directory id is the agents' business. */
+const NamedAgent = z.object({ id: z.string().optional().describe("For agents only"), name: z.string() });
+
+export const TicketView = Ticket.omit({
+  version: true,
+  revision: true,
+  publicRevision: true,
+  publicUpdatedAt: true,
+  escalation: true,
+}).extend({
+  assignee: NamedAgent.nullable(),
   escalation: Escalation.omit({ cycle: true }).nullable().describe("Escalation to ops; null for requesters."),
 });
 export type TicketView = z.infer<typeof TicketView>;
 
-/** The ticket as a caller may see it: escalation is ops' business, never a requester's. */
+/**
+ * The ticket as a caller may see it: escalation is ops' business, never a requester's;
+ * a requester sees the assignee by name, and the time of the last change they could see.
+ */
 export function ticketView(t: Ticket, caller: Principal): TicketView {
-  const { version: _v, revision: _r, escalation, ...view } = t;
-  const { cycle: _c, ...visible } = escalation;
-  return { ...view, escalation: isAgent(caller) ? visible : null };
+  const { version: _v, revision: _r, publicRevision: _p, publicUpdatedAt, escalation, ...view } = t;
+  if (isAgent(caller)) {
+    const { cycle: _c, ...visible } = escalation;
+    return { ...view, escalation: visible };
+  }
+  return { ...view, assignee: t.assignee && { name: t.assignee.name }, updatedAt: publicUpdatedAt ?? t.updatedAt, escalation: null };
 }
 
-export const EntryView = TimelineEntry.omit({ seq: true });
+/** What a requester sees of a ticket, but for when it changed: a change that moves it is one they see. */
+export function requesterShape(t: Ticket): string {
+  const { updatedAt: _u, ...shape } = ticketView(t, { id: t.requester.id, name: "", email: null, role: "requester" });
+  return JSON.stringify(shape);
+}
+
+export const EntryView = TimelineEntry.omit({ seq: true }).extend({
+  actor: TimelineEntry.shape.actor.extend({ id: z.string().optional().describe("For agents, and for the requester's own entries") }),
+});
 export type EntryView = z.infer<typeof EntryView>;
 
-export function entryView(e: TimelineEntry): EntryView {
+/** An entry as a caller may see it: a requester sees who else wrote it by name and role, not by id. */
+export function entryView(e: TimelineEntry, caller: Principal): EntryView {
   const { seq: _s, ...view } = e;
-  return view;
+  if (isAgent(caller) || e.actor.id === caller.id) return view;
+  const { id: _id, ...actor } = e.actor;
+  return { ...view, actor };
 }

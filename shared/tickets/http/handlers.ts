@@ -6,14 +6,14 @@ import type { Ticket } from "../domain/model.js";
 import { entryView, notFound, ticketView } from "../domain/visibility.js";
 import type { IdempotencyOptions } from "../idempotency.js";
 import { TICKET_ID } from "../ids.js";
-import { etagOf, type WriteOptions } from "../ticket-writer.js";
+import { etagFor, type WriteOptions } from "../ticket-writer.js";
 import type { TicketUseCases } from "../use-cases.js";
 import { positionOf, queueCursor } from "./cursor.js";
 import { AssignBody, CommentBody, EscalateBody, ListTicketsQuery, MoveBody, OpenTicketBody, TimelineQuery, TriageBody } from "./schemas.js";
 
 /** The ticket routes of DESIGN.md section 3: HTTP in, a use case, JSON out. */
 
-/** ETags go out quoted (etagOf); If-Match may come quoted, weak or bare. */
+/** ETags go out quoted (etagFor); If-Match may come quoted, weak or bare. */
 const quote = (etag: string) => `"${etag}"`;
 const unquote = (etag: string) => etag.trim().replace(/^W\//, "").replace(/"/g, "");
 
@@ -34,7 +34,7 @@ function idempotency(call: Call, raw: string): IdempotencyOptions | undefined {
 }
 
 function ticketReply(call: Call, status: number, { ticket }: { ticket: Ticket }, extra: Record<string, string> = {}): Reply {
-  return { status, body: ticketView(ticket, call.principal), headers: { ...extra, etag: quote(etagOf(ticket)) } };
+  return { status, body: ticketView(ticket, call.principal), headers: { ...extra, etag: quote(etagFor(ticket, call.principal)) } };
 }
 
 /**
@@ -113,7 +113,7 @@ export function ticketHandlers(http: HttpContext, useCases: () => Promise<Ticket
       const id = ticketIdOf(call);
       const result = await tickets.comment(call.principal, id, value, { ...writeOptions(call), idempotency: idempotency(call, raw) });
       const headers = { location: `/api/tickets/${id}/timeline`, ...replayHeader(result.replayed), etag: quote(result.etag) };
-      return { status: 201, body: entryView(result.entry), headers };
+      return { status: 201, body: entryView(result.entry, call.principal), headers };
     }),
 
     moveTicket: authed(async (call, tickets) => {
@@ -133,7 +133,7 @@ export function ticketHandlers(http: HttpContext, useCases: () => Promise<Ticket
     ticketTimeline: authed(async (call, tickets) => {
       const q = call.query(TimelineQuery);
       const page = await tickets.timeline(call.principal, ticketIdOf(call), q.cursor, q.limit);
-      return { status: 200, body: { items: page.entries.map(entryView), nextCursor: page.nextCursor } };
+      return { status: 200, body: { items: page.entries.map((e) => entryView(e, call.principal)), nextCursor: page.nextCursor } };
     }, COSTS.page),
   };
 }
