@@ -15,7 +15,12 @@ let privateKey: CryptoKey;
 beforeAll(async () => {
   const pair = await generateKeyPair("RS256", { extractable: true });
   privateKey = pair.privateKey;
-  trust = { issuer, audience, keys: createLocalJWKSet({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "RS256" }] }) };
+  trust = {
+    issuer,
+    audience,
+    requiredScope: "access_as_user",
+    keys: createLocalJWKSet({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "RS256" }] }),
+  };
 });
 
 const sign = (claims: Record<string, unknown>, build: (j: SignJWT) => SignJWT = (j) => j.setExpirationTime("5m")) =>
@@ -55,7 +60,12 @@ describe("bearer tokens", () => {
   });
 
   it("answers 503, not 401, when the issuer's keys cannot be fetched", async () => {
-    const unreachable = { issuer, audience, keys: remoteKeys("http://127.0.0.1:9/keys") };
+    const unreachable = {
+      issuer,
+      audience,
+      requiredScope: "access_as_user",
+      keys: remoteKeys("http://127.0.0.1:9/keys", { log: () => {} }),
+    };
     expect(await refusal(`Bearer ${await sign({})}`, unreachable)).toBe("unavailable");
   });
 });
