@@ -46,6 +46,14 @@ export const JWKS_TIMEOUT_MS = 5_000;
 /** A JWKS is a few keys; a response far larger is not one. */
 const MAX_JWKS_BYTES = 256 * 1024;
 
+/** What went wrong, with the network error under fetch's own "fetch failed". */
+function reason(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const cause = e.cause as { code?: unknown; message?: unknown } | undefined;
+  const detail = typeof cause?.code === "string" ? cause.code : typeof cause?.message === "string" ? cause.message : undefined;
+  return detail ? `${e.message}: ${detail}` : e.message;
+}
+
 export function remoteKeys(jwksUri: string, options: RemoteKeysOptions = {}): RemoteKeys {
   const {
     now = Date.now,
@@ -83,9 +91,8 @@ export function remoteKeys(jwksUri: string, options: RemoteKeysOptions = {}): Re
         lastAttempt = { at, ok: true };
       } catch (e) {
         lastAttempt = { at, ok: false };
-        log(
-          `JWKS ${url.origin}${url.pathname}: fetch failed (${e instanceof Error ? e.message : String(e)}); keeping the last keys fetched`,
-        );
+        const keptNote = kept ? `keeping the last keys fetched, ${Math.round((now() - kept.at) / 1000)} s old` : "no keys fetched yet";
+        log(`JWKS ${url.origin}${url.pathname}: fetch failed (${reason(e)}); ${keptNote}; next attempt in ${retryMs / 1000} s or later`);
       } finally {
         inFlight = undefined;
       }
