@@ -110,6 +110,14 @@ module.exports = {
       to: { path: "^shared/local/" },
     },
     {
+      name: "dev-issuer-only-in-the-local-host",
+      comment:
+        "The development issuer is turned on by the local host alone (and used by `npm run token` and the demo): never by the Functions entry point or the stand-ins it may load.",
+      severity: "error",
+      from: { path: "^(shared|functions)/", pathNot: "^shared/local/(host|token|demo|dev-issuer)\\.ts$" },
+      to: { path: "^shared/local/dev-issuer\\.ts$" },
+    },
+    {
       name: "nothing-imports-the-entry-points",
       severity: "error",
       from: { path: "^shared/" },

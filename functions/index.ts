@@ -6,11 +6,13 @@ import { BINDING_CONNECTIONS, loadConfig } from "../shared/app/config.js";
 /**
  * The Azure Functions entry point: registrations only. Settings are decoded here, at
  * start-up, so a missing one fails the host load with its name rather than the first
- * request; clients are built on first use (shared/app/composition.ts). Outside Azure
- * (`func start` on a developer's machine) an unset store, issuer or queue falls back
- * to the local host's stand-ins; in Azure nothing does.
+ * request; clients are built on first use (shared/app/composition.ts). The token
+ * issuer (AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URI) is required wherever this runs:
+ * it never trusts the development issuer. Outside Azure (`func start` on a developer's
+ * machine) an unset store or queue falls back to the local host's stand-ins; in Azure
+ * nothing does.
  */
-const config = loadConfig();
+const config = loadConfig(process.env, { requireIssuer: true });
 const root = new Composition(
   config,
   config.insideAzure

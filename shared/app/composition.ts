@@ -24,19 +24,25 @@ import { httpRoutes, type HttpRoute } from "./routes.js";
 
 /**
  * What a host outside Azure may use where a setting is unset: the embedded Cosmos DB
- * endpoint, the development issuer, the in-process queue, the console channel. Azure
- * gets none (functions/index.ts), so there a missing setting is an error, never a
- * silent stand-in. They live in shared/local/.
+ * endpoint, the in-process queue, the console channel. Azure gets none
+ * (functions/index.ts), so there a missing setting is an error, never a silent
+ * stand-in. They live in shared/local/. The token issuer is not among them: see
+ * CompositionOptions.devIssuer.
  */
 export interface StandIns {
   cosmos(): Promise<{ endpoint: string; close(): Promise<void> }>;
-  trust(): Promise<IssuerTrust>;
   queue(handler: (message: QueueMessage) => Promise<void>): Publisher;
   channels(): Channel[];
 }
 
 export interface CompositionOptions {
   standIns?: () => Promise<StandIns>;
+  /**
+   * The development issuer, trusted when AUTH_* are unset: only the local host turns it
+   * on, explicitly (shared/local/host.ts). Without it and without AUTH_*, every token is
+   * refused; the Functions entry point never passes it and requires AUTH_* instead.
+   */
+  devIssuer?: () => Promise<IssuerTrust>;
   /** Told of every outbox entry once stored (the local host dispatches them at once; Azure has the change feed). */
   outboxWritten?: (entries: OutboxEntry[]) => void;
   log?: (line: string) => void;
@@ -138,8 +144,13 @@ export class Composition {
 
   private readonly trust = once(async (): Promise<IssuerTrust> => {
     const { auth } = this.config;
-    if (auth) return { issuer: auth.issuer, audience: auth.audience, keys: remoteKeys(auth.jwksUri) };
-    return (await this.standIn("AUTH_ISSUER")).trust(); // the development issuer refuses inside Azure
+    if (auth) {
+      const keys = remoteKeys(auth.jwksUri, { now: () => this.now().getTime(), log: this.log });
+      return { issuer: auth.issuer, audience: auth.audience, requiredScope: auth.requiredScope, keys };
+    }
+    // Only where the host turned it on; it refuses inside Azure besides.
+    if (this.options.devIssuer) return this.options.devIssuer();
+    throw new Error("AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URI are required: this host runs no development issuer.");
   });
 
   /** Verifies a Bearer token: the caller, or Failure "unauthenticated". */

@@ -58,6 +58,11 @@ export const envSchema = z.object({
   AUTH_AUDIENCE: z.string().min(1).optional(),
   /** The issuer's JWKS, e.g. https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys */
   AUTH_JWKS_URI: optionalUrl,
+  /** The delegated scope a user's token must carry in `scp`; a token without `scp` must carry a role of the API. */
+  AUTH_REQUIRED_SCOPE: z
+    .string()
+    .regex(/^[^\s]+$/, "one scope, without spaces")
+    .default("access_as_user"),
   /** Comma-separated origins allowed to call the API from a browser. */
   CORS_ALLOWED_ORIGINS: origins,
   /** Service Bus namespace host, e.g. helpdesk-sb.servicebus.windows.net (managed identity). Unset locally: the in-process queue. */
@@ -89,6 +94,9 @@ export const envSchema = z.object({
   PAGERDUTY_EVENTS_URL: z.string().optional(),
 });
 
+/** The token issuer: the Functions entry point requires these wherever it runs (never the development issuer). */
+export const ISSUER_SETTINGS = ["AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URI"] as const;
+
 /** Settings without which the app cannot run in Azure (no embedded defaults there). */
 export const requiredInAzure = ["COSMOS_ENDPOINT", "AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URI", "SERVICE_BUS_NAMESPACE"] as const;
 
@@ -104,8 +112,11 @@ export interface Config {
   cosmos: { endpoint?: string; key?: string; database: string };
   /** Client id of the user-assigned managed identity, for every Azure client. */
   managedIdentityClientId?: string;
-  /** The token issuer; null: the development issuer (never inside Azure). */
-  auth: { issuer: string; audience: string; jwksUri: string } | null;
+  /**
+   * The token issuer; null: none configured (only the local host may then turn on the
+   * development issuer; the Functions entry point requires one).
+   */
+  auth: { issuer: string; audience: string; jwksUri: string; requiredScope: string } | null;
   cors: { allowedOrigins: string[] };
   rateLimit: { callerPoints: number; anonymousPoints: number; windowSeconds: number };
   serviceBus: { namespace?: string; connectionString?: string };
@@ -134,8 +145,13 @@ export function givenSettings(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ""));
 }
 
+export interface LoadOptions {
+  /** Fail unless the token issuer is set (ISSUER_SETTINGS): the Functions entry point, wherever it runs. */
+  requireIssuer?: boolean;
+}
+
 /** Decodes the settings, or fails with a message naming each bad or missing one. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Config {
   const given = givenSettings(env);
   const parsed = envSchema.safeParse(given);
   if (!parsed.success) {
@@ -145,10 +161,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const s = parsed.data;
   const insideAzure = isInsideAzure(env);
   const { AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience, AUTH_JWKS_URI: jwksUri } = s;
-  const auth = issuer && audience && jwksUri ? { issuer, audience, jwksUri } : null;
+  const auth = issuer && audience && jwksUri ? { issuer, audience, jwksUri, requiredScope: s.AUTH_REQUIRED_SCOPE } : null;
+  if (options.requireIssuer) {
+    const missing = ISSUER_SETTINGS.filter((name) => !given[name]);
+    if (missing.length) throw new ConfigError(`Missing settings required by the Functions entry point: ${missing.join(", ")}`);
+  }
   if (!auth && (issuer || audience || jwksUri)) {
     throw new ConfigError(
-      "Invalid settings:\n  AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URI: set all three (a token issuer) or none (the development issuer)",
+      "Invalid settings:\n  AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URI: set all three (a token issuer) or none (the local host's development issuer)",
     );
   }
   if (insideAzure) {

@@ -8,11 +8,14 @@ import { isInsideAzure } from "../app/config.js";
 
 /**
  * The local development issuer: a key pair kept under `.local/`, made on first
- * use, trusted only by the local host. It refuses to run inside Azure, so a
- * deployed app can never accept a token anyone with the repo can mint.
+ * use, trusted only by the local host, which turns it on explicitly (the Functions
+ * entry point never does: it requires AUTH_*). It also refuses to run inside Azure,
+ * so a deployed app can never accept a token anyone with the repo can mint.
  */
 export const DEV_ISSUER = "https://helpdesk.local/dev-issuer";
 export const DEV_AUDIENCE = "api://helpdesk-local";
+/** The delegated scope of the development issuer's tokens (the default of AUTH_REQUIRED_SCOPE). */
+export const DEV_SCOPE = "access_as_user";
 const KEY_FILE = "dev-issuer-key.json";
 
 interface KeyFile {
@@ -59,7 +62,7 @@ async function loadOrCreateKey(dir: string): Promise<KeyFile> {
 
 export async function devTrust(dir: string): Promise<IssuerTrust> {
   const key = await loadOrCreateKey(dir);
-  return { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, keys: createLocalJWKSet({ keys: [key.publicJwk] }) };
+  return { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, requiredScope: DEV_SCOPE, keys: createLocalJWKSet({ keys: [key.publicJwk] }) };
 }
 
 export interface DevUser {
@@ -75,7 +78,8 @@ export async function signDevToken(dir: string, user: DevUser): Promise<string> 
   const key = await loadOrCreateKey(dir);
   const roles = user.role === "admin" ? [ADMIN_ROLE] : user.role === "agent" ? [AGENT_ROLE] : [];
   const oid = user.id ?? `user-${Buffer.from(user.email.toLowerCase()).toString("base64url")}`;
-  return new SignJWT({ oid, name: user.name, email: user.email, roles })
+  // A person's token, as Entra issues it to an app acting for a user: the delegated scope in `scp`.
+  return new SignJWT({ oid, name: user.name, email: user.email, roles, scp: DEV_SCOPE })
     .setProtectedHeader({ alg: "ES256", kid: key.kid, typ: "JWT" })
     .setIssuer(DEV_ISSUER)
     .setAudience(DEV_AUDIENCE)

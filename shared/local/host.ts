@@ -11,6 +11,7 @@ import type { Config } from "../app/config.js";
 import type { HttpRoute } from "../app/routes.js";
 import { systemScheduler, type Scheduler } from "../kernel/scheduler.js";
 import type { OutboxEntry } from "../outbox/ports.js";
+import { devTrust } from "./dev-issuer.js";
 import type { LocalConfig } from "./local-config.js";
 import { OutboxPump } from "./outbox-pump.js";
 import { localStandIns, type LocalStandIns } from "./stand-ins.js";
@@ -135,7 +136,13 @@ export async function startHost({
   );
   const standIns = localStandIns(local.dir, scheduler);
   const outboxWritten = outbox === "pump" ? (entries: OutboxEntry[]) => pump.nudge(entries) : undefined;
-  const composition = new Composition(config, { standIns: async () => standIns, outboxWritten, now: () => scheduler.now() });
+  const composition = new Composition(config, {
+    standIns: async () => standIns,
+    // Turned on here, explicitly, and nowhere else: trusted only while AUTH_* are unset.
+    devIssuer: () => devTrust(local.dir),
+    outboxWritten,
+    now: () => scheduler.now(),
+  });
   const routes = composition.routes().map(compile);
   const corsOrigins = config.cors.allowedOrigins;
   const context: Invocation = { error: (...args) => console.error(...args), log: (...args) => console.log(...args) };

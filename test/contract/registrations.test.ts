@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { installFunctionsCoreStandIn, type Registered } from "../support/functions-core-standin.js";
 
 /**
@@ -25,9 +25,14 @@ const EXPECTED_HTTP: [name: string, route: string, methods: string[]][] = [
 
 let registered: Registered[];
 beforeAll(async () => {
+  // The entry point requires a token issuer wherever it runs; registering fetches none of its keys.
+  vi.stubEnv("AUTH_ISSUER", "https://login.example.com/tenant/v2.0");
+  vi.stubEnv("AUTH_AUDIENCE", "api://helpdesk");
+  vi.stubEnv("AUTH_JWKS_URI", "http://127.0.0.1:9/never-fetched/keys");
   registered = installFunctionsCoreStandIn();
   await import("../../functions/index.js");
 });
+afterAll(() => vi.unstubAllEnvs());
 
 describe("function registrations", () => {
   it("registers exactly the HTTP functions of the API, with their routes, methods and auth level", () => {

@@ -7,6 +7,13 @@ import { startEmbeddedCosmos } from "../../shared/local/embedded-cosmos.js";
 
 const run = promisify(execFile);
 
+/** The entry point requires a token issuer wherever it runs; loading it fetches none of its keys. */
+const ISSUER = {
+  AUTH_ISSUER: "https://login.example.com/tenant/v2.0",
+  AUTH_AUDIENCE: "api://helpdesk",
+  AUTH_JWKS_URI: "http://127.0.0.1:9/never-fetched/keys",
+};
+
 /** npm run package: the artifact azd deploys registers exactly what the source does. */
 type Registration = { name: string; bindings: Record<string, unknown> };
 const loaded = new Map<string, Promise<Registration[]>>();
@@ -14,7 +21,7 @@ const loaded = new Map<string, Promise<Registration[]>>();
 const registrations = (entry: string): Promise<Registration[]> => {
   let result = loaded.get(entry);
   if (!result) {
-    result = run(process.execPath, ["--import", "tsx", "test/support/load-entry.ts", entry]).then(
+    result = run(process.execPath, ["--import", "tsx", "test/support/load-entry.ts", entry], { env: { ...process.env, ...ISSUER } }).then(
       ({ stdout }) => JSON.parse(stdout) as Registration[],
     );
     loaded.set(entry, result);

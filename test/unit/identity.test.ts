@@ -15,7 +15,12 @@ let privateKey: CryptoKey;
 beforeAll(async () => {
   const pair = await generateKeyPair("RS256", { extractable: true });
   privateKey = pair.privateKey;
-  trust = { issuer, audience, keys: createLocalJWKSet({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "RS256" }] }) };
+  trust = {
+    issuer,
+    audience,
+    requiredScope: "access_as_user",
+    keys: createLocalJWKSet({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "RS256" }] }),
+  };
 });
 
 const sign = (claims: Record<string, unknown>, build: (j: SignJWT) => SignJWT = (j) => j.setExpirationTime("5m")) =>
@@ -55,12 +60,59 @@ describe("bearer tokens", () => {
   });
 
   it("answers 503, not 401, when the issuer's keys cannot be fetched", async () => {
-    const unreachable = { issuer, audience, keys: remoteKeys("http://127.0.0.1:9/keys") };
+    const unreachable = {
+      issuer,
+      audience,
+      requiredScope: "access_as_user",
+      keys: remoteKeys("http://127.0.0.1:9/keys", { log: () => {} }),
+    };
     expect(await refusal(`Bearer ${await sign({})}`, unreachable)).toBe("unavailable");
   });
 });
 
+describe("scopes and app roles", () => {
+  it("refuses a token without scp that carries none of the API's roles: an app-only token is not a requester", async () => {
+    expect(await refusal(`Bearer ${await sign({})}`)).toBe("401");
+    expect(await refusal(`Bearer ${await sign({ roles: ["Some.Other.Role"] })}`)).toBe("401");
+  });
+
+  it("takes an app-only token (no scp) that carries a role of the API as that role", async () => {
+    expect((await verifyBearer(`Bearer ${await sign({ roles: ["Tickets.Agent"] })}`, trust)).role).toBe("agent");
+    expect((await verifyBearer(`Bearer ${await sign({ roles: ["Tickets.Admin"] })}`, trust)).role).toBe("admin");
+  });
+
+  it("refuses a user's token whose scp lacks the required scope, and takes one that has it", async () => {
+    expect(await refusal(`Bearer ${await sign({ scp: "User.Read" })}`)).toBe("401");
+    expect(await refusal(`Bearer ${await sign({ scp: "User.Read", roles: ["Tickets.Admin"] })}`)).toBe("401");
+    expect(await refusal(`Bearer ${await sign({ scp: "" })}`)).toBe("401");
+    expect((await verifyBearer(`Bearer ${await sign({ scp: "User.Read access_as_user" })}`, trust)).role).toBe("requester");
+    expect((await verifyBearer(`Bearer ${await sign({ scp: "access_as_user", roles: ["Tickets.Agent"] })}`, trust)).role).toBe("agent");
+  });
+
+  it("requires the scope the trust names (AUTH_REQUIRED_SCOPE), not a fixed one", async () => {
+    const custom = { ...trust, requiredScope: "Tickets.ReadWrite" };
+    expect(await refusal(`Bearer ${await sign({ scp: "access_as_user" })}`, custom)).toBe("401");
+    expect(await refusal(`Bearer ${await sign({ scp: "Tickets.ReadWrite" })}`, custom)).toBe("accepted");
+  });
+});
+
 describe("the development issuer", () => {
+  it("is trusted only where the host turns it on: a composition without it refuses the development issuer's tokens", async () => {
+    const { signDevToken, devTrust } = await import("../../shared/local/dev-issuer.js");
+    const { Composition } = await import("../../shared/app/composition.js");
+    const { loadConfig } = await import("../../shared/app/config.js");
+    const dir = await mkdtemp(join(tmpdir(), "helpdesk-key-"));
+    try {
+      const token = `Bearer ${await signDevToken(dir, { name: "Mallory", email: "mallory@example.com", role: "admin" })}`;
+      const without = new Composition(loadConfig({}), {});
+      await expect(without.authenticate(token)).rejects.toThrow(/AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URI are required/);
+      const local = new Composition(loadConfig({}), { devIssuer: () => devTrust(dir) });
+      expect((await local.authenticate(token)).role).toBe("admin");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("agrees on one key when many callers create it at once", async () => {
     const { devTrust, signDevToken } = await import("../../shared/local/dev-issuer.js");
     const dir = await mkdtemp(join(tmpdir(), "helpdesk-key-"));

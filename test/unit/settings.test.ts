@@ -31,6 +31,29 @@ describe("settings", () => {
     );
   });
 
+  it("name the delegated scope a user's token must carry: AUTH_REQUIRED_SCOPE, default access_as_user", () => {
+    const issuer = {
+      AUTH_ISSUER: "https://login.example.com/t/v2.0",
+      AUTH_AUDIENCE: "api://helpdesk",
+      AUTH_JWKS_URI: "https://login.example.com/t/keys",
+    };
+    expect(loadConfig(issuer).auth).toEqual({
+      issuer: issuer.AUTH_ISSUER,
+      audience: issuer.AUTH_AUDIENCE,
+      jwksUri: issuer.AUTH_JWKS_URI,
+      requiredScope: "access_as_user",
+    });
+    expect(loadConfig({ ...issuer, AUTH_REQUIRED_SCOPE: "Tickets.ReadWrite" }).auth?.requiredScope).toBe("Tickets.ReadWrite");
+    expect(() => loadConfig({ ...issuer, AUTH_REQUIRED_SCOPE: "a b" })).toThrow(/AUTH_REQUIRED_SCOPE/);
+  });
+
+  it("for the Functions entry point, require the token issuer wherever it runs, naming each missing setting", () => {
+    expect(() => loadConfig({}, { requireIssuer: true })).toThrow(/AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URI/);
+    expect(() => loadConfig({ AUTH_ISSUER: "https://login.example.com/t/v2.0" }, { requireIssuer: true })).toThrow(
+      /required by the Functions entry point: AUTH_AUDIENCE, AUTH_JWKS_URI/,
+    );
+  });
+
   it("fail with the name of a bad one", () => {
     expect(() => loadConfig({ COSMOS_ENDPOINT: "not a url" })).toThrow(/COSMOS_ENDPOINT/);
     expect(() => loadConfig({ ESCALATION_MAX_REPAGES: "many" })).toThrow(/ESCALATION_MAX_REPAGES/);

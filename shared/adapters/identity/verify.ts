@@ -1,7 +1,9 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { Failure } from "../../kernel/failure.js";
 import type { Principal } from "../../kernel/principal.js";
-import { principalFromClaims } from "./claims.js";
+import { hasApiRole, principalFromClaims } from "./claims.js";
+
+export { remoteKeys } from "./keys.js";
 
 /**
  * Bearer-token verification with jose: signature against the issuer's keys,
@@ -14,9 +16,20 @@ export interface IssuerTrust {
   issuer: string;
   audience: string;
   keys: JWTVerifyGetKey;
+  /**
+   * The delegated scope a user's token must carry in `scp` (AUTH_REQUIRED_SCOPE). A token
+   * without `scp` is an application's own (client credentials): it is taken only if it
+   * carries one of the API's roles, as that role, never as a requester.
+   */
+  requiredScope: string;
 }
 
-export const remoteKeys = (jwksUri: string): JWTVerifyGetKey => createRemoteJWKSet(new URL(jwksUri));
+/** Why a token's scopes and roles do not admit it, or null when they do. */
+export function scopeRefusal(claims: JWTPayload, requiredScope: string): string | null {
+  if (claims.scp === undefined) return hasApiRole(claims) ? null : "an app-only token (no scp) without a role of the API";
+  const scopes = typeof claims.scp === "string" ? claims.scp.split(" ").filter(Boolean) : [];
+  return scopes.includes(requiredScope) ? null : `the token's scp lacks the scope ${requiredScope}`;
+}
 
 /**
  * Every 401 says the same thing: which check a token failed would tell a forger what to
@@ -37,6 +50,8 @@ export async function verifyBearer(authorization: string | null, trust: IssuerTr
       // A token without an expiry would be good forever.
       requiredClaims: ["exp"],
     });
+    const refused = scopeRefusal(payload, trust.requiredScope);
+    if (refused) throw unauthenticated(refused);
     const principal = principalFromClaims(payload);
     if (!principal) throw unauthenticated("the token names no subject");
     return principal;
