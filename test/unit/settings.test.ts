@@ -19,8 +19,9 @@ describe("settings", () => {
 
   it("treat an empty value as unset, so local.settings.example.json loads as it is", () => {
     const { Values } = JSON.parse(readFileSync("local.settings.example.json", "utf8")) as { Values: Record<string, string> };
-    const c = loadConfig(Values);
-    expect(c.auth).toBeNull();
+    // The Functions entry point requires an issuer wherever it runs: the example names one to fill in.
+    const c = loadConfig(Values, { requireIssuer: true });
+    expect(c.auth).toMatchObject({ issuer: "https://login.microsoftonline.com/YOUR-TENANT-ID/v2.0", audience: "YOUR-API-APPLICATION-ID" });
     expect(c.alertChannels).toEqual({});
     expect(c.cors.allowedOrigins).toEqual(["http://localhost:5173"]);
   });
