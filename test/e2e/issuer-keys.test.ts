@@ -34,6 +34,11 @@ async function stopJwks(): Promise<void> {
   await new Promise<void>((resolve) => (s ? s.close(() => resolve()) : resolve()));
 }
 
+/** The keys endpoint up (as the first test leaves it), for a test that runs alone too. */
+async function keysUp(): Promise<void> {
+  if (!server) await startJwks();
+}
+
 const sign = (claims: Record<string, unknown>) =>
   new SignJWT({ oid: "u-karen", name: PEOPLE.karen.name, email: PEOPLE.karen.email, ...claims })
     .setProtectedHeader({ alg: "RS256", kid: "k1" })
@@ -76,6 +81,7 @@ describe("a host with a token issuer", () => {
   });
 
   it("refuses an app-only token without a role of the API, and a user's token without the required scope; takes an app with a role", async () => {
+    await keysUp();
     expect((await t.call(await sign({}), "GET", "/tickets")).status).toBe(401);
     expect((await t.call(await sign({ scp: "User.Read" }), "GET", "/tickets")).status).toBe(401);
     const app = await sign({ oid: "app-1", name: "Monitoring", email: undefined, roles: ["Tickets.Agent"] });
@@ -83,6 +89,7 @@ describe("a host with a token issuer", () => {
   });
 
   it("does not trust the development issuer's tokens", async () => {
+    await keysUp();
     await scheduler.advance(JWKS_RETRY_MS); // the endpoint is back: an unknown kid is looked up, and is not there
     expect((await t.call(await t.token({ ...PEOPLE.karen, role: "admin" }), "GET", "/tickets")).status).toBe(401);
   });
