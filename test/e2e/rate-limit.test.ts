@@ -35,6 +35,17 @@ describe("rate limits", () => {
     expect((await t.call(ken, "GET", "/tickets")).status).toBe(200);
   });
 
+  it("count a refused token against the client address, so signatures cannot be tried without limit", async () => {
+    const host = await startTestHost({ RATE_LIMIT_ANONYMOUS_POINTS: "5" });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 7; i++) statuses.push((await host.call("not.a.token", "GET", "/tickets")).status);
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+    } finally {
+      await host.close();
+    }
+  });
+
   it("limit the anonymous routes per client address", async () => {
     const statuses = [];
     for (let i = 0; i < 5; i++) statuses.push((await t.call(null, "GET", "/openapi.json")).status);

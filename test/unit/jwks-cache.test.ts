@@ -91,6 +91,19 @@ async function setUp(options: { timeoutMs?: number } = {}) {
 }
 
 describe("the issuer's keys", () => {
+  it("are kept when the endpoint answers a set with no key: an empty set would refuse every token", async () => {
+    const { clock, keys, outcome, logged } = await setUp();
+    const k1 = await makeKey("k1");
+    endpoint.published = [k1];
+    expect(await outcome(await sign(k1))).toBe("requester");
+    endpoint.published = [];
+    clock.advance(JWKS_MAX_AGE_MS + 1);
+    expect(await outcome(await sign(k1))).toBe("requester");
+    await keys.refreshing();
+    expect(logged.join("\n")).toMatch(/no key/);
+    expect(await outcome(await sign(k1))).toBe("requester");
+  });
+
   it("are fetched once and kept: tokens verify without a request per token", async () => {
     const { outcome } = await setUp();
     const k1 = await makeKey("k1");

@@ -100,12 +100,28 @@ function clientAddressOf(request: ApiRequest): string {
   return last.replace(/^\[([^\]]+)\](:\d+)?$/, "$1").replace(/^([^:]+):\d+$/, "$1") || "unknown";
 }
 
+/**
+ * The caller, from their token. A refused token spends the client address's anonymous
+ * bucket, so that nobody can make the API verify signatures (and log why they failed)
+ * without limit: past it, 429 rather than 401.
+ */
+async function authenticated(http: HttpContext, request: ApiRequest): Promise<Principal> {
+  try {
+    return await http.authenticate(request.headers.get("authorization"));
+  } catch (e) {
+    if (http.limits && e instanceof Failure && e.kind === "unauthenticated") {
+      await http.limits.anonymous.take(`address:${clientAddressOf(request)}`, COSTS.read);
+    }
+    throw e;
+  }
+}
+
 export function endpoint(http: HttpContext, options: EndpointOptions, run: (call: Call) => Promise<Reply>): HttpHandler {
   return async (request, context) => {
     const requestId = requestIdOf(request.headers.get("x-request-id"));
     const base: Record<string, string> = { "x-request-id": requestId, ...corsHeaders(request.headers.get("origin"), http.corsOrigins) };
     try {
-      const principal = options.auth ? await http.authenticate(request.headers.get("authorization")) : ANONYMOUS;
+      const principal = options.auth ? await authenticated(http, request) : ANONYMOUS;
       if (http.limits) {
         const cost = options.cost ?? (request.method.toUpperCase() === "GET" ? COSTS.read : COSTS.write);
         const spent = options.auth

@@ -77,6 +77,8 @@ export function remoteKeys(jwksUri: string, options: RemoteKeysOptions = {}): Re
     const text = await res.text();
     if (text.length > MAX_JWKS_BYTES) throw new Error("the response is too large for a JWKS");
     const jwks = JSON.parse(text) as JSONWebKeySet;
+    // A set with no key verifies nothing: keeping it would refuse every token until the next fetch.
+    if (!Array.isArray(jwks.keys) || jwks.keys.length === 0) throw new Error("the JWKS has no key");
     // Throws on anything that is not a JWKS.
     return createLocalJWKSet(jwks);
   }
