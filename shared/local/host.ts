@@ -101,6 +101,30 @@ function limitedBody(req: IncomingMessage): { stream: ReadableStream<Uint8Array>
   return { stream, tooLong: () => over };
 }
 
+/** How much of a body nobody reads the host still takes in, and for how long, before it cuts the client off. */
+const DISCARD_LIMIT = { bytes: 32 * 1024 * 1024, ms: 10_000 };
+
+/** Resolves once the request's body has all arrived (and been dropped), or past DISCARD_LIMIT. */
+function drained(req: IncomingMessage): Promise<void> {
+  const declared = Number(req.headers["content-length"]);
+  if (declared > DISCARD_LIMIT.bytes) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = () => {
+      clearTimeout(timer);
+      req.off("data", count).off("end", done).off("close", done).off("error", done);
+      resolve();
+    };
+    const count = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > DISCARD_LIMIT.bytes) done();
+    };
+    const timer = setTimeout(done, DISCARD_LIMIT.ms);
+    req.on("data", count).once("end", done).once("close", done).once("error", done);
+    req.resume();
+  });
+}
+
 export interface HostOptions {
   config: Config;
   local: LocalConfig;
@@ -200,9 +224,13 @@ export async function startHost({
       body: body?.stream ?? null,
     };
     const response = await found.route.handler(request, context);
-    // A body cut short is still arriving: read (and drop) the rest, then close, so the client reads its 413.
+    // A body the answer did not need (over the limit, or refused before it was read) may still
+    // be arriving: read and drop the rest before answering, then close, so that the client
+    // reads its 413 (or 401...) instead of a reset. Past DISCARD_LIMIT, it is cut off.
+    const owed = body !== null && !req.complete;
+    if (owed) await drained(req);
     // While the host drains, every answer closes its connection too.
-    const headers = body?.tooLong() || draining ? { ...response.headers, connection: "close" } : response.headers;
+    const headers = owed || body?.tooLong() || draining ? { ...response.headers, connection: "close" } : response.headers;
     res.writeHead(response.status, headers).end(response.body);
     return { status: response.status, requestId: response.headers["x-request-id"] ?? requestId, path };
   }

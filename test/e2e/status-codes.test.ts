@@ -490,6 +490,26 @@ function rawRequest(
   });
 }
 
+describe("413 on a large upload", () => {
+  it("uploads of megabytes over the limit read their 413 and a closed connection", async () => {
+    const token = await requester();
+    const chunks = Array.from({ length: 64 }, () => "x".repeat(64 * 1024)); // 4 MiB, chunked
+    const results = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        rawRequest(
+          "/tickets",
+          { authorization: `Bearer ${token}`, "content-type": "application/json", "transfer-encoding": "chunked" },
+          chunks,
+        ),
+      ),
+    );
+    for (const res of results) {
+      expect(res.status).toBe(413);
+      expect(res.headers.connection).toBe("close");
+    }
+  });
+});
+
 describe("431", () => {
   it("headers over the limit get a problem+json 431 with a request id, not a bare status line", async () => {
     const res = await rawRequest("/health", { "x-padding": "p".repeat(20 * 1024) });
