@@ -180,7 +180,7 @@ export async function startHost({
         log(`${req.method} ${redactedQuery(path)} ${status} ${(performance.now() - started).toFixed(1)}ms ${requestId}`),
       (e: unknown) => {
         // Whatever one request does, the host stays up.
-        console.error(`${req.method} ${req.url}: the host failed to answer`, e);
+        console.error(`${req.method} ${redactedQuery(req.url ?? "/")}: the host failed to answer`, e);
         if (!res.headersSent) res.writeHead(500, { "content-type": "application/problem+json; charset=utf-8" });
         res.end(JSON.stringify(problemBody("internal", "The local host failed to answer this request.")));
       },
@@ -317,7 +317,8 @@ export function redactedQuery(path: string): string {
     .slice(at + 1)
     .split("&")
     .filter(Boolean)
-    .map((pair) => `${pair.split("=")[0]}=…`);
+    // A part without "=" is all value (a bare token): it goes as "…" too.
+    .map((pair) => (pair.includes("=") ? `${pair.split("=")[0]}=…` : "…"));
   return `${path.slice(0, at)}?${names.join("&")}`;
 }
 
