@@ -95,14 +95,17 @@ export async function commentOnTicket(
         : {},
     );
   return deps.inFlight.run(keyHash, async () => {
-    let result: Updated;
-    try {
-      result = await attempt();
-    } catch (e) {
-      // The receipt was there after all (a read that lagged the write; Cosmos DB applied
-      // nothing of the batch): once more, and the read finds it.
-      if (!keyHash || !isFailure(e, "exists")) throw e;
-      result = await attempt();
+    let result: Updated | undefined;
+    // The receipt was there after all (a read that lagged the write; Cosmos DB applied nothing
+    // of the batch): again, and the read finds it. A read that keeps lagging is an outage.
+    for (let tries = 0; !result; tries++) {
+      try {
+        result = await attempt();
+      } catch (e) {
+        if (!keyHash || !isFailure(e, "exists")) throw e;
+        if (tries === 2)
+          throw new Failure("unavailable", "The first request with this Idempotency-Key is not readable yet; retry.", { retryAfter: 1 });
+      }
     }
     const first = result.entries.length === 0 ? seen.first : null;
     if (!first)
