@@ -239,6 +239,11 @@ export async function startHost({
   // (problem+json, a request id) rather than Node's bare status line.
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
     if (!socket.writable) return socket.destroy();
+    // Only what the parser refused is answered here; a timeout gets Node's own 408, as before.
+    if (!error.code?.startsWith("HPE_")) {
+      if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") return socket.end("HTTP/1.1 408 Request Timeout\r\nconnection: close\r\n\r\n");
+      return socket.destroy();
+    }
     const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
     const kind = tooLarge ? "headers_too_large" : "malformed";
     const body = JSON.stringify(problemBody(kind, tooLarge ? "The request's headers are too large." : "The request is not valid HTTP."));
