@@ -180,6 +180,12 @@ describe("a requester's changes never page ops", () => {
     const lowered = triage(reopened, jane, { priority: "high" }, now());
     expect(events(lowered)).toEqual([]); // nothing open to resolve
     expect(events(triage(lowered.ticket, jane, { priority: "emergency" }, now()))).toEqual(["escalation.triggered"]);
+    // Restating emergency on the reopened emergency raises it again, with the agent's reason.
+    const restated = triage(reopened, jane, { priority: "emergency", reason: "still down" }, now());
+    expect(types(restated)).toEqual(["escalation_triggered"]);
+    expect(factsOf(restated)[0]!.reason).toBe("raised by hand (priority emergency): still down");
+    // Restating it while an escalation is open changes nothing.
+    expect(types(triage(restated.ticket, jane, { priority: "emergency" }, now()))).toEqual([]);
   });
 });
 
