@@ -12,6 +12,10 @@ import { BINDING_CONNECTIONS, loadConfig } from "../shared/app/config.js";
  * machine) an unset store or queue falls back to the local host's stand-ins; in Azure
  * nothing does.
  */
+// Request bodies arrive as streams, so the API reads no more of one than its 64 KiB limit
+// (without it, the host buffers every body whole before the function runs).
+app.setup({ enableHttpStream: true });
+
 const config = loadConfig(process.env, { requireIssuer: true });
 const root = new Composition(
   config,
