@@ -145,6 +145,14 @@ export function givenSettings(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ""));
 }
 
+/** The given settings decoded by `schema`, or a ConfigError naming each bad one. */
+export function parseSettings<S extends z.ZodType>(schema: S, given: Record<string, string>): z.output<S> {
+  const parsed = schema.safeParse(given);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  throw new ConfigError(`Invalid settings:\n  ${lines.join("\n  ")}`);
+}
+
 export interface LoadOptions {
   /** Fail unless the token issuer is set (ISSUER_SETTINGS): the Functions entry point, wherever it runs. */
   requireIssuer?: boolean;
@@ -153,12 +161,7 @@ export interface LoadOptions {
 /** Decodes the settings, or fails with a message naming each bad or missing one. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Config {
   const given = givenSettings(env);
-  const parsed = envSchema.safeParse(given);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-    throw new ConfigError(`Invalid settings:\n  ${lines.join("\n  ")}`);
-  }
-  const s = parsed.data;
+  const s = parseSettings(envSchema, given);
   const insideAzure = isInsideAzure(env);
   const { AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience, AUTH_JWKS_URI: jwksUri } = s;
   const auth = issuer && audience && jwksUri ? { issuer, audience, jwksUri, requiredScope: s.AUTH_REQUIRED_SCOPE } : null;

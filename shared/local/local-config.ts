@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError, givenSettings } from "../app/config.js";
+import { givenSettings, parseSettings } from "../app/config.js";
 
 /** Settings only the local host reads (npm start, npm run token, npm run demo); Azure never does. */
 const localSchema = z.object({
@@ -15,9 +15,6 @@ export interface LocalConfig {
 }
 
 export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
-  const parsed = localSchema.safeParse(givenSettings(env));
-  if (!parsed.success) {
-    throw new ConfigError(`Invalid settings:\n  ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("\n  ")}`);
-  }
-  return { port: parsed.data.PORT, dir: parsed.data.LOCAL_DIR };
+  const { PORT, LOCAL_DIR } = parseSettings(localSchema, givenSettings(env));
+  return { port: PORT, dir: LOCAL_DIR };
 }
