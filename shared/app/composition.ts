@@ -1,4 +1,3 @@
-import { createHash, randomBytes, randomInt } from "node:crypto";
 import type { CosmosClient } from "@azure/cosmos";
 import { CosmosAgentStore } from "../adapters/cosmos/agent-store.js";
 import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../adapters/cosmos/connect.js";
@@ -16,7 +15,7 @@ import type { Channel } from "../escalation/ports.js";
 import type { Principal } from "../kernel/principal.js";
 import { Dispatcher } from "../outbox/dispatcher.js";
 import type { OutboxEntry, Publisher, QueueMessage } from "../outbox/ports.js";
-import type { Randomness } from "../tickets/ids.js";
+import { systemRandomness } from "../tickets/ids.js";
 import { TicketWriter } from "../tickets/ticket-writer.js";
 import { ticketUseCases, type TicketUseCases } from "../tickets/use-cases.js";
 import type { Config } from "./config.js";
@@ -55,11 +54,7 @@ interface Stores {
   agents: CosmosAgentStore;
 }
 
-const randomness: Randomness = {
-  randomNumber: () => String(randomInt(10_000_000, 100_000_000)),
-  randomHex: () => randomBytes(16).toString("hex"),
-  hash: (text) => createHash("sha256").update(text).digest("hex"),
-};
+const randomness = systemRandomness;
 type Lazy<T> = (() => Promise<T>) & { /** The promise, if it was ever asked for. */ made(): Promise<T> | undefined };
 
 /** The same promise on every call; a failed one is forgotten, so the next call tries again. */

@@ -60,7 +60,7 @@ export function repageFor(trigger: EscalationMessage, page: number, at: Date, co
   return {
     messageId: `${trigger.ticketId}.${trigger.cycle}.page-${page}`,
     subject: subjectOf("repaged"),
-    body: { ...body },
+    body,
     correlationId,
     scheduledAt: at,
   };
@@ -69,7 +69,7 @@ export function repageFor(trigger: EscalationMessage, page: number, at: Date, co
 /** A later copy of a message, for the channels that did not take it. */
 export function retryFor(message: EscalationMessage, messageId: string, attempt: number, at: Date): QueueMessage {
   const body: EscalationMessage = { ...message, retryOf: messageId, attempt };
-  return { messageId: retryIdOf(messageId, attempt), subject: subjectOf(message.event), body: { ...body }, scheduledAt: at };
+  return { messageId: retryIdOf(messageId, attempt), subject: subjectOf(message.event), body, scheduledAt: at };
 }
 
 /** What a dependency the notifier cannot do without failed to do: the message waits for it. */

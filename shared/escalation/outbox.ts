@@ -30,7 +30,7 @@ export function escalationEntries(change: Change, requestId: string): OutboxEntr
       queue: "escalations",
       messageId: messageIdOf(change.ticket.id, entry.seq),
       subject: subjectOf(event),
-      body: { ...body },
+      body,
       correlationId: requestId,
       createdAt: entry.at,
     };

@@ -1,3 +1,5 @@
+import { createHash, randomBytes, randomInt } from "node:crypto";
+
 /**
  * How tickets and the people they belong to are named. Ids are derived, not drawn:
  * a ticket's id from its number (so a duplicate number is a conflicting create), and
@@ -12,6 +14,16 @@ export interface Randomness {
   /** Hex SHA-256: ids derived from numbers, emails and idempotency keys. */
   hash: (text: string) => string;
 }
+
+/** SHA-256 in hex: what every id derived from a text is made with. */
+export const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
+
+/** The process's own randomness (the tests fix their own where they need to). */
+export const systemRandomness: Randomness = {
+  randomNumber: () => String(randomInt(10_000_000, 100_000_000)),
+  randomHex: () => randomBytes(16).toString("hex"),
+  hash: sha256,
+};
 
 /** The form of every ticket id (ticketIdOf): anything else names no ticket. */
 export const TICKET_ID = /^[0-9a-f]{24}$/;

@@ -555,10 +555,8 @@ class Broker implements AmqpBroker {
    * On the system's clock they are unref'd, so no test waits for them.
    */
   private later(ms: number, run: () => void): () => void {
-    const delay = Math.min(Math.max(0, ms), MAX_TIMER_MS);
-    if (this.scheduler !== systemScheduler) return this.scheduler.after(delay, run);
-    const timer = setTimeout(run, delay).unref();
-    return () => clearTimeout(timer);
+    // systemScheduler's timers are unref'd: on the system's clock no test waits for them.
+    return this.scheduler.after(Math.min(Math.max(0, ms), MAX_TIMER_MS), run);
   }
 
   /** Duplicate detection: a message id seen before is accepted but not stored again. */

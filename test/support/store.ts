@@ -1,4 +1,3 @@
-import { createHash, randomBytes, randomInt } from "node:crypto";
 import { CosmosAgentStore } from "../../shared/adapters/cosmos/agent-store.js";
 import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../../shared/adapters/cosmos/connect.js";
 import { CosmosTicketStore } from "../../shared/adapters/cosmos/ticket-store.js";
@@ -6,7 +5,7 @@ import { AgentDirectory } from "../../shared/agents/directory.js";
 import { Deliveries } from "../../shared/escalation/deliveries.js";
 import { escalationOutbox } from "../../shared/escalation/outbox.js";
 import { startEmbeddedCosmos, type EmbeddedCosmos } from "../../shared/local/embedded-cosmos.js";
-import type { Randomness } from "../../shared/tickets/ids.js";
+import { systemRandomness } from "../../shared/tickets/ids.js";
 import { TicketWriter } from "../../shared/tickets/ticket-writer.js";
 import { ticketUseCases } from "../../shared/tickets/use-cases.js";
 
@@ -25,11 +24,7 @@ export async function startStore() {
   let clock = Date.parse("2026-01-01T00:00:00.000Z");
   // Each call a millisecond later, so creation order is total and repeatable.
   const now = () => new Date(clock++);
-  const randomness: Randomness = {
-    randomNumber: () => String(randomInt(10_000_000, 100_000_000)),
-    randomHex: () => randomBytes(16).toString("hex"),
-    hash: (text) => createHash("sha256").update(text).digest("hex"),
-  };
+  const randomness = systemRandomness;
   const newService = () => {
     const writer = new TicketWriter({ store, outbox: escalationOutbox() });
     const directory = new AgentDirectory(agentStore, now);

@@ -1,11 +1,10 @@
-import { createHash } from "node:crypto";
 import { COSTS, endpoint, type Call, type HttpContext, type HttpHandler, type Reply } from "../../adapters/http/endpoint.js";
 import { invalid } from "../../kernel/failure.js";
 import type { Principal } from "../../kernel/principal.js";
 import type { Ticket } from "../domain/model.js";
 import { entryView, notFound, ticketView } from "../domain/visibility.js";
 import type { IdempotencyOptions } from "../idempotency.js";
-import { TICKET_ID } from "../ids.js";
+import { sha256, TICKET_ID } from "../ids.js";
 import { etagFor, type WriteOptions } from "../ticket-writer.js";
 import type { TicketUseCases } from "../use-cases.js";
 import { positionOf, queueCursor } from "./cursor.js";
@@ -29,7 +28,7 @@ function idempotency(call: Call, raw: string): IdempotencyOptions | undefined {
   if (key === null) return undefined;
   if (!IDEMPOTENCY_KEY.test(key))
     throw invalid("The Idempotency-Key header is invalid.", "Idempotency-Key", "1 to 255 printable ASCII characters.");
-  const requestHash = createHash("sha256").update(`${call.request.method} ${call.url.pathname}\n${raw}`).digest("hex");
+  const requestHash = sha256(`${call.request.method} ${call.url.pathname}\n${raw}`);
   return { key, requestHash };
 }
 
