@@ -2,7 +2,7 @@ import { Failure, isFailure } from "../kernel/failure.js";
 import { isAgent, type Principal } from "../kernel/principal.js";
 import { systemScheduler, type Scheduler } from "../kernel/scheduler.js";
 import type { Change } from "./domain/change.js";
-import type { Ticket, TimelineEntry } from "./domain/model.js";
+import { publicRevisionOf, type Ticket, type TimelineEntry } from "./domain/model.js";
 import { canSee, notFound } from "./domain/visibility.js";
 import type { Outbox, StoredTicket, TicketRecord, TicketStore, UnstoredTicket } from "./ports.js";
 import { TicketCache } from "./ticket-cache.js";
@@ -34,7 +34,7 @@ export const etagOf = (t: Pick<Ticket, "revision">): string => `r${t.revision}`;
  * caller is the system, which compares as an agent.
  */
 export function etagFor(t: Pick<Ticket, "revision" | "publicRevision">, caller: Principal | null): string {
-  return caller === null || isAgent(caller) ? etagOf(t) : `p${t.publicRevision ?? t.revision}`;
+  return caller === null || isAgent(caller) ? etagOf(t) : `p${publicRevisionOf(t)}`;
 }
 
 export interface UpdateExtras {

@@ -1,7 +1,16 @@
 import type { Principal } from "../../kernel/principal.js";
 import { followEscalation } from "./escalation.js";
 import { requesterShape } from "./visibility.js";
-import { entryId, type Actor, type EntryType, type Ticket, type TimelineEntry, type Visibility } from "./model.js";
+import {
+  entryId,
+  type Actor,
+  type EntryType,
+  type Ticket,
+  type TimelineEntry,
+  type Visibility,
+  publicRevisionOf,
+  publicUpdatedAtOf,
+} from "./model.js";
 
 /**
  * What one command does to a ticket: the ticket as it becomes, its new timeline
@@ -92,8 +101,8 @@ export class ChangeBuilder {
     const before = this.before;
     // Seen: a public entry (a reply, a status change), or a field of their view that changed.
     const seen = !before || this.entries.some((e) => e.visibility === "public") || requesterShape(before) !== requesterShape(this.ticket);
-    const publicRevision = (before?.publicRevision ?? before?.revision ?? 0) + (seen ? 1 : 0);
-    const publicUpdatedAt = seen ? this.now : (before.publicUpdatedAt ?? before.updatedAt);
+    const publicRevision = (before ? publicRevisionOf(before) : 0) + (seen ? 1 : 0);
+    const publicUpdatedAt = seen ? this.now : publicUpdatedAtOf(before);
     const ticket = { ...this.ticket, version, revision, updatedAt: this.now, publicRevision, publicUpdatedAt };
     return { ticket, entries: this.entries, events };
   }

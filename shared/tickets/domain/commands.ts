@@ -1,7 +1,7 @@
 import { Failure, invalid } from "../../kernel/failure.js";
 import { isAgent, type Principal } from "../../kernel/principal.js";
 import { actorOf, ChangeBuilder, type Change } from "./change.js";
-import { escalationCause, isEscalationWorthy, NO_ESCALATION, raiseByHand } from "./escalation.js";
+import { escalationCause, isEscalationWorthy, isOpen, NO_ESCALATION, raiseByHand } from "./escalation.js";
 import type { CommentInput, EscalateInput, MoveInput, OpenInput, TriageInput } from "./inputs.js";
 import { judgeMove, needsResolution, type Mover } from "./lifecycle.js";
 import type { Actor, Person, Status, Ticket } from "./model.js";
@@ -70,12 +70,8 @@ export function triage(ticket: Ticket, caller: Principal, input: TriageInput, no
   // Restating emergency or SEV-A on a business-impacting ticket whose escalation is not open
   // (its owner reopened it, say) is an agent raising it again: ops is paged, as by hand.
   const restated = input.priority === "emergency" || input.severity === "SEV-A";
-  const open = ticket.escalation.state === "triggered" || ticket.escalation.state === "acknowledged";
-  if (b.entries.length === 0 && restated && isEscalationWorthy(ticket) && !open) {
-    const step = raiseByHand(ticket, now, b.nextSeq, input.reason ?? "raised again by triage");
-    b.ticket = { ...ticket, escalation: step.escalation };
-    b.add(step.entry.type, step.entry.data);
-    return b.done();
+  if (b.entries.length === 0 && restated && isEscalationWorthy(ticket) && !isOpen(ticket.escalation)) {
+    return escalate(ticket, caller, { reason: input.reason ?? "raised again by triage" }, now);
   }
   b.ticket = next;
   return b.done(input.reason);

@@ -1,4 +1,5 @@
 import { Failure } from "../../kernel/failure.js";
+import { isAgent } from "../../kernel/principal.js";
 import type { Actor, Escalation, Ticket } from "./model.js";
 
 /**
@@ -41,9 +42,8 @@ export interface Cause {
   reason?: string;
 }
 
-const isOpen = (e: Escalation): boolean => e.state === "triggered" || e.state === "acknowledged";
+export const isOpen = (e: Escalation): boolean => e.state === "triggered" || e.state === "acknowledged";
 const hasEnded = (t: Pick<Ticket, "status">): boolean => t.status === "resolved" || t.status === "closed";
-const byAgent = (role: Actor["role"]): boolean => role === "agent" || role === "admin";
 
 /** The change sets priority emergency or severity SEV-A: an agent's triage saying "business-impacting". */
 function raisesImpact(before: Ticket, after: Ticket): boolean {
@@ -70,8 +70,9 @@ export function followEscalation(before: Ticket | null, after: Ticket, now: stri
   const was = before !== null && isEscalationWorthy(before);
   const is = isEscalationWorthy(after);
   const open = isOpen(after.escalation);
-  const reason = byAgent(cause.role) ? (cause.reason ?? null) : null;
-  if (is && !open && byAgent(cause.role) && (!was || (before !== null && raisesImpact(before, after)))) {
+  const byAgent = isAgent(cause);
+  const reason = byAgent ? (cause.reason ?? null) : null;
+  if (is && !open && byAgent && (!was || (before !== null && raisesImpact(before, after)))) {
     return {
       escalation: triggered(now, seq),
       entry: { type: "escalation_triggered", data: { cycle: seq, cause: escalationCause(after), reason } },

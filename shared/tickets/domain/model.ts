@@ -76,6 +76,10 @@ export const Ticket = z.object({
 });
 export type Ticket = z.infer<typeof Ticket>;
 
+/** A requester's revision and last change (for a ticket stored before they were kept: everyone's). */
+export const publicRevisionOf = (t: Pick<Ticket, "revision" | "publicRevision">): number => t.publicRevision ?? t.revision;
+export const publicUpdatedAtOf = (t: Pick<Ticket, "updatedAt" | "publicUpdatedAt">): string => t.publicUpdatedAt ?? t.updatedAt;
+
 export const ENTRY_TYPES = [
   "opened",
   "comment",

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { Failure } from "../../kernel/failure.js";
 import { isAgent, type Principal } from "../../kernel/principal.js";
-import { Escalation, Ticket, TimelineEntry } from "./model.js";
+import { Escalation, Ticket, TimelineEntry, publicUpdatedAtOf } from "./model.js";
 
 /**
  * Who sees what of a ticket (DESIGN.md section 3). A requester sees their own tickets
@@ -46,12 +46,12 @@ export type TicketView = z.infer<typeof TicketView>;
  * a requester sees the assignee by name, and the time of the last change they could see.
  */
 export function ticketView(t: Ticket, caller: Principal): TicketView {
-  const { version: _v, revision: _r, publicRevision: _p, publicUpdatedAt, escalation, ...view } = t;
+  const { version: _v, revision: _r, publicRevision: _p, publicUpdatedAt: _pu, escalation, ...view } = t;
   if (isAgent(caller)) {
     const { cycle: _c, ...visible } = escalation;
     return { ...view, escalation: visible };
   }
-  return { ...view, assignee: t.assignee && { name: t.assignee.name }, updatedAt: publicUpdatedAt ?? t.updatedAt, escalation: null };
+  return { ...view, assignee: t.assignee && { name: t.assignee.name }, updatedAt: publicUpdatedAtOf(t), escalation: null };
 }
 
 /** What a requester sees of a ticket, but for when it changed: a change that moves it is one they see. */
