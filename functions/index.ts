@@ -22,13 +22,7 @@ const root = new Composition(
   config.insideAzure
     ? {}
     : {
-        standIns: async () => {
-          const [{ localStandIns }, { loadLocalConfig }] = await Promise.all([
-            import("../shared/local/stand-ins.js"),
-            import("../shared/local/local-config.js"),
-          ]);
-          return localStandIns(loadLocalConfig().dir);
-        },
+        standIns: async () => (await import("../shared/local/stand-ins.js")).localStandIns(),
       },
 );
 

@@ -184,13 +184,7 @@ export class Composition {
       deliveries: new Deliveries({ store: stores.tickets, timeline: await this.tickets(), hash: randomness.hash }),
       channels,
       publisher: await this.publisher(),
-      settings: {
-        ackTimeoutSeconds: escalation.ackTimeoutSeconds,
-        maxRepages: escalation.maxRepages,
-        ticketUrlTemplate: escalation.ticketUrlTemplate,
-        retrySeconds: escalation.retrySeconds,
-        maxRetries: escalation.maxRetries,
-      },
+      settings: escalation,
       now: this.now,
       log: (line) => console.log(line),
     });

@@ -165,19 +165,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
   const insideAzure = isInsideAzure(env);
   const { AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience, AUTH_JWKS_URI: jwksUri } = s;
   const auth = issuer && audience && jwksUri ? { issuer, audience, jwksUri, requiredScope: s.AUTH_REQUIRED_SCOPE } : null;
-  if (options.requireIssuer) {
-    const missing = ISSUER_SETTINGS.filter((name) => !given[name]);
-    if (missing.length) throw new ConfigError(`Missing settings required by the Functions entry point: ${missing.join(", ")}`);
-  }
+  const requireSettings = (names: readonly string[], where: string) => {
+    const missing = names.filter((name) => !given[name]);
+    if (missing.length) throw new ConfigError(`Missing settings required ${where}: ${missing.join(", ")}`);
+  };
+  if (options.requireIssuer) requireSettings(ISSUER_SETTINGS, "by the Functions entry point");
   if (!auth && (issuer || audience || jwksUri)) {
     throw new ConfigError(
       "Invalid settings:\n  AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URI: set all three (a token issuer) or none (the local host's development issuer)",
     );
   }
-  if (insideAzure) {
-    const missing = requiredInAzure.filter((name) => !given[name]);
-    if (missing.length) throw new ConfigError(`Missing settings required in Azure: ${missing.join(", ")}`);
-  }
+  if (insideAzure) requireSettings(requiredInAzure, "in Azure");
   const alertChannels = Object.fromEntries(
     ALERT_CHANNEL_SETTINGS.flatMap((name) => (given[name] === undefined ? [] : [[name, given[name]]])),
   );

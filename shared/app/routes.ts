@@ -214,11 +214,13 @@ export interface RouteDeps {
 }
 
 export function httpRoutes(deps: RouteDeps): HttpRoute[] {
+  let document: ReturnType<typeof openApiDocument> | undefined;
   const { http } = deps;
   const handlers: Record<string, HttpHandler> = {
     ...ticketHandlers(http, deps.tickets),
     ...agentHandlers(http, deps.directory),
-    openApi: endpoint(http, { auth: false }, async () => ({ status: 200, body: openApiDocument(ROUTE_SPECS) })),
+    // Built once, on the first request for it: it depends only on the route table.
+    openApi: endpoint(http, { auth: false }, async () => ({ status: 200, body: (document ??= openApiDocument(ROUTE_SPECS)) })),
     corsPreflight: async (request) =>
       preflight(request.headers.get("origin"), http.corsOrigins, requestIdOf(request.headers.get("x-request-id"))),
     health: healthHandler(http, deps.pingStore, () => deps.now().getTime()),

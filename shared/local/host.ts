@@ -158,7 +158,7 @@ export async function startHost({
     undefined, // its default retry interval
     scheduler,
   );
-  const standIns = localStandIns(local.dir, scheduler);
+  const standIns = localStandIns(scheduler);
   const outboxWritten = outbox === "pump" ? (entries: OutboxEntry[]) => pump.nudge(entries) : undefined;
   const composition = new Composition(config, {
     standIns: async () => standIns,

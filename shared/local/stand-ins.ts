@@ -15,7 +15,7 @@ export interface LocalStandIns extends StandIns {
   embeddedCosmos(): EmbeddedCosmos | undefined;
 }
 
-export function localStandIns(dir: string, scheduler: Scheduler = systemScheduler): LocalStandIns {
+export function localStandIns(scheduler: Scheduler = systemScheduler): LocalStandIns {
   let embedded: EmbeddedCosmos | undefined;
   return {
     async cosmos() {

@@ -1,6 +1,9 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
 import { Failure } from "../../kernel/failure.js";
 
+/** What a caller is told when the issuer's keys are needed and cannot be had: our outage, not their token. */
+export const KEYS_UNAVAILABLE = "The token issuer's keys cannot be fetched right now; retry.";
+
 /**
  * The issuer's signing keys, fetched from its JWKS endpoint and kept. jose's
  * createRemoteJWKSet forgets nothing but also keeps nothing past a failed refresh: once
@@ -103,7 +106,7 @@ export function remoteKeys(jwksUri: string, options: RemoteKeysOptions = {}): Re
   }
 
   const unavailable = () =>
-    new Failure("unavailable", "The token issuer's keys cannot be fetched right now; retry.", {
+    new Failure("unavailable", KEYS_UNAVAILABLE, {
       retryAfter: Math.max(1, Math.ceil((nextAttemptAt() - now()) / 1000)),
     });
 

@@ -3,6 +3,7 @@ import { Failure } from "../../kernel/failure.js";
 import type { Principal } from "../../kernel/principal.js";
 import { hasApiRole, principalFromClaims } from "./claims.js";
 
+import { KEYS_UNAVAILABLE } from "./keys.js";
 export { remoteKeys } from "./keys.js";
 
 /**
@@ -58,13 +59,9 @@ export async function verifyBearer(authorization: string | null, trust: IssuerTr
   } catch (e) {
     if (e instanceof Failure) throw e;
     // The issuer's keys could not be fetched: our outage, not a bad token (503, not 401).
-    if (
-      e instanceof errors.JWKSTimeout ||
-      e instanceof errors.JWKSInvalid ||
-      !(e instanceof errors.JOSEError) ||
-      e.code === "ERR_JOSE_GENERIC"
-    ) {
-      throw new Failure("unavailable", "The token issuer's keys cannot be fetched right now; retry.", { retryAfter: 5 });
+    // (A fetch that failed is already a Failure from keys.ts; a key set that will not load is this.)
+    if (e instanceof errors.JWKSInvalid || !(e instanceof errors.JOSEError) || e.code === "ERR_JOSE_GENERIC") {
+      throw new Failure("unavailable", KEYS_UNAVAILABLE, { retryAfter: 5 });
     }
     // The reason goes to the log; the token itself never does.
     throw unauthenticated(`the token is not valid: ${e.code}`);
