@@ -10,6 +10,8 @@ import type { Agent, AgentStore } from "./ports.js";
 export class AgentDirectory {
   /** Agents this process has seen or looked up: their first call is written once. */
   private readonly known = new Map<string, Agent>();
+  /** Agents whose call this process has recorded (a lookup by find() is not one). */
+  private readonly remembered = new Set<string>();
 
   constructor(
     private readonly store: AgentStore,
@@ -18,16 +20,16 @@ export class AgentDirectory {
 
   /** Makes an agent known on their first call (once per process); requesters are not recorded. */
   async remember(caller: Principal): Promise<void> {
-    if (!isAgent(caller) || this.known.has(caller.id)) return;
-    const agent: Agent = { id: caller.id, name: caller.name, email: caller.email, firstSeenAt: this.now().toISOString() };
+    if (!isAgent(caller) || this.remembered.has(caller.id)) return;
     const existing = await this.store.getAgent(caller.id);
-    let current = existing ?? agent;
-    if (!existing || existing.name !== agent.name || existing.email !== agent.email) {
+    let current = existing;
+    if (!current || current.name !== caller.name || current.email !== caller.email) {
       // A renamed agent is assigned under their new name from now on.
-      current = { ...agent, firstSeenAt: existing?.firstSeenAt ?? agent.firstSeenAt };
+      current = { id: caller.id, name: caller.name, email: caller.email, firstSeenAt: existing?.firstSeenAt ?? this.now().toISOString() };
       await this.store.putAgent(current);
     }
     this.known.set(caller.id, current);
+    this.remembered.add(caller.id);
   }
 
   /** The agent an assignment names, or null if no agent with this id has used the help desk. */

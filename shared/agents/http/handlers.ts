@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Principal } from "../../kernel/principal.js";
+import { isAgent, type Principal } from "../../kernel/principal.js";
 import { endpoint, type HttpHandler, type HttpContext } from "../../adapters/http/endpoint.js";
 import type { AgentDirectory } from "../directory.js";
 import { Agent } from "../ports.js";
@@ -26,7 +26,7 @@ export function rememberingAgents(
 ): (authorization: string | null) => Promise<Principal> {
   return async (authorization) => {
     const principal = await authenticate(authorization);
-    await (await directory()).remember(principal);
+    if (isAgent(principal)) await (await directory()).remember(principal);
     return principal;
   };
 }
