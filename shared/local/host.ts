@@ -194,10 +194,11 @@ export async function startHost({
     // Like the Functions host: a route is chosen by path and method together.
     const found = routes.find((r) => r.route.methods.includes(method) && r.pattern.test(url.pathname));
     const params = found ? paramsOf(found, url.pathname) : null;
-    const requestId = requestIdOf(headerValue(req, "x-request-id"));
     const path = `${url.pathname}${url.search}`;
     if (!found || !params) {
-      // What the Functions host answers for a path or method no function has: 404.
+      // What the Functions host answers for a path or method no function has: 404. (A routed
+      // request gets its id from its handler.)
+      const requestId = requestIdOf(headerValue(req, "x-request-id"));
       const body = problemBody("not_found", "No such route.");
       const headers = {
         "content-type": "application/problem+json; charset=utf-8",
@@ -232,7 +233,7 @@ export async function startHost({
     // While the host drains, every answer closes its connection too.
     const headers = owed || body?.tooLong() || draining ? { ...response.headers, connection: "close" } : response.headers;
     res.writeHead(response.status, headers).end(response.body);
-    return { status: response.status, requestId: response.headers["x-request-id"] ?? requestId, path };
+    return { status: response.status, requestId: response.headers["x-request-id"] ?? "", path };
   }
 
   // What Node's parser refuses never reaches a handler: answer it in the API's own terms
