@@ -5,6 +5,7 @@ import {
   namedItems,
   objectEntries,
   propertyValue,
+  resolveLocal,
   sameType,
   stringLiteral,
   unwrap,
@@ -19,6 +20,14 @@ import {
  * object). How names and variables resolve is left to the caller: within one file for the
  * security check, across modules for the contract check.
  */
+
+/** Resolves within one file: same-file variables followed, nothing else (no module parameters). */
+export function localResolver(model: BicepModel): Resolver<null> {
+  return {
+    resolve: (node) => ({ node: resolveLocal(model, node), context: null }),
+    text: (node) => stringLiteral(resolveLocal(model, node)),
+  };
+}
 
 export interface Resolver<C> {
   /** The expression `node` stands for (following variables, parameters...). */

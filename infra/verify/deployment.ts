@@ -1,11 +1,12 @@
 import type { Node } from "web-tree-sitter";
-import { appSettingSources, collectSettings, type Resolver } from "./appsettings.js";
+import { appSettingSources, collectSettings, localResolver } from "./appsettings.js";
 import {
   callArguments,
   calleeName,
   modelOf,
   objectEntries,
   propertyPath,
+  lookupPath,
   propertyValue,
   resolveLocal,
   sameType,
@@ -216,7 +217,7 @@ function checkFlexApps(model: BicepModel): Problem[] {
       );
     }
 
-    const siteConfig = resolveAt(model, app.body, ["properties", "siteConfig"]);
+    const siteConfig = lookupPath(model, app.body, ["properties", "siteConfig"]);
     const ftps = siteConfig ? propertyValue(siteConfig, "ftpsState") : null;
     if (ftps) report("flex-unsupported", ftps, `${app.symbol}: ftpsState is not supported on Flex Consumption; leave it out`);
 
@@ -238,25 +239,13 @@ function checkFlexApps(model: BicepModel): Problem[] {
   return problems;
 }
 
-function resolveAt(model: BicepModel, body: Node | null, keys: string[]): Node | null {
-  let current = body;
-  for (const key of keys) {
-    if (!current) return null;
-    current = propertyValue(resolveLocal(model, current), key);
-  }
-  return current ? resolveLocal(model, current) : null;
-}
-
 /** The app's settings, from its siteConfig or a `config` resource named `appsettings` in the same file. */
 function checkNodeOptions(model: BicepModel, app: ResourceDecl): Problem[] {
   const sources = appSettingSources(model).filter(
     (s) => s.resource === app || propertyValue(s.resource.body, "parent")?.text === app.symbol || s.resource.enclosing === app,
   );
   const at = locate(model.file, sources[0]?.node ?? app.node);
-  const local: Resolver<null> = {
-    resolve: (node) => ({ node: resolveLocal(model, node), context: null }),
-    text: (node) => stringLiteral(resolveLocal(model, node)),
-  };
+  const local = localResolver(model);
   const entries = sources.flatMap((s) => collectSettings(s.node, null, local).entries).filter((e) => e.name === "NODE_OPTIONS");
   const always = entries.find((e) => !e.conditional);
   if (!always) {

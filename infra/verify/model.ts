@@ -291,6 +291,16 @@ export function resolveLocal(model: BicepModel, node: Node): Node {
   return current;
 }
 
+/** Walks an object path, following same-file variables at every step. */
+export function lookupPath(model: BicepModel, body: Node | null, keys: readonly string[]): Node | null {
+  let current = body;
+  for (const key of keys) {
+    if (!current) return null;
+    current = propertyValue(resolveLocal(model, current), key);
+  }
+  return current ? resolveLocal(model, current) : null;
+}
+
 export function sameType(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }

@@ -1,11 +1,12 @@
 import path from "node:path";
 import type { Node } from "web-tree-sitter";
-import { appSettingSources, collectSettings, isKeyVaultReferenceText, type Resolver } from "./appsettings.js";
+import { appSettingSources, collectSettings, isKeyVaultReferenceText, localResolver } from "./appsettings.js";
 import {
   callArguments,
   calleeName,
   modelOf,
   namedItems,
+  lookupPath,
   objectEntries,
   propertyValue,
   resolveLocal,
@@ -140,7 +141,7 @@ function checkInvariants(model: BicepModel): Problem[] {
     if (resource.existing || !resource.body) continue;
     for (const rule of INVARIANTS.filter((r) => sameType(r.type, resource.type))) {
       const setting = rule.path.join(".");
-      const value = lookup(model, resource.body, rule.path);
+      const value = lookupPath(model, resource.body, rule.path);
       const expected = rule.allowed.map((a) => (typeof a === "string" ? `'${a}'` : String(a))).join(" or ");
       if (!value) {
         if (!rule.optional) {
@@ -180,16 +181,6 @@ function checkInvariants(model: BicepModel): Problem[] {
     }
   }
   return problems;
-}
-
-/** Walks an object path, following same-file variables at every step. */
-function lookup(model: BicepModel, body: Node, keys: readonly string[]): Node | null {
-  let current: Node | null = body;
-  for (const key of keys) {
-    if (!current) return null;
-    current = propertyValue(resolveLocal(model, current), key);
-  }
-  return current ? resolveLocal(model, current) : null;
 }
 
 /** Both branches of a ternary are what may be deployed: each must satisfy the rule. */
@@ -312,10 +303,7 @@ function checkSecrets(model: BicepModel, tracer: SecretTracer, files: Map<string
     if (reason) report(output.node, `output '${output.name}' ${reason}`);
   }
 
-  const local: Resolver<null> = {
-    resolve: (node) => ({ node: resolveLocal(model, node), context: null }),
-    text: (node) => stringLiteral(resolveLocal(model, node)),
-  };
+  const local = localResolver(model);
   for (const source of appSettingSources(model)) {
     for (const entry of collectSettings(source.node, null, local).entries) {
       if (!entry.value) continue;
@@ -330,7 +318,7 @@ function checkSecrets(model: BicepModel, tracer: SecretTracer, files: Map<string
   }
   for (const resource of model.resources) {
     if (!sameType(resource.type, "Microsoft.Web/sites") || !resource.body) continue;
-    const connectionStrings = lookup(model, resource.body, ["properties", "siteConfig", "connectionStrings"]);
+    const connectionStrings = lookupPath(model, resource.body, ["properties", "siteConfig", "connectionStrings"]);
     if (connectionStrings && namedItems(connectionStrings).length > 0) {
       report(connectionStrings, `${resource.symbol}: siteConfig.connectionStrings holds connection strings; use identity-based settings`);
     }
