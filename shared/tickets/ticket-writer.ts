@@ -42,11 +42,11 @@ export interface UpdateExtras {
    * Reads what the decision depends on besides the ticket (a comment's idempotency
    * receipt): on every attempt, after the ticket is at hand and before deciding.
    */
-  load?: (stored: StoredTicket) => Promise<void>;
-  /** Records written in the change's batch, or made from the change (a comment's receipt names its entry). */
-  records?: TicketRecord[] | ((change: Change) => TicketRecord[]);
+  load?: () => Promise<void>;
+  /** Records written in the change's batch, made from the change (a comment's receipt names its entry). */
+  records?: (change: Change) => TicketRecord[];
   /** True when the request repeats one already applied: If-Match then no longer applies. */
-  isReplay?: (stored: StoredTicket) => boolean;
+  isReplay?: () => boolean;
 }
 
 export type Updated = StoredTicket & { entries: TimelineEntry[] };
@@ -120,7 +120,7 @@ export class TicketWriter {
     caller: Principal | null,
     id: string,
     options: WriteOptions,
-    decide: (ticket: Ticket, stored: StoredTicket) => Change,
+    decide: (ticket: Ticket) => Change,
     extras: UpdateExtras = {},
   ): Promise<Updated> {
     const { scheduler = systemScheduler, backoff = CONTENTION_BACKOFF } = this.deps;
@@ -133,12 +133,12 @@ export class TicketWriter {
       let change: Change;
       try {
         if (!stored || (caller && !canSee(stored.ticket, caller))) throw notFound();
-        await extras.load?.(stored);
+        await extras.load?.();
         // If-Match names the version the client saw: their own ETag (etagFor).
-        if (options.ifMatch !== undefined && options.ifMatch !== etagFor(stored.ticket, caller) && !extras.isReplay?.(stored)) {
+        if (options.ifMatch !== undefined && options.ifMatch !== etagFor(stored.ticket, caller) && !extras.isReplay?.()) {
           throw new Failure("precondition_failed", "The ticket has changed since that version (If-Match).");
         }
-        change = decide(stored.ticket, stored);
+        change = decide(stored.ticket);
       } catch (e) {
         if (fromCache && e instanceof Failure) continue;
         throw e;
@@ -148,7 +148,7 @@ export class TicketWriter {
         return { ...stored, entries: [] };
       }
       const outbox = this.deps.outbox.entriesFor(change, options.requestId);
-      const records = typeof extras.records === "function" ? extras.records(change) : (extras.records ?? []);
+      const records = extras.records?.(change) ?? [];
       try {
         const write = { entries: change.entries, outbox, records };
         const next = await this.deps.store.commit(stored.etag, { ticket: change.ticket, salt: stored.salt }, write);

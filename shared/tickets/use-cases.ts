@@ -81,7 +81,7 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
     async recordDelivery(ticketId, delivery, record) {
       // A null caller is the system: it sees every ticket.
       await writer.update(null, ticketId, { requestId: delivery.messageId }, (t) => commands.recordDelivery(t, delivery, now()), {
-        records: [record],
+        records: () => [record],
       });
     },
   };
