@@ -16,7 +16,8 @@ const QUEUE = "escalations";
 /** The lock duration of the lock-renewal test's broker; the SDK renews a lock halfway through. */
 const LOCK_MS = 1_200;
 
-async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+// Generous: on a loaded two-core machine the SDK can take several seconds to attach again.
+async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   await vi.waitFor(() => expect(condition(), `waiting for ${what}`).toBe(true), { timeout: timeoutMs, interval: 10 });
 }
 
