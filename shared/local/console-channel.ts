@@ -8,9 +8,9 @@ export function consoleChannel(print: (line: string) => void): Channel {
     async deliver(alert: Alert) {
       const page = alert.event === "triggered" || alert.event === "repaged" ? ` (page ${alert.page})` : "";
       print(
-        `🚨 ALERT ${alert.event.toUpperCase()}${page}: #${alert.ticketNumber} ${alert.subject} ` +
-          `[${alert.priority}${alert.severity ? `, ${alert.severity}` : ""}] requester ${alert.requester.name}, ` +
-          `assignee ${alert.assignee?.name ?? "none"}; by ${alert.actor.name}: ${alert.reason} ${alert.link}`,
+        `🚨 ALERT ${alert.event.toUpperCase()}${page}: #${alert.ticketNumber} ` +
+          `[${alert.priority}${alert.severity ? `, ${alert.severity}` : ""}] assignee ${alert.assignee?.name ?? "none"}; ` +
+          `by ${alert.actor.name}: ${alert.reason} ${alert.link}`,
       );
     },
   };

@@ -88,7 +88,7 @@ describe("ops are paged at an agent's word only", () => {
     expect(events(ticket.number)).toEqual(["triggered", "resolved"]);
     const sent = webhook.requests.filter(about(ticket.number)).map((r) => r.body);
     expect(sent.join("\n")).not.toMatch(/karen-|works now/);
-    expect(alerts(ticket.number)[1]!.alert).toMatchObject({ reason: "ticket closed", actor: { name: "Karen Karen", role: "requester" } });
+    expect(alerts(ticket.number)[1]!.alert).toMatchObject({ reason: "ticket closed", actor: { name: "the requester", role: "requester" } });
 
     // Back at the top of the queue: open, an emergency, listed before every ticket that is not,
     // even one opened after it; its escalation left resolved for an agent to raise again.

@@ -3,9 +3,9 @@ import type { Alert } from "../domain/alert.js";
 /**
  * What every channel says about an alert, so Teams, Slack, PagerDuty and the
  * webhook cannot drift apart: each renders this one list of facts and this one
- * summary line in its own markup. The facts name the ticket (number, subject,
- * link), how urgent it is (priority, severity), who is involved (requester,
- * assignee), who caused this event and why, and which page it is.
+ * summary line in its own markup. The facts name the ticket (number, link), how
+ * urgent it is (priority, severity), who is assigned, who caused this event and
+ * why, and which page it is: never a requester's words (alert.ts).
  */
 
 export interface Fact {
@@ -37,15 +37,12 @@ export function eventLabel(alert: Pick<Alert, "event" | "page">): string {
 
 /** Ordered as a responder reads them: what, how bad, who, why, where. */
 export function factList(alert: Alert): Fact[] {
-  const requester = alert.requester.email ? `${alert.requester.name} (${alert.requester.email})` : alert.requester.name;
   const facts: Fact[] = [
     { label: "Ticket", value: `#${alert.ticketNumber}` },
-    { label: "Subject", value: alert.subject },
     { label: "Event", value: eventLabel(alert) },
     { label: "Priority", value: alert.priority },
     { label: "Severity", value: alert.severity ?? "none" },
     { label: "Status", value: alert.status },
-    { label: "Requester", value: requester },
     { label: "Assignee", value: alert.assignee?.name ?? "unassigned" },
     { label: ACTOR_LABEL[alert.event], value: `${alert.actor.name} (${alert.actor.role})` },
     { label: "Reason", value: alert.reason },
@@ -65,13 +62,13 @@ const PREFIX: Record<Alert["event"], (page: number) => string> = {
 
 /**
  * One line for notification previews and PagerDuty's incident title, e.g.
- * `[EMERGENCY, SEV-A] #12345678 Mobile banking is down` or
- * `Re-page 2: [HIGH] #12345678 Printer on fire`. The subject's line breaks are
- * folded: a title has one line.
+ * `[EMERGENCY, SEV-A] #12345678: severity SEV-A: mobile banking down` or
+ * `Re-page 2: [HIGH] #12345678: raised by hand: printer on fire`. The reason's
+ * line breaks are folded: a title has one line.
  */
 export function summaryLine(alert: Alert): string {
   const urgency = [alert.priority.toUpperCase(), alert.severity].filter(Boolean).join(", ");
-  return `${PREFIX[alert.event](alert.page)}[${urgency}] #${alert.ticketNumber} ${oneLine(alert.subject)}`;
+  return `${PREFIX[alert.event](alert.page)}[${urgency}] #${alert.ticketNumber}: ${oneLine(alert.reason)}`;
 }
 
 export function oneLine(text: string): string {

@@ -7,8 +7,8 @@ import { urlChannel, type UrlChannelOptions } from "./http.js";
  * Slack through an incoming webhook: Block Kit blocks for the message, and
  * `text` as the fallback Slack uses for notifications and screen readers.
  *
- * Everything a user typed (subject, names, reason) goes into mrkdwn, where
- * `&`, `<` and `>` are control characters: unescaped, a subject like
+ * Everything a person typed (names, an agent's reason) goes into mrkdwn, where
+ * `&`, `<` and `>` are control characters: unescaped, a reason like
  * `<!channel>` would ping the whole channel and `<https://evil|Open ticket>`
  * would disguise a link. They are escaped as Slack documents (&amp; &lt; &gt;).
  * The header is plain_text, which Slack does not parse, so it is left as is.

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { TicketEvent } from "../../tickets/domain/change.js";
-import { Actor, Person, Ticket, type TimelineEntry } from "../../tickets/domain/model.js";
+import { Actor, Ticket, type TimelineEntry } from "../../tickets/domain/model.js";
 
 /**
  * What ops is told, whatever the channel: facts about the ticket at the time of the
@@ -11,12 +11,15 @@ export const ALERT_EVENTS = ["triggered", "repaged", "acknowledged", "resolved"]
 export const AlertEvent = z.enum(ALERT_EVENTS);
 export type AlertEvent = z.infer<typeof AlertEvent>;
 
-/** What an alert says of the ticket itself. */
-export const TicketFacts = Ticket.pick({ subject: true, priority: true, severity: true, status: true }).extend({
+/**
+ * What an alert says of the ticket itself: nothing a requester wrote or chose to be
+ * called (no subject, description, category or requester name), so that nobody can
+ * put words in front of ops. The link leads to the rest.
+ */
+export const TicketFacts = Ticket.pick({ priority: true, severity: true, status: true }).extend({
   /** Stable for the life of one escalation of one ticket: PagerDuty's dedup_key is the ticket id. */
   ticketId: Ticket.shape.id,
   ticketNumber: Ticket.shape.number,
-  requester: Person.pick({ name: true, email: true }),
   assignee: z.object({ name: z.string() }).nullable(),
 });
 export type TicketFacts = z.infer<typeof TicketFacts>;
@@ -42,17 +45,18 @@ export function ticketFacts(ticket: Ticket): TicketFacts {
   return {
     ticketId: ticket.id,
     ticketNumber: ticket.number,
-    subject: ticket.subject,
     priority: ticket.priority,
     severity: ticket.severity,
     status: ticket.status,
-    requester: { name: ticket.requester.name, email: ticket.requester.email },
     assignee: ticket.assignee ? { name: ticket.assignee.name } : null,
   };
 }
 
 /** Whose words an alert may quote: an agent's. A requester's text never reaches ops (nor does anyone else's). */
 const quotable = (actor: Pick<TimelineEntry["actor"], "role">): boolean => actor.role === "agent" || actor.role === "admin";
+
+/** Agents and the system by name; a requester by role only, as their name is theirs to choose. */
+const named = (actor: Pick<TimelineEntry["actor"], "name" | "role">): string => (actor.role === "requester" ? "the requester" : actor.name);
 
 /**
  * The facts of an escalation event: the ticket, who caused the event, and why. The
@@ -64,7 +68,7 @@ export function alertFacts(ticket: Ticket, entry: Pick<TimelineEntry, "actor" | 
   const reason = quotable(entry.actor) && typeof entry.data.reason === "string" && entry.data.reason ? entry.data.reason : null;
   return {
     ...ticketFacts(ticket),
-    actor: { name: entry.actor.name, role: entry.actor.role },
+    actor: { name: named(entry.actor), role: entry.actor.role },
     reason: [cause, reason].filter(Boolean).join(": ") || "escalation changed",
     occurredAt: entry.at,
   };
