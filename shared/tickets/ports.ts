@@ -41,6 +41,11 @@ export interface TicketWrite {
 }
 
 export interface ListQuery {
+  /**
+   * Whose priority the query filters and orders by: the ticket's, or, for a requester's
+   * list, the one it was opened with (the one they see; triage is not theirs to see).
+   */
+  order: "queue" | "requester";
   statuses?: Status[];
   priorities?: Priority[];
   severities?: Severity[];
@@ -51,7 +56,7 @@ export interface ListQuery {
   limit: number;
 }
 
-/** A position in queue order: priority rank, then creation time, then id. */
+/** A position in the list's order: priority rank (the list's own), then creation time, then id. */
 export type ListPosition = [rank: number, createdAt: string, id: string];
 
 export interface TicketStore {

@@ -15,17 +15,22 @@ export async function getTicket(writer: TicketWriter, caller: Principal, id: str
   return stored;
 }
 
-/** Requesters see their own tickets only, whatever they ask for. */
+export type ListRequest = Omit<ListQuery, "order">;
+
+/**
+ * Requesters see their own tickets only, whatever they ask for, by the priority they
+ * see; a filter on what triage or assignment set would tell them what they cannot see.
+ */
 export async function listTickets(
   store: TicketStore,
   caller: Principal,
-  query: ListQuery,
+  request: ListRequest,
 ): Promise<{ items: StoredTicket[]; more: boolean }> {
-  if (!isAgent(caller)) {
-    if (query.requester && query.requester !== caller.id) throw new Failure("forbidden", "Requesters can only list their own tickets.");
-    query = { ...query, requester: caller.id };
-  }
-  return store.list(query);
+  if (isAgent(caller)) return store.list({ ...request, order: "queue" });
+  if (request.requester && request.requester !== caller.id) throw new Failure("forbidden", "Requesters can only list their own tickets.");
+  if (request.severities?.length || request.assignee !== undefined)
+    throw new Failure("forbidden", "Only agents may filter by severity or assignee.");
+  return store.list({ ...request, requester: caller.id, order: "requester" });
 }
 
 export interface TimelinePage {

@@ -8,8 +8,8 @@ import type { AgentRef } from "./domain/model.js";
 import type { Randomness } from "./ids.js";
 import { InFlightKeys, type IdempotencyOptions } from "./idempotency.js";
 import { openTicket, type Opened } from "./open-ticket.js";
-import type { AgentLookup, ListQuery, StoredTicket, TicketRecord, TicketStore } from "./ports.js";
-import { getTicket, listTickets, ticketTimeline, type TimelinePage } from "./read-tickets.js";
+import type { AgentLookup, StoredTicket, TicketRecord, TicketStore } from "./ports.js";
+import { getTicket, listTickets, ticketTimeline, type ListRequest, type TimelinePage } from "./read-tickets.js";
 import { TicketWriter, type Updated, type WriteOptions } from "./ticket-writer.js";
 import { TimelineSeal } from "./timeline-seal.js";
 
@@ -21,7 +21,7 @@ import { TimelineSeal } from "./timeline-seal.js";
 export interface TicketUseCases {
   open(caller: Principal, input: OpenInput, options: { requestId: string; idempotency?: IdempotencyOptions }): Promise<Opened>;
   get(caller: Principal, id: string): Promise<StoredTicket>;
-  list(caller: Principal, query: ListQuery): Promise<{ items: StoredTicket[]; more: boolean }>;
+  list(caller: Principal, query: ListRequest): Promise<{ items: StoredTicket[]; more: boolean }>;
   timeline(caller: Principal, id: string, cursor: string | undefined, limit: number): Promise<TimelinePage>;
   triage(caller: Principal, id: string, input: TriageInput, options: WriteOptions): Promise<Updated>;
   /** `agentId` null unassigns. */

@@ -344,9 +344,9 @@ describe("the queue query", () => {
       const container = new Proxy(fresh.container, {
         get: (target, prop, receiver) => (prop === "items" ? spied : Reflect.get(target, prop, receiver)),
       });
-      const page = await new CosmosTicketStore(container).list({ limit: 10 });
+      const page = await new CosmosTicketStore(container).list({ order: "queue", limit: 10 });
       expect(page.items.map((i) => i.ticket)).toEqual([t]);
-      const expected = [...Object.keys(Ticket.shape), "ticketId", "type", "priorityRank", "salt", "_etag"].sort();
+      const expected = [...Object.keys(Ticket.shape), "ticketId", "type", "priorityRank", "requesterRank", "salt", "_etag"].sort();
       expect(returned).toHaveLength(1);
       expect(Object.keys(returned[0]!).sort()).toEqual(expected);
     } finally {

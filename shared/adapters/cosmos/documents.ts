@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { Agent } from "../../agents/ports.js";
 import { OutboxEntry } from "../../outbox/ports.js";
-import { EntryType, priorityRank, Ticket, TimelineEntry } from "../../tickets/domain/model.js";
+import { EntryType, priorityRank, requesterRank, Ticket, TimelineEntry } from "../../tickets/domain/model.js";
 import type { StoredTicket, UnstoredTicket } from "../../tickets/ports.js";
 
 /**
@@ -14,8 +14,9 @@ import type { StoredTicket, UnstoredTicket } from "../../tickets/ports.js";
 export const TicketDoc = Ticket.extend({
   ticketId: z.string(),
   type: z.literal("ticket"),
-  /** Queue order, stored so the query can ORDER BY it. */
+  /** Queue order, stored so the query can ORDER BY it; a requester's list orders by the second. */
   priorityRank: z.number().int(),
+  requesterRank: z.number().int(),
   salt: z.string().min(1),
 });
 // Unknown fields are stripped on parsing: a ticket stored before its comments' idempotency
@@ -50,11 +51,11 @@ export const AGENTS_PARTITION = "_agents";
 export const agentDocId = (agentId: string): string => `agent-${Buffer.from(agentId).toString("base64url")}`;
 
 export function toTicketDoc({ ticket, salt }: UnstoredTicket): TicketDoc {
-  return { ...ticket, ticketId: ticket.id, type: "ticket", priorityRank: priorityRank(ticket), salt };
+  return { ...ticket, ticketId: ticket.id, type: "ticket", priorityRank: priorityRank(ticket), requesterRank: requesterRank(ticket), salt };
 }
 
 export function fromTicketDoc(doc: unknown, etag: string | undefined): StoredTicket {
-  const { ticketId: _p, type: _t, priorityRank: _r, salt, ...ticket } = parsed(TicketDoc, doc, "ticket");
+  const { ticketId: _p, type: _t, priorityRank: _r, requesterRank: _rr, salt, ...ticket } = parsed(TicketDoc, doc, "ticket");
   const tag = etag ?? (doc as { _etag?: string })._etag;
   if (!tag) throw new Error("Cosmos DB returned a ticket without its etag.");
   return { ticket, etag: tag, salt };

@@ -1,7 +1,7 @@
-import type { Container, JSONObject, OperationInput, SqlParameter } from "@azure/cosmos";
+import type { Container, JSONObject, JSONValue, OperationInput, SqlParameter } from "@azure/cosmos";
 import type { z } from "zod";
 import type { OutboxEntry, OutboxStore } from "../../outbox/ports.js";
-import { entryId, type TimelineEntry } from "../../tickets/domain/model.js";
+import { entryId, PRIORITY_RANK, type TimelineEntry } from "../../tickets/domain/model.js";
 import type { ListQuery, StoredTicket, TicketStore, TicketWrite, UnstoredTicket } from "../../tickets/ports.js";
 import { fromEntryDoc, fromOutboxDoc, fromTicketDoc, OutboxDoc, parsed, TICKET_DOC_FIELDS, toEntryDoc, toTicketDoc } from "./documents.js";
 import { cosmosFailure, pointRead, translated } from "./errors.js";
@@ -83,16 +83,22 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
   }
 
   async list(query: ListQuery): Promise<{ items: StoredTicket[]; more: boolean }> {
+    const rank = query.order === "queue" ? "c.priorityRank" : "c.requesterRank";
     const where = ["c.type = 'ticket'"];
     const parameters: SqlParameter[] = [{ name: "@limit", value: query.limit + 1 }];
-    const inList = (field: string, name: string, values?: string[]) => {
+    const inList = (field: string, name: string, values?: JSONValue[]) => {
       if (!values?.length) return;
-      where.push(`ARRAY_CONTAINS(${name}, c.${field})`);
+      where.push(`ARRAY_CONTAINS(${name}, ${field})`);
       parameters.push({ name, value: values });
     };
-    inList("status", "@statuses", query.statuses);
-    inList("priority", "@priorities", query.priorities);
-    inList("severity", "@severities", query.severities);
+    inList("c.status", "@statuses", query.statuses);
+    // By rank, so that a requester's list filters on the priority it orders by.
+    inList(
+      rank,
+      "@ranks",
+      query.priorities?.map((p) => PRIORITY_RANK[p]),
+    );
+    inList("c.severity", "@severities", query.severities);
     if (query.assignee === null) where.push("IS_NULL(c.assignee)");
     else if (query.assignee !== undefined) {
       where.push("c.assignee.id = @assignee");
@@ -103,15 +109,13 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
       parameters.push({ name: "@requester", value: query.requester });
     }
     if (query.after) {
-      // Keyset pagination: strictly after the last item seen, in queue order, so
+      // Keyset pagination: strictly after the last item seen, in the list's order, so
       // pages never skip or repeat a ticket however the queue changes in between.
-      const [rank, createdAt, id] = query.after;
-      where.push(
-        "(c.priorityRank > @rank OR (c.priorityRank = @rank AND (c.createdAt > @createdAt OR (c.createdAt = @createdAt AND c.id > @id))))",
-      );
-      parameters.push({ name: "@rank", value: rank }, { name: "@createdAt", value: createdAt }, { name: "@id", value: id });
+      const [after, createdAt, id] = query.after;
+      where.push(`(${rank} > @rank OR (${rank} = @rank AND (c.createdAt > @createdAt OR (c.createdAt = @createdAt AND c.id > @id))))`);
+      parameters.push({ name: "@rank", value: after }, { name: "@createdAt", value: createdAt }, { name: "@id", value: id });
     }
-    const sql = `SELECT TOP @limit ${QUEUE_FIELDS} FROM c WHERE ${where.join(" AND ")} ORDER BY c.priorityRank ASC, c.createdAt ASC, c.id ASC`;
+    const sql = `SELECT TOP @limit ${QUEUE_FIELDS} FROM c WHERE ${where.join(" AND ")} ORDER BY ${rank} ASC, c.createdAt ASC, c.id ASC`;
     const { resources } = await translated(() => this.container.items.query<JSONObject>({ query: sql, parameters }).fetchAll());
     const items = resources.slice(0, query.limit).map((d) => fromTicketDoc(d, undefined));
     return { items, more: resources.length > query.limit };

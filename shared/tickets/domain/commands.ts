@@ -45,6 +45,7 @@ export function openTicket(
     resolvedAt: null,
     closedAt: null,
     escalation: NO_ESCALATION,
+    opened: { subject: input.subject, priority, category: input.category ?? null },
     version: 0,
     revision: 0,
   };

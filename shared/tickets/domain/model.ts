@@ -45,6 +45,13 @@ export const Escalation = z.object({
 });
 export type Escalation = z.infer<typeof Escalation>;
 
+/**
+ * What the ticket said when it was opened, of the fields triage changes: a requester
+ * sees these, never the triaged values (DESIGN.md section 3: triage is internal).
+ */
+export const Opened = z.object({ subject: z.string(), priority: Priority, category: z.string().nullable() });
+export type Opened = z.infer<typeof Opened>;
+
 export const Ticket = z.object({
   id: z.string(),
   number: z.string(),
@@ -62,6 +69,8 @@ export const Ticket = z.object({
   resolvedAt: isoOrNull,
   closedAt: isoOrNull,
   escalation: Escalation,
+  /** Tickets stored before it was kept read it from the current values (openedOf). */
+  opened: Opened.optional(),
   /** Number of timeline entries so far; the entry of change n has sequence n. */
   version: z.number().int().min(0),
   /** Number of changes people made (not the system's bookkeeping): an agent's ETag. */
@@ -78,6 +87,10 @@ export type Ticket = z.infer<typeof Ticket>;
 
 /** A requester's revision and last change (for a ticket stored before they were kept: everyone's). */
 export const publicRevisionOf = (t: Pick<Ticket, "revision" | "publicRevision">): number => t.publicRevision ?? t.revision;
+export const openedOf = (t: Pick<Ticket, "opened" | "subject" | "priority" | "category">): Opened =>
+  t.opened ?? { subject: t.subject, priority: t.priority, category: t.category };
+/** A requester's queue is in the order of the priority they see: the one the ticket was opened with. */
+export const requesterRank = (t: Pick<Ticket, "opened" | "subject" | "priority" | "category">): number => priorityRank(openedOf(t));
 export const publicUpdatedAtOf = (t: Pick<Ticket, "updatedAt" | "publicUpdatedAt">): string => t.publicUpdatedAt ?? t.updatedAt;
 
 export const ENTRY_TYPES = [

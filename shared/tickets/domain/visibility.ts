@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { Failure } from "../../kernel/failure.js";
 import { isAgent, type Principal } from "../../kernel/principal.js";
-import { Escalation, Ticket, TimelineEntry, publicUpdatedAtOf } from "./model.js";
+import { Escalation, Ticket, TimelineEntry, openedOf, publicUpdatedAtOf } from "./model.js";
 
 /**
  * Who sees what of a ticket (DESIGN.md section 3). A requester sees their own tickets
@@ -26,32 +26,36 @@ export function requireAgent(ticket: Ticket, caller: Principal): void {
   if (!isAgent(caller)) throw new Failure("forbidden", "Only agents may do this.");
 }
 
-/** Requesters see agents by name only: an agent's directory id is the agents' business. */
-const NamedAgent = z.object({ id: z.string().optional().describe("For agents only"), name: z.string() });
-
 export const TicketView = Ticket.omit({
   version: true,
   revision: true,
   publicRevision: true,
   publicUpdatedAt: true,
   escalation: true,
+  opened: true,
 }).extend({
-  assignee: NamedAgent.nullable(),
+  subject: Ticket.shape.subject.describe("For requesters, the subject they opened the ticket with"),
+  priority: Ticket.shape.priority.describe("For requesters, the priority the ticket was opened with"),
+  category: Ticket.shape.category.describe("For requesters, the category the ticket was opened with"),
+  severity: Ticket.shape.severity.describe("Set in triage; null for requesters"),
+  assignee: Ticket.shape.assignee.describe("null for requesters"),
   escalation: Escalation.omit({ cycle: true }).nullable().describe("Escalation to ops; null for requesters."),
 });
 export type TicketView = z.infer<typeof TicketView>;
 
 /**
- * The ticket as a caller may see it: escalation is ops' business, never a requester's;
- * a requester sees the assignee by name, and the time of the last change they could see.
+ * The ticket as a caller may see it. Triage, assignment and escalation are the agents'
+ * business: a requester sees the ticket as it was opened, but for its status, its
+ * resolution and the time of the last change they could see, so that nothing done out
+ * of their sight changes what they get (nor, then, their ETag: ticket-writer.ts).
  */
 export function ticketView(t: Ticket, caller: Principal): TicketView {
-  const { version: _v, revision: _r, publicRevision: _p, publicUpdatedAt: _pu, escalation, ...view } = t;
+  const { version: _v, revision: _r, publicRevision: _p, publicUpdatedAt: _pu, opened: _o, escalation, ...view } = t;
   if (isAgent(caller)) {
     const { cycle: _c, ...visible } = escalation;
     return { ...view, escalation: visible };
   }
-  return { ...view, assignee: t.assignee && { name: t.assignee.name }, updatedAt: publicUpdatedAtOf(t), escalation: null };
+  return { ...view, ...openedOf(t), severity: null, assignee: null, updatedAt: publicUpdatedAtOf(t), escalation: null };
 }
 
 /** What a requester sees of a ticket, but for when it changed: a change that moves it is one they see. */

@@ -1,13 +1,15 @@
 import { invalid } from "../../kernel/failure.js";
-import { priorityRank, type Ticket } from "../domain/model.js";
+import { isAgent, type Principal } from "../../kernel/principal.js";
+import { priorityRank, requesterRank, type Ticket } from "../domain/model.js";
 import type { ListPosition } from "../ports.js";
 
 /**
- * Queue cursors are opaque to clients; inside, the last position seen in queue order.
- * (A timeline cursor is keyed to its ticket instead: timeline-seal.ts.)
+ * Queue cursors are opaque to clients; inside, the last position seen in the caller's
+ * list order (a requester's is by the priority they see: read-tickets.ts). A timeline
+ * cursor is keyed to its ticket instead: timeline-seal.ts.
  */
-export function queueCursor(last: Ticket): string {
-  const position: ListPosition = [priorityRank(last), last.createdAt, last.id];
+export function queueCursor(last: Ticket, caller: Principal): string {
+  const position: ListPosition = [isAgent(caller) ? priorityRank(last) : requesterRank(last), last.createdAt, last.id];
   return Buffer.from(JSON.stringify(position)).toString("base64url");
 }
 

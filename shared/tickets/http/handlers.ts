@@ -86,7 +86,7 @@ export function ticketHandlers(http: HttpContext, useCases: () => Promise<Ticket
         status: 200,
         body: {
           items: page.items.map((s) => ticketView(s.ticket, call.principal)),
-          nextCursor: page.more && last ? queueCursor(last) : null,
+          nextCursor: page.more && last ? queueCursor(last, call.principal) : null,
         },
       };
     }, COSTS.page),
