@@ -4,9 +4,11 @@ import { PEOPLE, startTestHost, type CallResult, type TestHost } from "../suppor
 /** Limits per caller: token buckets per principal, and per client address on the anonymous routes. */
 let t: TestHost;
 beforeAll(async () => {
-  t = await startTestHost({ RATE_LIMIT_CALLER_POINTS: "12", RATE_LIMIT_ANONYMOUS_POINTS: "4", RATE_LIMIT_WINDOW_SECONDS: "60" });
+  t = await startTestHost({ RATE_LIMIT_CALLER_POINTS: "12", RATE_LIMIT_ANONYMOUS_POINTS: "4", RATE_LIMIT_WINDOW_SECONDS: "600" });
 });
 afterAll(() => t.close());
+
+// A long window: the buckets refill at 12 (or 4) points per 600 s, too slowly to matter within a test.
 
 /** What the RateLimit field says is left, e.g. `"caller";r=7;t=60` → 7. */
 const left = (res: CallResult) => Number(/;r=(\d+)/.exec(res.headers.get("ratelimit") ?? "")?.[1]);
@@ -16,7 +18,7 @@ describe("rate limits", () => {
     const karen = await t.token({ name: "Karen Limited", email: "karen.limited@example.com" });
     const opened = await t.call(karen, "POST", "/tickets", { body: { subject: "s", description: "d" } });
     expect(opened.status).toBe(201);
-    expect(opened.headers.get("ratelimit-policy")).toBe('"caller";q=12;w=60');
+    expect(opened.headers.get("ratelimit-policy")).toBe('"caller";q=12;w=600');
     expect(left(opened)).toBe(10); // a write costs 2
     const page = await t.call(karen, "GET", "/tickets");
     expect(left(page)).toBe(7); // a page costs 3
@@ -41,6 +43,25 @@ describe("rate limits", () => {
       const statuses = [];
       for (let i = 0; i < 7; i++) statuses.push((await host.call("not.a.token", "GET", "/tickets")).status);
       expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it("refill steadily, as token buckets do: a spent caller may go on at the refill rate, not at a window's end", async () => {
+    // 4 points per 4 s: one point back every second. A fixed 4 s window would refuse until its end.
+    const host = await startTestHost({ RATE_LIMIT_ANONYMOUS_POINTS: "4", RATE_LIMIT_WINDOW_SECONDS: "4" });
+    try {
+      const spec = () => host.call(null, "GET", "/openapi.json");
+      const burst = [];
+      for (let i = 0; i < 5; i++) burst.push(await spec());
+      expect(burst.map((r) => r.status)).toEqual([200, 200, 200, 200, 429]);
+      expect(burst[4]!.headers.get("retry-after")).toBe("1");
+      // The empty bucket is full again after one window: t says so.
+      expect(burst[4]!.headers.get("ratelimit")).toMatch(/^"anonymous";r=0;t=[34]$/);
+      await new Promise((r) => setTimeout(r, 1100));
+      expect((await spec()).status).toBe(200); // one point back
+      expect((await spec()).status).toBe(429); // and only one
     } finally {
       await host.close();
     }
