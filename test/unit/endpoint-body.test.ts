@@ -1,3 +1,4 @@
+import { HttpRequest } from "@azure/functions";
 import { ReadableStream } from "node:stream/web";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -50,5 +51,25 @@ describe("a streamed body", () => {
     const res = await handler(request, { error: () => {} });
     expect(res.status).toBe(201);
     expect(JSON.parse(res.body!)).toEqual({ a: "b" });
+  });
+});
+
+describe("Azure's own HttpRequest", () => {
+  it("is read from its body stream, not as text: over the limit is 413, within it is parsed", async () => {
+    const make = (text: string) => {
+      const request = new HttpRequest({
+        method: "POST",
+        url: "http://localhost/api/x",
+        headers: { "content-type": "application/json" },
+        body: { string: text },
+      });
+      // The runtime's text() would buffer the whole body first: the endpoint must not call it.
+      request.text = () => Promise.reject(new Error("the endpoint reads the stream"));
+      return request;
+    };
+    const big = await handler(make(`{"a":"${"b".repeat(4 * 1024 * 1024)}"}`), { error: () => {} });
+    expect(big.status).toBe(413);
+    const small = await handler(make('{"a":"b"}'), { error: () => {} });
+    expect(small.status).toBe(201);
   });
 });
