@@ -9,6 +9,9 @@ import { Failure } from "../../kernel/failure.js";
  * - 404 from anything but a point read (which answers null instead): the database or
  *   container is missing, which no retry by the client cures but an operator can, so
  *   "unavailable" (503), as for an outage;
+ * - 401 and 403: Cosmos DB refuses the app's identity, as it does for a few minutes
+ *   after a first deploy while the data role propagates (or for good, if it was never
+ *   granted): "unavailable" (503) with the cause in the log, not a 500 that reads as a bug;
  * - throttling (429) once the SDK's own retries are spent, timeouts, outages and
  *   network errors: "unavailable" with a Retry-After;
  * - anything else is a bug and stays what it is (500).
@@ -45,6 +48,11 @@ export function cosmosFailure(e: unknown): unknown {
     return new Failure("unavailable", STORE_UNAVAILABLE, {
       retryAfter: 5,
       cause: new Error("store unavailable: Cosmos DB answered 404 (the database or container is missing, or the document was deleted)."),
+    });
+  if (code === 401 || code === 403)
+    return new Failure("unavailable", STORE_UNAVAILABLE, {
+      retryAfter: 30,
+      cause: new Error(`store unavailable: Cosmos DB refused the app's identity (${code}): its data role is missing or not yet in effect.`),
     });
   const transient =
     (typeof code === "number" && TRANSIENT_STATUS.has(code)) ||
