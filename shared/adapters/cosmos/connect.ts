@@ -11,6 +11,8 @@ export interface CosmosTarget {
   endpoint: string;
   key?: string | undefined;
   managedIdentityClientId?: string | undefined;
+  /** How long one request may take (default 10 s): the local store's whole-container reads need longer. */
+  requestTimeoutMs?: number;
 }
 
 export async function connectCosmos(target: CosmosTarget): Promise<CosmosClient> {
@@ -19,7 +21,7 @@ export async function connectCosmos(target: CosmosTarget): Promise<CosmosClient>
     // Fail over to our 503 quickly rather than hold a serverless request for 30 s.
     connectionPolicy: {
       enableEndpointDiscovery: false,
-      requestTimeout: 10_000,
+      requestTimeout: target.requestTimeoutMs ?? 10_000,
       retryOptions: { maxRetryAttemptCount: 3, fixedRetryIntervalInMilliseconds: 0, maxWaitTimeInSeconds: 5 },
     },
   };
