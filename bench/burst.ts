@@ -12,7 +12,7 @@ import { startHost } from "../shared/local/host.js";
  */
 const dir = await mkdtemp(join(tmpdir(), "helpdesk-bench-"));
 const config = loadConfig({});
-const host = await startHost({ config, local: { port: 0, dir }, log: () => {} });
+const host = await startHost({ config, local: { port: 0, dir, store: "memory" }, log: () => {} });
 try {
   const karen = await signDevToken(dir, { name: "Karen Karen", email: "karen@example.com" });
   const ken = await signDevToken(dir, { name: "Ken Ken", email: "ken@example.com" });

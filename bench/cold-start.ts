@@ -7,8 +7,8 @@ import { signDevToken } from "../shared/local/dev-issuer.js";
 
 /**
  * Cold start of the bundled app: from spawning `node dist/shared/local/main.js`
- * to the first 201 of POST /api/tickets (embedded store created, token verified,
- * ticket written), median of N runs. Beside it, in the same run, the same
+ * to the first 201 of POST /api/tickets (embedded store created and its kept file
+ * loaded: the tickets of the runs before, token verified, ticket written), median of N runs. Beside it, in the same run, the same
  * measure for a bare node:http server answering 201, so the figure is also a
  * ratio to what Node.js itself costs on this machine. Run `npm run bundle` first.
  */

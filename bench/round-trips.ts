@@ -11,7 +11,7 @@ import { startHost } from "../shared/local/host.js";
  * (the first call of a process connects and makes the caller known).
  */
 const dir = await mkdtemp(join(tmpdir(), "helpdesk-bench-"));
-const host = await startHost({ config: loadConfig({}), local: { port: 0, dir }, log: () => {} });
+const host = await startHost({ config: loadConfig({}), local: { port: 0, dir, store: "memory" }, log: () => {} });
 try {
   const karen = await signDevToken(dir, { name: "Karen Karen", email: "karen@example.com" });
   const jane = await signDevToken(dir, { name: "Jane Doe", email: "jane@example.com", role: "agent" });

@@ -17,7 +17,7 @@ const dir = await mkdtemp(join(tmpdir(), "helpdesk-bench-"));
 const webhook = await startAlertReceiver();
 const host = await startHost({
   config: loadConfig({ ALERT_WEBHOOK_URL: webhook.url, ALERT_WEBHOOK_SECRET: "bench-secret-0123456789" }),
-  local: { port: 0, dir },
+  local: { port: 0, dir, store: "memory" },
   log: () => {},
 });
 // The console channel would print 200 alerts; the webhook is what is measured.

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import type { Config } from "../app/config.js";
 import type { Host } from "./host.js";
 
@@ -5,9 +6,13 @@ import type { Host } from "./host.js";
 export function banner(host: Host, config: Config): string[] {
   const { cosmos, auth, serviceBus, escalation, cors } = config;
   const embedded = host.standIns.embeddedCosmos();
+  const kept = host.standIns.keptStore();
+  const where = kept
+    ? `data kept in ${resolve(kept.file)}: ${kept.loaded ? `${kept.loaded.documents} documents loaded` : "new, empty"}`
+    : "in memory, nothing kept (LOCAL_STORE=memory)";
   const store = cosmos.endpoint
     ? `Cosmos DB at ${cosmos.endpoint}`
-    : `embedded Cosmos DB endpoint${embedded ? ` at ${embedded.endpoint}` : ""} (in memory)`;
+    : `embedded Cosmos DB endpoint${embedded ? ` at ${embedded.endpoint}` : ""}, ${where}`;
   const identity = auth ? `tokens from ${auth.issuer}` : "tokens from the development issuer (npm run token)";
   const queue = serviceBus.namespace
     ? `Service Bus queue ${escalation.queue} on ${serviceBus.namespace} (its notifyOps function consumes it)`

@@ -270,7 +270,8 @@ try {
     () => false,
   );
   if (!alive && !values.url) {
-    host = await startHost({ config: loadConfig(), local: { ...local, port: 0 }, log: () => {} });
+    // A throwaway store: the demo's tickets never land in the developer's kept one (LOCAL_DIR/store.json).
+    host = await startHost({ config: loadConfig(), local: { ...local, port: 0, store: "memory" }, log: () => {} });
     baseUrl = host.url;
     console.log(`(started a local host on ${baseUrl})\n`);
   } else {

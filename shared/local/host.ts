@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { ReadableStream } from "node:stream/web";
@@ -15,6 +16,7 @@ import { devTrust } from "./dev-issuer.js";
 import type { LocalConfig } from "./local-config.js";
 import { OutboxPump } from "./outbox-pump.js";
 import { localStandIns, type LocalStandIns } from "./stand-ins.js";
+import { STORE_FILE_NAME } from "./store-file.js";
 
 /**
  * The local host: the Functions routes on http://localhost:PORT/api, served by
@@ -158,7 +160,9 @@ export async function startHost({
     undefined, // its default retry interval
     scheduler,
   );
-  const standIns = localStandIns(scheduler);
+  // LOCAL_STORE=file: the embedded store is kept in LOCAL_DIR (when it is used: COSMOS_ENDPOINT unset).
+  const keep = local.store === "file" ? { file: join(local.dir, STORE_FILE_NAME), database: config.cosmos.database } : undefined;
+  const standIns = localStandIns(scheduler, keep);
   const outboxWritten = outbox === "pump" ? (entries: OutboxEntry[]) => pump.nudge(entries) : undefined;
   const composition = new Composition(config, {
     standIns: async () => standIns,

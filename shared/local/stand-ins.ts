@@ -2,6 +2,7 @@ import type { StandIns } from "../app/composition.js";
 import { systemScheduler, type Scheduler } from "../kernel/scheduler.js";
 import { consoleChannel } from "./console-channel.js";
 import { startEmbeddedCosmos, type EmbeddedCosmos } from "./embedded-cosmos.js";
+import { keepStore, type KeptStore, type KeptStoreOptions } from "./kept-store.js";
 import { LocalQueue } from "./local-queue.js";
 
 /**
@@ -13,18 +14,45 @@ import { LocalQueue } from "./local-queue.js";
 export interface LocalStandIns extends StandIns {
   /** The embedded endpoint, once started: the benchmarks count its requests. */
   embeddedCosmos(): EmbeddedCosmos | undefined;
+  /** Where the embedded store is kept, once loaded; undefined while it lives in memory only. */
+  keptStore(): KeptStore | undefined;
 }
 
-export function localStandIns(scheduler: Scheduler = systemScheduler): LocalStandIns {
+/**
+ * `keep`: keep the embedded store in that file (the local host's LOCAL_STORE=file). Without
+ * it the store lives in memory only, as for `func start`, the tests and the demo.
+ */
+export function localStandIns(scheduler: Scheduler = systemScheduler, keep?: KeptStoreOptions): LocalStandIns {
   let embedded: EmbeddedCosmos | undefined;
+  let kept: KeptStore | undefined;
   return {
     async cosmos() {
-      embedded = await startEmbeddedCosmos();
-      return embedded;
+      const started = await startEmbeddedCosmos();
+      embedded = started;
+      if (!keep) return started;
+      try {
+        kept = await keepStore(started, keep);
+      } catch (e) {
+        await started.close();
+        throw e;
+      }
+      const store = kept;
+      return {
+        endpoint: started.endpoint,
+        // The last changes are saved before the endpoint goes.
+        close: async () => {
+          try {
+            await store.close();
+          } finally {
+            await started.close();
+          }
+        },
+      };
     },
     // The same contract as the Service Bus queue: duplicate detection, schedules, redelivery, dead letters.
     queue: (handler) => new LocalQueue(handler, { maxDeliveryCount: 10, retryDelayMs: 100, log: (line) => console.error(line), scheduler }),
     channels: () => [consoleChannel((line) => console.log(line))],
     embeddedCosmos: () => embedded,
+    keptStore: () => kept,
   };
 }

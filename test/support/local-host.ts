@@ -45,7 +45,13 @@ export async function startTestHost(
   const dir = await mkdtemp(join(tmpdir(), "helpdesk-test-"));
   // The suite makes thousands of requests with a few callers: limits out of its way, unless a test sets them.
   const limits = { RATE_LIMIT_CALLER_POINTS: "1000000", RATE_LIMIT_ANONYMOUS_POINTS: "1000000" };
-  const host = await startHost({ config: loadConfig({ ...limits, ...env }), local: { port: 0, dir }, log: () => {}, ...options });
+  // A throwaway store in memory: nothing is read from or written to any LOCAL_DIR store file.
+  const host = await startHost({
+    config: loadConfig({ ...limits, ...env }),
+    local: { port: 0, dir, store: "memory" },
+    log: () => {},
+    ...options,
+  });
   const call: TestHost["call"] = async (token, method, path, options = {}) => {
     const headers: Record<string, string> = { ...options.headers };
     if (token) headers.authorization = `Bearer ${token}`;

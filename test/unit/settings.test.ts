@@ -14,7 +14,7 @@ describe("settings", () => {
       escalation: { queue: "escalations", ackTimeoutSeconds: 900, maxRepages: 3, retrySeconds: 30, maxRetries: 8 },
       alertChannels: {},
     });
-    expect(loadLocalConfig({})).toEqual({ port: 7071, dir: ".local" });
+    expect(loadLocalConfig({})).toEqual({ port: 7071, dir: ".local", store: "file" });
   });
 
   it("treat an empty value as unset, so local.settings.example.json loads as it is", () => {
@@ -59,6 +59,7 @@ describe("settings", () => {
     expect(() => loadConfig({ COSMOS_ENDPOINT: "not a url" })).toThrow(/COSMOS_ENDPOINT/);
     expect(() => loadConfig({ ESCALATION_MAX_REPAGES: "many" })).toThrow(/ESCALATION_MAX_REPAGES/);
     expect(() => loadLocalConfig({ PORT: "seventy" })).toThrow(/PORT/);
+    expect(() => loadLocalConfig({ LOCAL_STORE: "disk" })).toThrow(/LOCAL_STORE: .*"file"\|"memory"/);
     // Half an issuer would quietly fall back to the development one.
     expect(() => loadConfig({ AUTH_ISSUER: "https://login.example.com/t/v2.0" })).toThrow(/set all three/);
   });
