@@ -12,10 +12,11 @@ import { ticketUseCases } from "../../shared/tickets/use-cases.js";
 /**
  * The Cosmos adapter against the embedded endpoint, over HTTP, with the use cases on
  * top, wired as the composition root wires them. Each `newService()` is another
- * instance of the API (its own cache and directory) on the same store.
+ * instance of the API (its own cache and directory) on the same store. `embedded`: an
+ * endpoint already started (and filled), rather than a new empty one.
  */
-export async function startStore() {
-  const embedded: EmbeddedCosmos = await startEmbeddedCosmos();
+export async function startStore(options: { embedded?: EmbeddedCosmos } = {}) {
+  const embedded: EmbeddedCosmos = options.embedded ?? (await startEmbeddedCosmos());
   const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded" });
   await bootstrapCosmos(client, "helpdesk");
   const container = ticketsContainer(client, "helpdesk");
