@@ -48,7 +48,7 @@ const tamper = (req: IncomingMessage, _status: number, _headers: IncomingHttpHea
 const check = (req: IncomingMessage, status: number, headers: IncomingHttpHeaders, body: string) => {
   try {
     checked++;
-    validateResponse(req.method ?? "GET", req.url ?? "/", status, headers["content-type"] ?? null, parseBody(body));
+    validateResponse(req.method ?? "GET", req.url ?? "/", status, headers["content-type"] ?? null, parseBody(body), headers);
   } catch (e) {
     violations.push(String(e));
   }
