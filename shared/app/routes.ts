@@ -58,14 +58,24 @@ export const ROUTE_SPECS: Spec[] = [
       summary: "The queue: filter, sort, page",
       auth: true,
       query: ListTicketsQuery,
-      ok: { status: 200, schema: TicketPage, description: "A page of tickets, emergency first, then oldest first" },
+      ok: {
+        status: 200,
+        schema: TicketPage,
+        description: "A page of tickets in the order of `sort` (by default emergency first, then oldest first)",
+      },
     },
   },
   {
     name: "getTicket",
     route: "tickets/{id}",
     methods: ["GET"],
-    doc: { summary: "One ticket", auth: true, ok: { status: 200, schema: TicketJson, description: "The ticket (ETag)" } },
+    doc: {
+      summary: "One ticket",
+      auth: true,
+      ok: { status: 200, schema: TicketJson, description: "The ticket (ETag)" },
+      also: [{ status: 304, description: "Not modified: the caller's ETag is still the one sent in If-None-Match" }],
+      headers: ["If-None-Match"],
+    },
   },
   {
     name: "triageTicket",
@@ -164,7 +174,9 @@ export const ROUTE_SPECS: Spec[] = [
       summary: "History, oldest first",
       auth: true,
       query: TimelineQuery,
-      ok: { status: 200, schema: TimelinePage, description: "A page of entries (requesters: public ones only)" },
+      ok: { status: 200, schema: TimelinePage, description: "A page of entries (requesters: public ones only), with an ETag" },
+      also: [{ status: 304, description: "Not modified: no entry the caller can see was added since that ETag" }],
+      headers: ["If-None-Match"],
     },
   },
   {

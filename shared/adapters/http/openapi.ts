@@ -53,6 +53,10 @@ export interface DocumentedRoute {
 
 const HEADERS: Record<string, { description: string; schema: { type: "string" } }> = {
   "If-Match": { description: "Only apply the change if the ticket still has this ETag (412 otherwise).", schema: { type: "string" } },
+  "If-None-Match": {
+    description: "Answer 304, with no body, if the caller's ETag is still this one (nothing they can see has changed).",
+    schema: { type: "string" },
+  },
   "Idempotency-Key": { description: "Retrying with the same key and body replays the first response.", schema: { type: "string" } },
 };
 

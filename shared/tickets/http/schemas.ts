@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { AssignInput, CommentInput, EscalateInput, MoveInput, OpenInput, TriageInput } from "../domain/inputs.js";
 import { Priority, Severity, Status } from "../domain/model.js";
+import { LIST_SORTS } from "../ports.js";
 import { EntryView, TicketView } from "../domain/visibility.js";
 
 /**
@@ -29,15 +30,37 @@ const csvOf = <T extends z.ZodType<string, string>>(item: T) =>
 
 const limit = z.coerce.number().int().min(1).max(100).default(25);
 
-export const ListTicketsQuery = z.strictObject({
-  status: csvOf(Status).optional(),
-  priority: csvOf(Priority).optional(),
-  severity: csvOf(Severity).optional(),
-  assignee: z.string().min(1).max(256).optional().describe("me, none, or an agent id"),
-  requester: z.string().min(1).max(256).optional().describe("me, or a requester id"),
-  limit,
-  cursor: z.string().min(1).max(1024).optional(),
-});
+/** The filters a ticket number leaves no room for: it names one ticket. */
+const FILTERS = ["status", "priority", "severity", "assignee", "requester", "updatedSince", "cursor"] as const;
+
+export const ListTicketsQuery = z
+  .strictObject({
+    number: z
+      .string()
+      .regex(/^[1-9][0-9]{7}$/, "8 digits")
+      .optional()
+      .describe("A ticket's number: that ticket, or an empty page; no other filter applies"),
+    status: csvOf(Status).optional(),
+    priority: csvOf(Priority).optional(),
+    severity: csvOf(Severity).optional(),
+    assignee: z.string().min(1).max(256).optional().describe("me, none, or an agent id"),
+    requester: z.string().min(1).max(256).optional().describe("me, or a requester id"),
+    sort: z
+      .enum(LIST_SORTS)
+      .default("priority")
+      .describe("priority: emergency first, then oldest first; updated: most recently changed first; created: newest first"),
+    updatedSince: z.iso
+      .datetime({ offset: true })
+      .transform((at) => new Date(at).toISOString())
+      .optional()
+      .describe("Only tickets changed at or after this time (ISO 8601); with sort=updated, what a client syncs by"),
+    limit,
+    cursor: z.string().min(1).max(1024).optional(),
+  })
+  .superRefine((q, ctx) => {
+    if (q.number === undefined) return;
+    for (const f of FILTERS) if (q[f] !== undefined) ctx.addIssue({ code: "custom", path: [f], message: "Not with number." });
+  });
 
 export const TimelineQuery = z.strictObject({ limit, cursor: z.string().min(1).max(64).optional() });
 
