@@ -1,4 +1,6 @@
+import { z } from "zod";
 import { preflight } from "../adapters/http/cors.js";
+import { docsHandlers } from "../adapters/http/docs-page.js";
 import { endpoint, requestIdOf, type HttpContext, type HttpHandler } from "../adapters/http/endpoint.js";
 import { Health, healthHandler } from "../adapters/http/health.js";
 import { openApiDocument, OpenApiJson, type DocumentedRoute, type RouteDoc } from "../adapters/http/openapi.js";
@@ -189,6 +191,23 @@ export const ROUTE_SPECS: Spec[] = [
     methods: ["GET"],
     doc: { summary: "This document", auth: false, ok: { status: 200, schema: OpenApiJson, description: "OpenAPI 3.1" } },
   },
+  {
+    name: "docsPage",
+    route: "docs",
+    methods: ["GET"],
+    doc: {
+      summary: "This reference, interactive (Swagger UI): paste a bearer token, try the calls",
+      auth: false,
+      ok: { status: 200, schema: z.string(), contentType: "text/html", description: "The page" },
+    },
+  },
+  // The page's script and style: Swagger UI's files and its configuration (not part of the API).
+  {
+    name: "docsAsset",
+    route: "docs/{file}",
+    methods: ["GET"],
+    doc: { summary: "A file of the docs page", auth: false, hidden: true, ok: { status: 200, description: "The file" } },
+  },
   // Every route's preflight: browsers send OPTIONS before a cross-origin write.
   {
     name: "corsPreflight",
@@ -233,6 +252,7 @@ export function httpRoutes(deps: RouteDeps): HttpRoute[] {
     ...agentHandlers(http, deps.directory),
     // Built once, on the first request for it: it depends only on the route table.
     openApi: endpoint(http, { auth: false }, async () => ({ status: 200, body: (document ??= openApiDocument(ROUTE_SPECS)) })),
+    ...docsHandlers(http),
     corsPreflight: async (request) =>
       preflight(request.headers.get("origin"), http.corsOrigins, requestIdOf(request.headers.get("x-request-id"))),
     health: healthHandler(http, deps.pingStore, () => deps.now().getTime()),

@@ -27,6 +27,8 @@ export interface RouteDoc {
 export interface DocumentedResponse {
   status: number;
   schema?: z.ZodType;
+  /** The schema's media type; application/json unless said (the docs page is text/html). */
+  contentType?: string;
   description: string;
 }
 
@@ -101,7 +103,9 @@ export function openApiDocument(routes: DocumentedRoute[], serverUrl = "/api") {
       for (const answer of [doc.ok, ...(doc.also ?? [])]) {
         responses[answer.status] = {
           description: answer.description,
-          ...(answer.schema ? { content: { "application/json": { schema: schema(answer.schema, "output") } } } : {}),
+          ...(answer.schema
+            ? { content: { [answer.contentType ?? "application/json"]: { schema: schema(answer.schema, "output") } } }
+            : {}),
         };
       }
       const errors = new Set([
