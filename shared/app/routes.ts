@@ -1,4 +1,6 @@
+import { z } from "zod";
 import { preflight } from "../adapters/http/cors.js";
+import { docsHandlers } from "../adapters/http/docs-page.js";
 import { endpoint, requestIdOf, type HttpContext, type HttpHandler } from "../adapters/http/endpoint.js";
 import { Health, healthHandler } from "../adapters/http/health.js";
 import { openApiDocument, OpenApiJson, servedAt, serverUrlOf, type DocumentedRoute, type RouteDoc } from "../adapters/http/openapi.js";
@@ -67,7 +69,7 @@ export const ROUTE_SPECS: Spec[] = [
       ok: {
         status: 200,
         schema: TicketPage,
-        description: "A page of tickets, in the order asked for (by default emergency first, then oldest first)",
+        description: "A page of tickets in the order of `sort` (by default emergency first, then oldest first)",
       },
       errors: [403],
     },
@@ -215,8 +217,7 @@ export const ROUTE_SPECS: Spec[] = [
       auth: true,
       params: TICKET,
       query: TimelineQuery,
-      // The timeline's ETag comes with its conditional GET (If-None-Match, 304), under way.
-      ok: { status: 200, schema: TimelinePage, description: "A page of entries", sometimes: ["ETag"] },
+      ok: { status: 200, schema: TimelinePage, description: "A page of entries (requesters: public ones only)", headers: ["ETag"] },
       headers: ["If-None-Match"],
     },
   },
@@ -243,6 +244,33 @@ export const ROUTE_SPECS: Spec[] = [
       tag: "Service",
       auth: false,
       ok: { status: 200, schema: OpenApiJson, description: "OpenAPI 3.1" },
+    },
+  },
+  {
+    name: "docsPage",
+    route: "docs",
+    methods: ["GET"],
+    doc: {
+      summary: "This reference, interactive (Swagger UI): paste a bearer token, try the calls",
+      description:
+        "Anyone. The page, Swagger UI's files and this document all come from this origin; the page fetches nothing from anywhere else.",
+      tag: "Service",
+      auth: false,
+      ok: { status: 200, schema: z.string(), contentType: "text/html", description: "The page" },
+    },
+  },
+  // The page's script and style: Swagger UI's files and its configuration (not part of the API).
+  {
+    name: "docsAsset",
+    route: "docs/{file}",
+    methods: ["GET"],
+    doc: {
+      summary: "A file of the docs page",
+      description: "Swagger UI's script and style, and the page's configuration.",
+      tag: "Service",
+      auth: false,
+      hidden: true,
+      ok: { status: 200, description: "The file" },
     },
   },
   // Every route's preflight: browsers send OPTIONS before a cross-origin write.
@@ -297,6 +325,7 @@ export function httpRoutes(deps: RouteDeps): HttpRoute[] {
       const server = serverUrlOf(call.url, call.request.headers.get("x-forwarded-proto"), "openapi.json");
       return { status: 200, body: servedAt((document ??= openApiDocument(ROUTE_SPECS, server)), server) };
     }),
+    ...docsHandlers(http),
     corsPreflight: async (request) =>
       preflight(request.headers.get("origin"), http.corsOrigins, requestIdOf(request.headers.get("x-request-id"))),
     health: healthHandler(http, deps.pingStore, () => deps.now().getTime()),

@@ -217,6 +217,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/docs": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * This reference, interactive (Swagger UI): paste a bearer token, try the calls
+     * @description Anyone. The page, Swagger UI's files and this document all come from this origin; the page fetches nothing from anywhere else.
+     */
+    get: operations["docsPage"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/health": {
     parameters: {
       query?: never;
@@ -1014,11 +1034,6 @@ export interface components {
      * @example 5
      */
     RetryAfter: number;
-    /**
-     * @description The version of the ticket as this caller sees it: send it back in If-Match (writes) or If-None-Match (reads). A requester's moves only with what they can see.
-     * @example "3"
-     */
-    ETagIfSent: string;
   };
   pathItems: never;
 }
@@ -1027,50 +1042,21 @@ export interface operations {
   listTickets: {
     parameters: {
       query?: {
-        /**
-         * @description Only these statuses, comma-separated
-         * @example [
-         *       "open",
-         *       "in_progress"
-         *     ]
-         */
-        status?: ("open" | "in_progress" | "on_hold" | "resolved" | "closed")[];
-        /**
-         * @description Only these priorities, comma-separated (a requester's list: the priority they opened with)
-         * @example [
-         *       "emergency",
-         *       "high"
-         *     ]
-         */
-        priority?: ("low" | "normal" | "high" | "emergency")[];
-        /**
-         * @description Only these severities, comma-separated (agents only)
-         * @example [
-         *       "SEV-A"
-         *     ]
-         */
-        severity?: ("SEV-A" | "SEV-B" | "SEV-C" | "SEV-D")[];
-        /**
-         * @description `me`, `none` (unassigned), or an agent's id (agents only)
-         * @example me
-         */
-        assignee?: string;
-        /**
-         * @description `me`, or a requester's id (agents only)
-         * @example me
-         */
-        requester?: string;
-        /**
-         * @description Only the ticket with this number (the short reference people quote)
-         * @example 51623929
-         */
+        /** @description A ticket's number (the short reference people quote): that ticket, or an empty page; no other filter applies */
         number?: string;
-        /** @description `priority`: the queue, emergency first, then oldest first; `updated`: most recently changed first; `created`: newest first */
+        /** @description Only these statuses, comma-separated */
+        status?: ("open" | "in_progress" | "on_hold" | "resolved" | "closed")[];
+        /** @description Only these priorities, comma-separated (a requester's list: the priority they opened with) */
+        priority?: ("low" | "normal" | "high" | "emergency")[];
+        /** @description Only these severities, comma-separated (agents only) */
+        severity?: ("SEV-A" | "SEV-B" | "SEV-C" | "SEV-D")[];
+        /** @description `me`, `none` (unassigned), or an agent's id (agents only) */
+        assignee?: string;
+        /** @description `me`, or a requester's id (agents only) */
+        requester?: string;
+        /** @description `priority`: emergency first, then oldest first; `updated`: most recently changed first; `created`: newest first */
         sort?: "priority" | "updated" | "created";
-        /**
-         * @description Only tickets changed at or after this time (ISO 8601 UTC; in a requester's list, changes they can see)
-         * @example 2024-05-01T09:00:00Z
-         */
+        /** @description Only tickets changed at or after this time (ISO 8601; a requester's list: changes they can see); with sort=updated, what a client syncs by */
         updatedSince?: string;
         /** @description Items per page, 1 to 100 */
         limit?: number;
@@ -1078,10 +1064,7 @@ export interface operations {
         cursor?: string;
       };
       header?: {
-        /**
-         * @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id.
-         * @example web-7f3a9c
-         */
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
         "x-request-id"?: string;
       };
       path?: never;
@@ -1089,7 +1072,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description A page of tickets, in the order asked for (by default emergency first, then oldest first) */
+      /** @description A page of tickets in the order of `sort` (by default emergency first, then oldest first) */
       200: {
         headers: {
           "x-request-id": components["headers"]["XRequestId"];
@@ -1113,15 +1096,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /**
-         * @description Retrying with the same key and body replays the first response (`Idempotent-Replayed: true`) and creates nothing; the same key with another body is 422, and while the first request runs, 409. Kept per caller for at least 24 hours.
-         * @example 5d1c9a0e-first-try
-         */
+        /** @description Retrying with the same key and body replays the first response (`Idempotent-Replayed: true`) and creates nothing; the same key with another body is 422, and while the first request runs, 409. Kept per caller for at least 24 hours. */
         "Idempotency-Key"?: string;
-        /**
-         * @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id.
-         * @example web-7f3a9c
-         */
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
         "x-request-id"?: string;
       };
       path?: never;
@@ -1164,15 +1141,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /**
-         * @description Answer 304 Not Modified, with no body, if the caller's ETag of this resource is still this one.
-         * @example "3"
-         */
+        /** @description Answer 304 Not Modified, with no body, if the caller's ETag of this resource is still this one. */
         "If-None-Match"?: string;
-        /**
-         * @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id.
-         * @example web-7f3a9c
-         */
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
         "x-request-id"?: string;
       };
       path: {
@@ -1218,15 +1189,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /**
-         * @description Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version.
-         * @example "3"
-         */
+        /** @description Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
         "If-Match"?: string;
-        /**
-         * @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id.
-         * @example web-7f3a9c
-         */
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
         "x-request-id"?: string;
       };
       path: {
@@ -1270,15 +1235,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /**
-         * @description Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version.
-         * @example "3"
-         */
+        /** @description Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
         "If-Match"?: string;
-        /**
-         * @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id.
-         * @example web-7f3a9c
-         */
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
         "x-request-id"?: string;
       };
       path: {
@@ -1322,15 +1281,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /**
-         * @description Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version.
-         * @example "3"
-         */
+        /** @description Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
         "If-Match"?: string;
-        /**
-         * @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id.
-         * @example web-7f3a9c
-         */
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
         "x-request-id"?: string;
       };
       path: {
@@ -1367,20 +1320,11 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /**
-         * @description Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version.
-         * @example "3"
-         */
+        /** @description Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
         "If-Match"?: string;
-        /**
-         * @description Retrying with the same key and body replays the first response (`Idempotent-Replayed: true`) and creates nothing; the same key with another body is 422, and while the first request runs, 409. Kept per caller for at least 24 hours.
-         * @example 5d1c9a0e-first-try
-         */
+        /** @description Retrying with the same key and body replays the first response (`Idempotent-Replayed: true`) and creates nothing; the same key with another body is 422, and while the first request runs, 409. Kept per caller for at least 24 hours. */
         "Idempotency-Key"?: string;
-        /**
-         * @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id.
-         * @example web-7f3a9c
-         */
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
         "x-request-id"?: string;
       };
       path: {
@@ -1428,15 +1372,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /**
-         * @description Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version.
-         * @example "3"
-         */
+        /** @description Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
         "If-Match"?: string;
-        /**
-         * @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id.
-         * @example web-7f3a9c
-         */
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
         "x-request-id"?: string;
       };
       path: {
@@ -1481,15 +1419,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /**
-         * @description Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version.
-         * @example "3"
-         */
+        /** @description Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
         "If-Match"?: string;
-        /**
-         * @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id.
-         * @example web-7f3a9c
-         */
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
         "x-request-id"?: string;
       };
       path: {
@@ -1534,15 +1466,9 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /**
-         * @description Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version.
-         * @example "3"
-         */
+        /** @description Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
         "If-Match"?: string;
-        /**
-         * @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id.
-         * @example web-7f3a9c
-         */
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
         "x-request-id"?: string;
       };
       path: {
@@ -1585,15 +1511,9 @@ export interface operations {
         cursor?: string;
       };
       header?: {
-        /**
-         * @description Answer 304 Not Modified, with no body, if the caller's ETag of this resource is still this one.
-         * @example "3"
-         */
+        /** @description Answer 304 Not Modified, with no body, if the caller's ETag of this resource is still this one. */
         "If-None-Match"?: string;
-        /**
-         * @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id.
-         * @example web-7f3a9c
-         */
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
         "x-request-id"?: string;
       };
       path: {
@@ -1604,13 +1524,13 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description A page of entries */
+      /** @description A page of entries (requesters: public ones only) */
       200: {
         headers: {
           "x-request-id": components["headers"]["XRequestId"];
           RateLimit: components["headers"]["RateLimit"];
           "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-          ETag: components["headers"]["ETagIfSent"];
+          ETag: components["headers"]["ETag"];
           [name: string]: unknown;
         };
         content: {
@@ -1640,10 +1560,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /**
-         * @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id.
-         * @example web-7f3a9c
-         */
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
         "x-request-id"?: string;
       };
       path?: never;
@@ -1674,10 +1591,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /**
-         * @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id.
-         * @example web-7f3a9c
-         */
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
         "x-request-id"?: string;
       };
       path?: never;
@@ -1701,14 +1615,39 @@ export interface operations {
       500: components["responses"]["InternalError"];
     };
   };
+  docsPage: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
+        "x-request-id"?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The page */
+      200: {
+        headers: {
+          "x-request-id": components["headers"]["XRequestId"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "text/html": string;
+        };
+      };
+      429: components["responses"]["TooManyRequests"];
+      500: components["responses"]["InternalError"];
+    };
+  };
   health: {
     parameters: {
       query?: never;
       header?: {
-        /**
-         * @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id.
-         * @example web-7f3a9c
-         */
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
         "x-request-id"?: string;
       };
       path?: never;

@@ -1,15 +1,27 @@
 import { loadConfig } from "../app/config.js";
 import { banner } from "./banner.js";
-import { startHost } from "./host.js";
+import { startHost, type Host } from "./host.js";
+import { listenFailure } from "./listen-failure.js";
 import { loadLocalConfig } from "./local-config.js";
 
 /** `npm start`: the local host with its embedded defaults, until SIGINT or SIGTERM. */
 const config = loadConfig();
-const host = await startHost({ config, local: loadLocalConfig() });
+const local = loadLocalConfig();
+let host: Host;
+try {
+  host = await startHost({ config, local });
+} catch (e) {
+  const why = listenFailure(e, local.port);
+  if (!why) throw e;
+  console.error(why);
+  process.exit(1);
+}
 // Connect the store now rather than on the first request, so start-up says where it is.
 await host.composition.stores();
 for (const line of banner(host, config)) console.log(line);
 
+// package.json's start script execs node, so these come straight from `npm start` (npm
+// forwards SIGINT and SIGTERM to its script): no shell in between keeps them from us.
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {

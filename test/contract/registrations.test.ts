@@ -19,6 +19,8 @@ const EXPECTED_HTTP: [name: string, route: string, methods: string[]][] = [
   ["ticketTimeline", "tickets/{id}/timeline", ["GET"]],
   ["listAgents", "agents", ["GET"]],
   ["openApi", "openapi.json", ["GET"]],
+  ["docsPage", "docs", ["GET"]],
+  ["docsAsset", "docs/{file}", ["GET"]],
   ["corsPreflight", "{*path}", ["OPTIONS"]],
   ["health", "health", ["GET"]],
 ];

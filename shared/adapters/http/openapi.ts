@@ -43,6 +43,8 @@ export interface RouteDoc {
 export interface DocumentedResponse {
   status: number;
   schema?: z.ZodType;
+  /** The schema's media type; application/json unless said (the docs page is text/html). */
+  contentType?: string;
   description: string;
   /** Headers of this answer beside those every answer has (x-request-id, the rate limit's). */
   headers?: ResponseHeader[];
@@ -79,30 +81,29 @@ export const TAGS = {
 } as const;
 export type Tag = keyof typeof TAGS;
 
-/** The request headers an operation may read, as OpenAPI parameters. */
+/**
+ * The request headers an operation may read, as OpenAPI parameters. Without examples, as
+ * every parameter: the docs page (Swagger UI) fills examples in, and would send them.
+ */
 export const REQUEST_HEADERS = {
   "If-Match": {
     description:
       "Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version.",
     schema: { type: "string", minLength: 1 },
-    example: '"3"',
   },
   "If-None-Match": {
     description: "Answer 304 Not Modified, with no body, if the caller's ETag of this resource is still this one.",
     schema: { type: "string", minLength: 1 },
-    example: '"3"',
   },
   "Idempotency-Key": {
     description:
       "Retrying with the same key and body replays the first response (`Idempotent-Replayed: true`) and creates nothing; the same key with another body is 422, and while the first request runs, 409. Kept per caller for at least 24 hours.",
     schema: { type: "string", pattern: "^[!-~]{1,255}$" },
-    example: "5d1c9a0e-first-try",
   },
   "x-request-id": {
     description:
       "Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id.",
     schema: { type: "string" },
-    example: "web-7f3a9c",
   },
 } as const;
 export type RequestHeader = Exclude<keyof typeof REQUEST_HEADERS, "x-request-id">;
@@ -287,7 +288,7 @@ export function openApiDocument(routes: DocumentedRoute[], serverUrl: string): S
     const items = commaSeparatedItems(unwrapOptional(field));
     // A comma-separated list (`status=open,in_progress`) is an array of its items, not exploded.
     const json = items ? { ...schema(z.array(items).min(1), "input"), ...list(field) } : schema(field, "input");
-    const { description, examples, ...rest } = json as { description?: string; examples?: unknown[] };
+    const { description, ...rest } = json as { description?: string };
     return {
       name,
       in: where,
@@ -295,14 +296,12 @@ export function openApiDocument(routes: DocumentedRoute[], serverUrl: string): S
       description: description ?? name,
       ...(items ? { style: "form", explode: false } : {}),
       schema: rest,
-      ...(examples?.length ? { example: examples[0] } : {}),
     };
   };
-  // A list's description and examples are given on its optional wrapper; zod writes the
-  // examples, which are lists, on the output side of the split.
+  // A list's description is given on its optional wrapper.
   const list = (field: z.ZodType) => {
-    const json = schema(field, "output") as { description?: string; examples?: unknown[] };
-    return { ...(json.description ? { description: json.description } : {}), ...(json.examples ? { examples: json.examples } : {}) };
+    const { description } = schema(field, "input") as { description?: string };
+    return description ? { description } : {};
   };
   const headers: Record<string, unknown> = {};
   const problems: Record<string, unknown> = {};
@@ -323,7 +322,9 @@ export function openApiDocument(routes: DocumentedRoute[], serverUrl: string): S
         responses[answer.status] = {
           description: answer.description,
           headers: responseHeaders(answer.status, answer, doc.auth, headers),
-          ...(answer.schema ? { content: { "application/json": { schema: schema(answer.schema, "output") } } } : {}),
+          ...(answer.schema
+            ? { content: { [answer.contentType ?? "application/json"]: { schema: schema(answer.schema, "output") } } }
+            : {}),
         };
       }
       if (doc.headers?.includes("If-None-Match")) {

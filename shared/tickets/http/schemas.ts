@@ -2,6 +2,7 @@ import { z } from "zod";
 import { commaSeparated } from "../../adapters/http/query.js";
 import { AssignInput, CommentInput, EscalateInput, MoveInput, OpenInput, TriageInput } from "../domain/inputs.js";
 import { Priority, Severity, Status } from "../domain/model.js";
+import { LIST_SORTS } from "../ports.js";
 import { EntryView, TicketView } from "../domain/visibility.js";
 import { TICKET_ID } from "../ids.js";
 
@@ -49,55 +50,43 @@ export const TicketIdParam = z.string().regex(TICKET_ID).describe("The ticket's 
 
 const limit = z.coerce.number().int().min(1).max(100).default(25).describe("Items per page, 1 to 100");
 
-/** The list orders: the queue's (emergency first, then oldest first), most recently changed first, newest first. */
-export const LIST_SORTS = ["priority", "updated", "created"] as const;
+/** The filters a ticket number leaves no room for: it names one ticket. */
+const FILTERS = ["status", "priority", "severity", "assignee", "requester", "updatedSince", "cursor"] as const;
 
-// A list's description and examples go on its optional wrapper (openapi.ts finds the list inside it).
-export const ListTicketsQuery = z.strictObject({
-  status: commaSeparated(Status)
-    .optional()
-    .describe("Only these statuses, comma-separated")
-    .meta({ examples: [["open", "in_progress"]] }),
-  priority: commaSeparated(Priority)
-    .optional()
-    .describe("Only these priorities, comma-separated (a requester's list: the priority they opened with)")
-    .meta({ examples: [["emergency", "high"]] }),
-  severity: commaSeparated(Severity)
-    .optional()
-    .describe("Only these severities, comma-separated (agents only)")
-    .meta({ examples: [["SEV-A"]] }),
-  assignee: z
-    .string()
-    .min(1)
-    .max(256)
-    .optional()
-    .describe("`me`, `none` (unassigned), or an agent's id (agents only)")
-    .meta({ examples: ["me"] }),
-  requester: z
-    .string()
-    .min(1)
-    .max(256)
-    .optional()
-    .describe("`me`, or a requester's id (agents only)")
-    .meta({ examples: ["me"] }),
-  number: z
-    .string()
-    .regex(/^[1-9][0-9]{7}$/)
-    .optional()
-    .describe("Only the ticket with this number (the short reference people quote)")
-    .meta({ examples: ["51623929"] }),
-  sort: z
-    .enum(LIST_SORTS)
-    .default("priority")
-    .describe("`priority`: the queue, emergency first, then oldest first; `updated`: most recently changed first; `created`: newest first"),
-  updatedSince: z.iso
-    .datetime()
-    .optional()
-    .describe("Only tickets changed at or after this time (ISO 8601 UTC; in a requester's list, changes they can see)")
-    .meta({ examples: ["2024-05-01T09:00:00Z"] }),
-  limit,
-  cursor: z.string().min(1).max(1024).optional().describe("The `nextCursor` of the previous page, with the same query"),
-});
+// A list's description goes on its optional wrapper (openapi.ts finds the list inside it). No parameter
+// has an example: the docs page (Swagger UI) would fill it in, and try a query nobody asked for.
+export const ListTicketsQuery = z
+  .strictObject({
+    number: z
+      .string()
+      .regex(/^[1-9][0-9]{7}$/, "8 digits")
+      .optional()
+      .describe("A ticket's number (the short reference people quote): that ticket, or an empty page; no other filter applies"),
+    status: commaSeparated(Status).optional().describe("Only these statuses, comma-separated"),
+    priority: commaSeparated(Priority)
+      .optional()
+      .describe("Only these priorities, comma-separated (a requester's list: the priority they opened with)"),
+    severity: commaSeparated(Severity).optional().describe("Only these severities, comma-separated (agents only)"),
+    assignee: z.string().min(1).max(256).optional().describe("`me`, `none` (unassigned), or an agent's id (agents only)"),
+    requester: z.string().min(1).max(256).optional().describe("`me`, or a requester's id (agents only)"),
+    sort: z
+      .enum(LIST_SORTS)
+      .default("priority")
+      .describe("`priority`: emergency first, then oldest first; `updated`: most recently changed first; `created`: newest first"),
+    updatedSince: z.iso
+      .datetime({ offset: true })
+      .transform((at) => new Date(at).toISOString())
+      .optional()
+      .describe(
+        "Only tickets changed at or after this time (ISO 8601; a requester's list: changes they can see); with sort=updated, what a client syncs by",
+      ),
+    limit,
+    cursor: z.string().min(1).max(1024).optional().describe("The `nextCursor` of the previous page, with the same query"),
+  })
+  .superRefine((q, ctx) => {
+    if (q.number === undefined) return;
+    for (const f of FILTERS) if (q[f] !== undefined) ctx.addIssue({ code: "custom", path: [f], message: "Not with number." });
+  });
 
 export const TimelineQuery = z.strictObject({
   limit,
