@@ -191,6 +191,12 @@ describe("the typed client (openapi-fetch over the generated types)", () => {
     const reply = { body: "Still jamming." } satisfies components["schemas"]["Comment"];
     const entry = ok(await karen.POST("/tickets/{id}/comments", { params: { path: { id: ticket.id } }, body: reply }));
     expect(entry).toMatchObject({ type: "comment", visibility: "public" });
+    // A conditional GET: the ETag of the last answer, sent back, is a 304 with no body.
+    const read = await karen.GET("/tickets/{id}", { params: { path: { id: ticket.id } } });
+    const etag = read.response.headers.get("etag")!;
+    const same = await karen.GET("/tickets/{id}", { params: { path: { id: ticket.id }, header: { "If-None-Match": etag } } });
+    expect(same.response.status).toBe(304);
+    expect(same.response.headers.get("etag")).toBe(etag);
     // Another requester's ticket is a 404 problem, typed as such.
     const ken = await clientOf(PEOPLE.ken);
     const hidden = await ken.GET("/tickets/{id}", { params: { path: { id: ticket.id } } });
