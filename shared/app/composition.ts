@@ -47,7 +47,15 @@ export interface CompositionOptions {
   log?: (line: string) => void;
   /** The clock of every use case and of the notifier (default: the system's); the local host passes its scheduler's. */
   now?: () => Date;
+  /**
+   * The API's own base URL (…/api), asked when the first alert is built: alerts link to its
+   * tickets unless TICKET_URL_TEMPLATE says otherwise. The local host passes the port it got.
+   */
+  ownUrl?: () => string;
 }
+
+/** Where functions/index.ts serves off Azure: `func start`'s default port. (In Azure infra/ sets TICKET_URL_TEMPLATE.) */
+const FUNC_START_URL = "http://localhost:7071/api";
 
 interface Stores {
   tickets: CosmosTicketStore;
@@ -184,7 +192,10 @@ export class Composition {
       deliveries: new Deliveries({ store: stores.tickets, timeline: await this.tickets(), hash: randomness.hash }),
       channels,
       publisher: await this.publisher(),
-      settings: escalation,
+      settings: {
+        ...escalation,
+        ticketUrlTemplate: escalation.ticketUrlTemplate ?? `${this.options.ownUrl?.() ?? FUNC_START_URL}/tickets/{id}`,
+      },
       now: this.now,
       log: (line) => console.log(line),
     });

@@ -78,8 +78,8 @@ export const envSchema = z.object({
   ESCALATION_RETRY_SECONDS: z.coerce.number().positive().default(30),
   /** Retries of an alert before it dead-letters (8 from 30 s: about two hours in all). */
   ESCALATION_MAX_RETRIES: z.coerce.number().int().min(0).max(20).default(8),
-  /** Link in every alert; {id} and {number} are replaced. */
-  TICKET_URL_TEMPLATE: z.string().min(1).default("http://localhost:7071/api/tickets/{id}"),
+  /** Link in every alert; {id} and {number} are replaced. Unset: the host's own ticket URL (see Config.escalation). */
+  TICKET_URL_TEMPLATE: z.string().min(1).optional(),
   /** Points a signed-in caller may spend per window (a read 1, a write 2, a page 3); per instance. */
   RATE_LIMIT_CALLER_POINTS: z.coerce.number().int().min(1).default(600),
   /** Points one client address may spend per window on the anonymous routes (health, openapi.json). */
@@ -126,7 +126,11 @@ export interface Config {
     maxRepages: number;
     retrySeconds: number;
     maxRetries: number;
-    ticketUrlTemplate: string;
+    /**
+     * Unset: the composition links to the host's own address, which only the host knows
+     * once it listens (the local host's PORT may be 0, any free port). infra/ always sets it.
+     */
+    ticketUrlTemplate?: string;
   };
   /** As given: validated by the notifier, channel by channel. */
   alertChannels: ChannelSettings;

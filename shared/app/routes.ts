@@ -1,7 +1,9 @@
+import { z } from "zod";
 import { preflight } from "../adapters/http/cors.js";
+import { docsHandlers } from "../adapters/http/docs-page.js";
 import { endpoint, requestIdOf, type HttpContext, type HttpHandler } from "../adapters/http/endpoint.js";
 import { Health, healthHandler } from "../adapters/http/health.js";
-import { openApiDocument, OpenApiJson, type DocumentedRoute, type RouteDoc } from "../adapters/http/openapi.js";
+import { openApiDocument, OpenApiJson, servedAt, serverUrlOf, type DocumentedRoute, type RouteDoc } from "../adapters/http/openapi.js";
 import type { AgentDirectory } from "../agents/directory.js";
 import { agentHandlers, AgentList } from "../agents/http/handlers.js";
 import { ticketHandlers } from "../tickets/http/handlers.js";
@@ -12,6 +14,7 @@ import {
   ListTicketsQuery,
   MoveBody,
   OpenTicketBody,
+  TicketIdParam,
   TicketJson,
   TicketPage,
   TimelineEntryJson,
@@ -32,7 +35,8 @@ export interface HttpRoute extends DocumentedRoute {
 
 type Spec = Omit<DocumentedRoute, "doc"> & { doc: RouteDoc };
 
-const WRITE_ERRORS = [409, 412, 413, 415];
+/** Every ticket route's {id}. */
+const TICKET = { id: TicketIdParam };
 
 export const ROUTE_SPECS: Spec[] = [
   {
@@ -41,10 +45,13 @@ export const ROUTE_SPECS: Spec[] = [
     methods: ["POST"],
     doc: {
       summary: "Open a ticket",
+      description:
+        "Any signed-in user opens a ticket for themselves; an agent may open one for someone else (`requester`) and at any priority or severity.",
+      tag: "Tickets",
       auth: true,
       body: OpenTicketBody,
-      ok: { status: 201, schema: TicketJson, description: "Opened (Location, ETag)" },
-      errors: [409, 413, 415, 422],
+      ok: { status: 201, schema: TicketJson, description: "Opened", headers: ["ETag", "Location"], sometimes: ["Idempotent-Replayed"] },
+      errors: [403],
       headers: ["Idempotency-Key"],
     },
   },
@@ -54,16 +61,32 @@ export const ROUTE_SPECS: Spec[] = [
     methods: ["GET"],
     doc: {
       summary: "The queue: filter, sort, page",
+      description:
+        "Agents see every ticket; requesters their own, as they see them (the priority they opened with; no severity or assignee filter). Pages never skip or repeat a ticket.",
+      tag: "Tickets",
       auth: true,
       query: ListTicketsQuery,
-      ok: { status: 200, schema: TicketPage, description: "A page of tickets, emergency first, then oldest first" },
+      ok: {
+        status: 200,
+        schema: TicketPage,
+        description: "A page of tickets in the order of `sort` (by default emergency first, then oldest first)",
+      },
+      errors: [403],
     },
   },
   {
     name: "getTicket",
     route: "tickets/{id}",
     methods: ["GET"],
-    doc: { summary: "One ticket", auth: true, ok: { status: 200, schema: TicketJson, description: "The ticket (ETag)" } },
+    doc: {
+      summary: "One ticket",
+      description: "Its requester and agents only: another requester's ticket is 404, as if it did not exist.",
+      tag: "Tickets",
+      auth: true,
+      params: TICKET,
+      ok: { status: 200, schema: TicketJson, description: "The ticket", headers: ["ETag"] },
+      headers: ["If-None-Match"],
+    },
   },
   {
     name: "triageTicket",
@@ -71,10 +94,13 @@ export const ROUTE_SPECS: Spec[] = [
     methods: ["PATCH"],
     doc: {
       summary: "Triage: priority, severity, category, subject",
+      description: "Agents only. Raising a ticket to emergency or SEV-A pages ops; lowering it resolves the escalation.",
+      tag: "Tickets",
       auth: true,
+      params: TICKET,
       body: TriageBody,
-      ok: { status: 200, schema: TicketJson, description: "The ticket (ETag)" },
-      errors: WRITE_ERRORS,
+      ok: { status: 200, schema: TicketJson, description: "The ticket as triaged", headers: ["ETag"] },
+      errors: [403],
       headers: ["If-Match"],
     },
   },
@@ -84,10 +110,13 @@ export const ROUTE_SPECS: Spec[] = [
     methods: ["PUT"],
     doc: {
       summary: "Assign to an agent",
+      description: "Agents only; the agent must have used the help desk (GET /api/agents).",
+      tag: "Tickets",
       auth: true,
+      params: TICKET,
       body: AssignBody,
-      ok: { status: 200, schema: TicketJson, description: "The ticket (ETag)" },
-      errors: WRITE_ERRORS,
+      ok: { status: 200, schema: TicketJson, description: "The ticket, assigned", headers: ["ETag"] },
+      errors: [403],
       headers: ["If-Match"],
     },
   },
@@ -97,9 +126,12 @@ export const ROUTE_SPECS: Spec[] = [
     methods: ["DELETE"],
     doc: {
       summary: "Unassign",
+      description: "Agents only.",
+      tag: "Tickets",
       auth: true,
-      ok: { status: 200, schema: TicketJson, description: "The ticket (ETag)" },
-      errors: [412],
+      params: TICKET,
+      ok: { status: 200, schema: TicketJson, description: "The ticket, unassigned", headers: ["ETag"] },
+      errors: [403],
       headers: ["If-Match"],
     },
   },
@@ -109,10 +141,20 @@ export const ROUTE_SPECS: Spec[] = [
     methods: ["POST"],
     doc: {
       summary: "Public reply or internal note",
+      description:
+        "The requester writes public replies (one takes an on-hold ticket back to work and reopens a resolved one); agents write both. 409 on a closed ticket: reopen it first.",
+      tag: "Timeline",
       auth: true,
+      params: TICKET,
       body: CommentBody,
-      ok: { status: 201, schema: TimelineEntryJson, description: "The comment's timeline entry (ETag of the ticket)" },
-      errors: [...WRITE_ERRORS, 422],
+      ok: {
+        status: 201,
+        schema: TimelineEntryJson,
+        description: "The comment's timeline entry; the ETag is the ticket's",
+        headers: ["ETag", "Location"],
+        sometimes: ["Idempotent-Replayed"],
+      },
+      errors: [403, 409],
       headers: ["If-Match", "Idempotency-Key"],
     },
   },
@@ -122,10 +164,14 @@ export const ROUTE_SPECS: Spec[] = [
     methods: ["POST"],
     doc: {
       summary: "Move through the lifecycle",
+      description:
+        "Agents make every move of the lifecycle; the requester only closes and reopens. A move nobody may make is 409; one only agents may make is 403 for a requester.",
+      tag: "Tickets",
       auth: true,
+      params: TICKET,
       body: MoveBody,
-      ok: { status: 200, schema: TicketJson, description: "The ticket (ETag)" },
-      errors: WRITE_ERRORS,
+      ok: { status: 200, schema: TicketJson, description: "The ticket in its new status", headers: ["ETag"] },
+      errors: [403, 409],
       headers: ["If-Match"],
     },
   },
@@ -135,10 +181,13 @@ export const ROUTE_SPECS: Spec[] = [
     methods: ["POST"],
     doc: {
       summary: "Page ops by hand (agents), with a reason",
+      description: "Agents only. 409 while an escalation is triggered or acknowledged, or once the ticket is resolved or closed.",
+      tag: "Escalation",
       auth: true,
+      params: TICKET,
       body: EscalateBody,
-      ok: { status: 200, schema: TicketJson, description: "The ticket, its escalation triggered (ETag)" },
-      errors: WRITE_ERRORS,
+      ok: { status: 200, schema: TicketJson, description: "The ticket, its escalation triggered", headers: ["ETag"] },
+      errors: [403, 409],
       headers: ["If-Match"],
     },
   },
@@ -148,9 +197,12 @@ export const ROUTE_SPECS: Spec[] = [
     methods: ["POST"],
     doc: {
       summary: "Acknowledge the escalation: re-pages stop",
+      description: "Agents only. 409 when no escalation is waiting for acknowledgement.",
+      tag: "Escalation",
       auth: true,
-      ok: { status: 200, schema: TicketJson, description: "The ticket (ETag)" },
-      errors: [409, 412],
+      params: TICKET,
+      ok: { status: 200, schema: TicketJson, description: "The ticket, its escalation acknowledged", headers: ["ETag"] },
+      errors: [403, 409],
       headers: ["If-Match"],
     },
   },
@@ -160,22 +212,66 @@ export const ROUTE_SPECS: Spec[] = [
     methods: ["GET"],
     doc: {
       summary: "History, oldest first",
+      description: "Agents see every entry; the requester the public ones (opened, public replies, status changes).",
+      tag: "Timeline",
       auth: true,
+      params: TICKET,
       query: TimelineQuery,
-      ok: { status: 200, schema: TimelinePage, description: "A page of entries (requesters: public ones only)" },
+      ok: { status: 200, schema: TimelinePage, description: "A page of entries (requesters: public ones only)", headers: ["ETag"] },
+      headers: ["If-None-Match"],
     },
   },
   {
     name: "listAgents",
     route: "agents",
     methods: ["GET"],
-    doc: { summary: "Agents known to the help desk", auth: true, ok: { status: 200, schema: AgentList, description: "Agents" } },
+    doc: {
+      summary: "Agents known to the help desk",
+      description: "Agents only. An agent is known from their first call to the API.",
+      tag: "Agents",
+      auth: true,
+      ok: { status: 200, schema: AgentList, description: "Agents" },
+      errors: [403],
+    },
   },
   {
     name: "openApi",
     route: "openapi.json",
     methods: ["GET"],
-    doc: { summary: "This document", auth: false, ok: { status: 200, schema: OpenApiJson, description: "OpenAPI 3.1" } },
+    doc: {
+      summary: "This document",
+      description: "OpenAPI 3.1, generated from the zod schemas that validate requests; `servers` is the origin the request came to.",
+      tag: "Service",
+      auth: false,
+      ok: { status: 200, schema: OpenApiJson, description: "OpenAPI 3.1" },
+    },
+  },
+  {
+    name: "docsPage",
+    route: "docs",
+    methods: ["GET"],
+    doc: {
+      summary: "This reference, interactive (Swagger UI): paste a bearer token, try the calls",
+      description:
+        "Anyone. The page, Swagger UI's files and this document all come from this origin; the page fetches nothing from anywhere else.",
+      tag: "Service",
+      auth: false,
+      ok: { status: 200, schema: z.string(), contentType: "text/html", description: "The page" },
+    },
+  },
+  // The page's script and style: Swagger UI's files and its configuration (not part of the API).
+  {
+    name: "docsAsset",
+    route: "docs/{file}",
+    methods: ["GET"],
+    doc: {
+      summary: "A file of the docs page",
+      description: "Swagger UI's script and style, and the page's configuration.",
+      tag: "Service",
+      auth: false,
+      hidden: true,
+      ok: { status: 200, description: "The file" },
+    },
   },
   // Every route's preflight: browsers send OPTIONS before a cross-origin write.
   {
@@ -184,6 +280,8 @@ export const ROUTE_SPECS: Spec[] = [
     methods: ["OPTIONS"],
     doc: {
       summary: "CORS preflight",
+      description: "Allowed methods and headers for an allowed origin.",
+      tag: "Service",
       auth: false,
       hidden: true,
       ok: { status: 204, description: "Allowed methods and headers for an allowed origin" },
@@ -195,9 +293,11 @@ export const ROUTE_SPECS: Spec[] = [
     methods: ["GET"],
     doc: {
       summary: "Liveness, and whether the store answers",
+      description: "Anyone; one probe of the store answers for 5 seconds.",
+      tag: "Service",
       auth: false,
       ok: { status: 200, schema: Health, description: "Up, and the store answers" },
-      also: [{ status: 503, schema: Health, description: "Degraded: the store does not answer (Retry-After)" }],
+      also: [{ status: 503, schema: Health, description: "Degraded: the store does not answer", headers: ["Retry-After"] }],
     },
   },
 ];
@@ -219,8 +319,13 @@ export function httpRoutes(deps: RouteDeps): HttpRoute[] {
   const handlers: Record<string, HttpHandler> = {
     ...ticketHandlers(http, deps.tickets),
     ...agentHandlers(http, deps.directory),
-    // Built once, on the first request for it: it depends only on the route table.
-    openApi: endpoint(http, { auth: false }, async () => ({ status: 200, body: (document ??= openApiDocument(ROUTE_SPECS)) })),
+    // Built once, on the first request for it (it depends only on the route table); each
+    // answer names the server the request came to (serverUrlOf says why not a setting).
+    openApi: endpoint(http, { auth: false }, async (call) => {
+      const server = serverUrlOf(call.url, call.request.headers.get("x-forwarded-proto"), "openapi.json");
+      return { status: 200, body: servedAt((document ??= openApiDocument(ROUTE_SPECS, server)), server) };
+    }),
+    ...docsHandlers(http),
     corsPreflight: async (request) =>
       preflight(request.headers.get("origin"), http.corsOrigins, requestIdOf(request.headers.get("x-request-id"))),
     health: healthHandler(http, deps.pingStore, () => deps.now().getTime()),

@@ -21,6 +21,7 @@ export function banner(host: Host, config: Config): string[] {
       : "in-process queue (escalations run in this process)";
   return [
     `Help desk API on ${host.url}`,
+    `  docs:     ${host.url}/docs (try the calls with a token from npm run token)`,
     `  store:    ${store}`,
     `  identity: ${identity}`,
     `  queue:    ${queue}`,

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { loadConfig } from "../app/config.js";
+import { apiBaseUrl, unreachable } from "./api-url.js";
 import { signDevToken, type DevUser } from "./dev-issuer.js";
 import { startHost, type Host } from "./host.js";
 import { loadLocalConfig } from "./local-config.js";
@@ -11,7 +12,27 @@ import { loadLocalConfig } from "./local-config.js";
  * with exit code 1.
  */
 
-const { values } = parseArgs({ options: { url: { type: "string" } } });
+const USAGE = "usage: npm run demo [-- --url http://localhost:7071]   (the host's address, with or without /api)";
+
+function usage(why: string): never {
+  console.error(`${why}\n${USAGE}`);
+  process.exit(2);
+}
+
+function options() {
+  try {
+    const { values } = parseArgs({ options: { url: { type: "string" }, help: { type: "boolean", short: "h" } } });
+    if (values.help) {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    return { url: values.url === undefined ? undefined : apiBaseUrl(values.url) };
+  } catch (e) {
+    return usage((e as Error).message);
+  }
+}
+
+const values = options();
 const local = loadLocalConfig();
 let baseUrl = values.url ?? `http://localhost:${local.port}/api`;
 
@@ -263,12 +284,18 @@ async function scenario(): Promise<void> {
   }
 }
 
+const alive = await fetch(`${baseUrl}/health`).then(
+  (r) => r.ok,
+  (e: unknown) => {
+    if (!values.url) return false; // none on the default port: the demo starts its own
+    // The host the developer named does not answer: one line that says so, and what to do.
+    console.error(`${unreachable(e, baseUrl) ?? String(e)} Start the host there (npm start), or leave out --url: the demo starts its own.`);
+    process.exit(1);
+  },
+);
+
 let host: Host | undefined;
 try {
-  const alive = await fetch(`${baseUrl}/health`).then(
-    (r) => r.ok,
-    () => false,
-  );
   if (!alive && !values.url) {
     // A throwaway store: the demo's tickets never land in the developer's kept one (LOCAL_DIR/store.json).
     host = await startHost({ config: loadConfig(), local: { ...local, port: 0, store: "memory" }, log: () => {} });
@@ -281,7 +308,9 @@ try {
   await scenario();
   console.log("\nThe seed scenario replayed end to end.");
 } catch (e) {
-  console.error(e instanceof StepFailed ? `\nThe scenario failed: ${e.message}` : e);
+  // A host that stops answering mid-way is one line too, not fetch's stack.
+  const gone = unreachable(e, baseUrl);
+  console.error(e instanceof StepFailed ? `\nThe scenario failed: ${e.message}` : gone ? `\nThe scenario failed: ${gone}` : e);
   process.exitCode = 1;
 } finally {
   await host?.close();

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
@@ -170,6 +170,8 @@ export async function startHost({
     devIssuer: () => devTrust(local.dir),
     outboxWritten,
     now: () => scheduler.now(),
+    // Alerts link to this host's own tickets, on the port it got (PORT may be 0: any free one).
+    ownUrl: () => urlOf(server),
   });
   const routes = composition.routes().map(compile);
   const corsOrigins = config.cors.allowedOrigins;
@@ -270,7 +272,6 @@ export async function startHost({
     server.once("error", reject);
     server.listen(local.port, "127.0.0.1", () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
   if (outbox === "pump") pump.start();
   try {
     consumer = await startQueueConsumer(composition);
@@ -281,7 +282,7 @@ export async function startHost({
     throw error;
   }
   return {
-    url: `http://localhost:${port}/api`,
+    url: urlOf(server),
     composition,
     standIns,
     close: async () => {
@@ -298,6 +299,13 @@ export async function startHost({
       await composition.close();
     },
   };
+}
+
+/** The API's address on a listening server. */
+function urlOf(server: Server): string {
+  const address = server.address() as AddressInfo | null;
+  if (!address) throw new Error("The local host was asked its URL before it listens.");
+  return `http://localhost:${address.port}/api`;
 }
 
 /**

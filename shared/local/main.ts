@@ -1,24 +1,31 @@
-import { ConfigError, loadConfig } from "../app/config.js";
+import { loadConfig } from "../app/config.js";
 import { banner } from "./banner.js";
 import { startHost, type Host } from "./host.js";
+import { listenFailure } from "./listen-failure.js";
 import { loadLocalConfig } from "./local-config.js";
 import { StoreFileError } from "./store-file.js";
 
 /** `npm start`: the local host with its embedded defaults, until SIGINT or SIGTERM. */
+const config = loadConfig();
+const local = loadLocalConfig();
 let host: Host;
 try {
-  const config = loadConfig();
-  host = await startHost({ config, local: loadLocalConfig() });
+  host = await startHost({ config, local });
   // Connect the store now rather than on the first request, so start-up says where it is
   // (and a kept store that cannot be loaded stops the start, rather than the first request).
   await host.composition.stores();
   for (const line of banner(host, config)) console.log(line);
 } catch (e) {
-  // A bad setting or store file says what to do; anything else is a bug, with its stack.
-  console.error(e instanceof ConfigError || e instanceof StoreFileError ? `Cannot start: ${e.message}` : e);
+  // A port that cannot be had or a store file that cannot be loaded says what to do, in one
+  // line; anything else is worth its stack.
+  const why = e instanceof StoreFileError ? `Cannot start: ${e.message}` : listenFailure(e, local.port);
+  if (!why) throw e;
+  console.error(why);
   process.exit(1);
 }
 
+// package.json's start script execs node, so these come straight from `npm start` (npm
+// forwards SIGINT and SIGTERM to its script): no shell in between keeps them from us.
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {

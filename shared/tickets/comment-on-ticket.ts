@@ -88,6 +88,7 @@ export async function commentOnTicket(
                 seq: change.entries[0]!.seq,
                 revision: change.ticket.revision,
                 publicRevision: change.ticket.publicRevision,
+                version: change.ticket.version,
                 at: change.ticket.updatedAt,
               }),
             ],
@@ -113,6 +114,10 @@ export async function commentOnTicket(
     const entry = await deps.store.entry(id, first.seq);
     if (!entry) throw new Failure("unavailable", "The first response is not readable yet; retry.", { retryAfter: 1 });
     // The first response's ETag: the caller's, of the ticket right after that comment.
-    return { entry: deps.seal.published(result.salt, entry), etag: etagFor(first, caller), replayed: true };
+    return {
+      entry: deps.seal.published(result.salt, entry),
+      etag: etagFor({ ...first, version: first.version ?? first.seq }, caller),
+      replayed: true,
+    };
   });
 }

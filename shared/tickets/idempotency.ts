@@ -43,9 +43,11 @@ export const CommentReceipt = z.object({
   requestHash: z.string(),
   /** Sequence of the timeline entry the request created. */
   seq: z.number().int().min(1),
-  /** The ticket's revisions right after (an agent's and a requester's): the first response's ETag. */
+  /** The ticket's revisions and version right after (an agent's and a requester's): the first response's ETag. */
   revision: z.number().int().min(0),
   publicRevision: z.number().int().min(0).optional(),
+  /** Receipts written before it was kept: the comment's own seq, which was the version unless the reply also moved the status. */
+  version: z.number().int().min(0).optional(),
   at: z.iso.datetime(),
 });
 export type CommentReceipt = z.infer<typeof CommentReceipt>;

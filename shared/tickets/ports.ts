@@ -40,12 +40,23 @@ export interface TicketWrite {
   records: TicketRecord[];
 }
 
+/**
+ * The list orders: `priority` (the queue: emergency first, then oldest first), `updated`
+ * (most recently changed first: what a client syncs by) and `created` (newest first).
+ */
+export const LIST_SORTS = ["priority", "updated", "created"] as const;
+export type ListSort = (typeof LIST_SORTS)[number];
+
 export interface ListQuery {
+  sort: ListSort;
   /**
-   * Whose priority the query filters and orders by: the ticket's, or, for a requester's
-   * list, the one it was opened with (the one they see; triage is not theirs to see).
+   * Whose view the list is of: an agent's, or a requester's, whose priority is the one
+   * the ticket was opened with and whose updatedAt moves only with what they can see
+   * (triage is not theirs to see): the query filters and orders by those.
    */
-  order: "queue" | "requester";
+  view: "agent" | "requester";
+  /** Only tickets changed at or after this time (ISO 8601 UTC), in the view's own updatedAt. */
+  updatedSince?: string;
   statuses?: Status[];
   priorities?: Priority[];
   severities?: Severity[];
@@ -56,8 +67,12 @@ export interface ListQuery {
   limit: number;
 }
 
-/** A position in the list's order: priority rank (the list's own), then creation time, then id. */
-export type ListPosition = [rank: number, createdAt: string, id: string];
+/**
+ * A position in the list's order, the last item seen: for `priority`, [rank, createdAt,
+ * id]; for `updated`, [updatedAt, id]; for `created`, [createdAt, id].
+ */
+export type ListPosition =
+  { sort: "priority"; key: [rank: number, createdAt: string, id: string] } | { sort: "updated" | "created"; key: [at: string, id: string] };
 
 export interface TicketStore {
   /** The ticket, or null when there is none with this id. */

@@ -1,6 +1,7 @@
 import { Failure, invalid } from "../kernel/failure.js";
 import { isAgent, type Principal } from "../kernel/principal.js";
-import type { TimelineEntry } from "./domain/model.js";
+import { publicRevisionOf, type Ticket, type TimelineEntry } from "./domain/model.js";
+import { ticketIdOf, type Randomness } from "./ids.js";
 import { canSee, notFound } from "./domain/visibility.js";
 import type { ListQuery, StoredTicket, TicketStore } from "./ports.js";
 import type { TicketWriter } from "./ticket-writer.js";
@@ -15,44 +16,66 @@ export async function getTicket(writer: TicketWriter, caller: Principal, id: str
   return stored;
 }
 
-export type ListRequest = Omit<ListQuery, "order">;
+export type ListRequest = Omit<ListQuery, "view"> & {
+  /** A ticket's number: that ticket alone, if the caller may see it (the other filters do not apply). */
+  number?: string;
+};
 
 /**
- * Requesters see their own tickets only, whatever they ask for, by the priority they
- * see; a filter on what triage or assignment set would tell them what they cannot see.
+ * Requesters see their own tickets only, whatever they ask for, by the priority and
+ * updatedAt they see; a filter on what triage or assignment set would tell them what
+ * they cannot see. A number is one point read: the id derives from it (ids.ts).
  */
 export async function listTickets(
-  store: TicketStore,
+  deps: { store: TicketStore; writer: TicketWriter; hash: Randomness["hash"] },
   caller: Principal,
   request: ListRequest,
 ): Promise<{ items: StoredTicket[]; more: boolean }> {
-  if (isAgent(caller)) return store.list({ ...request, order: "queue" });
-  if (request.requester && request.requester !== caller.id) throw new Failure("forbidden", "Requesters can only list their own tickets.");
-  if (request.severities?.length || request.assignee !== undefined)
+  const { number, ...query } = request;
+  if (number !== undefined) {
+    const stored = await deps.writer.read(ticketIdOf(deps.hash, number));
+    return { items: stored && canSee(stored.ticket, caller) ? [stored] : [], more: false };
+  }
+  if (isAgent(caller)) return deps.store.list({ ...query, view: "agent" });
+  if (query.requester && query.requester !== caller.id) throw new Failure("forbidden", "Requesters can only list their own tickets.");
+  if (query.severities?.length || query.assignee !== undefined)
     throw new Failure("forbidden", "Only agents may filter by severity or assignee.");
-  return store.list({ ...request, requester: caller.id, order: "requester" });
+  return deps.store.list({ ...query, requester: caller.id, view: "requester" });
 }
 
 export interface TimelinePage {
-  entries: TimelineEntry[];
-  nextCursor: string | null;
+  /** The page's ETag: any page of the timeline changes only when an entry the caller sees is added. */
+  etag: string;
+  /** Null when the caller has this version already. */
+  page: { entries: TimelineEntry[]; nextCursor: string | null } | null;
 }
 
-/** A page of the history, oldest first; requesters get public entries only. */
+/**
+ * The ETag of a caller's timeline: entries are only ever added, so an agent's moves with
+ * the ticket's version (every entry), a requester's with the changes they could see
+ * (every public entry is one).
+ */
+export const timelineEtag = (t: Ticket, caller: Principal): string => (isAgent(caller) ? `t${t.version}` : `tp${publicRevisionOf(t)}`);
+
+/**
+ * A page of the history, oldest first; requesters get public entries only. A caller who
+ * already has this version (`unchanged`: a conditional GET) gets no page, and no query is made.
+ */
 export async function ticketTimeline(
   deps: { writer: TicketWriter; store: TicketStore; seal: TimelineSeal },
   caller: Principal,
   id: string,
   cursor: string | undefined,
   limit: number,
+  unchanged: (etag: string) => boolean = () => false,
 ): Promise<TimelinePage> {
   const stored = await getTicket(deps.writer, caller, id);
+  const etag = timelineEtag(stored.ticket, caller);
   const afterSeq = cursor === undefined ? 0 : deps.seal.seqOf(stored.salt, cursor);
   if (afterSeq === null) throw invalid("The cursor is invalid.", "cursor", "Use a nextCursor from a previous page of this timeline.");
+  if (unchanged(etag)) return { etag, page: null };
   const page = await deps.store.timeline(id, { afterSeq, limit, publicOnly: !isAgent(caller) });
   const last = page.entries.at(-1);
-  return {
-    entries: page.entries.map((e) => deps.seal.published(stored.salt, e)),
-    nextCursor: page.more && last ? deps.seal.cursor(stored.salt, last.seq) : null,
-  };
+  const entries = page.entries.map((e) => deps.seal.published(stored.salt, e));
+  return { etag, page: { entries, nextCursor: page.more && last ? deps.seal.cursor(stored.salt, last.seq) : null } };
 }

@@ -15,26 +15,43 @@ import { TicketCache } from "./ticket-cache.js";
  */
 
 export interface WriteOptions {
-  /** The ETag the client saw (see etagOf), if it sent If-Match. */
+  /** The ETag the client saw (see etagFor), if it sent If-Match. */
   ifMatch?: string;
   requestId: string;
 }
 
 /**
- * The ticket's entity tag as clients see it: its revision, which every change a
- * person makes bumps. The notifier's bookkeeping (delivery entries, pages) does
- * not, so an agent's If-Match is not broken by an alert being delivered.
+ * The people's changes to a ticket: its revision, which every change a person makes
+ * moves and the system's bookkeeping (an alert delivered) does not. What an agent's
+ * If-Match is compared with (ifMatchHolds).
  */
 export const etagOf = (t: Pick<Ticket, "revision">): string => `r${t.revision}`;
 
 /**
- * The ETag of the representation a caller receives: an agent's is the ticket's revision
- * (etagOf); a requester's counts only the changes they could see, so an internal note,
- * or bookkeeping, never tells them that something happened out of their sight. A null
+ * The ETag of the representation a caller receives, so that a conditional GET answers
+ * 304 only when nothing they can see has changed. An agent's, `r<revision>.<version>`,
+ * moves with every change, bookkeeping too (an alert's delivery counts a page); a
+ * requester's counts only the changes they could see, so an internal note, triage or
+ * bookkeeping never tells them that something happened out of their sight. A null
  * caller is the system, which compares as an agent.
  */
-export function etagFor(t: Pick<Ticket, "revision" | "publicRevision">, caller: Principal | null): string {
-  return caller === null || isAgent(caller) ? etagOf(t) : `p${publicRevisionOf(t)}`;
+export function etagFor(t: Pick<Ticket, "revision" | "version" | "publicRevision">, caller: Principal | null): string {
+  return caller === null || isAgent(caller) ? `${etagOf(t)}.${t.version}` : `p${publicRevisionOf(t)}`;
+}
+
+/**
+ * Whether a write's If-Match still holds: a requester's against their own ETag; an
+ * agent's against the revision alone (etagOf, with or without the version etagFor adds),
+ * so that the system's bookkeeping never makes an agent's write stale.
+ */
+export function ifMatchHolds(
+  ifMatch: string,
+  t: Pick<Ticket, "revision" | "version" | "publicRevision">,
+  caller: Principal | null,
+): boolean {
+  if (caller !== null && !isAgent(caller)) return ifMatch === etagFor(t, caller);
+  const revision = /^r(\d+)(?:\.\d+)?$/.exec(ifMatch)?.[1];
+  return revision !== undefined && Number(revision) === t.revision;
 }
 
 export interface UpdateExtras {
@@ -135,7 +152,7 @@ export class TicketWriter {
         if (!stored || (caller && !canSee(stored.ticket, caller))) throw notFound();
         await extras.load?.();
         // If-Match names the version the client saw: their own ETag (etagFor).
-        if (options.ifMatch !== undefined && options.ifMatch !== etagFor(stored.ticket, caller) && !extras.isReplay?.()) {
+        if (options.ifMatch !== undefined && !ifMatchHolds(options.ifMatch, stored.ticket, caller) && !extras.isReplay?.()) {
           throw new Failure("precondition_failed", "The ticket has changed since that version (If-Match).");
         }
         change = decide(stored.ticket);

@@ -22,7 +22,14 @@ export interface TicketUseCases {
   open(caller: Principal, input: OpenInput, options: { requestId: string; idempotency?: IdempotencyOptions }): Promise<Opened>;
   get(caller: Principal, id: string): Promise<StoredTicket>;
   list(caller: Principal, query: ListRequest): Promise<{ items: StoredTicket[]; more: boolean }>;
-  timeline(caller: Principal, id: string, cursor: string | undefined, limit: number): Promise<TimelinePage>;
+  /** No page when `unchanged` says the caller has this version already (a conditional GET). */
+  timeline(
+    caller: Principal,
+    id: string,
+    cursor: string | undefined,
+    limit: number,
+    unchanged?: (etag: string) => boolean,
+  ): Promise<TimelinePage>;
   triage(caller: Principal, id: string, input: TriageInput, options: WriteOptions): Promise<Updated>;
   /** `agentId` null unassigns. */
   assign(caller: Principal, id: string, agentId: string | null, options: WriteOptions): Promise<Updated>;
@@ -59,8 +66,8 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
   return {
     open: (caller, input, options) => openTicket({ store, writer, randomness, now: deps.now, inFlight }, caller, input, options),
     get: (caller, id) => getTicket(writer, caller, id),
-    list: (caller, query) => listTickets(store, caller, query),
-    timeline: (caller, id, cursor, limit) => ticketTimeline({ writer, store, seal }, caller, id, cursor, limit),
+    list: (caller, query) => listTickets({ store, writer, hash: randomness.hash }, caller, query),
+    timeline: (caller, id, cursor, limit, unchanged) => ticketTimeline({ writer, store, seal }, caller, id, cursor, limit, unchanged),
     triage: (caller, id, input, options) => writer.update(caller, id, options, (t) => commands.triage(t, caller, input, now())),
     async assign(caller, id, agentId, options) {
       let agent: AgentRef | null = null;

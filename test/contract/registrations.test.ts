@@ -19,6 +19,8 @@ const EXPECTED_HTTP: [name: string, route: string, methods: string[]][] = [
   ["ticketTimeline", "tickets/{id}/timeline", ["GET"]],
   ["listAgents", "agents", ["GET"]],
   ["openApi", "openapi.json", ["GET"]],
+  ["docsPage", "docs", ["GET"]],
+  ["docsAsset", "docs/{file}", ["GET"]],
   ["corsPreflight", "{*path}", ["OPTIONS"]],
   ["health", "health", ["GET"]],
 ];
@@ -84,7 +86,12 @@ describe("function registrations", () => {
     const health = registered.find((r) => r.metadata.name === "openApi")!;
     const { HttpRequest, InvocationContext } = await import("@azure/functions");
     const response = (await health.handler(
-      new HttpRequest({ method: "GET", url: "http://localhost/api/openapi.json" }),
+      // As the platform hands it over: TLS ended at its front end, which says so.
+      new HttpRequest({
+        method: "GET",
+        url: "http://helpdesk.azurewebsites.net/api/openapi.json",
+        headers: { "x-forwarded-proto": "https" },
+      }),
       new InvocationContext(),
     )) as {
       status: number;
@@ -92,7 +99,9 @@ describe("function registrations", () => {
       headers: Record<string, string>;
     };
     expect(response.status).toBe(200);
-    expect(JSON.parse(response.body).openapi).toBe("3.1.0");
+    const document = JSON.parse(response.body);
+    expect(document.openapi).toBe("3.1.0");
+    expect(document.servers).toEqual([{ url: "https://helpdesk.azurewebsites.net/api", description: expect.any(String) }]);
     expect(response.headers["x-request-id"]).toMatch(/.+/);
   });
 });

@@ -5,6 +5,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseBody, validateResponse } from "../support/contract.js";
 import { startTestHost, type TestHost } from "../support/local-host.js";
+import { freePort } from "../support/processes.js";
 
 const run = promisify(execFile);
 
@@ -48,7 +49,7 @@ const tamper = (req: IncomingMessage, _status: number, _headers: IncomingHttpHea
 const check = (req: IncomingMessage, status: number, headers: IncomingHttpHeaders, body: string) => {
   try {
     checked++;
-    validateResponse(req.method ?? "GET", req.url ?? "/", status, headers["content-type"] ?? null, parseBody(body));
+    validateResponse(req.method ?? "GET", req.url ?? "/", status, headers["content-type"] ?? null, parseBody(body), headers);
   } catch (e) {
     violations.push(String(e));
   }
@@ -73,10 +74,10 @@ afterAll(async () => {
   await t.close();
 });
 
-const demo = (url: string) =>
-  run(process.execPath, ["--import", "tsx", "shared/local/demo.ts", "--url", url], { env: { ...process.env, LOCAL_DIR: t.dir } }).then(
-    (r) => ({ code: 0, out: r.stdout }),
-    (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
+const demo = (url: string, dir = t.dir) =>
+  run(process.execPath, ["--import", "tsx", "shared/local/demo.ts", "--url", url], { env: { ...process.env, LOCAL_DIR: dir } }).then(
+    (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout, err: e.stderr }),
   );
 
 describe("npm run demo", () => {
@@ -95,5 +96,28 @@ describe("npm run demo", () => {
     expect(code).toBe(1);
     expect(out).toMatch(/✘ +\d+\. Quinn QA: raises .* to emergency/);
     expect(out).toContain('priority is "high", expected "emergency"');
+  });
+
+  it("takes the host's address as --url, with or without /api", async () => {
+    // A host of its own: the tampered run above left its emergency open on the shared one.
+    const own = await startTestHost();
+    try {
+      const { code, out } = await demo(`${new URL(own.url).origin}/`, own.dir);
+      expect(code).toBe(0);
+      expect(out).toContain(`(using the host at ${own.url})`);
+      expect(out).toContain("The seed scenario replayed end to end.");
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("says in one line that nothing answers at a --url where nothing listens, and exits 1", async () => {
+    const port = await freePort();
+    const { code, out, err } = await demo(`http://127.0.0.1:${port}`);
+    expect(code).toBe(1);
+    expect(out).toBe("");
+    expect(err.trim().split("\n")).toEqual([
+      `Nothing answers at http://127.0.0.1:${port}/api (ECONNREFUSED). Start the host there (npm start), or leave out --url: the demo starts its own.`,
+    ]);
   });
 });

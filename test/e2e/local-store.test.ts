@@ -57,10 +57,12 @@ describe("the local host's kept store", () => {
     const comment = { body: "Looking at it.", visibility: "internal" };
     expect((await call(url, PEOPLE.jane, "POST", `/tickets/${id}/comments`, comment, keyed)).status).toBe(201);
     const before = await call(url, PEOPLE.jane, "GET", `/tickets/${id}`);
-    // Nothing saved yet (a save waits a few seconds after a change): what the restart finds, SIGTERM wrote.
-    expect(await fileHolds(id)).toBe(false);
+    // The last change, then at once SIGTERM: a save waits a few seconds after a change, so
+    // what the file holds of it after the exit, SIGTERM wrote.
+    const last = await call(url, PEOPLE.karen, "POST", "/tickets", { subject: "Opened just before the stop", description: "b" });
+    expect(await fileHolds(last.body.id)).toBe(false);
     expect(await first.stop("SIGTERM")).toBe(0);
-    expect(await fileHolds(id)).toBe(true);
+    expect(await fileHolds(last.body.id)).toBe(true);
 
     const second = start();
     const again = await second.url();
@@ -70,6 +72,7 @@ describe("the local host's kept store", () => {
     expect(after.body).toEqual(before.body);
     // The app's ETags are its own revisions: a client's If-Match still holds after the restart.
     expect(after.headers.get("etag")).toBe(before.headers.get("etag"));
+    expect((await call(again, PEOPLE.karen, "GET", `/tickets/${last.body.id}`)).body.subject).toBe("Opened just before the stop");
     const timeline = await call(again, PEOPLE.jane, "GET", `/tickets/${id}/timeline`);
     expect(timeline.body.items.map((e: { type: string }) => e.type)).toEqual(["opened", "comment"]);
     // The comment's receipt (a document with a ttl) came back: the retry replays, adding nothing.

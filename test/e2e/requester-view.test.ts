@@ -107,6 +107,20 @@ describe("what a requester sees", () => {
     const mine = async (q: string) => (await t.call(karen, "GET", `/tickets?limit=100${q}`)).body.items.map((x: { id: string }) => x.id);
     expect(await mine("&priority=emergency")).not.toContain(low.id);
     expect(await mine("&priority=normal")).toContain(low.id);
+    // Paged one at a time, her cursors hold the priority she sees, never the triaged one.
+    const page = await t.call(karen, "GET", `/tickets?number=${(await t.call(karen, "GET", `/tickets/${low.id}`)).body.number}`);
+    expect(page.body.items[0].priority).toBe("normal");
+    let cursor: string | null = null;
+    const ranks = new Map<string, number>();
+    do {
+      const res = await t.call(karen, "GET", `/tickets?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+      cursor = res.body.nextCursor as string | null;
+      const [sort, rank, , id] = cursor
+        ? (JSON.parse(Buffer.from(cursor, "base64url").toString()) as [string, number, string, string])
+        : [];
+      if (sort) ranks.set(id!, rank!);
+    } while (cursor);
+    expect(ranks.get(low.id)).toBe(2); // normal's rank; emergency's is 0
     for (const q of ["?severity=SEV-A", "?assignee=none", "?assignee=me"]) {
       const res = await t.call(karen, "GET", `/tickets${q}`);
       expect(res.status, q).toBe(403);

@@ -1,5 +1,7 @@
 import { execFile } from "node:child_process";
-import { readFile, stat } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bootstrapCosmos, connectCosmos } from "../../shared/adapters/cosmos/connect.js";
@@ -45,6 +47,10 @@ describe("npm run package", () => {
     });
     expect(JSON.parse(await readFile("package/host.json", "utf8")).extensionBundle.version).toBe("[4.*, 5.0.0)");
     expect((await stat("package/dist/functions/index.js")).size).toBeGreaterThan(0);
+    // The docs page's Swagger UI files, with their licence: no bundle holds them.
+    for (const file of ["swagger-ui-bundle.js", "swagger-ui.css", "LICENSE", "NOTICE"]) {
+      expect((await stat(`package/swagger-ui-dist/${file}`)).size, file).toBeGreaterThan(0);
+    }
   });
 
   it("the packaged entry point registers the same functions and bindings as the source", async () => {
@@ -54,7 +60,7 @@ describe("npm run package", () => {
     expect(packaged).toEqual(source);
   }, 30_000);
 
-  it("with a channel's Key Vault reference unresolved, the packaged entry point in Azure registers every function and serves /api/health", async () => {
+  it("with a channel's Key Vault reference unresolved, the packaged entry point in Azure registers every function and serves /api/health and the docs page", async () => {
     // The store as infra/ leaves it: database and containers made (the app makes none in Azure).
     const cosmos = await startEmbeddedCosmos();
     const client = await connectCosmos({ endpoint: cosmos.endpoint, key: "not-checked" });
@@ -72,27 +78,43 @@ describe("npm run package", () => {
       // What App Service leaves in a setting whose reference it could not resolve.
       TEAMS_WEBHOOK_URL: "@Microsoft.KeyVault(SecretUri=https://x.vault.azure.net/secrets/y)",
     };
+    // A copy of package/ with no node_modules above it, as azd deploys it: whatever the entry
+    // point finds (the docs page's files) must be in the package itself.
+    const deployed = await mkdtemp(join(tmpdir(), "helpdesk-package-"));
+    await cp("package", deployed, { recursive: true });
     try {
       const { stdout } = await run(
         process.execPath,
-        ["--import", "tsx", "test/support/serve-entry.ts", "package/dist/functions/index.js"],
+        ["--import", "tsx", "test/support/serve-entry.ts", join(deployed, "dist/functions/index.js")],
         { env },
       );
       const served = JSON.parse(stdout) as {
         loadError: string | null;
         names: string[];
         health: { status: number; body: unknown };
+        docs: { status: number; contentType: string; files: { path: string; status: number; contentType: string; bytes: number }[] };
         notify: string;
       };
       expect(served.loadError).toBeNull();
       const source = await registrations("functions/index.ts");
       expect(served.names).toEqual(source.map((r) => r.name));
-      expect(served.names).toHaveLength(18);
+      expect(served.names).toHaveLength(20);
       expect(served.health).toEqual({ status: 200, body: { status: "ok", store: "ok" } });
+      expect(served.docs).toEqual({
+        status: 200,
+        contentType: "text/html; charset=utf-8",
+        files: [
+          { path: "/api/docs/swagger-ui.css", status: 200, contentType: "text/css; charset=utf-8", bytes: expect.any(Number) },
+          { path: "/api/docs/swagger-ui-bundle.js", status: 200, contentType: "text/javascript; charset=utf-8", bytes: expect.any(Number) },
+          { path: "/api/docs/docs.js", status: 200, contentType: "text/javascript; charset=utf-8", bytes: expect.any(Number) },
+        ],
+      });
+      expect(served.docs.files[1]!.bytes).toBeGreaterThan(1_000_000);
       // With no usable channel left, the notifier fails, so that messages dead-letter and the dead-letter alert reaches a person.
       expect(served.notify).toMatch(/No alert channel is usable/);
     } finally {
       await cosmos.close();
+      await rm(deployed, { recursive: true, force: true });
     }
   }, 30_000);
 });

@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Principal } from "../../shared/kernel/principal.js";
 import { CosmosTicketStore } from "../../shared/adapters/cosmos/ticket-store.js";
 import { Ticket } from "../../shared/tickets/domain/model.js";
+import type { ListPosition } from "../../shared/tickets/ports.js";
 import { etagFor, etagOf } from "../../shared/tickets/ticket-writer.js";
 import { startStore } from "../support/store.js";
 
@@ -222,13 +223,16 @@ describe("queue pagination", () => {
           (await fresh.service.tickets.open(karen, { subject: `t${i}`, description: "d", priority: priorities[i % 3] }, opts)).ticket,
         );
       const seen: string[] = [];
-      let after: [number, string, string] | undefined;
+      let after: ListPosition | undefined;
       let pages = 0;
       do {
-        const page = await fresh.service.tickets.list(jane, { limit: 10, after });
+        const page = await fresh.service.tickets.list(jane, { sort: "priority", limit: 10, after });
         seen.push(...page.items.map((s) => s.ticket.id));
         const last = page.items.at(-1)?.ticket;
-        after = page.more && last ? [{ emergency: 0, high: 1, normal: 2, low: 3 }[last.priority], last.createdAt, last.id] : undefined;
+        after =
+          page.more && last
+            ? { sort: "priority", key: [{ emergency: 0, high: 1, normal: 2, low: 3 }[last.priority], last.createdAt, last.id] }
+            : undefined;
         // A newcomer sorts after every ticket seen so far (low priority, newest).
         if (pages === 1) await fresh.service.tickets.open(karen, { subject: "late", description: "d", priority: "low" }, opts);
         pages++;
@@ -344,7 +348,7 @@ describe("the queue query", () => {
       const container = new Proxy(fresh.container, {
         get: (target, prop, receiver) => (prop === "items" ? spied : Reflect.get(target, prop, receiver)),
       });
-      const page = await new CosmosTicketStore(container).list({ order: "queue", limit: 10 });
+      const page = await new CosmosTicketStore(container).list({ sort: "priority", view: "agent", limit: 10 });
       expect(page.items.map((i) => i.ticket)).toEqual([t]);
       const expected = [...Object.keys(Ticket.shape), "ticketId", "type", "priorityRank", "requesterRank", "salt", "_etag"].sort();
       expect(returned).toHaveLength(1);

@@ -1,5 +1,6 @@
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import ajvFormats from "ajv-formats";
+import { EXPOSED_HEADERS } from "../../shared/adapters/http/cors.js";
 import { openApiDocument } from "../../shared/adapters/http/openapi.js";
 import { ROUTE_SPECS } from "../../shared/app/routes.js";
 
@@ -13,8 +14,13 @@ import { ROUTE_SPECS } from "../../shared/app/routes.js";
 interface MediaType {
   schema?: unknown;
 }
+interface DeclaredHeader {
+  required?: boolean;
+  schema: { type: string };
+}
 interface DeclaredResponse {
   description: string;
+  headers?: Record<string, DeclaredHeader>;
   content?: Record<string, MediaType>;
 }
 interface Operation {
@@ -26,9 +32,13 @@ interface Document {
   paths: Record<string, Record<string, Operation>>;
 }
 
-export const DOCUMENT = openApiDocument(ROUTE_SPECS) as unknown as Document;
+export const DOCUMENT = openApiDocument(ROUTE_SPECS, "http://localhost:7071/api") as unknown as Document;
 const DOCUMENT_ID = "https://helpdesk.example/openapi.json";
-const SERVER_PATH = DOCUMENT.servers[0]!.url;
+/** The path the operations are under: the server's own (the host and port are each test host's). */
+const SERVER_PATH = new URL(DOCUMENT.servers[0]!.url).pathname;
+
+/** The headers the API sets for its clients (cors.ts exposes them to browsers): each must be declared where it is sent. */
+const SIGNIFICANT_HEADERS = EXPOSED_HEADERS.split(",").map((h) => h.trim().toLowerCase());
 
 // Strict mode, all of it: zod 4's draft 2020-12 output needs no allowance (its nullable
 // scalars, `type: ["string", "null"]`, are the one union strictTypes accepts).
@@ -57,26 +67,55 @@ function validatorFor(ref: string): ValidateFunction {
   }
   return validate;
 }
-const schemaPointer = (template: string, method: string, status: string, media: string) =>
-  pointer("paths", template, method, "responses", status, "content", media, "schema");
+/** A $ref (`#/components/...`) as the node it names, and that node's JSON pointer; any other node as it is. */
+function resolved<T>(node: T | { $ref: string }, at: string): { node: T; at: string } {
+  if (typeof node !== "object" || node === null || !("$ref" in node)) return { node, at };
+  const target = node.$ref.replace(/^#/, "");
+  const found = target
+    .split("/")
+    .slice(1)
+    .map((s) => s.replaceAll("~1", "/").replaceAll("~0", "~"))
+    .reduce<unknown>((n, key) => (n as Record<string, unknown> | undefined)?.[key], DOCUMENT);
+  if (found === undefined) throw new ContractViolation(`the document's ${node.$ref} names nothing`);
+  return { node: found as T, at: target };
+}
+
+/** An operation's declared answer for a status, followed through components.responses. */
+const responseOf = (template: string, method: string, status: string) => {
+  const declared = DOCUMENT.paths[template]?.[method]?.responses[status];
+  return declared && resolved<DeclaredResponse>(declared, pointer("paths", template, method, "responses", status));
+};
+
+/** Each header an answer declares: its spec, and where its schema is, followed through components.headers. */
+const headersOf = (response: { node: DeclaredResponse; at: string }) =>
+  Object.entries(response.node.headers ?? {}).map(([name, header]) => {
+    const { node, at } = resolved<DeclaredHeader>(header, `${response.at}${pointer("headers", name)}`);
+    return { name, spec: node, schemaAt: `${at}/schema` };
+  });
 
 /**
- * Compiles every declared response schema (strictly), naming the operation of one ajv
- * cannot compile. Validators are otherwise compiled on first use, so an e2e file pays
- * only for the responses it meets; test/contract/response-contract.test.ts calls this.
+ * Compiles every declared response schema, headers' included (strictly), naming the
+ * operation of one ajv cannot compile. Validators are otherwise compiled on first use, so
+ * an e2e file pays only for the responses it meets; test/contract/response-contract.test.ts calls this.
  */
 export function compileEveryResponseSchema(): number {
   let count = 0;
   for (const [template, operations] of Object.entries(DOCUMENT.paths)) {
     for (const [method, operation] of Object.entries(operations)) {
-      for (const [status, response] of Object.entries(operation.responses)) {
-        for (const [media, { schema }] of Object.entries(response.content ?? {})) {
-          if (schema === undefined) continue;
+      for (const status of Object.keys(operation.responses)) {
+        const response = responseOf(template, method, status)!;
+        const schemas = [
+          ...headersOf(response).map((h) => ({ what: `header ${h.name}`, at: h.schemaAt })),
+          ...Object.entries(response.node.content ?? {}).flatMap(([media, { schema }]) =>
+            schema === undefined ? [] : [{ what: media, at: `${response.at}${pointer("content", media, "schema")}` }],
+          ),
+        ];
+        for (const { what, at } of schemas) {
           try {
-            validatorFor(schemaPointer(template, method, status, media));
+            validatorFor(at);
             count++;
           } catch (e) {
-            throw new Error(`${operation.operationId} ${status} ${media}: ajv cannot compile the schema: ${String(e)}`, { cause: e });
+            throw new Error(`${operation.operationId} ${status} ${what}: ajv cannot compile the schema: ${String(e)}`, { cause: e });
           }
         }
       }
@@ -105,12 +144,28 @@ const mediaTypeOf = (contentType: string | null | undefined) => contentType?.spl
 
 const hasBody = (body: unknown) => body !== undefined && body !== null && body !== "";
 
+/** Response headers as fetch (Headers) or node:http (IncomingHttpHeaders, a test's Record) give them. */
+export type AnyHeaders = Headers | Record<string, string | string[] | undefined>;
+
+function headerMap(headers: AnyHeaders): Map<string, string> {
+  const entries: [string, string | string[] | undefined][] = headers instanceof Headers ? [...headers.entries()] : Object.entries(headers);
+  return new Map(entries.flatMap(([name, value]) => (value === undefined ? [] : [[name.toLowerCase(), String(value)]])));
+}
+
 /**
  * Throws a ContractViolation unless the response is one the document declares:
- * the operation (path and method) must declare the status, and the body must match
- * the schema declared for its content type.
+ * the operation (path and method) must declare the status, the body must match
+ * the schema declared for its content type, every header declared required must be
+ * there and match its schema, and every significant header sent must be declared.
  */
-export function validateResponse(method: string, url: string | URL, status: number, contentType: string | null, body: unknown): void {
+export function validateResponse(
+  method: string,
+  url: string | URL,
+  status: number,
+  contentType: string | null,
+  body: unknown,
+  headers: AnyHeaders,
+): void {
   const { pathname } = new URL(url, "http://localhost");
   const verb = method.toUpperCase();
   const request = `${verb} ${pathname} → ${status}`;
@@ -131,12 +186,25 @@ export function validateResponse(method: string, url: string | URL, status: numb
     return;
   }
   const name = `${operation.operationId} (${verb} ${template})`;
-  const declared = operation.responses[String(status)];
-  if (!declared) {
+  const response = responseOf(template, verb.toLowerCase(), String(status));
+  if (!response) {
     throw new ContractViolation(
       `${request}: ${name} does not declare status ${status} (it declares ${Object.keys(operation.responses).join(", ")})`,
     );
   }
+  checkBody(request, name, status, response, media, body);
+  checkHeaders(request, `${name} ${status}`, response, headerMap(headers));
+}
+
+function checkBody(
+  request: string,
+  name: string,
+  status: number,
+  response: { node: DeclaredResponse; at: string },
+  media: string | null,
+  body: unknown,
+): void {
+  const declared = response.node;
   if (!declared.content) {
     if (hasBody(body) || media)
       throw new ContractViolation(`${request}: ${name} declares no content for ${status}, yet the answer has ${media ?? "a body"}`);
@@ -149,16 +217,37 @@ export function validateResponse(method: string, url: string | URL, status: numb
     );
   }
   if (mediaType.schema === undefined) return;
-  check(`${request}: ${name} ${media}`, schemaPointer(template, verb.toLowerCase(), String(status), media), body);
+  check(`${request}: ${name} ${media}`, `${response.at}${pointer("content", media, "schema")}`, body);
 }
 
-function check(what: string, ref: string, body: unknown): void {
+function checkHeaders(request: string, name: string, response: { node: DeclaredResponse; at: string }, sent: Map<string, string>): void {
+  const declared = headersOf(response);
+  for (const { name: header, spec, schemaAt } of declared) {
+    const value = sent.get(header.toLowerCase());
+    if (value === undefined) {
+      if (spec.required) throw new ContractViolation(`${request}: ${name} declares the header ${header} required, and the answer has none`);
+      continue;
+    }
+    // A header is a string on the wire; an integer one (Retry-After) is held to its schema as the number it spells.
+    const typed = spec.schema.type === "integer" && /^-?\d+$/.test(value) ? Number(value) : value;
+    check(`${request}: ${name} header ${header}`, schemaAt, typed, "value");
+  }
+  const names = new Set(declared.map((h) => h.name.toLowerCase()));
+  for (const header of SIGNIFICANT_HEADERS) {
+    if (sent.has(header) && !names.has(header))
+      throw new ContractViolation(
+        `${request}: the answer has the header ${header}, which ${name} does not declare (it declares ${declared.map((h) => h.name).join(", ") || "none"})`,
+      );
+  }
+}
+
+function check(what: string, ref: string, body: unknown, subject: "body" | "value" = "body"): void {
   const validate = validatorFor(ref);
   if (validate(body)) return;
   const errors = (validate.errors ?? [])
     .map((e) => `  ${e.instancePath || "(body)"} ${e.message ?? ""} ${JSON.stringify(e.params)}`)
     .join("\n");
-  throw new ContractViolation(`${what}: the body does not match the declared schema\n${errors}\nbody: ${JSON.stringify(body)}`);
+  throw new ContractViolation(`${what}: the ${subject} does not match the declared schema\n${errors}\n${subject}: ${JSON.stringify(body)}`);
 }
 
 /** The body of a fetch Response as a test reads it: JSON when it parses, else the text (null when empty). */
@@ -178,6 +267,13 @@ export function parseBody(text: string): unknown {
 export async function checkedFetch(input: string | URL, init: RequestInit = {}): Promise<globalThis.Response> {
   const res = await fetch(input, init);
   const text = await res.clone().text();
-  validateResponse(init.method ?? "GET", res.url || String(input), res.status, res.headers.get("content-type"), parseBody(text));
+  validateResponse(
+    init.method ?? "GET",
+    res.url || String(input),
+    res.status,
+    res.headers.get("content-type"),
+    parseBody(text),
+    res.headers,
+  );
   return res;
 }

@@ -19,7 +19,8 @@ export interface TestHost {
   /**
    * fetch against the API with a token (or none), JSON in and out. The response is checked
    * against the OpenAPI document (support/contract.ts): it throws when the document does not
-   * declare its status or its body does not match the declared schema.
+   * declare its status, its body does not match the declared schema, or its headers are not
+   * the declared ones.
    */
   call(token: string | null, method: string, path: string, options?: CallOptions): Promise<CallResult>;
   close(): Promise<void>;
@@ -64,7 +65,7 @@ export async function startTestHost(
     const res = await fetch(url, { method, headers, body });
     const parsed = parseBody(await res.text());
     // Every answer is held to what GET /api/openapi.json declares: a drift fails the test that made the call.
-    validateResponse(method, url, res.status, res.headers.get("content-type"), parsed);
+    validateResponse(method, url, res.status, res.headers.get("content-type"), parsed, res.headers);
     return { status: res.status, headers: res.headers, body: parsed };
   };
   return {

@@ -5,11 +5,13 @@ import { Failure } from "../../shared/kernel/failure.js";
 /** Cosmos DB's errors as the domain's failure kinds (errors.ts). */
 describe("cosmosFailure", () => {
   it.each([401, 403])("makes %s (the app's identity refused, as while its data role propagates) a 503 with the cause logged", (code) => {
-    const f = cosmosFailure(Object.assign(new Error("Request blocked by Auth"), { code })) as Failure;
+    const f = cosmosFailure(
+      Object.assign(new Error("Request blocked by Auth x : principal has no role"), { code, substatus: 5301 }),
+    ) as Failure;
     expect(f).toBeInstanceOf(Failure);
     expect(f.kind).toBe("unavailable");
     expect(f.retryAfter).toBe(30);
-    expect(String((f.cause as Error).message)).toMatch(/refused the app's identity/);
+    expect(String((f.cause as Error).message)).toMatch(new RegExp(`refused the request \\(${code}/5301\\).*principal has no role`));
   });
 
   it.each([

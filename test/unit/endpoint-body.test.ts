@@ -64,7 +64,7 @@ describe("Azure's own HttpRequest", () => {
         body: { string: text },
       });
       // The runtime's text() would buffer the whole body first: the endpoint must not call it.
-      request.text = () => Promise.reject(new Error("the endpoint reads the stream"));
+      Object.defineProperty(request, "text", { value: () => Promise.reject(new Error("the endpoint reads the stream")) });
       return request;
     };
     const big = await handler(make(`{"a":"${"b".repeat(4 * 1024 * 1024)}"}`), { error: () => {} });

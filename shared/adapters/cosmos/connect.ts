@@ -1,3 +1,4 @@
+import { azureCredential } from "../identity/azure-credential.js";
 import { CosmosClient, type Container } from "@azure/cosmos";
 import indexingPolicy from "./indexing-policy.json" with { type: "json" };
 import { LEASES_CONTAINER, TICKETS_CONTAINER } from "./names.js";
@@ -26,9 +27,7 @@ export async function connectCosmos(target: CosmosTarget): Promise<CosmosClient>
     },
   };
   if (target.key) return new CosmosClient({ ...common, key: target.key });
-  const { DefaultAzureCredential } = await import("@azure/identity");
-  const credential = new DefaultAzureCredential({ managedIdentityClientId: target.managedIdentityClientId });
-  return new CosmosClient({ ...common, aadCredentials: credential });
+  return new CosmosClient({ ...common, aadCredentials: await azureCredential(target.managedIdentityClientId) });
 }
 
 export function ticketsContainer(client: CosmosClient, database: string): Container {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { Agent } from "../../agents/ports.js";
 import { OutboxEntry } from "../../outbox/ports.js";
-import { EntryType, priorityRank, requesterRank, Ticket, TimelineEntry } from "../../tickets/domain/model.js";
+import { EntryFields, EntryType, priorityRank, requesterRank, Ticket, TimelineEntry } from "../../tickets/domain/model.js";
 import type { StoredTicket, UnstoredTicket } from "../../tickets/ports.js";
 
 /**
@@ -27,11 +27,13 @@ export type TicketDoc = z.infer<typeof TicketDoc>;
 /** Every field of a ticket document: what the queue query selects, rather than `*`. */
 export const TICKET_DOC_FIELDS = Object.keys(TicketDoc.shape) as (keyof TicketDoc)[];
 
-export const EntryDoc = TimelineEntry.omit({ type: true }).extend({
+export const EntryDoc = EntryFields.extend({
   ticketId: z.string(),
   type: z.literal("entry"),
   /** The entry's own type: `type` says what kind of document this is. */
   entryType: EntryType,
+  /** Its shape is the entry type's (ENTRY_DATA): fromEntryDoc parses it as such. */
+  data: z.record(z.string(), z.unknown()),
 });
 export type EntryDoc = z.infer<typeof EntryDoc>;
 
@@ -68,8 +70,7 @@ export function toEntryDoc(ticketId: string, entry: TimelineEntry): EntryDoc {
 
 export function fromEntryDoc(doc: unknown): TimelineEntry {
   const { id, seq, entryType, at, actor, visibility, data } = parsed(EntryDoc, doc, "timeline entry");
-  // In the order clients have always seen: id, seq, type, at, actor, visibility, data.
-  return { id, seq, type: entryType, at, actor, visibility, data };
+  return parsed(TimelineEntry, { id, seq, type: entryType, at, actor, visibility, data }, "timeline entry");
 }
 
 export function toAgentDoc(agent: Agent): AgentDoc {

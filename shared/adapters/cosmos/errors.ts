@@ -49,11 +49,19 @@ export function cosmosFailure(e: unknown): unknown {
       retryAfter: 5,
       cause: new Error("store unavailable: Cosmos DB answered 404 (the database or container is missing, or the document was deleted)."),
     });
-  if (code === 401 || code === 403)
+  if (code === 401 || code === 403) {
+    // The substatus and Cosmos DB's own words tell a role still propagating (5301) from a
+    // firewall or a full partition, which no wait cures: the log keeps them.
+    const substatus = (e as { substatus?: number }).substatus;
+    const said = (err.message ?? "").split("\n")[0]!.slice(0, 300);
     return new Failure("unavailable", STORE_UNAVAILABLE, {
       retryAfter: 30,
-      cause: new Error(`store unavailable: Cosmos DB refused the app's identity (${code}): its data role is missing or not yet in effect.`),
+      cause: new Error(
+        `store unavailable: Cosmos DB refused the request (${code}${substatus === undefined ? "" : `/${substatus}`}): ` +
+          `the app's data role may be missing or not yet in effect. Cosmos DB said: ${said}`,
+      ),
     });
+  }
   const transient =
     (typeof code === "number" && TRANSIENT_STATUS.has(code)) ||
     (typeof code === "string" && NETWORK_CODES.has(code)) ||

@@ -2,7 +2,7 @@ import type { Container, JSONObject, JSONValue, OperationInput, SqlParameter } f
 import type { z } from "zod";
 import type { OutboxEntry, OutboxStore } from "../../outbox/ports.js";
 import { entryId, PRIORITY_RANK, type TimelineEntry } from "../../tickets/domain/model.js";
-import type { ListQuery, StoredTicket, TicketStore, TicketWrite, UnstoredTicket } from "../../tickets/ports.js";
+import type { ListQuery, ListSort, StoredTicket, TicketStore, TicketWrite, UnstoredTicket } from "../../tickets/ports.js";
 import { fromEntryDoc, fromOutboxDoc, fromTicketDoc, OutboxDoc, parsed, TICKET_DOC_FIELDS, toEntryDoc, toTicketDoc } from "./documents.js";
 import { cosmosFailure, pointRead, translated } from "./errors.js";
 
@@ -21,6 +21,17 @@ const json = (doc: object) => doc as unknown as JSONObject;
  * document carries (Cosmos DB's _rid, _self, _ts..., fields of older documents) is read.
  */
 const QUEUE_FIELDS = [...TICKET_DOC_FIELDS, "_etag"].map((f) => `c["${f}"]`).join(", ");
+
+/**
+ * "After this position" in an order of several fields: (a > x) OR (a = x AND (b > y OR
+ * (b = y AND ...))), with < for a descending field.
+ */
+function afterPosition(fields: [field: string, direction: "ASC" | "DESC"][], values: string[]): string {
+  const [[field, direction], ...rest] = fields as [[string, "ASC" | "DESC"], ...[string, "ASC" | "DESC"][]];
+  const [value, ...others] = values as [string, ...string[]];
+  const past = `${field} ${direction === "ASC" ? ">" : "<"} ${value}`;
+  return rest.length ? `(${past} OR (${field} = ${value} AND ${afterPosition(rest, others)}))` : past;
+}
 
 export class CosmosTicketStore implements TicketStore, OutboxStore {
   constructor(
@@ -83,13 +94,18 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
   }
 
   async list(query: ListQuery): Promise<{ items: StoredTicket[]; more: boolean }> {
-    const rank = query.order === "queue" ? "c.priorityRank" : "c.requesterRank";
+    const requester = query.view === "requester";
+    // The view's own fields: a requester's priority and updatedAt are the ones they see.
+    const rank = requester ? "c.requesterRank" : "c.priorityRank";
+    const updatedAt = requester ? "c.publicUpdatedAt" : "c.updatedAt";
     const where = ["c.type = 'ticket'"];
     const parameters: SqlParameter[] = [{ name: "@limit", value: query.limit + 1 }];
+    const param = (name: string, value: JSONValue) => {
+      parameters.push({ name, value });
+      return name;
+    };
     const inList = (field: string, name: string, values?: JSONValue[]) => {
-      if (!values?.length) return;
-      where.push(`ARRAY_CONTAINS(${name}, ${field})`);
-      parameters.push({ name, value: values });
+      if (values?.length) where.push(`ARRAY_CONTAINS(${param(name, values)}, ${field})`);
     };
     inList("c.status", "@statuses", query.statuses);
     // By rank, so that a requester's list filters on the priority it orders by.
@@ -100,22 +116,39 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
     );
     inList("c.severity", "@severities", query.severities);
     if (query.assignee === null) where.push("IS_NULL(c.assignee)");
-    else if (query.assignee !== undefined) {
-      where.push("c.assignee.id = @assignee");
-      parameters.push({ name: "@assignee", value: query.assignee });
-    }
-    if (query.requester !== undefined) {
-      where.push("c.requester.id = @requester");
-      parameters.push({ name: "@requester", value: query.requester });
-    }
+    else if (query.assignee !== undefined) where.push(`c.assignee.id = ${param("@assignee", query.assignee)}`);
+    if (query.requester !== undefined) where.push(`c.requester.id = ${param("@requester", query.requester)}`);
+    if (query.updatedSince !== undefined) where.push(`${updatedAt} >= ${param("@since", query.updatedSince)}`);
+    // Keyset pagination: strictly after the last item seen, in the list's order, so pages
+    // never skip or repeat a ticket however the list changes in between. Each order has
+    // its composite index (indexing-policy.json).
+    const order: Record<ListSort, [field: string, direction: "ASC" | "DESC"][]> = {
+      priority: [
+        [rank, "ASC"],
+        ["c.createdAt", "ASC"],
+        ["c.id", "ASC"],
+      ],
+      updated: [
+        [updatedAt, "DESC"],
+        ["c.id", "DESC"],
+      ],
+      created: [
+        ["c.createdAt", "DESC"],
+        ["c.id", "DESC"],
+      ],
+    };
+    const fields = order[query.sort];
     if (query.after) {
-      // Keyset pagination: strictly after the last item seen, in the list's order, so
-      // pages never skip or repeat a ticket however the queue changes in between.
-      const [after, createdAt, id] = query.after;
-      where.push(`(${rank} > @rank OR (${rank} = @rank AND (c.createdAt > @createdAt OR (c.createdAt = @createdAt AND c.id > @id))))`);
-      parameters.push({ name: "@rank", value: after }, { name: "@createdAt", value: createdAt }, { name: "@id", value: id });
+      if (query.after.sort !== query.sort) throw new Error("A position of another order.");
+      where.push(
+        afterPosition(
+          fields,
+          query.after.key.map((v, i) => param(`@after${i}`, v)),
+        ),
+      );
     }
-    const sql = `SELECT TOP @limit ${QUEUE_FIELDS} FROM c WHERE ${where.join(" AND ")} ORDER BY ${rank} ASC, c.createdAt ASC, c.id ASC`;
+    const orderBy = fields.map(([field, direction]) => `${field} ${direction}`).join(", ");
+    const sql = `SELECT TOP @limit ${QUEUE_FIELDS} FROM c WHERE ${where.join(" AND ")} ORDER BY ${orderBy}`;
     const { resources } = await translated(() => this.container.items.query<JSONObject>({ query: sql, parameters }).fetchAll());
     const items = resources.slice(0, query.limit).map((d) => fromTicketDoc(d, undefined));
     return { items, more: resources.length > query.limit };

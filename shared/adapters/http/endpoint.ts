@@ -52,7 +52,10 @@ export function requestIdOf(incoming: string | null): string {
 
 export interface Reply {
   status: number;
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as it is (the docs page's HTML, script and style), under the content-type its headers name. */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -140,6 +143,7 @@ export function endpoint(http: HttpContext, options: EndpointOptions, run: (call
         param: (name) => request.params[name] ?? "",
       });
       const headers: Record<string, string> = { ...base, ...reply.headers };
+      if (reply.text !== undefined) return { status: reply.status, headers, body: reply.text };
       if (reply.body === undefined) return { status: reply.status, headers };
       headers["content-type"] ??= "application/json; charset=utf-8";
       return { status: reply.status, headers, body: JSON.stringify(reply.body) };

@@ -1,3 +1,4 @@
+import { azureCredential } from "../identity/azure-credential.js";
 import type { TokenCredential } from "@azure/identity";
 import type { RetryOptions, ServiceBusClient } from "@azure/service-bus";
 
@@ -22,10 +23,7 @@ export interface ServiceBusTarget {
 
 export async function serviceBusConnection(target: ServiceBusTarget): Promise<ServiceBusConnection> {
   if (target.namespace) {
-    // Loaded only here: the identity library is large and only Azure needs it.
-    const { DefaultAzureCredential } = await import("@azure/identity");
-    const credential = new DefaultAzureCredential({ managedIdentityClientId: target.managedIdentityClientId });
-    return { fullyQualifiedNamespace: hostOf(target.namespace), credential };
+    return { fullyQualifiedNamespace: hostOf(target.namespace), credential: await azureCredential(target.managedIdentityClientId) };
   }
   if (target.connectionString) return { connectionString: target.connectionString };
   throw new Error("Set SERVICE_BUS_NAMESPACE (Azure) or SERVICE_BUS_CONNECTION_STRING (emulator) to use Service Bus.");

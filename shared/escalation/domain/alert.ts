@@ -1,13 +1,14 @@
 import { z } from "zod";
-import type { TicketEvent } from "../../tickets/domain/change.js";
-import { Actor, Ticket, type TimelineEntry } from "../../tickets/domain/model.js";
+import type { EscalationEntry, TicketEvent } from "../../tickets/domain/change.js";
+import { Actor, ESCALATION_EVENTS, Ticket, type TimelineEntry } from "../../tickets/domain/model.js";
 
 /**
  * What ops is told, whatever the channel: facts about the ticket at the time of the
  * event (DESIGN.md section 6), derived from the ticket's own schema. Every channel
  * formats the same facts.
  */
-export const ALERT_EVENTS = ["triggered", "repaged", "acknowledged", "resolved"] as const;
+/** The events of an escalation, as the ticket's timeline records their deliveries. */
+export const ALERT_EVENTS = ESCALATION_EVENTS;
 export const AlertEvent = z.enum(ALERT_EVENTS);
 export type AlertEvent = z.infer<typeof AlertEvent>;
 
@@ -63,9 +64,9 @@ const named = (actor: Pick<TimelineEntry["actor"], "name" | "role">): string => 
  * why is the policy's own cause, and the reason an agent gave; a requester's reason,
  * resolution or reply is never quoted, whatever the entry holds.
  */
-export function alertFacts(ticket: Ticket, entry: Pick<TimelineEntry, "actor" | "at" | "data">): AlertFacts {
-  const cause = typeof entry.data.cause === "string" ? entry.data.cause : "";
-  const reason = quotable(entry.actor) && typeof entry.data.reason === "string" && entry.data.reason ? entry.data.reason : null;
+export function alertFacts(ticket: Ticket, entry: Pick<EscalationEntry, "actor" | "at" | "data">): AlertFacts {
+  const { cause } = entry.data;
+  const reason = quotable(entry.actor) && "reason" in entry.data && entry.data.reason ? entry.data.reason : null;
   return {
     ...ticketFacts(ticket),
     actor: { name: named(entry.actor), role: entry.actor.role },

@@ -3,10 +3,11 @@ import { followEscalation } from "./escalation.js";
 import { requesterShape } from "./visibility.js";
 import {
   entryId,
+  TimelineEntry,
   type Actor,
+  type EntryData,
   type EntryType,
   type Ticket,
-  type TimelineEntry,
   type Visibility,
   publicRevisionOf,
   publicUpdatedAtOf,
@@ -23,18 +24,23 @@ export interface Change {
   events: TicketEvent[];
 }
 
+/** The entries that record a change of the escalation, which ops must hear of. */
+export type EscalationEntry = Extract<TimelineEntry, { type: "escalation_triggered" | "escalation_acknowledged" | "escalation_resolved" }>;
+
 /** An escalation raised, acknowledged or resolved: ops must be told. */
 export interface TicketEvent {
   type: "escalation.triggered" | "escalation.acknowledged" | "escalation.resolved";
   /** The timeline entry that records it. */
-  entry: TimelineEntry;
+  entry: EscalationEntry;
 }
 
-const EVENT_OF: Partial<Record<EntryType, TicketEvent["type"]>> = {
+const EVENT_OF: Record<EscalationEntry["type"], TicketEvent["type"]> = {
   escalation_triggered: "escalation.triggered",
   escalation_acknowledged: "escalation.acknowledged",
   escalation_resolved: "escalation.resolved",
 };
+
+const isEscalationEntry = (entry: TimelineEntry): entry is EscalationEntry => Object.hasOwn(EVENT_OF, entry.type);
 
 /** The public view of an entry type: what a requester may see of their ticket's history. */
 const PUBLIC_TYPES: ReadonlySet<EntryType> = new Set(["opened", "status_changed"]);
@@ -60,17 +66,24 @@ export class ChangeBuilder {
     this.ticket = start;
   }
 
-  add(type: EntryType, data: Record<string, unknown>, visibility?: Visibility): void {
+  /**
+   * An entry of `type`, with that type's data: the shapes of ENTRY_DATA (model.ts), which
+   * the timeline's schema and the OpenAPI document are made of. Parsed, so that what is
+   * stored is exactly what the schema says (the types already hold every caller to it).
+   */
+  add<T extends EntryType>(type: T, data: EntryData<T>, visibility?: Visibility): void {
     const seq = this.nextSeq;
-    this.entries.push({
-      id: entryId(seq),
-      seq,
-      type,
-      at: this.now,
-      actor: this.actor,
-      visibility: visibility ?? (PUBLIC_TYPES.has(type) ? "public" : "internal"),
-      data,
-    });
+    this.entries.push(
+      TimelineEntry.parse({
+        id: entryId(seq),
+        seq,
+        type,
+        at: this.now,
+        actor: this.actor,
+        visibility: visibility ?? (PUBLIC_TYPES.has(type) ? "public" : "internal"),
+        data,
+      }),
+    );
   }
 
   /** The sequence the next entry gets. */
@@ -90,10 +103,7 @@ export class ChangeBuilder {
       this.add(step.entry.type, step.entry.data);
     }
     const version = (this.before?.version ?? 0) + this.entries.length;
-    const events = this.entries.flatMap((entry): TicketEvent[] => {
-      const type = EVENT_OF[entry.type];
-      return type ? [{ type, entry }] : [];
-    });
+    const events = this.entries.filter(isEscalationEntry).map((entry): TicketEvent => ({ type: EVENT_OF[entry.type], entry }));
     // The system's own records (alert deliveries) are history, not a change to the ticket.
     if (this.actor.role === "system") return { ticket: { ...this.ticket, version }, entries: this.entries, events };
     const revision = (this.before?.revision ?? 0) + 1;

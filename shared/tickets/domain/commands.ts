@@ -4,7 +4,7 @@ import { actorOf, ChangeBuilder, type Change } from "./change.js";
 import { escalationCause, isEscalationWorthy, isOpen, NO_ESCALATION, raiseByHand } from "./escalation.js";
 import type { CommentInput, EscalateInput, MoveInput, OpenInput, TriageInput } from "./inputs.js";
 import { judgeMove, needsResolution, type Mover } from "./lifecycle.js";
-import type { Actor, Person, Status, Ticket } from "./model.js";
+import type { Actor, EntryData, Person, Status, Ticket } from "./model.js";
 import { requireAgent, requireVisible } from "./visibility.js";
 
 /**
@@ -56,18 +56,22 @@ export function openTicket(
   return b.done(`opened at ${escalationCause(ticket) || "normal priority"}`);
 }
 
-const TRIAGE_FIELDS = ["priority", "severity", "category", "subject"] as const;
-
 export function triage(ticket: Ticket, caller: Principal, input: TriageInput, now: string): Change {
   requireAgent(ticket, caller);
   const b = new ChangeBuilder(ticket, ticket, actorOf(caller), now);
-  let next = ticket;
-  for (const field of TRIAGE_FIELDS) {
-    const to = input[field];
-    if (to === undefined || to === ticket[field]) continue;
-    b.add(`${field}_changed`, { from: ticket[field], to, reason: input.reason });
-    next = { ...next, [field]: to };
-  }
+  const { priority, severity, category, subject, reason } = input;
+  // Each field that changes: its own entry, with its own shape (model.ts ENTRY_DATA).
+  if (priority !== undefined && priority !== ticket.priority) b.add("priority_changed", { from: ticket.priority, to: priority, reason });
+  if (severity !== undefined && severity !== ticket.severity) b.add("severity_changed", { from: ticket.severity, to: severity, reason });
+  if (category !== undefined && category !== ticket.category) b.add("category_changed", { from: ticket.category, to: category, reason });
+  if (subject !== undefined && subject !== ticket.subject) b.add("subject_changed", { from: ticket.subject, to: subject, reason });
+  const next: Ticket = {
+    ...ticket,
+    priority: priority ?? ticket.priority,
+    severity: severity === undefined ? ticket.severity : severity,
+    category: category === undefined ? ticket.category : category,
+    subject: subject ?? ticket.subject,
+  };
   // Restating emergency or SEV-A on a business-impacting ticket whose escalation is not open
   // (its owner reopened it, say) is an agent raising it again: ops is paged, as by hand.
   const restated = input.priority === "emergency" || input.severity === "SEV-A";
@@ -179,12 +183,8 @@ export function escalate(ticket: Ticket, caller: Principal, input: EscalateInput
 
 export const NOTIFIER: Actor = { id: "system:escalation", name: "Escalation notifier", role: "system" };
 
-export interface Delivery {
-  channel: string;
-  event: string;
-  page: number;
-  messageId: string;
-}
+/** A channel took an alert: the entry's data (model.ts ENTRY_DATA). */
+export type Delivery = EntryData<"escalation_notified">;
 
 /** Records that a channel got an alert; a page delivered counts toward `pages`. */
 export function recordDelivery(ticket: Ticket, delivery: Delivery, now: string): Change {

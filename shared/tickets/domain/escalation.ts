@@ -1,6 +1,6 @@
 import { Failure } from "../../kernel/failure.js";
 import { isAgent } from "../../kernel/principal.js";
-import type { Actor, Escalation, Ticket } from "./model.js";
+import type { Actor, EntryData, Escalation, Ticket } from "./model.js";
 
 /**
  * When a change to a ticket raises or resolves an escalation (DESIGN.md sections 2
@@ -32,7 +32,8 @@ export function escalationCause(t: Pick<Ticket, "priority" | "severity">): strin
 
 export interface EscalationStep {
   escalation: Escalation;
-  entry: { type: "escalation_triggered" | "escalation_resolved"; data: Record<string, unknown> };
+  entry: { [T in "escalation_triggered" | "escalation_resolved"]: { type: T; data: EntryData<T> } }[
+    "escalation_triggered" | "escalation_resolved"];
 }
 
 /** Who made a change, and why: the policy pages ops only at an agent's word. */

@@ -118,15 +118,87 @@ export type Visibility = z.infer<typeof Visibility>;
 export const Actor = z.object({ id: z.string(), name: z.string(), role: z.enum([...ROLES, "system"]) });
 export type Actor = z.infer<typeof Actor>;
 
-export const TimelineEntry = z.object({
+/** What ops is told of an escalation: its first page, a re-page, its acknowledgement, its end. */
+export const ESCALATION_EVENTS = ["triggered", "repaged", "acknowledged", "resolved"] as const;
+
+const reason = z.string().optional().describe("Why, in the caller's words, if they gave any");
+const changeOf = <T extends z.ZodType>(value: T) => z.object({ from: value, to: value, reason });
+const escalationStep = z.object({
+  cycle: z.number().int().min(0).describe("Sequence of the entry that triggered this escalation"),
+  cause: z.string().describe("The policy's reason, e.g. priority emergency, ticket closed"),
+  reason: z.string().nullable().describe("The agent's own words, if they gave any; never a requester's"),
+});
+
+/**
+ * The `data` of each entry type, as the commands write it (commands.ts, change.ts,
+ * escalation.ts): ChangeBuilder.add takes exactly these shapes, and the timeline's
+ * schema (and so the OpenAPI document) is built from them, so the two cannot drift.
+ */
+export const ENTRY_DATA = {
+  opened: Opened.extend({
+    onBehalfOf: z.string().optional().describe("The requester's id, when an agent opened the ticket for them"),
+  }).meta({ id: "OpenedData" }),
+  comment: z.object({ body: z.string() }).meta({ id: "CommentData" }),
+  priority_changed: changeOf(Priority).meta({ id: "PriorityChangedData" }),
+  severity_changed: changeOf(Severity.nullable()).meta({ id: "SeverityChangedData" }),
+  category_changed: changeOf(z.string().nullable()).meta({ id: "CategoryChangedData" }),
+  subject_changed: changeOf(z.string()).meta({ id: "SubjectChangedData" }),
+  assigned: z.object({ from: AgentRef.nullable(), to: AgentRef }).meta({ id: "AssignedData" }),
+  unassigned: z.object({ from: AgentRef }).meta({ id: "UnassignedData" }),
+  status_changed: z
+    .object({ from: Status, to: Status, resolution: z.string().optional().describe("The resolution given with the move"), reason })
+    .meta({ id: "StatusChangedData" }),
+  escalation_triggered: escalationStep.meta({ id: "EscalationTriggeredData" }),
+  escalation_notified: z
+    .object({
+      channel: z.string().describe("The ops channel that took the alert: webhook, teams, slack, pagerduty, console"),
+      event: z.enum(ESCALATION_EVENTS),
+      page: z.number().int().min(0),
+      messageId: z.string(),
+    })
+    .meta({ id: "EscalationNotifiedData" }),
+  escalation_acknowledged: escalationStep.omit({ reason: true }).meta({ id: "EscalationAcknowledgedData" }),
+  escalation_resolved: escalationStep.meta({ id: "EscalationResolvedData" }),
+} as const satisfies Record<EntryType, z.ZodObject>;
+
+export type EntryData<T extends EntryType> = z.input<(typeof ENTRY_DATA)[T]>;
+
+/**
+ * A timeline entry of each type, with that type's `data`, over the fields every entry has
+ * (`fields`): the stored entry, and the view clients get (visibility.ts).
+ */
+export function entryUnion<F extends z.core.$ZodShape>(fields: F, name?: (type: EntryType) => string) {
+  const of = <T extends EntryType>(type: T) => {
+    const variant = z.object({ ...fields, type: z.literal(type), data: ENTRY_DATA[type] });
+    return name ? variant.meta({ id: name(type) }) : variant;
+  };
+  return z.discriminatedUnion("type", [
+    of("opened"),
+    of("comment"),
+    of("priority_changed"),
+    of("severity_changed"),
+    of("category_changed"),
+    of("subject_changed"),
+    of("assigned"),
+    of("unassigned"),
+    of("status_changed"),
+    of("escalation_triggered"),
+    of("escalation_notified"),
+    of("escalation_acknowledged"),
+    of("escalation_resolved"),
+  ]);
+}
+
+/** What every entry has, beside its type and data. */
+export const EntryFields = z.object({
   id: z.string(),
   seq: z.number().int().min(1),
-  type: EntryType,
   at: iso,
   actor: Actor,
   visibility: Visibility,
-  data: z.record(z.string(), z.unknown()),
 });
+
+export const TimelineEntry = entryUnion(EntryFields.shape);
 export type TimelineEntry = z.infer<typeof TimelineEntry>;
 
 /** The stored id of a timeline entry; clients see a sealed one (timeline-seal.ts). */

@@ -1,7 +1,17 @@
 import { z } from "zod";
 import { Failure } from "../../kernel/failure.js";
 import { isAgent, type Principal } from "../../kernel/principal.js";
-import { Escalation, Ticket, TimelineEntry, openedOf, publicUpdatedAtOf } from "./model.js";
+import {
+  Actor,
+  EntryFields,
+  Escalation,
+  Ticket,
+  entryUnion,
+  openedOf,
+  publicUpdatedAtOf,
+  type EntryType,
+  type TimelineEntry,
+} from "./model.js";
 
 /**
  * Who sees what of a ticket (DESIGN.md section 3). A requester sees their own tickets
@@ -64,9 +74,22 @@ export function requesterShape(t: Ticket): string {
   return JSON.stringify(shape);
 }
 
-export const EntryView = TimelineEntry.omit({ seq: true }).extend({
-  actor: TimelineEntry.shape.actor.extend({ id: z.string().optional().describe("For agents, and for the requester's own entries") }),
-});
+/** The name of an entry type's schema in the OpenAPI document: opened → OpenedEntry. */
+const entryName = (type: EntryType) =>
+  type
+    .split("_")
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join("") + "Entry";
+
+export const EntryView = entryUnion(
+  {
+    id: EntryFields.shape.id,
+    at: EntryFields.shape.at,
+    actor: Actor.extend({ id: z.string().optional().describe("For agents, and for the requester's own entries") }),
+    visibility: EntryFields.shape.visibility,
+  },
+  entryName,
+);
 export type EntryView = z.infer<typeof EntryView>;
 
 /** An entry as a caller may see it: a requester sees who else wrote it by name and role, not by id. */

@@ -32,6 +32,18 @@ function idempotency(call: Call, raw: string): IdempotencyOptions | undefined {
   return { key, requestHash };
 }
 
+/**
+ * Whether the client has this version already (If-None-Match, RFC 9110 13.1.2: weak
+ * comparison, a list, or `*`): then the answer is 304, with the ETag and no body.
+ */
+function hasVersion(call: Call, etag: string): boolean {
+  const given = call.request.headers.get("if-none-match");
+  if (given === null) return false;
+  return given.trim() === "*" || given.split(",").some((tag) => unquote(tag) === etag);
+}
+
+const notModified = (etag: string): Reply => ({ status: 304, headers: { etag: quote(etag) } });
+
 function ticketReply(call: Call, status: number, { ticket }: { ticket: Ticket }, extra: Record<string, string> = {}): Reply {
   return { status, body: ticketView(ticket, call.principal), headers: { ...extra, etag: quote(etagFor(ticket, call.principal)) } };
 }
@@ -73,25 +85,32 @@ export function ticketHandlers(http: HttpContext, useCases: () => Promise<Ticket
       const requester = resolveWho(q.requester, call.principal);
       if (requester === null) throw invalid("The query is invalid.", "requester", "Use me or a requester id.");
       const page = await tickets.list(call.principal, {
+        number: q.number,
+        sort: q.sort,
+        updatedSince: q.updatedSince,
         statuses: q.status,
         priorities: q.priority,
         severities: q.severity,
         assignee: resolveWho(q.assignee, call.principal),
         requester,
         limit: q.limit,
-        after: q.cursor ? positionOf(q.cursor) : undefined,
+        after: q.cursor ? positionOf(q.cursor, q.sort) : undefined,
       });
       const last = page.items.at(-1)?.ticket;
       return {
         status: 200,
         body: {
           items: page.items.map((s) => ticketView(s.ticket, call.principal)),
-          nextCursor: page.more && last ? queueCursor(last, call.principal) : null,
+          nextCursor: page.more && last ? queueCursor(last, call.principal, q.sort) : null,
         },
       };
     }, COSTS.page),
 
-    getTicket: authed(async (call, tickets) => ticketReply(call, 200, await tickets.get(call.principal, ticketIdOf(call)))),
+    getTicket: authed(async (call, tickets) => {
+      const stored = await tickets.get(call.principal, ticketIdOf(call));
+      const etag = etagFor(stored.ticket, call.principal);
+      return hasVersion(call, etag) ? notModified(etag) : ticketReply(call, 200, stored);
+    }),
 
     triageTicket: authed(async (call, tickets) => {
       const { value } = await call.body(TriageBody);
@@ -131,8 +150,10 @@ export function ticketHandlers(http: HttpContext, useCases: () => Promise<Ticket
 
     ticketTimeline: authed(async (call, tickets) => {
       const q = call.query(TimelineQuery);
-      const page = await tickets.timeline(call.principal, ticketIdOf(call), q.cursor, q.limit);
-      return { status: 200, body: { items: page.entries.map((e) => entryView(e, call.principal)), nextCursor: page.nextCursor } };
+      const { etag, page } = await tickets.timeline(call.principal, ticketIdOf(call), q.cursor, q.limit, (e) => hasVersion(call, e));
+      if (!page) return notModified(etag);
+      const body = { items: page.entries.map((e) => entryView(e, call.principal)), nextCursor: page.nextCursor };
+      return { status: 200, body, headers: { etag: quote(etag) } };
     }, COSTS.page),
   };
 }

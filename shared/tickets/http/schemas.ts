@@ -1,51 +1,156 @@
 import { z } from "zod";
+import { commaSeparated } from "../../adapters/http/query.js";
 import { AssignInput, CommentInput, EscalateInput, MoveInput, OpenInput, TriageInput } from "../domain/inputs.js";
 import { Priority, Severity, Status } from "../domain/model.js";
+import { LIST_SORTS } from "../ports.js";
 import { EntryView, TicketView } from "../domain/visibility.js";
+import { TICKET_ID } from "../ids.js";
 
 /**
  * The HTTP contract of DESIGN.md section 3 as zod schemas: the same objects validate
  * requests and generate GET /api/openapi.json. Request bodies are the commands' own
  * input schemas (domain/inputs.ts); responses are the domain's views (domain/visibility.ts).
+ * Their descriptions and examples are the document's.
  */
 
-export const OpenTicketBody = OpenInput.meta({ id: "OpenTicket" });
-export const TriageBody = TriageInput.meta({ id: "Triage" });
-export const AssignBody = AssignInput.meta({ id: "Assign" });
-export const CommentBody = CommentInput.meta({ id: "Comment" });
-export const MoveBody = MoveInput.meta({ id: "StatusChange" });
-export const EscalateBody = EscalateInput.meta({ id: "ManualEscalation" });
-
-const csvOf = <T extends z.ZodType<string, string>>(item: T) =>
-  z
-    .string()
-    .transform((s) =>
-      s
-        .split(",")
-        .map((v) => v.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(item).min(1));
-
-const limit = z.coerce.number().int().min(1).max(100).default(25);
-
-export const ListTicketsQuery = z.strictObject({
-  status: csvOf(Status).optional(),
-  priority: csvOf(Priority).optional(),
-  severity: csvOf(Severity).optional(),
-  assignee: z.string().min(1).max(256).optional().describe("me, none, or an agent id"),
-  requester: z.string().min(1).max(256).optional().describe("me, or a requester id"),
-  limit,
-  cursor: z.string().min(1).max(1024).optional(),
+export const OpenTicketBody = OpenInput.meta({
+  id: "OpenTicket",
+  description:
+    "A new ticket. Requesters may choose low, normal or high; emergency, a severity and `requester` (opening for someone) need an agent.",
+  examples: [{ subject: "Mobile banking is down", description: "The entire mobile banking is down since 9:00.", priority: "normal" }],
+});
+export const TriageBody = TriageInput.meta({
+  id: "Triage",
+  description: "What triage changes: at least one of priority, severity, category, subject; `reason` goes to the timeline.",
+  examples: [{ priority: "emergency", reason: "business-impacting: the entire mobile banking is down" }],
+});
+export const AssignBody = AssignInput.meta({
+  id: "Assign",
+  description: "The agent to assign: an id from GET /api/agents.",
+  examples: [{ agentId: "8c1d2e3f-0a1b-4c5d-9e8f-7a6b5c4d3e2f" }],
+});
+export const CommentBody = CommentInput.meta({
+  id: "Comment",
+  description: "A public reply (the default) or an internal note (agents only).",
+  examples: [{ body: "Working with the system administrators on it.", visibility: "internal" }],
+});
+export const MoveBody = MoveInput.meta({
+  id: "StatusChange",
+  description: "The status to move to; entering resolved, or closing from anything but resolved, needs a resolution.",
+  examples: [{ status: "closed", resolution: "Franck from the system administrators found and fixed the gateway." }],
+});
+export const EscalateBody = EscalateInput.meta({
+  id: "ManualEscalation",
+  description: "Why ops is paged, in words ops will read.",
+  examples: [{ reason: "Customers report failed payments since 9:00." }],
 });
 
-export const TimelineQuery = z.strictObject({ limit, cursor: z.string().min(1).max(64).optional() });
+/** A ticket's id, as ticketIdOf makes them: anything else names no ticket (404). */
+export const TicketIdParam = z.string().regex(TICKET_ID).describe("The ticket's `id` (the last segment of its Location)");
+
+const limit = z.coerce.number().int().min(1).max(100).default(25).describe("Items per page, 1 to 100");
+
+/** The filters a ticket number leaves no room for: it names one ticket. */
+const FILTERS = ["status", "priority", "severity", "assignee", "requester", "updatedSince", "cursor"] as const;
+
+// A list's description goes on its optional wrapper (openapi.ts finds the list inside it). No parameter
+// has an example: the docs page (Swagger UI) would fill it in, and try a query nobody asked for.
+export const ListTicketsQuery = z
+  .strictObject({
+    number: z
+      .string()
+      .regex(/^[1-9][0-9]{7}$/, "8 digits")
+      .optional()
+      .describe("A ticket's number (the short reference people quote): that ticket, or an empty page; no other filter applies"),
+    status: commaSeparated(Status).optional().describe("Only these statuses, comma-separated"),
+    priority: commaSeparated(Priority)
+      .optional()
+      .describe("Only these priorities, comma-separated (a requester's list: the priority they opened with)"),
+    severity: commaSeparated(Severity).optional().describe("Only these severities, comma-separated (agents only)"),
+    assignee: z.string().min(1).max(256).optional().describe("`me`, `none` (unassigned), or an agent's id (agents only)"),
+    requester: z.string().min(1).max(256).optional().describe("`me`, or a requester's id (agents only)"),
+    sort: z
+      .enum(LIST_SORTS)
+      .default("priority")
+      .describe("`priority`: emergency first, then oldest first; `updated`: most recently changed first; `created`: newest first"),
+    updatedSince: z.iso
+      .datetime({ offset: true })
+      .transform((at) => new Date(at).toISOString())
+      .optional()
+      .describe(
+        "Only tickets changed at or after this time (ISO 8601; a requester's list: changes they can see); with sort=updated, what a client syncs by",
+      ),
+    limit,
+    cursor: z.string().min(1).max(1024).optional().describe("The `nextCursor` of the previous page, with the same query"),
+  })
+  .superRefine((q, ctx) => {
+    if (q.number === undefined) return;
+    for (const f of FILTERS) if (q[f] !== undefined) ctx.addIssue({ code: "custom", path: [f], message: "Not with number." });
+  });
+
+export const TimelineQuery = z.strictObject({
+  limit,
+  cursor: z.string().min(1).max(64).optional().describe("The `nextCursor` of the previous page of this timeline"),
+});
 
 /** The responses: the domain's views (visibility.ts), named for the OpenAPI document. */
-export const TicketJson = TicketView.meta({ id: "Ticket" });
+export const TicketJson = TicketView.meta({
+  id: "Ticket",
+  description: "A ticket as the caller may see it: a requester sees it as opened, without triage, assignment or escalation.",
+  examples: [
+    {
+      id: "4f7a9c2e1b3d5f6a7c8e9d0b",
+      number: "51623929",
+      subject: "Mobile banking is down",
+      description: "The entire mobile banking is down since 9:00.",
+      status: "in_progress",
+      priority: "emergency",
+      severity: "SEV-A",
+      category: "mobile",
+      requester: { id: "email:0c83f57c786a0b4a39efab23731c7ebc", name: "Karen Karen", email: "karen.karen@example.com" },
+      assignee: { id: "8c1d2e3f-0a1b-4c5d-9e8f-7a6b5c4d3e2f", name: "Jane Doe" },
+      resolution: null,
+      createdAt: "2024-05-01T09:00:00.000Z",
+      updatedAt: "2024-05-01T09:20:00.000Z",
+      resolvedAt: null,
+      closedAt: null,
+      escalation: {
+        state: "acknowledged",
+        triggeredAt: "2024-05-01T09:05:00.000Z",
+        acknowledgedAt: "2024-05-01T09:07:00.000Z",
+        acknowledgedBy: { id: "8c1d2e3f-0a1b-4c5d-9e8f-7a6b5c4d3e2f", name: "Jane Doe" },
+        pages: 1,
+      },
+    },
+  ],
+});
 
-export const TicketPage = z.object({ items: z.array(TicketJson), nextCursor: z.string().nullable() }).meta({ id: "TicketPage" });
+export const TicketPage = z
+  .object({
+    items: z.array(TicketJson),
+    nextCursor: z.string().nullable().describe("Pass it as `cursor` for the next page; null on the last"),
+  })
+  .meta({ id: "TicketPage", description: "A page of tickets, in the order asked for." });
 
-export const TimelineEntryJson = EntryView.meta({ id: "TimelineEntry" });
+export const TimelineEntryJson = EntryView.meta({
+  id: "TimelineEntry",
+  description:
+    "One entry of a ticket's history; `data` depends on `type`. Requesters see only public entries (opened, public replies, status changes), and other people by name and role.",
+  examples: [
+    {
+      id: "9a8b7c6d5e4f3a2b1c0d",
+      type: "comment",
+      at: "2024-05-01T09:10:00.000Z",
+      actor: { id: "8c1d2e3f-0a1b-4c5d-9e8f-7a6b5c4d3e2f", name: "Jane Doe", role: "agent" },
+      visibility: "internal",
+      data: { body: "Working with the system administrators on it." },
+    },
+  ],
+});
 
-export const TimelinePage = z.object({ items: z.array(TimelineEntryJson), nextCursor: z.string().nullable() }).meta({ id: "TimelinePage" });
+export const TimelinePage = z
+  .object({
+    items: z.array(TimelineEntryJson),
+    nextCursor: z.string().nullable().describe("Pass it as `cursor` for the next page; null on the last"),
+  })
+  .meta({ id: "TimelinePage", description: "A page of a ticket's history, oldest first." });
