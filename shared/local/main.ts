@@ -1,4 +1,5 @@
 import { loadConfig } from "../app/config.js";
+import { removeApiUrl, writeApiUrl } from "./api-url-file.js";
 import { banner } from "./banner.js";
 import { startHost, type Host } from "./host.js";
 import { listenFailure } from "./listen-failure.js";
@@ -14,6 +15,7 @@ try {
   // Connect the store now rather than on the first request, so start-up says where it is
   // (and a kept store that cannot be loaded stops the start, rather than the first request).
   await host.composition.stores();
+  await writeApiUrl(local.dir, host.url);
   for (const line of banner(host, config)) console.log(line);
 } catch (e) {
   // A port that cannot be had or a store file that cannot be loaded says what to do, in one
@@ -32,7 +34,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: shutting down`);
-    host.close().then(
+    Promise.all([host.close(), removeApiUrl(local.dir, host.url)]).then(
       () => process.exit(0),
       (e: unknown) => {
         console.error(e);

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,6 +31,9 @@ describe("npm start", () => {
       const out = await printed(npm, "stdout", /CORS: /, 60_000); // the banner's last line: it serves
       expect(out).toContain(`Help desk API on http://localhost:${port}/api`);
       expect((await fetch(`http://127.0.0.1:${port}/api/health`)).status).toBe(200);
+      // Where it listens, for a shell to find (the README's curl block); gone once it stops.
+      const urlFile = join(dirs.at(-1)!, "api-url");
+      expect(await readFile(urlFile, "utf8")).toBe(`http://localhost:${port}/api\n`);
       below.push(...(await descendants(npm.pid!)));
       expect(below.length).toBeGreaterThan(0);
 
@@ -39,6 +43,7 @@ describe("npm start", () => {
       expect(await exited(npm)).toEqual({ code: 0, signal: null });
       expect(await listening(port)).toBe(false);
       expect(below.filter(alive)).toEqual([]);
+      expect(existsSync(urlFile)).toBe(false);
     } finally {
       for (const pid of [npm.pid!, ...below].filter(alive)) process.kill(pid, "SIGKILL");
     }

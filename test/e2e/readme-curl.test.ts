@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeApiUrl } from "../../shared/local/api-url-file.js";
 import { PEOPLE, startTestHost, type TestHost } from "../support/local-host.js";
 
 /**
@@ -23,15 +24,22 @@ const WRAPPER = `set -euo pipefail\ncurl() { command curl "$@" --write-out '\\n%
 let t: TestHost;
 beforeAll(async () => {
   t = await startTestHost();
+  await writeApiUrl(t.dir, t.url);
   // Another agent the directory lists first (by name): JANE_ID must be Jane's, not the first one's.
   expect((await t.call(await t.token(PEOPLE.admin), "GET", "/agents")).status).toBe(200);
 });
 afterAll(() => t.close());
 
+function withoutPort(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { PORT: _port, ...rest } = env;
+  return rest;
+}
+
 async function paste(): Promise<{ code: number | null; stdout: string; statuses: number[]; stderr: string }> {
   const bash = spawn("bash", ["-c", WRAPPER + block], {
-    // npm run token signs with the host's key; the block's API follows PORT, as npm start does.
-    env: { ...process.env, PORT: new URL(t.url).port, LOCAL_DIR: t.dir, LOCAL_STORE: "memory" },
+    // npm run token signs with the host's key; the block finds the API where npm start writes it
+    // (api-url-file.ts; npm-start.test.ts sees it written). No PORT: the block must not need it.
+    env: { ...withoutPort(process.env), LOCAL_DIR: t.dir, LOCAL_STORE: "memory" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
