@@ -62,7 +62,7 @@ describe("npm start", () => {
       host.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
       expect(await exited(host)).toEqual({ code: 1, signal: null });
       expect(stderr.trim().split("\n")).toEqual([
-        `Port ${port} is in use (another npm start?). Stop what listens there, or pick another port: PORT=7300 npm start`,
+        `Port ${port} is in use (another npm start?). Stop what listens there, or pick another port: PORT=${port === 7300 ? 7301 : 7300} npm start`,
       ]);
     } finally {
       taken.close();
