@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +5,7 @@ import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { checkedFetch } from "../support/contract.js";
 import { PEOPLE, startTestHost, type TestHost } from "../support/local-host.js";
+import { startLocalProcess } from "../support/local-process.js";
 
 /** What the local host adds around the handlers: CORS, a log line per request, clean shutdown. */
 let t: TestHost;
@@ -124,52 +124,21 @@ describe("npm start's process", () => {
 
   it("logs a line per request and shuts down cleanly on SIGTERM", async () => {
     const dir = await mkdtemp(join(tmpdir(), "helpdesk-start-"));
-    const child = spawn(process.execPath, ["--import", "tsx", "shared/local/main.ts"], {
-      env: { ...process.env, PORT: "0", LOCAL_DIR: dir },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    const host = startLocalProcess({ LOCAL_DIR: dir, LOCAL_STORE: "memory" });
     try {
-      /** Resolves once what the process printed matches `pattern`: checked on each chunk it prints. */
-      const until = (pattern: RegExp) =>
-        new Promise<void>((resolve, reject) => {
-          const fail = (why: string) => () => {
-            stop();
-            reject(new Error(`${why} before printing ${String(pattern)}:\n${out}`));
-          };
-          const gone = fail("the process exited");
-          const deadline = setTimeout(fail("15 s passed"), 15_000);
-          const check = () => {
-            if (!pattern.test(out)) return;
-            stop();
-            resolve();
-          };
-          const stop = () => {
-            clearTimeout(deadline);
-            child.stdout.off("data", check);
-            child.off("exit", gone);
-          };
-          child.stdout.on("data", check);
-          child.once("exit", gone);
-          check();
-        });
-      await until(/CORS: /); // the last line of the start-up banner
-      const url = /on (http:\/\/\S+)/.exec(out)![1]!;
-      expect(out).toMatch(/store: +embedded Cosmos DB endpoint/);
+      const url = await host.url();
+      expect(host.output()).toMatch(/store: +embedded Cosmos DB endpoint/);
       const res = await checkedFetch(`${url}/health`, { headers: { "x-request-id": "log-me-123" } });
       expect(res.status).toBe(200);
-      await until(/^GET \/api\/health 200 \d+(\.\d+)?ms log-me-123$/m);
+      await host.until(/^GET \/api\/health 200 \d+(\.\d+)?ms log-me-123$/m);
       // The query's names are logged, never its values: a misplaced token stays out of the log.
       await checkedFetch(`${url}/openapi.json?access_token=s3cr3t-t0ken&x=1`, { headers: { "x-request-id": "log-me-456" } });
-      await until(/^GET \/api\/openapi\.json\?access_token=…&x=… 200 \d+(\.\d+)?ms log-me-456$/m);
-      expect(out).not.toContain("s3cr3t-t0ken");
-      const exited = new Promise<number | null>((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      expect(await exited).toBe(0);
-      expect(out).toContain("SIGTERM: shutting down");
+      await host.until(/^GET \/api\/openapi\.json\?access_token=…&x=… 200 \d+(\.\d+)?ms log-me-456$/m);
+      expect(host.output()).not.toContain("s3cr3t-t0ken");
+      expect(await host.stop("SIGTERM")).toBe(0);
+      expect(host.output()).toContain("SIGTERM: shutting down");
     } finally {
-      child.kill("SIGKILL");
+      await host.stop("SIGKILL");
       await rm(dir, { recursive: true, force: true });
     }
   });
