@@ -1000,8 +1000,8 @@ export interface components {
      */
     RateLimitPolicy: string;
     /**
-     * @description The version of the ticket as this caller sees it: send it back in If-Match (writes) or If-None-Match (reads). A requester's moves only with what they can see.
-     * @example "3"
+     * @description The version of the ticket (or of its timeline, a weak one) as this caller sees it: send it back in If-Match (writes) or If-None-Match (reads). A requester's moves only with what they can see.
+     * @example "r3.5"
      */
     ETag: string;
     /**

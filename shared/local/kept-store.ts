@@ -4,6 +4,7 @@ import { bootstrapCosmos, connectCosmos } from "../adapters/cosmos/connect.js";
 import { restoreSnapshot, SNAPSHOT_REQUEST_TIMEOUT_MS, takeSnapshot, type RestoreResult } from "../adapters/cosmos/snapshot.js";
 import type { EmbeddedCosmos } from "./embedded-cosmos.js";
 import { readStoreFile, writeStoreFile } from "./store-file.js";
+import { lockStore } from "./store-lock.js";
 
 /**
  * The embedded store, kept in a file across restarts (LOCAL_STORE=file): loaded at start,
@@ -46,9 +47,17 @@ const PACE = 10;
 
 export async function keepStore(embedded: EmbeddedCosmos, options: KeptStoreOptions): Promise<KeptStore> {
   const { file, database, intervalMs = 2_000, log = (line) => console.error(line) } = options;
-  // Read (and check) the file before anything else: a bad one stops the start here.
-  const snapshot = await readStoreFile(file);
   await mkdir(dirname(file), { recursive: true });
+  // One host per file (store-lock.ts), then read (and check) the file before anything
+  // else: a bad one stops the start here.
+  const lock = await lockStore(file);
+  let snapshot;
+  try {
+    snapshot = await readStoreFile(file);
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
   const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded", requestTimeoutMs: SNAPSHOT_REQUEST_TIMEOUT_MS });
   const db = client.database(database);
   let loaded: RestoreResult | null = null;
@@ -58,6 +67,7 @@ export async function keepStore(embedded: EmbeddedCosmos, options: KeptStoreOpti
     if (snapshot) loaded = await restoreSnapshot(db, snapshot, new Date());
   } catch (e) {
     client.dispose();
+    await lock.release();
     throw e;
   }
 
@@ -120,6 +130,7 @@ export async function keepStore(embedded: EmbeddedCosmos, options: KeptStoreOpti
         });
       } finally {
         client.dispose();
+        await lock.release();
       }
     },
   };

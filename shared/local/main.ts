@@ -31,7 +31,11 @@ try {
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
-    if (stopping) return;
+    // A second signal while a large store saves: stop now, on the last save the file holds.
+    if (stopping) {
+      console.log(`${signal} again: stopping now, without the last save (${local.dir} holds the one before)`);
+      process.exit(1);
+    }
     stopping = true;
     console.log(`${signal}: shutting down`);
     Promise.all([host.close(), removeApiUrl(local.dir, host.url)]).then(

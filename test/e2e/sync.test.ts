@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { PEOPLE, startTestHost, type TestHost } from "../support/local-host.js";
 
 /**
@@ -16,11 +16,14 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 interface Listed {
+  requester: { id: string };
   id: string;
   number: string;
   updatedAt: string;
   createdAt: string;
 }
+
+const requesterOf = (x: Listed) => x.requester.id;
 
 async function open(token: string, subject = "Printer"): Promise<Listed> {
   const res = await t.call(token, "POST", "/tickets", { body: { subject, description: "jams" } });
@@ -66,6 +69,7 @@ describe("conditional GET", () => {
     expect(unchanged.body).toBeNull(); // no body (parseBody reads an empty one as null)
     expect((await again(karen, `W/${etag}, "other"`)).status).toBe(304);
     expect((await again(karen, '"other"')).status).toBe(200);
+    expect((await again(karen, "*")).status).toBe(304); // any version: the ticket is there
     // An internal note is not something she can see; the agent can.
     const agentTag = (await t.call(jane, "GET", `/tickets/${ticket.id}`)).headers.get("etag")!;
     expect((await note(ticket.id)).status).toBe(201);
@@ -96,16 +100,37 @@ describe("conditional GET", () => {
     expect(hersNow.status).toBe(200);
     expect(hersNow.body.items.at(-1).data.body).toBe("seen");
   });
+
+  it("moves an agent's ETag when an alert's delivery counts a page, though their If-Match still holds", async () => {
+    const ticket = await open(karen);
+    const raised = await t.call(jane, "PATCH", `/tickets/${ticket.id}`, { body: { priority: "emergency", reason: "outage" } });
+    expect(raised.status).toBe(200);
+    const before = raised.headers.get("etag")!;
+    // The local host pages the console; the delivery is recorded on the ticket as bookkeeping.
+    await vi.waitFor(async () => expect((await t.call(jane, "GET", `/tickets/${ticket.id}`)).body.escalation.pages).toBe(1), {
+      timeout: 10_000,
+    });
+    const now = await t.call(jane, "GET", `/tickets/${ticket.id}`, { headers: { "if-none-match": before } });
+    expect(now.status).toBe(200);
+    expect(now.headers.get("etag")).not.toBe(before);
+    const write = await t.call(jane, "PATCH", `/tickets/${ticket.id}`, { body: { category: "mobile" }, headers: { "if-match": before } });
+    expect(write.status).toBe(200);
+  });
 });
 
 describe("sort and updatedSince", () => {
   /** Every page of a list, following nextCursor; `between` runs after each page but the last. */
-  async function all(token: string, query: string, between: (page: number) => Promise<void> = async () => {}): Promise<Listed[]> {
+  async function all(
+    token: string,
+    query: string,
+    between: (page: number) => Promise<void> = async () => {},
+    limit = 3,
+  ): Promise<Listed[]> {
     const items: Listed[] = [];
     let cursor: string | null = null;
     let page = 0;
     do {
-      const res = await t.call(token, "GET", `/tickets?${query}&limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+      const res = await t.call(token, "GET", `/tickets?${query}&limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       items.push(...(res.body.items as Listed[]));
       cursor = res.body.nextCursor as string | null;
@@ -121,9 +146,13 @@ describe("sort and updatedSince", () => {
     const ids = (items: Listed[]) => items.map((x) => x.id);
     expect(ids(await all(owner, "sort=created"))).toEqual([c.id, b.id, a.id]);
     expect(ids(await all(owner, "sort=updated"))).toEqual([a.id, c.id, b.id]);
-    // An internal note moves an agent's view of b, not its requester's.
+    // An internal note moves an agent's view of b, not its requester's: her pages, one
+    // ticket each, follow her own updatedAt, and her updatedSince does not find it.
+    const mark = new Date().toISOString();
     expect((await note(b.id)).status).toBe(201);
-    expect(ids(await all(owner, "sort=updated"))).toEqual([a.id, c.id, b.id]);
+    expect(ids(await all(owner, "sort=updated", undefined, 1))).toEqual([a.id, c.id, b.id]);
+    expect(ids(await all(owner, `sort=updated&updatedSince=${mark}`))).toEqual([]);
+    expect(ids(await all(jane, `sort=updated&updatedSince=${mark}&requester=${encodeURIComponent(requesterOf(b))}`))).toEqual([b.id]);
     const agentsView = ids(
       await all(jane, `sort=updated&requester=${encodeURIComponent((b as unknown as { requester: { id: string } }).requester.id)}`),
     );

@@ -89,6 +89,25 @@ describe("the kept local store", () => {
     }
   });
 
+  it("is kept by one host at a time: a second one on the same file is refused until the first closes; a dead owner's lock is taken over", async () => {
+    const file = join(dir, "locked.json");
+    const [a, b] = [await startEmbeddedCosmos(), await startEmbeddedCosmos()];
+    try {
+      const first = await keepStore(a, { file, database: "helpdesk" });
+      await expect(keepStore(b, { file, database: "helpdesk" })).rejects.toThrow(/kept by another local host \(pid \d+\)/);
+      await first.close();
+      const second = await keepStore(b, { file, database: "helpdesk" });
+      await second.close();
+      // A lock left by a process that is gone (kill -9): the next host takes it.
+      await writeFile(`${file}.lock`, "999999999");
+      const third = await keepStore(b, { file, database: "helpdesk" });
+      await third.close();
+      expect(existsSync(`${file}.lock`)).toBe(false);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it("counts a document's ttl from its last write across a save and a load: what expired is neither saved nor written back", async () => {
     const embedded = await startEmbeddedCosmos();
     const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded" });

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { Agent } from "../../agents/ports.js";
 import { OutboxEntry } from "../../outbox/ports.js";
-import { EntryFields, EntryType, priorityRank, requesterRank, Ticket, TimelineEntry } from "../../tickets/domain/model.js";
+import { EntryFields, EntryType, priorityRank, publicRevisionOf, publicUpdatedAtOf, requesterRank, Ticket, TimelineEntry } from "../../tickets/domain/model.js";
 import type { StoredTicket, UnstoredTicket } from "../../tickets/ports.js";
 
 /**
@@ -53,7 +53,18 @@ export const AGENTS_PARTITION = "_agents";
 export const agentDocId = (agentId: string): string => `agent-${Buffer.from(agentId).toString("base64url")}`;
 
 export function toTicketDoc({ ticket, salt }: UnstoredTicket): TicketDoc {
-  return { ...ticket, ticketId: ticket.id, type: "ticket", priorityRank: priorityRank(ticket), requesterRank: requesterRank(ticket), salt };
+  return {
+    ...ticket,
+    // Always written, as the requester's list queries order and filter by them (a ticket
+    // stored before they were kept gets them at its next write).
+    publicRevision: publicRevisionOf(ticket),
+    publicUpdatedAt: publicUpdatedAtOf(ticket),
+    ticketId: ticket.id,
+    type: "ticket",
+    priorityRank: priorityRank(ticket),
+    requesterRank: requesterRank(ticket),
+    salt,
+  };
 }
 
 export function fromTicketDoc(doc: unknown, etag: string | undefined): StoredTicket {

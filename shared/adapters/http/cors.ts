@@ -5,7 +5,7 @@
  */
 export const EXPOSED_HEADERS =
   "ETag, Location, Retry-After, x-request-id, Idempotent-Replayed, WWW-Authenticate, RateLimit, RateLimit-Policy";
-const ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, Idempotency-Key, x-request-id";
+const ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, x-request-id";
 const ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
 
 /**

@@ -122,9 +122,9 @@ export const RESPONSE_HEADERS = {
   },
   ETag: {
     description:
-      "The version of the ticket as this caller sees it: send it back in If-Match (writes) or If-None-Match (reads). A requester's moves only with what they can see.",
-    schema: { type: "string", pattern: '^"[^"]+"$' },
-    example: '"3"',
+      "The version of the ticket (or of its timeline, a weak one) as this caller sees it: send it back in If-Match (writes) or If-None-Match (reads). A requester's moves only with what they can see.",
+    schema: { type: "string", pattern: '^(W/)?"[^"]+"$' },
+    example: '"r3.5"',
   },
   Location: {
     description: "Where the created resource is read: the ticket, or the timeline the comment was added to.",

@@ -104,8 +104,10 @@ export class ChangeBuilder {
     }
     const version = (this.before?.version ?? 0) + this.entries.length;
     const events = this.entries.filter(isEscalationEntry).map((entry): TicketEvent => ({ type: EVENT_OF[entry.type], entry }));
-    // The system's own records (alert deliveries) are history, not a change to the ticket.
-    if (this.actor.role === "system") return { ticket: { ...this.ticket, version }, entries: this.entries, events };
+    // The system's own records (alert deliveries) are no change a person made (revision) nor
+    // one a requester sees; an agent sees them (a page counted), so their updatedAt moves,
+    // and a sync by updatedSince brings them.
+    if (this.actor.role === "system") return { ticket: { ...this.ticket, version, updatedAt: this.now }, entries: this.entries, events };
     const revision = (this.before?.revision ?? 0) + 1;
     // A requester's ETag and updatedAt move only with what they can see (visibility.ts).
     const before = this.before;

@@ -42,7 +42,7 @@ function hasVersion(call: Call, etag: string): boolean {
   return given.trim() === "*" || given.split(",").some((tag) => unquote(tag) === etag);
 }
 
-const notModified = (etag: string): Reply => ({ status: 304, headers: { etag: quote(etag) } });
+const notModified = (etag: string): Reply => ({ status: 304, headers: { etag } });
 
 function ticketReply(call: Call, status: number, { ticket }: { ticket: Ticket }, extra: Record<string, string> = {}): Reply {
   return { status, body: ticketView(ticket, call.principal), headers: { ...extra, etag: quote(etagFor(ticket, call.principal)) } };
@@ -109,7 +109,7 @@ export function ticketHandlers(http: HttpContext, useCases: () => Promise<Ticket
     getTicket: authed(async (call, tickets) => {
       const stored = await tickets.get(call.principal, ticketIdOf(call));
       const etag = etagFor(stored.ticket, call.principal);
-      return hasVersion(call, etag) ? notModified(etag) : ticketReply(call, 200, stored);
+      return hasVersion(call, etag) ? notModified(quote(etag)) : ticketReply(call, 200, stored);
     }),
 
     triageTicket: authed(async (call, tickets) => {
@@ -151,9 +151,11 @@ export function ticketHandlers(http: HttpContext, useCases: () => Promise<Ticket
     ticketTimeline: authed(async (call, tickets) => {
       const q = call.query(TimelineQuery);
       const { etag, page } = await tickets.timeline(call.principal, ticketIdOf(call), q.cursor, q.limit, (e) => hasVersion(call, e));
-      if (!page) return notModified(etag);
+      // Weak: every page of one version shares it, and a nextCursor is sealed anew each time.
+      const tag = `W/${quote(etag)}`;
+      if (!page) return notModified(tag);
       const body = { items: page.entries.map((e) => entryView(e, call.principal)), nextCursor: page.nextCursor };
-      return { status: 200, body, headers: { etag: quote(etag) } };
+      return { status: 200, body, headers: { etag: tag } };
     }, COSTS.page),
   };
 }

@@ -75,6 +75,8 @@ export const ListTicketsQuery = z
       .describe("`priority`: emergency first, then oldest first; `updated`: most recently changed first; `created`: newest first"),
     updatedSince: z.iso
       .datetime({ offset: true })
+      // In UTC, as stored; an offset that moves the time past year 9999 would not compare as a date.
+      .refine((at) => new Date(at).getUTCFullYear() <= 9999, "A time before the year 10000.")
       .transform((at) => new Date(at).toISOString())
       .optional()
       .describe(
