@@ -29,7 +29,9 @@ describe("CORS", () => {
     expect(res.headers.get("access-control-allow-methods")).toContain("POST");
     // Every request header the API reads: a browser app's conditional GET and retry keys too.
     const allowed = res.headers.get("access-control-allow-headers")?.toLowerCase().split(/,\s*/);
-    expect(allowed).toEqual(expect.arrayContaining(["authorization", "content-type", "if-match", "if-none-match", "idempotency-key", "x-request-id"]));
+    expect(allowed).toEqual(
+      expect.arrayContaining(["authorization", "content-type", "if-match", "if-none-match", "idempotency-key", "x-request-id"]),
+    );
   });
 
   it("lets an allowed origin read the ETag and Location of a response", async () => {

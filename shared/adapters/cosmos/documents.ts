@@ -1,7 +1,16 @@
 import { z } from "zod";
 import { Agent } from "../../agents/ports.js";
 import { OutboxEntry } from "../../outbox/ports.js";
-import { EntryFields, EntryType, priorityRank, publicRevisionOf, publicUpdatedAtOf, requesterRank, Ticket, TimelineEntry } from "../../tickets/domain/model.js";
+import {
+  EntryFields,
+  EntryType,
+  priorityRank,
+  publicRevisionOf,
+  publicUpdatedAtOf,
+  requesterRank,
+  Ticket,
+  TimelineEntry,
+} from "../../tickets/domain/model.js";
 import type { StoredTicket, UnstoredTicket } from "../../tickets/ports.js";
 
 /**
