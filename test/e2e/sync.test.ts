@@ -185,6 +185,9 @@ describe("sort and updatedSince", () => {
       const now = (await t.call(owner, "GET", `/tickets/${m.id}`)).body as Listed;
       expect(latest.get(m.id), `ticket ${m.id}`).toBe(now.updatedAt); // no gaps: every ticket, at its latest
     }
+    // Inclusive: a mark equal to a ticket's updatedAt lists it.
+    const last = (await t.call(owner, "GET", `/tickets/${made[5]!.id}`)).body as Listed;
+    expect((await all(owner, `sort=updated&updatedSince=${last.updatedAt}`)).map((x) => x.id)).toContain(last.id);
     // Nothing changed before `since` is listed, and the pass after a quiet moment is all but empty.
     expect((await all(owner, `sort=updated&updatedSince=${new Date(Date.now() + 60_000).toISOString()}`)).length).toBe(0);
   });
