@@ -156,13 +156,11 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
 
   async timeline(ticketId: string, options: { afterSeq: number; limit: number; publicOnly: boolean }) {
     const visibility = options.publicOnly ? " AND c.visibility = 'public'" : "";
-    // The ticketId condition is implied by the partition key in Cosmos DB, but the
-    // embedded endpoint ignores the partition key of a query.
-    const sql = `SELECT TOP @limit * FROM c WHERE c.ticketId = @ticketId AND c.type = 'entry' AND c.seq > @after${visibility} ORDER BY c.seq ASC`;
+    // The ticket's own partition (the embedded endpoint reads only it too: patches/).
+    const sql = `SELECT TOP @limit * FROM c WHERE c.type = 'entry' AND c.seq > @after${visibility} ORDER BY c.seq ASC`;
     const parameters: SqlParameter[] = [
       { name: "@limit", value: options.limit + 1 },
       { name: "@after", value: options.afterSeq },
-      { name: "@ticketId", value: ticketId },
     ];
     const { resources } = await translated(() =>
       this.container.items.query<JSONObject>({ query: sql, parameters }, { partitionKey: ticketId }).fetchAll(),

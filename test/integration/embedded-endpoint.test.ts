@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../../shared/adapters/cosmos/connect.js";
+import { startEmbeddedCosmos, type EmbeddedCosmos } from "../../shared/local/embedded-cosmos.js";
+
+/**
+ * The embedded Cosmos DB endpoint as patched (patches/@vercel+cosmosdb-server+1.0.1.patch):
+ * a query with a partition key reads that partition only, as Cosmos DB does; without one, the
+ * whole container.
+ */
+let embedded: EmbeddedCosmos;
+beforeAll(async () => {
+  embedded = await startEmbeddedCosmos();
+});
+afterAll(() => embedded.close());
+
+describe("the embedded endpoint", () => {
+  it("answers a partition-key query from that partition only", async () => {
+    const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded" });
+    try {
+      await bootstrapCosmos(client, "partitions");
+      const container = ticketsContainer(client, "partitions");
+      for (const [ticketId, id] of [
+        ["t1", "a"],
+        ["t1", "b"],
+        ["t2", "a"],
+        ["t3", "c"],
+      ])
+        await container.items.create({ id, ticketId, type: "entry" });
+      const ids = async (partitionKey?: string) => {
+        const { resources } = await container.items
+          .query<{ id: string; ticketId: string }>("SELECT * FROM c ORDER BY c.id ASC", partitionKey === undefined ? {} : { partitionKey })
+          .fetchAll();
+        return resources.map((d) => `${d.ticketId}/${d.id}`);
+      };
+      expect(await ids("t1")).toEqual(["t1/a", "t1/b"]);
+      expect(await ids("t2")).toEqual(["t2/a"]);
+      expect(await ids("none")).toEqual([]);
+      expect((await ids()).sort()).toEqual(["t1/a", "t1/b", "t2/a", "t3/c"]);
+    } finally {
+      client.dispose();
+    }
+  });
+});
