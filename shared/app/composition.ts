@@ -4,7 +4,7 @@ import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../adapters/co
 import { cosmosFailure } from "../adapters/cosmos/errors.js";
 import { CosmosTicketStore } from "../adapters/cosmos/ticket-store.js";
 import { rateLimit } from "../adapters/http/rate-limit.js";
-import { remoteKeys, verifyBearer, type IssuerTrust } from "../adapters/identity/verify.js";
+import { rememberingVerifier, remoteKeys, type IssuerTrust } from "../adapters/identity/verify.js";
 import { AgentDirectory } from "../agents/directory.js";
 import { rememberingAgents } from "../agents/http/handlers.js";
 import { channelsFromConfig } from "../escalation/channels/from-config.js";
@@ -156,8 +156,10 @@ export class Composition {
     throw new Error("AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URI are required: this host runs no development issuer.");
   });
 
-  /** Verifies a Bearer token: the caller, or Failure "unauthenticated". */
-  readonly authenticate = async (authorization: string | null): Promise<Principal> => verifyBearer(authorization, await this.trust());
+  private readonly verifier = once(async () => rememberingVerifier(await this.trust(), () => this.now().getTime()));
+
+  /** Verifies a Bearer token (once until it expires): the caller, or Failure "unauthenticated". */
+  readonly authenticate = async (authorization: string | null): Promise<Principal> => (await this.verifier())(authorization);
 
   /** The `escalations` queue: Service Bus when configured, else the in-process queue. */
   readonly publisher = once(async (): Promise<Publisher> => {

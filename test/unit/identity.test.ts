@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Failure } from "../../shared/kernel/failure.js";
 import { principalFromClaims } from "../../shared/adapters/identity/claims.js";
-import { remoteKeys, verifyBearer, type IssuerTrust } from "../../shared/adapters/identity/verify.js";
+import { rememberingVerifier, remoteKeys, verifyBearer, type IssuerTrust } from "../../shared/adapters/identity/verify.js";
 
 const issuer = "https://login.example.com/tenant/v2.0";
 const audience = "api://helpdesk";
@@ -138,5 +138,33 @@ describe("roles", () => {
       role: "requester",
     });
     expect(principalFromClaims({ name: "nobody" })).toBeNull();
+  });
+});
+
+describe("a remembered token", () => {
+  it("is verified once until it expires, by a hash of it; a failure is never remembered", async () => {
+    let lookups = 0;
+    const counting: IssuerTrust = {
+      ...trust,
+      keys: (header, token) => {
+        lookups++;
+        return (trust.keys as (h: typeof header, t: typeof token) => ReturnType<IssuerTrust["keys"]>)(header, token);
+      },
+    };
+    let now = Date.now();
+    const verify = rememberingVerifier(counting, () => now);
+    const token = await sign({ roles: ["Tickets.Agent"] }, (j) => j.setExpirationTime("2m"));
+    const first = await verify(`Bearer ${token}`);
+    expect(await verify(`Bearer ${token}`)).toBe(first);
+    expect(lookups).toBe(1);
+    expect(Object.isFrozen(first)).toBe(true);
+    // Past its exp by the verifier's clock, it is checked again (jose's own, the real one, still takes it).
+    now += 3 * 60_000;
+    await verify(`Bearer ${token}`);
+    expect(lookups).toBe(2);
+    // A bad token is checked every time.
+    const forged = `${token.slice(0, -4)}AAAA`;
+    for (let i = 0; i < 2; i++) await expect(verify(`Bearer ${forged}`)).rejects.toMatchObject({ kind: "unauthenticated" });
+    expect(lookups).toBe(4);
   });
 });

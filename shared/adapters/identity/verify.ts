@@ -1,4 +1,6 @@
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { LRUCache } from "lru-cache";
+import { createHash } from "node:crypto";
 import { Failure } from "../../kernel/failure.js";
 import type { Principal } from "../../kernel/principal.js";
 import { hasApiRole, principalFromClaims } from "./claims.js";
@@ -39,11 +41,45 @@ export function scopeRefusal(claims: JWTPayload, requiredScope: string): string 
 export const UNAUTHENTICATED = "A valid Bearer token is required.";
 const unauthenticated = (reason: string) => new Failure("unauthenticated", UNAUTHENTICATED, { cause: new Error(reason) });
 
-export async function verifyBearer(authorization: string | null, trust: IssuerTrust): Promise<Principal> {
+function bearerToken(authorization: string | null): string {
   const match = /^Bearer\s+([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)\s*$/i.exec(authorization ?? "");
   if (!match?.[1]) throw unauthenticated(authorization ? "the Authorization header is not a Bearer token" : "no Authorization header");
+  return match[1];
+}
+
+export async function verifyBearer(authorization: string | null, trust: IssuerTrust): Promise<Principal> {
+  return (await verifyToken(bearerToken(authorization), trust)).principal;
+}
+
+/** Verified tokens kept at most (the least recently used goes first). */
+const MAX_VERIFIED = 10_000;
+
+/**
+ * verifyBearer with a memory: a token that passed is not checked again until it expires
+ * (its `exp`, by `now`), so a client's every request does not pay for a signature check.
+ * Kept by a hash of the token, never the token itself; failures are never kept. A key the
+ * issuer withdraws keeps the tokens it signed good here until they expire, as it does for
+ * any API that takes self-contained tokens.
+ */
+export function rememberingVerifier(
+  trust: IssuerTrust,
+  now: () => number = Date.now,
+): (authorization: string | null) => Promise<Principal> {
+  const verified = new LRUCache<string, { principal: Principal; expiresAt: number }>({ max: MAX_VERIFIED });
+  return async (authorization) => {
+    const token = bearerToken(authorization);
+    const key = createHash("sha256").update(token).digest("base64url");
+    const known = verified.get(key);
+    if (known && known.expiresAt > now()) return known.principal;
+    const { principal, expiresAt } = await verifyToken(token, trust);
+    verified.set(key, { principal, expiresAt });
+    return principal;
+  };
+}
+
+async function verifyToken(token: string, trust: IssuerTrust): Promise<{ principal: Principal; expiresAt: number }> {
   try {
-    const { payload } = await jwtVerify(match[1], trust.keys, {
+    const { payload } = await jwtVerify(token, trust.keys, {
       issuer: trust.issuer,
       audience: trust.audience,
       algorithms: ALLOWED_ALGORITHMS,
@@ -55,7 +91,8 @@ export async function verifyBearer(authorization: string | null, trust: IssuerTr
     if (refused) throw unauthenticated(refused);
     const principal = principalFromClaims(payload);
     if (!principal) throw unauthenticated("the token names no subject");
-    return principal;
+    // Shared by every request with this token (rememberingVerifier): nobody may change it.
+    return { principal: Object.freeze(principal), expiresAt: payload.exp! * 1000 };
   } catch (e) {
     if (e instanceof Failure) throw e;
     // The issuer's keys could not be fetched: our outage, not a bad token (503, not 401).
