@@ -5,7 +5,7 @@ import { startEmbeddedCosmos, type EmbeddedCosmos } from "../../shared/local/emb
 /**
  * The embedded Cosmos DB endpoint as patched (patches/@vercel+cosmosdb-server+1.0.1.patch):
  * a query with a partition key reads that partition only, as Cosmos DB does; without one, the
- * whole container.
+ * whole container; a query-plan request is answered with a plan, not by running the query.
  */
 let embedded: EmbeddedCosmos;
 beforeAll(async () => {
@@ -36,6 +36,21 @@ describe("the embedded endpoint", () => {
       expect(await ids("t2")).toEqual(["t2/a"]);
       expect(await ids("none")).toEqual([]);
       expect((await ids()).sort()).toEqual(["t1/a", "t1/b", "t2/a", "t3/c"]);
+      // The SDK's speculative query-plan request is answered with a plan, not by running the query.
+      const plan = await fetch(`${embedded.endpoint}/dbs/partitions/colls/tickets/docs`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/query+json",
+          "x-ms-documentdb-isquery": "True",
+          "x-ms-cosmos-is-query-plan-request": "True",
+          "x-ms-documentdb-query-enablecrosspartition": "True",
+        },
+        body: JSON.stringify({ query: "SELECT * FROM c" }),
+      });
+      expect(plan.status).toBe(200);
+      const body = (await plan.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({ partitionedQueryExecutionInfoVersion: 2, queryInfo: { distinctType: "None" } });
+      expect(body).not.toHaveProperty("Documents");
     } finally {
       client.dispose();
     }
