@@ -1,3 +1,4 @@
+import { PartitionKeyBuilder } from "@azure/cosmos";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../../shared/adapters/cosmos/connect.js";
 import { startEmbeddedCosmos, type EmbeddedCosmos } from "../../shared/local/embedded-cosmos.js";
@@ -35,7 +36,13 @@ describe("the embedded endpoint", () => {
       expect(await ids("t1")).toEqual(["t1/a", "t1/b"]);
       expect(await ids("t2")).toEqual(["t2/a"]);
       expect(await ids("none")).toEqual([]);
-      expect((await ids()).sort()).toEqual(["t1/a", "t1/b", "t2/a", "t3/c"]);
+      // PartitionKey.None: the documents without a ticketId.
+      await container.items.create({ id: "keyless", type: "entry" });
+      const { resources: keyless } = await container.items
+        .query<{ id: string }>("SELECT * FROM c", { partitionKey: new PartitionKeyBuilder().addNoneValue().build() })
+        .fetchAll();
+      expect(keyless.map((d) => d.id)).toEqual(["keyless"]);
+      expect((await ids()).sort()).toEqual(["t1/a", "t1/b", "t2/a", "t3/c", "undefined/keyless"]);
       // The SDK's speculative query-plan request is answered with a plan, not by running the query.
       const plan = await fetch(`${embedded.endpoint}/dbs/partitions/colls/tickets/docs`, {
         method: "POST",

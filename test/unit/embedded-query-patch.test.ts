@@ -32,5 +32,8 @@ describe("the embedded endpoint's query engine", () => {
     ]);
     expect(query("SELECT TOP 1 VALUE c.id FROM c").exec(docs).result).toEqual(["a"]);
     expect(query("SELECT VALUE c.list FROM c WHERE c.id = 'a'").exec(docs).result).toEqual([[1, 2]]);
+    // A JOIN over a large array: pushed element by element, not as 200,000 call arguments.
+    const big = [{ id: "big", tags: Array.from({ length: 200_000 }, (_, i) => i), _rid: "4" }];
+    expect(query("SELECT VALUE t FROM c JOIN t IN c.tags").exec(big).result).toHaveLength(200_000);
   });
 });
