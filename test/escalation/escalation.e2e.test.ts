@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { Dispatcher } from "../../shared/outbox/dispatcher.js";
 import { messageOf, OutboxEntry } from "../../shared/outbox/ports.js";
 import { startAlertReceiver, type AlertReceiver } from "../support/alert-receiver.js";
+import { about, ACK_MS, escalationSettings, openOutage, WEBHOOK_SECRET } from "../support/escalation-host.js";
 import { PEOPLE, startTestHost, type TestHost } from "../support/local-host.js";
 import { ManualScheduler } from "../support/manual-scheduler.js";
 
@@ -15,9 +16,6 @@ import { ManualScheduler } from "../support/manual-scheduler.js";
  * redeliveries come when a test advances it, and once it has, everything that was due
  * has finished, so "nothing more arrives" is checked without waiting for it.
  */
-const SECRET = "test-webhook-secret-0123456789";
-const ACK_TIMEOUT = 0.4; // seconds between pages
-const ACK_MS = ACK_TIMEOUT * 1000;
 
 let webhook: AlertReceiver;
 let pagerduty: AlertReceiver;
@@ -28,13 +26,9 @@ let jane: string;
 let karen: string;
 
 const env = () => ({
-  ALERT_WEBHOOK_URL: webhook.url,
-  ALERT_WEBHOOK_SECRET: SECRET,
+  ...escalationSettings(webhook.url),
   PAGERDUTY_ROUTING_KEY: "R0UTINGKEY",
   PAGERDUTY_EVENTS_URL: pagerduty.url,
-  ESCALATION_ACK_TIMEOUT_SECONDS: String(ACK_TIMEOUT),
-  ESCALATION_MAX_REPAGES: "2",
-  ESCALATION_RETRY_SECONDS: "0.05",
   TICKET_URL_TEMPLATE: "https://helpdesk.example/tickets/{number}",
 });
 
@@ -70,14 +64,9 @@ afterEach(() => {
   pagerduty.requests.length = 0;
 });
 
-async function openTicket(subject = "Mobile banking is down") {
-  const res = await t.call(karen, "POST", "/tickets", { body: { subject, description: "The entire mobile banking is down." } });
-  expect(res.status).toBe(201);
-  return res.body as { id: string; number: string };
-}
+const openTicket = (subject?: string) => openOutage(t, karen, subject);
 
 const raise = (id: string) => t.call(qa, "PATCH", `/tickets/${id}`, { body: { priority: "emergency", reason: "business-impacting" } });
-const about = (number: string) => (d: { body: string }) => d.body.includes(number);
 const forTicket = (r: AlertReceiver, number: string) => r.delivered().filter(about(number));
 const webhookEvents = (number: string) => forTicket(webhook, number).map((d) => (d.json as { event: string }).event);
 /** First pages only: re-pages come on their own schedule and are tested apart. */
@@ -102,7 +91,7 @@ describe("escalation", () => {
     expect(triggers(ticket.number)).toHaveLength(1);
     const alert = forTicket(webhook, ticket.number)[0];
     const timestamp = String(alert!.headers["x-helpdesk-timestamp"]);
-    const expected = `sha256=${createHmac("sha256", SECRET).update(`${timestamp}.${alert!.body}`).digest("hex")}`;
+    const expected = `sha256=${createHmac("sha256", WEBHOOK_SECRET).update(`${timestamp}.${alert!.body}`).digest("hex")}`;
     expect(alert!.headers["x-helpdesk-signature"]).toBe(expected);
     expect(alert!.headers["x-helpdesk-delivery"]).toMatch(/.+/);
     const text = alert!.body;

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startAlertReceiver, type AlertReceiver } from "../support/alert-receiver.js";
+import { about, ACK_MS, escalationSettings, openOutage } from "../support/escalation-host.js";
 import { PEOPLE, startTestHost, type TestHost } from "../support/local-host.js";
 import { ManualScheduler } from "../support/manual-scheduler.js";
 
@@ -9,9 +10,6 @@ import { ManualScheduler } from "../support/manual-scheduler.js";
  * receiver started here. The host runs on a clock the tests move (ManualScheduler), so
  * "no other page comes" is checked by running everything that could send one.
  */
-const ACK_TIMEOUT = 0.4; // seconds between pages
-const ACK_MS = ACK_TIMEOUT * 1000;
-
 let webhook: AlertReceiver;
 let t: TestHost;
 let clock: ManualScheduler;
@@ -23,16 +21,7 @@ let ken: string;
 beforeAll(async () => {
   webhook = await startAlertReceiver();
   clock = new ManualScheduler();
-  t = await startTestHost(
-    {
-      ALERT_WEBHOOK_URL: webhook.url,
-      ALERT_WEBHOOK_SECRET: "test-webhook-secret-0123456789",
-      ESCALATION_ACK_TIMEOUT_SECONDS: String(ACK_TIMEOUT),
-      ESCALATION_MAX_REPAGES: "2",
-      ESCALATION_RETRY_SECONDS: "0.05",
-    },
-    { scheduler: clock },
-  );
+  t = await startTestHost(escalationSettings(webhook.url), { scheduler: clock });
   [qa, jane, karen, ken] = await Promise.all([t.token(PEOPLE.qa), t.token(PEOPLE.jane), t.token(PEOPLE.karen), t.token(PEOPLE.ken)]);
 });
 afterAll(async () => {
@@ -48,18 +37,13 @@ interface WebhookAlert {
   alert: { reason: string; actor: { name: string; role: string } };
 }
 
-async function openTicket(subject = "Mobile banking is down") {
-  const res = await t.call(karen, "POST", "/tickets", { body: { subject, description: "The entire mobile banking is down." } });
-  expect(res.status).toBe(201);
-  return res.body as { id: string; number: string };
-}
+const openTicket = (subject?: string) => openOutage(t, karen, subject);
 
 async function raise(id: string) {
   const res = await t.call(qa, "PATCH", `/tickets/${id}`, { body: { priority: "emergency", reason: "business-impacting" } });
   expect(res.body.escalation).toMatchObject({ state: "triggered" });
 }
 
-const about = (number: string) => (d: { body: string }) => d.body.includes(number);
 const alerts = (number: string) =>
   webhook
     .delivered()
