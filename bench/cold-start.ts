@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
+import { freePort } from "../test/support/processes.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { signDevToken } from "../shared/local/dev-issuer.js";
@@ -13,14 +13,6 @@ import { signDevToken } from "../shared/local/dev-issuer.js";
  * ratio to what Node.js itself costs on this machine. Run `npm run bundle` first.
  */
 const RUNS = Number(process.env.RUNS ?? 5);
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 async function timeToFirst201(args: string[], env: Record<string, string>, port: number, token: string): Promise<number> {
   const started = performance.now();

@@ -36,10 +36,10 @@ import { problem, type Problem } from "./problems.js";
  */
 
 /** Flex Consumption's smallest allowed maximumInstanceCount. */
-export const FLEX_MIN_MAXIMUM_INSTANCES = 40;
+const FLEX_MIN_MAXIMUM_INSTANCES = 40;
 
 /** The Node.js flag the bundle's source maps need. */
-export const SOURCE_MAPS_FLAG = "--enable-source-maps";
+const SOURCE_MAPS_FLAG = "--enable-source-maps";
 
 /** Built-in Azure Storage data and management roles, by role definition id. */
 export const STORAGE_ROLES: Readonly<Record<string, string>> = {
@@ -166,7 +166,7 @@ function flexApps(model: BicepModel): ResourceDecl[] {
 }
 
 /** The number a decorator such as `@minValue(40)` gives a declaration, if any. */
-export function decoratorNumber(declaration: Node, decorator: string): number | undefined {
+function decoratorNumber(declaration: Node, decorator: string): number | undefined {
   let previous = declaration.previousNamedSibling;
   while (previous?.type === "comment") previous = previous.previousNamedSibling;
   if (previous?.type !== "decorators") return undefined;

@@ -1,10 +1,12 @@
 import type { CosmosClient } from "@azure/cosmos";
+import { once } from "../kernel/once.js";
 import { CosmosAgentStore } from "../adapters/cosmos/agent-store.js";
 import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../adapters/cosmos/connect.js";
 import { cosmosFailure } from "../adapters/cosmos/errors.js";
 import { CosmosTicketStore } from "../adapters/cosmos/ticket-store.js";
 import { rateLimit } from "../adapters/http/rate-limit.js";
-import { rememberingVerifier, remoteKeys, type IssuerTrust } from "../adapters/identity/verify.js";
+import { remoteKeys } from "../adapters/identity/keys.js";
+import { rememberingVerifier, type IssuerTrust } from "../adapters/identity/verify.js";
 import { AgentDirectory } from "../agents/directory.js";
 import { rememberingAgents } from "../agents/http/handlers.js";
 import { channelsFromConfig } from "../escalation/channels/from-config.js";
@@ -63,18 +65,6 @@ interface Stores {
 }
 
 const randomness = systemRandomness;
-type Lazy<T> = (() => Promise<T>) & { /** The promise, if it was ever asked for. */ made(): Promise<T> | undefined };
-
-/** The same promise on every call; a failed one is forgotten, so the next call tries again. */
-function once<T>(make: () => Promise<T>): Lazy<T> {
-  let promise: Promise<T> | undefined;
-  const get = () =>
-    (promise ??= make().catch((e: unknown) => {
-      promise = undefined;
-      throw e;
-    }));
-  return Object.assign(get, { made: () => promise });
-}
 
 /**
  * The one composition root: config in, clients and use cases out, each built once per

@@ -95,10 +95,10 @@ export const envSchema = z.object({
 });
 
 /** The token issuer: the Functions entry point requires these wherever it runs (never the development issuer). */
-export const ISSUER_SETTINGS = ["AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URI"] as const;
+const ISSUER_SETTINGS = ["AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URI"] as const;
 
 /** Settings without which the app cannot run in Azure (no embedded defaults there). */
-export const requiredInAzure = ["COSMOS_ENDPOINT", "AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URI", "SERVICE_BUS_NAMESPACE"] as const;
+export const requiredInAzure = ["COSMOS_ENDPOINT", ...ISSUER_SETTINGS, "SERVICE_BUS_NAMESPACE"] as const;
 
 /**
  * Connections the trigger bindings use (identity-based: `<name>__fullyQualifiedNamespace`

@@ -15,7 +15,7 @@ import { isInsideAzure } from "../app/config.js";
 export const DEV_ISSUER = "https://helpdesk.local/dev-issuer";
 export const DEV_AUDIENCE = "api://helpdesk-local";
 /** The delegated scope of the development issuer's tokens (the default of AUTH_REQUIRED_SCOPE). */
-export const DEV_SCOPE = "access_as_user";
+const DEV_SCOPE = "access_as_user";
 const KEY_FILE = "dev-issuer-key.json";
 
 interface KeyFile {

@@ -328,7 +328,7 @@ async function startQueueConsumer(composition: Composition): Promise<ServiceBusC
  * The request line as the log keeps it: the query's names, never its values (a client that
  * puts a token or an email in the query string must not find it in the log).
  */
-export function redactedQuery(path: string): string {
+function redactedQuery(path: string): string {
   const at = path.indexOf("?");
   if (at < 0) return path;
   const names = path

@@ -23,7 +23,7 @@ export interface KeptStore {
   close(): Promise<void>;
 }
 
-export interface SaveResult {
+interface SaveResult {
   documents: number;
   bytes: number;
   ms: number;

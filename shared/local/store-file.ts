@@ -73,7 +73,7 @@ export async function writeStoreFile(path: string, snapshot: DatabaseSnapshot): 
   return data.length;
 }
 
-export function storeFileText({ takenAt, containers }: DatabaseSnapshot): string {
+function storeFileText({ takenAt, containers }: DatabaseSnapshot): string {
   const parts = containers.map(({ id, partitionKey, documents }) => {
     const head = `{"id":${JSON.stringify(id)},"partitionKey":${JSON.stringify(partitionKey)},"documents":[`;
     return documents.length ? `${head}\n${documents.map((d) => JSON.stringify(d)).join(",\n")}\n]}` : `${head}]}`;

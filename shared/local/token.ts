@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { ROLES, type Role } from "../kernel/principal.js";
 import { signDevToken, type DevUser } from "./dev-issuer.js";
 import { loadLocalConfig } from "./local-config.js";
 
@@ -16,9 +17,6 @@ Prints a token from the local development issuer (its key is under LOCAL_DIR, de
   --email  default: from the name, e.g. "Jane Doe" → jane.doe@example.com
   --id     the caller id (default: derived from the email, so one email is one caller)
   --hours  lifetime (default 12)`;
-
-const ROLES = ["requester", "agent", "admin"] as const;
-type Role = (typeof ROLES)[number];
 
 function refuse(why: string): never {
   console.error(`${why}\n\n${USAGE}`);

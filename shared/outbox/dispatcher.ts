@@ -2,8 +2,8 @@ import { z } from "zod";
 import { messageOf, OutboxEntry, type OutboxStore, type Publisher, type QueueName } from "./ports.js";
 
 /** An outbox entry as stored and not yet published: what the change feed hands over among other documents. */
-const UnsentDocument = OutboxEntry.extend({ type: z.literal("outbox"), sent: z.literal(false) });
 const LooksUnsent = z.object({ type: z.literal("outbox"), sent: z.literal(false) });
+const UnsentDocument = OutboxEntry.extend(LooksUnsent.shape);
 
 /**
  * Publishes outbox entries to their queues, then marks them sent. A crash between

@@ -25,7 +25,7 @@ export interface IdempotencyOptions {
 
 export const KEY_RETENTION_MS = 24 * 3600 * 1000;
 /** A comment receipt's `ttl`, in seconds: Cosmos DB keeps it the retention, then removes it. */
-export const RECEIPT_TTL_S = KEY_RETENTION_MS / 1000;
+const RECEIPT_TTL_S = KEY_RETENTION_MS / 1000;
 
 /** A key is the caller's own: another caller's same key is another request. */
 export const keyHashOf = (hash: (text: string) => string, caller: Principal, key: string): string => hash(`${caller.id}\n${key}`);

@@ -55,7 +55,7 @@ export interface TimelinePage {
  * the ticket's version (every entry), a requester's with the changes they could see
  * (every public entry is one).
  */
-export const timelineEtag = (t: Ticket, caller: Principal): string => (isAgent(caller) ? `t${t.version}` : `tp${publicRevisionOf(t)}`);
+const timelineEtag = (t: Ticket, caller: Principal): string => (isAgent(caller) ? `t${t.version}` : `tp${publicRevisionOf(t)}`);
 
 /**
  * A page of the history, oldest first; requesters get public entries only. A caller who

@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { apiUrlFile } from "../../shared/local/api-url-file.js";
 import { alive, descendants, exited, freePort, listening, printed } from "../support/processes.js";
 
 /**
@@ -32,7 +33,7 @@ describe("npm start", () => {
       expect(out).toContain(`Help desk API on http://localhost:${port}/api`);
       expect((await fetch(`http://127.0.0.1:${port}/api/health`)).status).toBe(200);
       // Where it listens, for a shell to find (the README's curl block); gone once it stops.
-      const urlFile = join(dirs.at(-1)!, "api-url");
+      const urlFile = apiUrlFile(dirs.at(-1)!);
       expect(await readFile(urlFile, "utf8")).toBe(`http://localhost:${port}/api\n`);
       below.push(...(await descendants(npm.pid!)));
       expect(below.length).toBeGreaterThan(0);

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Failure } from "../../shared/kernel/failure.js";
 import { principalFromClaims } from "../../shared/adapters/identity/claims.js";
-import { rememberingVerifier, remoteKeys, verifyBearer, type IssuerTrust } from "../../shared/adapters/identity/verify.js";
+import { remoteKeys } from "../../shared/adapters/identity/keys.js";
+import { rememberingVerifier, verifyBearer, type IssuerTrust } from "../../shared/adapters/identity/verify.js";
 
 const issuer = "https://login.example.com/tenant/v2.0";
 const audience = "api://helpdesk";

@@ -23,7 +23,7 @@ export const PACKAGED_SWAGGER_UI_DIR = "swagger-ui-dist";
  * the sources, and the dist/ bundle `npm start` runs), the nearest first. Its own file, not
  * the entry point's: esbuild may put this module in a chunk of its own, in the bundle's folder.
  */
-export function findSwaggerUi(from = dirname(fileURLToPath(import.meta.url))): string {
+function findSwaggerUi(from = dirname(fileURLToPath(import.meta.url))): string {
   for (let dir = from; ; dir = dirname(dir)) {
     for (const candidate of [join(dir, PACKAGED_SWAGGER_UI_DIR), join(dir, "node_modules", "swagger-ui-dist")]) {
       if (SWAGGER_UI_FILES.every((file) => existsSync(join(candidate, file)))) return candidate;

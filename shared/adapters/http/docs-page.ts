@@ -1,4 +1,5 @@
 import { Failure } from "../../kernel/failure.js";
+import { once } from "../../kernel/once.js";
 import { loadSwaggerUi, staticAsset, type StaticAsset } from "./docs-assets.js";
 import { endpoint, type HttpContext, type HttpHandler } from "./endpoint.js";
 
@@ -38,7 +39,7 @@ window.ui = SwaggerUIBundle({
  * (Swagger UI's icons are data: SVGs in its CSS), and fetches to this origin only. No inline
  * script, no eval, no framing, no forms, no <base>.
  */
-export const DOCS_CSP = [
+const DOCS_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
@@ -79,15 +80,8 @@ const COMMON = { "x-content-type-options": "nosniff", "referrer-policy": "no-ref
  */
 export function docsHandlers(http: HttpContext, base = "/api"): { docsPage: HttpHandler; docsAsset: HttpHandler } {
   // Read on the first request for the page, not at start-up: a cold start that serves the API pays nothing for it.
-  let loading: Promise<Map<string, StaticAsset>> | undefined;
-  const assets = () =>
-    (loading ??= loadSwaggerUi().then(
-      (files) => files.set(CONFIG_SCRIPT, staticAsset(CONFIG_SCRIPT, configScript(base))),
-      (e: unknown) => {
-        loading = undefined; // the next request tries again
-        throw e;
-      },
-    ));
+  // A failed read is tried again by the next request (once).
+  const assets = once(() => loadSwaggerUi().then((files) => files.set(CONFIG_SCRIPT, staticAsset(CONFIG_SCRIPT, configScript(base)))));
   const docsPage = endpoint(http, { auth: false }, async () => ({
     status: 200,
     text: page(base, await assets()),

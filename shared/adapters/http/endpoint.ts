@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { ReadableStream } from "node:stream/web";
 import { z } from "zod";
-import { Failure } from "../../kernel/failure.js";
+import { Failure, isFailure } from "../../kernel/failure.js";
 import type { Principal } from "../../kernel/principal.js";
 import { corsHeaders } from "./cors.js";
 import type { RateLimit } from "./rate-limit.js";
-import { problemBody } from "./problem.js";
+import { isProblemKind, problemBody } from "./problem.js";
 
 /**
  * Everything every HTTP function does around its use case: request id, token,
@@ -112,7 +112,7 @@ async function authenticated(http: HttpContext, request: ApiRequest): Promise<Pr
   try {
     return await http.authenticate(request.headers.get("authorization"));
   } catch (e) {
-    if (http.limits && e instanceof Failure && e.kind === "unauthenticated") {
+    if (http.limits && isFailure(e, "unauthenticated")) {
       await http.limits.anonymous.take(`address:${clientAddressOf(request)}`, COSTS.read);
     }
     throw e;
@@ -156,7 +156,8 @@ export function endpoint(http: HttpContext, options: EndpointOptions, run: (call
 function problemResponse(e: unknown, base: Record<string, string>, context: Invocation, requestId: string): ApiResponse {
   const headers: Record<string, string> = { ...base, "content-type": "application/problem+json; charset=utf-8" };
   let body: ReturnType<typeof problemBody>;
-  if (e instanceof Failure && e.kind !== "exists" && e.kind !== "stale") {
+  // The kinds the problem table has: the store's own ("exists", "stale") never reach a client as such.
+  if (e instanceof Failure && isProblemKind(e.kind)) {
     body = problemBody(e.kind, e.message, e.errors);
     Object.assign(headers, e.headers);
     if (e.retryAfter) headers["retry-after"] = String(e.retryAfter);

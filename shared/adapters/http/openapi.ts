@@ -85,7 +85,7 @@ export type Tag = keyof typeof TAGS;
  * The request headers an operation may read, as OpenAPI parameters. Without examples, as
  * every parameter: the docs page (Swagger UI) fills examples in, and would send them.
  */
-export const REQUEST_HEADERS = {
+const REQUEST_HEADERS = {
   "If-Match": {
     description:
       "Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version.",
@@ -113,7 +113,7 @@ export type RequestHeader = Exclude<keyof typeof REQUEST_HEADERS, "x-request-id"
  * exposes to a browser (cors.ts EXPOSED_HEADERS): test/support/contract.ts holds every
  * response's headers to what its operation and status declare here.
  */
-export const RESPONSE_HEADERS = {
+const RESPONSE_HEADERS = {
   "x-request-id": {
     description:
       "The request's id: the client's own x-request-id when it sent a sane one, else a new one. Quote it when reporting a problem.",

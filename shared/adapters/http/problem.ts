@@ -35,6 +35,9 @@ export const PROBLEMS: Record<ProblemKind, ProblemSpec> = {
 
 export const PROBLEM_TYPE_BASE = "https://helpdesk.example/problems/";
 
+/** Whether a failure has an answer of its own in the table (the store's own kinds have none). */
+export const isProblemKind = (kind: string): kind is ProblemKind => kind in PROBLEMS;
+
 export function problemBody(kind: ProblemKind, detail: string, errors: FieldError[] = []) {
   const spec = PROBLEMS[kind];
   return {

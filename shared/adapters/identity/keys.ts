@@ -45,7 +45,7 @@ export interface RemoteKeys extends JWTVerifyGetKey {
 export const JWKS_MAX_AGE_MS = 10 * 60_000;
 export const JWKS_COOLDOWN_MS = 30_000;
 export const JWKS_RETRY_MS = 5_000;
-export const JWKS_TIMEOUT_MS = 5_000;
+const JWKS_TIMEOUT_MS = 5_000;
 /** A JWKS is a few keys; a response far larger is not one. */
 const MAX_JWKS_BYTES = 256 * 1024;
 

@@ -4,9 +4,7 @@ import { createHash } from "node:crypto";
 import { Failure } from "../../kernel/failure.js";
 import type { Principal } from "../../kernel/principal.js";
 import { hasApiRole, principalFromClaims } from "./claims.js";
-
 import { KEYS_UNAVAILABLE } from "./keys.js";
-export { remoteKeys } from "./keys.js";
 
 /**
  * Bearer-token verification with jose: signature against the issuer's keys,
@@ -28,7 +26,7 @@ export interface IssuerTrust {
 }
 
 /** Why a token's scopes and roles do not admit it, or null when they do. */
-export function scopeRefusal(claims: JWTPayload, requiredScope: string): string | null {
+function scopeRefusal(claims: JWTPayload, requiredScope: string): string | null {
   if (claims.scp === undefined) return hasApiRole(claims) ? null : "an app-only token (no scp) without a role of the API";
   const scopes = typeof claims.scp === "string" ? claims.scp.split(" ").filter(Boolean) : [];
   return scopes.includes(requiredScope) ? null : `the token's scp lacks the scope ${requiredScope}`;
@@ -38,7 +36,7 @@ export function scopeRefusal(claims: JWTPayload, requiredScope: string): string 
  * Every 401 says the same thing: which check a token failed would tell a forger what to
  * change. The reason goes to the server's log (the Failure's cause), never to the client.
  */
-export const UNAUTHENTICATED = "A valid Bearer token is required.";
+const UNAUTHENTICATED = "A valid Bearer token is required.";
 const unauthenticated = (reason: string) => new Failure("unauthenticated", UNAUTHENTICATED, { cause: new Error(reason) });
 
 function bearerToken(authorization: string | null): string {
@@ -47,6 +45,7 @@ function bearerToken(authorization: string | null): string {
   return match[1];
 }
 
+/** One check of a token, nothing remembered: what rememberingVerifier (the app's) does on a token it has not seen. */
 export async function verifyBearer(authorization: string | null, trust: IssuerTrust): Promise<Principal> {
   return (await verifyToken(bearerToken(authorization), trust)).principal;
 }

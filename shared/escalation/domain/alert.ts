@@ -2,14 +2,14 @@ import { z } from "zod";
 import type { EscalationEntry, TicketEvent } from "../../tickets/domain/change.js";
 import { Actor, ESCALATION_EVENTS, Ticket, type TimelineEntry } from "../../tickets/domain/model.js";
 
-/**
+/*
  * What ops is told, whatever the channel: facts about the ticket at the time of the
  * event (DESIGN.md section 6), derived from the ticket's own schema. Every channel
  * formats the same facts.
  */
+
 /** The events of an escalation, as the ticket's timeline records their deliveries. */
-export const ALERT_EVENTS = ESCALATION_EVENTS;
-export const AlertEvent = z.enum(ALERT_EVENTS);
+export const AlertEvent = z.enum(ESCALATION_EVENTS);
 export type AlertEvent = z.infer<typeof AlertEvent>;
 
 /**

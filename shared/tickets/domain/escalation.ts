@@ -9,9 +9,11 @@ import type { Actor, EntryData, Escalation, Ticket } from "./model.js";
  * then told, and how, is the escalation feature's (shared/escalation/).
  */
 
+const hasEnded = (t: Pick<Ticket, "status">): boolean => t.status === "resolved" || t.status === "closed";
+
 /** Business-impacting enough to page ops: not resolved or closed, and emergency or SEV-A. */
 export function isEscalationWorthy(t: Pick<Ticket, "status" | "priority" | "severity">): boolean {
-  if (t.status === "resolved" || t.status === "closed") return false;
+  if (hasEnded(t)) return false;
   return t.priority === "emergency" || t.severity === "SEV-A";
 }
 
@@ -37,14 +39,13 @@ export interface EscalationStep {
 }
 
 /** Who made a change, and why: the policy pages ops only at an agent's word. */
-export interface Cause {
+interface Cause {
   role: Actor["role"];
   /** The caller's own words, if they gave any. Kept only from an agent: a requester's text never reaches ops. */
   reason?: string;
 }
 
 export const isOpen = (e: Escalation): boolean => e.state === "triggered" || e.state === "acknowledged";
-const hasEnded = (t: Pick<Ticket, "status">): boolean => t.status === "resolved" || t.status === "closed";
 
 /** The change sets priority emergency or severity SEV-A: an agent's triage saying "business-impacting". */
 function raisesImpact(before: Ticket, after: Ticket): boolean {
@@ -52,7 +53,7 @@ function raisesImpact(before: Ticket, after: Ticket): boolean {
 }
 
 /** The cause an escalation raised by hand gives: the agent's reason follows it in the alert. */
-export const BY_HAND = "raised by hand";
+const BY_HAND = "raised by hand";
 
 /**
  * `before` is null for a new ticket. `seq` is the sequence the step's timeline
