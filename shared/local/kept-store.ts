@@ -32,21 +32,22 @@ interface SaveResult {
 export interface KeptStoreOptions {
   file: string;
   database: string;
-  /** The shortest pause between a change and its save (default 2 s). */
-  intervalMs?: number;
-  log?: (line: string) => void;
 }
 
+/** The shortest pause between a change and its save. */
+const INTERVAL_MS = 2_000;
+
 /**
- * Saving reads the whole store, which the embedded endpoint does in time that grows faster
- * than its size (see the README's known limits): a save waits at least this many times
+ * Saving reads the whole store, which blocks the embedded endpoint while it runs (see the
+ * README's known limits): a save waits at least this many times
  * as long as the last one took, so the host never spends more than about a tenth of its
  * time saving, however large the store grows.
  */
 const PACE = 10;
 
 export async function keepStore(embedded: EmbeddedCosmos, options: KeptStoreOptions): Promise<KeptStore> {
-  const { file, database, intervalMs = 2_000, log = (line) => console.error(line) } = options;
+  const { file, database } = options;
+  const log = (line: string) => console.error(line);
   await mkdir(dirname(file), { recursive: true });
   // One host per file (store-lock.ts), then read (and check) the file before anything
   // else: a bad one stops the start here.
@@ -110,7 +111,7 @@ export async function keepStore(embedded: EmbeddedCosmos, options: KeptStoreOpti
           if (changed()) schedule();
         });
       },
-      Math.max(intervalMs, PACE * lastMs),
+      Math.max(INTERVAL_MS, PACE * lastMs),
     );
     // Never what keeps the process alive: close() saves what is left.
     timer.unref();
