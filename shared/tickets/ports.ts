@@ -84,12 +84,13 @@ export interface TicketStore {
   /** One of the ticket's records, parsed, or null when there is none with this id. */
   record<T>(ticketId: string, id: string, schema: z.ZodType<T>): Promise<T | null>;
   entry(ticketId: string, seq: number): Promise<TimelineEntry | null>;
-  /** Tickets in queue order after `after`; one query (and its plan). */
+  /** Tickets in queue order after `after`; one query. */
   list(query: ListQuery): Promise<{ items: StoredTicket[]; more: boolean }>;
+  /** A page of the ticket's timeline after `afterSeq`, with the ticket as it is now (null if there is none); one query. */
   timeline(
     ticketId: string,
     options: { afterSeq: number; limit: number; publicOnly: boolean },
-  ): Promise<{ entries: TimelineEntry[]; more: boolean }>;
+  ): Promise<{ ticket: StoredTicket | null; entries: TimelineEntry[]; more: boolean }>;
   /** Resolves when the store answers and the tickets container is there; Failure "unavailable" otherwise. */
   ping(): Promise<void>;
 }

@@ -58,8 +58,10 @@ export interface TimelinePage {
 const timelineEtag = (t: Ticket, caller: Principal): string => (isAgent(caller) ? `t${t.version}` : `tp${publicRevisionOf(t)}`);
 
 /**
- * A page of the history, oldest first; requesters get public entries only. A caller who
- * already has this version (`unchanged`: a conditional GET) gets no page, and no query is made.
+ * A page of the history, oldest first; requesters get public entries only. One query
+ * reads the ticket and the page together, so the page's visibility and ETag come from
+ * the ticket as it is now. A caller who already has this version (`unchanged`: a
+ * conditional GET) gets no page.
  */
 export async function ticketTimeline(
   deps: { writer: TicketWriter; store: TicketStore; seal: TimelineSeal },
@@ -69,12 +71,23 @@ export async function ticketTimeline(
   limit: number,
   unchanged: (etag: string) => boolean = () => false,
 ): Promise<TimelinePage> {
-  const stored = await getTicket(deps.writer, caller, id);
-  const etag = timelineEtag(stored.ticket, caller);
-  const afterSeq = cursor === undefined ? 0 : deps.seal.seqOf(stored.salt, cursor);
-  if (afterSeq === null) throw invalid("The cursor is invalid.", "cursor", "Use a nextCursor from a previous page of this timeline.");
-  if (unchanged(etag)) return { etag, page: null };
+  let afterSeq = 0;
+  if (cursor !== undefined) {
+    // A cursor is sealed with the ticket's salt. Neither it nor who may see the ticket ever
+    // changes, so the copy this instance last saw serves; only a cold instance reads first.
+    // Visibility first: a stranger's cursor gets 404, never a word on whether it is valid.
+    const known = deps.writer.lastSeen(id) ?? (await deps.writer.read(id));
+    if (!known || !canSee(known.ticket, caller)) throw notFound();
+    const seq = deps.seal.seqOf(known.salt, cursor);
+    if (seq === null) throw invalid("The cursor is invalid.", "cursor", "Use a nextCursor from a previous page of this timeline.");
+    afterSeq = seq;
+  }
   const page = await deps.store.timeline(id, { afterSeq, limit, publicOnly: !isAgent(caller) });
+  const stored = page.ticket;
+  if (!stored || !canSee(stored.ticket, caller)) throw notFound();
+  deps.writer.remember(stored);
+  const etag = timelineEtag(stored.ticket, caller);
+  if (unchanged(etag)) return { etag, page: null };
   const last = page.entries.at(-1);
   const entries = page.entries.map((e) => deps.seal.published(stored.salt, e));
   return { etag, page: { entries, nextCursor: page.more && last ? deps.seal.cursor(stored.salt, last.seq) : null } };

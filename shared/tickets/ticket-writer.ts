@@ -115,6 +115,19 @@ export class TicketWriter {
     return stored;
   }
 
+  /**
+   * The copy of the ticket this instance last saw, perhaps stale: only for what never
+   * changes (its requester, its salt), never to decide a change on.
+   */
+  lastSeen(id: string): StoredTicket | undefined {
+    return this.cache.get(id);
+  }
+
+  /** A ticket read fresh by another query (a timeline page carries it): remembered for the next write. */
+  remember(stored: StoredTicket): void {
+    this.cache.set(stored);
+  }
+
   /** Stores a new ticket with its opening change. Failure "exists" if its id is taken. */
   async create(ticket: UnstoredTicket, change: Change, requestId: string, records: TicketRecord[] = []): Promise<StoredTicket> {
     const outbox = this.deps.outbox.entriesFor(change, requestId);

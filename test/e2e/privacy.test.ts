@@ -130,6 +130,11 @@ describe("another requester's ticket is invisible (404, never 403)", () => {
   it("timeline: GET /tickets/{id}/timeline, with and without a cursor", async () => {
     await expectSameAsAbsent("GET", "/timeline");
     await expectSameAsAbsent("GET", "/timeline?limit=1");
+    // Karen's own cursor, and cursors that are none: Ken learns no more than of an absent ticket
+    // (visibility is checked before the cursor, also on an instance that has the ticket cached).
+    const karens = (await t.call(karen, "GET", `/tickets/${ticket.id}/timeline?limit=1`)).body.nextCursor as string;
+    expect(karens).toMatch(/^[0-9a-f]{40}$/);
+    for (const cursor of [karens, "0".repeat(40), "not-a-cursor"]) await expectSameAsAbsent("GET", `/timeline?limit=1&cursor=${cursor}`);
   });
 
   it("comment: public, internal, with an Idempotency-Key, and with If-Match", async () => {

@@ -82,9 +82,9 @@ describe("/api/health", () => {
       expect((await host.call(null, "GET", "/health")).status).toBe(200);
       const before = store();
       for (let i = 0; i < 20; i++) expect((await host.call(null, "GET", "/health")).status).toBe(200);
-      // Without the cache, 20 store reads; with it, none (or the one query of the outbox pump's
-      // start-up sweep, which may land in the same moment).
-      expect(store() - before).toBeLessThanOrEqual(1);
+      // Without the cache, 20 store reads; with it, none (or the outbox pump's start-up sweep,
+      // which may land in the same moment: its query and, the first time, that query's plan).
+      expect(store() - before).toBeLessThanOrEqual(2);
     } finally {
       await host.close();
     }

@@ -5,8 +5,9 @@ import { startEmbeddedCosmos, type EmbeddedCosmos } from "../../shared/local/emb
 
 /**
  * The embedded Cosmos DB endpoint as patched (patches/@vercel+cosmosdb-server+1.0.1.patch):
- * a query with a partition key reads that partition only, as Cosmos DB does; without one, the
- * whole container; a query-plan request is answered with a plan, not by running the query.
+ * a query with a partition key reads that partition only, as Cosmos DB does (from an index of
+ * partitions that replaces and deletes keep); without one, the whole container; a query-plan
+ * request is answered with a plan, not by running the query.
  */
 let embedded: EmbeddedCosmos;
 beforeAll(async () => {
@@ -58,6 +59,35 @@ describe("the embedded endpoint", () => {
       const body = (await plan.json()) as Record<string, unknown>;
       expect(body).toMatchObject({ partitionedQueryExecutionInfoVersion: 2, queryInfo: { distinctType: "None" } });
       expect(body).not.toHaveProperty("Documents");
+    } finally {
+      client.dispose();
+    }
+  });
+
+  it("keeps its index of partitions through replaces, upserts and deletes", async () => {
+    const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded" });
+    try {
+      await bootstrapCosmos(client, "partition-index");
+      const container = ticketsContainer(client, "partition-index");
+      const seen = async (ticketId: string) => {
+        const { resources } = await container.items
+          .query<{ id: string; v: number }>("SELECT c.id, c.v FROM c ORDER BY c.id ASC", { partitionKey: ticketId })
+          .fetchAll();
+        return resources.map((d) => `${d.id}:${d.v}`);
+      };
+      await container.items.create({ id: "a", ticketId: "t1", v: 1 });
+      await container.items.create({ id: "b", ticketId: "t1", v: 1 });
+      await container.items.create({ id: "a", ticketId: "t2", v: 1 });
+      await container.item("a", "t1").replace({ id: "a", ticketId: "t1", v: 2 });
+      await container.items.upsert({ id: "b", ticketId: "t1", v: 3 });
+      expect(await seen("t1")).toEqual(["a:2", "b:3"]);
+      await container.item("a", "t1").delete();
+      expect(await seen("t1")).toEqual(["b:3"]);
+      await container.item("b", "t1").delete();
+      expect(await seen("t1")).toEqual([]);
+      expect(await seen("t2")).toEqual(["a:1"]);
+      await container.items.create({ id: "a", ticketId: "t1", v: 4 });
+      expect(await seen("t1")).toEqual(["a:4"]);
     } finally {
       client.dispose();
     }

@@ -2,6 +2,7 @@ import { azureCredential } from "../identity/azure-credential.js";
 import { CosmosClient, type Container } from "@azure/cosmos";
 import indexingPolicy from "./indexing-policy.json" with { type: "json" };
 import { LEASES_CONTAINER, TICKETS_CONTAINER } from "./names.js";
+import { queryPlanPlugin } from "./query-plans.js";
 
 /**
  * Builds the Cosmos DB client. In Azure: the managed identity (local auth is off
@@ -25,6 +26,9 @@ export async function connectCosmos(target: CosmosTarget): Promise<CosmosClient>
       requestTimeout: target.requestTimeoutMs ?? 10_000,
       retryOptions: { maxRetryAttemptCount: 3, fixedRetryIntervalInMilliseconds: 0, maxWaitTimeInSeconds: 5 },
     },
+    // A client option the SDK keeps out of its typings (@hidden) but reads (ClientContext):
+    // query-plans.ts says why, and test/integration/query-plans.test.ts that it still works.
+    plugins: [queryPlanPlugin()],
   };
   if (target.key) return new CosmosClient({ ...common, key: target.key });
   return new CosmosClient({ ...common, aadCredentials: await azureCredential(target.managedIdentityClientId) });

@@ -149,23 +149,32 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
     }
     const orderBy = fields.map(([field, direction]) => `${field} ${direction}`).join(", ");
     const sql = `SELECT TOP @limit ${QUEUE_FIELDS} FROM c WHERE ${where.join(" AND ")} ORDER BY ${orderBy}`;
-    const { resources } = await translated(() => this.container.items.query<JSONObject>({ query: sql, parameters }).fetchAll());
+    const { resources } = await translated(() =>
+      this.container.items.query<JSONObject>({ query: sql, parameters }, { forceQueryPlan: true }).fetchAll(),
+    );
     const items = resources.slice(0, query.limit).map((d) => fromTicketDoc(d, undefined));
     return { items, more: resources.length > query.limit };
   }
 
   async timeline(ticketId: string, options: { afterSeq: number; limit: number; publicOnly: boolean }) {
     const visibility = options.publicOnly ? " AND c.visibility = 'public'" : "";
-    // The ticket's own partition (the embedded endpoint reads only it too: patches/).
-    const sql = `SELECT TOP @limit * FROM c WHERE c.type = 'entry' AND c.seq > @after${visibility} ORDER BY c.seq ASC`;
+    // The ticket and the page in one query of the ticket's own partition (the embedded
+    // endpoint reads only it too: patches/). ORDER BY puts the ticket, which has no seq,
+    // first (Cosmos DB orders an undefined value below any other); were it ever cut off
+    // by TOP, it is read on its own.
+    const sql =
+      "SELECT TOP @limit * FROM c WHERE c.type = 'ticket' OR " + `(c.type = 'entry' AND c.seq > @after${visibility}) ORDER BY c.seq ASC`;
     const parameters: SqlParameter[] = [
-      { name: "@limit", value: options.limit + 1 },
+      { name: "@limit", value: options.limit + 2 },
       { name: "@after", value: options.afterSeq },
     ];
     const { resources } = await translated(() =>
       this.container.items.query<JSONObject>({ query: sql, parameters }, { partitionKey: ticketId }).fetchAll(),
     );
-    return { entries: resources.slice(0, options.limit).map(fromEntryDoc), more: resources.length > options.limit };
+    const ticketDoc = resources.find((d) => d.type === "ticket");
+    const entries = resources.filter((d) => d.type === "entry");
+    const ticket = ticketDoc ? fromTicketDoc(ticketDoc, undefined) : await this.get(ticketId);
+    return { ticket, entries: entries.slice(0, options.limit).map(fromEntryDoc), more: entries.length > options.limit };
   }
 
   async unsentOutbox(options: { createdBefore?: string; limit: number }): Promise<OutboxEntry[]> {
@@ -173,7 +182,9 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
     const parameters: SqlParameter[] = [{ name: "@limit", value: options.limit }];
     if (options.createdBefore) parameters.push({ name: "@before", value: options.createdBefore });
     const query = `SELECT TOP @limit * FROM c WHERE c.type = 'outbox' AND c.sent = false${before}`;
-    const { resources } = await translated(() => this.container.items.query<JSONObject>({ query, parameters }).fetchAll());
+    const { resources } = await translated(() =>
+      this.container.items.query<JSONObject>({ query, parameters }, { forceQueryPlan: true }).fetchAll(),
+    );
     // One entry this code cannot read must not stop the sweep of every other: it is logged and left.
     return resources.flatMap((doc) => {
       try {

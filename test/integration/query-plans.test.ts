@@ -1,0 +1,80 @@
+import type { RequestContext, Response } from "@azure/cosmos";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../../shared/adapters/cosmos/connect.js";
+import { queryPlanPlugin } from "../../shared/adapters/cosmos/query-plans.js";
+import { startEmbeddedCosmos, type EmbeddedCosmos } from "../../shared/local/embedded-cosmos.js";
+
+/**
+ * Query plans asked for once (shared/adapters/cosmos/query-plans.ts), through the real SDK
+ * against the embedded endpoint, whose requests are counted: a cross-partition query's plan
+ * once per text and TOP; a query within one partition, never. Also that the SDK still reads
+ * the `plugins` option it keeps out of its typings: if an upgrade drops it, this fails.
+ */
+let embedded: EmbeddedCosmos;
+beforeAll(async () => {
+  embedded = await startEmbeddedCosmos();
+});
+afterAll(() => embedded.close());
+
+describe("query plans", () => {
+  it("are asked for once per query text and TOP, and never for a query within one partition", async () => {
+    const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded" });
+    try {
+      await bootstrapCosmos(client, "plans");
+      const container = ticketsContainer(client, "plans");
+      for (const [ticketId, id] of [
+        ["t1", "a"],
+        ["t1", "b"],
+        ["t2", "c"],
+      ])
+        await container.items.create({ id, ticketId, type: "entry" });
+      const counted = async (run: () => Promise<unknown>) => {
+        const before = embedded.requests();
+        const result = await run();
+        return { requests: embedded.requests() - before, result };
+      };
+      const across = (top: number) => async () =>
+        (
+          await container.items
+            .query<{ id: string }>(
+              { query: "SELECT TOP @top c.id FROM c ORDER BY c.id DESC", parameters: [{ name: "@top", value: top }] },
+              { forceQueryPlan: true },
+            )
+            .fetchAll()
+        ).resources.map((d) => d.id);
+      // The first: its plan, the container's key ranges (which the SDK keeps), the query.
+      expect(await counted(across(2))).toEqual({ requests: 3, result: ["c", "b"] });
+      expect(await counted(across(2))).toEqual({ requests: 1, result: ["c", "b"] });
+      // Another TOP is another plan (Cosmos DB's plan carries the TOP).
+      expect(await counted(across(3))).toEqual({ requests: 2, result: ["c", "b", "a"] });
+      const within = async () =>
+        (
+          await container.items.query<{ id: string }>("SELECT c.id FROM c ORDER BY c.id ASC", { partitionKey: "t1" }).fetchAll()
+        ).resources.map((d) => d.id);
+      expect(await counted(within)).toEqual({ requests: 1, result: ["a", "b"] });
+    } finally {
+      client.dispose();
+    }
+  });
+
+  it("keeps no plan narrowed by a filter on the partition key, and refuses a plan within one partition", async () => {
+    const { plugin } = queryPlanPlugin();
+    let asked = 0;
+    const narrowed = { queryRanges: [{ min: "05C1", max: "05C2" }] };
+    const next = async () => {
+      asked++;
+      return { headers: {}, result: narrowed, code: 200 } as Response<unknown>;
+    };
+    const planRequest = (options: object): RequestContext =>
+      ({
+        headers: { "x-ms-cosmos-is-query-plan-request": "True" },
+        body: { query: "SELECT * FROM c WHERE c.ticketId = @t", parameters: [{ name: "@t", value: "t1" }] },
+        options,
+      }) as unknown as RequestContext;
+    await plugin(planRequest({}), undefined as never, next);
+    await plugin(planRequest({}), undefined as never, next);
+    expect(asked).toBe(2);
+    await expect(plugin(planRequest({ partitionKey: "t1" }), undefined as never, next)).rejects.toThrow(/within one partition/);
+    expect(asked).toBe(2);
+  });
+});
