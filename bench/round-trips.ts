@@ -52,13 +52,19 @@ try {
   );
   await counted("POST /tickets/{id}/status", () => call(jane, "POST", `/tickets/${id}/status`, { status: "in_progress" }));
   await counted("DELETE /tickets/{id}/assignee", () => call(jane, "DELETE", `/tickets/${id}/assignee`));
-  // The first query of its text asks Cosmos DB for its plan, which is kept (query-plans.ts).
-  await counted("GET /tickets (queue page, first)", () => call(jane, "GET", "/tickets?limit=1"));
+  // Pages of 25 (more than the SDK's own page size, 10) over 60 tickets. The first query of
+  // its text asks Cosmos DB for its plan, which is kept (query-plans.ts).
+  for (let i = 0; i < 60; i++) await call(karen, "POST", "/tickets", { subject: `s${i}`, description: "d" });
+  await counted("GET /tickets (queue page, first)", () => call(jane, "GET", "/tickets?limit=25"));
   let next = "";
-  await counted("GET /tickets (queue page, again)", async () => (next = (await call(jane, "GET", "/tickets?limit=1")).nextCursor));
-  await counted("GET /tickets (queue page 2, first)", () => call(jane, "GET", `/tickets?limit=1&cursor=${next}`));
-  await counted("GET /tickets (queue page 2, again)", () => call(jane, "GET", `/tickets?limit=1&cursor=${next}`));
-  await counted("GET /tickets/{id}/timeline", () => call(jane, "GET", `/tickets/${id}/timeline`));
+  await counted("GET /tickets (queue page, again)", async () => (next = (await call(jane, "GET", "/tickets?limit=25")).nextCursor));
+  await counted("GET /tickets (queue page 2, first)", () => call(jane, "GET", `/tickets?limit=25&cursor=${next}`));
+  await counted("GET /tickets (queue page 2, again)", () => call(jane, "GET", `/tickets?limit=25&cursor=${next}`));
+  // A timeline of 40 entries, in pages of 25: the second page by its cursor.
+  for (let i = 0; i < 32; i++) await call(jane, "POST", `/tickets/${id}/comments`, { body: `note ${i}`, visibility: "internal" });
+  let cursor = "";
+  await counted("GET /tickets/{id}/timeline", async () => (cursor = (await call(jane, "GET", `/tickets/${id}/timeline`)).nextCursor));
+  await counted("GET /tickets/{id}/timeline (page 2)", () => call(jane, "GET", `/tickets/${id}/timeline?cursor=${cursor}`));
   // A write by another instance (cold cache) reads first: 2 round trips, never a lost update.
 } finally {
   await host.close();

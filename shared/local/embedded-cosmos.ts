@@ -1,10 +1,12 @@
 import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHttpServer } from "@vercel/cosmosdb-server";
+import { replicateQueries, type ReplicatedAccount } from "./query-replica.js";
 
 /**
  * The embedded Cosmos DB endpoint for the local host and the tests: in memory,
- * spoken to over HTTP by the real @azure/cosmos client. `requests` counts what
+ * spoken to over HTTP by the real @azure/cosmos client, its queries answered by a replica
+ * in a worker thread (query-replica.ts). `requests` counts what
  * it receives, which is how round trips per command are measured; `writes` counts
  * the requests that may have changed something, once answered, which is how the kept
  * store (kept-store.ts) knows there is something new to save.
@@ -46,15 +48,19 @@ export async function startEmbeddedCosmos(port = 0): Promise<EmbeddedCosmos> {
     server.listen(port, "127.0.0.1", () => resolve());
   });
   const { port: bound } = server.address() as AddressInfo;
+  // The patched endpoint's account, made as it started listening (patches/).
+  const replica = replicateQueries((server as unknown as { account: ReplicatedAccount }).account, (line) => console.error(line));
   return {
     endpoint: `http://127.0.0.1:${bound}`,
     requests: () => requests,
     writes: () => writes,
     onWrite: (listener) => void listeners.push(listener),
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections?.();
         server.close(() => resolve());
-      }),
+      });
+      await replica.close();
+    },
   };
 }

@@ -92,4 +92,38 @@ describe("the embedded endpoint", () => {
       client.dispose();
     }
   });
+
+  it("answers queries from its replica, which has every write answered before the query", async () => {
+    const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded" });
+    try {
+      await bootstrapCosmos(client, "replica");
+      const container = ticketsContainer(client, "replica");
+      const values = async () =>
+        (await container.items.query<number>("SELECT VALUE c.v FROM c WHERE c.id = 'x'", { partitionKey: "t" }).fetchAll()).resources;
+      for (let v = 0; v < 50; v++) {
+        await container.items.upsert({ id: "x", ticketId: "t", v });
+        expect(await values()).toEqual([v]);
+      }
+      await container.items.batch(
+        [
+          { operationType: "Replace", id: "x", partitionKey: "t", resourceBody: { id: "x", ticketId: "t", v: 100 } },
+          { operationType: "Create", partitionKey: "t", resourceBody: { id: "y", ticketId: "t", v: 101 } },
+        ],
+        "t",
+      );
+      expect(await values()).toEqual([100]);
+      await container.item("x", "t").delete();
+      expect(await values()).toEqual([]);
+      // A container deleted and made again starts empty in the replica too.
+      await container.delete();
+      await bootstrapCosmos(client, "replica");
+      const { resources } = await container.items.query("SELECT * FROM c").fetchAll();
+      expect(resources).toEqual([]);
+      await client.database("replica").delete();
+      await bootstrapCosmos(client, "replica");
+      expect((await container.items.query("SELECT * FROM c").fetchAll()).resources).toEqual([]);
+    } finally {
+      client.dispose();
+    }
+  });
 });

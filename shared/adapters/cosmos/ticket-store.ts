@@ -150,7 +150,11 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
     const orderBy = fields.map(([field, direction]) => `${field} ${direction}`).join(", ");
     const sql = `SELECT TOP @limit ${QUEUE_FIELDS} FROM c WHERE ${where.join(" AND ")} ORDER BY ${orderBy}`;
     const { resources } = await translated(() =>
-      this.container.items.query<JSONObject>({ query: sql, parameters }, { forceQueryPlan: true }).fetchAll(),
+      // One page of TOP's size: the SDK's own page size (10 when it plans the query) would
+      // fetch a queue page of 25 in three round trips.
+      this.container.items
+        .query<JSONObject>({ query: sql, parameters }, { forceQueryPlan: true, maxItemCount: query.limit + 1 })
+        .fetchAll(),
     );
     const items = resources.slice(0, query.limit).map((d) => fromTicketDoc(d, undefined));
     return { items, more: resources.length > query.limit };
@@ -169,7 +173,9 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
       { name: "@after", value: options.afterSeq },
     ];
     const { resources } = await translated(() =>
-      this.container.items.query<JSONObject>({ query: sql, parameters }, { partitionKey: ticketId }).fetchAll(),
+      this.container.items
+        .query<JSONObject>({ query: sql, parameters }, { partitionKey: ticketId, maxItemCount: options.limit + 2 })
+        .fetchAll(),
     );
     const ticketDoc = resources.find((d) => d.type === "ticket");
     const entries = resources.filter((d) => d.type === "entry");
@@ -183,7 +189,7 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
     if (options.createdBefore) parameters.push({ name: "@before", value: options.createdBefore });
     const query = `SELECT TOP @limit * FROM c WHERE c.type = 'outbox' AND c.sent = false${before}`;
     const { resources } = await translated(() =>
-      this.container.items.query<JSONObject>({ query, parameters }, { forceQueryPlan: true }).fetchAll(),
+      this.container.items.query<JSONObject>({ query, parameters }, { forceQueryPlan: true, maxItemCount: options.limit }).fetchAll(),
     );
     // One entry this code cannot read must not stop the sweep of every other: it is logged and left.
     return resources.flatMap((doc) => {
