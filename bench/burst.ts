@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { loadConfig } from "../shared/app/config.js";
 import { signDevToken } from "../shared/local/dev-issuer.js";
 import { startHost } from "../shared/local/host.js";
+import { silentRequestLog } from "../shared/local/request-log.js";
 
 /**
  * A burst from one caller against the local host with the default limits: how many
@@ -12,7 +13,7 @@ import { startHost } from "../shared/local/host.js";
  */
 const dir = await mkdtemp(join(tmpdir(), "helpdesk-bench-"));
 const config = loadConfig({});
-const host = await startHost({ config, local: { port: 0, dir, store: "memory" }, log: () => {} });
+const host = await startHost({ config, local: { port: 0, dir, store: "memory" }, requestLog: silentRequestLog });
 try {
   const karen = await signDevToken(dir, { name: "Karen Karen", email: "karen@example.com" });
   const ken = await signDevToken(dir, { name: "Ken Ken", email: "ken@example.com" });

@@ -7,6 +7,7 @@ import { loadConfig } from "../shared/app/config.js";
 import { signDevToken } from "../shared/local/dev-issuer.js";
 import { startEmbeddedCosmos } from "../shared/local/embedded-cosmos.js";
 import { startHost } from "../shared/local/host.js";
+import { silentRequestLog } from "../shared/local/request-log.js";
 import { keepStore } from "../shared/local/kept-store.js";
 import { readStoreFile, STORE_FILE_NAME, writeStoreFile } from "../shared/local/store-file.js";
 
@@ -27,7 +28,7 @@ const dir = await mkdtemp(join(tmpdir(), "helpdesk-bench-"));
 const file = join(dir, STORE_FILE_NAME);
 const config = loadConfig({ RATE_LIMIT_CALLER_POINTS: "100000000", RATE_LIMIT_ANONYMOUS_POINTS: "100000000" });
 // In memory while it fills: the saves are what is measured, once it is full.
-const host = await startHost({ config, local: { port: 0, dir, store: "memory" }, log: () => {} });
+const host = await startHost({ config, local: { port: 0, dir, store: "memory" }, requestLog: silentRequestLog });
 const ms = (since: number) => `${(performance.now() - since).toFixed(0)} ms`;
 let hostClosed = false;
 try {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { loadConfig } from "../shared/app/config.js";
 import { signDevToken } from "../shared/local/dev-issuer.js";
 import { startHost } from "../shared/local/host.js";
+import { silentRequestLog } from "../shared/local/request-log.js";
 
 /**
  * Cosmos DB round trips per API call: the requests the embedded endpoint
@@ -11,7 +12,7 @@ import { startHost } from "../shared/local/host.js";
  * (the first call of a process connects and makes the caller known).
  */
 const dir = await mkdtemp(join(tmpdir(), "helpdesk-bench-"));
-const host = await startHost({ config: loadConfig({}), local: { port: 0, dir, store: "memory" }, log: () => {} });
+const host = await startHost({ config: loadConfig({}), local: { port: 0, dir, store: "memory" }, requestLog: silentRequestLog });
 try {
   const karen = await signDevToken(dir, { name: "Karen Karen", email: "karen@example.com" });
   const jane = await signDevToken(dir, { name: "Jane Doe", email: "jane@example.com", role: "agent" });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { loadConfig } from "../shared/app/config.js";
 import { signDevToken } from "../shared/local/dev-issuer.js";
 import { startHost } from "../shared/local/host.js";
+import { silentRequestLog } from "../shared/local/request-log.js";
 import { startAlertReceiver } from "../test/support/alert-receiver.js";
 
 /**
@@ -18,7 +19,7 @@ const webhook = await startAlertReceiver();
 const host = await startHost({
   config: loadConfig({ ALERT_WEBHOOK_URL: webhook.url, ALERT_WEBHOOK_SECRET: "bench-secret-0123456789" }),
   local: { port: 0, dir, store: "memory" },
-  log: () => {},
+  requestLog: silentRequestLog,
 });
 // The console channel would print 200 alerts; the webhook is what is measured.
 const quiet = console.log;

@@ -3,6 +3,7 @@ import { loadConfig } from "../app/config.js";
 import { apiBaseUrl, unreachable } from "./api-url.js";
 import { signDevToken, type DevUser } from "./dev-issuer.js";
 import { startHost, type Host } from "./host.js";
+import { silentRequestLog } from "./request-log.js";
 import { loadLocalConfig } from "./local-config.js";
 
 /**
@@ -298,7 +299,7 @@ let host: Host | undefined;
 try {
   if (!alive && !values.url) {
     // A throwaway store: the demo's tickets never land in the developer's kept one (LOCAL_DIR/store.json).
-    host = await startHost({ config: loadConfig(), local: { ...local, port: 0, store: "memory" }, log: () => {} });
+    host = await startHost({ config: loadConfig(), local: { ...local, port: 0, store: "memory" }, requestLog: silentRequestLog });
     baseUrl = host.url;
     console.log(`(started a local host on ${baseUrl})\n`);
   } else {

@@ -15,6 +15,7 @@ import type { OutboxEntry } from "../outbox/ports.js";
 import { devTrust } from "./dev-issuer.js";
 import type { LocalConfig } from "./local-config.js";
 import { OutboxPump } from "./outbox-pump.js";
+import { stdoutRequestLog, type RequestLog } from "./request-log.js";
 import { localStandIns, type LocalStandIns } from "./stand-ins.js";
 import { STORE_FILE_NAME } from "./store-file.js";
 
@@ -130,8 +131,8 @@ function drained(req: IncomingMessage): Promise<void> {
 export interface HostOptions {
   config: Config;
   local: LocalConfig;
-  /** Where the line per request goes. */
-  log?: (line: string) => void;
+  /** Where the line per request goes (default: stdout, as JSON lines). */
+  requestLog?: RequestLog;
   /**
    * "pump" (the default): outbox entries are dispatched as soon as they are stored, as
    * Azure's change feed does. "manual": only by whoever calls the dispatcher (the tests
@@ -149,7 +150,7 @@ export interface HostOptions {
 export async function startHost({
   config,
   local,
-  log = console.log,
+  requestLog = stdoutRequestLog(),
   outbox = "pump",
   scheduler = systemScheduler,
 }: HostOptions): Promise<Host> {
@@ -183,7 +184,13 @@ export async function startHost({
     const started = performance.now();
     serve(req, res).then(
       ({ status, requestId, path }) =>
-        log(`${req.method} ${redactedQuery(path)} ${status} ${(performance.now() - started).toFixed(1)}ms ${requestId}`),
+        requestLog.write({
+          method: req.method ?? "GET",
+          path: redactedQuery(path),
+          status,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+          requestId,
+        }),
       (e: unknown) => {
         // Whatever one request does, the host stays up.
         console.error(`${req.method} ${redactedQuery(req.url ?? "/")}: the host failed to answer`, e);
@@ -297,6 +304,7 @@ export async function startHost({
       // The consumer before the rest: the handlers it lets finish still publish re-pages and write to the store.
       await consumer?.close();
       await composition.close();
+      await requestLog.flush();
     },
   };
 }

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { apiUrlFile } from "../../shared/local/api-url-file.js";
+import { signDevToken } from "../../shared/local/dev-issuer.js";
 import { alive, descendants, exited, freePort, listening, printed } from "../support/processes.js";
 
 /**
@@ -32,6 +33,9 @@ describe("npm start", () => {
       const out = await printed(npm, "stdout", /CORS: /, 60_000); // the banner's last line: it serves
       expect(out).toContain(`Help desk API on http://localhost:${port}/api`);
       expect((await fetch(`http://127.0.0.1:${port}/api/health`)).status).toBe(200);
+      // A query too: the bundle's embedded store answers them from its replica (a worker thread).
+      const agent = await signDevToken(dirs.at(-1)!, { name: "Jane Doe", email: "jane.doe@example.com", role: "agent" });
+      expect((await fetch(`http://127.0.0.1:${port}/api/tickets`, { headers: { authorization: `Bearer ${agent}` } })).status).toBe(200);
       // Where it listens, for a shell to find (the README's curl block); gone once it stops.
       const urlFile = apiUrlFile(dirs.at(-1)!);
       expect(await readFile(urlFile, "utf8")).toBe(`http://localhost:${port}/api\n`);

@@ -4,10 +4,11 @@ import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../../shared/a
 import { startEmbeddedCosmos, type EmbeddedCosmos } from "../../shared/local/embedded-cosmos.js";
 
 /**
- * The embedded Cosmos DB endpoint as patched (patches/@vercel+cosmosdb-server+1.0.1.patch):
- * a query with a partition key reads that partition only, as Cosmos DB does (from an index of
- * partitions that replaces and deletes keep); without one, the whole container; a query-plan
- * request is answered with a plan, not by running the query.
+ * The embedded Cosmos DB endpoint as patched (patches/@vercel+cosmosdb-server+1.0.1.patch),
+ * its queries answered by its replica (shared/local/query-replica.ts): a query with a partition
+ * key reads that partition only, as Cosmos DB does; without one, the whole container, or the
+ * documents whose field a top-level AND compares with a string; a query-plan request is
+ * answered with a plan, not by running the query. The replica follows every write.
  */
 let embedded: EmbeddedCosmos;
 beforeAll(async () => {
@@ -122,6 +123,37 @@ describe("the embedded endpoint", () => {
       await client.database("replica").delete();
       await bootstrapCosmos(client, "replica");
       expect((await container.items.query("SELECT * FROM c").fetchAll()).resources).toEqual([]);
+    } finally {
+      client.dispose();
+    }
+  });
+
+  it("answers a query comparing a field with a string from that value's documents, kept in step with every write", async () => {
+    const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded" });
+    try {
+      await bootstrapCosmos(client, "fields");
+      const container = ticketsContainer(client, "fields");
+      const ids = async (where: string) =>
+        (await container.items.query<string>(`SELECT VALUE c.id FROM c WHERE ${where} ORDER BY c.id ASC`).fetchAll()).resources;
+      for (const [id, ticketId, type] of [
+        ["a1", "t1", "a"],
+        ["b1", "t1", "b"],
+        ["a2", "t2", "a"],
+        ["n1", "t3", 7],
+      ] as const)
+        await container.items.create({ id, ticketId, type });
+      expect(await ids("c.type = 'a'")).toEqual(["a1", "a2"]);
+      expect(await ids("c.ticketId = 't1' AND 'b' = c.type")).toEqual(["b1"]);
+      // A document whose field changes moves between values; a deleted one leaves.
+      await container.items.upsert({ id: "a2", ticketId: "t2", type: "b" });
+      await container.item("a1", "t1").delete();
+      await container.items.create({ id: "a3", ticketId: "t3", type: "a" });
+      expect(await ids("c.type = 'a'")).toEqual(["a3"]);
+      expect(await ids("c.type = 'b'")).toEqual(["a2", "b1"]);
+      // Not a top-level AND, or not a string: every document is read, as before.
+      expect(await ids("c.type = 'a' OR c.type = 'b'")).toEqual(["a2", "a3", "b1"]);
+      expect(await ids("NOT (c.type = 'a')")).toEqual(["a2", "b1", "n1"]);
+      expect(await ids("c.type = 7")).toEqual(["n1"]);
     } finally {
       client.dispose();
     }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../shared/app/config.js";
 import { signDevToken, type DevUser } from "../../shared/local/dev-issuer.js";
 import { startHost, type Host, type HostOptions } from "../../shared/local/host.js";
+import { silentRequestLog } from "../../shared/local/request-log.js";
 import { parseBody, validateResponse } from "./contract.js";
 
 /**
@@ -50,7 +51,7 @@ export async function startTestHost(
   const host = await startHost({
     config: loadConfig({ ...limits, ...env }),
     local: { port: 0, dir, store: "memory" },
-    log: () => {},
+    requestLog: silentRequestLog,
     ...options,
   });
   const call: TestHost["call"] = async (token, method, path, options = {}) => {
