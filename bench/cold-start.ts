@@ -47,7 +47,7 @@ try {
   const app: number[] = [];
   const baseline: number[] = [];
   for (let i = 0; i < RUNS; i++) {
-    app.push(await timeToFirst201(["dist/shared/local/main.js"], { LOCAL_DIR: dir }, await freePort(), token));
+    app.push(await timeToFirst201(["dist/shared/local/start.js"], { LOCAL_DIR: dir }, await freePort(), token));
     baseline.push(await timeToFirst201(["-e", bare], {}, await freePort(), token));
   }
   const m = median(app);

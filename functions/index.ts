@@ -26,6 +26,9 @@ const root = new Composition(
       },
 );
 
+// The issuer's keys are fetched as the host loads, not after the first request is read.
+root.warmUp();
+
 for (const route of root.routes()) {
   app.http(route.name, {
     route: route.route,

@@ -5,7 +5,7 @@ import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../adapters/co
 import { cosmosFailure } from "../adapters/cosmos/errors.js";
 import { CosmosTicketStore } from "../adapters/cosmos/ticket-store.js";
 import { rateLimit } from "../adapters/http/rate-limit.js";
-import { remoteKeys } from "../adapters/identity/keys.js";
+import { remoteKeys, type RemoteKeys } from "../adapters/identity/keys.js";
 import { rememberingVerifier, type IssuerTrust } from "../adapters/identity/verify.js";
 import { AgentDirectory } from "../agents/directory.js";
 import { rememberingAgents } from "../agents/http/handlers.js";
@@ -147,6 +147,19 @@ export class Composition {
   });
 
   private readonly verifier = once(async () => rememberingVerifier(await this.trust(), () => this.now().getTime()));
+
+  /**
+   * Readies what the first request's token check needs, in the background, as a host
+   * starts: the issuer's keys fetched (the JWKS) or imported (the development key), so that
+   * the first request, once read, does not wait for them. A failure here is the first
+   * request's to meet, and to log, as it would have been without this.
+   */
+  warmUp(): void {
+    this.trust().then(
+      (trust) => (trust.keys as Partial<RemoteKeys>).prefetch?.(),
+      () => {},
+    );
+  }
 
   /** Verifies a Bearer token (once until it expires): the caller, or Failure "unauthenticated". */
   readonly authenticate = async (authorization: string | null): Promise<Principal> => (await this.verifier())(authorization);

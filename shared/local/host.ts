@@ -174,6 +174,7 @@ export async function startHost({
     // Alerts link to this host's own tickets, on the port it got (PORT may be 0: any free one).
     ownUrl: () => urlOf(server),
   });
+  composition.warmUp();
   const routes = composition.routes().map(compile);
   const corsOrigins = config.cors.allowedOrigins;
   const context: Invocation = { error: (...args) => console.error(...args), log: (...args) => console.log(...args) };

@@ -40,6 +40,8 @@ export interface RemoteKeys extends JWTVerifyGetKey {
   fetchedAt(): number | null;
   /** The refresh under way, if any (tests await it). */
   refreshing(): Promise<void> | undefined;
+  /** Fetches the set now if none is kept yet (a host's start: the first request then need not wait); never throws. */
+  prefetch(): Promise<void>;
 }
 
 export const JWKS_MAX_AGE_MS = 10 * 60_000;
@@ -133,5 +135,11 @@ export function remoteKeys(jwksUri: string, options: RemoteKeysOptions = {}): Re
     }
   };
 
-  return Object.assign(getKey, { fetchedAt: () => kept?.at ?? null, refreshing: () => inFlight });
+  return Object.assign(getKey, {
+    fetchedAt: () => kept?.at ?? null,
+    refreshing: () => inFlight,
+    prefetch: async () => {
+      if (!kept) await refreshIfDue();
+    },
+  });
 }

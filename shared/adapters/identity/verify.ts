@@ -64,7 +64,8 @@ export function rememberingVerifier(
   trust: IssuerTrust,
   now: () => number = Date.now,
 ): (authorization: string | null) => Promise<Principal> {
-  const verified = new LRUCache<string, { principal: Principal; expiresAt: number }>({ max: MAX_VERIFIED });
+  // By size, not `max`, so that the cache's slots are not all allocated at start (rate-limit.ts).
+  const verified = new LRUCache<string, { principal: Principal; expiresAt: number }>({ maxSize: MAX_VERIFIED, sizeCalculation: () => 1 });
   return async (authorization) => {
     const token = bearerToken(authorization);
     const key = createHash("sha256").update(token).digest("base64url");
