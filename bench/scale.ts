@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { signDevToken } from "../shared/local/dev-issuer.js";
 import { descendants, exited, freePort, printed } from "../test/support/processes.js";
+import { benchHostEnv } from "./host-env.js";
 
 /**
  * How the API's latencies grow with the store: the bundled local host (`node
@@ -72,14 +73,7 @@ try {
 
   const port = await freePort();
   child = spawn(process.execPath, ["--import", `data:text/javascript,${encodeURIComponent(MEMORY_PROBE)}`, "dist/shared/local/main.js"], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      LOCAL_DIR: dir,
-      LOCAL_STORE: "memory",
-      RATE_LIMIT_CALLER_POINTS: "100000000",
-      RATE_LIMIT_ANONYMOUS_POINTS: "100000000",
-    },
+    env: benchHostEnv(port, dir),
     stdio: ["ignore", "pipe", "pipe", "ipc"],
   });
   const host = child;

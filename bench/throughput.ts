@@ -13,6 +13,7 @@ import { signDevToken } from "../shared/local/dev-issuer.js";
 import { openTicket } from "../shared/tickets/domain/commands.js";
 import { requesterIdOf, systemRandomness } from "../shared/tickets/ids.js";
 import { exited, freePort, printed } from "../test/support/processes.js";
+import { benchHostEnv } from "./host-env.js";
 
 /**
  * Throughput of the API over the throughput of the store it stands on, measured in one
@@ -176,12 +177,7 @@ async function bench(): Promise<void> {
     const port = await freePort();
     const host = spawn(process.execPath, ["dist/shared/local/main.js"], {
       env: {
-        ...process.env,
-        PORT: String(port),
-        LOCAL_DIR: dir,
-        LOCAL_STORE: "memory",
-        RATE_LIMIT_CALLER_POINTS: "100000000",
-        RATE_LIMIT_ANONYMOUS_POINTS: "100000000",
+        ...benchHostEnv(port, dir),
         COSMOS_DATABASE_NAME: database,
         // Unset (an empty setting is an unset one): the embedded endpoint, the development issuer, the in-process queue.
         COSMOS_ENDPOINT: "",
