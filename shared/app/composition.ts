@@ -151,8 +151,8 @@ export class Composition {
   /**
    * Readies what the first request's token check needs, in the background, as a host
    * starts: the issuer's keys fetched (the JWKS) or imported (the development key), so that
-   * the first request, once read, does not wait for them. A failure here is the first
-   * request's to meet, and to log, as it would have been without this.
+   * the first request, once read, does not wait for them. A fetch that fails here is logged
+   * and leaves the first request to fetch again, as it would have without this.
    */
   warmUp(): void {
     this.trust().then(

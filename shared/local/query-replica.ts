@@ -228,30 +228,32 @@ export function replicateQueries(account: ReplicatedAccount, log: (line: string)
     if ("result" in answer) waiting.resolve(answer.result);
     else waiting.reject(Object.assign(new Error(answer.error.message), { badRequest: answer.error.badRequest }));
   });
+  // A replica that failed (out of memory, a bug) hands the queries back to the endpoint,
+  // which still holds every document: slower (on the host's thread), never wrong. The
+  // queries it held are answered with an error, which the SDK's retry or the client's meets.
   const fail = (e: Error) => {
-    failed ??= e;
+    if (failed) return;
+    failed = e;
+    delete account.onChange;
+    delete account.runQuery;
     for (const { reject } of pending.values()) reject(failed);
     pending.clear();
   };
   worker.on("error", (e) => {
-    log(`embedded store: its query replica failed, no query is answered until the host restarts: ${e.message}`);
+    log(`embedded store: its query replica failed (${e.message}); the endpoint answers its queries itself from now on`);
     fail(e);
   });
   worker.on("exit", () => fail(new Error("The embedded store's query replica has stopped.")));
-  account.onChange = (change) => {
-    if (!failed) worker.postMessage(change);
-  };
+  account.onChange = (change) => worker.postMessage(change);
   account.runQuery = (query) =>
     new Promise((resolve, reject) => {
-      if (failed) return reject(failed);
       const id = next++;
       pending.set(id, { resolve, reject });
       worker.postMessage({ ...query, kind: "query", id });
     });
   return {
     close: async () => {
-      delete account.onChange;
-      delete account.runQuery;
+      fail(new Error("The embedded store has stopped."));
       await worker.terminate();
     },
   };

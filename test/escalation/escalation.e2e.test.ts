@@ -42,7 +42,8 @@ beforeAll(async () => {
 
 /** A host of its own whose outbox entries wait for the test to dispatch them, with the same channels. */
 async function withManualOutbox(run: (m: TestHost, who: { qa: string; jane: string; karen: string }) => Promise<void>) {
-  const m = await startTestHost(env(), { outbox: "manual" });
+  // Its own clock, which nothing moves: no re-page or retry fires while a test looks at the first page.
+  const m = await startTestHost(env(), { outbox: "manual", scheduler: new ManualScheduler() });
   try {
     const [mqa, mjane, mkaren] = await Promise.all([m.token(PEOPLE.qa), m.token(PEOPLE.jane), m.token(PEOPLE.karen)]);
     await run(m, { qa: mqa, jane: mjane, karen: mkaren });

@@ -47,6 +47,24 @@ describe("query plans", () => {
       expect(await counted(across(2))).toEqual({ requests: 1, result: ["c", "b"] });
       // Another TOP is another plan (Cosmos DB's plan carries the TOP).
       expect(await counted(across(3))).toEqual({ requests: 2, result: ["c", "b", "a"] });
+      // Other values of a filter's parameters (a queue's next page, another requester) are the same plan.
+      const after = (id: string) => async () =>
+        (
+          await container.items
+            .query<{ id: string }>(
+              {
+                query: "SELECT TOP @top c.id FROM c WHERE c.id < @after ORDER BY c.id DESC",
+                parameters: [
+                  { name: "@top", value: 2 },
+                  { name: "@after", value: id },
+                ],
+              },
+              { forceQueryPlan: true },
+            )
+            .fetchAll()
+        ).resources.map((d) => d.id);
+      expect(await counted(after("c"))).toEqual({ requests: 2, result: ["b", "a"] });
+      expect(await counted(after("b"))).toEqual({ requests: 1, result: ["a"] });
       const within = async () =>
         (
           await container.items.query<{ id: string }>("SELECT c.id FROM c ORDER BY c.id ASC", { partitionKey: "t1" }).fetchAll()
@@ -57,7 +75,7 @@ describe("query plans", () => {
     }
   });
 
-  it("keeps no plan narrowed by a filter on the partition key, and refuses a plan within one partition", async () => {
+  it("keeps no plan narrowed by a filter on the partition key or of a TOP it cannot read, and refuses a plan within one partition", async () => {
     const { plugin } = queryPlanPlugin();
     let asked = 0;
     const narrowed = { queryRanges: [{ min: "05C1", max: "05C2" }] };
@@ -65,10 +83,11 @@ describe("query plans", () => {
       asked++;
       return { headers: {}, result: narrowed, code: 200 } as Response<unknown>;
     };
-    const planRequest = (options: object): RequestContext =>
+    // As the SDK hands it to a request plugin: the body already written as JSON.
+    const planRequest = (options: object, query = "SELECT * FROM c WHERE c.ticketId = @t"): RequestContext =>
       ({
         headers: { "x-ms-cosmos-is-query-plan-request": "True" },
-        body: { query: "SELECT * FROM c WHERE c.ticketId = @t", parameters: [{ name: "@t", value: "t1" }] },
+        body: JSON.stringify({ query, parameters: [{ name: "@t", value: "t1" }] }),
         options,
       }) as unknown as RequestContext;
     await plugin(planRequest({}), undefined as never, next);
@@ -76,5 +95,13 @@ describe("query plans", () => {
     expect(asked).toBe(2);
     await expect(plugin(planRequest({ partitionKey: "t1" }), undefined as never, next)).rejects.toThrow(/within one partition/);
     expect(asked).toBe(2);
+    // A TOP of an expression: its value cannot be told apart, so its plan is never kept.
+    const full = { queryRanges: [{ min: "", max: "FF" }] };
+    const fullNext = async () => {
+      asked++;
+      return { headers: {}, result: full, code: 200 } as Response<unknown>;
+    };
+    for (let i = 0; i < 2; i++) await plugin(planRequest({}, "SELECT TOP (@t) * FROM c"), undefined as never, fullNext);
+    expect(asked).toBe(4);
   });
 });

@@ -91,6 +91,29 @@ async function setUp(options: { timeoutMs?: number } = {}) {
 }
 
 describe("the issuer's keys", () => {
+  it("are fetched by a host's start (prefetch), once; a prefetch that failed leaves the first request to fetch", async () => {
+    const { keys, outcome } = await setUp();
+    const k1 = await makeKey("k1");
+    endpoint.published = [k1];
+    await keys.prefetch();
+    expect(endpoint.requests).toBe(1);
+    await keys.prefetch();
+    expect(await outcome(await sign(k1))).toBe("requester");
+    expect(endpoint.requests).toBe(1);
+
+    await endpoint.stop();
+    const other = await setUp();
+    const port = endpoint.port;
+    await endpoint.stop();
+    await other.keys.prefetch(); // the endpoint is down: nothing kept, nothing thrown
+    expect(other.keys.fetchedAt()).toBeNull();
+    endpoint.port = port;
+    await endpoint.start();
+    endpoint.published = [k1];
+    // Not refused for the 5 s a failed fetch otherwise waits: the request fetches again.
+    expect(await other.outcome(await sign(k1))).toBe("requester");
+  });
+
   it("are kept when the endpoint answers a set with no key: an empty set would refuse every token", async () => {
     const { clock, keys, outcome, logged } = await setUp();
     const k1 = await makeKey("k1");

@@ -35,9 +35,15 @@ interface Plan {
   queryRanges?: { min: string; max: string }[];
 }
 
-/** The text and the values that shape a plan: those of the parameters its TOP, OFFSET or LIMIT name. */
-function planKey(spec: SqlQuerySpec): string {
-  const shaping = [...spec.query.matchAll(/\b(?:TOP|OFFSET|LIMIT)\s+(@\w+)/gi)].map(([, name]) => name!.toLowerCase());
+/**
+ * The text and the values that shape a plan: those of the parameters its TOP, OFFSET or LIMIT
+ * name. Null when one of those takes anything but a number or a parameter (an expression):
+ * such a plan is not kept, since its values could not be told apart here.
+ */
+function planKey(spec: SqlQuerySpec): string | null {
+  const clauses = [...spec.query.matchAll(/\b(?:TOP|OFFSET|LIMIT)\s+(\S+)/gi)].map(([, operand]) => operand!);
+  if (!clauses.every((operand) => /^(?:\d+|@\w+)$/.test(operand))) return null;
+  const shaping = clauses.filter((operand) => operand.startsWith("@")).map((name) => name.toLowerCase());
   const values = (spec.parameters ?? []).filter((p) => shaping.includes(p.name.toLowerCase())).map((p) => [p.name, p.value]);
   return JSON.stringify([spec.query, values]);
 }
@@ -53,8 +59,10 @@ export function queryPlanPlugin(): PluginConfig {
       if (String(context.headers?.[QUERY_PLAN_HEADER]).toLowerCase() !== "true") return next(context);
       if ((context.options as { partitionKey?: unknown }).partitionKey !== undefined)
         throw new Error("A query within one partition runs without a plan; none was asked of Cosmos DB.");
-      const spec: SqlQuerySpec = typeof context.body === "string" ? { query: context.body } : (context.body as SqlQuerySpec);
+      // By the time a request plugin runs, the SDK has written the body as JSON (RequestHandler).
+      const spec = (typeof context.body === "string" ? JSON.parse(context.body) : context.body) as SqlQuerySpec;
       const key = planKey(spec);
+      if (key === null) return next(context);
       const hit = kept.get(key);
       // The kept plan without the headers of the response it came in (its session token is old).
       if (hit) return { result: hit.result, headers: {}, code: hit.code };

@@ -164,8 +164,9 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
     const visibility = options.publicOnly ? " AND c.visibility = 'public'" : "";
     // The ticket and the page in one query of the ticket's own partition (the embedded
     // endpoint reads only it too: patches/). ORDER BY puts the ticket, which has no seq,
-    // first (Cosmos DB orders an undefined value below any other); were it ever cut off
-    // by TOP, it is read on its own.
+    // first (Cosmos DB orders an undefined value below any other). No ticket and no entry:
+    // there is no such ticket (one that exists has its "opened" entry), answered as fast as
+    // a ticket the caller may not see. Entries without it: read it on its own.
     const sql =
       "SELECT TOP @limit * FROM c WHERE c.type = 'ticket' OR " + `(c.type = 'entry' AND c.seq > @after${visibility}) ORDER BY c.seq ASC`;
     const parameters: SqlParameter[] = [
@@ -179,7 +180,7 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
     );
     const ticketDoc = resources.find((d) => d.type === "ticket");
     const entries = resources.filter((d) => d.type === "entry");
-    const ticket = ticketDoc ? fromTicketDoc(ticketDoc, undefined) : await this.get(ticketId);
+    const ticket = ticketDoc ? fromTicketDoc(ticketDoc, undefined) : entries.length ? await this.get(ticketId) : null;
     return { ticket, entries: entries.slice(0, options.limit).map(fromEntryDoc), more: entries.length > options.limit };
   }
 

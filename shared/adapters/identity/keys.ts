@@ -139,7 +139,10 @@ export function remoteKeys(jwksUri: string, options: RemoteKeysOptions = {}): Re
     fetchedAt: () => kept?.at ?? null,
     refreshing: () => inFlight,
     prefetch: async () => {
-      if (!kept) await refreshIfDue();
+      if (kept) return;
+      await refreshIfDue();
+      // A prefetch that failed does not hold the first request back: it fetches again itself.
+      if (!kept) lastAttempt = null;
     },
   });
 }

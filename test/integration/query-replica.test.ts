@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { replicateQueries, type ReplicatedAccount } from "../../shared/local/query-replica.js";
+
+/**
+ * The query replica's own contract, on an account of its own (the embedded endpoint's tests
+ * cover it behind the endpoint): it answers from what it was told, and one that fails hands
+ * the queries back to the endpoint rather than failing them from then on.
+ */
+describe("the query replica", () => {
+  it("answers from the changes it was told, and once it fails, gives the endpoint its queries back", async () => {
+    const account: ReplicatedAccount = {};
+    let failed!: () => void;
+    const failure = new Promise<void>((resolve) => (failed = resolve));
+    const logged: string[] = [];
+    const replica = replicateQueries(account, (line) => {
+      logged.push(line);
+      failed();
+    });
+    try {
+      account.onChange!({ kind: "collection", db: "d", data: { id: "c", partitionKey: { paths: ["/p"] } } });
+      account.onChange!({ kind: "set", db: "d", coll: "c", doc: { id: "x", p: "1", _rid: "r1" } });
+      const query = { db: "d", coll: "c", body: { query: "SELECT VALUE c.id FROM c" }, options: {} };
+      expect(((await account.runQuery!(query)) as { result: unknown[] }).result).toEqual(["x"]);
+      // A change it cannot apply (no document) stops its thread.
+      account.onChange!({ kind: "set", db: "d", coll: "c", doc: null as unknown as object });
+      await failure;
+      expect(logged.join("\n")).toMatch(/query replica failed .*the endpoint answers its queries itself/);
+      expect(account.runQuery).toBeUndefined();
+      expect(account.onChange).toBeUndefined();
+    } finally {
+      await replica.close();
+    }
+  });
+});
