@@ -29,10 +29,11 @@ module.exports = {
     },
     {
       name: "domain-is-pure",
-      comment: "A domain imports only domains, the kernel and zod: no SDK, no I/O, no node: module.",
+      comment:
+        "A domain imports only domains, the kernel, zod and luxon (time zones and calendars: pure computation, as zod is): no SDK, no I/O, no node: module.",
       severity: "error",
       from: { path: "^shared/[^/]+/domain/" },
-      to: { pathNot: ["^shared/[^/]+/domain/", "^shared/kernel/", "^node_modules/zod/"] },
+      to: { pathNot: ["^shared/[^/]+/domain/", "^shared/kernel/", "^node_modules/zod/", "^node_modules/luxon/"] },
     },
     {
       name: "use-cases-use-ports",
