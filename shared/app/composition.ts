@@ -22,6 +22,8 @@ import { TicketWriter } from "../tickets/ticket-writer.js";
 import { ticketUseCases, type TicketUseCases } from "../tickets/use-cases.js";
 import type { Config } from "./config.js";
 import { httpRoutes, type HttpRoute } from "./routes.js";
+import { CosmosSlaPolicyStore } from "../adapters/cosmos/sla-policy-store.js";
+import { slaPolicyUseCases } from "../sla/policy-use-cases.js";
 
 /**
  * What a host outside Azure may use where a setting is unset: the embedded Cosmos DB
@@ -62,6 +64,7 @@ const FUNC_START_URL = "http://localhost:7071/api";
 interface Stores {
   tickets: CosmosTicketStore;
   agents: CosmosAgentStore;
+  slaPolicy: CosmosSlaPolicyStore;
 }
 
 const randomness = systemRandomness;
@@ -108,7 +111,11 @@ export class Composition {
       // In Azure, infra/ owns the database and containers; elsewhere nothing else creates them.
       if (!this.config.insideAzure) await bootstrapCosmos(this.client, cosmos.database);
       const container = ticketsContainer(this.client, cosmos.database);
-      return { tickets: new CosmosTicketStore(container), agents: new CosmosAgentStore(container) };
+      return {
+        tickets: new CosmosTicketStore(container),
+        agents: new CosmosAgentStore(container),
+        slaPolicy: new CosmosSlaPolicyStore(container),
+      };
     } catch (e) {
       // The next request connects afresh: release what this attempt opened.
       this.client?.dispose();
@@ -124,6 +131,8 @@ export class Composition {
   );
 
   readonly directory = once(async () => new AgentDirectory((await this.stores()).agents, this.now));
+
+  readonly slaPolicies = once(async () => slaPolicyUseCases((await this.stores()).slaPolicy));
 
   readonly tickets = once(async (): Promise<TicketUseCases> =>
     ticketUseCases({
@@ -220,6 +229,7 @@ export class Composition {
       http,
       tickets: this.tickets,
       directory: this.directory,
+      slaPolicies: this.slaPolicies,
       pingStore: async () => (await this.stores()).tickets.ping(),
       now: this.now,
     });

@@ -6,6 +6,9 @@ import { Health, healthHandler } from "../adapters/http/health.js";
 import { openApiDocument, OpenApiJson, servedAt, serverUrlOf, type DocumentedRoute, type RouteDoc } from "../adapters/http/openapi.js";
 import type { AgentDirectory } from "../agents/directory.js";
 import { agentHandlers, AgentList } from "../agents/http/handlers.js";
+import { SlaPolicyBody } from "../sla/domain/policy.js";
+import { SlaPolicyJson, slaPolicyHandlers } from "../sla/http/handlers.js";
+import type { SlaPolicyUseCases } from "../sla/policy-use-cases.js";
 import { ticketHandlers } from "../tickets/http/handlers.js";
 import {
   AssignBody,
@@ -235,6 +238,35 @@ export const ROUTE_SPECS: Spec[] = [
     },
   },
   {
+    name: "getSlaPolicy",
+    route: "sla/policy",
+    methods: ["GET"],
+    doc: {
+      summary: "The SLA policy",
+      description: "Agents only. Version 0 is the defaults, in force until an admin replaces them.",
+      tag: "SLA",
+      auth: true,
+      ok: { status: 200, schema: SlaPolicyJson, description: "The policy in force", headers: ["ETag"] },
+      errors: [403],
+    },
+  },
+  {
+    name: "replaceSlaPolicy",
+    route: "sla/policy",
+    methods: ["PUT"],
+    doc: {
+      summary: "Replace the SLA policy",
+      description:
+        "Admins only, the whole policy at once: the next version. Send the ETag you read in If-Match: 412 once another replacement came first. Open tickets follow it from their next change.",
+      tag: "SLA",
+      auth: true,
+      body: SlaPolicyBody,
+      ok: { status: 200, schema: SlaPolicyJson, description: "The new version", headers: ["ETag"] },
+      errors: [403],
+      headers: ["If-Match"],
+    },
+  },
+  {
     name: "openApi",
     route: "openapi.json",
     methods: ["GET"],
@@ -307,6 +339,7 @@ export interface RouteDeps {
   http: HttpContext;
   tickets: () => Promise<TicketUseCases>;
   directory: () => Promise<AgentDirectory>;
+  slaPolicies: () => Promise<SlaPolicyUseCases>;
   /** Resolves when the store answers (and its container is there). */
   pingStore: () => Promise<void>;
   /** The clock health's probe cache runs on. */
@@ -319,6 +352,7 @@ export function httpRoutes(deps: RouteDeps): HttpRoute[] {
   const handlers: Record<string, HttpHandler> = {
     ...ticketHandlers(http, deps.tickets),
     ...agentHandlers(http, deps.directory),
+    ...slaPolicyHandlers(http, deps.slaPolicies),
     // Built once, on the first request for it (it depends only on the route table); each
     // answer names the server the request came to (serverUrlOf says why not a setting).
     openApi: endpoint(http, { auth: false }, async (call) => {

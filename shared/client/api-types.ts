@@ -197,6 +197,30 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/sla/policy": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The SLA policy
+     * @description Agents only. Version 0 is the defaults, in force until an admin replaces them.
+     */
+    get: operations["getSlaPolicy"];
+    /**
+     * Replace the SLA policy
+     * @description Admins only, the whole policy at once: the next version. Send the ETag you read in If-Match: 412 once another replacement came first. Open tickets follow it from their next change.
+     */
+    put: operations["replaceSlaPolicy"];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/openapi.json": {
     parameters: {
       query?: never;
@@ -804,6 +828,52 @@ export interface components {
       /** Format: date-time */
       firstSeenAt: string;
     };
+    SlaPolicy: {
+      version: number;
+      calendar: components["schemas"]["SlaCalendar"];
+      targets: {
+        low: components["schemas"]["SlaTargets"];
+        normal: components["schemas"]["SlaTargets"];
+        high: components["schemas"]["SlaTargets"];
+        emergency: components["schemas"]["SlaTargets"];
+      };
+    };
+    SlaCalendar: {
+      timeZone: string;
+      week: {
+        1?: components["schemas"]["SlaWorkingHours"][];
+        2?: components["schemas"]["SlaWorkingHours"][];
+        3?: components["schemas"]["SlaWorkingHours"][];
+        4?: components["schemas"]["SlaWorkingHours"][];
+        5?: components["schemas"]["SlaWorkingHours"][];
+        6?: components["schemas"]["SlaWorkingHours"][];
+        7?: components["schemas"]["SlaWorkingHours"][];
+      };
+      holidays: string[];
+    };
+    SlaWorkingHours: {
+      start: string;
+      end: string;
+    };
+    SlaTargets: {
+      /** @enum {string} */
+      clock: "always" | "business";
+      firstResponse: components["schemas"]["SlaTarget"];
+      resolution: components["schemas"]["SlaTarget"];
+    };
+    SlaTarget: {
+      minutes: number;
+      warnBeforeMinutes: number;
+    };
+    SlaPolicyBody: {
+      calendar: components["schemas"]["SlaCalendar"];
+      targets: {
+        low: components["schemas"]["SlaTargets"];
+        normal: components["schemas"]["SlaTargets"];
+        high: components["schemas"]["SlaTargets"];
+        emergency: components["schemas"]["SlaTargets"];
+      };
+    };
     /** @description This OpenAPI 3.1 document. */
     OpenApiDocument: {
       openapi: string;
@@ -968,7 +1038,7 @@ export interface components {
         "application/problem+json": components["schemas"]["Problem"];
       };
     };
-    /** @description Precondition failed: If-Match does not match the ticket's ETag */
+    /** @description Precondition failed: If-Match does not match the ETag of the ticket (or of the SLA policy) */
     PreconditionFailed: {
       headers: {
         "x-request-id": components["headers"]["XRequestId"];
@@ -1000,7 +1070,7 @@ export interface components {
      */
     RateLimitPolicy: string;
     /**
-     * @description The version of the ticket (or of its timeline, a weak one) as this caller sees it: send it back in If-Match (writes) or If-None-Match (reads). A requester's moves only with what they can see.
+     * @description The version of the ticket (or of its timeline, a weak one) as this caller sees it, or of the SLA policy: send it back in If-Match (writes) or If-None-Match (reads). A requester's moves only with what they can see.
      * @example "r3.5"
      */
     ETag: string;
@@ -1189,7 +1259,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
+        /** @description Apply the change only if the ticket (or the SLA policy) still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
         "If-Match"?: string;
         /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
         "x-request-id"?: string;
@@ -1235,7 +1305,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
+        /** @description Apply the change only if the ticket (or the SLA policy) still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
         "If-Match"?: string;
         /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
         "x-request-id"?: string;
@@ -1281,7 +1351,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
+        /** @description Apply the change only if the ticket (or the SLA policy) still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
         "If-Match"?: string;
         /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
         "x-request-id"?: string;
@@ -1320,7 +1390,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
+        /** @description Apply the change only if the ticket (or the SLA policy) still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
         "If-Match"?: string;
         /** @description Retrying with the same key and body replays the first response (`Idempotent-Replayed: true`) and creates nothing; the same key with another body is 422, and while the first request runs, 409. Kept per caller for at least 24 hours. */
         "Idempotency-Key"?: string;
@@ -1372,7 +1442,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
+        /** @description Apply the change only if the ticket (or the SLA policy) still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
         "If-Match"?: string;
         /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
         "x-request-id"?: string;
@@ -1419,7 +1489,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
+        /** @description Apply the change only if the ticket (or the SLA policy) still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
         "If-Match"?: string;
         /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
         "x-request-id"?: string;
@@ -1466,7 +1536,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
+        /** @description Apply the change only if the ticket (or the SLA policy) still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
         "If-Match"?: string;
         /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
         "x-request-id"?: string;
@@ -1582,6 +1652,80 @@ export interface operations {
       };
       401: components["responses"]["Unauthenticated"];
       403: components["responses"]["Forbidden"];
+      429: components["responses"]["TooManyRequests"];
+      500: components["responses"]["InternalError"];
+      503: components["responses"]["ServiceUnavailable"];
+    };
+  };
+  getSlaPolicy: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
+        "x-request-id"?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The policy in force */
+      200: {
+        headers: {
+          "x-request-id": components["headers"]["XRequestId"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+          ETag: components["headers"]["ETag"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["SlaPolicy"];
+        };
+      };
+      401: components["responses"]["Unauthenticated"];
+      403: components["responses"]["Forbidden"];
+      429: components["responses"]["TooManyRequests"];
+      500: components["responses"]["InternalError"];
+      503: components["responses"]["ServiceUnavailable"];
+    };
+  };
+  replaceSlaPolicy: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Apply the change only if the ticket (or the SLA policy) still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
+        "If-Match"?: string;
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
+        "x-request-id"?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["SlaPolicyBody"];
+      };
+    };
+    responses: {
+      /** @description The new version */
+      200: {
+        headers: {
+          "x-request-id": components["headers"]["XRequestId"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+          ETag: components["headers"]["ETag"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["SlaPolicy"];
+        };
+      };
+      400: components["responses"]["BadRequest"];
+      401: components["responses"]["Unauthenticated"];
+      403: components["responses"]["Forbidden"];
+      412: components["responses"]["PreconditionFailed"];
+      413: components["responses"]["ContentTooLarge"];
+      415: components["responses"]["UnsupportedMediaType"];
       429: components["responses"]["TooManyRequests"];
       500: components["responses"]["InternalError"];
       503: components["responses"]["ServiceUnavailable"];

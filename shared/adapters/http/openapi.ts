@@ -77,6 +77,7 @@ export const TAGS = {
   Timeline: "Public replies, internal notes, and each ticket's history.",
   Escalation: "Paging ops for a business-impacting ticket, and acknowledging the page.",
   Agents: "The agents known to the help desk.",
+  SLA: "The SLA policy: first-response and resolution targets per priority, and the calendar business time is counted in.",
   Service: "The contract and the service's health.",
 } as const;
 export type Tag = keyof typeof TAGS;
@@ -88,7 +89,7 @@ export type Tag = keyof typeof TAGS;
 const REQUEST_HEADERS = {
   "If-Match": {
     description:
-      "Apply the change only if the ticket still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version.",
+      "Apply the change only if the ticket (or the SLA policy) still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version.",
     schema: { type: "string", minLength: 1 },
   },
   "If-None-Match": {
@@ -122,7 +123,7 @@ const RESPONSE_HEADERS = {
   },
   ETag: {
     description:
-      "The version of the ticket (or of its timeline, a weak one) as this caller sees it: send it back in If-Match (writes) or If-None-Match (reads). A requester's moves only with what they can see.",
+      "The version of the ticket (or of its timeline, a weak one) as this caller sees it, or of the SLA policy: send it back in If-Match (writes) or If-None-Match (reads). A requester's moves only with what they can see.",
     schema: { type: "string", pattern: '^(W/)?"[^"]+"$' },
     example: '"r3.5"',
   },
@@ -168,7 +169,7 @@ const PROBLEM_ANSWERS: Record<number, { name: string; when: string }> = {
   403: { name: "Forbidden", when: "Signed in, but not allowed to do this" },
   404: { name: "NotFound", when: "No such ticket, or not the caller's to see" },
   409: { name: "Conflict", when: "Not allowed in the ticket's current state, or a request with this Idempotency-Key is still running" },
-  412: { name: "PreconditionFailed", when: "If-Match does not match the ticket's ETag" },
+  412: { name: "PreconditionFailed", when: "If-Match does not match the ETag of the ticket (or of the SLA policy)" },
   413: { name: "ContentTooLarge", when: `The body is over ${MAX_BODY_BYTES / 1024} KiB` },
   415: { name: "UnsupportedMediaType", when: "The body is not application/json" },
   422: { name: "IdempotencyKeyReused", when: "This Idempotency-Key was used with a different body" },

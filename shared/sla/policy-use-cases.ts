@@ -1,0 +1,41 @@
+import { Failure } from "../kernel/failure.js";
+import { isAgent, type Principal } from "../kernel/principal.js";
+import { DEFAULT_SLA_POLICY, type SlaPolicy, type SlaPolicyBody } from "./domain/policy.js";
+import type { SlaPolicyStore } from "./ports.js";
+
+/**
+ * Reading and replacing the SLA policy: agents read it, admins replace it whole. Each
+ * replacement is the next version; a replacement sent with the version it read (If-Match)
+ * is refused (412) once another has replaced it, and two that race cannot both win.
+ */
+export interface SlaPolicyUseCases {
+  read(caller: Principal): Promise<SlaPolicy>;
+  replace(caller: Principal, body: SlaPolicyBody, ifMatchVersion: number | undefined): Promise<SlaPolicy>;
+}
+
+export function slaPolicyUseCases(store: SlaPolicyStore): SlaPolicyUseCases {
+  const current = async () => (await store.get()) ?? { policy: DEFAULT_SLA_POLICY, etag: null };
+  return {
+    async read(caller) {
+      if (!isAgent(caller)) throw new Failure("forbidden", "Only agents may read the SLA policy.");
+      return (await current()).policy;
+    },
+    async replace(caller, body, ifMatchVersion) {
+      if (caller.role !== "admin") throw new Failure("forbidden", "Only admins may replace the SLA policy.");
+      const { policy, etag } = await current();
+      if (ifMatchVersion !== undefined && ifMatchVersion !== policy.version)
+        throw new Failure("precondition_failed", "The SLA policy has changed since that version (If-Match).");
+      const next: SlaPolicy = { ...body, version: policy.version + 1 };
+      try {
+        await store.put(next, etag);
+      } catch (e) {
+        // Replaced meanwhile by someone else: whoever sent a version learns theirs is stale;
+        // without one, the caller may simply send it again.
+        if (e instanceof Failure && (e.kind === "stale" || e.kind === "exists"))
+          throw new Failure("precondition_failed", "The SLA policy was replaced meanwhile; read it and try again.");
+        throw e;
+      }
+      return next;
+    },
+  };
+}
