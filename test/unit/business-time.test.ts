@@ -75,6 +75,37 @@ describe("business time", () => {
     );
   });
 
+  it("holds only the time that exists when a window's edge falls in a spring-forward gap", () => {
+    const day = (hours: { start: string; end: string }[], timeZone: string): BusinessClock => ({
+      kind: "calendar",
+      calendar: { timeZone, week: { 7: hours }, holidays: [] },
+    });
+    // Paris, Sunday 29 March 2026: 02:00-03:00 does not exist. 00:00-02:30 is 2 real hours, 03:00-24:00 is 21.
+    const split = day(
+      [
+        { start: "00:00", end: "02:30" },
+        { start: "03:00", end: "24:00" },
+      ],
+      "Europe/Paris",
+    );
+    expect(businessMinutesBetween(split, new Date("2026-03-28T23:00:00Z"), new Date("2026-03-29T22:00:00Z"))).toBe(23 * 60);
+    expect(add(split, "2026-03-28T23:00:00Z", 23 * 60)).toBe("2026-03-29T22:00:00Z"); // midnight that ends the day
+    // New York, Sunday 8 March 2026: a window wholly inside the gap holds nothing.
+    const gap = day(
+      [
+        { start: "02:00", end: "02:30" },
+        { start: "09:00", end: "10:00" },
+      ],
+      "America/New_York",
+    );
+    expect(businessMinutesBetween(gap, new Date("2026-03-08T05:00:00Z"), new Date("2026-03-08T20:00:00Z"))).toBe(60);
+  });
+
+  it("finds a target years of working days away, and only gives up after years without any", () => {
+    // 400,000 business minutes of 9-17 weekdays: about three years and two months.
+    expect(add(paris, "2026-12-07T08:00:00Z", 400_000).slice(0, 4)).toBe("2030");
+  });
+
   it("counts a pause only over working time: a pause from Friday afternoon to Monday morning is two hours", () => {
     expect(businessMinutesBetween(paris, new Date("2026-12-04T15:00:00Z"), new Date("2026-12-07T09:00:00Z"))).toBe(120);
     // Entirely outside working hours: nothing.
@@ -92,5 +123,7 @@ describe("business time", () => {
     expect(isTimeZone("Europe/Paris")).toBe(true);
     expect(isTimeZone("America/Sao_Paulo")).toBe(true);
     expect(isTimeZone("Mars/Olympus_Mons")).toBe(false);
+    // Luxon's own names are not IANA zones: "local" would make due times depend on the host.
+    for (const name of ["local", "system", "default", "UTC+5"]) expect(isTimeZone(name)).toBe(false);
   });
 });

@@ -1,16 +1,26 @@
 import { describe, expect, it } from "vitest";
-import { moveClocks, startClocks, type SlaClocks, type SlaEvent } from "../../shared/sla/domain/clock.js";
+import { moveClocks, startClocks, type SlaClocks, type SlaEvent, type SlaTargetName } from "../../shared/sla/domain/clock.js";
 import { DEFAULT_SLA_POLICY, type SlaPolicy } from "../../shared/sla/domain/policy.js";
 
 /**
  * A ticket's SLA clocks (shared/sla/domain/clock.ts) under the default policy: UTC, Monday to
  * Friday 09:00-17:00; normal is 4 business hours to a first response (warned 30 min before)
- * and 3 business days to resolution (warned 2 h before); emergency 15 min and 4 h around the clock.
+ * and 3 business days to resolution (warned 2 h before); emergency 15 min and 4 h around the
+ * clock; low 1 and 5 business days.
  */
 const policy = DEFAULT_SLA_POLICY;
 const MON = "2026-12-07";
+const TUE = "2026-12-08";
 const at = (day: string, hhmm: string) => `${day}T${hhmm}:00.000Z`;
 const move = (c: SlaClocks, event: SlaEvent, now: string, p: SlaPolicy = policy) => moveClocks(c, event, now, p);
+const status = (from: string, to: string) => ({ kind: "status", from, to }) as SlaEvent;
+const timer = (target: SlaTargetName, kind: "warning" | "breach", scheduledFor: string, cycle = 1): SlaEvent => ({
+  kind: "timer",
+  target,
+  timer: kind,
+  cycle,
+  scheduledFor,
+});
 
 describe("SLA clocks", () => {
   it("start at intake with both targets due by the priority's minutes, in business time", () => {
@@ -21,10 +31,10 @@ describe("SLA clocks", () => {
       warnAt: at(MON, "12:30"),
       achievedAt: null,
       breachedAt: null,
+      warnedAt: null,
     });
     // 3 business days from Monday 09:00 end exactly at Wednesday's closing.
     expect(c.resolution).toMatchObject({ status: "running", dueAt: at("2026-12-09", "17:00"), warnAt: at("2026-12-09", "15:00") });
-    expect(c.policyVersion).toBe(0);
   });
 
   it("re-target from the start on a priority change, and breach at once a due time already past", () => {
@@ -38,74 +48,116 @@ describe("SLA clocks", () => {
     expect(late.outcomes).toEqual([{ target: "firstResponse", outcome: "breached", at: at(MON, "09:20") }]);
   });
 
-  it("achieve the first response on the first public agent reply, once", () => {
+  it("achieve the first response on the first public agent reply, once; a reply after the due time is a breach", () => {
     const c = startClocks(policy, "normal", at(MON, "09:00"));
     const replied = move(c, { kind: "public_agent_reply" }, at(MON, "10:00"));
     expect(replied.clocks.firstResponse).toMatchObject({ status: "achieved", achievedAt: at(MON, "10:00") });
     expect(replied.outcomes).toEqual([{ target: "firstResponse", outcome: "achieved", at: at(MON, "10:00") }]);
     expect(move(replied.clocks, { kind: "public_agent_reply" }, at(MON, "11:00")).outcomes).toEqual([]);
+    // Its timer was late or lost: the reply at 13:05 finds the target missed at 13:00.
+    const late = move(c, { kind: "public_agent_reply" }, at(MON, "13:05"));
+    expect(late.clocks.firstResponse).toMatchObject({ status: "breached", breachedAt: at(MON, "13:00"), achievedAt: null });
   });
 
   it("pause the resolution on hold (not the first response) and add the paused business time back", () => {
     const c = startClocks(policy, "normal", at(MON, "09:00"));
-    const held = move(c, { kind: "status", from: "open", to: "on_hold" }, at(MON, "10:00")).clocks;
+    const held = move(c, status("open", "on_hold"), at(MON, "10:00")).clocks;
     expect(held.resolution.status).toBe("paused");
     expect(held.firstResponse.status).toBe("running");
     // Held until Tuesday 10:00: 7 business hours on Monday and 1 on Tuesday, 8 in all.
-    const resumed = move(held, { kind: "status", from: "on_hold", to: "in_progress" }, at("2026-12-08", "10:00")).clocks;
-    expect(resumed.pausedMinutes).toBe(480);
+    const resumed = move(held, status("on_hold", "in_progress"), at(TUE, "10:00")).clocks;
+    expect(resumed.holds).toEqual([{ from: at(MON, "10:00"), to: at(TUE, "10:00") }]);
     expect(resumed.resolution).toMatchObject({ status: "running", dueAt: at("2026-12-10", "17:00") });
   });
 
-  it("achieve the resolution on resolved, not again on closing, and start a new cycle on a reopen", () => {
+  it("count a hold under the clock in force: a priority change after it measures it again", () => {
+    // Low, held from Friday 10:00 to Monday 10:00, then raised to emergency (around the clock).
+    const c = startClocks(policy, "low", at("2026-12-04", "09:00"));
+    const held = move(c, status("open", "on_hold"), at("2026-12-04", "10:00")).clocks;
+    const resumed = move(held, status("on_hold", "in_progress"), at(MON, "10:00")).clocks;
+    const raised = move(resumed, { kind: "priority", priority: "emergency" }, at(MON, "10:05"));
+    // Emergency's 4 h from Friday 09:00, plus the 72 h held: Monday 13:00, not breached.
+    expect(raised.clocks.resolution).toMatchObject({ status: "running", dueAt: at(MON, "13:00") });
+  });
+
+  it("breach a target on hold when it was due before the hold began, on any change", () => {
     const c = startClocks(policy, "normal", at(MON, "09:00"));
-    const resolved = move(c, { kind: "status", from: "in_progress", to: "resolved" }, at(MON, "15:00"));
-    expect(resolved.clocks.resolution).toMatchObject({ status: "achieved", achievedAt: at(MON, "15:00") });
-    expect(resolved.outcomes).toEqual([{ target: "resolution", outcome: "achieved", at: at(MON, "15:00") }]);
-    expect(move(resolved.clocks, { kind: "status", from: "resolved", to: "closed" }, at(MON, "16:00")).outcomes).toEqual([]);
-    const reopened = move(resolved.clocks, { kind: "status", from: "resolved", to: "open" }, at("2026-12-08", "09:00")).clocks;
+    // On hold just after its first response fell due, its timer lost: the next change breaches it.
+    const held = move(c, status("open", "on_hold"), at(MON, "13:30"));
+    expect(held.clocks.firstResponse).toMatchObject({ status: "breached", breachedAt: at(MON, "13:00") });
+    const paused = move(c, status("open", "on_hold"), at(MON, "12:00")).clocks;
+    const raised = move(paused, { kind: "priority", priority: "emergency" }, at(MON, "16:00"));
+    // Held since 12:00, due at 13:00 now: it was not late yet when the hold began, so it stays paused.
+    expect(raised.clocks.resolution).toMatchObject({ status: "paused", dueAt: at(MON, "13:00") });
+    // Held since 14:00 instead: raised to emergency, its resolution was due at 13:00, before the hold.
+    const later = move(c, status("open", "on_hold"), at(MON, "14:00")).clocks;
+    expect(move(later, { kind: "priority", priority: "emergency" }, at(MON, "16:00")).clocks.resolution).toMatchObject({
+      status: "breached",
+      breachedAt: at(MON, "13:00"),
+    });
+  });
+
+  it("achieve the resolution on resolved (and a first response still running), not again on closing; a reopen starts a cycle", () => {
+    const c = startClocks(policy, "normal", at(MON, "09:00"));
+    const resolved = move(c, status("in_progress", "resolved"), at(MON, "12:00"));
+    expect(resolved.clocks.resolution).toMatchObject({ status: "achieved", achievedAt: at(MON, "12:00") });
+    expect(resolved.clocks.firstResponse).toMatchObject({ status: "achieved", achievedAt: at(MON, "12:00") });
+    expect(resolved.outcomes.map((o) => `${o.target} ${o.outcome}`)).toEqual(["resolution achieved", "firstResponse achieved"]);
+    expect(move(resolved.clocks, status("resolved", "closed"), at(MON, "16:00")).outcomes).toEqual([]);
+    // Its first-response timer arrives after the close: nothing.
+    expect(move(resolved.clocks, timer("firstResponse", "breach", at(MON, "13:00")), at(MON, "13:00")).outcomes).toEqual([]);
+    const reopened = move(resolved.clocks, status("resolved", "open"), at(TUE, "09:00")).clocks;
     expect(reopened.cycle).toBe(2);
     expect(reopened.resolution).toMatchObject({ status: "running", dueAt: at("2026-12-10", "17:00") });
-    // Closing straight from open achieves it too.
-    expect(move(reopened, { kind: "status", from: "open", to: "closed" }, at("2026-12-08", "10:00")).clocks.resolution.status).toBe(
-      "achieved",
-    );
+    // Closing straight from open (or from on hold) achieves it too.
+    expect(move(reopened, status("open", "closed"), at(TUE, "10:00")).clocks.resolution.status).toBe("achieved");
   });
 
-  it("breach on a timer of the current due time and cycle; a stale timer does nothing", () => {
+  it("breach on its timer, early by a moment or late; a timer of a due time that moved on does nothing", () => {
     const c = startClocks(policy, "normal", at(MON, "09:00"));
-    const breach = (target: "firstResponse" | "resolution", dueAt: string, cycle = 1): SlaEvent => ({
-      kind: "timer",
-      target,
-      timer: "breach",
-      cycle,
-      at: dueAt,
-    });
-    const breached = move(c, breach("firstResponse", at(MON, "13:00")), at(MON, "13:00"));
-    expect(breached.clocks.firstResponse).toMatchObject({ status: "breached", breachedAt: at(MON, "13:00") });
-    expect(breached.outcomes).toEqual([{ target: "firstResponse", outcome: "breached", at: at(MON, "13:00") }]);
-    // Re-targeted to emergency meanwhile: the old timer is stale.
-    const moved = move(c, { kind: "priority", priority: "emergency" }, at(MON, "09:05")).clocks;
-    expect(move(moved, breach("firstResponse", at(MON, "13:00")), at(MON, "13:00")).outcomes).toEqual([]);
-    // Achieved already: nothing. Another cycle: nothing.
-    const replied = move(c, { kind: "public_agent_reply" }, at(MON, "10:00")).clocks;
-    expect(move(replied, breach("firstResponse", at(MON, "13:00")), at(MON, "13:00")).outcomes).toEqual([]);
-    expect(move(c, breach("resolution", c.resolution.dueAt, 2), c.resolution.dueAt).outcomes).toEqual([]);
-    // A warning timer warns, and changes nothing.
-    const warned = move(c, { kind: "timer", target: "firstResponse", timer: "warning", cycle: 1, at: at(MON, "12:30") }, at(MON, "12:30"));
-    expect(warned.outcomes).toEqual([{ target: "firstResponse", outcome: "warned", at: at(MON, "12:30") }]);
-    expect(warned.clocks).toEqual(c);
+    const onTime = move(c, timer("firstResponse", "breach", at(MON, "13:00")), at(MON, "13:00"));
+    expect(onTime.clocks.firstResponse).toMatchObject({ status: "breached", breachedAt: at(MON, "13:00") });
+    expect(onTime.outcomes).toEqual([{ target: "firstResponse", outcome: "breached", at: at(MON, "13:00") }]);
+    // This host's clock 200 ms behind: still the breach.
+    expect(move(c, timer("firstResponse", "breach", at(MON, "13:00")), "2026-12-07T12:59:59.800Z").clocks.firstResponse.status).toBe(
+      "breached",
+    );
+    // Lowered to low meanwhile (due Tuesday 09:00): the 13:00 timer is stale.
+    const lowered = move(c, { kind: "priority", priority: "low" }, at(MON, "09:05")).clocks;
+    expect(move(lowered, timer("firstResponse", "breach", at(MON, "13:00")), at(MON, "13:00")).outcomes).toEqual([]);
   });
 
-  it("follow a newer policy from the ticket's next change, recording its version", () => {
+  it("warn once per due time, and again after a re-target moves it", () => {
+    const c = startClocks(policy, "normal", at(MON, "09:00"));
+    const warned = move(c, timer("firstResponse", "warning", at(MON, "12:30")), at(MON, "12:30"));
+    expect(warned.outcomes).toEqual([{ target: "firstResponse", outcome: "warned", at: at(MON, "12:30") }]);
+    // Delivered twice: warned once.
+    expect(move(warned.clocks, timer("firstResponse", "warning", at(MON, "12:30")), at(MON, "12:31")).outcomes).toEqual([]);
+    // Lowered to low: a first response due Tuesday 09:00, warned Monday 16:00, which warns again.
+    const lowered = move(warned.clocks, { kind: "priority", priority: "low" }, at(MON, "12:40")).clocks;
+    expect(lowered.firstResponse).toMatchObject({ warnAt: at(MON, "16:00"), warnedAt: null });
+    expect(move(lowered, timer("firstResponse", "warning", at(MON, "16:00")), at(MON, "16:00")).outcomes).toEqual([
+      { target: "firstResponse", outcome: "warned", at: at(MON, "16:00") },
+    ]);
+    // Another cycle's resolution timer: no warning.
+    const other = move(lowered, timer("resolution", "warning", lowered.resolution.warnAt!, 2), at(MON, "16:00"));
+    expect(other.outcomes).toEqual([]);
+  });
+
+  it("follow a newer policy from the ticket's next change, judging the change itself by its own; never an older one", () => {
     const c = startClocks(policy, "normal", at(MON, "09:00"));
     const stricter: SlaPolicy = {
       ...policy,
       version: 1,
-      targets: { ...policy.targets, normal: { ...policy.targets.normal, firstResponse: { minutes: 60, warnBeforeMinutes: 10 } } },
+      targets: { ...policy.targets, normal: { ...policy.targets.normal, firstResponse: { minutes: 30, warnBeforeMinutes: 10 } } },
     };
-    const next = move(c, { kind: "public_agent_reply" }, at(MON, "09:30"), stricter).clocks;
-    expect(next.policyVersion).toBe(1);
-    expect(next.firstResponse).toMatchObject({ status: "achieved", dueAt: at(MON, "10:00") });
+    // A reply at 11:00 is within version 0's 13:00: achieved, though version 1 would have had it due at 09:30.
+    const replied = move(c, { kind: "public_agent_reply" }, at(MON, "11:00"), stricter).clocks;
+    expect(replied.policyVersion).toBe(1);
+    expect(replied.firstResponse).toMatchObject({ status: "achieved" });
+    // Another change under version 1: the running resolution follows it; an older policy changes nothing.
+    const other = move(c, { kind: "other" }, at(MON, "09:10"), stricter).clocks;
+    expect(other.firstResponse).toMatchObject({ status: "running", dueAt: at(MON, "09:30") });
+    expect(move(other, { kind: "other" }, at(MON, "09:20"), policy).clocks).toEqual(other);
   });
 });

@@ -1,4 +1,4 @@
-import { DateTime } from "luxon";
+import { DateTime, IANAZone } from "luxon";
 
 /**
  * Business time: the minutes an SLA target counts, either around the clock or within a
@@ -30,28 +30,52 @@ export interface Calendar {
 export type BusinessClock = { kind: "always" } | { kind: "calendar"; calendar: Calendar };
 
 /** A calendar that works no day for this long finds no time at all: a policy error, not a loop. */
-const SEARCH_DAYS = 3 * 366;
+const IDLE_DAYS = 3 * 366;
 
-/** The instant a local "HH:mm" ("24:00": the next midnight) falls on, on `day` in the calendar's zone. */
-function at(day: DateTime, hhmm: string): DateTime {
+/**
+ * The instant a local "HH:mm" ("24:00": the next midnight) falls on, on `day` in the calendar's
+ * zone. A time that a spring-forward skips is the instant the clocks jump (the gap's end), so
+ * that a window starting or ending in the gap holds only the time that exists. (Luxon would
+ * move it past the gap by the gap's length: 02:15 to 03:15.)
+ */
+function at(day: DateTime, hhmm: string): number {
   const [hour, minute] = hhmm.split(":").map(Number) as [number, number];
-  // Luxon moves a wall-clock time that a spring-forward skips to just after the gap.
-  return hour === 24 ? day.plus({ days: 1 }).startOf("day") : day.set({ hour, minute, second: 0, millisecond: 0 });
+  if (hour === 24) return day.plus({ days: 1 }).startOf("day").toMillis();
+  const moved = day.set({ hour, minute, second: 0, millisecond: 0 });
+  if (moved.hour === hour && moved.minute === minute) return moved.toMillis();
+  // In a gap: the jump lies within the gap's length before `moved`; find it by its offset change.
+  const zone = day.zone;
+  let lo = moved.toMillis() - (moved.offset - zone.offset(moved.toMillis() - 86_400_000)) * 60_000;
+  let hi = moved.toMillis();
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (zone.offset(mid) === moved.offset) hi = mid;
+    else lo = mid;
+  }
+  return hi;
 }
 
-/** One day's working windows as instants, in order. */
+/** One day's working windows as instants, in order and apart (a clock change may have made two meet). */
 function windowsOf(calendar: Calendar, day: DateTime): [start: number, end: number][] {
   if (calendar.holidays.includes(day.toISODate()!)) return [];
-  return (calendar.week[day.weekday as Weekday] ?? []).map(({ start, end }) => [at(day, start).toMillis(), at(day, end).toMillis()]);
+  const windows: [number, number][] = [];
+  for (const { start, end } of calendar.week[day.weekday as Weekday] ?? []) {
+    const begin = Math.max(at(day, start), windows.at(-1)?.[1] ?? -Infinity);
+    const finish = at(day, end);
+    if (finish > begin) windows.push([begin, finish]);
+  }
+  return windows;
 }
 
 /** The working windows that end after `from`, day by day, from the local day `from` falls on. */
 function* windowsFrom(calendar: Calendar, from: Date): Generator<[number, number]> {
   let day = DateTime.fromJSDate(from, { zone: calendar.timeZone }).startOf("day");
-  for (let i = 0; i < SEARCH_DAYS; i++, day = day.plus({ days: 1 })) {
-    for (const window of windowsOf(calendar, day)) if (window[1] > from.getTime()) yield window;
+  for (let idle = 0; idle < IDLE_DAYS; day = day.plus({ days: 1 })) {
+    const windows = windowsOf(calendar, day);
+    idle = windows.length ? 0 : idle + 1;
+    for (const window of windows) if (window[1] > from.getTime()) yield window;
   }
-  throw new Error(`The calendar (${calendar.timeZone}) has no working time in ${SEARCH_DAYS} days.`);
+  throw new Error(`The calendar (${calendar.timeZone}) has no working time in ${IDLE_DAYS} days in a row.`);
 }
 
 const MINUTE_MS = 60_000;
@@ -84,5 +108,5 @@ export function businessMinutesBetween(clock: BusinessClock, from: Date, to: Dat
   return counted / MINUTE_MS;
 }
 
-/** Whether a name is a time zone the IANA database (as Intl knows it) has. */
-export const isTimeZone = (name: string): boolean => DateTime.local().setZone(name).isValid;
+/** Whether a name is a time zone of the IANA database (as Intl knows it): not "local", "system" or "UTC+5". */
+export const isTimeZone = (name: string): boolean => IANAZone.isValidZone(name);

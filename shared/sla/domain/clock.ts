@@ -1,60 +1,68 @@
 import { z } from "zod";
-import type { Priority, Status } from "../../tickets/domain/model.js";
-import { addBusinessMinutes, businessMinutesBetween } from "./business-time.js";
+import { Priority, type Status } from "../../tickets/domain/model.js";
+import { addBusinessMinutes, businessMinutesBetween, type BusinessClock } from "./business-time.js";
 import { clockOf, type SlaPolicy } from "./policy.js";
 
 /**
  * A ticket's SLA clocks: its first-response and resolution targets, as the policy it follows
  * sets them, moved by what happens to the ticket. Pure: each function takes the state and an
- * event with its instant, and returns the new state and what it changed (achieved, breached),
- * from which the caller writes timeline entries and schedules the timers.
+ * event with its instant, and returns the new state and what it changed (warned, achieved,
+ * breached), from which the caller writes timeline entries and schedules the timers.
  *
  * - Both clocks start at intake. A priority change re-targets from that start, not from now.
- * - `on_hold` pauses the resolution clock (not the first response's); leaving it adds the
- *   business minutes it was paused back to the target.
- * - The first public reply by an agent achieves the first response; entering `resolved`, or
- *   `closed` from anything but `resolved`, achieves the resolution. A reopen starts a new
- *   resolution cycle from then.
- * - A target is breached when its timer arrives while it still runs with that due time; a
- *   re-target whose due time has passed breaches it at once. A timer of a cycle or due time
- *   that moved on does nothing.
+ * - `on_hold` pauses the resolution clock (not the first response's); its holds are kept, and
+ *   the business minutes they span (under the clock in force, whichever it is now) are added
+ *   back to the target.
+ * - The first public reply by an agent achieves the first response. Entering `resolved`, or
+ *   `closed` from anything but `resolved`, achieves the resolution, and a first response
+ *   still running with it: the ticket is answered. A reopen starts a new resolution cycle.
+ * - A target whose due time has passed is breached at its due time by whatever event comes
+ *   next: its timer (which exists for that), or any change, should the timer be late. A timer
+ *   that arrives early counts as on time; one of a due time that moved on does nothing.
+ * - A newer policy applies from the ticket's next change, after the change itself is judged.
  */
+
+const Instant = z.iso.datetime();
 
 export const SlaTargetState = z
   .object({
     status: z.enum(["running", "paused", "achieved", "breached"]),
-    dueAt: z.iso.datetime(),
-    warnAt: z.iso.datetime().nullable(),
-    achievedAt: z.iso.datetime().nullable(),
-    breachedAt: z.iso.datetime().nullable(),
+    dueAt: Instant,
+    warnAt: Instant.nullable(),
+    achievedAt: Instant.nullable(),
+    breachedAt: Instant.nullable(),
+    /** When its warning was given (once per due time). */
+    warnedAt: Instant.nullable(),
   })
   .meta({ id: "SlaTargetState" });
 export type SlaTargetState = z.infer<typeof SlaTargetState>;
 
-/** What the ticket keeps to move its clocks: the agents' view plus where each cycle started. */
+/** What the ticket keeps to move its clocks. */
 export const SlaClocks = z.object({
   policyVersion: z.int().min(0),
-  priority: z.string(),
+  priority: Priority,
   firstResponse: SlaTargetState,
   resolution: SlaTargetState,
   /** The resolution cycle: 1 at intake, one more at each reopen. */
   cycle: z.int().min(1),
   /** When each target's clock started (intake; a reopen for the resolution). */
-  startedAt: z.object({ firstResponse: z.iso.datetime(), resolution: z.iso.datetime() }),
-  /** Business minutes the resolution clock spent paused in this cycle, and since when it is paused. */
-  pausedMinutes: z.number().min(0),
-  pausedSince: z.iso.datetime().nullable(),
+  startedAt: z.object({ firstResponse: Instant, resolution: Instant }),
+  /** This resolution cycle's holds; the last is open (`to` null) while the ticket is on hold. */
+  holds: z.array(z.object({ from: Instant, to: Instant.nullable() })),
 });
 export type SlaClocks = z.infer<typeof SlaClocks>;
 
 export type SlaTargetName = "firstResponse" | "resolution";
+const TARGETS: SlaTargetName[] = ["firstResponse", "resolution"];
 
 export type SlaEvent =
   | { kind: "priority"; priority: Priority }
   | { kind: "public_agent_reply" }
   | { kind: "status"; from: Status; to: Status }
-  | { kind: "policy"; policy: SlaPolicy }
-  | { kind: "timer"; target: SlaTargetName; timer: "warning" | "breach"; cycle: number; at: string };
+  /** Any other change: it only lets a newer policy in, and catches a breach whose timer is late. */
+  | { kind: "other" }
+  /** A timer as scheduled: for the target's warning or its due time, in that cycle. */
+  | { kind: "timer"; target: SlaTargetName; timer: "warning" | "breach"; cycle: number; scheduledFor: string };
 
 /** What an event did to a target: the caller tells the timeline. */
 export interface SlaOutcome {
@@ -63,58 +71,88 @@ export interface SlaOutcome {
   at: string;
 }
 
-const iso = (d: Date) => d.toISOString();
+const ms = (instant: string) => Date.parse(instant);
+/** How early a timer may be handled and still count as on time: clocks a few seconds apart. */
+const CLOCK_SKEW_MS = 5_000;
+const iso = (t: number | Date) => new Date(t).toISOString();
 
-/** Due and warning instants of a target that runs (or is paused) from `startedAt`. */
-function targetTimes(policy: SlaPolicy, priority: Priority, name: SlaTargetName, startedAt: string, pausedMinutes: number) {
-  const clock = clockOf(policy, priority);
-  const { minutes, warnBeforeMinutes } = policy.targets[priority][name];
-  const start = new Date(startedAt);
-  const dueAt = iso(addBusinessMinutes(clock, start, minutes + pausedMinutes));
-  const warnAt = warnBeforeMinutes > 0 ? iso(addBusinessMinutes(clock, start, minutes - warnBeforeMinutes + pausedMinutes)) : null;
-  return { dueAt, warnAt };
+/** The business minutes the cycle's holds span, an open one up to `until`. */
+const heldMinutes = (c: SlaClocks, clock: BusinessClock, until: string) =>
+  c.holds.reduce((sum, h) => sum + businessMinutesBetween(clock, new Date(h.from), new Date(h.to ?? until)), 0);
+
+/** A target's due and warning instants under `policy`, its holds added back (an open one: up to when it began). */
+function timesOf(c: SlaClocks, policy: SlaPolicy, name: SlaTargetName): { dueAt: string; warnAt: string | null } {
+  const clock = clockOf(policy, c.priority);
+  const { minutes, warnBeforeMinutes } = policy.targets[c.priority][name];
+  const open = c.holds.at(-1);
+  const held = name === "resolution" ? heldMinutes(c, clock, open && open.to === null ? open.from : c.startedAt.resolution) : 0;
+  const start = new Date(c.startedAt[name]);
+  return {
+    dueAt: iso(addBusinessMinutes(clock, start, minutes + held)),
+    warnAt: warnBeforeMinutes > 0 ? iso(addBusinessMinutes(clock, start, minutes - warnBeforeMinutes + held)) : null,
+  };
 }
 
-const running = (times: { dueAt: string; warnAt: string | null }): SlaTargetState => ({
+const fresh = (times: { dueAt: string; warnAt: string | null }): SlaTargetState => ({
   status: "running",
   ...times,
   achievedAt: null,
   breachedAt: null,
+  warnedAt: null,
 });
 
 /** The clocks of a ticket opened at `at` with `priority`. */
 export function startClocks(policy: SlaPolicy, priority: Priority, at: string): SlaClocks {
-  return {
+  const c: SlaClocks = {
     policyVersion: policy.version,
     priority,
-    firstResponse: running(targetTimes(policy, priority, "firstResponse", at, 0)),
-    resolution: running(targetTimes(policy, priority, "resolution", at, 0)),
+    firstResponse: fresh({ dueAt: at, warnAt: null }),
+    resolution: fresh({ dueAt: at, warnAt: null }),
     cycle: 1,
     startedAt: { firstResponse: at, resolution: at },
-    pausedMinutes: 0,
-    pausedSince: null,
+    holds: [],
   };
+  return { ...c, firstResponse: fresh(timesOf(c, policy, "firstResponse")), resolution: fresh(timesOf(c, policy, "resolution")) };
 }
 
-/** A target that still counts takes its new times; one whose new due time has passed is breached there. */
-function retarget(
-  state: SlaTargetState,
-  times: { dueAt: string; warnAt: string | null },
-  now: string,
-  name: SlaTargetName,
-  out: SlaOutcome[],
-) {
-  if (state.status === "achieved" || state.status === "breached") return state;
-  if (state.status === "running" && times.dueAt <= now) {
-    out.push({ target: name, outcome: "breached", at: now });
-    return { ...state, ...times, status: "breached" as const, breachedAt: times.dueAt };
+/** New due times for the targets that still count (a changed warning time may warn again). */
+function retarget(c: SlaClocks, policy: SlaPolicy): SlaClocks {
+  const next = { ...c, policyVersion: Math.max(c.policyVersion, policy.version) };
+  for (const name of TARGETS) {
+    const target = c[name];
+    if (target.status === "achieved" || target.status === "breached") continue;
+    const times = timesOf(c, policy, name);
+    next[name] = { ...target, ...times, warnedAt: times.warnAt === target.warnAt ? target.warnedAt : null };
   }
-  return { ...state, ...times };
+  return next;
 }
 
 /**
- * The clocks after `event` at `now` (ISO), under `policy` (the one the ticket follows, or a
- * newer one, which it follows from this change on), with what the event achieved or breached.
+ * Breaches, at their due time, the targets whose due time has passed: a running one by `now`,
+ * a paused one by when its hold began (it was late before the hold).
+ */
+function breachOverdue(c: SlaClocks, now: string, out: SlaOutcome[]): SlaClocks {
+  let next = c;
+  for (const name of TARGETS) {
+    const target = next[name];
+    const by = target.status === "running" ? now : target.status === "paused" ? next.holds.at(-1)?.from : undefined;
+    if (by === undefined || ms(target.dueAt) > ms(by)) continue;
+    next = { ...next, [name]: { ...target, status: "breached", breachedAt: target.dueAt } };
+    out.push({ target: name, outcome: "breached", at: now });
+  }
+  return next;
+}
+
+const achieve = (c: SlaClocks, name: SlaTargetName, now: string, out: SlaOutcome[]): SlaClocks => {
+  const target = c[name];
+  if (target.status !== "running" && target.status !== "paused") return c;
+  out.push({ target: name, outcome: "achieved", at: now });
+  return { ...c, [name]: { ...target, status: "achieved", achievedAt: now } };
+};
+
+/**
+ * The clocks after `event` at `now` (ISO), with what it warned, achieved or breached. `policy`
+ * is the one in force: the ticket takes it after this event, if it is newer than its own.
  */
 export function moveClocks(
   clocks: SlaClocks,
@@ -123,92 +161,66 @@ export function moveClocks(
   policy: SlaPolicy,
 ): { clocks: SlaClocks; outcomes: SlaOutcome[] } {
   const out: SlaOutcome[] = [];
-  let next: SlaClocks = clocks;
-  const retargetAll = (c: SlaClocks, priority: Priority, p: SlaPolicy): SlaClocks => ({
-    ...c,
-    policyVersion: p.version,
-    priority,
-    firstResponse: retarget(
-      c.firstResponse,
-      targetTimes(p, priority, "firstResponse", c.startedAt.firstResponse, 0),
-      now,
-      "firstResponse",
-      out,
-    ),
-    resolution: retarget(
-      c.resolution,
-      targetTimes(p, priority, "resolution", c.startedAt.resolution, c.pausedMinutes),
-      now,
-      "resolution",
-      out,
-    ),
-  });
-  // A newer policy applies from the ticket's next change on, whatever that change is.
-  if (policy.version !== clocks.policyVersion && event.kind !== "timer") next = retargetAll(next, next.priority as Priority, policy);
-
+  // A timer handled a moment before its time (the broker's clock and this one differ) is on time.
+  const early = event.kind === "timer" ? ms(event.scheduledFor) - ms(now) : 0;
+  const at = event.kind === "timer" && early > 0 && early <= CLOCK_SKEW_MS ? event.scheduledFor : now;
+  // The ticket's own policy judges the event; a newer one applies from here on.
+  const own = policy.version > clocks.policyVersion ? null : policy;
+  let c = breachOverdue(clocks, at, out);
   switch (event.kind) {
     case "priority":
-      if (event.priority !== next.priority) next = retargetAll(next, event.priority, policy);
+      if (event.priority !== c.priority) c = breachOverdue(retarget({ ...c, priority: event.priority }, own ?? policy), at, out);
       break;
     case "public_agent_reply":
-      if (next.firstResponse.status === "running") {
-        next = { ...next, firstResponse: { ...next.firstResponse, status: "achieved", achievedAt: now } };
-        out.push({ target: "firstResponse", outcome: "achieved", at: now });
-      }
+      c = achieve(c, "firstResponse", at, out);
       break;
     case "status":
-      next = onStatus(next, event.from, event.to, now, policy, out);
-      break;
-    case "policy":
+      c = onStatus(c, event.from, event.to, at, own ?? policy, out);
       break;
     case "timer": {
-      const target = next[event.target];
-      const current = event.target === "firstResponse" || event.cycle === next.cycle;
-      if (!current || target.status !== "running") break;
-      if (event.timer === "breach" && target.dueAt === event.at && event.at <= now) {
-        next = { ...next, [event.target]: { ...target, status: "breached", breachedAt: target.dueAt } };
-        out.push({ target: event.target, outcome: "breached", at: now });
-      } else if (event.timer === "warning" && target.warnAt === event.at) {
-        out.push({ target: event.target, outcome: "warned", at: now });
-      }
+      const target = c[event.target];
+      const current = event.target === "firstResponse" || event.cycle === c.cycle;
+      if (event.timer === "warning" && current && target.status === "running" && target.warnAt !== null)
+        if (ms(target.warnAt) === ms(event.scheduledFor) && target.warnedAt === null) {
+          c = { ...c, [event.target]: { ...target, warnedAt: at } };
+          out.push({ target: event.target, outcome: "warned", at });
+        }
       break;
     }
+    case "other":
+      break;
   }
-  return { clocks: next, outcomes: out };
+  if (policy.version > c.policyVersion && event.kind !== "timer") c = breachOverdue(retarget(c, policy), at, out);
+  return { clocks: c, outcomes: out };
 }
 
 function onStatus(c: SlaClocks, from: Status, to: Status, now: string, policy: SlaPolicy, out: SlaOutcome[]): SlaClocks {
-  const priority = c.priority as Priority;
-  const reopened = (from === "resolved" || from === "closed") && to !== "resolved" && to !== "closed";
-  if (reopened) {
-    // A new resolution cycle from now; the first response stays as it was.
-    const resolution = running(targetTimes(policy, priority, "resolution", now, 0));
+  const done = (s: Status) => s === "resolved" || s === "closed";
+  if (done(from) && !done(to)) {
+    // A reopen: a new resolution cycle from now; the first response stays as it was.
     const onHold = to === "on_hold";
-    return {
+    const reopened: SlaClocks = {
       ...c,
       cycle: c.cycle + 1,
       startedAt: { ...c.startedAt, resolution: now },
-      pausedMinutes: 0,
-      pausedSince: onHold ? now : null,
-      resolution: onHold ? { ...resolution, status: "paused" } : resolution,
+      holds: onHold ? [{ from: now, to: null }] : [],
     };
+    const resolution = fresh(timesOf(reopened, policy, "resolution"));
+    return { ...reopened, resolution: onHold ? { ...resolution, status: "paused" } : resolution };
   }
   let next = c;
-  if (from === "on_hold" && to !== "on_hold" && next.pausedSince) {
-    // Resume: the business minutes it was paused are added back to the target.
-    const paused = businessMinutesBetween(clockOf(policy, priority), new Date(next.pausedSince), new Date(now));
-    const pausedMinutes = next.pausedMinutes + paused;
-    const times = targetTimes(policy, priority, "resolution", next.startedAt.resolution, pausedMinutes);
-    const resolution = next.resolution.status === "paused" ? { ...next.resolution, ...times, status: "running" as const } : next.resolution;
-    next = { ...next, pausedMinutes, pausedSince: null, resolution: retarget(resolution, times, now, "resolution", out) };
+  const open = next.holds.at(-1);
+  if (from === "on_hold" && to !== "on_hold" && open && open.to === null) {
+    // Resumed: the hold closes, and what it spanned is added back to the due time.
+    next = { ...next, holds: [...next.holds.slice(0, -1), { ...open, to: now }] };
+    if (next.resolution.status === "paused") next = { ...next, resolution: { ...next.resolution, status: "running" } };
+    next = breachOverdue(retarget(next, policy), now, out);
   }
   if (to === "on_hold" && from !== "on_hold" && next.resolution.status === "running") {
-    next = { ...next, pausedSince: now, resolution: { ...next.resolution, status: "paused" } };
+    next = { ...next, holds: [...next.holds, { from: now, to: null }], resolution: { ...next.resolution, status: "paused" } };
   }
-  const achieves = to === "resolved" || (to === "closed" && from !== "resolved");
-  if (achieves && (next.resolution.status === "running" || next.resolution.status === "paused")) {
-    next = { ...next, pausedSince: null, resolution: { ...next.resolution, status: "achieved", achievedAt: now } };
-    out.push({ target: "resolution", outcome: "achieved", at: now });
+  if (to === "resolved" || (to === "closed" && from !== "resolved")) {
+    next = achieve(achieve(next, "resolution", now, out), "firstResponse", now, out);
   }
   return next;
 }
