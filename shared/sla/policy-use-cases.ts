@@ -13,6 +13,9 @@ export interface SlaPolicyUseCases {
   replace(caller: Principal, body: SlaPolicyBody, ifMatchVersion: number | undefined): Promise<SlaPolicy>;
 }
 
+/** How many times a replacement without If-Match goes again after losing a race. */
+const RACE_RETRIES = 3;
+
 export function slaPolicyUseCases(store: SlaPolicyStore): SlaPolicyUseCases {
   const current = async () => (await store.get()) ?? { policy: DEFAULT_SLA_POLICY, etag: null };
   return {
@@ -22,20 +25,22 @@ export function slaPolicyUseCases(store: SlaPolicyStore): SlaPolicyUseCases {
     },
     async replace(caller, body, ifMatchVersion) {
       if (caller.role !== "admin") throw new Failure("forbidden", "Only admins may replace the SLA policy.");
-      const { policy, etag } = await current();
-      if (ifMatchVersion !== undefined && ifMatchVersion !== policy.version)
-        throw new Failure("precondition_failed", "The SLA policy has changed since that version (If-Match).");
-      const next: SlaPolicy = { ...body, version: policy.version + 1 };
-      try {
-        await store.put(next, etag);
-      } catch (e) {
-        // Replaced meanwhile by someone else: whoever sent a version learns theirs is stale;
-        // without one, the caller may simply send it again.
-        if (e instanceof Failure && (e.kind === "stale" || e.kind === "exists"))
-          throw new Failure("precondition_failed", "The SLA policy was replaced meanwhile; read it and try again.");
-        throw e;
+      // Without If-Match, a replacement that loses a race to another simply goes on top of it.
+      for (let attempt = 1; ; attempt++) {
+        const { policy, etag } = await current();
+        if (ifMatchVersion !== undefined && ifMatchVersion !== policy.version)
+          throw new Failure("precondition_failed", "The SLA policy has changed since that version (If-Match).");
+        const next: SlaPolicy = { ...body, version: policy.version + 1 };
+        try {
+          await store.put(next, etag);
+          return next;
+        } catch (e) {
+          const lost = e instanceof Failure && (e.kind === "stale" || e.kind === "exists");
+          if (!lost) throw e;
+          if (ifMatchVersion !== undefined || attempt === RACE_RETRIES)
+            throw new Failure("precondition_failed", "The SLA policy was replaced meanwhile; read it and try again.");
+        }
       }
-      return next;
     },
   };
 }

@@ -44,6 +44,8 @@ describe("the SLA policy over HTTP", () => {
     expect(stale.status).toBe(412);
     expect(stale.body.type).toMatch(/precondition-failed$/);
     expect((await put(ada, defaults, '"not-a-version"')).status).toBe(412);
+    // A weak tag never matches for a write (RFC 9110), even of the version in force.
+    expect((await put(ada, defaults, `W/${replaced.headers.get("etag")}`)).status).toBe(412);
     // Without If-Match it applies to whatever is there: the next version.
     expect((await put(ada, defaults)).body.version).toBe(before.body.version + 2);
   });
@@ -60,5 +62,15 @@ describe("the SLA policy over HTTP", () => {
       "targets.low.resolution.warnBeforeMinutes",
     ]);
     expect((await t.call(jane, "GET", "/sla/policy")).body).toEqual(before);
+  });
+
+  it("lets one of two replacements with the same If-Match win, and stacks two without one", async () => {
+    const { body: read, headers } = await t.call(jane, "GET", "/sla/policy");
+    const etag = headers.get("etag")!;
+    const both = await Promise.all([put(ada, defaults, etag), put(ada, defaults, etag)]);
+    expect(both.map((r) => r.status).sort()).toEqual([200, 412]);
+    const unconditional = await Promise.all([put(ada, defaults), put(ada, defaults)]);
+    expect(unconditional.map((r) => r.status)).toEqual([200, 200]);
+    expect(unconditional.map((r) => r.body.version).sort()).toEqual([read.version + 2, read.version + 3]);
   });
 });

@@ -12,11 +12,15 @@ export const SlaPolicyJson = z
 /** A policy's ETag is its version: `"v3"`. */
 const etagOf = (version: number) => `"v${version}"`;
 
-/** The version an If-Match names; undefined for none or `*`; one that names no version matches none (412). */
+/**
+ * The version an If-Match names: undefined for none or `*`. Only a strong tag names one
+ * (`"v3"`, as the ETag was sent); a weak tag, a list or anything else matches no version (412).
+ */
 function ifMatchVersion(header: string | null): number | undefined {
   if (header === null || header.trim() === "*") return undefined;
-  const version = /^(?:W\/)?"?v(\d+)"?$/.exec(header.trim())?.[1];
-  if (version === undefined) throw new Failure("precondition_failed", "If-Match names no version of the SLA policy.");
+  const version = /^"v(0|[1-9]\d*)"$/.exec(header.trim())?.[1];
+  if (version === undefined)
+    throw new Failure("precondition_failed", 'If-Match names no version of the SLA policy (send the ETag as read: "v3").');
   return Number(version);
 }
 
