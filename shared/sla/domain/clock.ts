@@ -224,3 +224,17 @@ function onStatus(c: SlaClocks, from: Status, to: Status, now: string, policy: S
   }
   return next;
 }
+
+/** What agents see of a target: its state, without the clock's own bookkeeping. */
+export const SlaTargetView = SlaTargetState.omit({ warnedAt: true }).meta({ id: "SlaTarget" });
+
+/** What agents see of a ticket's clocks (requesters see none: an SLA is the help desk's own). */
+export const SlaView = z
+  .object({ policyVersion: z.int().min(0), firstResponse: SlaTargetView, resolution: SlaTargetView })
+  .meta({ id: "Sla" });
+export type SlaView = z.infer<typeof SlaView>;
+
+export function slaViewOf(c: SlaClocks): SlaView {
+  const view = ({ warnedAt: _w, ...target }: SlaTargetState) => target;
+  return { policyVersion: c.policyVersion, firstResponse: view(c.firstResponse), resolution: view(c.resolution) };
+}

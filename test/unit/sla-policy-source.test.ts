@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { moveClocks, slaViewOf, startClocks } from "../../shared/sla/domain/clock.js";
+import { DEFAULT_SLA_POLICY, type SlaPolicy } from "../../shared/sla/domain/policy.js";
+import { cachedPolicy, POLICY_KEPT_MS } from "../../shared/sla/policy-source.js";
+import type { SlaPolicyStore } from "../../shared/sla/ports.js";
+
+/** The policy a change is judged by, kept a few seconds per instance (policy-source.ts), and the agents' view of the clocks. */
+describe("the SLA policy as a change reads it", () => {
+  it("is read once per few seconds, the defaults while none is stored, and a failed read is not kept", async () => {
+    let t = 0;
+    let reads = 0;
+    let stored: SlaPolicy | null = null;
+    let failing = false;
+    const store: SlaPolicyStore = {
+      get: async () => {
+        reads++;
+        if (failing) throw new Error("store down");
+        return stored ? { policy: stored, etag: "e" } : null;
+      },
+      put: async () => {},
+    };
+    const policy = cachedPolicy(store, { now: () => new Date(t) });
+    expect(await policy()).toBe(DEFAULT_SLA_POLICY);
+    expect(await policy()).toBe(DEFAULT_SLA_POLICY);
+    expect(reads).toBe(1);
+    stored = { ...DEFAULT_SLA_POLICY, version: 1 };
+    t += POLICY_KEPT_MS - 1;
+    expect((await policy()).version).toBe(0);
+    t += 1;
+    expect((await policy()).version).toBe(1);
+    expect(reads).toBe(2);
+    failing = true;
+    t += POLICY_KEPT_MS;
+    await expect(policy()).rejects.toThrow("store down");
+    failing = false;
+    expect((await policy()).version).toBe(1);
+    expect(reads).toBe(4);
+  });
+
+  it("shows agents each target's state without the clock's bookkeeping", () => {
+    const c = startClocks(DEFAULT_SLA_POLICY, "emergency", "2026-12-07T09:00:00.000Z");
+    const warned = moveClocks(
+      c,
+      { kind: "timer", target: "firstResponse", timer: "warning", cycle: 1, scheduledFor: "2026-12-07T09:10:00.000Z" },
+      "2026-12-07T09:10:00.000Z",
+      DEFAULT_SLA_POLICY,
+    ).clocks;
+    expect(slaViewOf(warned)).toEqual({
+      policyVersion: 0,
+      firstResponse: {
+        status: "running",
+        dueAt: "2026-12-07T09:15:00.000Z",
+        warnAt: "2026-12-07T09:10:00.000Z",
+        achievedAt: null,
+        breachedAt: null,
+      },
+      resolution: {
+        status: "running",
+        dueAt: "2026-12-07T13:00:00.000Z",
+        warnAt: "2026-12-07T12:30:00.000Z",
+        achievedAt: null,
+        breachedAt: null,
+      },
+    });
+  });
+});
