@@ -3,8 +3,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { signDevToken } from "../shared/local/dev-issuer.js";
-import { descendants, exited, freePort, printed } from "../test/support/processes.js";
-import { benchHostEnv } from "./host-env.js";
+import { descendants, freePort, printed } from "../test/support/processes.js";
+import { benchHostEnv, drainOutput, stopChild } from "./host-process.js";
 
 /**
  * How the API's latencies grow with the store: the bundled local host (`node
@@ -48,13 +48,7 @@ let child: ChildProcess | undefined;
 let cleaned: Promise<void> | undefined;
 const cleanUp = () =>
   (cleaned ??= (async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const gone = exited(child);
-      child.kill("SIGTERM");
-      const kill = setTimeout(() => child?.kill("SIGKILL"), 30_000);
-      await gone;
-      clearTimeout(kill);
-    }
+    if (child) await stopChild(child, 30_000);
     await rm(dir, { recursive: true, force: true });
   })());
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -78,16 +72,13 @@ try {
   });
   const host = child;
   // Its output is drained (a log line a request), and the last of it kept for a failure's message.
-  let tail = "";
-  const keep = (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-4000));
-  host.stdout!.on("data", keep);
-  host.stderr!.on("data", keep);
+  const tail = drainOutput(host);
   const startedAt = performance.now();
   const banner = await printed(host, "stdout", /Help desk API on (\S+)/);
   const api = /Help desk API on (\S+)/.exec(banner)![1]!;
   console.log(`host pid ${host.pid} on ${api}, ready in ${(performance.now() - startedAt).toFixed(0)} ms; sizes ${SIZES.join(", ")}`);
   host.once("exit", (code, signal) => {
-    if (!cleaned) console.error(`the host exited (${code ?? signal}) during the run; its last output:\n${tail}`);
+    if (!cleaned) console.error(`the host exited (${code ?? signal}) during the run; its last output:\n${tail()}`);
   });
 
   const request = async (token: string, method: string, path: string, body?: unknown): Promise<Outcome> => {

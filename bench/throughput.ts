@@ -12,8 +12,8 @@ import type { Principal } from "../shared/kernel/principal.js";
 import { signDevToken } from "../shared/local/dev-issuer.js";
 import { openTicket } from "../shared/tickets/domain/commands.js";
 import { requesterIdOf, systemRandomness } from "../shared/tickets/ids.js";
-import { exited, freePort, printed } from "../test/support/processes.js";
-import { benchHostEnv } from "./host-env.js";
+import { freePort, printed } from "../test/support/processes.js";
+import { benchHostEnv, drainOutput, stopChild } from "./host-process.js";
 
 /**
  * Throughput of the API over the throughput of the store it stands on, measured in one
@@ -151,24 +151,6 @@ async function measure(concurrency: number, op: (i: number) => Promise<void>): P
   return { rps: latencies.length / seconds, p50: median(latencies), count: latencies.length };
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill("SIGTERM");
-  const gone = exited(child);
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  await gone;
-  clearTimeout(timer);
-}
-
-/** Keeps reading what a child prints (a full pipe would stop it), keeping the last lines for an error. */
-function drain(child: ChildProcess): () => string {
-  let tail = "";
-  const keep = (chunk: Buffer) => void (tail = (tail + chunk.toString()).slice(-4000));
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  return () => tail;
-}
-
 async function bench(): Promise<void> {
   const database = loadConfig({}).cosmos.database;
   const dir = await mkdtemp(join(tmpdir(), "helpdesk-bench-"));
@@ -192,7 +174,7 @@ async function bench(): Promise<void> {
     children.push(host);
     // The banner says where the embedded endpoint listens; then the line per request is read and dropped.
     const banner = await printed(host, "stdout", /store:[^\n]*\n/);
-    const hostTail = drain(host);
+    const hostTail = drainOutput(host);
     const api = /Help desk API on (\S+)/.exec(banner)?.[1]?.replace("//localhost:", "//127.0.0.1:");
     const endpoint = /embedded Cosmos DB endpoint at (http:\/\/[^,\s]+)/.exec(banner)?.[1];
     if (!api || !endpoint) throw new Error(`the host's banner names no API URL or embedded endpoint:\n${banner}`);
@@ -204,7 +186,7 @@ async function bench(): Promise<void> {
     });
     children.push(thin);
     await printed(thin, "stdout", /thin server on/);
-    drain(thin);
+    drainOutput(thin);
     const thinUrl = `http://127.0.0.1:${thinPort}`;
 
     const client = await connectCosmos({ endpoint, key: "embedded" });
@@ -320,7 +302,7 @@ async function bench(): Promise<void> {
       );
     }
   } finally {
-    await Promise.all(children.map(stop));
+    await Promise.all(children.map((child) => stopChild(child, 5_000)));
     await rm(dir, { recursive: true, force: true });
   }
 }

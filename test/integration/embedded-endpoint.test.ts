@@ -1,7 +1,8 @@
 import { PartitionKeyBuilder } from "@azure/cosmos";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../../shared/adapters/cosmos/connect.js";
 import { startEmbeddedCosmos, type EmbeddedCosmos } from "../../shared/local/embedded-cosmos.js";
+import { bootstrapCosmos } from "../../shared/adapters/cosmos/connect.js";
+import { withContainer } from "../support/embedded-container.js";
 
 /**
  * The embedded Cosmos DB endpoint as patched (patches/@vercel+cosmosdb-server+1.0.1.patch),
@@ -18,10 +19,7 @@ afterAll(() => embedded.close());
 
 describe("the embedded endpoint", () => {
   it("answers a partition-key query from that partition only", async () => {
-    const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded" });
-    try {
-      await bootstrapCosmos(client, "partitions");
-      const container = ticketsContainer(client, "partitions");
+    await withContainer(embedded, "partitions", async (container) => {
       for (const [ticketId, id] of [
         ["t1", "a"],
         ["t1", "b"],
@@ -60,16 +58,11 @@ describe("the embedded endpoint", () => {
       const body = (await plan.json()) as Record<string, unknown>;
       expect(body).toMatchObject({ partitionedQueryExecutionInfoVersion: 2, queryInfo: { distinctType: "None" } });
       expect(body).not.toHaveProperty("Documents");
-    } finally {
-      client.dispose();
-    }
+    });
   });
 
   it("keeps its index of partitions through replaces, upserts and deletes", async () => {
-    const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded" });
-    try {
-      await bootstrapCosmos(client, "partition-index");
-      const container = ticketsContainer(client, "partition-index");
+    await withContainer(embedded, "partition-index", async (container) => {
       const seen = async (ticketId: string) => {
         const { resources } = await container.items
           .query<{ id: string; v: number }>("SELECT c.id, c.v FROM c ORDER BY c.id ASC", { partitionKey: ticketId })
@@ -89,16 +82,11 @@ describe("the embedded endpoint", () => {
       expect(await seen("t2")).toEqual(["a:1"]);
       await container.items.create({ id: "a", ticketId: "t1", v: 4 });
       expect(await seen("t1")).toEqual(["a:4"]);
-    } finally {
-      client.dispose();
-    }
+    });
   });
 
   it("answers queries from its replica, which has every write answered before the query", async () => {
-    const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded" });
-    try {
-      await bootstrapCosmos(client, "replica");
-      const container = ticketsContainer(client, "replica");
+    await withContainer(embedded, "replica", async (container, client) => {
       const values = async () =>
         (await container.items.query<number>("SELECT VALUE c.v FROM c WHERE c.id = 'x'", { partitionKey: "t" }).fetchAll()).resources;
       for (let v = 0; v < 50; v++) {
@@ -123,16 +111,11 @@ describe("the embedded endpoint", () => {
       await client.database("replica").delete();
       await bootstrapCosmos(client, "replica");
       expect((await container.items.query("SELECT * FROM c").fetchAll()).resources).toEqual([]);
-    } finally {
-      client.dispose();
-    }
+    });
   });
 
   it("answers a query comparing a field with a string from that value's documents, kept in step with every write", async () => {
-    const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded" });
-    try {
-      await bootstrapCosmos(client, "fields");
-      const container = ticketsContainer(client, "fields");
+    await withContainer(embedded, "fields", async (container) => {
       const ids = async (where: string) =>
         (await container.items.query<string>(`SELECT VALUE c.id FROM c WHERE ${where} ORDER BY c.id ASC`).fetchAll()).resources;
       for (const [id, ticketId, type] of [
@@ -154,8 +137,6 @@ describe("the embedded endpoint", () => {
       expect(await ids("c.type = 'a' OR c.type = 'b'")).toEqual(["a2", "a3", "b1"]);
       expect(await ids("NOT (c.type = 'a')")).toEqual(["a2", "b1", "n1"]);
       expect(await ids("c.type = 7")).toEqual(["n1"]);
-    } finally {
-      client.dispose();
-    }
+    });
   });
 });

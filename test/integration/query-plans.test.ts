@@ -1,8 +1,8 @@
 import type { RequestContext, Response } from "@azure/cosmos";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../../shared/adapters/cosmos/connect.js";
 import { queryPlanPlugin } from "../../shared/adapters/cosmos/query-plans.js";
 import { startEmbeddedCosmos, type EmbeddedCosmos } from "../../shared/local/embedded-cosmos.js";
+import { withContainer } from "../support/embedded-container.js";
 
 /**
  * Query plans asked for once (shared/adapters/cosmos/query-plans.ts), through the real SDK
@@ -18,10 +18,7 @@ afterAll(() => embedded.close());
 
 describe("query plans", () => {
   it("are asked for once per query text and TOP, and never for a query within one partition", async () => {
-    const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded" });
-    try {
-      await bootstrapCosmos(client, "plans");
-      const container = ticketsContainer(client, "plans");
+    await withContainer(embedded, "plans", async (container) => {
       for (const [ticketId, id] of [
         ["t1", "a"],
         ["t1", "b"],
@@ -70,9 +67,7 @@ describe("query plans", () => {
           await container.items.query<{ id: string }>("SELECT c.id FROM c ORDER BY c.id ASC", { partitionKey: "t1" }).fetchAll()
         ).resources.map((d) => d.id);
       expect(await counted(within)).toEqual({ requests: 1, result: ["a", "b"] });
-    } finally {
-      client.dispose();
-    }
+    });
   });
 
   it("keeps no plan narrowed by a filter on the partition key or of a TOP it cannot read, and refuses a plan within one partition", async () => {

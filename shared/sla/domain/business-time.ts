@@ -8,8 +8,9 @@ import { DateTime, IANAZone } from "luxon";
  * clock change shortens or lengthens counts what really elapsed.
  */
 
-/** ISO weekdays: 1 is Monday, 7 is Sunday. */
-export type Weekday = 1 | 2 | 3 | 4 | 5 | 6 | 7;
+/** ISO weekdays, as a policy's JSON names them: "1" is Monday, "7" is Sunday. */
+export const WEEKDAYS = ["1", "2", "3", "4", "5", "6", "7"] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
 
 /** Local wall-clock hours, "HH:mm"; an end may be "24:00" (midnight that ends the day). */
 export interface WorkingHours {
@@ -59,7 +60,7 @@ function at(day: DateTime, hhmm: string): number {
 function windowsOf(calendar: Calendar, day: DateTime): [start: number, end: number][] {
   if (calendar.holidays.includes(day.toISODate()!)) return [];
   const windows: [number, number][] = [];
-  for (const { start, end } of calendar.week[day.weekday as Weekday] ?? []) {
+  for (const { start, end } of calendar.week[String(day.weekday) as Weekday] ?? []) {
     const begin = Math.max(at(day, start), windows.at(-1)?.[1] ?? -Infinity);
     const finish = at(day, end);
     if (finish > begin) windows.push([begin, finish]);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { PRIORITIES, type Priority } from "../../tickets/domain/model.js";
-import { isTimeZone, type BusinessClock, type Calendar } from "./business-time.js";
+import { isTimeZone, WEEKDAYS, type BusinessClock, type Weekday } from "./business-time.js";
 
 /**
  * The SLA policy (issue "SLA clocks"): for each priority, a first-response target (the first
@@ -27,19 +27,13 @@ export const WorkingHours = z
   .meta({ id: "SlaWorkingHours" });
 
 const DayHours = z.array(WorkingHours).max(8);
-const WEEKDAYS = ["1", "2", "3", "4", "5", "6", "7"] as const;
 
 export const SlaCalendar = z
   .object({
     timeZone: z.string().refine(isTimeZone, "an IANA time zone, such as Europe/Paris"),
     /** ISO weekdays, "1" (Monday) to "7" (Sunday); a day absent or empty is not worked. */
     week: z
-      .object(
-        Object.fromEntries(WEEKDAYS.map((d) => [d, DayHours.optional()])) as Record<
-          (typeof WEEKDAYS)[number],
-          z.ZodOptional<typeof DayHours>
-        >,
-      )
+      .object(Object.fromEntries(WEEKDAYS.map((d) => [d, DayHours.optional()])) as Record<Weekday, z.ZodOptional<typeof DayHours>>)
       .strict(),
     holidays: z
       .array(z.iso.date())
@@ -139,11 +133,5 @@ export const DEFAULT_SLA_POLICY: SlaPolicy = {
 
 /** How a priority's targets count their minutes under a policy. */
 export function clockOf(policy: SlaPolicyBody, priority: Priority): BusinessClock {
-  if (policy.targets[priority].clock === "always") return { kind: "always" };
-  const calendar: Calendar = {
-    timeZone: policy.calendar.timeZone,
-    week: Object.fromEntries(Object.entries(policy.calendar.week).map(([day, hours]) => [Number(day), hours])),
-    holidays: policy.calendar.holidays,
-  };
-  return { kind: "calendar", calendar };
+  return policy.targets[priority].clock === "always" ? { kind: "always" } : { kind: "calendar", calendar: policy.calendar };
 }
