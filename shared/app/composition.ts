@@ -33,7 +33,8 @@ import { slaPolicyUseCases } from "../sla/policy-use-cases.js";
  * CompositionOptions.devIssuer.
  */
 export interface StandIns {
-  cosmos(): Promise<{ endpoint: string; close(): Promise<void> }>;
+  /** `bootstrapped`: the database whose containers the stand-in made already (a kept store loaded into them). */
+  cosmos(): Promise<{ endpoint: string; close(): Promise<void>; bootstrapped?: string }>;
   queue(handler: (message: QueueMessage) => Promise<void>): Publisher;
   channels(): Channel[];
 }
@@ -77,7 +78,7 @@ const randomness = systemRandomness;
  */
 export class Composition {
   private client?: CosmosClient;
-  private embedded?: { close(): Promise<void> };
+  private embedded?: { close(): Promise<void>; bootstrapped?: string };
   private readonly log: (line: string) => void;
   private readonly now: () => Date;
 
@@ -108,8 +109,9 @@ export class Composition {
         key = "embedded"; // the embedded endpoint checks no key
       }
       this.client = await connectCosmos({ endpoint, key, managedIdentityClientId: this.config.managedIdentityClientId });
-      // In Azure, infra/ owns the database and containers; elsewhere nothing else creates them.
-      if (!this.config.insideAzure) await bootstrapCosmos(this.client, cosmos.database);
+      // In Azure, infra/ owns the database and containers; elsewhere nothing else creates them
+      // (but a stand-in that made them already, to load a kept store into them).
+      if (!this.config.insideAzure && this.embedded?.bootstrapped !== cosmos.database) await bootstrapCosmos(this.client, cosmos.database);
       const container = ticketsContainer(this.client, cosmos.database);
       return {
         tickets: new CosmosTicketStore(container),

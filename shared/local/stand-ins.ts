@@ -39,6 +39,8 @@ export function localStandIns(scheduler: Scheduler = systemScheduler, keep?: Kep
       const store = kept;
       return {
         endpoint: started.endpoint,
+        // keepStore made the database and containers to load the file into.
+        bootstrapped: keep.database,
         // The last changes are saved before the endpoint goes.
         close: async () => {
           try {
