@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ESCALATIONS_QUEUE } from "../adapters/servicebus/names.js";
+import { ESCALATIONS_QUEUE, TICKET_TIMERS_QUEUE } from "../adapters/servicebus/names.js";
 import { ALERT_CHANNEL_SETTINGS, type ChannelSettings } from "../escalation/channels/settings.js";
 
 /**
@@ -70,6 +70,8 @@ export const envSchema = z.object({
   /** Only for the Service Bus emulator or a test broker; Azure uses the managed identity. */
   SERVICE_BUS_CONNECTION_STRING: z.string().min(1).optional(),
   ESCALATION_QUEUE_NAME: z.string().min(1).default(ESCALATIONS_QUEUE),
+  /** The SLA clocks' timers: a warning or a breach is a message scheduled for its instant. */
+  TIMER_QUEUE_NAME: z.string().min(1).default(TICKET_TIMERS_QUEUE),
   /** Unacknowledged this long after a page, ops is paged again. */
   ESCALATION_ACK_TIMEOUT_SECONDS: z.coerce.number().positive().default(900),
   /** Re-pages after the first page, at most. */
@@ -132,6 +134,8 @@ export interface Config {
      */
     ticketUrlTemplate?: string;
   };
+  /** The SLA clocks' scheduled warnings and breaches. */
+  timers: { queue: string };
   /** As given: validated by the notifier, channel by channel. */
   alertChannels: ChannelSettings;
 }
@@ -203,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       maxRetries: s.ESCALATION_MAX_RETRIES,
       ticketUrlTemplate: s.TICKET_URL_TEMPLATE,
     },
+    timers: { queue: s.TIMER_QUEUE_NAME },
     alertChannels,
   };
 }
