@@ -76,3 +76,13 @@ app.serviceBusQueue("notifyOps", {
     await (await root.notifier()).handle({ messageId, body: message });
   },
 });
+
+// SLA timers: a warning or a breach scheduled for its instant. Throwing makes Service Bus redeliver.
+app.serviceBusQueue("slaTimers", {
+  connection: BINDING_CONNECTIONS.serviceBus,
+  queueName: config.timers.queue,
+  handler: async (message, context) => {
+    const id = context.triggerMetadata?.messageId;
+    await root.handleTimer({ messageId: typeof id === "string" ? id : "", body: message });
+  },
+});

@@ -12,7 +12,7 @@ import { rememberingAgents } from "../agents/http/handlers.js";
 import { channelsFromConfig } from "../escalation/channels/from-config.js";
 import { Deliveries } from "../escalation/deliveries.js";
 import { Notifier } from "../escalation/notifier.js";
-import { escalationOutbox } from "../escalation/outbox.js";
+import { escalationEntries } from "../escalation/outbox.js";
 import type { Channel } from "../escalation/ports.js";
 import type { Principal } from "../kernel/principal.js";
 import { Dispatcher } from "../outbox/dispatcher.js";
@@ -24,6 +24,10 @@ import type { Config } from "./config.js";
 import { httpRoutes, type HttpRoute } from "./routes.js";
 import { CosmosSlaPolicyStore } from "../adapters/cosmos/sla-policy-store.js";
 import { slaPolicyUseCases } from "../sla/policy-use-cases.js";
+import { cachedPolicy } from "../sla/policy-source.js";
+import { handleTimer } from "../sla/timer-handler.js";
+import { timerEntries } from "../sla/timer-outbox.js";
+import type { Outbox } from "../tickets/ports.js";
 
 /**
  * What a host outside Azure may use where a setting is unset: the embedded Cosmos DB
@@ -69,6 +73,11 @@ interface Stores {
 }
 
 const randomness = systemRandomness;
+
+/** The tickets' outbox: the escalation's messages and the SLA's timers of each change. */
+export function ticketOutbox(written: (entries: OutboxEntry[]) => void = () => {}): Outbox {
+  return { entriesFor: (change, requestId) => [...escalationEntries(change, requestId), ...timerEntries(change, requestId)], written };
+}
 
 /**
  * The one composition root: config in, clients and use cases out, each built once per
@@ -128,13 +137,24 @@ export class Composition {
     }
   });
 
+  /** The SLA policy a change is judged by, kept a few seconds per instance (shared/sla/policy-source.ts). */
+  private readonly slaPolicy = once(async () => cachedPolicy((await this.stores()).slaPolicy, { now: this.now }));
+
   private readonly writer = once(
-    async () => new TicketWriter({ store: (await this.stores()).tickets, outbox: escalationOutbox(this.options.outboxWritten) }),
+    async () =>
+      new TicketWriter({
+        store: (await this.stores()).tickets,
+        outbox: ticketOutbox(this.options.outboxWritten),
+        slaPolicy: await this.slaPolicy(),
+      }),
   );
 
   readonly directory = once(async () => new AgentDirectory((await this.stores()).agents, this.now));
 
-  readonly slaPolicies = once(async () => slaPolicyUseCases((await this.stores()).slaPolicy));
+  readonly slaPolicies = once(async () => {
+    const source = await this.slaPolicy();
+    return slaPolicyUseCases((await this.stores()).slaPolicy, (policy) => source.replaced(policy));
+  });
 
   readonly tickets = once(async (): Promise<TicketUseCases> =>
     ticketUseCases({
@@ -143,6 +163,7 @@ export class Composition {
       agents: await this.directory(),
       randomness,
       now: this.now,
+      slaPolicy: await this.slaPolicy(),
     }),
   );
 
@@ -187,8 +208,25 @@ export class Composition {
     );
   });
 
+  /** The `ticket-timers` queue: Service Bus when configured, else the in-process queue's schedule. */
+  readonly timerPublisher = once(async (): Promise<Publisher> => {
+    const { serviceBus, timers, managedIdentityClientId } = this.config;
+    if (serviceBus.namespace || serviceBus.connectionString) {
+      const { serviceBusPublisher } = await import("../adapters/servicebus/publisher.js");
+      return serviceBusPublisher({ ...serviceBus, managedIdentityClientId }, timers.queue);
+    }
+    return (await this.standIn("SERVICE_BUS_NAMESPACE")).queue((m) => this.handleTimer({ messageId: m.messageId, body: m.body }));
+  });
+
+  /** One message of the `ticket-timers` queue: an SLA warning or breach come due. */
+  readonly handleTimer = async (message: { messageId: string; body: unknown }): Promise<void> =>
+    handleTimer(await this.tickets(), message, (line) => console.log(line));
+
   async dispatcher(): Promise<Dispatcher> {
-    return new Dispatcher((await this.stores()).tickets, { escalations: await this.publisher() });
+    return new Dispatcher((await this.stores()).tickets, {
+      escalations: await this.publisher(),
+      "ticket-timers": await this.timerPublisher(),
+    });
   }
 
   readonly notifier = once(async (): Promise<Notifier> => {
@@ -239,6 +277,7 @@ export class Composition {
 
   async close(): Promise<void> {
     await (await this.publisher.made()?.catch(() => null))?.close();
+    await (await this.timerPublisher.made()?.catch(() => null))?.close();
     this.client?.dispose();
     await this.embedded?.close();
   }

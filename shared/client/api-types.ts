@@ -286,7 +286,7 @@ export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
     /**
-     * @description A ticket as the caller may see it: a requester sees it as opened, without triage, assignment or escalation.
+     * @description A ticket as the caller may see it: a requester sees it as opened, without triage, assignment, escalation or SLA clocks.
      * @example {
      *       "id": "4f7a9c2e1b3d5f6a7c8e9d0b",
      *       "number": "51623929",
@@ -319,6 +319,23 @@ export interface components {
      *           "name": "Jane Doe"
      *         },
      *         "pages": 1
+     *       },
+     *       "sla": {
+     *         "policyVersion": 2,
+     *         "firstResponse": {
+     *           "status": "achieved",
+     *           "dueAt": "2024-05-01T09:15:00.000Z",
+     *           "warnAt": "2024-05-01T09:10:00.000Z",
+     *           "achievedAt": "2024-05-01T09:08:00.000Z",
+     *           "breachedAt": null
+     *         },
+     *         "resolution": {
+     *           "status": "running",
+     *           "dueAt": "2024-05-01T13:00:00.000Z",
+     *           "warnAt": "2024-05-01T12:30:00.000Z",
+     *           "achievedAt": null,
+     *           "breachedAt": null
+     *         }
      *       }
      *     }
      */
@@ -368,6 +385,22 @@ export interface components {
         } | null;
         pages: number;
       } | null;
+      /** @description The SLA clocks: their due times and states; null for requesters (and for a ticket not changed since before they existed). */
+      sla: components["schemas"]["Sla"] | null;
+    };
+    Sla: {
+      policyVersion: number;
+      firstResponse: components["schemas"]["SlaClock"];
+      resolution: components["schemas"]["SlaClock"];
+    };
+    SlaClock: {
+      /** @enum {string} */
+      status: "running" | "paused" | "achieved" | "breached";
+      /** Format: date-time */
+      dueAt: string;
+      warnAt: string | null;
+      achievedAt: string | null;
+      breachedAt: string | null;
     };
     Problem: {
       type: string;
@@ -460,7 +493,10 @@ export interface components {
       | components["schemas"]["EscalationTriggeredEntry"]
       | components["schemas"]["EscalationNotifiedEntry"]
       | components["schemas"]["EscalationAcknowledgedEntry"]
-      | components["schemas"]["EscalationResolvedEntry"];
+      | components["schemas"]["EscalationResolvedEntry"]
+      | components["schemas"]["SlaWarningEntry"]
+      | components["schemas"]["SlaBreachedEntry"]
+      | components["schemas"]["SlaAchievedEntry"];
     OpenedEntry: {
       id: string;
       /** Format: date-time */
@@ -774,6 +810,105 @@ export interface components {
       cause: string;
       /** @description The agent's own words, if they gave any; never a requester's */
       reason: string | null;
+    };
+    SlaWarningEntry: {
+      id: string;
+      /** Format: date-time */
+      at: string;
+      actor: {
+        /** @description For agents, and for the requester's own entries */
+        id?: string;
+        name: string;
+        /** @enum {string} */
+        role: "requester" | "agent" | "admin" | "system";
+      };
+      /** @enum {string} */
+      visibility: "public" | "internal";
+      /** @constant */
+      type: "sla_warning";
+      data: components["schemas"]["SlaWarningData"];
+    };
+    SlaWarningData: {
+      /**
+       * @description Which target: the first response or the resolution
+       * @enum {string}
+       */
+      target: "firstResponse" | "resolution";
+      /**
+       * Format: date-time
+       * @description The target's due time, as the policy set it
+       */
+      dueAt: string;
+      /** @description The resolution cycle: 1 at intake, one more at each reopen */
+      cycle: number;
+      /** @description The SLA policy version the ticket follows */
+      policyVersion: number;
+    };
+    SlaBreachedEntry: {
+      id: string;
+      /** Format: date-time */
+      at: string;
+      actor: {
+        /** @description For agents, and for the requester's own entries */
+        id?: string;
+        name: string;
+        /** @enum {string} */
+        role: "requester" | "agent" | "admin" | "system";
+      };
+      /** @enum {string} */
+      visibility: "public" | "internal";
+      /** @constant */
+      type: "sla_breached";
+      data: components["schemas"]["SlaBreachedData"];
+    };
+    SlaBreachedData: {
+      /**
+       * @description Which target: the first response or the resolution
+       * @enum {string}
+       */
+      target: "firstResponse" | "resolution";
+      /**
+       * Format: date-time
+       * @description The target's due time, as the policy set it
+       */
+      dueAt: string;
+      /** @description The resolution cycle: 1 at intake, one more at each reopen */
+      cycle: number;
+      /** @description The SLA policy version the ticket follows */
+      policyVersion: number;
+    };
+    SlaAchievedEntry: {
+      id: string;
+      /** Format: date-time */
+      at: string;
+      actor: {
+        /** @description For agents, and for the requester's own entries */
+        id?: string;
+        name: string;
+        /** @enum {string} */
+        role: "requester" | "agent" | "admin" | "system";
+      };
+      /** @enum {string} */
+      visibility: "public" | "internal";
+      /** @constant */
+      type: "sla_achieved";
+      data: components["schemas"]["SlaAchievedData"];
+    };
+    SlaAchievedData: {
+      /**
+       * @description Which target: the first response or the resolution
+       * @enum {string}
+       */
+      target: "firstResponse" | "resolution";
+      /**
+       * Format: date-time
+       * @description The target's due time, as the policy set it
+       */
+      dueAt: string;
+      /** @description The resolution cycle: 1 at intake, one more at each reopen */
+      cycle: number;
+      /** @description The SLA policy version the ticket follows */
+      policyVersion: number;
     };
     /**
      * @description A public reply (the default) or an internal note (agents only).

@@ -1,4 +1,4 @@
-import type { Publisher, QueueMessage } from "../outbox/ports.js";
+import { parseQueueBody, type Publisher, type QueueMessage } from "../outbox/ports.js";
 import type { TicketStore } from "../tickets/ports.js";
 import { isFailure } from "../kernel/failure.js";
 import { DeliveryError } from "./channels/errors.js";
@@ -40,18 +40,6 @@ export interface NotifierDeps {
   settings: NotifierSettings;
   now: () => Date;
   log: (line: string) => void;
-}
-
-/** Bodies arrive parsed from the Functions trigger and the local queue, as text or bytes otherwise. */
-function parseBody(body: unknown): unknown {
-  if (typeof body === "string" || body instanceof Uint8Array) {
-    try {
-      return JSON.parse(typeof body === "string" ? body : Buffer.from(body).toString("utf8"));
-    } catch {
-      return body;
-    }
-  }
-  return body;
 }
 
 /** Re-page n of a cycle: a scheduled message, delivered only if still unacknowledged then. */
@@ -102,7 +90,7 @@ export class Notifier {
   async handle(message: QueuedMessage): Promise<void> {
     // Delivery records are keyed by message id: without one, deliveries would collide.
     if (!message.messageId) throw new Error("An escalation message without a messageId cannot be delivered exactly once.");
-    const parsed = EscalationMessage.safeParse(parseBody(message.body));
+    const parsed = EscalationMessage.safeParse(parseQueueBody(message.body));
     // A body we cannot read will not become readable: fail so it dead-letters for a person to look at.
     if (!parsed.success) throw new Error(`Message ${message.messageId} is not an escalation message v1: ${parsed.error.message}`);
     const body = parsed.data;

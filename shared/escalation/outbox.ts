@@ -1,21 +1,18 @@
 import type { OutboxEntry } from "../outbox/ports.js";
 import type { Change } from "../tickets/domain/change.js";
-import type { Outbox } from "../tickets/ports.js";
-import { alertEventOf, alertFacts } from "./domain/alert.js";
+import { alertEventOf, alertFacts, isEscalationEvent } from "./domain/alert.js";
 import { messageIdOf, subjectOf, type EscalationMessage } from "./domain/messages.js";
 
 /**
- * The tickets' outbox, as the escalation feature fills it: one message to the
+ * The tickets' outbox entries, as the escalation feature makes them: one message to the
  * `escalations` queue per escalation event of a change, with the alert's facts as of
  * that change, written in the change's own batch.
  */
-export function escalationOutbox(written: (entries: OutboxEntry[]) => void = () => {}): Outbox {
-  return { entriesFor: escalationEntries, written };
-}
-
 export function escalationEntries(change: Change, requestId: string): OutboxEntry[] {
-  return change.events.map(({ type, entry }) => {
-    const event = alertEventOf({ type, entry });
+  // The SLA's pages and notices are not told yet: only the escalation's own events.
+  return change.events.filter(isEscalationEvent).map((ticketEvent) => {
+    const { entry } = ticketEvent;
+    const event = alertEventOf(ticketEvent);
     const body: EscalationMessage = {
       version: 1,
       event,

@@ -12,13 +12,22 @@ export interface Scheduler {
   after(ms: number, run: () => void | Promise<unknown>): () => void;
 }
 
+/** The longest wait setTimeout keeps (2^31 - 1 ms, about 24.8 days); a longer one would fire at once. */
+const LONGEST_TIMEOUT_MS = 2 ** 31 - 1;
+
 export const systemScheduler: Scheduler = {
   now: () => new Date(),
   after(ms, run) {
-    const timer = setTimeout(() => void run(), ms);
-    // Background work (a retry, a scheduled page) never keeps a process alive on its own:
-    // a host stops by closing what waits, or by exiting.
-    timer.unref();
+    let timer: NodeJS.Timeout;
+    // A wait longer than setTimeout keeps (an SLA timer weeks out) is waited in legs.
+    const wait = (left: number) => {
+      const leg = Math.min(left, LONGEST_TIMEOUT_MS);
+      timer = setTimeout(() => (left > leg ? wait(left - leg) : void run()), leg);
+      // Background work (a retry, a scheduled page) never keeps a process alive on its own:
+      // a host stops by closing what waits, or by exiting.
+      timer.unref();
+    };
+    wait(ms);
     return () => clearTimeout(timer);
   },
 };

@@ -178,7 +178,7 @@ export async function startHost({
   const routes = composition.routes().map(compile);
   const corsOrigins = config.cors.allowedOrigins;
   const context: Invocation = { error: (...args) => console.error(...args), log: (...args) => console.log(...args) };
-  let consumer: ServiceBusConsumer | undefined;
+  let consumers: ServiceBusConsumer[] = [];
   let draining = false;
 
   const server = createServer((req, res) => {
@@ -282,7 +282,7 @@ export async function startHost({
   });
   if (outbox === "pump") pump.start();
   try {
-    consumer = await startQueueConsumer(composition);
+    consumers = await startQueueConsumers(composition);
   } catch (error) {
     server.close();
     await pump.stop();
@@ -303,7 +303,7 @@ export async function startHost({
       });
       await pump.stop();
       // The consumer before the rest: the handlers it lets finish still publish re-pages and write to the store.
-      await consumer?.close();
+      await Promise.all(consumers.map((c) => c.close()));
       await composition.close();
       await requestLog.flush();
     },
@@ -319,18 +319,21 @@ function urlOf(server: Server): string {
 
 /**
  * With an emulator or test broker (a connection string), nothing else runs the
- * notifier: this host consumes the queue itself. Never a namespace's queue: there the
- * deployed `notifyOps` function consumes it, and a developer's host would take alerts
- * from it (and deliver them to its console). Returns once subscribed; the SDK
- * connects, and reconnects, in the background.
+ * notifier and the SLA timers: this host consumes their queues itself. Never a namespace's
+ * queues: there the deployed `notifyOps` and `slaTimers` functions consume them, and a
+ * developer's host would take alerts from them (and deliver them to its console). Returns
+ * once subscribed; the SDK connects, and reconnects, in the background.
  */
-async function startQueueConsumer(composition: Composition): Promise<ServiceBusConsumer | undefined> {
-  const { serviceBus, escalation } = composition.config;
-  if (!serviceBus.connectionString || serviceBus.namespace || composition.config.insideAzure) return undefined;
+async function startQueueConsumers(composition: Composition): Promise<ServiceBusConsumer[]> {
+  const { serviceBus, escalation, timers } = composition.config;
+  if (!serviceBus.connectionString || serviceBus.namespace || composition.config.insideAzure) return [];
   const { serviceBusConsumer } = await import("../adapters/servicebus/consumer.js");
-  const consumer = await serviceBusConsumer(serviceBus, escalation.queue, async (m) => (await composition.notifier()).handle(m));
-  await consumer.start();
-  return consumer;
+  const consumers = [
+    await serviceBusConsumer(serviceBus, escalation.queue, async (m) => (await composition.notifier()).handle(m)),
+    await serviceBusConsumer(serviceBus, timers.queue, (m) => composition.handleTimer(m)),
+  ];
+  await Promise.all(consumers.map((c) => c.start()));
+  return consumers;
 }
 
 /**

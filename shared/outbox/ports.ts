@@ -8,7 +8,7 @@ import { z } from "zod";
  */
 
 /** The queues an outbox entry can go to; each is one Publisher. */
-export const QUEUES = ["escalations"] as const;
+export const QUEUES = ["escalations", "ticket-timers"] as const;
 export const QueueName = z.enum(QUEUES);
 export type QueueName = z.infer<typeof QueueName>;
 
@@ -26,6 +26,8 @@ export const OutboxEntry = z.object({
   /** The id of the request that caused it. */
   correlationId: z.string(),
   createdAt: z.iso.datetime(),
+  /** Deliver no earlier than this: a scheduled message (an SLA timer). */
+  scheduledAt: z.iso.datetime().optional(),
 });
 export type OutboxEntry = z.infer<typeof OutboxEntry>;
 
@@ -60,4 +62,15 @@ export const messageOf = (entry: OutboxEntry): QueueMessage => ({
   subject: entry.subject,
   body: entry.body,
   correlationId: entry.correlationId,
+  ...(entry.scheduledAt ? { scheduledAt: new Date(entry.scheduledAt) } : {}),
 });
+
+/** A received message's body: parsed already by the Functions trigger and the local queue, text or bytes otherwise. */
+export function parseQueueBody(body: unknown): unknown {
+  if (typeof body !== "string" && !(body instanceof Uint8Array)) return body;
+  try {
+    return JSON.parse(typeof body === "string" ? body : Buffer.from(body).toString("utf8"));
+  } catch {
+    return body;
+  }
+}

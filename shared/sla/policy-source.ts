@@ -10,9 +10,15 @@ import type { SlaPolicyStore } from "./ports.js";
  */
 export const POLICY_KEPT_MS = 10_000;
 
-export function cachedPolicy(store: SlaPolicyStore, scheduler: Pick<Scheduler, "now">, keptMs = POLICY_KEPT_MS): () => Promise<SlaPolicy> {
+export interface PolicySource {
+  (): Promise<SlaPolicy>;
+  /** This instance replaced the policy: its own changes follow the new one at once. */
+  replaced(policy: SlaPolicy): void;
+}
+
+export function cachedPolicy(store: SlaPolicyStore, scheduler: Pick<Scheduler, "now">, keptMs = POLICY_KEPT_MS): PolicySource {
   let kept: { at: number; policy: Promise<SlaPolicy> } | undefined;
-  return () => {
+  const source = () => {
     const now = scheduler.now().getTime();
     if (!kept || now - kept.at >= keptMs) {
       const policy = store.get().then((stored) => stored?.policy ?? DEFAULT_SLA_POLICY);
@@ -24,4 +30,9 @@ export function cachedPolicy(store: SlaPolicyStore, scheduler: Pick<Scheduler, "
     }
     return kept.policy;
   };
+  return Object.assign(source, {
+    replaced(policy: SlaPolicy) {
+      kept = { at: scheduler.now().getTime(), policy: Promise.resolve(policy) };
+    },
+  });
 }

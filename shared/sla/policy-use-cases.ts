@@ -16,7 +16,8 @@ export interface SlaPolicyUseCases {
 /** How many times a replacement without If-Match goes again after losing a race. */
 const RACE_RETRIES = 3;
 
-export function slaPolicyUseCases(store: SlaPolicyStore): SlaPolicyUseCases {
+/** `replaced`: told of each replacement this instance stored (its changes then follow it at once). */
+export function slaPolicyUseCases(store: SlaPolicyStore, replaced: (policy: SlaPolicy) => void = () => {}): SlaPolicyUseCases {
   const current = async () => (await store.get()) ?? { policy: DEFAULT_SLA_POLICY, etag: null };
   return {
     async read(caller) {
@@ -33,6 +34,7 @@ export function slaPolicyUseCases(store: SlaPolicyStore): SlaPolicyUseCases {
         const next: SlaPolicy = { ...body, version: policy.version + 1 };
         try {
           await store.put(next, etag);
+          replaced(next);
           return next;
         } catch (e) {
           const lost = e instanceof Failure && (e.kind === "stale" || e.kind === "exists");

@@ -1,6 +1,7 @@
 import { Failure, isFailure } from "../kernel/failure.js";
 import type { Principal } from "../kernel/principal.js";
 import * as commands from "./domain/commands.js";
+import type { Change } from "./domain/change.js";
 import type { OpenInput } from "./domain/inputs.js";
 import type { Ticket } from "./domain/model.js";
 import { numberFromHash, requesterIdOf, ticketIdOf, type Randomness } from "./ids.js";
@@ -50,18 +51,14 @@ export async function openTicket(
         { id, number, requesterId: (email) => requesterIdOf(hash, email) },
         deps.now().toISOString(),
       );
-      const records: TicketRecord[] = [];
-      if (idem && keyHash) {
-        const receipt: OpenReceipt = { callerId: caller.id, keyHash, requestHash: idem.requestHash, ticket: change.ticket };
-        records.push({ id: OPEN_RECEIPT_ID, type: "receipt", ...receipt });
-      }
+      // The receipt holds the ticket as stored (its clocks started), to replay the first response.
+      const records = (stored: Change): TicketRecord[] => {
+        if (!idem || !keyHash) return [];
+        const receipt: OpenReceipt = { callerId: caller.id, keyHash, requestHash: idem.requestHash, ticket: stored.ticket };
+        return [{ id: OPEN_RECEIPT_ID, type: "receipt", ...receipt }];
+      };
       try {
-        const stored = await deps.writer.create(
-          { ticket: change.ticket, salt: deps.randomness.randomHex() },
-          change,
-          options.requestId,
-          records,
-        );
+        const stored = await deps.writer.create(change, deps.randomness.randomHex(), options.requestId, records);
         return { ticket: stored.ticket, etag: etagFor(stored.ticket, caller), replayed: false };
       } catch (e) {
         if (!isFailure(e, "exists")) throw e;

@@ -1,15 +1,18 @@
 import { Failure, isFailure } from "../kernel/failure.js";
 import { isAgent, type Principal } from "../kernel/principal.js";
 import { systemScheduler, type Scheduler } from "../kernel/scheduler.js";
+import { DEFAULT_SLA_POLICY, type SlaPolicy } from "../sla/domain/policy.js";
 import type { Change } from "./domain/change.js";
+import { withSla } from "./domain/sla.js";
 import { publicRevisionOf, type Ticket, type TimelineEntry } from "./domain/model.js";
 import { canSee, notFound } from "./domain/visibility.js";
-import type { Outbox, StoredTicket, TicketRecord, TicketStore, UnstoredTicket } from "./ports.js";
+import type { Outbox, StoredTicket, TicketRecord, TicketStore } from "./ports.js";
 import { TicketCache } from "./ticket-cache.js";
 
 /**
- * How every change reaches the store: load, decide (a command), and write the new
- * ticket, its timeline entries, its outbox entries and its records in one batch.
+ * How every change reaches the store: load, decide (a command), move the SLA clocks by
+ * it (domain/sla.ts), and write the new ticket, its timeline entries, its outbox entries
+ * and its records in one batch.
  * Optimistic concurrency throughout: a write is a compare-and-swap on the store's
  * etag, retried on a concurrent change unless the caller pinned a version with If-Match.
  */
@@ -91,6 +94,8 @@ export interface WriterDeps {
   /** Uniform in [0, 1): the jitter. */
   random?: () => number;
   backoff?: Backoff;
+  /** The SLA policy in force (kept a few seconds: shared/sla/policy-source.ts); the defaults without it. */
+  slaPolicy?: () => Promise<SlaPolicy>;
 }
 
 export class TicketWriter {
@@ -128,10 +133,26 @@ export class TicketWriter {
     this.cache.set(stored);
   }
 
-  /** Stores a new ticket with its opening change. Failure "exists" if its id is taken. */
-  async create(ticket: UnstoredTicket, change: Change, requestId: string, records: TicketRecord[] = []): Promise<StoredTicket> {
+  private policy(): Promise<SlaPolicy> {
+    return this.deps.slaPolicy?.() ?? Promise.resolve(DEFAULT_SLA_POLICY);
+  }
+
+  /**
+   * Stores a new ticket with its opening change, and the records made from it (an open's
+   * receipt holds the ticket). Failure "exists" if its id is taken.
+   */
+  async create(
+    opening: Change,
+    salt: string,
+    requestId: string,
+    records: (change: Change) => TicketRecord[] = () => [],
+  ): Promise<StoredTicket> {
+    const change = withSla(null, opening, await this.policy());
     const outbox = this.deps.outbox.entriesFor(change, requestId);
-    const stored = await this.deps.store.create(ticket, { entries: change.entries, outbox, records });
+    const stored = await this.deps.store.create(
+      { ticket: change.ticket, salt },
+      { entries: change.entries, outbox, records: records(change) },
+    );
     this.cache.set(stored);
     if (outbox.length) this.deps.outbox.written(outbox);
     return stored;
@@ -155,6 +176,7 @@ export class TicketWriter {
   ): Promise<Updated> {
     const { scheduler = systemScheduler, backoff = CONTENTION_BACKOFF } = this.deps;
     const deadline = scheduler.now().getTime() + backoff.budgetMs;
+    const policy = await this.policy();
     let stale = 0;
     for (let attempt = 0; ; attempt++) {
       const cached = attempt === 0 ? this.cache.get(id) : undefined;
@@ -168,7 +190,7 @@ export class TicketWriter {
         if (options.ifMatch !== undefined && !ifMatchHolds(options.ifMatch, stored.ticket, caller) && !extras.isReplay?.()) {
           throw new Failure("precondition_failed", "The ticket has changed since that version (If-Match).");
         }
-        change = decide(stored.ticket);
+        change = withSla(stored.ticket, decide(stored.ticket), policy);
       } catch (e) {
         if (fromCache && e instanceof Failure) continue;
         throw e;

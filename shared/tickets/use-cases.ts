@@ -1,10 +1,13 @@
 import type { Principal } from "../kernel/principal.js";
-import { invalid } from "../kernel/failure.js";
+import { invalid, isFailure } from "../kernel/failure.js";
+import type { SlaPolicy } from "../sla/domain/policy.js";
+import type { SlaTimer } from "../sla/domain/timers.js";
 import { isAgent } from "../kernel/principal.js";
 import { commentOnTicket, type Commented } from "./comment-on-ticket.js";
 import * as commands from "./domain/commands.js";
 import type { CommentInput, EscalateInput, MoveInput, OpenInput, TriageInput } from "./domain/inputs.js";
 import type { AgentRef } from "./domain/model.js";
+import { slaTimer } from "./domain/sla.js";
 import type { Randomness } from "./ids.js";
 import { InFlightKeys, type IdempotencyOptions } from "./idempotency.js";
 import { openTicket, type Opened } from "./open-ticket.js";
@@ -48,6 +51,11 @@ export interface TicketUseCases {
    * same batch, so recording one delivery twice fails on it (Failure "exists").
    */
   recordDelivery(ticketId: string, delivery: commands.Delivery, record: TicketRecord): Promise<void>;
+  /**
+   * An SLA timer came due: the warning or breach it stands for, if its target still has one
+   * due then. False when the ticket is gone.
+   */
+  slaTimer(ticketId: string, timer: SlaTimer, requestId: string): Promise<boolean>;
 }
 
 export interface TicketDeps {
@@ -56,6 +64,8 @@ export interface TicketDeps {
   agents: AgentLookup;
   randomness: Randomness;
   now: () => Date;
+  /** The SLA policy in force, as the writer gets it. */
+  slaPolicy: () => Promise<SlaPolicy>;
 }
 
 export function ticketUseCases(deps: TicketDeps): TicketUseCases {
@@ -90,6 +100,16 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
       await writer.update(null, ticketId, { requestId: delivery.messageId }, (t) => commands.recordDelivery(t, delivery, now()), {
         records: () => [record],
       });
+    },
+    async slaTimer(ticketId, timer, requestId) {
+      const policy = await deps.slaPolicy();
+      try {
+        await writer.update(null, ticketId, { requestId }, (t) => slaTimer(t, timer, policy, now()));
+        return true;
+      } catch (e) {
+        if (isFailure(e, "not_found")) return false;
+        throw e;
+      }
     },
   };
 }

@@ -59,12 +59,12 @@ describe("function registrations", () => {
     }
   });
 
-  it("registers the escalation pipeline: change-feed dispatcher, timer sweep, Service Bus notifier", () => {
+  it("registers the escalation pipeline and the SLA timers: change-feed dispatcher, timer sweep, Service Bus notifier, SLA timer consumer", () => {
     const others = registered
       .filter((r) => !Object.values(r.metadata.bindings).some((b) => b.type === "httpTrigger"))
       .map((r) => ({ name: r.metadata.name, bindings: Object.values(r.metadata.bindings), retry: r.metadata.retryOptions }));
-    expect(others.map((o) => o.name)).toEqual(["dispatchOutbox", "sweepOutbox", "notifyOps"]);
-    const [dispatch, sweep, notify] = others;
+    expect(others.map((o) => o.name)).toEqual(["dispatchOutbox", "sweepOutbox", "notifyOps", "slaTimers"]);
+    const [dispatch, sweep, notify, timers] = others;
     expect(dispatch!.bindings).toEqual([
       expect.objectContaining({
         type: "cosmosDBTrigger",
@@ -82,6 +82,15 @@ describe("function registrations", () => {
     expect(sweep!.bindings).toEqual([expect.objectContaining({ type: "timerTrigger", direction: "in", schedule: "0 */5 * * * *" })]);
     expect(notify!.bindings).toEqual([
       expect.objectContaining({ type: "serviceBusTrigger", direction: "in", connection: "ServiceBusConnection", queueName: "escalations" }),
+    ]);
+    // The SLA clocks' warnings and breaches, each a message scheduled for its instant.
+    expect(timers!.bindings).toEqual([
+      expect.objectContaining({
+        type: "serviceBusTrigger",
+        direction: "in",
+        connection: "ServiceBusConnection",
+        queueName: "ticket-timers",
+      }),
     ]);
   });
 

@@ -27,6 +27,7 @@ const ticket = () => ({
   resolvedAt: null,
   closedAt: null,
   escalation: null,
+  sla: null,
 });
 
 /** What the endpoint sets on every answer once the caller's bucket is taken from. */

@@ -160,6 +160,8 @@ describe("the typed client (openapi-fetch over the generated types)", () => {
             return `${e.visibility} comment: ${e.data.body}`;
           case "status_changed":
             return `status ${e.data.from} -> ${e.data.to}${e.data.resolution ? ` (${e.data.resolution})` : ""}`;
+          case "sla_achieved":
+            return `sla_achieved ${e.data.target}`;
           default:
             return e.type;
         }
@@ -178,6 +180,9 @@ describe("the typed client (openapi-fetch over the generated types)", () => {
       "internal comment: Franck from the system administrators team found and corrected the issue.",
       `status open -> closed (${resolution})`,
       "escalation_resolved",
+      // Closed with a resolution: both SLA targets achieved (the notes were no response).
+      "sla_achieved resolution",
+      "sla_achieved firstResponse",
     ]);
     // Karen sees only the public part: no triage, no assignment, no notes.
     expect(story(await timelineOf(karen, banking))).toEqual(["opened at normal", `status open -> closed (${resolution})`]);

@@ -48,11 +48,15 @@ describe("the outbox dispatcher", () => {
     const ticket = await escalatedTicket();
     await s.container.items.create(unreadable(ticket.id));
     const queue = recorder();
+    const timers = recorder();
     const logged: string[] = [];
     const store = new CosmosTicketStore(s.container, (line) => logged.push(line));
-    const dispatcher = new Dispatcher(store, { escalations: queue });
-    expect(await dispatcher.sweep(0, new Date())).toBe(1);
+    const dispatcher = new Dispatcher(store, { escalations: queue, "ticket-timers": timers });
+    // The page, and the SLA clocks' timers the opening set (each scheduled for its instant).
+    expect(await dispatcher.sweep(0, new Date())).toBe(1 + timers.sent.length);
     expect(queue.sent.map((m) => [m.messageId, m.subject, m.correlationId])).toEqual([[`${ticket.id}.3`, "escalation.triggered", "req-1"]]);
+    expect(timers.sent.length).toBeGreaterThan(0);
+    expect(timers.sent.every((m) => m.scheduledAt instanceof Date && m.messageId.startsWith(`${ticket.id}.sla.`))).toBe(true);
     // The store logs the document it could not read, by id; it stays unsent for a person to look at.
     expect(logged).toEqual([expect.stringMatching(/^outbox: Stored outbox entry outbox-99 is not readable: .*; left unsent$/)]);
     expect(await store.unsentOutbox({ limit: 100 })).toEqual([]);
@@ -61,11 +65,11 @@ describe("the outbox dispatcher", () => {
 
   it("from the change feed, publishes the unsent outbox entries among other documents, and logs one it cannot read", async () => {
     const ticket = await escalatedTicket();
-    const [entry] = (await s.store.unsentOutbox({ limit: 100 })).filter((e) => e.ticketId === ticket.id);
+    const [entry] = (await s.store.unsentOutbox({ limit: 100 })).filter((e) => e.ticketId === ticket.id && e.queue === "escalations");
     const stored = { ...entry!, type: "outbox", sent: false, _rid: "x", _ts: 1 };
     const queue = recorder();
     const logged: string[] = [];
-    const dispatcher = new Dispatcher(s.store, { escalations: queue }, (line) => logged.push(line));
+    const dispatcher = new Dispatcher(s.store, { escalations: queue, "ticket-timers": queue }, (line) => logged.push(line));
     const changed = [
       { id: ticket.id, ticketId: ticket.id, type: "ticket" },
       { ...stored, id: "outbox-1", sent: true },

@@ -59,6 +59,11 @@ export interface Settlement {
 
 export interface AmqpBrokerOptions {
   queueName?: string;
+  /**
+   * The namespace's other queues, which a test of the one queue does not watch (default: the
+   * SLA clocks' `ticket-timers`): they take what is sent and scheduled to them, and deliver nothing.
+   */
+  otherQueues?: string[];
   port?: number;
   /** Deliveries before a message is dead-lettered, as the queue's maxDeliveryCount (default 10, as infra/). */
   maxDeliveryCount?: number;
@@ -87,6 +92,11 @@ export interface AmqpBroker {
   readonly received: BrokeredMessage[];
   /** Messages scheduled for later, unique by message id (shared with `received`); each becomes receivable at its time. */
   readonly scheduled: ScheduledMessage[];
+  /**
+   * What was sent or scheduled to the namespace's other queues (AmqpBrokerOptions.otherQueues),
+   * by queue: kept, never delivered.
+   */
+  readonly elsewhere: Map<string, Message[]>;
   readonly duplicatesDropped: number;
   /** Transfers on the queue link: a batch of several messages counts once. */
   readonly deliveries: number;
@@ -154,6 +164,7 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
     options.maxDeliveryCount ?? 10,
     options.lockDurationMs ?? 60_000,
     options.scheduler ?? systemScheduler,
+    options.otherQueues ?? ["ticket-timers"],
   );
   await broker.start(options.port ?? 0);
   return broker;
@@ -173,6 +184,7 @@ interface Lock {
 class Broker implements AmqpBroker {
   readonly received: BrokeredMessage[] = [];
   readonly scheduled: ScheduledMessage[] = [];
+  readonly elsewhere = new Map<string, Message[]>();
   readonly claims: ClaimRequest[] = [];
   readonly completed: BrokeredMessage[] = [];
   readonly deadLettered: DeadLetteredMessage[] = [];
@@ -206,6 +218,7 @@ class Broker implements AmqpBroker {
     private readonly maxDeliveryCount: number,
     private readonly lockDurationMs: number,
     private readonly scheduler: Scheduler,
+    private readonly otherQueues: string[],
   ) {
     this.container.on("receiver_open", (context: EventContext) => this.onIncomingLink(context.receiver!));
     this.container.on("sender_open", (context: EventContext) => this.onOutgoingLink(context.sender!));
@@ -312,10 +325,15 @@ class Broker implements AmqpBroker {
     return `${this.queueName}/$management`;
   }
 
+  /** One of the other queues, or its management node: the queue's name. */
+  private otherQueueOf(address: string | undefined): string | undefined {
+    return this.otherQueues.find((q) => address === q || address === `${q}/$management`);
+  }
+
   /** The client's sender: our receiving end. */
   private onIncomingLink(link: Receiver): void {
     const address = link.target?.address;
-    if (address !== CBS && address !== this.queueName && address !== this.managementAddress) {
+    if (address !== CBS && address !== this.queueName && address !== this.managementAddress && !this.otherQueueOf(address)) {
       link.close({ condition: "amqp:not-found", description: `No entity ${address ?? "(none)"}.` });
       return;
     }
@@ -327,7 +345,7 @@ class Broker implements AmqpBroker {
   /** The client's receiver: the reply links of the request/response nodes, and receivers of the queue. */
   private onOutgoingLink(link: Sender): void {
     const address = link.source?.address;
-    if (address !== CBS && address !== this.managementAddress && address !== this.queueName) {
+    if (address !== CBS && address !== this.managementAddress && address !== this.queueName && !this.otherQueueOf(address)) {
       link.close({ condition: "amqp:not-found", description: `No entity ${address ?? "(none)"}.` });
       return;
     }
@@ -362,6 +380,7 @@ class Broker implements AmqpBroker {
     const address = receiver.target?.address;
     if (address === CBS) this.answerClaim(context.connection, context.message!);
     else if (address === this.managementAddress) this.answerManagement(context.connection, context.message!);
+    else if (this.otherQueueOf(address)) this.keepElsewhere(this.otherQueueOf(address)!, address, context);
     else if (address === this.queueName) {
       this.transfers++;
       // A batch arrives undecoded (custom message format): context.message is the raw bytes.
@@ -369,6 +388,24 @@ class Broker implements AmqpBroker {
       for (const message of payload) this.enqueue(message);
     }
     context.delivery?.accept(); // only after storing: an accepted message is on the queue
+  }
+
+  /** A message to another queue, or a schedule request on its management node: kept, answered, never delivered. */
+  private keepElsewhere(queue: string, address: string, context: EventContext): void {
+    const kept = this.elsewhere.get(queue) ?? [];
+    this.elsewhere.set(queue, kept);
+    const message = context.message!;
+    if (address === queue) {
+      const payload = context.delivery?.format === BATCH_FORMAT ? unbatch(message as unknown as Buffer) : [message];
+      kept.push(...payload);
+      return;
+    }
+    if (message.application_properties?.["operation"] !== SCHEDULE_OPERATION)
+      return this.reply(context.connection, message, 501, "Not implemented on this queue");
+    const entries = (message.body as { messages?: { message: Buffer }[] } | undefined)?.messages ?? [];
+    kept.push(...entries.map((entry) => decode(entry.message)));
+    const numbers = entries.map(() => this.nextSequenceNumber++);
+    this.reply(context.connection, message, 200, "OK", { "sequence-numbers": rhea.types.wrap_array(numbers, AMQP_LONG, undefined) });
   }
 
   private answerClaim(connection: Connection, request: Message): void {

@@ -3,7 +3,8 @@ import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../../shared/a
 import { CosmosTicketStore } from "../../shared/adapters/cosmos/ticket-store.js";
 import { AgentDirectory } from "../../shared/agents/directory.js";
 import { Deliveries } from "../../shared/escalation/deliveries.js";
-import { escalationOutbox } from "../../shared/escalation/outbox.js";
+import { DEFAULT_SLA_POLICY } from "../../shared/sla/domain/policy.js";
+import { ticketOutbox } from "../../shared/app/composition.js";
 import { startEmbeddedCosmos, type EmbeddedCosmos } from "../../shared/local/embedded-cosmos.js";
 import { systemRandomness } from "../../shared/tickets/ids.js";
 import { TicketWriter } from "../../shared/tickets/ticket-writer.js";
@@ -27,9 +28,9 @@ export async function startStore(options: { embedded?: EmbeddedCosmos } = {}) {
   const now = () => new Date(clock++);
   const randomness = systemRandomness;
   const newService = () => {
-    const writer = new TicketWriter({ store, outbox: escalationOutbox() });
+    const writer = new TicketWriter({ store, outbox: ticketOutbox() });
     const directory = new AgentDirectory(agentStore, now);
-    const tickets = ticketUseCases({ store, writer, agents: directory, randomness, now });
+    const tickets = ticketUseCases({ store, writer, agents: directory, randomness, now, slaPolicy: async () => DEFAULT_SLA_POLICY });
     const deliveries = new Deliveries({ store, timeline: tickets, hash: randomness.hash });
     return { tickets, directory, deliveries };
   };

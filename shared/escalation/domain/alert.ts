@@ -75,10 +75,13 @@ export function alertFacts(ticket: Ticket, entry: Pick<EscalationEntry, "actor" 
   };
 }
 
-const EVENT_OF: Record<TicketEvent["type"], Exclude<AlertEvent, "repaged">> = {
+type EscalationEvent = Extract<TicketEvent, { type: "escalation.triggered" | "escalation.acknowledged" | "escalation.resolved" }>;
+
+const EVENT_OF: Record<EscalationEvent["type"], Exclude<AlertEvent, "repaged">> = {
   "escalation.triggered": "triggered",
   "escalation.acknowledged": "acknowledged",
   "escalation.resolved": "resolved",
 };
 
-export const alertEventOf = (event: TicketEvent): Exclude<AlertEvent, "repaged"> => EVENT_OF[event.type];
+export const isEscalationEvent = (event: TicketEvent): event is EscalationEvent => Object.hasOwn(EVENT_OF, event.type);
+export const alertEventOf = (event: EscalationEvent): Exclude<AlertEvent, "repaged"> => EVENT_OF[event.type];

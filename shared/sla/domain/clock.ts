@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Priority, type Status } from "../../tickets/domain/model.js";
+import { Priority, type Status } from "../../tickets/domain/terms.js";
 import { addBusinessMinutes, businessMinutesBetween, type BusinessClock } from "./business-time.js";
 import { clockOf, type SlaPolicy } from "./policy.js";
 
@@ -52,8 +52,9 @@ export const SlaClocks = z.object({
 });
 export type SlaClocks = z.infer<typeof SlaClocks>;
 
-export type SlaTargetName = "firstResponse" | "resolution";
-const TARGETS: SlaTargetName[] = ["firstResponse", "resolution"];
+export const SlaTargetName = z.enum(["firstResponse", "resolution"]);
+export type SlaTargetName = z.infer<typeof SlaTargetName>;
+const TARGETS = SlaTargetName.options;
 
 export type SlaEvent =
   | { kind: "priority"; priority: Priority }
@@ -181,7 +182,8 @@ export function moveClocks(
       const target = c[event.target];
       const current = event.target === "firstResponse" || event.cycle === c.cycle;
       if (event.timer === "warning" && current && target.status === "running" && target.warnAt !== null)
-        if (ms(target.warnAt) === ms(event.scheduledFor) && target.warnedAt === null) {
+        // Its own warning (not one of a due time since moved), once, and not before its time.
+        if (ms(target.warnAt) === ms(event.scheduledFor) && target.warnedAt === null && ms(at) >= ms(target.warnAt)) {
           c = { ...c, [event.target]: { ...target, warnedAt: at } };
           out.push({ target: event.target, outcome: "warned", at });
         }
@@ -226,7 +228,7 @@ function onStatus(c: SlaClocks, from: Status, to: Status, now: string, policy: S
 }
 
 /** What agents see of a target: its state, without the clock's own bookkeeping. */
-export const SlaTargetView = SlaTargetState.omit({ warnedAt: true }).meta({ id: "SlaTarget" });
+export const SlaTargetView = SlaTargetState.omit({ warnedAt: true }).meta({ id: "SlaClock" });
 
 /** What agents see of a ticket's clocks (requesters see none: an SLA is the help desk's own). */
 export const SlaView = z

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PRIORITIES, type Priority } from "../../tickets/domain/model.js";
+import { PRIORITIES, type Priority } from "../../tickets/domain/terms.js";
 import { isTimeZone, WEEKDAYS, type BusinessClock, type Weekday } from "./business-time.js";
 
 /**
@@ -52,11 +52,15 @@ export const SlaCalendar = z
   .meta({ id: "SlaCalendar" });
 export type SlaCalendar = z.infer<typeof SlaCalendar>;
 
+/** A number of minutes that is a whole number of seconds (0.05 is 3 s; 0.01 is refused). */
+const wholeSeconds = z.number().refine((m) => Math.abs(m * 60 - Math.round(m * 60)) < 1e-6, "minutes to the second: a multiple of 1/60");
+
 export const SlaTarget = z
   .object({
-    minutes: z.int().min(1).max(525_600),
+    /** Minutes, to the second: 0.5 is 30 s (a drill's or a test's target), at most a year. */
+    minutes: wholeSeconds.min(1 / 60).max(525_600),
     /** How long before the target its warning is due (0: no warning). */
-    warnBeforeMinutes: z.int().min(0),
+    warnBeforeMinutes: wholeSeconds.min(0),
   })
   .strict()
   .refine((t) => t.warnBeforeMinutes < t.minutes, {

@@ -1,5 +1,6 @@
 import type { Principal } from "../../kernel/principal.js";
-import { followEscalation } from "./escalation.js";
+import type { SlaTimer } from "../../sla/domain/timers.js";
+import { followEscalation, isEscalationWorthy } from "./escalation.js";
 import { requesterShape } from "./visibility.js";
 import {
   entryId,
@@ -15,32 +16,68 @@ import {
 
 /**
  * What one command does to a ticket: the ticket as it becomes, its new timeline
- * entries, and the events other parts of the system must hear of. The use case stores
- * all of it in one batch; the events go through the outbox (DESIGN.md section 6).
+ * entries, the events other parts of the system must hear of, and the SLA timers it
+ * sets. The use case stores all of it in one batch; the events and timers go through
+ * the outbox (DESIGN.md section 6).
  */
 export interface Change {
   ticket: Ticket;
   entries: TimelineEntry[];
   events: TicketEvent[];
+  /** The SLA timers to schedule (sla.ts); none when the change moved no due time. */
+  timers?: SlaTimer[];
 }
 
 /** The entries that record a change of the escalation, which ops must hear of. */
 export type EscalationEntry = Extract<TimelineEntry, { type: "escalation_triggered" | "escalation_acknowledged" | "escalation_resolved" }>;
+export type SlaBreachedEntry = Extract<TimelineEntry, { type: "sla_breached" }>;
+export type SlaNoticeEntry = Extract<TimelineEntry, { type: "sla_warning" | "sla_breached" }>;
 
-/** An escalation raised, acknowledged or resolved: ops must be told. */
-export interface TicketEvent {
-  type: "escalation.triggered" | "escalation.acknowledged" | "escalation.resolved";
-  /** The timeline entry that records it. */
-  entry: EscalationEntry;
-}
+/** What ops must be told of a change. */
+export type TicketEvent =
+  /** An escalation raised, acknowledged or resolved. */
+  | { type: "escalation.triggered" | "escalation.acknowledged" | "escalation.resolved"; entry: EscalationEntry }
+  /** An SLA target breached on a business-impacting ticket: a page, on every channel. */
+  | { type: "escalation.sla_breached"; entry: SlaBreachedEntry }
+  /** A warning, or a breach on any other ticket: a notice to the generic webhook. */
+  | { type: "sla.warning" | "sla.breached"; entry: SlaNoticeEntry };
 
-const EVENT_OF: Record<EscalationEntry["type"], TicketEvent["type"]> = {
+const EVENT_OF: Record<EscalationEntry["type"], "escalation.triggered" | "escalation.acknowledged" | "escalation.resolved"> = {
   escalation_triggered: "escalation.triggered",
   escalation_acknowledged: "escalation.acknowledged",
   escalation_resolved: "escalation.resolved",
 };
 
 const isEscalationEntry = (entry: TimelineEntry): entry is EscalationEntry => Object.hasOwn(EVENT_OF, entry.type);
+
+/** The events of a change's entries, the ticket as the change leaves it. */
+export function eventsOf(entries: TimelineEntry[], ticket: Ticket): TicketEvent[] {
+  return entries.flatMap((entry): TicketEvent[] => {
+    if (isEscalationEntry(entry)) return [{ type: EVENT_OF[entry.type], entry }];
+    if (entry.type === "sla_warning") return [{ type: "sla.warning", entry }];
+    if (entry.type === "sla_breached") return [{ type: isEscalationWorthy(ticket) ? "escalation.sla_breached" : "sla.breached", entry }];
+    return [];
+  });
+}
+
+/**
+ * The system's own entries (of the SLA clock) after a change a person made: numbered on
+ * from the change's, internal, and no change of the person's (its revisions stay as they are).
+ */
+export function appendSystemEntries(
+  change: Change,
+  actor: Actor,
+  now: string,
+  added: { [T in EntryType]: { type: T; data: EntryData<T> } }[EntryType][],
+): Change {
+  let seq = change.ticket.version;
+  const entries = added.map(({ type, data }) => {
+    seq += 1;
+    return TimelineEntry.parse({ id: entryId(seq), seq, type, at: now, actor, visibility: "internal", data });
+  });
+  const ticket = { ...change.ticket, version: seq };
+  return { ...change, ticket, entries: [...change.entries, ...entries], events: [...change.events, ...eventsOf(entries, ticket)] };
+}
 
 /** The public view of an entry type: what a requester may see of their ticket's history. */
 const PUBLIC_TYPES: ReadonlySet<EntryType> = new Set(["opened", "status_changed"]);
@@ -103,7 +140,7 @@ export class ChangeBuilder {
       this.add(step.entry.type, step.entry.data);
     }
     const version = (this.before?.version ?? 0) + this.entries.length;
-    const events = this.entries.filter(isEscalationEntry).map((entry): TicketEvent => ({ type: EVENT_OF[entry.type], entry }));
+    const events = eventsOf(this.entries, this.ticket);
     // The system's own records (alert deliveries) are no change a person made (revision) nor
     // one a requester sees; an agent sees them (a page counted), so their updatedAt moves,
     // and a sync by updatedSince brings them.

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { ROLES } from "../../kernel/principal.js";
+import { SlaClocks, SlaTargetName } from "../../sla/domain/clock.js";
+import { Priority, Severity, Status } from "./terms.js";
 
 /**
  * The ticket model of DESIGN.md section 2, as zod schemas: the one source of each
@@ -7,16 +9,7 @@ import { ROLES } from "../../kernel/principal.js";
  * the API's views (visibility.ts) and the alerts' facts are derived from them.
  */
 
-export const STATUSES = ["open", "in_progress", "on_hold", "resolved", "closed"] as const;
-export const PRIORITIES = ["low", "normal", "high", "emergency"] as const;
-export const SEVERITIES = ["SEV-A", "SEV-B", "SEV-C", "SEV-D"] as const;
-
-export const Status = z.enum(STATUSES);
-export const Priority = z.enum(PRIORITIES);
-export const Severity = z.enum(SEVERITIES);
-export type Status = z.infer<typeof Status>;
-export type Priority = z.infer<typeof Priority>;
-export type Severity = z.infer<typeof Severity>;
+export * from "./terms.js";
 
 /** Queue order: emergency first. Stored on the ticket so the store can ORDER BY it. */
 export const PRIORITY_RANK: Record<Priority, number> = { emergency: 0, high: 1, normal: 2, low: 3 };
@@ -82,6 +75,8 @@ export const Ticket = z.object({
    */
   publicRevision: z.number().int().min(0).optional(),
   publicUpdatedAt: iso.optional(),
+  /** The SLA clocks (shared/sla/domain/clock.ts); a ticket stored before they existed starts them at its next change. */
+  sla: SlaClocks.optional(),
 });
 export type Ticket = z.infer<typeof Ticket>;
 
@@ -107,6 +102,9 @@ export const ENTRY_TYPES = [
   "escalation_notified",
   "escalation_acknowledged",
   "escalation_resolved",
+  "sla_warning",
+  "sla_breached",
+  "sla_achieved",
 ] as const;
 export const EntryType = z.enum(ENTRY_TYPES);
 export type EntryType = z.infer<typeof EntryType>;
@@ -127,6 +125,13 @@ const escalationStep = z.object({
   cycle: z.number().int().min(0).describe("Sequence of the entry that triggered this escalation"),
   cause: z.string().describe("The policy's reason, e.g. priority emergency, ticket closed"),
   reason: z.string().nullable().describe("The agent's own words, if they gave any; never a requester's"),
+});
+
+const slaStep = z.object({
+  target: SlaTargetName.describe("Which target: the first response or the resolution"),
+  dueAt: iso.describe("The target's due time, as the policy set it"),
+  cycle: z.number().int().min(1).describe("The resolution cycle: 1 at intake, one more at each reopen"),
+  policyVersion: z.number().int().min(0).describe("The SLA policy version the ticket follows"),
 });
 
 /**
@@ -159,6 +164,9 @@ export const ENTRY_DATA = {
     .meta({ id: "EscalationNotifiedData" }),
   escalation_acknowledged: escalationStep.omit({ reason: true }).meta({ id: "EscalationAcknowledgedData" }),
   escalation_resolved: escalationStep.meta({ id: "EscalationResolvedData" }),
+  sla_warning: slaStep.meta({ id: "SlaWarningData" }),
+  sla_breached: slaStep.meta({ id: "SlaBreachedData" }),
+  sla_achieved: slaStep.meta({ id: "SlaAchievedData" }),
 } as const satisfies Record<EntryType, z.ZodObject>;
 
 export type EntryData<T extends EntryType> = z.input<(typeof ENTRY_DATA)[T]>;
@@ -186,6 +194,9 @@ export function entryUnion<F extends z.core.$ZodShape>(fields: F, name?: (type: 
     of("escalation_notified"),
     of("escalation_acknowledged"),
     of("escalation_resolved"),
+    of("sla_warning"),
+    of("sla_breached"),
+    of("sla_achieved"),
   ]);
 }
 

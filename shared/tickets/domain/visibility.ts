@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { Failure } from "../../kernel/failure.js";
 import { isAgent, type Principal } from "../../kernel/principal.js";
+import { SlaView, slaViewOf } from "../../sla/domain/clock.js";
 import {
   Actor,
   EntryFields,
@@ -43,6 +44,7 @@ export const TicketView = Ticket.omit({
   publicUpdatedAt: true,
   escalation: true,
   opened: true,
+  sla: true,
 }).extend({
   subject: Ticket.shape.subject.describe("For requesters, the subject they opened the ticket with"),
   priority: Ticket.shape.priority.describe("For requesters, the priority the ticket was opened with"),
@@ -50,22 +52,25 @@ export const TicketView = Ticket.omit({
   severity: Ticket.shape.severity.describe("Set in triage; null for requesters"),
   assignee: Ticket.shape.assignee.describe("null for requesters"),
   escalation: Escalation.omit({ cycle: true }).nullable().describe("Escalation to ops; null for requesters."),
+  sla: SlaView.nullable().describe(
+    "The SLA clocks: their due times and states; null for requesters (and for a ticket not changed since before they existed).",
+  ),
 });
 export type TicketView = z.infer<typeof TicketView>;
 
 /**
  * The ticket as a caller may see it. Triage, assignment and escalation are the agents'
- * business: a requester sees the ticket as it was opened, but for its status, its
+ * business, and so are its SLA clocks: a requester sees the ticket as it was opened, but for its status, its
  * resolution and the time of the last change they could see, so that nothing done out
  * of their sight changes what they get (nor, then, their ETag: ticket-writer.ts).
  */
 export function ticketView(t: Ticket, caller: Principal): TicketView {
-  const { version: _v, revision: _r, publicRevision: _p, publicUpdatedAt: _pu, opened: _o, escalation, ...view } = t;
+  const { version: _v, revision: _r, publicRevision: _p, publicUpdatedAt: _pu, opened: _o, escalation, sla, ...view } = t;
   if (isAgent(caller)) {
     const { cycle: _c, ...visible } = escalation;
-    return { ...view, escalation: visible };
+    return { ...view, escalation: visible, sla: sla ? slaViewOf(sla) : null };
   }
-  return { ...view, ...openedOf(t), severity: null, assignee: null, updatedAt: publicUpdatedAtOf(t), escalation: null };
+  return { ...view, ...openedOf(t), severity: null, assignee: null, updatedAt: publicUpdatedAtOf(t), escalation: null, sla: null };
 }
 
 /** What a requester sees of a ticket, but for when it changed: a change that moves it is one they see. */

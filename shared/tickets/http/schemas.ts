@@ -98,7 +98,7 @@ export const TimelineQuery = z.strictObject({
 /** The responses: the domain's views (visibility.ts), named for the OpenAPI document. */
 export const TicketJson = TicketView.meta({
   id: "Ticket",
-  description: "A ticket as the caller may see it: a requester sees it as opened, without triage, assignment or escalation.",
+  description: "A ticket as the caller may see it: a requester sees it as opened, without triage, assignment, escalation or SLA clocks.",
   examples: [
     {
       id: "4f7a9c2e1b3d5f6a7c8e9d0b",
@@ -122,6 +122,23 @@ export const TicketJson = TicketView.meta({
         acknowledgedAt: "2024-05-01T09:07:00.000Z",
         acknowledgedBy: { id: "8c1d2e3f-0a1b-4c5d-9e8f-7a6b5c4d3e2f", name: "Jane Doe" },
         pages: 1,
+      },
+      sla: {
+        policyVersion: 2,
+        firstResponse: {
+          status: "achieved",
+          dueAt: "2024-05-01T09:15:00.000Z",
+          warnAt: "2024-05-01T09:10:00.000Z",
+          achievedAt: "2024-05-01T09:08:00.000Z",
+          breachedAt: null,
+        },
+        resolution: {
+          status: "running",
+          dueAt: "2024-05-01T13:00:00.000Z",
+          warnAt: "2024-05-01T12:30:00.000Z",
+          achievedAt: null,
+          breachedAt: null,
+        },
       },
     },
   ],

@@ -1,0 +1,28 @@
+import type { OutboxEntry } from "../outbox/ports.js";
+import type { Change } from "../tickets/domain/change.js";
+import { timerMessageId, type TimerMessage } from "./domain/timers.js";
+
+/**
+ * The tickets' outbox, as the SLA clocks fill it: one scheduled message to the
+ * `ticket-timers` queue per timer a change sets, written in the change's own batch, so a
+ * due time is never stored without its timer, nor a timer sent for a change not stored.
+ */
+export function timerEntries(change: Change, requestId: string): OutboxEntry[] {
+  const { ticket } = change;
+  const at = change.entries.at(-1)?.at ?? ticket.updatedAt;
+  return (change.timers ?? []).map((timer, i) => {
+    const body: TimerMessage = { version: 1, ticketId: ticket.id, ...timer };
+    return {
+      // Unique in the partition: the change's last sequence, and the timer's place in it.
+      id: `outbox-${ticket.version}-timer-${i + 1}`,
+      ticketId: ticket.id,
+      queue: "ticket-timers",
+      messageId: timerMessageId(ticket.id, timer),
+      subject: `sla.${timer.timer}`,
+      body,
+      correlationId: requestId,
+      createdAt: at,
+      scheduledAt: timer.scheduledFor,
+    };
+  });
+}
