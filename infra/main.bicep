@@ -13,7 +13,7 @@ param environmentName string
 @description('Region of every resource; it must offer Flex Consumption (az functionapp list-flexconsumption-locations).')
 param location string = resourceGroup().location
 
-@description('Object id of the developer running azd, given data access to Cosmos DB and the queue so the local host can use them. Empty: nobody but the app.')
+@description('Object id of the developer running azd, given data access to Cosmos DB and the queues so the local host can use them. Empty: nobody but the app.')
 param principalId string = ''
 
 // ---- API authentication (Entra ID app registration, see README.md) ----
@@ -65,7 +65,7 @@ param slackWebhookUrl string = ''
 @description('PAGERDUTY_ROUTING_KEY: PagerDuty Events API v2 routing key, stored in Key Vault. Empty: channel off.')
 param pagerDutyRoutingKey string = ''
 
-@description('Email told when an escalation is dead-lettered (an alert that reached nobody). Empty: portal only.')
+@description('Email told when an escalation (an alert that reached nobody) or an SLA timer is dead-lettered. Empty: portal only.')
 param alertEmail string = ''
 
 // ---- Capacity ----
@@ -183,7 +183,7 @@ module keyVault 'modules/keyvault.bicep' = {
 }
 
 // Depends on every other module through their outputs, so the identity's role assignments
-// exist before the app first starts and reaches for its storage, database and queue.
+// exist before the app first starts and reaches for its storage, database and queues.
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
   params: {
@@ -200,7 +200,8 @@ module functionApp 'modules/functionapp.bicep' = {
     cosmosEndpoint: cosmos.outputs.endpoint
     cosmosDatabaseName: cosmos.outputs.databaseName
     serviceBusNamespace: serviceBus.outputs.fullyQualifiedNamespace
-    escalationQueueName: serviceBus.outputs.queueName
+    escalationQueueName: serviceBus.outputs.escalationQueueName
+    timerQueueName: serviceBus.outputs.timerQueueName
     authIssuer: effectiveAuthIssuer
     authAudience: authAudience
     authJwksUri: effectiveAuthJwksUri
@@ -223,10 +224,12 @@ module alerts 'modules/alerts.bicep' = {
   name: 'alerts'
   params: {
     actionGroupName: 'ag-${resourceToken}'
-    alertName: 'alert-deadlettered-escalations-${resourceToken}'
+    escalationAlertName: 'alert-deadlettered-escalations-${resourceToken}'
+    timerAlertName: 'alert-deadlettered-timers-${resourceToken}'
     tags: tags
     serviceBusNamespaceId: serviceBus.outputs.namespaceId
-    queueName: serviceBus.outputs.queueName
+    escalationQueueName: serviceBus.outputs.escalationQueueName
+    timerQueueName: serviceBus.outputs.timerQueueName
     alertEmail: alertEmail
   }
 }
@@ -240,7 +243,8 @@ output SERVICE_API_URI string = 'https://${functionApp.outputs.defaultHostName}/
 output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 output COSMOS_DATABASE_NAME string = cosmos.outputs.databaseName
 output SERVICE_BUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
-output ESCALATION_QUEUE_NAME string = serviceBus.outputs.queueName
+output ESCALATION_QUEUE_NAME string = serviceBus.outputs.escalationQueueName
+output TIMER_QUEUE_NAME string = serviceBus.outputs.timerQueueName
 output AUTH_ISSUER string = effectiveAuthIssuer
 output AUTH_AUDIENCE string = authAudience
 output AUTH_JWKS_URI string = effectiveAuthJwksUri

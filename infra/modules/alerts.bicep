@@ -1,23 +1,46 @@
-// A dead-lettered escalation is an alert that reached nobody: page a human about it through
-// an action group, independently of the app's own ops channels (which may be what failed).
+// A dead-lettered message is work that happens nowhere unless a human steps in: an escalation
+// is an alert that reached nobody, an SLA timer a warning or breach not handled when due. Page
+// a human about either through an action group, independently of the app's own ops channels
+// (which may be what failed). One metric alert per queue, each saying what its loss means.
 
 @description('Name of the action group.')
 param actionGroupName string
 
-@description('Name of the metric alert.')
-param alertName string
+@description('Name of the metric alert on dead-lettered escalations.')
+param escalationAlertName string
 
-@description('Tags applied to both resources.')
+@description('Name of the metric alert on dead-lettered SLA timers.')
+param timerAlertName string
+
+@description('Tags applied to every resource.')
 param tags object = {}
 
 @description('Resource id of the Service Bus namespace.')
 param serviceBusNamespaceId string
 
-@description('Queue whose dead-lettered messages raise the alert.')
-param queueName string
+@description('Queue of the escalations.')
+param escalationQueueName string
 
-@description('Email address told about dead-lettered escalations. Empty: the alert fires in the portal only.')
+@description('Queue of the SLA clocks\' timers.')
+param timerQueueName string
+
+@description('Email address told about dead-lettered messages. Empty: the alerts fire in the portal only.')
 param alertEmail string = ''
+
+var deadLetterAlerts = [
+  {
+    name: escalationAlertName
+    queueName: escalationQueueName
+    criterion: 'DeadletteredEscalations'
+    description: 'An escalation message was dead-lettered in ${escalationQueueName}: an ops alert was not delivered.'
+  }
+  {
+    name: timerAlertName
+    queueName: timerQueueName
+    criterion: 'DeadletteredTimers'
+    description: 'An SLA timer was dead-lettered in ${timerQueueName}: a warning or breach was not handled when due.'
+  }
+]
 
 resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
   name: actionGroupName
@@ -37,12 +60,12 @@ resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
   }
 }
 
-resource deadLetterAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
-  name: alertName
+resource deadLetterAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = [for alert in deadLetterAlerts: {
+  name: alert.name
   location: 'global'
   tags: tags
   properties: {
-    description: 'An escalation message was dead-lettered in ${queueName}: an ops alert was not delivered.'
+    description: alert.description
     severity: 1
     enabled: true
     scopes: [
@@ -55,16 +78,17 @@ resource deadLetterAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
       'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria'
       allOf: [
         {
-          name: 'DeadletteredEscalations'
+          name: alert.criterion
           criterionType: 'StaticThresholdCriterion'
           metricNamespace: 'Microsoft.ServiceBus/namespaces'
           metricName: 'DeadletteredMessages'
+          // The metric per queue: this alert watches its own queue only.
           dimensions: [
             {
               name: 'EntityName'
               operator: 'Include'
               values: [
-                queueName
+                alert.queueName
               ]
             }
           ]
@@ -81,6 +105,6 @@ resource deadLetterAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
       }
     ]
   }
-}
+}]
 
 output actionGroupId string = actionGroup.id

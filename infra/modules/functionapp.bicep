@@ -46,6 +46,9 @@ param serviceBusNamespace string
 @description('Name of the escalations queue.')
 param escalationQueueName string
 
+@description('Name of the queue of the SLA clocks\' timers (scheduled warnings and breaches).')
+param timerQueueName string
+
 @description('Token issuer the API trusts (`iss`).')
 param authIssuer string
 
@@ -135,6 +138,7 @@ var appSettings = [
   { name: 'COSMOS_DATABASE_NAME', value: cosmosDatabaseName }
   { name: 'SERVICE_BUS_NAMESPACE', value: serviceBusNamespace }
   { name: 'ESCALATION_QUEUE_NAME', value: escalationQueueName }
+  { name: 'TIMER_QUEUE_NAME', value: timerQueueName }
   { name: 'ESCALATION_ACK_TIMEOUT_SECONDS', value: string(escalationAckTimeoutSeconds) }
   { name: 'ESCALATION_MAX_REPAGES', value: string(escalationMaxRepages) }
   { name: 'TICKET_URL_TEMPLATE', value: effectiveTicketUrlTemplate }

@@ -1,6 +1,7 @@
-// Service Bus namespace and the `escalations` queue (DESIGN.md section 6). The dispatcher
-// publishes each outbox entry with messageId = the entry id, so duplicate detection turns a
-// re-publish after a crash into a no-op. Local (SAS key) auth is off.
+// Service Bus namespace and its queues (DESIGN.md section 6): `escalations` (ops alerts) and
+// `ticket-timers` (the SLA clocks' warnings and breaches, each a message scheduled for its
+// instant). The dispatcher publishes each outbox entry with messageId = the entry id, so
+// duplicate detection turns a re-publish after a crash into a no-op. Local (SAS key) auth is off.
 
 @description('Name of the Service Bus namespace.')
 param namespaceName string
@@ -11,14 +12,15 @@ param location string
 @description('Tags applied to the namespace.')
 param tags object = {}
 
-@description('Principal id of the function app identity: it publishes and consumes escalations.')
+@description('Principal id of the function app identity: it publishes to and consumes from both queues.')
 param appPrincipalId string
 
 @description('Optional principal id of a developer, given the same send and receive roles. Empty: nobody else.')
 param developerPrincipalId string = ''
 
-// The code's name (shared/adapters/servicebus/names.ts); test/infra checks they agree.
+// The code's names (shared/adapters/servicebus/names.ts); test/infra checks they agree.
 var escalationsQueueName = 'escalations'
+var timersQueueName = 'ticket-timers'
 
 var senderRoleId = '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39' // Azure Service Bus Data Sender
 var receiverRoleId = '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0' // Azure Service Bus Data Receiver
@@ -59,7 +61,31 @@ resource escalationsQueue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = 
   }
 }
 
-// Roles are scoped to the queue, not the namespace: the app touches nothing else.
+resource timersQueue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
+  parent: namespace
+  name: timersQueueName
+  properties: {
+    // The handler re-reads the ticket and writes one batch: far less than a minute.
+    lockDuration: 'PT1M'
+    // After 10 failed deliveries a timer is dead-lettered, which raises its alert in alerts.bicep.
+    maxDeliveryCount: 10
+    requiresDuplicateDetection: true
+    // The broker's longest window (it allows 20 seconds to 7 days): an entry whose `sent` mark
+    // was lost is re-published whenever the dispatcher next gets to it, and timers are few.
+    duplicateDetectionHistoryTimeWindow: 'P7D'
+    // A scheduled message's time to live counts from its scheduled instant, not from when it was
+    // sent, so a timer set months ahead is unaffected. A due timer nothing receives for a week is
+    // dead-lettered (and alerted on), never silently dropped; a late timer still judges the clock
+    // at its due time, so it is worth keeping longer than an escalation's page (P1D).
+    defaultMessageTimeToLive: 'P7D'
+    deadLetteringOnMessageExpiration: true
+    requiresSession: false
+    enablePartitioning: false
+    maxSizeInMegabytes: 1024
+  }
+}
+
+// Roles are scoped to each queue, not the namespace: the app touches nothing else.
 resource appSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(escalationsQueue.id, appPrincipalId, senderRoleId)
   scope: escalationsQueue
@@ -90,9 +116,41 @@ resource developerRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   }
 }]
 
+// The same roles on the timers queue.
+resource timersAppSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(timersQueue.id, appPrincipalId, senderRoleId)
+  scope: timersQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', senderRoleId)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource timersAppReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(timersQueue.id, appPrincipalId, receiverRoleId)
+  scope: timersQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', receiverRoleId)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource timersDeveloperRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in [senderRoleId, receiverRoleId]: if (!empty(developerPrincipalId)) {
+  name: guid(timersQueue.id, developerPrincipalId, roleId)
+  scope: timersQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+    // No principalType: a developer may be a user or, in CI, a service principal.
+    principalId: developerPrincipalId
+  }
+}]
+
 output namespaceName string = namespace.name
 output namespaceId string = namespace.id
 // Host name only (e.g. sb-x.servicebus.windows.net), what identity-based clients take, cut
 // from the endpoint (https://host:443/) rather than assuming the public cloud's suffix.
 output fullyQualifiedNamespace string = split(split(namespace.properties.serviceBusEndpoint, '/')[2], ':')[0]
-output queueName string = escalationsQueue.name
+output escalationQueueName string = escalationsQueue.name
+output timerQueueName string = timersQueue.name

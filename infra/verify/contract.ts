@@ -1,19 +1,31 @@
 import path from "node:path";
 import type { Node } from "web-tree-sitter";
-import { envSchema, requiredInAzure } from "../../shared/app/config.js";
-import { ESCALATIONS_QUEUE } from "../../shared/adapters/servicebus/names.js";
+import { BINDING_CONNECTIONS, envSchema, requiredInAzure } from "../../shared/app/config.js";
+import { ESCALATIONS_QUEUE, TICKET_TIMERS_QUEUE } from "../../shared/adapters/servicebus/names.js";
 import { LEASES_CONTAINER, TICKETS_CONTAINER } from "../../shared/adapters/cosmos/names.js";
 import { appSettingSources, collectSettings, isKeyVaultReferenceText, type Resolver, type SettingEntry } from "./appsettings.js";
 import { evaluateString, evaluateStrings, resolveBinding } from "./evaluate.js";
-import { callArguments, calleeName, propertyPath, sameType, stringLiteral, stringPrefix, unwrap, type ResourceDecl } from "./model.js";
+import {
+  callArguments,
+  calleeName,
+  namedItems,
+  propertyPath,
+  propertyValue,
+  sameType,
+  stringLiteral,
+  stringPrefix,
+  unwrap,
+  type ResourceDecl,
+} from "./model.js";
 import { allInstances, type Instance } from "./modules.js";
 import { locate } from "./parse.js";
 import { problem, type Location, type Problem } from "./problems.js";
 
 /**
  * The contract between infra/ and the code: the function app gets every setting the code
- * needs in Azure, every binding connection is identity-based, and the database, containers,
- * queue and indexing policy are the ones the code names.
+ * needs in Azure, every binding connection is identity-based, the database, containers,
+ * queues and indexing policy are the ones the code names, every queue drops duplicates, and
+ * the identities the app sends and receives with hold Service Bus data roles on each queue.
  */
 
 export type ConnectionKind = "storage" | "cosmosDB" | "serviceBus";
@@ -54,6 +66,34 @@ export interface ContainerRequirement {
   defaultTtl?: number;
 }
 
+/** What the app does with a queue. */
+export type QueueAccess = "send" | "receive";
+
+export interface QueueRequirement {
+  /** The code's name for the queue (shared/adapters/servicebus/names.ts). */
+  name: string;
+  /** The app setting the code reads the name from. */
+  setting: string;
+  /**
+   * What the app does with the queue, each with the app setting that holds the client id of
+   * the identity doing it: that identity needs a data role allowing it on the queue.
+   */
+  access: Readonly<Partial<Record<QueueAccess, string>>>;
+}
+
+/**
+ * The code's own Service Bus client (the dispatcher's publish, the notifier's re-pages) signs
+ * in as AZURE_CLIENT_ID; the Service Bus trigger receives with its connection's identity.
+ */
+const SEND_AND_RECEIVE = { send: "AZURE_CLIENT_ID", receive: `${BINDING_CONNECTIONS.serviceBus}__clientId` } as const;
+
+/** Built-in Service Bus data roles, by role definition id, with what each allows on a queue. */
+export const SERVICE_BUS_ROLES: Readonly<Record<string, { name: string; allows: readonly QueueAccess[] }>> = {
+  "69a216fc-b8fb-44d8-bc22-1f3c2cd27a39": { name: "Azure Service Bus Data Sender", allows: ["send"] },
+  "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0": { name: "Azure Service Bus Data Receiver", allows: ["receive"] },
+  "090c5cfd-751d-490a-894a-3ce6f1109419": { name: "Azure Service Bus Data Owner", allows: ["send", "receive"] },
+};
+
 export interface CodeContract {
   /** Settings that must always be present. */
   requiredSettings: readonly string[];
@@ -63,7 +103,7 @@ export interface CodeContract {
   /** The database name the code defaults to, and the setting that overrides it. */
   database: { name: string; setting: string };
   containers: readonly ContainerRequirement[];
-  queue: { name: string; setting: string };
+  queues: readonly QueueRequirement[];
 }
 
 /**
@@ -73,6 +113,11 @@ export interface CodeContract {
  */
 export function codeContract(repoRoot: string): CodeContract {
   const databaseDefault = envSchema.shape.COSMOS_DATABASE_NAME.parse(undefined);
+  const queues: QueueRequirement[] = [
+    { name: ESCALATIONS_QUEUE, setting: "ESCALATION_QUEUE_NAME", access: SEND_AND_RECEIVE },
+    // The SLA clocks' warnings and breaches, scheduled through the outbox and handled by a trigger.
+    { name: TICKET_TIMERS_QUEUE, setting: "TIMER_QUEUE_NAME", access: SEND_AND_RECEIVE },
+  ];
   return {
     requiredSettings: [
       ...requiredInAzure,
@@ -82,7 +127,7 @@ export function codeContract(repoRoot: string): CodeContract {
       "APPLICATIONINSIGHTS_CONNECTION_STRING",
       "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
       "SERVICE_BUS_NAMESPACE",
-      "ESCALATION_QUEUE_NAME",
+      ...queues.map((q) => q.setting),
       "ESCALATION_ACK_TIMEOUT_SECONDS",
       "ESCALATION_MAX_REPAGES",
       // The code's default points at localhost: fine locally, a dead link in an Azure alert.
@@ -103,7 +148,7 @@ export function codeContract(repoRoot: string): CodeContract {
       },
       { name: LEASES_CONTAINER, partitionKey: "/id" },
     ],
-    queue: { name: ESCALATIONS_QUEUE, setting: "ESCALATION_QUEUE_NAME" },
+    queues,
   };
 }
 
@@ -128,7 +173,7 @@ export function checkContract(root: Instance, contract: CodeContract): Problem[]
   const deployment = new Deployment(root);
   checkAppSettings(deployment, contract);
   checkCosmos(deployment, contract);
-  checkQueue(deployment, contract);
+  checkQueues(deployment, contract);
   return deployment.problems;
 }
 
@@ -315,8 +360,173 @@ function checkCosmos(deployment: Deployment, contract: CodeContract): void {
   }
 }
 
-function checkQueue(deployment: Deployment, contract: CodeContract): void {
-  checkNamed(deployment, "Microsoft.ServiceBus/namespaces/queues", "Service Bus queue", "queue-name", contract.queue);
+const QUEUE_TYPE = "Microsoft.ServiceBus/namespaces/queues";
+const ROLE_ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments";
+const IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities";
+
+/** Every queue the code uses exists, with duplicate detection on, named by its setting, and the app may use it. */
+function checkQueues(deployment: Deployment, contract: CodeContract): void {
+  const queues = deployment.ofType(QUEUE_TYPE);
+  // A role assignment made only under a condition (the developer's) is not one the app can count on.
+  const assignments = deployment.ofType(ROLE_ASSIGNMENT_TYPE).filter((a) => !a.resource.conditional);
+  for (const wanted of contract.queues) {
+    checkNamed(deployment, QUEUE_TYPE, "Service Bus queue", "queue-name", wanted);
+    const queue = queues.find((q) => q.name === wanted.name);
+    if (!queue) continue;
+    checkDuplicateDetection(deployment, queue);
+    for (const [access, clientIdSetting] of Object.entries(wanted.access) as [QueueAccess, string][]) {
+      checkQueueRole(deployment, queue, assignments, access, clientIdSetting);
+    }
+  }
+}
+
+/** The dispatcher re-publishes an entry whose `sent` mark was lost under the same messageId: the broker must drop it. */
+function checkDuplicateDetection(deployment: Deployment, queue: Deployed): void {
+  const node = propertyPath(queue.resource.body, "properties", "requiresDuplicateDetection");
+  const value = node ? resolveBinding(node, queue.instance).node : undefined;
+  if (value?.type === "boolean" && value.text === "true") return;
+  const found = !value
+    ? "none (the broker's default is off)"
+    : value.type === "boolean"
+      ? value.text
+      : "a value not known before deployment";
+  deployment.report(
+    "duplicate-detection",
+    deployment.at(queue, node),
+    `queue '${queue.name}' must set requiresDuplicateDetection: true (the outbox re-publishes an entry under the same messageId), found ${found}`,
+  );
+}
+
+/**
+ * Some role assignment, always made, gives the identity named by `clientIdSetting` a role
+ * allowing `access` on the queue, its namespace or the whole resource group. The identity is
+ * compared when both ends lead to a user-assigned identity of the deployment; else any
+ * principal is taken to be it (a principal id passed in cannot be told apart).
+ */
+function checkQueueRole(
+  deployment: Deployment,
+  queue: Deployed,
+  assignments: Deployed[],
+  access: QueueAccess,
+  clientIdSetting: string,
+): void {
+  const setting = deployment.always(clientIdSetting);
+  const identity = setting?.value ? identityOf(setting.value, setting.context, "clientId") : undefined;
+  const granting = assignments.filter((a) => roleIdsOf(a).some((id) => SERVICE_BUS_ROLES[id]?.allows.includes(access)));
+  const scoped = granting.filter((a) => covers(a, queue));
+  const ours = scoped.filter((a) => {
+    if (!identity) return true;
+    const principal = propertyPath(a.resource.body, "properties", "principalId");
+    const other = principal ? identityOf(principal, a.instance, "principalId") : undefined;
+    return other !== undefined && sameIdentity(other, identity);
+  });
+  if (ours.length > 0) return;
+  const roles = Object.values(SERVICE_BUS_ROLES)
+    .filter((r) => r.allows.includes(access))
+    .map((r) => r.name)
+    .join(" or ");
+  const symbols = (found: Deployed[]) => found.map((a) => a.resource.symbol).join(", ");
+  const why =
+    granting.length === 0
+      ? `no role assignment made unconditionally grants ${roles}`
+      : scoped.length === 0
+        ? `no ${roles} assignment covers it (the queue, its namespace or the resource group); ${symbols(granting)} ${granting.length === 1 ? "is" : "are"} scoped elsewhere`
+        : `its ${roles} assignments (${symbols(scoped)}) are for another principal than the identity in ${clientIdSetting}`;
+  deployment.report(
+    "queue-role",
+    deployment.at(queue),
+    `the app cannot ${access === "send" ? "send to" : "receive from"} queue '${queue.name}': ${why}`,
+  );
+}
+
+/** A user-assigned identity declared in the deployment: its declaration in its module instance. */
+interface IdentityRef {
+  instance: Instance;
+  resource: ResourceDecl;
+}
+
+function sameIdentity(a: IdentityRef, b: IdentityRef): boolean {
+  return a.instance === b.instance && a.resource === b.resource;
+}
+
+/** The identity `<identity>.properties.principalId` (or `.clientId`) names, followed through parameters and outputs. */
+function identityOf(node: Node, instance: Instance, property: "principalId" | "clientId"): IdentityRef | undefined {
+  const { node: expr, instance: where } = resolveBinding(node, instance);
+  if (expr.type !== "member_expression" || expr.childForFieldName("property")?.text !== property) return undefined;
+  const object = expr.childForFieldName("object");
+  if (object?.type !== "member_expression" || object.childForFieldName("property")?.text !== "properties") return undefined;
+  const symbol = object.childForFieldName("object")?.text;
+  const resource = where.model.resources.find((r) => r.symbol === symbol && sameType(r.type, IDENTITY_TYPE));
+  return resource ? { instance: where, resource } : undefined;
+}
+
+/** Whether the assignment's scope takes in the queue: the queue itself, its namespace, or (no scope) the resource group. */
+function covers(assignment: Deployed, queue: Deployed): boolean {
+  const scope = propertyValue(assignment.resource.body, "scope");
+  if (!scope) return true;
+  const expr = unwrap(scope);
+  if (expr.type === "call_expression" && calleeName(expr) === "resourceGroup" && callArguments(expr).length === 0) return true;
+  if (expr.type !== "identifier") return false;
+  const target = assignment.instance.model.resources.find((r) => r.symbol === expr.text);
+  if (!target) return false;
+  const sameInstance = assignment.instance === queue.instance;
+  if (sameInstance && target === queue.resource) return true;
+  // The queue declared `existing` where the role is assigned: the same queue when the names agree.
+  if (sameType(target.type, QUEUE_TYPE) && target.existing) {
+    const nameNode = propertyValue(target.body, "name");
+    return nameNode !== null && evaluateString(nameNode, assignment.instance) === queue.name;
+  }
+  return sameInstance && target === namespaceOf(queue);
+}
+
+/** The namespace a queue is declared in (`parent:` or nesting), in the queue's own file. */
+function namespaceOf(queue: Deployed): ResourceDecl | undefined {
+  if (queue.resource.enclosing) return queue.resource.enclosing;
+  const parent = propertyValue(queue.resource.body, "parent");
+  return parent?.type === "identifier" ? queue.instance.model.resources.find((r) => r.symbol === parent.text) : undefined;
+}
+
+/** Functions that build a resource id: the role definition id is their last argument. */
+const RESOURCE_ID_FUNCTIONS = new Set([
+  "subscriptionResourceId",
+  "resourceId",
+  "tenantResourceId",
+  "extensionResourceId",
+  "managementGroupResourceId",
+]);
+
+/**
+ * The role definition ids an assignment grants: `subscriptionResourceId(..., id)` or a
+ * role definition resource id, its id followed through variables and parameters; in a loop
+ * `[for id in [a, b]: ...]`, every id the loop goes through.
+ */
+function roleIdsOf(assignment: Deployed): string[] {
+  const node = propertyPath(assignment.resource.body, "properties", "roleDefinitionId");
+  if (!node) return [];
+  const { node: expr, instance } = resolveBinding(node, assignment.instance);
+  const id = expr.type === "call_expression" && RESOURCE_ID_FUNCTIONS.has(calleeName(expr) ?? "") ? callArguments(expr).at(-1) : expr;
+  if (!id) return [];
+  const loop = loopOver(assignment.resource.node);
+  const values =
+    loop && unwrap(id).type === "identifier" && unwrap(id).text === loop.variable
+      ? loop.items.map((item) => evaluateString(item, assignment.instance))
+      : [evaluateString(id, instance)];
+  return values.flatMap((v) => {
+    const guid = v?.match(/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i)?.[1];
+    return guid ? [guid.toLowerCase()] : [];
+  });
+}
+
+/** `[for x in [a, b]: ...]`: the loop variable and the array's items; undefined for any other loop. */
+function loopOver(declaration: Node): { variable: string; items: Node[] } | undefined {
+  const loop = declaration.namedChildren[declaration.namedChildren.length - 1];
+  if (loop?.type !== "for_statement") return undefined;
+  const variable = loop.childForFieldName("initializer");
+  const children = loop.children;
+  const iterable = children[children.findIndex((c) => c.type === "in") + 1];
+  if (variable?.type !== "identifier" || !iterable) return undefined;
+  const array = unwrap(iterable);
+  return array.type === "array" ? { variable: variable.text, items: namedItems(array) } : undefined;
 }
 
 /** A resource the code names must exist under that name, and the setting naming it must agree. */

@@ -1,6 +1,7 @@
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { BINDING_CONNECTIONS, requiredInAzure } from "../../shared/app/config.js";
+import { BINDING_CONNECTIONS, envSchema, requiredInAzure } from "../../shared/app/config.js";
 import { checkContract, codeContract, REQUIRED_CONNECTIONS } from "../../infra/verify/contract.js";
 import { instantiate } from "../../infra/verify/modules.js";
 import { loadBicepFiles, type BicepFile } from "../../infra/verify/parse.js";
@@ -8,27 +9,64 @@ import { codes, describeProblems, fixturesDir, inline, repoRoot } from "./suppor
 
 const contractDir = path.join(fixturesDir, "contract");
 
-/** The contract problems of a deployment whose entry is `entry`, with the contract fixtures as modules. */
-async function contractProblems(entry: string | BicepFile) {
-  const files = await loadBicepFiles(contractDir);
+/** The contract problems of a deployment whose entry is `entry`, with the contract fixtures (and `modules`) as modules. */
+async function contractProblems(entry: string | BicepFile, modules: BicepFile[] = []) {
+  const files = [...(await loadBicepFiles(contractDir)), ...modules];
   const root = typeof entry === "string" ? files.find((f) => f.path === path.join(contractDir, entry)) : entry;
   if (!root) throw new Error(`no fixture ${typeof entry === "string" ? entry : entry.path}`);
   return checkContract(instantiate(root, [...files, root]), codeContract(repoRoot));
 }
 
-/** A deployment made of the three correct halves, plus `extra` Bicep. */
-function complete(extra = "") {
-  return inline(`module app 'contract/app.bicep' = {
+/** A module of the contract fixtures whose queue roles go to `principal` (by default the app's identity). */
+function queueModule(symbol: string, file: string, params = "", principal = "identity.outputs.principalId") {
+  return `module ${symbol} 'contract/${file}' = {
+  name: '${symbol}'
+  params: {
+    appPrincipalId: ${principal}
+${params}  }
+}`;
+}
+
+/** Both queues, each with the app's roles. */
+const QUEUES = queueModule("queue", "queue.bicep");
+/** The escalations queue only, with the app's roles. */
+const ESCALATIONS_ONLY = queueModule("escalations", "escalations-queue.bicep");
+
+/**
+ * A deployment made of the correct halves, the app and its queue roles sharing one identity,
+ * plus `extra` Bicep; `app` and `queues` replace those halves.
+ */
+function complete({ extra = "", app = "app.bicep", queues = QUEUES }: { extra?: string; app?: string; queues?: string } = {}) {
+  return inline(`module identity 'contract/identity.bicep' = {
+  name: 'identity'
+}
+module app 'contract/${app}' = {
   name: 'app'
+  params: {
+    identityClientId: identity.outputs.clientId
+  }
 }
 module data 'contract/data.bicep' = {
   name: 'data'
 }
-module queue 'contract/queue.bicep' = {
-  name: 'queue'
-}
+${queues}
 ${extra}`);
 }
+
+/** A contract fixture changed by `edit`, as another module of the contract fixtures named `name`. */
+async function edited(fixtureName: string, edit: (source: string) => string, name: string): Promise<BicepFile> {
+  const source = readFileSync(path.join(contractDir, fixtureName), "utf8");
+  const changed = edit(source);
+  if (changed === source) throw new Error(`the edit changes nothing in ${fixtureName}`);
+  return inline(changed, path.join("contract", name));
+}
+
+/** Without the lines matching `pattern`. */
+const dropLines = (pattern: RegExp) => (source: string) =>
+  source
+    .split("\n")
+    .filter((line) => !pattern.test(line))
+    .join("\n");
 
 describe("infra check: the contract with the code", () => {
   it("reads what it checks from the code", () => {
@@ -37,7 +75,17 @@ describe("infra check: the contract with the code", () => {
     expect(contract.requiredSettings).toEqual(expect.arrayContaining([...requiredInAzure]));
     expect(contract.database).toEqual({ name: "helpdesk", setting: "COSMOS_DATABASE_NAME" });
     expect(contract.containers.map((c) => c.name)).toEqual(["tickets", "leases"]);
-    expect(contract.queue.name).toBe("escalations");
+    expect(contract.queues.map((q) => [q.name, q.setting])).toEqual([
+      ["escalations", "ESCALATION_QUEUE_NAME"],
+      ["ticket-timers", "TIMER_QUEUE_NAME"],
+    ]);
+    expect(contract.requiredSettings).toEqual(expect.arrayContaining(["ESCALATION_QUEUE_NAME", "TIMER_QUEUE_NAME"]));
+    for (const queue of contract.queues) {
+      // The setting is the one the code reads the queue's name from: its default is the name.
+      const setting = envSchema.shape[queue.setting as keyof typeof envSchema.shape];
+      expect(setting.parse(undefined), queue.setting).toBe(queue.name);
+      expect(Object.keys(queue.access).sort(), queue.name).toEqual(["receive", "send"]);
+    }
     expect(REQUIRED_CONNECTIONS.map((c) => c.prefix)).toEqual(["AzureWebJobsStorage", "CosmosDBConnection", "ServiceBusConnection"]);
   });
 
@@ -121,7 +169,8 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
 
   it("reports an alert channel setting that is not a Key Vault reference", async () => {
     const problems = await contractProblems(
-      await complete(`resource site 'Microsoft.Web/sites@2024-11-01' existing = {
+      await complete({
+        extra: `resource site 'Microsoft.Web/sites@2024-11-01' existing = {
   name: 'func-fixture'
 }
 resource more 'Microsoft.Web/sites/config@2024-11-01' = {
@@ -132,10 +181,11 @@ resource more 'Microsoft.Web/sites/config@2024-11-01' = {
     SLACK_WEBHOOK_URL: '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/slack)'
   }
 }
-`),
+`,
+      }),
     );
 
-    expect(codes(problems), describeProblems(problems)).toEqual(["not-key-vault-reference@17"]);
+    expect(codes(problems), describeProblems(problems)).toEqual(["not-key-vault-reference@26"]);
     expect(problems[0]?.message).toMatch(/TEAMS_WEBHOOK_URL must be a Key Vault reference/);
   });
 
@@ -167,5 +217,159 @@ resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2025-04-15
     expect(problems.filter((p) => p.code === "database-name").map((p) => p.message)).toEqual([
       expect.stringMatching(/no Cosmos DB database named 'helpdesk' .*found: tickets-db/),
     ]);
+  });
+  describe("the queues", () => {
+    it("reports a queue of the code's that is not deployed", async () => {
+      const problems = await contractProblems(await complete({ queues: ESCALATIONS_ONLY }));
+
+      expect(codes(problems), describeProblems(problems)).toEqual(["queue-name@8"]);
+      expect(problems[0]?.message).toMatch(/no Service Bus queue named 'ticket-timers' \(the code's name\); found: escalations$/);
+    });
+
+    it("reports a queue whose duplicate detection is off, followed through the module's parameter", async () => {
+      const timers = queueModule("timers", "timers-queue.bicep", "    duplicateDetection: false\n");
+      const problems = await contractProblems(await complete({ queues: ESCALATIONS_ONLY, extra: timers }));
+
+      expect(codes(problems), describeProblems(problems)).toEqual(["duplicate-detection@17"]);
+      expect(problems[0]?.message).toMatch(/queue 'ticket-timers' must set requiresDuplicateDetection: true .*found false$/);
+    });
+
+    it("reports a queue that leaves duplicate detection out (the broker's default is off)", async () => {
+      const timers = await edited("timers-queue.bicep", dropLines(/requiresDuplicateDetection/), "timers-without-detection.bicep");
+      const problems = await contractProblems(
+        await complete({ queues: ESCALATIONS_ONLY, extra: queueModule("timers", "timers-without-detection.bicep") }),
+        [timers],
+      );
+
+      expect(codes(problems), describeProblems(problems)).toEqual(["duplicate-detection@13"]);
+      expect(problems[0]?.message).toMatch(/found none \(the broker's default is off\)$/);
+    });
+
+    it("reports TIMER_QUEUE_NAME left out of the app settings, or naming another queue", async () => {
+      const left = await edited("app.bicep", dropLines(/'TIMER_QUEUE_NAME'/), "app-without-timer-queue.bicep");
+      const other = await edited(
+        "app.bicep",
+        (source) => source.replace("'TIMER_QUEUE_NAME', value: 'ticket-timers'", "'TIMER_QUEUE_NAME', value: 'timers'"),
+        "app-other-timer-queue.bicep",
+      );
+      const missing = await contractProblems(await complete({ app: "app-without-timer-queue.bicep" }), [left]);
+      const renamed = await contractProblems(await complete({ app: "app-other-timer-queue.bicep" }), [other]);
+
+      expect(codes(missing), describeProblems(missing)).toEqual(["missing-setting@5"]);
+      expect(missing[0]?.message).toMatch(/app setting TIMER_QUEUE_NAME is not set, but the code needs it in Azure$/);
+      expect(codes(renamed), describeProblems(renamed)).toEqual(["queue-name@28"]);
+      expect(renamed[0]?.message).toMatch(/^TIMER_QUEUE_NAME is 'timers', the code's Service Bus queue is 'ticket-timers'$/);
+    });
+
+    it("reports a queue the app's identity has no send or receive role on (its roles are on the other queue only)", async () => {
+      const problems = await contractProblems(
+        await complete({
+          queues: ESCALATIONS_ONLY,
+          extra: `resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
+  name: 'sb-fixture'
+}
+resource timers 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
+  parent: namespace
+  name: 'ticket-timers'
+  properties: {
+    requiresDuplicateDetection: true
+  }
+}`,
+        }),
+      );
+
+      expect(codes(problems), describeProblems(problems)).toEqual(["queue-role@22", "queue-role@22"]);
+      expect(problems.map((p) => p.message)).toEqual([
+        "the app cannot send to queue 'ticket-timers': no Azure Service Bus Data Sender or Azure Service Bus Data Owner assignment covers it (the queue, its namespace or the resource group); sender is scoped elsewhere",
+        "the app cannot receive from queue 'ticket-timers': no Azure Service Bus Data Receiver or Azure Service Bus Data Owner assignment covers it (the queue, its namespace or the resource group); receiver is scoped elsewhere",
+      ]);
+    });
+
+    it("reports a queue whose roles are given to another identity than the app's", async () => {
+      const problems = await contractProblems(
+        await complete({
+          queues: ESCALATIONS_ONLY,
+          extra: `module other 'contract/identity.bicep' = {
+  name: 'other'
+  params: {
+    name: 'id-other'
+  }
+}
+${queueModule("timers", "timers-queue.bicep", "", "other.outputs.principalId")}`,
+        }),
+      );
+
+      expect(codes(problems), describeProblems(problems)).toEqual(["queue-role@13", "queue-role@13"]);
+      expect(problems.map((p) => p.message)).toEqual([
+        expect.stringMatching(
+          /cannot send to queue 'ticket-timers': its .* assignments \(sender\) are for another principal than the identity in AZURE_CLIENT_ID$/,
+        ),
+        expect.stringMatching(
+          /cannot receive from queue 'ticket-timers': its .* assignments \(receiver\) are for another principal than the identity in ServiceBusConnection__clientId$/,
+        ),
+      ]);
+    });
+
+    it("takes roles given in a loop over their ids as the app's", async () => {
+      const problems = await contractProblems(
+        await complete({
+          queues: ESCALATIONS_ONLY,
+          extra: `var senderRoleId = '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
+resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
+  name: 'sb-fixture'
+}
+resource timers 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
+  parent: namespace
+  name: 'ticket-timers'
+  properties: {
+    requiresDuplicateDetection: true
+  }
+}
+resource timerRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in [senderRoleId, '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0']: {
+  name: guid(timers.id, roleId)
+  scope: timers
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+    principalId: identity.outputs.principalId
+  }
+}]`,
+        }),
+      );
+
+      expect(problems, describeProblems(problems)).toEqual([]);
+    });
+
+    it("takes Data Owner on the namespace, by its full role definition id, as the app's send and receive roles on every queue in it", async () => {
+      const problems = await contractProblems(
+        await complete({
+          queues: `resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
+  name: 'sb-fixture'
+  resource escalations 'queues' = {
+    name: 'escalations'
+    properties: {
+      requiresDuplicateDetection: true
+    }
+  }
+}
+resource timers 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
+  parent: namespace
+  name: 'ticket-timers'
+  properties: {
+    requiresDuplicateDetection: true
+  }
+}
+resource owner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(namespace.id, 'owner')
+  scope: namespace
+  properties: {
+    roleDefinitionId: '/providers/Microsoft.Authorization/roleDefinitions/090c5cfd-751d-490a-894a-3ce6f1109419'
+    principalId: identity.outputs.principalId
+  }
+}`,
+        }),
+      );
+
+      expect(problems, describeProblems(problems)).toEqual([]);
+    });
   });
 });
