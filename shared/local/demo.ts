@@ -128,9 +128,11 @@ function printTimeline(
           ? `${text(e.data.event)} → ${text(e.data.channel)}`
           : e.type.startsWith("escalation_")
             ? text(e.data.cause)
-            : e.data.to !== undefined
-              ? `${show(e.data.from)} → ${show(e.data.to)}`
-              : text(e.data.subject);
+            : e.type.startsWith("sla_")
+              ? `${text(e.data.target)}, due ${text(e.data.dueAt).slice(11, 19)}`
+              : e.data.to !== undefined
+                ? `${show(e.data.from)} → ${show(e.data.to)}`
+                : text(e.data.subject);
     console.log(`    ${e.at.slice(11, 19)}  ${e.visibility.padEnd(8)} ${e.type.padEnd(23)} ${e.actor.name.padEnd(19)} ${detail}`);
   }
 }
@@ -283,6 +285,37 @@ async function scenario(): Promise<void> {
   if (escalation.join() !== "escalation_triggered,escalation_acknowledged,escalation_resolved") {
     throw new StepFailed(`the escalation history is ${escalation.join(", ")}`);
   }
+  await printSla({ banking, vpn, computers });
+}
+
+interface SlaClock {
+  status: string;
+  dueAt: string;
+  achievedAt: string | null;
+  breachedAt: string | null;
+}
+
+/**
+ * Each seed ticket's SLA figures, as agents see them. The emergency's resolution is achieved
+ * when Jane closes it, and so is its first response: her notes were internal, no response,
+ * and the closing resolution is the first answer Karen got.
+ */
+async function printSla(tickets: Record<string, { id: string }>): Promise<void> {
+  console.log("\nSLA figures (the policy in force; agents see them, requesters see sla: null)");
+  const figure = (c: SlaClock) =>
+    `${c.status.padEnd(8)} due ${c.dueAt}${c.achievedAt ? `, achieved ${c.achievedAt}` : ""}${c.breachedAt ? `, breached at ${c.breachedAt}` : ""}`;
+  for (const [name, { id }] of Object.entries(tickets)) {
+    const { body } = await call("jane", "GET", `/tickets/${id}`);
+    if (!body.sla) throw new StepFailed(`#${body.number} has no SLA clocks`);
+    console.log(`  #${body.number} ${name.padEnd(9)} ${body.priority.padEnd(9)} policy v${body.sla.policyVersion}`);
+    console.log(`    first response: ${figure(body.sla.firstResponse)}`);
+    console.log(`    resolution:     ${figure(body.sla.resolution)}`);
+    if (name !== "banking") continue;
+    if (body.sla.resolution.status !== "achieved") throw new StepFailed(`the emergency's resolution is ${body.sla.resolution.status}`);
+    if (body.sla.firstResponse.achievedAt !== body.closedAt)
+      throw new StepFailed("the emergency's first response was achieved before it was closed: a note counted as a response");
+  }
+  if ((await call("karen", "GET", `/tickets/${tickets.banking!.id}`)).body.sla !== null) throw new StepFailed("Karen sees the SLA clocks");
 }
 
 const alive = await fetch(`${baseUrl}/health`).then(
