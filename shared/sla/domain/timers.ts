@@ -2,7 +2,7 @@ import { z } from "zod";
 import { SlaTargetName, type SlaClocks } from "./clock.js";
 
 /**
- * The SLA clocks' timers: a warning and a breach per running target, each a message
+ * The SLA clocks' timers: a warning and then a breach per running target, each a message
  * scheduled for its instant on the `ticket-timers` queue, written through the outbox in the
  * batch of the change that set the instant. No timer is ever cancelled: one that arrives
  * after its target moved on (re-targeted, paused, achieved, a new cycle) finds nothing to do
@@ -30,22 +30,29 @@ export type TimerMessage = z.infer<typeof TimerMessage>;
 export const timerMessageId = (ticketId: string, t: SlaTimer): string =>
   `${ticketId}.sla.${t.target}.${t.timer}.${t.cycle}.${Date.parse(t.scheduledFor)}`;
 
+/** A running target's next timer: its warning while not given, then its breach. */
+function nextTimer(target: SlaClocks["firstResponse"]): { timer: SlaTimer["timer"]; scheduledFor: string } {
+  return target.warnAt !== null && target.warnedAt === null
+    ? { timer: "warning", scheduledFor: target.warnAt }
+    : { timer: "breach", scheduledFor: target.dueAt };
+}
+
 /**
- * The timers a change must set: those of each running target whose instants it moved (or
- * started). A paused target has none (resuming sets them again); a warning already given,
- * none.
+ * The timers a change must set: each running target's next one (its warning, or once that is
+ * given its breach), where the change moved it (or started it). One at a time, so a ticket has
+ * at most one timer per target to come, and its re-targets leave few stale ones behind: the
+ * warning's own change sets the breach. A paused target has none (resuming sets it again).
  */
 export function timersToSet(before: SlaClocks | undefined, after: SlaClocks): SlaTimer[] {
   const timers: SlaTimer[] = [];
   for (const target of SlaTargetName.options) {
-    const now = after[target];
-    if (now.status !== "running") continue;
+    if (after[target].status !== "running") continue;
+    const next = nextTimer(after[target]);
     const was = before?.[target];
     const newCycle = target === "resolution" && before?.cycle !== after.cycle;
-    const moved = (field: "dueAt" | "warnAt") => !was || was.status !== "running" || newCycle || was[field] !== now[field];
-    if (now.warnAt !== null && now.warnedAt === null && moved("warnAt"))
-      timers.push({ target, timer: "warning", cycle: after.cycle, scheduledFor: now.warnAt });
-    if (moved("dueAt")) timers.push({ target, timer: "breach", cycle: after.cycle, scheduledFor: now.dueAt });
+    const had = was && was.status === "running" && !newCycle ? nextTimer(was) : undefined;
+    if (had?.timer === next.timer && had.scheduledFor === next.scheduledFor) continue;
+    timers.push({ target, ...next, cycle: after.cycle });
   }
   return timers;
 }

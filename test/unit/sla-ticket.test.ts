@@ -1,0 +1,129 @@
+import { describe, expect, it } from "vitest";
+import type { Principal } from "../../shared/kernel/principal.js";
+import { DEFAULT_SLA_POLICY, type SlaPolicy } from "../../shared/sla/domain/policy.js";
+import { timersToSet } from "../../shared/sla/domain/timers.js";
+import type { Change } from "../../shared/tickets/domain/change.js";
+import { comment, move, openTicket, recordDelivery, triage } from "../../shared/tickets/domain/commands.js";
+import type { Ticket } from "../../shared/tickets/domain/model.js";
+import { slaTimer, withSla } from "../../shared/tickets/domain/sla.js";
+
+/**
+ * The clocks as the ticket's changes move them (tickets/domain/sla.ts): what withSla adds to a
+ * command's change (entries, timers, events), and what a timer does. The clocks' own rules are
+ * test/unit/sla-clock.test.ts; over HTTP on the real clock, test/e2e/sla-clocks.test.ts.
+ */
+const karen: Principal = { id: "karen", name: "Karen Karen", email: "karen@example.com", role: "requester" };
+const jane: Principal = { id: "jane", name: "Jane Doe", email: "jane@example.com", role: "agent" };
+
+const MINUTE = 60_000;
+const around = {
+  clock: "always" as const,
+  firstResponse: { minutes: 10, warnBeforeMinutes: 2 },
+  resolution: { minutes: 60, warnBeforeMinutes: 0 },
+};
+const POLICY: SlaPolicy = { ...DEFAULT_SLA_POLICY, version: 3, targets: { emergency: around, high: around, normal: around, low: around } };
+const T0 = Date.parse("2026-03-02T10:00:00.000Z");
+const at = (minutes: number) => new Date(T0 + minutes * MINUTE).toISOString();
+
+/** A ticket as the writer stores it: the command's change, with the clocks moved by it. */
+const apply = (before: Ticket | null, change: Change) => withSla(before, change, POLICY);
+const opened = (priority: "normal" | "emergency" = "normal") =>
+  apply(null, openTicket({ subject: "Printer", description: "Jams", priority }, priority === "emergency" ? jane : karen, ids, at(0)));
+const ids = { id: "t1", number: "10000001", requesterId: () => "karen" };
+
+describe("the clocks a ticket's changes move", () => {
+  it("start at intake, under the policy in force, and set each target's first timer", () => {
+    const change = opened();
+    expect(change.ticket.sla).toMatchObject({
+      policyVersion: 3,
+      firstResponse: { status: "running", dueAt: at(10), warnAt: at(8) },
+      resolution: { status: "running", dueAt: at(60), warnAt: null },
+    });
+    // The warning first (the breach is set when it is given); no warning: the breach.
+    expect(change.timers).toEqual([
+      { target: "firstResponse", timer: "warning", cycle: 1, scheduledFor: at(8) },
+      { target: "resolution", timer: "breach", cycle: 1, scheduledFor: at(60) },
+    ]);
+    expect(change.entries.map((e) => e.type)).toEqual(["opened"]);
+  });
+
+  it("an agent's public reply achieves the first response, recorded after the reply by the SLA clock; an internal note does not", () => {
+    const ticket = opened().ticket;
+    const note = apply(ticket, comment(ticket, jane, { body: "Looking", visibility: "internal" }, at(1)));
+    expect(note.entries.map((e) => e.type)).toEqual(["comment"]);
+    expect(note.ticket.sla!.firstResponse.status).toBe("running");
+    expect(note.timers).toBeUndefined();
+
+    const reply = apply(note.ticket, comment(note.ticket, jane, { body: "On it", visibility: "public" }, at(2)));
+    expect(reply.entries.map((e) => [e.seq, e.type, e.visibility, e.actor.name])).toEqual([
+      [3, "comment", "public", "Jane Doe"],
+      [4, "sla_achieved", "internal", "SLA clock"],
+    ]);
+    expect(reply.entries[1]!.data).toEqual({ target: "firstResponse", dueAt: at(10), cycle: 1, policyVersion: 3 });
+    // The clock's entry is a version more, not another change a person made.
+    expect(reply.ticket).toMatchObject({ version: 4, revision: note.ticket.revision + 1 });
+    expect(reply.ticket.sla!.firstResponse).toMatchObject({ status: "achieved", achievedAt: at(2) });
+    expect(reply.events).toEqual([]);
+  });
+
+  it("a requester's reply is no response, and the system's own bookkeeping moves no clock", () => {
+    const ticket = opened().ticket;
+    const own = apply(ticket, comment(ticket, karen, { body: "Any news?", visibility: "public" }, at(1)));
+    expect(own.ticket.sla!.firstResponse.status).toBe("running");
+    const delivery = recordDelivery(own.ticket, { channel: "webhook", event: "triggered", page: 1, messageId: "m" }, at(30));
+    expect(apply(own.ticket, delivery)).toBe(delivery);
+  });
+
+  it("a priority change re-targets from intake; a change after the due time breaches at the due time, late timer or not", () => {
+    const ticket = opened().ticket;
+    const late = apply(ticket, triage(ticket, jane, { category: "printers" }, at(11)));
+    expect(late.entries.map((e) => e.type)).toEqual(["category_changed", "sla_breached"]);
+    expect(late.ticket.sla!.firstResponse).toMatchObject({ status: "breached", breachedAt: at(10) });
+    // Not business-impacting: a notice to the webhook, no page.
+    expect(late.events.map((e) => e.type)).toEqual(["sla.breached"]);
+  });
+
+  it("a warning timer warns once, then sets the breach; a stale one does nothing", () => {
+    const ticket = opened().ticket;
+    const warning = { target: "firstResponse" as const, timer: "warning" as const, cycle: 1, scheduledFor: at(8) };
+    const warned = slaTimer(ticket, warning, POLICY, at(8));
+    expect(warned.entries.map((e) => [e.type, e.actor.name])).toEqual([["sla_warning", "SLA clock"]]);
+    expect(warned.events.map((e) => e.type)).toEqual(["sla.warning"]);
+    expect(warned.timers).toEqual([{ target: "firstResponse", timer: "breach", cycle: 1, scheduledFor: at(10) }]);
+    // Again (a redelivery): nothing.
+    expect(slaTimer(warned.ticket, warning, POLICY, at(8)).entries).toEqual([]);
+    // One of a warning time the ticket no longer has: nothing.
+    expect(slaTimer(ticket, { ...warning, scheduledFor: at(7) }, POLICY, at(8)).entries).toEqual([]);
+    // A breach timer before the due time (far earlier than clock skew): nothing.
+    expect(slaTimer(ticket, { ...warning, timer: "breach", scheduledFor: at(10) }, POLICY, at(9)).entries).toEqual([]);
+  });
+
+  it("a breach on a business-impacting ticket pages ops; one on another ticket is a notice", () => {
+    const breach = { target: "firstResponse" as const, timer: "breach" as const, cycle: 1, scheduledFor: at(10) };
+    const emergency = slaTimer(opened("emergency").ticket, breach, POLICY, at(10));
+    expect(emergency.events.map((e) => [e.type, e.entry.type])).toEqual([["escalation.sla_breached", "sla_breached"]]);
+    expect(slaTimer(opened().ticket, breach, POLICY, at(10)).events.map((e) => e.type)).toEqual(["sla.breached"]);
+  });
+
+  it("on hold sets no resolution timer; resuming sets it again, moved by the pause", () => {
+    const ticket = opened().ticket;
+    const held = apply(ticket, move(ticket, jane, { status: "on_hold" }, at(5)));
+    expect(held.ticket.sla!.resolution.status).toBe("paused");
+    expect(held.timers).toBeUndefined();
+    const resumed = apply(held.ticket, move(held.ticket, jane, { status: "in_progress" }, at(20)));
+    expect(resumed.ticket.sla!.resolution).toMatchObject({ status: "running", dueAt: at(75) });
+    expect(resumed.timers).toEqual([{ target: "resolution", timer: "breach", cycle: 1, scheduledFor: at(75) }]);
+  });
+
+  it("a ticket stored before the clocks existed starts them at its next change, from then", () => {
+    const { sla: _none, ...untimed } = opened().ticket;
+    const next = apply(untimed, triage(untimed, jane, { category: "printers" }, at(30)));
+    expect(next.ticket.sla).toMatchObject({ firstResponse: { status: "running", dueAt: at(40) }, resolution: { dueAt: at(90) } });
+    expect(next.timers?.map((t) => t.scheduledFor)).toEqual([at(38), at(90)]);
+  });
+
+  it("sets no timer where nothing moved", () => {
+    const { ticket } = opened();
+    expect(timersToSet(ticket.sla, ticket.sla!)).toEqual([]);
+  });
+});
