@@ -9,10 +9,17 @@ import { silentRequestLog } from "../shared/local/request-log.js";
 /**
  * Cosmos DB round trips per API call: the requests the embedded endpoint
  * receives while the local host serves one call over HTTP, after a warm-up
- * (the first call of a process connects and makes the caller known).
+ * (the first call of a process connects and makes the caller known, and reads the SLA policy).
  */
 const dir = await mkdtemp(join(tmpdir(), "helpdesk-bench-"));
-const host = await startHost({ config: loadConfig({}), local: { port: 0, dir, store: "memory" }, requestLog: silentRequestLog });
+// The outbox is dispatched after a call returns (in Azure by the change feed), and marking its
+// entries sent is no round trip of the call: left undispatched, it stays out of the next call's count.
+const host = await startHost({
+  config: loadConfig({}),
+  local: { port: 0, dir, store: "memory" },
+  requestLog: silentRequestLog,
+  outbox: "manual",
+});
 try {
   const karen = await signDevToken(dir, { name: "Karen Karen", email: "karen@example.com" });
   const jane = await signDevToken(dir, { name: "Jane Doe", email: "jane@example.com", role: "agent" });
@@ -30,6 +37,8 @@ try {
   const warm = await call(karen, "POST", "/tickets", { subject: "warm", description: "up" });
   await call(jane, "GET", `/tickets/${warm.id}`);
   const agentId = (await call(jane, "GET", "/agents")).items[0].id;
+  // A client's first cross-partition query reads the container's partition key ranges, once.
+  await call(jane, "GET", "/tickets?limit=1");
 
   const counted = async (label: string, run: () => Promise<unknown>) => {
     const before = host.standIns.embeddedCosmos()!.requests();
