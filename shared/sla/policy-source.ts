@@ -4,9 +4,11 @@ import type { SlaPolicyStore } from "./ports.js";
 
 /**
  * The policy a ticket's change is judged by, kept by this instance for a few seconds: a write
- * would otherwise read it every time, one more round trip. A replacement reaches every
- * instance within that time, and each open ticket at its next change after that (the issue's
- * "a changed policy applies to each open ticket at its next change").
+ * would otherwise read it every time, one more round trip. Past that time the next change
+ * still takes the kept one, and the policy is read again meanwhile (no write waits for it),
+ * so a replacement reaches every instance within about that time, and each open ticket at its
+ * next change after that (the issue's "a changed policy applies to each open ticket at its
+ * next change"). Only the first change of an instance waits for the read.
  */
 export const POLICY_KEPT_MS = 10_000;
 
@@ -17,22 +19,29 @@ export interface PolicySource {
 }
 
 export function cachedPolicy(store: SlaPolicyStore, scheduler: Pick<Scheduler, "now">, keptMs = POLICY_KEPT_MS): PolicySource {
-  let kept: { at: number; policy: Promise<SlaPolicy> } | undefined;
-  const source = () => {
-    const now = scheduler.now().getTime();
-    if (!kept || now - kept.at >= keptMs) {
-      const policy = store.get().then((stored) => stored?.policy ?? DEFAULT_SLA_POLICY);
-      kept = { at: now, policy };
+  let kept: { at: number; policy: SlaPolicy } | undefined;
+  let reading: Promise<SlaPolicy> | undefined;
+  const read = () => {
+    reading ??= store
+      .get()
+      .then((stored) => {
+        const policy = stored?.policy ?? DEFAULT_SLA_POLICY;
+        // A replacement this instance made meanwhile is newer than what the read found.
+        if (!kept || policy.version >= kept.policy.version) kept = { at: scheduler.now().getTime(), policy };
+        return kept.policy;
+      })
       // A read that failed is not kept: the next change reads again.
-      policy.catch(() => {
-        if (kept?.policy === policy) kept = undefined;
-      });
-    }
+      .finally(() => (reading = undefined));
+    return reading;
+  };
+  const source = async () => {
+    if (!kept) return read();
+    if (scheduler.now().getTime() - kept.at >= keptMs) read().catch(() => {});
     return kept.policy;
   };
   return Object.assign(source, {
     replaced(policy: SlaPolicy) {
-      kept = { at: scheduler.now().getTime(), policy: Promise.resolve(policy) };
+      kept = { at: scheduler.now().getTime(), policy };
     },
   });
 }

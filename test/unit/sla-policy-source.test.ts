@@ -6,7 +6,7 @@ import type { SlaPolicyStore } from "../../shared/sla/ports.js";
 
 /** The policy a change is judged by, kept a few seconds per instance (policy-source.ts), and the agents' view of the clocks. */
 describe("the SLA policy as a change reads it", () => {
-  it("is read once per few seconds, the defaults while none is stored, and a failed read is not kept", async () => {
+  it("is read once per few seconds, the defaults while none is stored; past that time it is read again while changes go on", async () => {
     let t = 0;
     let reads = 0;
     let stored: SlaPolicy | null = null;
@@ -27,14 +27,46 @@ describe("the SLA policy as a change reads it", () => {
     t += POLICY_KEPT_MS - 1;
     expect((await policy()).version).toBe(0);
     t += 1;
+    // Past its time: this change still takes the kept one; the next, the one read meanwhile.
+    expect((await policy()).version).toBe(0);
+    await Promise.resolve();
     expect((await policy()).version).toBe(1);
     expect(reads).toBe(2);
+    // A read that fails keeps the last one, and the next change reads again.
     failing = true;
     t += POLICY_KEPT_MS;
-    await expect(policy()).rejects.toThrow("store down");
-    failing = false;
     expect((await policy()).version).toBe(1);
+    await new Promise((r) => setImmediate(r));
+    failing = false;
+    stored = { ...DEFAULT_SLA_POLICY, version: 2 };
+    expect((await policy()).version).toBe(1);
+    await new Promise((r) => setImmediate(r));
+    expect((await policy()).version).toBe(2);
     expect(reads).toBe(4);
+  });
+
+  it("waits for the store only at an instance's first change, which fails if the store does", async () => {
+    const store: SlaPolicyStore = { get: () => Promise.reject(new Error("store down")), put: async () => {} };
+    await expect(cachedPolicy(store, { now: () => new Date(0) })()).rejects.toThrow("store down");
+  });
+
+  it("follows a replacement this instance made at once, and a read that was under way does not undo it", async () => {
+    let release: (v: { policy: SlaPolicy; etag: string }) => void = () => {};
+    let t = 0;
+    const store: SlaPolicyStore = {
+      get: () => new Promise((resolve) => (release = resolve)),
+      put: async () => {},
+    };
+    const policy = cachedPolicy(store, { now: () => new Date(t) });
+    const first = policy();
+    release({ policy: { ...DEFAULT_SLA_POLICY, version: 1 }, etag: "e" });
+    expect((await first).version).toBe(1);
+    t += POLICY_KEPT_MS;
+    expect((await policy()).version).toBe(1); // a read starts
+    policy.replaced({ ...DEFAULT_SLA_POLICY, version: 2 });
+    release({ policy: { ...DEFAULT_SLA_POLICY, version: 1 }, etag: "e" });
+    await new Promise((r) => setImmediate(r));
+    expect((await policy()).version).toBe(2);
   });
 
   it("shows agents each target's state without the clock's bookkeeping", () => {
