@@ -89,7 +89,7 @@ describe("npm run demo", () => {
     expect(out).toContain("The seed scenario replayed end to end.");
     expect(out).toMatch(/Karen Karen \(requester\) sees:\n(.*public.*\n)+/);
     // Each seed ticket's SLA figures: the emergency's targets both achieved when Jane closed it.
-    expect(out).toMatch(/SLA figures.*\n  #\d+ banking +emergency +policy v\d+\n +first response: achieved .*\n +resolution: +achieved /);
+    expect(out).toMatch(/SLA figures.*\n {2}#\d+ banking +emergency +policy v\d+\n +first response: achieved .*\n +resolution: +achieved /);
     expect(out).toMatch(/#\d+ vpn +normal +policy v\d+\n +first response: running /);
     expect(out).not.toContain("✘");
   });
