@@ -132,9 +132,6 @@ const EVENT_OF: Record<TicketEvent["type"], Exclude<AlertEvent, "repaged">> = {
 
 export const alertEventOf = (event: TicketEvent): Exclude<AlertEvent, "repaged"> => EVENT_OF[event.type];
 
-type EscalationEvent = Extract<TicketEvent, { type: "escalation.triggered" | "escalation.acknowledged" | "escalation.resolved" }>;
-export const isEscalationEvent = (event: TicketEvent): event is EscalationEvent => ALERT_KIND[alertEventOf(event)] === "escalation";
-
 /** The facts of a ticket event, as of the change that made it. */
 export function factsOf(ticket: Ticket, event: TicketEvent): AlertFacts {
   switch (event.type) {
