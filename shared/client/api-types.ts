@@ -759,7 +759,7 @@ export interface components {
       /** @description The ops channel that took the alert: webhook, teams, slack, pagerduty, console */
       channel: string;
       /** @enum {string} */
-      event: "triggered" | "repaged" | "acknowledged" | "resolved";
+      event: "triggered" | "repaged" | "acknowledged" | "resolved" | "sla_breached" | "sla.warning" | "sla.breached";
       page: number;
       messageId: string;
     };

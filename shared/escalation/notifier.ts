@@ -4,7 +4,7 @@ import { isFailure } from "../kernel/failure.js";
 import { DeliveryError } from "./channels/errors.js";
 import { ticketLink } from "./channels/link.js";
 import type { Deliveries } from "./deliveries.js";
-import { ticketFacts, type Alert } from "./domain/alert.js";
+import { ALERT_KIND, ticketFacts, type Alert } from "./domain/alert.js";
 import { EscalationMessage, messageIdOf, retryIdOf, subjectOf } from "./domain/messages.js";
 import type { Channel } from "./ports.js";
 
@@ -15,7 +15,17 @@ import type { Channel } from "./ports.js";
  * nothing to a channel that already got it, and a failing channel does not make
  * the others repeat. It throws while any channel is left, so the queue redelivers
  * and, past its maxDeliveryCount, dead-letters: nothing is dropped silently.
+ *
+ * An escalation's steps and an SLA breach paged go to every channel; the SLA's
+ * notices only to NOTICE_CHANNELS (alert.ts ALERT_KIND says which is which).
  */
+
+/**
+ * Where the SLA's notices go: the generic webhook, for programs, and the local host's
+ * console. Chat and PagerDuty are for what people must act on now: a warning there
+ * would teach them to look past the pages.
+ */
+export const NOTICE_CHANNELS: ReadonlySet<string> = new Set(["webhook", "console"]);
 
 export interface NotifierSettings {
   ackTimeoutSeconds: number;
@@ -132,22 +142,35 @@ export class Notifier {
       return [];
     }
     const ticket = stored.ticket;
+    const kind = ALERT_KIND[body.event];
     const paging = body.event === "triggered" || body.event === "repaged";
-    const current = ticket.escalation.state === "triggered" && ticket.escalation.cycle === body.cycle;
-    if (body.event === "repaged" && !current) {
-      log(`escalation #${ticket.number}: re-page ${body.page} not sent, escalation is ${ticket.escalation.state}`);
-      return [];
+    if (kind === "escalation") {
+      const current = ticket.escalation.state === "triggered" && ticket.escalation.cycle === body.cycle;
+      if (body.event === "repaged" && !current) {
+        log(`escalation #${ticket.number}: re-page ${body.page} not sent, escalation is ${ticket.escalation.state}`);
+        return [];
+      }
+      // Anything of an escalation a newer one replaced would be taken for the newer one where
+      // alerts are keyed by ticket (PagerDuty's dedup_key): a late resolve would close it, a
+      // late page reopen an incident nobody resolves.
+      if (ticket.escalation.cycle > body.cycle) {
+        log(`escalation #${ticket.number}: ${body.event} of an earlier escalation not sent, a newer one is ${ticket.escalation.state}`);
+        return [];
+      }
+      // Schedule the next page before delivering this one: a crash mid-delivery must not end the re-pages.
+      if (paging && current && progress.repageOwed) await this.scheduleNextPage(body, ticket.escalation.triggeredAt, messageId);
     }
-    // Anything of an escalation a newer one replaced would be taken for the newer one where
-    // alerts are keyed by ticket (PagerDuty's dedup_key): a late resolve would close it, a
-    // late page reopen an incident nobody resolves.
-    if (ticket.escalation.cycle > body.cycle) {
-      log(`escalation #${ticket.number}: ${body.event} of an earlier escalation not sent, a newer one is ${ticket.escalation.state}`);
-      return [];
-    }
-    // Schedule the next page before delivering this one: a crash mid-delivery must not end the re-pages.
-    if (paging && current && progress.repageOwed) await this.scheduleNextPage(body, ticket.escalation.triggeredAt, messageId);
+    // The SLA's events are no step of an escalation, and none of the above applies to them: a
+    // breach is paged once, whatever state or cycle the escalation is in by now (none may be
+    // open, or a newer one: a trigger on the ticket's key then lands on that one's alert), is
+    // never re-paged, and waits for no trigger; nor does a notice.
     progress.repageOwed = false;
+    const recipients = kind === "notice" ? channels.filter((c) => NOTICE_CHANNELS.has(c.name)) : channels;
+    // A notice is for a receiver that asked for them; without one, there is nobody to tell, and nothing to retry.
+    if (kind === "notice" && recipients.length === 0) {
+      log(`escalation #${ticket.number}: ${body.event} notice not sent: no webhook is configured (ALERT_WEBHOOK_URL)`);
+      return [];
+    }
 
     // A re-page tells the ticket as it is now; other events as they were when they happened.
     const facts = body.event === "repaged" ? { ...body.facts, ...ticketFacts(ticket) } : body.facts;
@@ -159,10 +182,10 @@ export class Notifier {
     };
     const triggerId = messageIdOf(ticket.id, body.cycle);
     const left: string[] = [];
-    for (const channel of channels) {
+    for (const channel of recipients) {
       if (progress.givenUp.has(channel.name) || (await store(() => deliveries.wasDelivered(ticket.id, messageId, channel.name)))) continue;
       // A resolve or acknowledge never reaches a channel before the page it closes.
-      if (!paging && !(await store(() => deliveries.wasDelivered(ticket.id, triggerId, channel.name)))) {
+      if (kind === "escalation" && !paging && !(await store(() => deliveries.wasDelivered(ticket.id, triggerId, channel.name)))) {
         left.push(`${channel.name} (its trigger is not delivered yet)`);
         continue;
       }

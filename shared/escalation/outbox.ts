@@ -1,16 +1,16 @@
 import type { OutboxEntry } from "../outbox/ports.js";
 import type { Change } from "../tickets/domain/change.js";
-import { alertEventOf, alertFacts, isEscalationEvent } from "./domain/alert.js";
+import { alertEventOf, factsOf } from "./domain/alert.js";
 import { messageIdOf, subjectOf, type EscalationMessage } from "./domain/messages.js";
 
 /**
  * The tickets' outbox entries, as the escalation feature makes them: one message to the
- * `escalations` queue per escalation event of a change, with the alert's facts as of
- * that change, written in the change's own batch.
+ * `escalations` queue per event of a change (an escalation's, the SLA's page or notice),
+ * with the alert's facts as of that change, written in the change's own batch. Each is
+ * named by the timeline entry that records its event, so no two events share a message.
  */
 export function escalationEntries(change: Change, requestId: string): OutboxEntry[] {
-  // The SLA's pages and notices are not told yet: only the escalation's own events.
-  return change.events.filter(isEscalationEvent).map((ticketEvent) => {
+  return change.events.map((ticketEvent) => {
     const { entry } = ticketEvent;
     const event = alertEventOf(ticketEvent);
     const body: EscalationMessage = {
@@ -19,7 +19,7 @@ export function escalationEntries(change: Change, requestId: string): OutboxEntr
       ticketId: change.ticket.id,
       cycle: change.ticket.escalation.cycle,
       page: 1,
-      facts: alertFacts(change.ticket, entry),
+      facts: factsOf(change.ticket, ticketEvent),
     };
     return {
       id: `outbox-${entry.seq}`,

@@ -633,3 +633,100 @@ describe("format", () => {
     expect(byLabel(alert({ reason: "  " })).Reason).toBe("—");
   });
 });
+
+describe("the SLA's page and notices", () => {
+  const DUE = "2026-03-01T10:15:00.000Z";
+  const sla = (event: "sla_breached" | "sla.warning" | "sla.breached", target: "firstResponse" | "resolution" = "firstResponse"): Alert =>
+    alert({
+      event,
+      actor: { name: "SLA clock", role: "system" },
+      reason: `SLA ${target === "firstResponse" ? "first response" : "resolution"} ${event === "sla.warning" ? "warning" : "breached"} (due ${DUE})`,
+      sla: { target, dueAt: DUE },
+      occurredAt: DUE,
+    });
+
+  describe.each(Object.keys(makers))("%s", (name) => {
+    it("pages an SLA breach in words a responder reads: what was due when, and that the SLA clock saw it", async () => {
+      await makers[name]!(server.url).deliver(sla("sla_breached"), "d-1");
+      const text = visibleText[name]!(body(server.only()));
+      expect(text).toContain(`SLA breached: [EMERGENCY, SEV-A] #12345678: first response was due ${DUE}`);
+      for (const expected of [
+        "Bruno Lima",
+        "SLA clock (system)",
+        `SLA first response breached (due ${DUE})`,
+        "https://helpdesk.example.com/",
+      ]) {
+        expect(text, `${name}: ${expected}`).toContain(expected);
+      }
+      // No page number to count: a breach is paged once, never re-paged.
+      expect(text).not.toMatch(/re-page/i);
+    });
+  });
+
+  it("names the resolution target too", () => {
+    expect(summaryLine(sla("sla_breached", "resolution"))).toBe(`SLA breached: [EMERGENCY, SEV-A] #12345678: resolution was due ${DUE}`);
+    expect(summaryLine(sla("sla.warning", "resolution"))).toBe(`SLA warning: [EMERGENCY, SEV-A] #12345678: resolution is due ${DUE}`);
+    expect(summaryLine(sla("sla.breached"))).toBe(`SLA breached: [EMERGENCY, SEV-A] #12345678: first response was due ${DUE}`);
+  });
+
+  it("labels the event, and the SLA clock as what detected it", () => {
+    const byLabel = (a: Alert) => Object.fromEntries(factList(a).map((f) => [f.label, f.value]));
+    expect(byLabel(sla("sla_breached"))).toMatchObject({ Event: "SLA breached (page)", "Detected by": "SLA clock (system)" });
+    expect(byLabel(sla("sla.warning"))).toMatchObject({ Event: "SLA warning (notice)", "Detected by": "SLA clock (system)" });
+    expect(byLabel(sla("sla.breached"))).toMatchObject({ Event: "SLA breached (notice)" });
+  });
+
+  it.each(["sla_breached", "sla.warning", "sla.breached"] as const)(
+    "the webhook names the event %s in its body and X-Helpdesk-Event, with the target and due time, signed",
+    async (event) => {
+      const a = sla(event);
+      await webhookChannel({ url: server.url, secret: SECRET, now: () => NOW }).deliver(a, "msg-9:webhook");
+      const req = server.only();
+      expect(req.headers["x-helpdesk-event"]).toBe(event);
+      expect(body(req)).toMatchObject({
+        version: 1,
+        delivery: "msg-9:webhook",
+        event,
+        alert: { event, sla: { target: "firstResponse", dueAt: DUE } },
+      });
+      expect(body(req).summary).toBe(summaryLine(a));
+      const signed = {
+        body: req.raw,
+        timestamp: String(req.headers["x-helpdesk-timestamp"]),
+        signature: String(req.headers["x-helpdesk-signature"]),
+      };
+      expect(verifyWebhookSignature({ ...signed, secret: SECRET, now: NOW })).toBe(true);
+    },
+  );
+
+  it("Teams shows a breach in red and a warning in amber", async () => {
+    await teamsChannel({ url: server.url }).deliver(sla("sla_breached"), "d-1");
+    await teamsChannel({ url: server.url }).deliver(sla("sla.warning"), "d-2");
+    const colours = server.requests.map((r) => body(r).attachments[0].content.body[0].color);
+    expect(colours).toEqual(["Attention", "Warning"]);
+  });
+
+  it("PagerDuty gets a breach as a trigger on the ticket's dedup_key, at the ticket's severity", async () => {
+    await pagerDutyChannel({ routingKey: ROUTING_KEY, url: server.url }).deliver(sla("sla_breached"), "d-1");
+    const e = body(server.only());
+    expect(e).toMatchObject({ routing_key: ROUTING_KEY, event_action: "trigger", dedup_key: "6f1c2b0e-tkt" });
+    expect(e.payload).toMatchObject({
+      summary: `SLA breached: [EMERGENCY, SEV-A] #12345678: first response was due ${DUE}`,
+      severity: "critical",
+      class: "sla breach",
+      timestamp: DUE,
+    });
+  });
+
+  it.each(["sla.warning", "sla.breached"] as const)("PagerDuty refuses the notice %s for good, sending nothing", async (event) => {
+    const error = await pagerDutyChannel({ routingKey: ROUTING_KEY, url: server.url })
+      .deliver(sla(event), "d-1")
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(DeliveryError);
+    expect(error).toMatchObject({ permanent: true, channel: "pagerduty" });
+    expect(server.requests).toHaveLength(0);
+  });
+});

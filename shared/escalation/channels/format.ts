@@ -1,4 +1,4 @@
-import type { Alert } from "../domain/alert.js";
+import { SLA_TARGET_LABEL, type Alert } from "../domain/alert.js";
 
 /**
  * What every channel says about an alert, so Teams, Slack, PagerDuty and the
@@ -20,6 +20,10 @@ const ACTOR_LABEL: Record<Alert["event"], string> = {
   repaged: "Escalated by",
   acknowledged: "Acknowledged by",
   resolved: "Resolved by",
+  // The SLA clock: "SLA clock (system)".
+  sla_breached: "Detected by",
+  "sla.warning": "Detected by",
+  "sla.breached": "Detected by",
 };
 
 export function eventLabel(alert: Pick<Alert, "event" | "page">): string {
@@ -32,6 +36,12 @@ export function eventLabel(alert: Pick<Alert, "event" | "page">): string {
       return "Acknowledged";
     case "resolved":
       return "Resolved";
+    case "sla_breached":
+      return "SLA breached (page)";
+    case "sla.warning":
+      return "SLA warning (notice)";
+    case "sla.breached":
+      return "SLA breached (notice)";
   }
 }
 
@@ -58,17 +68,28 @@ const PREFIX: Record<Alert["event"], (page: number) => string> = {
   repaged: (page) => `Re-page ${page}: `,
   acknowledged: () => "Acknowledged: ",
   resolved: () => "Resolved: ",
+  sla_breached: () => "SLA breached: ",
+  "sla.warning": () => "SLA warning: ",
+  "sla.breached": () => "SLA breached: ",
 };
+
+/** What happened, after the ticket: the reason, or which SLA target is (was) due when. */
+function whatHappened(alert: Alert): string {
+  if (!alert.sla) return oneLine(alert.reason);
+  const target = SLA_TARGET_LABEL[alert.sla.target];
+  return alert.event === "sla.warning" ? `${target} is due ${alert.sla.dueAt}` : `${target} was due ${alert.sla.dueAt}`;
+}
 
 /**
  * One line for notification previews and PagerDuty's incident title, e.g.
- * `[EMERGENCY, SEV-A] #12345678: severity SEV-A: mobile banking down` or
- * `Re-page 2: [HIGH] #12345678: raised by hand: printer on fire`. The reason's
- * line breaks are folded: a title has one line.
+ * `[EMERGENCY, SEV-A] #12345678: severity SEV-A: mobile banking down`,
+ * `Re-page 2: [HIGH] #12345678: raised by hand: printer on fire` or
+ * `SLA breached: [EMERGENCY] #12345678: first response was due 2026-03-01T10:15:00.000Z`.
+ * The reason's line breaks are folded: a title has one line.
  */
 export function summaryLine(alert: Alert): string {
   const urgency = [alert.priority.toUpperCase(), alert.severity].filter(Boolean).join(", ");
-  return `${PREFIX[alert.event](alert.page)}[${urgency}] #${alert.ticketNumber}: ${oneLine(alert.reason)}`;
+  return `${PREFIX[alert.event](alert.page)}[${urgency}] #${alert.ticketNumber}: ${whatHappened(alert)}`;
 }
 
 export function oneLine(text: string): string {

@@ -1,5 +1,6 @@
 import type { Alert } from "../domain/alert.js";
 import type { Channel } from "../ports.js";
+import { DeliveryError } from "./errors.js";
 import { factList, summaryLine, truncate } from "./format.js";
 import { postJson, type Fetch } from "./http.js";
 
@@ -9,7 +10,11 @@ import { postJson, type Fetch } from "./http.js";
  * the open alert instead of opening a second incident, and acknowledge and
  * resolve close the one that was opened. (Once PagerDuty's alert is resolved, a
  * new trigger with the same key opens a new one, which is what a ticket
- * escalated again needs.)
+ * escalated again needs.) An SLA breach paged is a trigger on the same key: on
+ * an alert still open (triggered or acknowledged) PagerDuty appends it to that
+ * alert's log, and notifies nobody anew; with none open it opens one, which a
+ * person resolves (or the ticket's next escalation, when it ends). The SLA's
+ * notices are not PagerDuty's: nobody is paged for a warning.
  *
  * Answers: 202 accepted; 400 the event is invalid, so sending it again cannot
  * help (a permanent DeliveryError); 429 and 5xx are worth retrying.
@@ -27,12 +32,18 @@ export interface PagerDutyChannelOptions {
   timeoutMs?: number | undefined;
 }
 
-/** A re-page is a new trigger on the same dedup_key: PagerDuty logs it on the open alert. */
-export const PAGERDUTY_ACTION: Record<Alert["event"], PagerDutyAction> = {
+/**
+ * A re-page is a new trigger on the same dedup_key: PagerDuty logs it on the open alert.
+ * A notice has no action: the notifier sends notices to the webhook only.
+ */
+export const PAGERDUTY_ACTION: Record<Alert["event"], PagerDutyAction | null> = {
   triggered: "trigger",
   repaged: "trigger",
   acknowledged: "acknowledge",
   resolved: "resolve",
+  sla_breached: "trigger",
+  "sla.warning": null,
+  "sla.breached": null,
 };
 
 const RANK: PagerDutySeverity[] = ["info", "warning", "error", "critical"];
@@ -66,6 +77,8 @@ const SUMMARY_MAX = 1024;
 
 export function pagerDutyEvent(alert: Alert, routingKey: string) {
   const event_action = PAGERDUTY_ACTION[alert.event];
+  // Sending it again cannot help: permanent, so the message dead-letters for a person to see.
+  if (!event_action) throw new DeliveryError("pagerduty", `pagerduty: ${alert.event} is a notice, not a page`, undefined, true);
   const base = { routing_key: routingKey, event_action, dedup_key: alert.ticketId };
   // Acknowledge and resolve act on the alert by key alone; PagerDuty ignores a payload on them.
   if (event_action !== "trigger") return base;
@@ -77,7 +90,7 @@ export function pagerDutyEvent(alert: Alert, routingKey: string) {
       source: "helpdesk",
       severity: pagerDutySeverity(alert.priority, alert.severity),
       timestamp: alert.occurredAt,
-      class: "ticket escalation",
+      class: alert.event === "sla_breached" ? "sla breach" : "ticket escalation",
       // Labels as keys: PagerDuty shows custom_details as a table to the responder.
       custom_details: Object.fromEntries(facts.map((f) => [f.label, f.value])),
     },

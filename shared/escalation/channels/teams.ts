@@ -16,12 +16,15 @@ import { urlChannel, type UrlChannelOptions } from "./http.js";
 
 export type TeamsChannelOptions = UrlChannelOptions;
 
-/** Adaptive Card text colours: red while someone must act, amber once someone has, green when done. */
+/** Adaptive Card text colours: red while someone must act, amber once someone has (or soon must), green when done. */
 const COLOUR: Record<Alert["event"], "Attention" | "Warning" | "Good"> = {
   triggered: "Attention",
   repaged: "Attention",
   acknowledged: "Warning",
   resolved: "Good",
+  sla_breached: "Attention",
+  "sla.warning": "Warning",
+  "sla.breached": "Attention",
 };
 
 export function teamsMessage(alert: Alert) {

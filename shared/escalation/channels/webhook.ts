@@ -7,20 +7,28 @@ import { postJson, type Fetch } from "./http.js";
 /**
  * The generic webhook: for receivers we do not know (an on-call bot, a SIEM,
  * a ticket mirror). It sends the whole alert as data rather than formatted text,
- * and signs it so the receiver can tell our requests from anyone else's.
+ * and signs it so the receiver can tell our requests from anyone else's. It is the
+ * one channel that gets the SLA's notices, besides every page.
  *
  * Request: POST <ALERT_WEBHOOK_URL>, `content-type: application/json`, body
  *
  *   { "version": 1, "delivery": "<delivery id>", "event": "triggered",
- *     "summary": "[EMERGENCY, SEV-A] #12345678 Mobile banking is down",
+ *     "summary": "[EMERGENCY, SEV-A] #12345678: priority emergency: business-impacting",
  *     "facts": [{ "label": "Ticket", "value": "#12345678" }, ...],
- *     "alert": { ...the Alert, as in shared/escalation/alert.ts } }
+ *     "alert": { ...the Alert, as in shared/escalation/domain/alert.ts } }
+ *
+ * `event` is one of: triggered, repaged, acknowledged, resolved (an escalation's
+ * steps), sla_breached (an SLA target breached on a business-impacting ticket: a
+ * page, as on every channel), sla.warning and sla.breached (the SLA's notices: a
+ * warning, a breach on any other ticket). On the SLA's events `alert.sla` is
+ * `{ "target": "firstResponse" | "resolution", "dueAt" }` and the actor is the SLA
+ * clock (system).
  *
  * `alert` is for programs; `summary` and `facts` are the text the other
  * channels show, for receivers that only relay a message to people.
  *
  * Headers:
- *   X-Helpdesk-Event:     the alert's event (route without parsing the body)
+ *   X-Helpdesk-Event:     the alert's event, as in the body (route without parsing it)
  *   X-Helpdesk-Delivery:  the delivery id, the same on every retry of this alert:
  *                         drop a request whose id you have already processed
  *   X-Helpdesk-Timestamp: unix seconds when this attempt was sent

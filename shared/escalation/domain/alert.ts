@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { EscalationEntry, TicketEvent } from "../../tickets/domain/change.js";
-import { Actor, ESCALATION_EVENTS, Ticket, type TimelineEntry } from "../../tickets/domain/model.js";
+import type { EscalationEntry, SlaNoticeEntry, TicketEvent } from "../../tickets/domain/change.js";
+import { Actor, ENTRY_DATA, ESCALATION_EVENTS, Ticket, type TimelineEntry } from "../../tickets/domain/model.js";
 
 /*
  * What ops is told, whatever the channel: facts about the ticket at the time of the
@@ -8,9 +8,30 @@ import { Actor, ESCALATION_EVENTS, Ticket, type TimelineEntry } from "../../tick
  * formats the same facts.
  */
 
-/** The events of an escalation, as the ticket's timeline records their deliveries. */
+/** The events ops is told of, as the ticket's timeline records their deliveries. */
 export const AlertEvent = z.enum(ESCALATION_EVENTS);
 export type AlertEvent = z.infer<typeof AlertEvent>;
+
+/**
+ * How the notifier treats an event:
+ * - `escalation`: a step of one escalation (its page, re-pages, acknowledgement, end), which
+ *   PagerDuty keys by ticket: re-paged until acknowledged, and a step of an escalation a newer
+ *   one replaced is not sent;
+ * - `page`: an SLA target breached on a business-impacting ticket: every channel, once, whatever
+ *   state the escalation is in (it is no step of one, and is never re-paged);
+ * - `notice`: the SLA's warnings, and breaches on other tickets: for programs (the generic
+ *   webhook), not for people to act on.
+ */
+export type AlertKind = "escalation" | "page" | "notice";
+export const ALERT_KIND: Record<AlertEvent, AlertKind> = {
+  triggered: "escalation",
+  repaged: "escalation",
+  acknowledged: "escalation",
+  resolved: "escalation",
+  sla_breached: "page",
+  "sla.warning": "notice",
+  "sla.breached": "notice",
+};
 
 /**
  * What an alert says of the ticket itself: nothing a requester wrote or chose to be
@@ -25,12 +46,18 @@ export const TicketFacts = Ticket.pick({ priority: true, severity: true, status:
 });
 export type TicketFacts = z.infer<typeof TicketFacts>;
 
+/** Of an SLA event: which target, and when it was due (the SLA entry's own data). */
+export const SlaFacts = ENTRY_DATA.sla_breached.pick({ target: true, dueAt: true });
+export type SlaFacts = z.infer<typeof SlaFacts>;
+
 /** The alert's facts as of the event; the notifier adds the link and page. */
 export const AlertFacts = TicketFacts.extend({
-  /** Who made the change that caused this event (escalated, acknowledged, resolved), and why. */
+  /** Who made the change that caused this event (escalated, acknowledged, resolved), and why; the SLA clock for its events. */
   actor: Actor.pick({ name: true, role: true }),
   reason: z.string(),
   occurredAt: z.iso.datetime(),
+  /** On the SLA's events only. */
+  sla: SlaFacts.optional(),
 });
 export type AlertFacts = z.infer<typeof AlertFacts>;
 
@@ -75,13 +102,46 @@ export function alertFacts(ticket: Ticket, entry: Pick<EscalationEntry, "actor" 
   };
 }
 
-type EscalationEvent = Extract<TicketEvent, { type: "escalation.triggered" | "escalation.acknowledged" | "escalation.resolved" }>;
+/** How alerts name an SLA target. */
+export const SLA_TARGET_LABEL: Record<SlaFacts["target"], string> = { firstResponse: "first response", resolution: "resolution" };
 
-const EVENT_OF: Record<EscalationEvent["type"], Exclude<AlertEvent, "repaged">> = {
+/**
+ * The facts of an SLA warning or breach: the ticket, the SLA clock as the actor, and which
+ * target was due when. Nothing anyone wrote: the reason is made of the target and its due time.
+ */
+export function slaAlertFacts(ticket: Ticket, entry: Pick<SlaNoticeEntry, "type" | "actor" | "at" | "data">): AlertFacts {
+  const { target, dueAt } = entry.data;
+  const what = entry.type === "sla_breached" ? "breached" : "warning";
+  return {
+    ...ticketFacts(ticket),
+    actor: { name: named(entry.actor), role: entry.actor.role },
+    reason: `SLA ${SLA_TARGET_LABEL[target]} ${what} (due ${dueAt})`,
+    occurredAt: entry.at,
+    sla: { target, dueAt },
+  };
+}
+
+const EVENT_OF: Record<TicketEvent["type"], Exclude<AlertEvent, "repaged">> = {
   "escalation.triggered": "triggered",
   "escalation.acknowledged": "acknowledged",
   "escalation.resolved": "resolved",
+  "escalation.sla_breached": "sla_breached",
+  "sla.warning": "sla.warning",
+  "sla.breached": "sla.breached",
 };
 
-export const isEscalationEvent = (event: TicketEvent): event is EscalationEvent => Object.hasOwn(EVENT_OF, event.type);
-export const alertEventOf = (event: EscalationEvent): Exclude<AlertEvent, "repaged"> => EVENT_OF[event.type];
+export const alertEventOf = (event: TicketEvent): Exclude<AlertEvent, "repaged"> => EVENT_OF[event.type];
+
+/** The facts of a ticket event, as of the change that made it. */
+export function factsOf(ticket: Ticket, event: TicketEvent): AlertFacts {
+  switch (event.type) {
+    case "escalation.triggered":
+    case "escalation.acknowledged":
+    case "escalation.resolved":
+      return alertFacts(ticket, event.entry);
+    case "escalation.sla_breached":
+    case "sla.warning":
+    case "sla.breached":
+      return slaAlertFacts(ticket, event.entry);
+  }
+}

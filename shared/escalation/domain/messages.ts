@@ -1,9 +1,10 @@
 import { z } from "zod";
-import { AlertEvent, AlertFacts } from "./alert.js";
+import { ALERT_KIND, AlertEvent, AlertFacts } from "./alert.js";
 
 /**
  * The messages of the `escalations` queue: a versioned JSON body, the same for the
- * first page (from the outbox), the re-pages and the retries the notifier schedules.
+ * first page (from the outbox), the re-pages and the retries the notifier schedules, and
+ * for the SLA's page and notices. `cycle` is the ticket's escalation cycle as of the event.
  */
 export const EscalationMessage = z.object({
   version: z.literal(1),
@@ -31,4 +32,5 @@ export const messageIdOf = (ticketId: string, seq: number): string => `${ticketI
 /** A retry's id says whose retry it is: only the notifier's own retries may speak for another message. */
 export const retryIdOf = (messageId: string, attempt: number): string => `${messageId}.retry-${attempt}`;
 
-export const subjectOf = (event: AlertEvent): string => `escalation.${event}`;
+/** `escalation.triggered`, `escalation.sla_breached`...; a notice is named by its event alone: `sla.warning`, `sla.breached`. */
+export const subjectOf = (event: AlertEvent): string => (ALERT_KIND[event] === "notice" ? event : `escalation.${event}`);

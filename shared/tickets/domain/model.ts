@@ -116,8 +116,20 @@ export type Visibility = z.infer<typeof Visibility>;
 export const Actor = z.object({ id: z.string(), name: z.string(), role: z.enum([...ROLES, "system"]) });
 export type Actor = z.infer<typeof Actor>;
 
-/** What ops is told of an escalation: its first page, a re-page, its acknowledgement, its end. */
-export const ESCALATION_EVENTS = ["triggered", "repaged", "acknowledged", "resolved"] as const;
+/**
+ * What ops is told: an escalation's first page, a re-page, its acknowledgement, its end; a
+ * page for an SLA target breached on a business-impacting ticket; and the SLA's notices (a
+ * warning, a breach on any other ticket), for the generic webhook only.
+ */
+export const ESCALATION_EVENTS = [
+  "triggered",
+  "repaged",
+  "acknowledged",
+  "resolved",
+  "sla_breached",
+  "sla.warning",
+  "sla.breached",
+] as const;
 
 const reason = z.string().optional().describe("Why, in the caller's words, if they gave any");
 const changeOf = <T extends z.ZodType>(value: T) => z.object({ from: value, to: value, reason });
