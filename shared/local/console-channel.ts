@@ -7,8 +7,10 @@ export function consoleChannel(print: (line: string) => void): Channel {
     name: "console",
     async deliver(alert: Alert) {
       const page = alert.event === "triggered" || alert.event === "repaged" ? ` (page ${alert.page})` : "";
+      // A page is an alarm; an SLA notice is a heads-up.
+      const mark = alert.event.startsWith("sla.") ? "⏰ NOTICE" : "🚨 ALERT";
       print(
-        `🚨 ALERT ${alert.event.toUpperCase()}${page}: #${alert.ticketNumber} ` +
+        `${mark} ${alert.event.toUpperCase()}${page}: #${alert.ticketNumber} ` +
           `[${alert.priority}${alert.severity ? `, ${alert.severity}` : ""}] assignee ${alert.assignee?.name ?? "none"}; ` +
           `by ${alert.actor.name}: ${alert.reason} ${alert.link}`,
       );

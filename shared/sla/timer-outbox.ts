@@ -18,7 +18,7 @@ export function timerEntries(change: Change, requestId: string): OutboxEntry[] {
       ticketId: ticket.id,
       queue: "ticket-timers",
       messageId: timerMessageId(ticket.id, timer),
-      subject: `sla.${timer.timer}`,
+      subject: `sla.timer.${timer.timer}`,
       body,
       correlationId: requestId,
       createdAt: at,
