@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEFAULT_SLA_POLICY, type SlaPolicyBody } from "../../shared/sla/domain/policy.js";
+import { startAlertReceiver, type AlertReceiver } from "../support/alert-receiver.js";
+import { about, WEBHOOK_SECRET } from "../support/escalation-host.js";
 import { PEOPLE, startTestHost, type TestHost } from "../support/local-host.js";
 
 /**
@@ -8,6 +10,8 @@ import { PEOPLE, startTestHost, type TestHost } from "../support/local-host.js";
  * outbox by the change that set their instants.
  */
 let t: TestHost;
+let webhook: AlertReceiver;
+let qa: string;
 let karen: string;
 let jane: string;
 let ada: string;
@@ -42,12 +46,16 @@ const POLICY: SlaPolicyBody = {
 };
 
 beforeAll(async () => {
-  t = await startTestHost();
-  [karen, jane, ada] = await Promise.all([t.token(PEOPLE.karen), t.token(PEOPLE.jane), t.token(PEOPLE.admin)]);
+  webhook = await startAlertReceiver();
+  t = await startTestHost({ ALERT_WEBHOOK_URL: webhook.url, ALERT_WEBHOOK_SECRET: WEBHOOK_SECRET });
+  [qa, karen, jane, ada] = await Promise.all([t.token(PEOPLE.qa), t.token(PEOPLE.karen), t.token(PEOPLE.jane), t.token(PEOPLE.admin)]);
   // This instance replaced it: its changes follow the new version at once.
   expect((await t.call(ada, "PUT", "/sla/policy", { body: POLICY })).status).toBe(200);
 });
-afterAll(() => t?.close());
+afterAll(async () => {
+  await t?.close();
+  await webhook?.close();
+});
 
 interface Entry {
   type: string;
@@ -169,5 +177,22 @@ describe.concurrent("the SLA clocks", () => {
     // The timers of the first due time (8 s) arrive later and change nothing.
     await sleep(ms(ticket.createdAt) + 8000 - Date.now() + 1000);
     expect((await slaEntries(ticket.id)).map((e) => e.type)).toEqual(["sla_warning", "sla_breached"]);
+  });
+
+  it("an emergency's breach pages the webhook once, within 1 s of its due time; its warning is a notice", async () => {
+    const opened = await t.call(qa, "POST", "/tickets", { body: { subject: "Outage", description: "All down.", priority: "emergency" } });
+    expect(opened.status).toBe(201);
+    const { id, number, createdAt } = opened.body as { id: string; number: string; createdAt: string };
+    const dueAt = Date.parse(createdAt) + 4000;
+    const event = (d: { headers: Record<string, unknown> }) => String(d.headers["x-helpdesk-event"]);
+    const [breach] = await webhook.waitFor(1, (d) => about(number)(d) && event(d) === "sla_breached", 10_000);
+    // When the webhook received it, on this process's clock.
+    const late = performance.timeOrigin + breach!.at - dueAt;
+    expect(late).toBeGreaterThanOrEqual(0);
+    expect(late).toBeLessThan(1000);
+    // Nothing more comes of it: one page for the breach, after the intake's page and the warning's notice.
+    await sleep(1500);
+    expect(webhook.delivered().filter(about(number)).map(event)).toEqual(["triggered", "sla.warning", "sla_breached"]);
+    await untilEntries(id, ["sla_warning firstResponse", "sla_breached firstResponse"]);
   });
 });
