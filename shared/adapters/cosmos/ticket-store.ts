@@ -23,15 +23,21 @@ const json = (doc: object) => doc as unknown as JSONObject;
 const QUEUE_FIELDS = [...TICKET_DOC_FIELDS, "_etag"].map((f) => `c["${f}"]`).join(", ");
 
 /**
- * "After this position" in an order of several fields: (a > x) OR (a = x AND (b > y OR
- * (b = y AND ...))), with < for a descending field.
+ * "After this position" in an order of several fields, as conditions one of which holds:
+ * a > x, or a = x AND b > y, or a = x AND b = y AND c > z..., with < for a descending field. The
+ * same as nesting each next field inside the one before, but flat: the embedded endpoint's
+ * parser takes time exponential in the depth of parentheses, once per query text (half a
+ * second for the queue's three fields nested, a tenth flat).
  */
-function afterPosition(fields: [field: string, direction: "ASC" | "DESC"][], values: string[]): string {
-  const [[field, direction], ...rest] = fields as [[string, "ASC" | "DESC"], ...[string, "ASC" | "DESC"][]];
-  const [value, ...others] = values as [string, ...string[]];
-  const past = `${field} ${direction === "ASC" ? ">" : "<"} ${value}`;
-  return rest.length ? `(${past} OR (${field} = ${value} AND ${afterPosition(rest, others)}))` : past;
+function afterPosition(fields: [field: string, direction: "ASC" | "DESC"][], values: string[]): string[] {
+  return fields.map(([field, direction], i) => {
+    const equal = fields.slice(0, i).map(([f], j) => `${f} = ${values[j]!}`);
+    return [...equal, `${field} ${direction === "ASC" ? ">" : "<"} ${values[i]!}`].join(" AND ");
+  });
 }
+
+/** Conditions of which one at least holds. */
+const anyOf = (conditions: string[]): string => `(${conditions.map((c) => (c.includes(" AND ") ? `(${c})` : c)).join(" OR ")})`;
 
 export class CosmosTicketStore implements TicketStore, OutboxStore {
   constructor(
@@ -141,9 +147,11 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
     if (query.after) {
       if (query.after.sort !== query.sort) throw new Error("A position of another order.");
       where.push(
-        afterPosition(
-          fields,
-          query.after.key.map((v, i) => param(`@after${i}`, v)),
+        anyOf(
+          afterPosition(
+            fields,
+            query.after.key.map((v, i) => param(`@after${i}`, v)),
+          ),
         ),
       );
     }
