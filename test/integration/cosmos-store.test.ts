@@ -350,7 +350,10 @@ describe("the queue query", () => {
       });
       const page = await new CosmosTicketStore(container).list({ sort: "priority", view: "agent", limit: 10 });
       expect(page.items.map((i) => i.ticket)).toEqual([t]);
-      const expected = [...Object.keys(Ticket.shape), "ticketId", "type", "priorityRank", "requesterRank", "salt", "_etag"].sort();
+      const expected = [
+        ...Object.keys(Ticket.shape),
+        ...["ticketId", "type", "priorityRank", "requesterRank", "slaState", "slaDueOrder", "salt", "_etag"],
+      ].sort();
       expect(returned).toHaveLength(1);
       expect(Object.keys(returned[0]!).sort()).toEqual(expected);
     } finally {
