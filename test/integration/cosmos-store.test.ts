@@ -230,7 +230,7 @@ describe("queue pagination", () => {
         seen.push(...page.items.map((s) => s.ticket.id));
         const last = page.items.at(-1)?.ticket;
         after =
-          page.more && last
+          page.next && last
             ? { sort: "priority", key: [{ emergency: 0, high: 1, normal: 2, low: 3 }[last.priority], last.createdAt, last.id] }
             : undefined;
         // A newcomer sorts after every ticket seen so far (low priority, newest).
