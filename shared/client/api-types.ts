@@ -1255,12 +1255,14 @@ export interface operations {
         priority?: ("low" | "normal" | "high" | "emergency")[];
         /** @description Only these severities, comma-separated (agents only) */
         severity?: ("SEV-A" | "SEV-B" | "SEV-C" | "SEV-D")[];
+        /** @description Only tickets whose SLA clocks are in one of these states, comma-separated (agents only). Each ticket is in one at most: `breached`, a target is breached (whatever the ticket's status now); `warning`, none is breached and a running target has had its warning (`sla_warning` in the timeline); `running`, none is breached, no running target has had its warning, and a target is running or paused. A ticket whose targets are both achieved, or that has no clocks yet, is in none. A state moves with the ticket's `sla`: a breach counts once recorded (`sla_breached`), which its timer does at the due time */
+        sla?: ("breached" | "warning" | "running")[];
         /** @description `me`, `none` (unassigned), or an agent's id (agents only) */
         assignee?: string;
         /** @description `me`, or a requester's id (agents only) */
         requester?: string;
-        /** @description `priority`: emergency first, then oldest first; `updated`: most recently changed first; `created`: newest first */
-        sort?: "priority" | "updated" | "created";
+        /** @description `priority`: emergency first, then oldest first; `updated`: most recently changed first; `created`: newest first; `due` (agents only): the next SLA due time first (the earliest `dueAt` of a running target; a paused, achieved or breached one has none), then by priority (emergency first), then by id; tickets with nothing due last */
+        sort?: "priority" | "updated" | "created" | "due";
         /** @description Only tickets changed at or after this time (ISO 8601; a requester's list: changes they can see); with sort=updated, what a client syncs by */
         updatedSince?: string;
         /** @description Items per page, 1 to 100 */

@@ -42,17 +42,35 @@ export interface TicketWrite {
 
 /**
  * The list orders: `priority` (the queue: emergency first, then oldest first), `updated`
- * (most recently changed first: what a client syncs by) and `created` (newest first).
+ * (most recently changed first: what a client syncs by), `created` (newest first) and `due`
+ * (agents only: the next SLA due time first, then priority, then id; nothing due last).
  */
-export const LIST_SORTS = ["priority", "updated", "created"] as const;
+export const LIST_SORTS = ["priority", "updated", "created", "due"] as const;
 export type ListSort = (typeof LIST_SORTS)[number];
+
+/**
+ * Where a ticket's SLA clocks stand, as its `sla` has them (clocks move at each change and at
+ * their timers: a target past its due time counts as breached once its breach is recorded).
+ * One of these, or none, per ticket, looking at both targets (first response, resolution):
+ *
+ * - `breached`: a target is breached.
+ * - `warning`: none is breached, and a running target has had its warning.
+ * - `running`: none is breached, no running target has had its warning, and a target is
+ *   running or paused.
+ *
+ * A ticket whose targets are both achieved, or that has no clocks (opened before they
+ * existed, until its next change), is none of them.
+ */
+export const SLA_STATES = ["breached", "warning", "running"] as const;
+export type SlaState = (typeof SLA_STATES)[number];
 
 export interface ListQuery {
   sort: ListSort;
   /**
    * Whose view the list is of: an agent's, or a requester's, whose priority is the one
    * the ticket was opened with and whose updatedAt moves only with what they can see
-   * (triage is not theirs to see): the query filters and orders by those.
+   * (triage is not theirs to see): the query filters and orders by those. The SLA filter
+   * and the `due` order are an agent's only.
    */
   view: "agent" | "requester";
   /** Only tickets changed at or after this time (ISO 8601 UTC), in the view's own updatedAt. */
@@ -60,6 +78,8 @@ export interface ListQuery {
   statuses?: Status[];
   priorities?: Priority[];
   severities?: Severity[];
+  /** Only tickets whose clocks stand in one of these states (SLA_STATES). */
+  slaStates?: SlaState[];
   /** An agent id, or null for unassigned. */
   assignee?: string | null;
   requester?: string;
@@ -68,11 +88,22 @@ export interface ListQuery {
 }
 
 /**
- * A position in the list's order, the last item seen: for `priority`, [rank, createdAt,
- * id]; for `updated`, [updatedAt, id]; for `created`, [createdAt, id].
+ * A position in the list's order, the last item seen, as the store ordered it: for
+ * `priority`, [rank, createdAt, id]; for `updated`, [updatedAt, id]; for `created`,
+ * [createdAt, id]; for `due`, [due, rank, id], where `due` is the store's own order key of
+ * the next due time (adapters/cosmos/documents.ts), or null for a ticket stored before it
+ * was kept.
  */
 export type ListPosition =
-  { sort: "priority"; key: [rank: number, createdAt: string, id: string] } | { sort: "updated" | "created"; key: [at: string, id: string] };
+  | { sort: "priority"; key: [rank: number, createdAt: string, id: string] }
+  | { sort: "updated" | "created"; key: [at: string, id: string] }
+  | { sort: "due"; key: [due: number | null, rank: number, id: string] };
+
+/** A page of the list: `next` is the position of its last item when there are more. */
+export interface ListPage {
+  items: StoredTicket[];
+  next: ListPosition | null;
+}
 
 export interface TicketStore {
   /** The ticket, or null when there is none with this id. */
@@ -84,8 +115,8 @@ export interface TicketStore {
   /** One of the ticket's records, parsed, or null when there is none with this id. */
   record<T>(ticketId: string, id: string, schema: z.ZodType<T>): Promise<T | null>;
   entry(ticketId: string, seq: number): Promise<TimelineEntry | null>;
-  /** Tickets in queue order after `after`; one query. */
-  list(query: ListQuery): Promise<{ items: StoredTicket[]; more: boolean }>;
+  /** Tickets in the query's order after `after`; one query. */
+  list(query: ListQuery): Promise<ListPage>;
   /** A page of the ticket's timeline after `afterSeq`, with the ticket as it is now (null if there is none); one query. */
   timeline(
     ticketId: string,

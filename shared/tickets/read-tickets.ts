@@ -3,7 +3,7 @@ import { isAgent, type Principal } from "../kernel/principal.js";
 import { publicRevisionOf, type Ticket, type TimelineEntry } from "./domain/model.js";
 import { ticketIdOf, type Randomness } from "./ids.js";
 import { canSee, notFound } from "./domain/visibility.js";
-import type { ListQuery, StoredTicket, TicketStore } from "./ports.js";
+import type { ListPage, ListQuery, StoredTicket, TicketStore } from "./ports.js";
 import type { TicketWriter } from "./ticket-writer.js";
 import type { TimelineSeal } from "./timeline-seal.js";
 
@@ -24,17 +24,23 @@ export type ListRequest = Omit<ListQuery, "view"> & {
 /**
  * Requesters see their own tickets only, whatever they ask for, by the priority and
  * updatedAt they see; a filter on what triage or assignment set would tell them what
- * they cannot see. A number is one point read: the id derives from it (ids.ts).
+ * they cannot see, and so would one on the SLA clocks or their order (the help desk's
+ * own: requesters never see them). A number is one point read: the id derives from it
+ * (ids.ts).
  */
 export async function listTickets(
   deps: { store: TicketStore; writer: TicketWriter; hash: Randomness["hash"] },
   caller: Principal,
   request: ListRequest,
-): Promise<{ items: StoredTicket[]; more: boolean }> {
+): Promise<ListPage> {
   const { number, ...query } = request;
+  if (!isAgent(caller)) {
+    if (query.slaStates?.length) throw new Failure("forbidden", "Only agents may filter by SLA.");
+    if (query.sort === "due") throw new Failure("forbidden", "Only agents may sort by due time.");
+  }
   if (number !== undefined) {
     const stored = await deps.writer.read(ticketIdOf(deps.hash, number));
-    return { items: stored && canSee(stored.ticket, caller) ? [stored] : [], more: false };
+    return { items: stored && canSee(stored.ticket, caller) ? [stored] : [], next: null };
   }
   if (isAgent(caller)) return deps.store.list({ ...query, view: "agent" });
   if (query.requester && query.requester !== caller.id) throw new Failure("forbidden", "Requesters can only list their own tickets.");

@@ -11,7 +11,7 @@ import { slaTimer } from "./domain/sla.js";
 import type { Randomness } from "./ids.js";
 import { InFlightKeys, type IdempotencyOptions } from "./idempotency.js";
 import { openTicket, type Opened } from "./open-ticket.js";
-import type { AgentLookup, StoredTicket, TicketRecord, TicketStore } from "./ports.js";
+import type { AgentLookup, ListPage, StoredTicket, TicketRecord, TicketStore } from "./ports.js";
 import { getTicket, listTickets, ticketTimeline, type ListRequest, type TimelinePage } from "./read-tickets.js";
 import { TicketWriter, type Updated, type WriteOptions } from "./ticket-writer.js";
 import { TimelineSeal } from "./timeline-seal.js";
@@ -24,7 +24,7 @@ import { TimelineSeal } from "./timeline-seal.js";
 export interface TicketUseCases {
   open(caller: Principal, input: OpenInput, options: { requestId: string; idempotency?: IdempotencyOptions }): Promise<Opened>;
   get(caller: Principal, id: string): Promise<StoredTicket>;
-  list(caller: Principal, query: ListRequest): Promise<{ items: StoredTicket[]; more: boolean }>;
+  list(caller: Principal, query: ListRequest): Promise<ListPage>;
   /** No page when `unchanged` says the caller has this version already (a conditional GET). */
   timeline(
     caller: Principal,

@@ -156,11 +156,12 @@ describe("OpenAPI document", () => {
     expect(headersOf(op("get", "/agents").responses["200"]!)).not.toHaveProperty("ETag");
   });
 
-  it("gives every query filter its enum: status, priority and severity as comma-separated lists", () => {
+  it("gives every query filter its enum: status, priority, severity and sla as comma-separated lists", () => {
     for (const [name, values] of [
       ["status", ["open", "in_progress", "on_hold", "resolved", "closed"]],
       ["priority", ["low", "normal", "high", "emergency"]],
       ["severity", ["SEV-A", "SEV-B", "SEV-C", "SEV-D"]],
+      ["sla", ["breached", "warning", "running"]],
     ] as const) {
       expect(param("get", "/tickets", name)).toMatchObject({
         in: "query",
@@ -170,7 +171,10 @@ describe("OpenAPI document", () => {
         schema: { type: "array", items: { enum: values } },
       });
     }
-    expect(param("get", "/tickets", "sort")!.schema).toMatchObject({ enum: ["priority", "updated", "created"], default: "priority" });
+    expect(param("get", "/tickets", "sort")!.schema).toMatchObject({
+      enum: ["priority", "updated", "created", "due"],
+      default: "priority",
+    });
     expect(param("get", "/tickets", "updatedSince")!.schema).toMatchObject({ type: "string", format: "date-time" });
     expect(param("get", "/tickets", "number")!.schema).toMatchObject({ type: "string" });
     expect(param("get", "/tickets/{id}", "id")).toMatchObject({ in: "path", required: true, schema: { pattern: "^[0-9a-f]{24}$" } });

@@ -230,7 +230,7 @@ describe("queue pagination", () => {
         seen.push(...page.items.map((s) => s.ticket.id));
         const last = page.items.at(-1)?.ticket;
         after =
-          page.more && last
+          page.next && last
             ? { sort: "priority", key: [{ emergency: 0, high: 1, normal: 2, low: 3 }[last.priority], last.createdAt, last.id] }
             : undefined;
         // A newcomer sorts after every ticket seen so far (low priority, newest).
@@ -350,7 +350,10 @@ describe("the queue query", () => {
       });
       const page = await new CosmosTicketStore(container).list({ sort: "priority", view: "agent", limit: 10 });
       expect(page.items.map((i) => i.ticket)).toEqual([t]);
-      const expected = [...Object.keys(Ticket.shape), "ticketId", "type", "priorityRank", "requesterRank", "salt", "_etag"].sort();
+      const expected = [
+        ...Object.keys(Ticket.shape),
+        ...["ticketId", "type", "priorityRank", "requesterRank", "slaState", "slaDueOrder", "salt", "_etag"],
+      ].sort();
       expect(returned).toHaveLength(1);
       expect(Object.keys(returned[0]!).sort()).toEqual(expected);
     } finally {

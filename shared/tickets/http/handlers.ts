@@ -91,17 +91,17 @@ export function ticketHandlers(http: HttpContext, useCases: () => Promise<Ticket
         statuses: q.status,
         priorities: q.priority,
         severities: q.severity,
+        slaStates: q.sla,
         assignee: resolveWho(q.assignee, call.principal),
         requester,
         limit: q.limit,
         after: q.cursor ? positionOf(q.cursor, q.sort) : undefined,
       });
-      const last = page.items.at(-1)?.ticket;
       return {
         status: 200,
         body: {
           items: page.items.map((s) => ticketView(s.ticket, call.principal)),
-          nextCursor: page.more && last ? queueCursor(last, call.principal, q.sort) : null,
+          nextCursor: page.next ? queueCursor(page.next) : null,
         },
       };
     }, COSTS.page),

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { commaSeparated } from "../../adapters/http/query.js";
 import { AssignInput, CommentInput, EscalateInput, MoveInput, OpenInput, TriageInput } from "../domain/inputs.js";
 import { Priority, Severity, Status } from "../domain/model.js";
-import { LIST_SORTS } from "../ports.js";
+import { LIST_SORTS, SLA_STATES } from "../ports.js";
 import { EntryView, TicketView } from "../domain/visibility.js";
 import { TICKET_ID } from "../ids.js";
 
@@ -51,7 +51,7 @@ export const TicketIdParam = z.string().regex(TICKET_ID).describe("The ticket's 
 const limit = z.coerce.number().int().min(1).max(100).default(25).describe("Items per page, 1 to 100");
 
 /** The filters a ticket number leaves no room for: it names one ticket. */
-const FILTERS = ["status", "priority", "severity", "assignee", "requester", "updatedSince", "cursor"] as const;
+const FILTERS = ["status", "priority", "severity", "sla", "assignee", "requester", "updatedSince", "cursor"] as const;
 
 // A list's description goes on its optional wrapper (openapi.ts finds the list inside it). No parameter
 // has an example: the docs page (Swagger UI) would fill it in, and try a query nobody asked for.
@@ -67,12 +67,26 @@ export const ListTicketsQuery = z
       .optional()
       .describe("Only these priorities, comma-separated (a requester's list: the priority they opened with)"),
     severity: commaSeparated(Severity).optional().describe("Only these severities, comma-separated (agents only)"),
+    sla: commaSeparated(z.enum(SLA_STATES))
+      .optional()
+      .describe(
+        "Only tickets whose SLA clocks are in one of these states, comma-separated (agents only). Each ticket is in one at most: " +
+          "`breached`, a target is breached (whatever the ticket's status now); " +
+          "`warning`, none is breached and a running target has had its warning (`sla_warning` in the timeline); " +
+          "`running`, none is breached, no running target has had its warning, and a target is running or paused. " +
+          "A ticket whose targets are both achieved, or that has no clocks yet, is in none. " +
+          "A state moves with the ticket's `sla`: a breach counts once recorded (`sla_breached`), which its timer does at the due time",
+      ),
     assignee: z.string().min(1).max(256).optional().describe("`me`, `none` (unassigned), or an agent's id (agents only)"),
     requester: z.string().min(1).max(256).optional().describe("`me`, or a requester's id (agents only)"),
     sort: z
       .enum(LIST_SORTS)
       .default("priority")
-      .describe("`priority`: emergency first, then oldest first; `updated`: most recently changed first; `created`: newest first"),
+      .describe(
+        "`priority`: emergency first, then oldest first; `updated`: most recently changed first; `created`: newest first; " +
+          "`due` (agents only): the next SLA due time first (the earliest `dueAt` of a running target; a paused, achieved or breached one has none), " +
+          "then by priority (emergency first), then by id; tickets with nothing due last",
+      ),
     updatedSince: z.iso
       .datetime({ offset: true })
       // In UTC, as stored; an offset that moves the time past year 9999 would not compare as a date.
