@@ -65,7 +65,7 @@ export const ROUTE_SPECS: Spec[] = [
     doc: {
       summary: "The queue: filter, sort, page",
       description:
-        "Agents see every ticket; requesters their own, as they see them (the priority they opened with; no severity or assignee filter). Pages never skip or repeat a ticket.",
+        "Agents see every ticket; requesters their own, as they see them (the priority they opened with; no severity, assignee or SLA filter, no sort by due time). Pages never skip or repeat a ticket.",
       tag: "Tickets",
       auth: true,
       query: ListTicketsQuery,

@@ -14,7 +14,7 @@ export interface paths {
     };
     /**
      * The queue: filter, sort, page
-     * @description Agents see every ticket; requesters their own, as they see them (the priority they opened with; no severity or assignee filter). Pages never skip or repeat a ticket.
+     * @description Agents see every ticket; requesters their own, as they see them (the priority they opened with; no severity, assignee or SLA filter, no sort by due time). Pages never skip or repeat a ticket.
      */
     get: operations["listTickets"];
     put?: never;
