@@ -10,7 +10,10 @@ import { toEntryDoc, toTicketDoc } from "../shared/adapters/cosmos/documents.js"
 import { loadConfig } from "../shared/app/config.js";
 import type { Principal } from "../shared/kernel/principal.js";
 import { signDevToken } from "../shared/local/dev-issuer.js";
+import { ticketOutbox } from "../shared/app/composition.js";
+import { DEFAULT_SLA_POLICY } from "../shared/sla/domain/policy.js";
 import { openTicket } from "../shared/tickets/domain/commands.js";
+import { withSla } from "../shared/tickets/domain/sla.js";
 import { requesterIdOf, systemRandomness } from "../shared/tickets/ids.js";
 import { freePort, printed } from "../test/support/processes.js";
 import { benchHostEnv, drainOutput, stopChild } from "./host-process.js";
@@ -63,15 +66,23 @@ const DESCRIPTION = "Since this morning the branch VPN disconnects every five to
 function openingBatch(): { id: string; operations: OperationInput[] } {
   const id = randomBytes(12).toString("hex");
   const number = systemRandomness.randomNumber();
-  const change = openTicket(
-    { subject: SUBJECT, description: DESCRIPTION },
-    BENCH_REQUESTER,
-    { id, number, requesterId: (email) => requesterIdOf(systemRandomness.hash, email) },
-    new Date().toISOString(),
+  // The opening as the writer stores it: its SLA clocks started, their first timers in the outbox.
+  const change = withSla(
+    null,
+    openTicket(
+      { subject: SUBJECT, description: DESCRIPTION },
+      BENCH_REQUESTER,
+      { id, number, requesterId: (email) => requesterIdOf(systemRandomness.hash, email) },
+      new Date().toISOString(),
+    ),
+    DEFAULT_SLA_POLICY,
   );
   const docs = [
     toTicketDoc({ ticket: change.ticket, salt: systemRandomness.randomHex() }),
     ...change.entries.map((e) => toEntryDoc(id, e)),
+    ...ticketOutbox()
+      .entriesFor(change, "bench")
+      .map((entry) => ({ ...entry, type: "outbox", sent: false })),
   ];
   return {
     id,
@@ -229,7 +240,8 @@ async function bench(): Promise<void> {
     // The raw batch writes what an API create wrote: the same documents, with the same fields.
     const shape = async (id: string) => {
       const { resources } = await container.items.query<JSONObject>("SELECT * FROM c", { partitionKey: id }).fetchAll();
-      const fields = (d: JSONObject) => Object.keys(d).filter((k) => !k.startsWith("_"));
+      // sentAt: the dispatcher's mark, after the create (the timers published), not the create's.
+      const fields = (d: JSONObject) => Object.keys(d).filter((k) => !k.startsWith("_") && k !== "sentAt");
       return resources.map((d) => ({
         type: typeof d.type === "string" ? d.type : JSON.stringify(d.type),
         fields: fields(d).sort().join(","),

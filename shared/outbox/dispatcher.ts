@@ -45,7 +45,7 @@ export class Dispatcher {
       for (const queue of new Set(batch.map((e) => e.queue))) {
         await this.publishers[queue].publish(batch.filter((e) => e.queue === queue).map(messageOf));
       }
-      await Promise.all(batch.map((e) => this.outbox.markOutboxSent(e)));
+      await this.outbox.markOutboxSent(batch);
     };
     try {
       await send(entries);

@@ -34,7 +34,8 @@ export type OutboxEntry = z.infer<typeof OutboxEntry>;
 /** Where unsent outbox entries are found and marked sent (the Cosmos DB adapter). */
 export interface OutboxStore {
   unsentOutbox(options: { createdBefore?: string; limit: number }): Promise<OutboxEntry[]>;
-  markOutboxSent(entry: OutboxEntry): Promise<void>;
+  /** Marks these entries sent (any tickets'); throws if it could not mark them all. */
+  markOutboxSent(entries: OutboxEntry[]): Promise<void>;
 }
 
 /** A message to a queue. */

@@ -276,7 +276,7 @@ describe("escalation", () => {
       await notifier.handle(resolve!);
       const pd = forTicket(pagerduty, ticket.id).map((d) => (d.json as { event_action: string }).event_action);
       expect(pd).toEqual(["trigger"]); // escalation 2's page; its incident stays open
-      for (const e of entries) await store.markOutboxSent(e);
+      await store.markOutboxSent(entries);
       await m.call(who.jane, "POST", `/tickets/${ticket.id}/escalation/acknowledge`);
     });
   });

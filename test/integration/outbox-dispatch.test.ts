@@ -80,4 +80,22 @@ describe("the outbox dispatcher", () => {
     expect(queue.sent.map((m) => m.messageId)).toEqual([entry!.messageId]);
     expect(logged).toEqual([expect.stringMatching(new RegExp(`^outbox: entry ${ticket.id}/outbox-99 is not readable, left unsent`))]);
   });
+
+  it("marks a change's entries sent in one request per ticket, each document as written but for sent and sentAt", async () => {
+    const ticket = await escalatedTicket();
+    const mine = (await s.store.unsentOutbox({ limit: 100 })).filter((e) => e.ticketId === ticket.id);
+    // The page and the SLA timers the opening and the triage set.
+    expect(mine.length).toBeGreaterThan(2);
+    const read = async (id: string) => {
+      const { resource } = await s.container.item(id, ticket.id).read<Record<string, unknown>>();
+      return Object.fromEntries(Object.entries(resource!).filter(([k]) => !k.startsWith("_")));
+    };
+    const before = await Promise.all(mine.map((e) => read(e.id)));
+    const requests = s.embedded.requests();
+    await s.store.markOutboxSent(mine);
+    expect(s.embedded.requests() - requests).toBe(1);
+    const after = await Promise.all(mine.map((e) => read(e.id)));
+    expect(after).toEqual(before.map((doc) => ({ ...doc, sent: true, sentAt: expect.any(String) })));
+    expect((await s.store.unsentOutbox({ limit: 100 })).filter((e) => e.ticketId === ticket.id)).toEqual([]);
+  });
 });

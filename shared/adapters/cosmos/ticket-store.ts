@@ -75,6 +75,9 @@ function positionOf(query: ListQuery, doc: JSONObject, ticket: Ticket): ListPosi
   }
 }
 
+/** Operations one transactional batch may hold (Cosmos DB's limit). */
+const BATCH_LIMIT = 100;
+
 export class CosmosTicketStore implements TicketStore, OutboxStore {
   constructor(
     private readonly container: Container,
@@ -266,12 +269,38 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
     });
   }
 
-  async markOutboxSent(entry: OutboxEntry): Promise<void> {
-    await translated(() =>
-      this.container.item(entry.id, entry.ticketId).patch([
-        { op: "set", path: "/sent", value: true },
-        { op: "set", path: "/sentAt", value: new Date().toISOString() },
-      ]),
+  /**
+   * One request per ticket: a patch for one entry, else one batch that rewrites its entries as
+   * sent (a change's timers and page go out together). A batch rewrites each document whole,
+   * from the entry as this code reads it: what the store wrote (appends), marked sent.
+   */
+  async markOutboxSent(entries: OutboxEntry[]): Promise<void> {
+    const sentAt = new Date().toISOString();
+    const byTicket = new Map<string, OutboxEntry[]>();
+    for (const e of entries) byTicket.set(e.ticketId, [...(byTicket.get(e.ticketId) ?? []), e]);
+    await Promise.all(
+      [...byTicket].map(async ([ticketId, mine]) => {
+        if (mine.length === 1) {
+          const patch = [
+            { op: "set" as const, path: "/sent", value: true },
+            { op: "set" as const, path: "/sentAt", value: sentAt },
+          ];
+          await translated(() => this.container.item(mine[0]!.id, ticketId).patch(patch));
+          return;
+        }
+        for (let i = 0; i < mine.length; i += BATCH_LIMIT) {
+          const ops = mine.slice(i, i + BATCH_LIMIT).map((entry): OperationInput => ({
+            operationType: "Replace",
+            id: entry.id,
+            partitionKey: ticketId,
+            resourceBody: json({ ...entry, type: "outbox", sent: true, sentAt } satisfies OutboxDoc),
+          }));
+          const response = await translated(() => this.container.items.batch(ops, ticketId));
+          const failed = (response.result ?? []).find((r) => r.statusCode >= 400 && r.statusCode !== 424);
+          if (failed || response.code === undefined || response.code >= 400)
+            throw cosmosFailure({ code: failed?.statusCode ?? response.code ?? 500, message: "Marking outbox entries sent failed" });
+        }
+      }),
     );
   }
 
