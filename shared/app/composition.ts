@@ -220,7 +220,10 @@ export class Composition {
 
   /** One message of the `ticket-timers` queue: an SLA warning or breach come due. */
   readonly handleTimer = async (message: { messageId: string; body: unknown }): Promise<void> =>
-    handleTimer(await this.tickets(), message, (line) => console.log(line));
+    handleTimer(
+      { tickets: await this.tickets(), publisher: await this.timerPublisher(), now: this.now, log: (line) => console.log(line) },
+      message,
+    );
 
   async dispatcher(): Promise<Dispatcher> {
     return new Dispatcher((await this.stores()).tickets, {

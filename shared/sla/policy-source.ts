@@ -13,7 +13,8 @@ import type { SlaPolicyStore } from "./ports.js";
 export const POLICY_KEPT_MS = 10_000;
 
 export interface PolicySource {
-  (): Promise<SlaPolicy>;
+  /** `atLeast`: a version some ticket follows already; a policy kept that is older is read afresh. */
+  (atLeast?: number): Promise<SlaPolicy>;
   /** This instance replaced the policy: its own changes follow the new one at once. */
   replaced(policy: SlaPolicy): void;
 }
@@ -34,8 +35,8 @@ export function cachedPolicy(store: SlaPolicyStore, scheduler: Pick<Scheduler, "
       .finally(() => (reading = undefined));
     return reading;
   };
-  const source = async () => {
-    if (!kept) return read();
+  const source = async (atLeast = 0) => {
+    if (!kept || kept.policy.version < atLeast) return read();
     if (scheduler.now().getTime() - kept.at >= keptMs) read().catch(() => {});
     return kept.policy;
   };

@@ -1,24 +1,62 @@
-import { parseQueueBody } from "../outbox/ports.js";
+import { parseQueueBody, type Publisher } from "../outbox/ports.js";
 import { TimerMessage, type SlaTimer } from "./domain/timers.js";
 
 /**
  * Handles one message of the `ticket-timers` queue: the ticket's clocks are moved by the
- * timer (a warning or a breach recorded, or nothing if the target moved on). Throwing makes
- * the queue redeliver, and past its maxDeliveryCount dead-letter: a timer is never dropped
- * silently.
+ * timer (a warning or a breach recorded, or nothing if the target moved on).
+ *
+ * - A timer delivered before its time (the queue's clock ahead of this one) waits for it, so
+ *   that nothing is breached before it is due by this host's clock.
+ * - When the store fails, a copy of the timer is scheduled with backoff: Service Bus would
+ *   redeliver the message at once and spend its deliveries in seconds while the store is away.
+ *   The last retry throws, and the message dead-letters for a person to see (infra/ alerts).
+ * - A body that is not a timer throws at once: it dead-letters.
  */
 export interface TimerTickets {
   slaTimer(ticketId: string, timer: SlaTimer, requestId: string): Promise<boolean>;
 }
 
-export async function handleTimer(
-  tickets: TimerTickets,
-  message: { messageId: string; body: unknown },
-  log: (line: string) => void,
-): Promise<void> {
+export interface TimerDeps {
+  tickets: TimerTickets;
+  /** The `ticket-timers` queue itself: where a retry goes. */
+  publisher: Publisher;
+  now: () => Date;
+  log: (line: string) => void;
+  /** Waits `ms` (a timer that came early); the system's timers unless a test brings its own. */
+  wait?: (ms: number) => Promise<void>;
+}
+
+/** First retry after this; doubling each time, 10 retries: about 34 minutes in all. */
+export const TIMER_RETRY = { firstSeconds: 2, retries: 10 };
+/** An early timer waits at most this long (well inside the message's 60 s lock); earlier, it goes back on the queue. */
+const LONGEST_WAIT_MS = 30_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export async function handleTimer(deps: TimerDeps, message: { messageId: string; body: unknown }): Promise<void> {
   const parsed = TimerMessage.safeParse(parseQueueBody(message.body));
   // A body we cannot read will not become readable: fail so it dead-letters for a person to look at.
   if (!parsed.success) throw new Error(`Message ${message.messageId} is not an SLA timer v1: ${parsed.error.message}`);
-  const { version: _v, ticketId, ...timer } = parsed.data;
-  if (!(await tickets.slaTimer(ticketId, timer, message.messageId))) log(`sla timer ${message.messageId}: ticket ${ticketId} is gone`);
+  const { version: _v, ticketId, attempt = 0, retryOf, ...timer } = parsed.data;
+  const first = retryOf ?? message.messageId;
+  const early = Date.parse(timer.scheduledFor) - deps.now().getTime();
+  // Once: a copy that comes that early again (clocks over 30 s apart) waits its 30 s, then is handled.
+  if (early > LONGEST_WAIT_MS && !message.messageId.endsWith(".early"))
+    return later(deps, { ...parsed.data, retryOf: first }, `${first}.early`, new Date(timer.scheduledFor), "came early");
+  if (early > 0) await (deps.wait ?? sleep)(Math.min(early, LONGEST_WAIT_MS));
+  try {
+    if (!(await deps.tickets.slaTimer(ticketId, timer, first))) deps.log(`sla timer ${first}: ticket ${ticketId} is gone`);
+  } catch (e) {
+    if (attempt >= TIMER_RETRY.retries) throw e;
+    const at = new Date(deps.now().getTime() + TIMER_RETRY.firstSeconds * 1000 * 2 ** attempt);
+    const copy = { ...parsed.data, attempt: attempt + 1, retryOf: first };
+    await later(deps, copy, `${first}.retry-${attempt + 1}`, at, `failed (${(e as Error).message})`);
+  }
+}
+
+/** A copy of the timer, scheduled for `at`: its id says whose copy it is, so the queue drops a second one. */
+async function later(deps: TimerDeps, copy: TimerMessage, messageId: string, at: Date, why: string): Promise<void> {
+  const first = copy.retryOf!;
+  await deps.publisher.publish([{ messageId, subject: `sla.timer.${copy.timer}`, body: copy, correlationId: first, scheduledAt: at }]);
+  deps.log(`sla timer ${first} ${why}; again at ${at.toISOString()}`);
 }

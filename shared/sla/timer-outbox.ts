@@ -1,6 +1,6 @@
 import type { OutboxEntry } from "../outbox/ports.js";
 import type { Change } from "../tickets/domain/change.js";
-import { timerMessageId, type TimerMessage } from "./domain/timers.js";
+import type { TimerMessage } from "./domain/timers.js";
 
 /**
  * The tickets' outbox, as the SLA clocks fill it: one scheduled message to the
@@ -12,12 +12,15 @@ export function timerEntries(change: Change, requestId: string): OutboxEntry[] {
   const at = change.entries.at(-1)?.at ?? ticket.updatedAt;
   return (change.timers ?? []).map((timer, i) => {
     const body: TimerMessage = { version: 1, ticketId: ticket.id, ...timer };
+    // Unique in the partition: the change's last sequence, and the timer's place in it.
+    const id = `outbox-${ticket.version}-timer-${i + 1}`;
     return {
-      // Unique in the partition: the change's last sequence, and the timer's place in it.
-      id: `outbox-${ticket.version}-timer-${i + 1}`,
+      id,
       ticketId: ticket.id,
       queue: "ticket-timers",
-      messageId: timerMessageId(ticket.id, timer),
+      // Unique to the change that set it: the queue drops only a republished entry, never the
+      // same instant set again later (a priority changed and changed back).
+      messageId: `${ticket.id}.${id}`,
       subject: `sla.timer.${timer.timer}`,
       body,
       correlationId: requestId,

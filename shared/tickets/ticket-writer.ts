@@ -94,8 +94,12 @@ export interface WriterDeps {
   /** Uniform in [0, 1): the jitter. */
   random?: () => number;
   backoff?: Backoff;
-  /** The SLA policy in force (kept a few seconds: shared/sla/policy-source.ts); the defaults without it. */
-  slaPolicy?: () => Promise<SlaPolicy>;
+  /**
+   * The SLA policy in force (kept a few seconds: shared/sla/policy-source.ts), read afresh when
+   * the one kept is older than `atLeast` (another instance stored a newer one, which a ticket
+   * follows already); the defaults without it.
+   */
+  slaPolicy?: (atLeast: number) => Promise<SlaPolicy>;
 }
 
 export class TicketWriter {
@@ -133,8 +137,9 @@ export class TicketWriter {
     this.cache.set(stored);
   }
 
-  private policy(): Promise<SlaPolicy> {
-    return this.deps.slaPolicy?.() ?? Promise.resolve(DEFAULT_SLA_POLICY);
+  /** The policy to judge a change of `ticket` by: never older than the one it follows. */
+  private policy(ticket: Ticket | null): Promise<SlaPolicy> {
+    return this.deps.slaPolicy?.(ticket?.sla?.policyVersion ?? 0) ?? Promise.resolve(DEFAULT_SLA_POLICY);
   }
 
   /**
@@ -147,7 +152,7 @@ export class TicketWriter {
     requestId: string,
     records: (change: Change) => TicketRecord[] = () => [],
   ): Promise<StoredTicket> {
-    const change = withSla(null, opening, await this.policy());
+    const change = withSla(null, opening, await this.policy(null));
     const outbox = this.deps.outbox.entriesFor(change, requestId);
     const stored = await this.deps.store.create(
       { ticket: change.ticket, salt },
@@ -176,7 +181,6 @@ export class TicketWriter {
   ): Promise<Updated> {
     const { scheduler = systemScheduler, backoff = CONTENTION_BACKOFF } = this.deps;
     const deadline = scheduler.now().getTime() + backoff.budgetMs;
-    const policy = await this.policy();
     let stale = 0;
     for (let attempt = 0; ; attempt++) {
       const cached = attempt === 0 ? this.cache.get(id) : undefined;
@@ -190,7 +194,7 @@ export class TicketWriter {
         if (options.ifMatch !== undefined && !ifMatchHolds(options.ifMatch, stored.ticket, caller) && !extras.isReplay?.()) {
           throw new Failure("precondition_failed", "The ticket has changed since that version (If-Match).");
         }
-        change = withSla(stored.ticket, decide(stored.ticket), policy);
+        change = withSla(stored.ticket, decide(stored.ticket), await this.policy(stored.ticket));
       } catch (e) {
         if (fromCache && e instanceof Failure) continue;
         throw e;

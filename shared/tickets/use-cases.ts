@@ -64,7 +64,7 @@ export interface TicketDeps {
   agents: AgentLookup;
   randomness: Randomness;
   now: () => Date;
-  /** The SLA policy in force, as the writer gets it. */
+  /** The SLA policy in force, as the writer gets it (a timer only warns and breaches: any version does). */
   slaPolicy: () => Promise<SlaPolicy>;
 }
 

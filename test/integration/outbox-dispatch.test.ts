@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CosmosTicketStore } from "../../shared/adapters/cosmos/ticket-store.js";
+import { CosmosTicketStore, SENT_OUTBOX_TTL_SECONDS } from "../../shared/adapters/cosmos/ticket-store.js";
 import type { Principal } from "../../shared/kernel/principal.js";
 import { Dispatcher } from "../../shared/outbox/dispatcher.js";
 import type { Publisher, QueueMessage } from "../../shared/outbox/ports.js";
@@ -56,7 +56,7 @@ describe("the outbox dispatcher", () => {
     expect(await dispatcher.sweep(0, new Date())).toBe(1 + timers.sent.length);
     expect(queue.sent.map((m) => [m.messageId, m.subject, m.correlationId])).toEqual([[`${ticket.id}.3`, "escalation.triggered", "req-1"]]);
     expect(timers.sent.length).toBeGreaterThan(0);
-    expect(timers.sent.every((m) => m.scheduledAt instanceof Date && m.messageId.startsWith(`${ticket.id}.sla.`))).toBe(true);
+    expect(timers.sent.every((m) => m.scheduledAt instanceof Date && m.messageId.startsWith(`${ticket.id}.outbox-`))).toBe(true);
     // The store logs the document it could not read, by id; it stays unsent for a person to look at.
     expect(logged).toEqual([expect.stringMatching(/^outbox: Stored outbox entry outbox-99 is not readable: .*; left unsent$/)]);
     expect(await store.unsentOutbox({ limit: 100 })).toEqual([]);
@@ -81,7 +81,7 @@ describe("the outbox dispatcher", () => {
     expect(logged).toEqual([expect.stringMatching(new RegExp(`^outbox: entry ${ticket.id}/outbox-99 is not readable, left unsent`))]);
   });
 
-  it("marks a change's entries sent in one request per ticket, each document as written but for sent and sentAt", async () => {
+  it("marks a change's entries sent in one request per ticket, each document as written but for sent, sentAt and its ttl", async () => {
     const ticket = await escalatedTicket();
     const mine = (await s.store.unsentOutbox({ limit: 100 })).filter((e) => e.ticketId === ticket.id);
     // The page and the SLA timers the opening and the triage set.
@@ -95,7 +95,7 @@ describe("the outbox dispatcher", () => {
     await s.store.markOutboxSent(mine);
     expect(s.embedded.requests() - requests).toBe(1);
     const after = await Promise.all(mine.map((e) => read(e.id)));
-    expect(after).toEqual(before.map((doc) => ({ ...doc, sent: true, sentAt: expect.any(String) })));
+    expect(after).toEqual(before.map((doc) => ({ ...doc, sent: true, sentAt: expect.any(String), ttl: SENT_OUTBOX_TTL_SECONDS })));
     expect((await s.store.unsentOutbox({ limit: 100 })).filter((e) => e.ticketId === ticket.id)).toEqual([]);
   });
 });

@@ -45,6 +45,20 @@ describe("the SLA policy as a change reads it", () => {
     expect(reads).toBe(4);
   });
 
+  it("is read afresh when a ticket follows a newer version than the one kept (another instance stored it)", async () => {
+    let reads = 0;
+    const store: SlaPolicyStore = {
+      get: async () => (reads++, { policy: { ...DEFAULT_SLA_POLICY, version: 2 }, etag: "e" }),
+      put: async () => {},
+    };
+    const policy = cachedPolicy(store, { now: () => new Date(0) });
+    policy.replaced({ ...DEFAULT_SLA_POLICY, version: 1 });
+    expect((await policy(1)).version).toBe(1);
+    expect(reads).toBe(0);
+    expect((await policy(2)).version).toBe(2);
+    expect(reads).toBe(1);
+  });
+
   it("waits for the store only at an instance's first change, which fails if the store does", async () => {
     const store: SlaPolicyStore = { get: () => Promise.reject(new Error("store down")), put: async () => {} };
     await expect(cachedPolicy(store, { now: () => new Date(0) })()).rejects.toThrow("store down");

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Principal } from "../../shared/kernel/principal.js";
 import { DEFAULT_SLA_POLICY, type SlaPolicy } from "../../shared/sla/domain/policy.js";
 import { timersToSet } from "../../shared/sla/domain/timers.js";
+import { timerEntries } from "../../shared/sla/timer-outbox.js";
 import type { Change } from "../../shared/tickets/domain/change.js";
 import { comment, move, openTicket, recordDelivery, triage } from "../../shared/tickets/domain/commands.js";
 import type { Ticket } from "../../shared/tickets/domain/model.js";
@@ -39,9 +40,10 @@ describe("the clocks a ticket's changes move", () => {
       firstResponse: { status: "running", dueAt: at(10), warnAt: at(8) },
       resolution: { status: "running", dueAt: at(60), warnAt: null },
     });
-    // The warning first (the breach is set when it is given); no warning: the breach.
+    // Each target's warning, if it has one, and its breach, both at once.
     expect(change.timers).toEqual([
       { target: "firstResponse", timer: "warning", cycle: 1, scheduledFor: at(8) },
+      { target: "firstResponse", timer: "breach", cycle: 1, scheduledFor: at(10) },
       { target: "resolution", timer: "breach", cycle: 1, scheduledFor: at(60) },
     ]);
     expect(change.entries.map((e) => e.type)).toEqual(["opened"]);
@@ -83,13 +85,14 @@ describe("the clocks a ticket's changes move", () => {
     expect(late.events.map((e) => e.type)).toEqual(["sla.breached"]);
   });
 
-  it("a warning timer warns once, then sets the breach; a stale one does nothing", () => {
+  it("a warning timer warns once; a stale one does nothing", () => {
     const ticket = opened().ticket;
     const warning = { target: "firstResponse" as const, timer: "warning" as const, cycle: 1, scheduledFor: at(8) };
     const warned = slaTimer(ticket, warning, POLICY, at(8));
     expect(warned.entries.map((e) => [e.type, e.actor.name])).toEqual([["sla_warning", "SLA clock"]]);
     expect(warned.events.map((e) => e.type)).toEqual(["sla.warning"]);
-    expect(warned.timers).toEqual([{ target: "firstResponse", timer: "breach", cycle: 1, scheduledFor: at(10) }]);
+    // Its breach was set with it, at intake: nothing more to set.
+    expect(warned.timers).toBeUndefined();
     // Again (a redelivery): nothing.
     expect(slaTimer(warned.ticket, warning, POLICY, at(8)).entries).toEqual([]);
     // One of a warning time the ticket no longer has: nothing.
@@ -119,11 +122,34 @@ describe("the clocks a ticket's changes move", () => {
     const { sla: _none, ...untimed } = opened().ticket;
     const next = apply(untimed, triage(untimed, jane, { category: "printers" }, at(30)));
     expect(next.ticket.sla).toMatchObject({ firstResponse: { status: "running", dueAt: at(40) }, resolution: { dueAt: at(90) } });
-    expect(next.timers?.map((t) => t.scheduledFor)).toEqual([at(38), at(90)]);
+    expect(next.timers?.map((t) => t.scheduledFor)).toEqual([at(38), at(40), at(90)]);
   });
 
   it("sets no timer where nothing moved", () => {
     const { ticket } = opened();
     expect(timersToSet(ticket.sla, ticket.sla!)).toEqual([]);
+  });
+
+  it("a breach a resolve or a lowering catches late pages ops if the ticket was business-impacting when it came due", () => {
+    const { ticket } = opened("emergency");
+    const resolved = apply(ticket, move(ticket, jane, { status: "resolved", resolution: "fixed" }, at(11)));
+    expect(resolved.events.map((e) => e.type)).toEqual(["escalation.resolved", "escalation.sla_breached"]);
+    const lowered = apply(ticket, triage(ticket, jane, { priority: "normal" }, at(11)));
+    expect(lowered.events.map((e) => e.type)).toContain("escalation.sla_breached");
+  });
+
+  it("the same instant set again by a later change is a timer of its own (the queue must not drop it as a repeat)", () => {
+    // Low answered within the hour: lowered, the normal warning at 8 min is stale when it comes.
+    const slower: SlaPolicy = {
+      ...POLICY,
+      targets: { ...POLICY.targets, low: { ...around, firstResponse: { minutes: 60, warnBeforeMinutes: 2 } } },
+    };
+    const { ticket } = opened();
+    const lowered = withSla(ticket, triage(ticket, jane, { priority: "low" }, at(1)), slower);
+    const raised = withSla(lowered.ticket, triage(lowered.ticket, jane, { priority: "normal" }, at(9)), slower);
+    const warning = (c: Change) => c.timers!.find((t) => t.target === "firstResponse" && t.timer === "warning")!;
+    expect(warning(raised)).toEqual(warning(opened()));
+    const ids = (c: Change) => timerEntries(c, "r").map((e) => e.messageId);
+    expect(ids(raised).filter((id) => ids(opened()).includes(id))).toEqual([]);
   });
 });

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { Failure } from "../../shared/kernel/failure.js";
 import type { Principal } from "../../shared/kernel/principal.js";
 import type { Scheduler } from "../../shared/kernel/scheduler.js";
+import { startClocks } from "../../shared/sla/domain/clock.js";
+import { DEFAULT_SLA_POLICY } from "../../shared/sla/domain/policy.js";
 import * as commands from "../../shared/tickets/domain/commands.js";
 import type { StoredTicket, TicketStore } from "../../shared/tickets/ports.js";
 import { CONTENTION_BACKOFF, TicketWriter } from "../../shared/tickets/ticket-writer.js";
@@ -89,5 +91,21 @@ describe("a write under contention (jittered exponential backoff within a time b
     // Far more than the eight immediate attempts of old, each after a pause.
     expect(counts.commits).toBeGreaterThan(8);
     expect(clock.pauses).toHaveLength(counts.commits - 1);
+  });
+});
+
+describe("the SLA policy a write is judged by", () => {
+  it("is never older than the one the ticket follows: a kept older one is read afresh first", async () => {
+    const follows = { ...opened, sla: startClocks({ ...DEFAULT_SLA_POLICY, version: 2 }, "normal", opened.createdAt) };
+    const store = {
+      get: async () => ({ ticket: follows, etag: "e0", salt: "salt" }),
+      commit: async (_etag: string, next: Omit<StoredTicket, "etag">) => ({ ...next, etag: "e1" }),
+    } as unknown as TicketStore;
+    const asked: number[] = [];
+    const slaPolicy = async (atLeast: number) => (asked.push(atLeast), { ...DEFAULT_SLA_POLICY, version: Math.max(atLeast, 1) });
+    const writer = new TicketWriter({ store, outbox, slaPolicy });
+    const result = await writer.update(jane, "t1", { requestId: "r" }, comment);
+    expect(asked).toEqual([2]);
+    expect(result.ticket.sla!.policyVersion).toBe(2);
   });
 });

@@ -58,7 +58,13 @@ export const AgentDoc = Agent.omit({ id: true }).extend({
 });
 export type AgentDoc = z.infer<typeof AgentDoc>;
 
-export const OutboxDoc = OutboxEntry.extend({ type: z.literal("outbox"), sent: z.boolean(), sentAt: z.iso.datetime().optional() });
+export const OutboxDoc = OutboxEntry.extend({
+  type: z.literal("outbox"),
+  sent: z.boolean(),
+  sentAt: z.iso.datetime().optional(),
+  /** Set once sent (seconds): Cosmos DB removes the entry then (DESIGN.md section 5). */
+  ttl: z.int().positive().optional(),
+});
 export type OutboxDoc = z.infer<typeof OutboxDoc>;
 
 /** The reserved partition of the agent directory: never a ticket's. */

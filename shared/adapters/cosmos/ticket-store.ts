@@ -77,6 +77,11 @@ function positionOf(query: ListQuery, doc: JSONObject, ticket: Ticket): ListPosi
 
 /** Operations one transactional batch may hold (Cosmos DB's limit). */
 const BATCH_LIMIT = 100;
+/**
+ * How long a sent outbox entry is kept, then removed by Cosmos DB: as long as a queue drops a
+ * republished message (duplicate detection, at most 7 days in infra/), to look at meanwhile.
+ */
+export const SENT_OUTBOX_TTL_SECONDS = 7 * 24 * 3600;
 
 export class CosmosTicketStore implements TicketStore, OutboxStore {
   constructor(
@@ -284,6 +289,7 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
           const patch = [
             { op: "set" as const, path: "/sent", value: true },
             { op: "set" as const, path: "/sentAt", value: sentAt },
+            { op: "set" as const, path: "/ttl", value: SENT_OUTBOX_TTL_SECONDS },
           ];
           await translated(() => this.container.item(mine[0]!.id, ticketId).patch(patch));
           return;
@@ -293,7 +299,7 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
             operationType: "Replace",
             id: entry.id,
             partitionKey: ticketId,
-            resourceBody: json({ ...entry, type: "outbox", sent: true, sentAt } satisfies OutboxDoc),
+            resourceBody: json({ ...entry, type: "outbox", sent: true, sentAt, ttl: SENT_OUTBOX_TTL_SECONDS } satisfies OutboxDoc),
           }));
           const response = await translated(() => this.container.items.batch(ops, ticketId));
           const failed = (response.result ?? []).find((r) => r.statusCode >= 400 && r.statusCode !== 424);

@@ -18,8 +18,10 @@ import { clockOf, type SlaPolicy } from "./policy.js";
  *   still running with it: the ticket is answered. A reopen starts a new resolution cycle.
  * - A target whose due time has passed is breached at its due time by whatever event comes
  *   next: its timer (which exists for that), or any change, should the timer be late. A timer
- *   that arrives early counts as on time; one of a due time that moved on does nothing.
- * - A newer policy applies from the ticket's next change, after the change itself is judged.
+ *   of a due time that moved on does nothing, nor one handled before its time (its handler
+ *   waits for it: shared/sla/timer-handler.ts).
+ * - A newer policy applies from the ticket's next change: the due times it had judge whether
+ *   the change came late; the newer policy re-targets what still counts.
  */
 
 const Instant = z.iso.datetime();
@@ -73,8 +75,6 @@ export interface SlaOutcome {
 }
 
 const ms = (instant: string) => Date.parse(instant);
-/** How early a timer may be handled and still count as on time: clocks a few seconds apart. */
-const CLOCK_SKEW_MS = 5_000;
 const iso = (t: number | Date) => new Date(t).toISOString();
 
 /** The business minutes the cycle's holds span, an open one up to `until`. */
@@ -116,14 +116,19 @@ export function startClocks(policy: SlaPolicy, priority: Priority, at: string): 
   return { ...c, firstResponse: fresh(timesOf(c, policy, "firstResponse")), resolution: fresh(timesOf(c, policy, "resolution")) };
 }
 
-/** New due times for the targets that still count (a changed warning time may warn again). */
-function retarget(c: SlaClocks, policy: SlaPolicy): SlaClocks {
-  const next = { ...c, policyVersion: Math.max(c.policyVersion, policy.version) };
+/**
+ * New due times for the targets that still count, under `policy` (the ticket then follows it).
+ * A warning given stays given when only a hold moved the times (`keepWarnings`): the lead time
+ * is the same; a new priority or policy that moves the warning time warns again.
+ */
+function retarget(c: SlaClocks, policy: SlaPolicy, keepWarnings = false): SlaClocks {
+  const next = { ...c, policyVersion: policy.version };
   for (const name of TARGETS) {
     const target = c[name];
     if (target.status === "achieved" || target.status === "breached") continue;
     const times = timesOf(c, policy, name);
-    next[name] = { ...target, ...times, warnedAt: times.warnAt === target.warnAt ? target.warnedAt : null };
+    const warnedAt = keepWarnings || times.warnAt === target.warnAt ? target.warnedAt : null;
+    next[name] = { ...target, ...times, warnedAt };
   }
   return next;
 }
@@ -153,7 +158,8 @@ const achieve = (c: SlaClocks, name: SlaTargetName, now: string, out: SlaOutcome
 
 /**
  * The clocks after `event` at `now` (ISO), with what it warned, achieved or breached. `policy`
- * is the one in force: the ticket takes it after this event, if it is newer than its own.
+ * is the one in force (never older than the ticket's: the writer sees to it); the ticket
+ * follows it from this event on.
  */
 export function moveClocks(
   clocks: SlaClocks,
@@ -162,37 +168,33 @@ export function moveClocks(
   policy: SlaPolicy,
 ): { clocks: SlaClocks; outcomes: SlaOutcome[] } {
   const out: SlaOutcome[] = [];
-  // A timer handled a moment before its time (the broker's clock and this one differ) is on time.
-  const early = event.kind === "timer" ? ms(event.scheduledFor) - ms(now) : 0;
-  const at = event.kind === "timer" && early > 0 && early <= CLOCK_SKEW_MS ? event.scheduledFor : now;
-  // The ticket's own policy judges the event; a newer one applies from here on.
-  const own = policy.version > clocks.policyVersion ? null : policy;
-  let c = breachOverdue(clocks, at, out);
+  // First what came due before this event, by the times the ticket had.
+  let c = breachOverdue(clocks, now, out);
   switch (event.kind) {
     case "priority":
-      if (event.priority !== c.priority) c = breachOverdue(retarget({ ...c, priority: event.priority }, own ?? policy), at, out);
+      if (event.priority !== c.priority) c = breachOverdue(retarget({ ...c, priority: event.priority }, policy), now, out);
       break;
     case "public_agent_reply":
-      c = achieve(c, "firstResponse", at, out);
+      c = achieve(c, "firstResponse", now, out);
       break;
     case "status":
-      c = onStatus(c, event.from, event.to, at, own ?? policy, out);
+      c = onStatus(c, event.from, event.to, now, policy, out);
       break;
     case "timer": {
       const target = c[event.target];
       const current = event.target === "firstResponse" || event.cycle === c.cycle;
       if (event.timer === "warning" && current && target.status === "running" && target.warnAt !== null)
         // Its own warning (not one of a due time since moved), once, and not before its time.
-        if (ms(target.warnAt) === ms(event.scheduledFor) && target.warnedAt === null && ms(at) >= ms(target.warnAt)) {
-          c = { ...c, [event.target]: { ...target, warnedAt: at } };
-          out.push({ target: event.target, outcome: "warned", at });
+        if (ms(target.warnAt) === ms(event.scheduledFor) && target.warnedAt === null && ms(now) >= ms(target.warnAt)) {
+          c = { ...c, [event.target]: { ...target, warnedAt: now } };
+          out.push({ target: event.target, outcome: "warned", at: now });
         }
       break;
     }
     case "other":
       break;
   }
-  if (policy.version > c.policyVersion && event.kind !== "timer") c = breachOverdue(retarget(c, policy), at, out);
+  if (policy.version > c.policyVersion && event.kind !== "timer") c = breachOverdue(retarget(c, policy), now, out);
   return { clocks: c, outcomes: out };
 }
 
@@ -216,7 +218,7 @@ function onStatus(c: SlaClocks, from: Status, to: Status, now: string, policy: S
     // Resumed: the hold closes, and what it spanned is added back to the due time.
     next = { ...next, holds: [...next.holds.slice(0, -1), { ...open, to: now }] };
     if (next.resolution.status === "paused") next = { ...next, resolution: { ...next.resolution, status: "running" } };
-    next = breachOverdue(retarget(next, policy), now, out);
+    next = breachOverdue(retarget(next, policy, true), now, out);
   }
   if (to === "on_hold" && from !== "on_hold" && next.resolution.status === "running") {
     next = { ...next, holds: [...next.holds, { from: now, to: null }], resolution: { ...next.resolution, status: "paused" } };

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { SlaTargetName, type SlaClocks } from "./clock.js";
 
 /**
- * The SLA clocks' timers: a warning and then a breach per running target, each a message
+ * The SLA clocks' timers: a warning and a breach per running target, each a message
  * scheduled for its instant on the `ticket-timers` queue, written through the outbox in the
  * batch of the change that set the instant. No timer is ever cancelled: one that arrives
  * after its target moved on (re-targeted, paused, achieved, a new cycle) finds nothing to do
@@ -19,40 +19,32 @@ export const SlaTimer = z.object({
 export type SlaTimer = z.infer<typeof SlaTimer>;
 
 /** A timer's message on the queue: a versioned JSON body. */
-export const TimerMessage = SlaTimer.extend({ version: z.literal(1), ticketId: z.string().min(1) });
+export const TimerMessage = SlaTimer.extend({
+  version: z.literal(1),
+  ticketId: z.string().min(1),
+  /** On a later copy (a retry, or a timer that came early): the first message's id, and the retry. */
+  retryOf: z.string().min(1).optional(),
+  attempt: z.int().min(1).optional(),
+});
 export type TimerMessage = z.infer<typeof TimerMessage>;
 
 /**
- * The id of a timer's message: the same timer (ticket, target, kind, cycle, instant) always
- * has the same id, so the queue's duplicate detection drops one set twice (an outbox entry
- * republished, or a change that restates a due time).
- */
-export const timerMessageId = (ticketId: string, t: SlaTimer): string =>
-  `${ticketId}.sla.${t.target}.${t.timer}.${t.cycle}.${Date.parse(t.scheduledFor)}`;
-
-/** A running target's next timer: its warning while not given, then its breach. */
-function nextTimer(target: SlaClocks["firstResponse"]): { timer: SlaTimer["timer"]; scheduledFor: string } {
-  return target.warnAt !== null && target.warnedAt === null
-    ? { timer: "warning", scheduledFor: target.warnAt }
-    : { timer: "breach", scheduledFor: target.dueAt };
-}
-
-/**
- * The timers a change must set: each running target's next one (its warning, or once that is
- * given its breach), where the change moved it (or started it). One at a time, so a ticket has
- * at most one timer per target to come, and its re-targets leave few stale ones behind: the
- * warning's own change sets the breach. A paused target has none (resuming sets it again).
+ * The timers a change must set: for each running target, its warning (while not given) and
+ * its breach, each where the change moved its instant (or started it). Both at once, so that
+ * a warning lost on its way never takes its breach with it. A paused target has none
+ * (resuming sets them again).
  */
 export function timersToSet(before: SlaClocks | undefined, after: SlaClocks): SlaTimer[] {
   const timers: SlaTimer[] = [];
   for (const target of SlaTargetName.options) {
-    if (after[target].status !== "running") continue;
-    const next = nextTimer(after[target]);
+    const now = after[target];
+    if (now.status !== "running") continue;
     const was = before?.[target];
     const newCycle = target === "resolution" && before?.cycle !== after.cycle;
-    const had = was && was.status === "running" && !newCycle ? nextTimer(was) : undefined;
-    if (had?.timer === next.timer && had.scheduledFor === next.scheduledFor) continue;
-    timers.push({ target, ...next, cycle: after.cycle });
+    const moved = (field: "dueAt" | "warnAt") => !was || was.status !== "running" || newCycle || was[field] !== now[field];
+    if (now.warnAt !== null && now.warnedAt === null && moved("warnAt"))
+      timers.push({ target, timer: "warning", cycle: after.cycle, scheduledFor: now.warnAt });
+    if (moved("dueAt")) timers.push({ target, timer: "breach", cycle: after.cycle, scheduledFor: now.dueAt });
   }
   return timers;
 }

@@ -50,12 +50,16 @@ const EVENT_OF: Record<EscalationEntry["type"], "escalation.triggered" | "escala
 
 const isEscalationEntry = (entry: TimelineEntry): entry is EscalationEntry => Object.hasOwn(EVENT_OF, entry.type);
 
-/** The events of a change's entries, the ticket as the change leaves it. */
-export function eventsOf(entries: TimelineEntry[], ticket: Ticket): TicketEvent[] {
+/**
+ * The events of a change's entries. `impact`: the ticket whose business impact decides whether
+ * a breach pages ops: as the change leaves it, or as it was when a breach the change caught
+ * came due (before the change: a late breach recorded by the resolve that ends it still pages).
+ */
+export function eventsOf(entries: TimelineEntry[], impact: Ticket): TicketEvent[] {
   return entries.flatMap((entry): TicketEvent[] => {
     if (isEscalationEntry(entry)) return [{ type: EVENT_OF[entry.type], entry }];
     if (entry.type === "sla_warning") return [{ type: "sla.warning", entry }];
-    if (entry.type === "sla_breached") return [{ type: isEscalationWorthy(ticket) ? "escalation.sla_breached" : "sla.breached", entry }];
+    if (entry.type === "sla_breached") return [{ type: isEscalationWorthy(impact) ? "escalation.sla_breached" : "sla.breached", entry }];
     return [];
   });
 }
@@ -63,12 +67,14 @@ export function eventsOf(entries: TimelineEntry[], ticket: Ticket): TicketEvent[
 /**
  * The system's own entries (of the SLA clock) after a change a person made: numbered on
  * from the change's, internal, and no change of the person's (its revisions stay as they are).
+ * `impact`: the ticket as it was when they came due (eventsOf).
  */
 export function appendSystemEntries(
   change: Change,
   actor: Actor,
   now: string,
   added: { [T in EntryType]: { type: T; data: EntryData<T> } }[EntryType][],
+  impact: Ticket,
 ): Change {
   let seq = change.ticket.version;
   const entries = added.map(({ type, data }) => {
@@ -76,7 +82,7 @@ export function appendSystemEntries(
     return TimelineEntry.parse({ id: entryId(seq), seq, type, at: now, actor, visibility: "internal", data });
   });
   const ticket = { ...change.ticket, version: seq };
-  return { ...change, ticket, entries: [...change.entries, ...entries], events: [...change.events, ...eventsOf(entries, ticket)] };
+  return { ...change, ticket, entries: [...change.entries, ...entries], events: [...change.events, ...eventsOf(entries, impact)] };
 }
 
 /** The public view of an entry type: what a requester may see of their ticket's history. */
