@@ -51,15 +51,16 @@ const EVENT_OF: Record<EscalationEntry["type"], "escalation.triggered" | "escala
 const isEscalationEntry = (entry: TimelineEntry): entry is EscalationEntry => Object.hasOwn(EVENT_OF, entry.type);
 
 /**
- * The events of a change's entries. `impact`: the ticket whose business impact decides whether
- * a breach pages ops: as the change leaves it, or as it was when a breach the change caught
- * came due (before the change: a late breach recorded by the resolve that ends it still pages).
+ * The events of a change's entries. A breach pages ops if the ticket is business-impacting in
+ * any of `impact`: as the change leaves it, and for a breach a person's change caught late, as
+ * it was before (a late breach recorded by the resolve that ends an emergency still pages).
  */
-export function eventsOf(entries: TimelineEntry[], impact: Ticket): TicketEvent[] {
+export function eventsOf(entries: TimelineEntry[], ...impact: Ticket[]): TicketEvent[] {
+  const pages = impact.some(isEscalationWorthy);
   return entries.flatMap((entry): TicketEvent[] => {
     if (isEscalationEntry(entry)) return [{ type: EVENT_OF[entry.type], entry }];
     if (entry.type === "sla_warning") return [{ type: "sla.warning", entry }];
-    if (entry.type === "sla_breached") return [{ type: isEscalationWorthy(impact) ? "escalation.sla_breached" : "sla.breached", entry }];
+    if (entry.type === "sla_breached") return [{ type: pages ? "escalation.sla_breached" : "sla.breached", entry }];
     return [];
   });
 }
@@ -67,14 +68,14 @@ export function eventsOf(entries: TimelineEntry[], impact: Ticket): TicketEvent[
 /**
  * The system's own entries (of the SLA clock) after a change a person made: numbered on
  * from the change's, internal, and no change of the person's (its revisions stay as they are).
- * `impact`: the ticket as it was when they came due (eventsOf).
+ * `before`: the ticket before the change (eventsOf: whether a breach pages).
  */
 export function appendSystemEntries(
   change: Change,
   actor: Actor,
   now: string,
   added: { [T in EntryType]: { type: T; data: EntryData<T> } }[EntryType][],
-  impact: Ticket,
+  before: Ticket,
 ): Change {
   let seq = change.ticket.version;
   const entries = added.map(({ type, data }) => {
@@ -82,7 +83,7 @@ export function appendSystemEntries(
     return TimelineEntry.parse({ id: entryId(seq), seq, type, at: now, actor, visibility: "internal", data });
   });
   const ticket = { ...change.ticket, version: seq };
-  return { ...change, ticket, entries: [...change.entries, ...entries], events: [...change.events, ...eventsOf(entries, impact)] };
+  return { ...change, ticket, entries: [...change.entries, ...entries], events: [...change.events, ...eventsOf(entries, ticket, before)] };
 }
 
 /** The public view of an entry type: what a requester may see of their ticket's history. */

@@ -88,7 +88,7 @@ export function withSla(before: Ticket | null, change: Change, policy: SlaPolicy
     outcomes.push(...moved.outcomes);
   }
   const timed = { ...change, ticket: { ...change.ticket, sla: clocks } };
-  // A breach came due before this change: whether it pages is the ticket's impact then.
+  // Whether a breach pages: the ticket's impact before this change, or after it.
   const recorded = outcomes.length && before ? appendSystemEntries(timed, SLA_CLOCK, now, entriesOf(outcomes, clocks), before) : timed;
   return withTimers(recorded, before?.sla, clocks);
 }
