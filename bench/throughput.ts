@@ -240,8 +240,9 @@ async function bench(): Promise<void> {
     // The raw batch writes what an API create wrote: the same documents, with the same fields.
     const shape = async (id: string) => {
       const { resources } = await container.items.query<JSONObject>("SELECT * FROM c", { partitionKey: id }).fetchAll();
-      // sentAt: the dispatcher's mark, after the create (the timers published), not the create's.
-      const fields = (d: JSONObject) => Object.keys(d).filter((k) => !k.startsWith("_") && k !== "sentAt");
+      // sentAt and ttl: the dispatcher's marks, after the create (its timers published), not the create's.
+      const marks = new Set(["sentAt", "ttl"]);
+      const fields = (d: JSONObject) => Object.keys(d).filter((k) => !k.startsWith("_") && !marks.has(k));
       return resources.map((d) => ({
         type: typeof d.type === "string" ? d.type : JSON.stringify(d.type),
         fields: fields(d).sort().join(","),
