@@ -11,9 +11,9 @@ import { DEFAULT_SLA_POLICY, type SlaPolicyBody } from "../shared/sla/domain/pol
 /**
  * The SLA timers on the local host: TICKETS tickets (1,000 by default) opened at once with
  * a first response due 10 s after intake, a third of them re-targeted (triaged to high) and
- * a third put on hold and resumed before then, the rest left alone. Every warning and breach
- * is a message scheduled for its instant on the in-process `ticket-timers` queue, through the
- * outbox. Prints how late each warning and breach entry lands after its instant (p50, p99,
+ * a third put on hold and resumed before then, the rest left alone. A ticket's timer is a
+ * message scheduled for its clocks' next instant on the in-process `ticket-timers` queue,
+ * through the outbox. Prints how late each warning and breach entry lands after its instant (p50, p99,
  * max), and how many timer messages were scheduled and not yet due for one ticket at most
  * (none is ever cancelled: a stale one finds nothing to do).
  */

@@ -1,9 +1,10 @@
 import { parseQueueBody, type Publisher } from "../outbox/ports.js";
-import { TimerMessage, type SlaTimer } from "./domain/timers.js";
+import { TimerMessage } from "./domain/timers.js";
 
 /**
- * Handles one message of the `ticket-timers` queue: the ticket's clocks are moved by the
- * timer (a warning or a breach recorded, or nothing if the target moved on).
+ * Handles one message of the `ticket-timers` queue: the ticket's clocks are moved by its timer
+ * (whatever warning or breach is due by now recorded, and the next timer set; or nothing, if the
+ * clocks moved on).
  *
  * - A timer delivered before its time (the queue's clock ahead of this one) waits for it, so
  *   that nothing is breached before it is due by this host's clock.
@@ -13,7 +14,7 @@ import { TimerMessage, type SlaTimer } from "./domain/timers.js";
  * - A body that is not a timer throws at once: it dead-letters.
  */
 export interface TimerTickets {
-  slaTimer(ticketId: string, timer: SlaTimer, requestId: string): Promise<boolean>;
+  slaTimer(ticketId: string, requestId: string): Promise<boolean>;
 }
 
 export interface TimerDeps {
@@ -37,15 +38,15 @@ export async function handleTimer(deps: TimerDeps, message: { messageId: string;
   const parsed = TimerMessage.safeParse(parseQueueBody(message.body));
   // A body we cannot read will not become readable: fail so it dead-letters for a person to look at.
   if (!parsed.success) throw new Error(`Message ${message.messageId} is not an SLA timer v1: ${parsed.error.message}`);
-  const { version: _v, ticketId, attempt = 0, retryOf, ...timer } = parsed.data;
+  const { ticketId, scheduledFor, attempt = 0, retryOf } = parsed.data;
   const first = retryOf ?? message.messageId;
-  const early = Date.parse(timer.scheduledFor) - deps.now().getTime();
+  const early = Date.parse(scheduledFor) - deps.now().getTime();
   // Once: a copy that comes that early again (clocks over 30 s apart) waits its 30 s, then is handled.
   if (early > LONGEST_WAIT_MS && !message.messageId.endsWith(".early"))
-    return later(deps, { ...parsed.data, retryOf: first }, `${first}.early`, new Date(timer.scheduledFor), "came early");
+    return later(deps, { ...parsed.data, retryOf: first }, `${first}.early`, new Date(scheduledFor), "came early");
   if (early > 0) await (deps.wait ?? sleep)(Math.min(early, LONGEST_WAIT_MS));
   try {
-    if (!(await deps.tickets.slaTimer(ticketId, timer, first))) deps.log(`sla timer ${first}: ticket ${ticketId} is gone`);
+    if (!(await deps.tickets.slaTimer(ticketId, first))) deps.log(`sla timer ${first}: ticket ${ticketId} is gone`);
   } catch (e) {
     if (attempt >= TIMER_RETRY.retries) throw e;
     const at = new Date(deps.now().getTime() + TIMER_RETRY.firstSeconds * 1000 * 2 ** attempt);
@@ -57,6 +58,6 @@ export async function handleTimer(deps: TimerDeps, message: { messageId: string;
 /** A copy of the timer, scheduled for `at`: its id says whose copy it is, so the queue drops a second one. */
 async function later(deps: TimerDeps, copy: TimerMessage, messageId: string, at: Date, why: string): Promise<void> {
   const first = copy.retryOf!;
-  await deps.publisher.publish([{ messageId, subject: `sla.timer.${copy.timer}`, body: copy, correlationId: first, scheduledAt: at }]);
+  await deps.publisher.publish([{ messageId, subject: "sla.timer", body: copy, correlationId: first, scheduledAt: at }]);
   deps.log(`sla timer ${first} ${why}; again at ${at.toISOString()}`);
 }

@@ -3,8 +3,8 @@ import type { Change } from "../tickets/domain/change.js";
 import type { TimerMessage } from "./domain/timers.js";
 
 /**
- * The tickets' outbox, as the SLA clocks fill it: one scheduled message to the
- * `ticket-timers` queue per timer a change sets, written in the change's own batch, so a
+ * The tickets' outbox, as the SLA clocks fill it: a scheduled message to the
+ * `ticket-timers` queue when a change sets the ticket's timer, written in the change's own batch, so a
  * due time is never stored without its timer, nor a timer sent for a change not stored.
  */
 export function timerEntries(change: Change, requestId: string): OutboxEntry[] {
@@ -21,7 +21,7 @@ export function timerEntries(change: Change, requestId: string): OutboxEntry[] {
       // Unique to the change that set it: the queue drops only a republished entry, never the
       // same instant set again later (a priority changed and changed back).
       messageId: `${ticket.id}.${id}`,
-      subject: `sla.timer.${timer.timer}`,
+      subject: "sla.timer",
       body,
       correlationId: requestId,
       createdAt: at,

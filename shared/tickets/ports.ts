@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { OutboxEntry } from "../outbox/ports.js";
+import type { SlaState } from "../sla/domain/clock.js";
 import type { Change } from "./domain/change.js";
 import type { AgentRef, Priority, Severity, Status, Ticket, TimelineEntry } from "./domain/model.js";
 
@@ -48,21 +49,7 @@ export interface TicketWrite {
 export const LIST_SORTS = ["priority", "updated", "created", "due"] as const;
 export type ListSort = (typeof LIST_SORTS)[number];
 
-/**
- * Where a ticket's SLA clocks stand, as its `sla` has them (clocks move at each change and at
- * their timers: a target past its due time counts as breached once its breach is recorded).
- * One of these, or none, per ticket, looking at both targets (first response, resolution):
- *
- * - `breached`: a target is breached.
- * - `warning`: none is breached, and a running target has had its warning.
- * - `running`: none is breached, no running target has had its warning, and a target is
- *   running or paused.
- *
- * A ticket whose targets are both achieved, or that has no clocks (opened before they
- * existed, until its next change), is none of them.
- */
-export const SLA_STATES = ["breached", "warning", "running"] as const;
-export type SlaState = (typeof SLA_STATES)[number];
+export { SLA_STATES, type SlaState } from "../sla/domain/clock.js";
 
 export interface ListQuery {
   sort: ListSort;

@@ -1,7 +1,6 @@
 import type { Principal } from "../kernel/principal.js";
 import { invalid, isFailure } from "../kernel/failure.js";
 import type { SlaPolicy } from "../sla/domain/policy.js";
-import type { SlaTimer } from "../sla/domain/timers.js";
 import { isAgent } from "../kernel/principal.js";
 import { commentOnTicket, type Commented } from "./comment-on-ticket.js";
 import * as commands from "./domain/commands.js";
@@ -52,10 +51,10 @@ export interface TicketUseCases {
    */
   recordDelivery(ticketId: string, delivery: commands.Delivery, record: TicketRecord): Promise<void>;
   /**
-   * An SLA timer came due: the warning or breach it stands for, if its target still has one
-   * due then. False when the ticket is gone.
+   * The ticket's SLA timer came: whatever warning or breach is due by now. False when the
+   * ticket is gone.
    */
-  slaTimer(ticketId: string, timer: SlaTimer, requestId: string): Promise<boolean>;
+  slaTimer(ticketId: string, requestId: string): Promise<boolean>;
 }
 
 export interface TicketDeps {
@@ -101,10 +100,10 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
         records: () => [record],
       });
     },
-    async slaTimer(ticketId, timer, requestId) {
+    async slaTimer(ticketId, requestId) {
       const policy = await deps.slaPolicy();
       try {
-        await writer.update(null, ticketId, { requestId }, (t) => slaTimer(t, timer, policy, now()));
+        await writer.update(null, ticketId, { requestId }, (t) => slaTimer(t, policy, now()));
         return true;
       } catch (e) {
         if (isFailure(e, "not_found")) return false;

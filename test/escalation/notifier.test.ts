@@ -237,7 +237,7 @@ function slaMessage(
   );
   const ticket = withSla(null, opened, DEFAULT_SLA_POLICY).ticket;
   const at = timer === "warning" ? ticket.sla![target].warnAt! : ticket.sla![target].dueAt;
-  const change = slaTimer(ticket, { target, timer, cycle: 1, scheduledFor: at }, DEFAULT_SLA_POLICY, at);
+  const change = slaTimer(ticket, DEFAULT_SLA_POLICY, at);
   const [entry, ...rest] = escalationEntries(change, "r1");
   expect(rest).toEqual([]);
   return { ticket: change.ticket, message: { messageId: entry!.messageId, body: entry!.body } };

@@ -3,7 +3,6 @@ import { EscalationMessage } from "../../shared/escalation/domain/messages.js";
 import { escalationEntries } from "../../shared/escalation/outbox.js";
 import type { Principal } from "../../shared/kernel/principal.js";
 import { DEFAULT_SLA_POLICY } from "../../shared/sla/domain/policy.js";
-import type { SlaTimer } from "../../shared/sla/domain/timers.js";
 import type { Change } from "../../shared/tickets/domain/change.js";
 import { openTicket, triage } from "../../shared/tickets/domain/commands.js";
 import type { Ticket } from "../../shared/tickets/domain/model.js";
@@ -26,12 +25,10 @@ function opened(caller: Principal, priority: "normal" | "emergency"): Ticket {
   return withSla(null, change, policy).ticket;
 }
 
-/** The timer of a target as the clocks set it, arriving on time. */
+/** The ticket's timer, come at the instant a target's warning or breach is due. */
 function timerOf(ticket: Ticket, target: "firstResponse" | "resolution", timer: "warning" | "breach"): Change {
   const clock = ticket.sla![target];
-  const at = timer === "warning" ? clock.warnAt! : clock.dueAt;
-  const t: SlaTimer = { target, timer, cycle: ticket.sla!.cycle, scheduledFor: at };
-  return slaTimer(ticket, t, policy, at);
+  return slaTimer(ticket, policy, timer === "warning" ? clock.warnAt! : clock.dueAt);
 }
 
 const bodyOf = (entry: { body: unknown }) => EscalationMessage.parse(entry.body);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { moveClocks, startClocks, type SlaClocks, type SlaEvent, type SlaTargetName } from "../../shared/sla/domain/clock.js";
+import { moveClocks, startClocks, type SlaClocks, type SlaEvent } from "../../shared/sla/domain/clock.js";
 import { DEFAULT_SLA_POLICY, type SlaPolicy } from "../../shared/sla/domain/policy.js";
 
 /**
@@ -14,13 +14,8 @@ const TUE = "2026-12-08";
 const at = (day: string, hhmm: string) => `${day}T${hhmm}:00.000Z`;
 const move = (c: SlaClocks, event: SlaEvent, now: string, p: SlaPolicy = policy) => moveClocks(c, event, now, p);
 const status = (from: string, to: string) => ({ kind: "status", from, to }) as SlaEvent;
-const timer = (target: SlaTargetName, kind: "warning" | "breach", scheduledFor: string, cycle = 1): SlaEvent => ({
-  kind: "timer",
-  target,
-  timer: kind,
-  cycle,
-  scheduledFor,
-});
+/** The ticket's timer, come at the instant a test handles it: whatever is due by then. */
+const TIMER: SlaEvent = { kind: "timer" };
 
 describe("SLA clocks", () => {
   it("start at intake with both targets due by the priority's minutes, in business time", () => {
@@ -105,7 +100,7 @@ describe("SLA clocks", () => {
     expect(resolved.outcomes.map((o) => `${o.target} ${o.outcome}`)).toEqual(["resolution achieved", "firstResponse achieved"]);
     expect(move(resolved.clocks, status("resolved", "closed"), at(MON, "16:00")).outcomes).toEqual([]);
     // Its first-response timer arrives after the close: nothing.
-    expect(move(resolved.clocks, timer("firstResponse", "breach", at(MON, "13:00")), at(MON, "13:00")).outcomes).toEqual([]);
+    expect(move(resolved.clocks, TIMER, at(MON, "13:00")).outcomes).toEqual([]);
     const reopened = move(resolved.clocks, status("resolved", "open"), at(TUE, "09:00")).clocks;
     expect(reopened.cycle).toBe(2);
     expect(reopened.resolution).toMatchObject({ status: "running", dueAt: at("2026-12-10", "17:00") });
@@ -115,34 +110,35 @@ describe("SLA clocks", () => {
 
   it("breach on its timer, on time or late; one before its time or of a due time that moved on does nothing", () => {
     const c = startClocks(policy, "normal", at(MON, "09:00"));
-    const onTime = move(c, timer("firstResponse", "breach", at(MON, "13:00")), at(MON, "13:00"));
+    const onTime = move(c, TIMER, at(MON, "13:00"));
     expect(onTime.clocks.firstResponse).toMatchObject({ status: "breached", breachedAt: at(MON, "13:00") });
     expect(onTime.outcomes).toEqual([{ target: "firstResponse", outcome: "breached", at: at(MON, "13:00") }]);
     // Handled 200 ms before its time (its handler waits for it: timer-handler.ts): not yet, so a
     // reply in those 200 ms still answers in time.
-    const early = move(c, timer("firstResponse", "breach", at(MON, "13:00")), "2026-12-07T12:59:59.800Z");
-    expect(early.outcomes).toEqual([]);
+    const early = move(c, TIMER, "2026-12-07T12:59:59.800Z");
+    expect(early.outcomes.map((o) => o.outcome)).toEqual(["warned"]); // the 12:30 warning, not yet given
+    expect(early.clocks.firstResponse.status).toBe("running");
     expect(move(early.clocks, { kind: "public_agent_reply" }, "2026-12-07T12:59:59.900Z").clocks.firstResponse.status).toBe("achieved");
-    // Lowered to low meanwhile (due Tuesday 09:00): the 13:00 timer is stale.
+    // Lowered to low meanwhile (due Tuesday 09:00, warned Monday 16:00): the 13:00 timer finds nothing due.
     const lowered = move(c, { kind: "priority", priority: "low" }, at(MON, "09:05")).clocks;
-    expect(move(lowered, timer("firstResponse", "breach", at(MON, "13:00")), at(MON, "13:00")).outcomes).toEqual([]);
+    expect(move(lowered, TIMER, at(MON, "13:00")).outcomes).toEqual([]);
   });
 
-  it("warn once per due time, and again after a re-target moves it", () => {
+  it("warn once per due time, when the timer comes at or after it, and again after a re-target moves it", () => {
     const c = startClocks(policy, "normal", at(MON, "09:00"));
-    const warned = move(c, timer("firstResponse", "warning", at(MON, "12:30")), at(MON, "12:30"));
+    // Before its time: nothing.
+    expect(move(c, TIMER, at(MON, "12:29")).outcomes).toEqual([]);
+    const warned = move(c, TIMER, at(MON, "12:30"));
     expect(warned.outcomes).toEqual([{ target: "firstResponse", outcome: "warned", at: at(MON, "12:30") }]);
     // Delivered twice: warned once.
-    expect(move(warned.clocks, timer("firstResponse", "warning", at(MON, "12:30")), at(MON, "12:31")).outcomes).toEqual([]);
+    expect(move(warned.clocks, TIMER, at(MON, "12:31")).outcomes).toEqual([]);
     // Lowered to low: a first response due Tuesday 09:00, warned Monday 16:00, which warns again.
     const lowered = move(warned.clocks, { kind: "priority", priority: "low" }, at(MON, "12:40")).clocks;
     expect(lowered.firstResponse).toMatchObject({ warnAt: at(MON, "16:00"), warnedAt: null });
-    expect(move(lowered, timer("firstResponse", "warning", at(MON, "16:00")), at(MON, "16:00")).outcomes).toEqual([
-      { target: "firstResponse", outcome: "warned", at: at(MON, "16:00") },
-    ]);
-    // Another cycle's resolution timer: no warning.
-    const other = move(lowered, timer("resolution", "warning", lowered.resolution.warnAt!, 2), at(MON, "16:00"));
-    expect(other.outcomes).toEqual([]);
+    expect(move(lowered, TIMER, at(MON, "16:00")).outcomes).toEqual([{ target: "firstResponse", outcome: "warned", at: at(MON, "16:00") }]);
+    // The timer again at that instant: given already.
+    const again = move(move(lowered, TIMER, at(MON, "16:00")).clocks, TIMER, at(MON, "16:00"));
+    expect(again.outcomes).toEqual([]);
   });
 
   it("follow a newer policy from the ticket's next change, judging the change itself by its own; never an older one", () => {
@@ -164,7 +160,7 @@ describe("SLA clocks", () => {
 
   it("keep a warning given when only a hold moves the times: a resume warns no second time", () => {
     const c = startClocks(policy, "emergency", at(MON, "09:00")); // resolution due 13:00, warned 12:30
-    const warned = move(c, timer("resolution", "warning", at(MON, "12:30")), at(MON, "12:30")).clocks;
+    const warned = move(c, TIMER, at(MON, "12:30")).clocks;
     const held = move(warned, status("in_progress", "on_hold"), at(MON, "12:40")).clocks;
     const resumed = move(held, status("on_hold", "in_progress"), at(MON, "13:40")).clocks;
     expect(resumed.resolution).toMatchObject({
@@ -173,7 +169,7 @@ describe("SLA clocks", () => {
       warnAt: at(MON, "13:30"),
       warnedAt: at(MON, "12:30"),
     });
-    expect(move(resumed, timer("resolution", "warning", at(MON, "13:30")), at(MON, "13:40")).outcomes).toEqual([]);
+    expect(move(resumed, TIMER, at(MON, "13:40")).outcomes).toEqual([]);
   });
 
   it("follow the policy that re-targets them, and take a newer one at the next change", () => {

@@ -85,12 +85,7 @@ describe("the SLA policy as a change reads it", () => {
 
   it("shows agents each target's state without the clock's bookkeeping", () => {
     const c = startClocks(DEFAULT_SLA_POLICY, "emergency", "2026-12-07T09:00:00.000Z");
-    const warned = moveClocks(
-      c,
-      { kind: "timer", target: "firstResponse", timer: "warning", cycle: 1, scheduledFor: "2026-12-07T09:10:00.000Z" },
-      "2026-12-07T09:10:00.000Z",
-      DEFAULT_SLA_POLICY,
-    ).clocks;
+    const warned = moveClocks(c, { kind: "timer" }, "2026-12-07T09:10:00.000Z", DEFAULT_SLA_POLICY).clocks;
     expect(slaViewOf(warned)).toEqual({
       policyVersion: 0,
       firstResponse: {

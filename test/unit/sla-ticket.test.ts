@@ -40,12 +40,8 @@ describe("the clocks a ticket's changes move", () => {
       firstResponse: { status: "running", dueAt: at(10), warnAt: at(8) },
       resolution: { status: "running", dueAt: at(60), warnAt: null },
     });
-    // Each target's warning, if it has one, and its breach, both at once.
-    expect(change.timers).toEqual([
-      { target: "firstResponse", timer: "warning", cycle: 1, scheduledFor: at(8) },
-      { target: "firstResponse", timer: "breach", cycle: 1, scheduledFor: at(10) },
-      { target: "resolution", timer: "breach", cycle: 1, scheduledFor: at(60) },
-    ]);
+    // One timer per ticket, at the clocks' next instant: the first response's warning.
+    expect(change.timers).toEqual([{ scheduledFor: at(8) }]);
     expect(change.entries.map((e) => e.type)).toEqual(["opened"]);
   });
 
@@ -85,44 +81,48 @@ describe("the clocks a ticket's changes move", () => {
     expect(late.events.map((e) => e.type)).toEqual(["sla.breached"]);
   });
 
-  it("a warning timer warns once; a stale one does nothing", () => {
+  it("the timer records what is due by its time, once, and sets the next; one that comes early or stale does nothing", () => {
     const ticket = opened().ticket;
-    const warning = { target: "firstResponse" as const, timer: "warning" as const, cycle: 1, scheduledFor: at(8) };
-    const warned = slaTimer(ticket, warning, POLICY, at(8));
+    const warned = slaTimer(ticket, POLICY, at(8));
     expect(warned.entries.map((e) => [e.type, e.actor.name])).toEqual([["sla_warning", "SLA clock"]]);
     expect(warned.events.map((e) => e.type)).toEqual(["sla.warning"]);
-    // Its breach was set with it, at intake: nothing more to set.
-    expect(warned.timers).toBeUndefined();
+    // The next instant: the first response's due time.
+    expect(warned.timers).toEqual([{ scheduledFor: at(10) }]);
     // Again (a redelivery): nothing.
-    expect(slaTimer(warned.ticket, warning, POLICY, at(8)).entries).toEqual([]);
-    // One of a warning time the ticket no longer has: nothing.
-    expect(slaTimer(ticket, { ...warning, scheduledFor: at(7) }, POLICY, at(8)).entries).toEqual([]);
-    // A breach timer before the due time (far earlier than clock skew): nothing.
-    expect(slaTimer(ticket, { ...warning, timer: "breach", scheduledFor: at(10) }, POLICY, at(9)).entries).toEqual([]);
+    expect(slaTimer(warned.ticket, POLICY, at(8)).entries).toEqual([]);
+    // Before anything is due: nothing.
+    expect(slaTimer(ticket, POLICY, at(7)).entries).toEqual([]);
+    const breached = slaTimer(warned.ticket, POLICY, at(10));
+    expect(breached.entries.map((e) => e.type)).toEqual(["sla_breached"]);
+    // The resolution's due time next (it has no warning).
+    expect(breached.timers).toEqual([{ scheduledFor: at(60) }]);
+    // Late, after both instants: the warning and the breach at once, each at its time.
+    expect(slaTimer(ticket, POLICY, at(12)).entries.map((e) => e.type)).toEqual(["sla_breached"]);
   });
 
   it("a breach on a business-impacting ticket pages ops; one on another ticket is a notice", () => {
-    const breach = { target: "firstResponse" as const, timer: "breach" as const, cycle: 1, scheduledFor: at(10) };
-    const emergency = slaTimer(opened("emergency").ticket, breach, POLICY, at(10));
+    const emergency = slaTimer(opened("emergency").ticket, POLICY, at(10));
     expect(emergency.events.map((e) => [e.type, e.entry.type])).toEqual([["escalation.sla_breached", "sla_breached"]]);
-    expect(slaTimer(opened().ticket, breach, POLICY, at(10)).events.map((e) => e.type)).toEqual(["sla.breached"]);
+    expect(slaTimer(opened().ticket, POLICY, at(10)).events.map((e) => e.type)).toEqual(["sla.breached"]);
   });
 
   it("on hold sets no resolution timer; resuming sets it again, moved by the pause", () => {
-    const ticket = opened().ticket;
+    const opening = opened().ticket;
+    const { ticket } = apply(opening, comment(opening, jane, { body: "On it", visibility: "public" }, at(2)));
     const held = apply(ticket, move(ticket, jane, { status: "on_hold" }, at(5)));
     expect(held.ticket.sla!.resolution.status).toBe("paused");
+    // The first response achieved, the resolution paused: nothing runs, no timer.
     expect(held.timers).toBeUndefined();
     const resumed = apply(held.ticket, move(held.ticket, jane, { status: "in_progress" }, at(20)));
     expect(resumed.ticket.sla!.resolution).toMatchObject({ status: "running", dueAt: at(75) });
-    expect(resumed.timers).toEqual([{ target: "resolution", timer: "breach", cycle: 1, scheduledFor: at(75) }]);
+    expect(resumed.timers).toEqual([{ scheduledFor: at(75) }]);
   });
 
   it("a ticket stored before the clocks existed starts them at its next change, from then", () => {
     const { sla: _none, ...untimed } = opened().ticket;
     const next = apply(untimed, triage(untimed, jane, { category: "printers" }, at(30)));
     expect(next.ticket.sla).toMatchObject({ firstResponse: { status: "running", dueAt: at(40) }, resolution: { dueAt: at(90) } });
-    expect(next.timers?.map((t) => t.scheduledFor)).toEqual([at(38), at(40), at(90)]);
+    expect(next.timers).toEqual([{ scheduledFor: at(38) }]);
   });
 
   it("sets no timer where nothing moved", () => {
@@ -139,7 +139,7 @@ describe("the clocks a ticket's changes move", () => {
   });
 
   it("the same instant set again by a later change is a timer of its own (the queue must not drop it as a repeat)", () => {
-    // Low answered within the hour: lowered, the normal warning at 8 min is stale when it comes.
+    // Low answered within the hour: lowered, the timer at 8 min finds nothing due when it comes.
     const slower: SlaPolicy = {
       ...POLICY,
       targets: { ...POLICY.targets, low: { ...around, firstResponse: { minutes: 60, warnBeforeMinutes: 2 } } },
@@ -147,8 +147,7 @@ describe("the clocks a ticket's changes move", () => {
     const { ticket } = opened();
     const lowered = withSla(ticket, triage(ticket, jane, { priority: "low" }, at(1)), slower);
     const raised = withSla(lowered.ticket, triage(lowered.ticket, jane, { priority: "normal" }, at(9)), slower);
-    const warning = (c: Change) => c.timers!.find((t) => t.target === "firstResponse" && t.timer === "warning")!;
-    expect(warning(raised)).toEqual(warning(opened()));
+    expect(raised.timers).toEqual(opened().timers);
     const ids = (c: Change) => timerEntries(c, "r").map((e) => e.messageId);
     expect(ids(raised).filter((id) => ids(opened()).includes(id))).toEqual([]);
   });

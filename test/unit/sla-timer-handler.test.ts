@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { QueueMessage } from "../../shared/outbox/ports.js";
-import type { SlaTimer, TimerMessage } from "../../shared/sla/domain/timers.js";
+import type { TimerMessage } from "../../shared/sla/domain/timers.js";
 import { handleTimer, TIMER_RETRY, type TimerDeps } from "../../shared/sla/timer-handler.js";
 
 /**
@@ -9,26 +9,18 @@ import { handleTimer, TIMER_RETRY, type TimerDeps } from "../../shared/sla/timer
  */
 const NOW = Date.parse("2026-12-07T10:00:00.000Z");
 const iso = (ms: number) => new Date(ms).toISOString();
-const body = (over: Partial<TimerMessage> = {}): TimerMessage => ({
-  version: 1,
-  ticketId: "t1",
-  target: "firstResponse",
-  timer: "breach",
-  cycle: 1,
-  scheduledFor: iso(NOW),
-  ...over,
-});
+const body = (over: Partial<TimerMessage> = {}): TimerMessage => ({ version: 1, ticketId: "t1", scheduledFor: iso(NOW), ...over });
 
 function deps(failing = false) {
-  const handled: { ticketId: string; timer: SlaTimer; requestId: string; at: number }[] = [];
+  const handled: { ticketId: string; requestId: string; at: number }[] = [];
   const published: QueueMessage[] = [];
   const waits: number[] = [];
   let now = NOW;
   const d: TimerDeps = {
     tickets: {
-      async slaTimer(ticketId, timer, requestId) {
+      async slaTimer(ticketId, requestId) {
         if (failing) throw new Error("store down");
-        handled.push({ ticketId, timer, requestId, at: now });
+        handled.push({ ticketId, requestId, at: now });
         return true;
       },
     },
@@ -50,7 +42,6 @@ describe("an SLA timer message", () => {
     expect(handled).toEqual([
       {
         ticketId: "t1",
-        timer: { target: "firstResponse", timer: "breach", cycle: 1, scheduledFor: iso(NOW) },
         requestId: "t1.outbox-1-timer-1",
         at: NOW,
       },

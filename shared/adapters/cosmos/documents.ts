@@ -11,7 +11,8 @@ import {
   Ticket,
   TimelineEntry,
 } from "../../tickets/domain/model.js";
-import { SLA_STATES, type SlaState, type StoredTicket, type UnstoredTicket } from "../../tickets/ports.js";
+import { nextDueOf, SLA_STATES, slaStateOf } from "../../sla/domain/clock.js";
+import type { StoredTicket, UnstoredTicket } from "../../tickets/ports.js";
 
 /**
  * The documents of the `tickets` container (DESIGN.md section 5), as zod schemas: what
@@ -26,7 +27,7 @@ export const TicketDoc = Ticket.extend({
   /** Queue order, stored so the query can ORDER BY it; a requester's list orders by the second. */
   priorityRank: z.number().int(),
   requesterRank: z.number().int(),
-  /** Where the SLA clocks stand (slaStateOf): what the queue's `sla` filter matches. */
+  /** Where the SLA clocks stand (sla/domain/clock.ts slaStateOf): what the queue's `sla` filter matches. */
   slaState: z.enum([...SLA_STATES, "none"]).optional(),
   /** The `due` order's key (slaDueOrderOf). Both absent on a ticket stored before they were kept. */
   slaDueOrder: z.number().optional(),
@@ -71,29 +72,18 @@ export type OutboxDoc = z.infer<typeof OutboxDoc>;
 export const AGENTS_PARTITION = "_agents";
 export const agentDocId = (agentId: string): string => `agent-${Buffer.from(agentId).toString("base64url")}`;
 
-/** The ticket's SLA state (tickets/ports.ts, SLA_STATES), or none. */
-export function slaStateOf(sla: Ticket["sla"]): SlaState | "none" {
-  if (!sla) return "none";
-  const targets = [sla.firstResponse, sla.resolution];
-  if (targets.some((t) => t.status === "breached")) return "breached";
-  if (targets.some((t) => t.status === "running" && t.warnedAt !== null)) return "warning";
-  if (targets.some((t) => t.status === "running" || t.status === "paused")) return "running";
-  return "none";
-}
-
 /** The `due` order's key of a ticket with nothing due: below every due time's. */
 export const NOTHING_DUE = -Number.MAX_SAFE_INTEGER;
 
 /**
- * The `due` order's key: minus the next due time in epoch milliseconds (the earliest dueAt of
- * the running targets: a paused, achieved or breached one has none), so that the queue's
+ * The `due` order's key: minus the next due time in epoch milliseconds (nextDueOf), so that the queue's
  * ORDER BY slaDueOrder DESC lists the earliest first, then NOTHING_DUE, and last the tickets
  * stored before the key was kept (Cosmos DB orders a missing value below any other). Always
  * written: a composite index orders by values that are there.
  */
 export function slaDueOrderOf(sla: Ticket["sla"]): number {
-  const due = [sla?.firstResponse, sla?.resolution].flatMap((t) => (t?.status === "running" ? [Date.parse(t.dueAt)] : []));
-  return due.length ? -Math.min(...due) : NOTHING_DUE;
+  const due = nextDueOf(sla);
+  return due === null ? NOTHING_DUE : -due;
 }
 
 export function toTicketDoc({ ticket, salt }: UnstoredTicket): TicketDoc {

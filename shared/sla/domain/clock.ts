@@ -17,9 +17,11 @@ import { clockOf, type SlaPolicy } from "./policy.js";
  *   `closed` from anything but `resolved`, achieves the resolution, and a first response
  *   still running with it: the ticket is answered. A reopen starts a new resolution cycle.
  * - A target whose due time has passed is breached at its due time by whatever event comes
- *   next: its timer (which exists for that), or any change, should the timer be late. A timer
- *   of a due time that moved on does nothing, nor one handled before its time (its handler
- *   waits for it: shared/sla/timer-handler.ts).
+ *   next: its timer (which exists for that), or any change, should the timer be late.
+ * - A warning is given by the ticket's timer once its time has come (timers.ts: one timer per
+ *   ticket, at its clocks' next instant). A timer finds what is due by then, so one that comes
+ *   after the clocks moved on does nothing, nor one before its time (its handler waits for it:
+ *   shared/sla/timer-handler.ts).
  * - A newer policy applies from the ticket's next change: the due times it had judge whether
  *   the change came late; the newer policy re-targets what still counts.
  */
@@ -64,8 +66,8 @@ export type SlaEvent =
   | { kind: "status"; from: Status; to: Status }
   /** Any other change: it only lets a newer policy in, and catches a breach whose timer is late. */
   | { kind: "other" }
-  /** A timer as scheduled: for the target's warning or its due time, in that cycle. */
-  | { kind: "timer"; target: SlaTargetName; timer: "warning" | "breach"; cycle: number; scheduledFor: string };
+  /** The ticket's timer: whatever warning or breach is due by now. */
+  | { kind: "timer" };
 
 /** What an event did to a target: the caller tells the timeline. */
 export interface SlaOutcome {
@@ -180,17 +182,14 @@ export function moveClocks(
     case "status":
       c = onStatus(c, event.from, event.to, now, policy, out);
       break;
-    case "timer": {
-      const target = c[event.target];
-      const current = event.target === "firstResponse" || event.cycle === c.cycle;
-      if (event.timer === "warning" && current && target.status === "running" && target.warnAt !== null)
-        // Its own warning (not one of a due time since moved), once, and not before its time.
-        if (ms(target.warnAt) === ms(event.scheduledFor) && target.warnedAt === null && ms(now) >= ms(target.warnAt)) {
-          c = { ...c, [event.target]: { ...target, warnedAt: now } };
-          out.push({ target: event.target, outcome: "warned", at: now });
-        }
+    case "timer":
+      for (const name of TARGETS) {
+        const target = c[name];
+        if (target.status !== "running" || target.warnAt === null || target.warnedAt !== null || ms(target.warnAt) > ms(now)) continue;
+        c = { ...c, [name]: { ...target, warnedAt: now } };
+        out.push({ target: name, outcome: "warned", at: now });
+      }
       break;
-    }
     case "other":
       break;
   }
@@ -241,4 +240,35 @@ export type SlaView = z.infer<typeof SlaView>;
 export function slaViewOf(c: SlaClocks): SlaView {
   const view = ({ warnedAt: _w, ...target }: SlaTargetState) => target;
   return { policyVersion: c.policyVersion, firstResponse: view(c.firstResponse), resolution: view(c.resolution) };
+}
+
+/**
+ * Where a ticket's SLA clocks stand, as its `sla` has them (clocks move at each change and at
+ * their timers: a target past its due time counts as breached once its breach is recorded).
+ * One of these, or none, per ticket, looking at both targets (first response, resolution):
+ *
+ * - `breached`: a target is breached.
+ * - `warning`: none is breached, and a running target has had its warning.
+ * - `running`: none is breached, no running target has had its warning, and a target is
+ *   running or paused.
+ *
+ * A ticket whose targets are both achieved, or that has no clocks (opened before they
+ * existed, until its next change), is none of them.
+ */
+export const SLA_STATES = ["breached", "warning", "running"] as const;
+export type SlaState = (typeof SLA_STATES)[number];
+
+export function slaStateOf(c: SlaClocks | undefined): SlaState | "none" {
+  if (!c) return "none";
+  const targets = [c.firstResponse, c.resolution];
+  if (targets.some((t) => t.status === "breached")) return "breached";
+  if (targets.some((t) => t.status === "running" && t.warnedAt !== null)) return "warning";
+  if (targets.some((t) => t.status === "running" || t.status === "paused")) return "running";
+  return "none";
+}
+
+/** The next due time (epoch ms): the earliest of the running targets' (a paused, achieved or breached one has none). */
+export function nextDueOf(c: SlaClocks | undefined): number | null {
+  const due = [c?.firstResponse, c?.resolution].flatMap((t) => (t?.status === "running" ? [Date.parse(t.dueAt)] : []));
+  return due.length ? Math.min(...due) : null;
 }

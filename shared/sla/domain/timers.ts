@@ -1,21 +1,16 @@
 import { z } from "zod";
-import { SlaTargetName, type SlaClocks } from "./clock.js";
+import type { SlaClocks } from "./clock.js";
 
 /**
- * The SLA clocks' timers: a warning and a breach per running target, each a message
- * scheduled for its instant on the `ticket-timers` queue, written through the outbox in the
- * batch of the change that set the instant. No timer is ever cancelled: one that arrives
- * after its target moved on (re-targeted, paused, achieved, a new cycle) finds nothing to do
- * (clock.ts moveClocks), so a missed cancellation is harmless.
+ * The SLA clocks' timer: one per ticket, a message scheduled on the `ticket-timers` queue for
+ * the clocks' next instant (the earliest warning still to give or due time of a running
+ * target), written through the outbox in the batch of the change that set it. When it comes,
+ * it records whatever is due by then (clock.ts), and its change sets the next. None is ever
+ * cancelled: one that comes after the clocks moved on finds nothing due, so a missed
+ * cancellation is harmless.
  */
 
-export const SlaTimer = z.object({
-  target: SlaTargetName,
-  timer: z.enum(["warning", "breach"]),
-  /** The resolution cycle it was set in (a first response has only one). */
-  cycle: z.int().min(1),
-  scheduledFor: z.iso.datetime(),
-});
+export const SlaTimer = z.object({ scheduledFor: z.iso.datetime() });
 export type SlaTimer = z.infer<typeof SlaTimer>;
 
 /** A timer's message on the queue: a versioned JSON body. */
@@ -28,23 +23,20 @@ export const TimerMessage = SlaTimer.extend({
 });
 export type TimerMessage = z.infer<typeof TimerMessage>;
 
+/** The clocks' next instant (epoch ms): a running target's warning still to give, or its due time; null if none runs. */
+export function nextInstantOf(c: SlaClocks | undefined): number | null {
+  const instants = [c?.firstResponse, c?.resolution].flatMap((t) =>
+    t?.status !== "running" ? [] : [Date.parse(t.dueAt), ...(t.warnAt !== null && t.warnedAt === null ? [Date.parse(t.warnAt)] : [])],
+  );
+  return instants.length ? Math.min(...instants) : null;
+}
+
 /**
- * The timers a change must set: for each running target, its warning (while not given) and
- * its breach, each where the change moved its instant (or started it). Both at once, so that
- * a warning lost on its way never takes its breach with it. A paused target has none
- * (resuming sets them again).
+ * The timer a change must set: at the clocks' next instant, when the change moved it (or
+ * started the clocks). A paused target has none (resuming sets it again).
  */
 export function timersToSet(before: SlaClocks | undefined, after: SlaClocks): SlaTimer[] {
-  const timers: SlaTimer[] = [];
-  for (const target of SlaTargetName.options) {
-    const now = after[target];
-    if (now.status !== "running") continue;
-    const was = before?.[target];
-    const newCycle = target === "resolution" && before?.cycle !== after.cycle;
-    const moved = (field: "dueAt" | "warnAt") => !was || was.status !== "running" || newCycle || was[field] !== now[field];
-    if (now.warnAt !== null && now.warnedAt === null && moved("warnAt"))
-      timers.push({ target, timer: "warning", cycle: after.cycle, scheduledFor: now.warnAt });
-    if (moved("dueAt")) timers.push({ target, timer: "breach", cycle: after.cycle, scheduledFor: now.dueAt });
-  }
-  return timers;
+  const next = nextInstantOf(after);
+  if (next === null || (before && nextInstantOf(before) === next)) return [];
+  return [{ scheduledFor: new Date(next).toISOString() }];
 }

@@ -93,11 +93,11 @@ export function withSla(before: Ticket | null, change: Change, policy: SlaPolicy
   return withTimers(recorded, before?.sla, clocks);
 }
 
-/** A timer arrived: a warning or a breach, if its target still has one due then; else no change. */
-export function slaTimer(ticket: Ticket, timer: SlaTimer, policy: SlaPolicy, now: string): Change {
+/** The ticket's timer came: whatever warning or breach is due by now, and the next timer; else no change. */
+export function slaTimer(ticket: Ticket, policy: SlaPolicy, now: string): Change {
   const none: Change = { ticket, entries: [], events: [] };
   if (!ticket.sla) return none;
-  const { clocks, outcomes } = moveClocks(ticket.sla, { kind: "timer", ...timer }, now, policy);
+  const { clocks, outcomes } = moveClocks(ticket.sla, { kind: "timer" }, now, policy);
   if (outcomes.length === 0) return none;
   const b = new ChangeBuilder(ticket, { ...ticket, sla: clocks }, SLA_CLOCK, now);
   for (const entry of entriesOf(outcomes, clocks)) b.add(entry.type, entry.data, "internal");
