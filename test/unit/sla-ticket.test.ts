@@ -125,9 +125,13 @@ describe("the clocks a ticket's changes move", () => {
     expect(next.timers).toEqual([{ scheduledFor: at(38) }]);
   });
 
-  it("sets no timer where nothing moved", () => {
+  it("sets no timer where nothing moved, unless its instant passed with nothing recorded (its timer late or lost)", () => {
     const { ticket } = opened();
-    expect(timersToSet(ticket.sla, ticket.sla!)).toEqual([]);
+    expect(timersToSet(ticket.sla, ticket.sla!, at(1))).toEqual([]);
+    // The warning at 8 min was not given (its timer dead-lettered): a change at 9 min arms it again.
+    const note = apply(ticket, comment(ticket, jane, { body: "Looking", visibility: "internal" }, at(9)));
+    expect(note.timers).toEqual([{ scheduledFor: at(8) }]);
+    expect(slaTimer(note.ticket, POLICY, at(9)).entries.map((e) => e.type)).toEqual(["sla_warning"]);
   });
 
   it("a breach a resolve or a lowering catches late pages ops if the ticket was business-impacting when it came due", () => {

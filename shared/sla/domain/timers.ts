@@ -33,10 +33,14 @@ export function nextInstantOf(c: SlaClocks | undefined): number | null {
 
 /**
  * The timer a change must set: at the clocks' next instant, when the change moved it (or
- * started the clocks). A paused target has none (resuming sets it again).
+ * started the clocks), or when that instant has passed by `now` (ISO) with nothing recorded:
+ * the timer set for it is late or was lost (dead-lettered), and a change arms it again, so the
+ * clocks never stall (a second one finds nothing due). A paused target has none (resuming
+ * sets it again).
  */
-export function timersToSet(before: SlaClocks | undefined, after: SlaClocks): SlaTimer[] {
+export function timersToSet(before: SlaClocks | undefined, after: SlaClocks, now: string): SlaTimer[] {
   const next = nextInstantOf(after);
-  if (next === null || (before && nextInstantOf(before) === next)) return [];
+  if (next === null) return [];
+  if (before && nextInstantOf(before) === next && next > Date.parse(now)) return [];
   return [{ scheduledFor: new Date(next).toISOString() }];
 }

@@ -62,8 +62,8 @@ const entriesOf = (outcomes: SlaOutcome[], c: SlaClocks): SlaEntry[] =>
     data: { target: o.target, dueAt: c[o.target].dueAt, cycle: c.cycle, policyVersion: c.policyVersion },
   }));
 
-const withTimers = (change: Change, before: SlaClocks | undefined, after: SlaClocks): Change => {
-  const timers: SlaTimer[] = timersToSet(before, after);
+const withTimers = (change: Change, before: SlaClocks | undefined, after: SlaClocks, now: string): Change => {
+  const timers: SlaTimer[] = timersToSet(before, after, now);
   return timers.length ? { ...change, timers } : change;
 };
 
@@ -90,7 +90,7 @@ export function withSla(before: Ticket | null, change: Change, policy: SlaPolicy
   const timed = { ...change, ticket: { ...change.ticket, sla: clocks } };
   // Whether a breach pages: the ticket's impact before this change, or after it.
   const recorded = outcomes.length && before ? appendSystemEntries(timed, SLA_CLOCK, now, entriesOf(outcomes, clocks), before) : timed;
-  return withTimers(recorded, before?.sla, clocks);
+  return withTimers(recorded, before?.sla, clocks, now);
 }
 
 /** The ticket's timer came: whatever warning or breach is due by now, and the next timer; else no change. */
@@ -101,5 +101,5 @@ export function slaTimer(ticket: Ticket, policy: SlaPolicy, now: string): Change
   if (outcomes.length === 0) return none;
   const b = new ChangeBuilder(ticket, { ...ticket, sla: clocks }, SLA_CLOCK, now);
   for (const entry of entriesOf(outcomes, clocks)) b.add(entry.type, entry.data, "internal");
-  return withTimers(b.done(), ticket.sla, clocks);
+  return withTimers(b.done(), ticket.sla, clocks, now);
 }
