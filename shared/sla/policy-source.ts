@@ -36,7 +36,11 @@ export function cachedPolicy(store: SlaPolicyStore, scheduler: Pick<Scheduler, "
     return reading;
   };
   const source = async (atLeast = 0) => {
-    if (!kept || kept.policy.version < atLeast) return read();
+    if (!kept || kept.policy.version < atLeast) {
+      // A read under way may have begun before the newer version was stored: then another.
+      const policy = await read();
+      return policy.version >= atLeast ? policy : read();
+    }
     if (scheduler.now().getTime() - kept.at >= keptMs) read().catch(() => {});
     return kept.policy;
   };

@@ -7,7 +7,8 @@ import { TimerMessage } from "./domain/timers.js";
  * clocks moved on).
  *
  * - A timer delivered before its time (the queue's clock ahead of this one) waits for it, so
- *   that nothing is breached before it is due by this host's clock.
+ *   that nothing is breached before it is due by this host's clock; more than 30 s early, it
+ *   goes back on the queue for its instant.
  * - When the store fails, a copy of the timer is scheduled with backoff: Service Bus would
  *   redeliver the message at once and spend its deliveries in seconds while the store is away.
  *   The last retry throws, and the message dead-letters for a person to see (infra/ alerts).
@@ -31,6 +32,8 @@ export interface TimerDeps {
 export const TIMER_RETRY = { firstSeconds: 2, retries: 10 };
 /** An early timer waits at most this long (well inside the message's 60 s lock); earlier, it goes back on the queue. */
 const LONGEST_WAIT_MS = 30_000;
+/** Copies of a timer that keeps coming too early, before it dead-letters for a person to look at the clocks. */
+const MOST_EARLY_COPIES = 10;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -38,13 +41,18 @@ export async function handleTimer(deps: TimerDeps, message: { messageId: string;
   const parsed = TimerMessage.safeParse(parseQueueBody(message.body));
   // A body we cannot read will not become readable: fail so it dead-letters for a person to look at.
   if (!parsed.success) throw new Error(`Message ${message.messageId} is not an SLA timer v1: ${parsed.error.message}`);
-  const { ticketId, scheduledFor, attempt = 0, retryOf } = parsed.data;
+  const { ticketId, scheduledFor, attempt = 0, retryOf, early: earlyCopies = 0 } = parsed.data;
   const first = retryOf ?? message.messageId;
   const early = Date.parse(scheduledFor) - deps.now().getTime();
-  // Once: a copy that comes that early again (clocks over 30 s apart) waits its 30 s, then is handled.
-  if (early > LONGEST_WAIT_MS && !message.messageId.endsWith(".early"))
-    return later(deps, { ...parsed.data, retryOf: first }, `${first}.early`, new Date(scheduledFor), "came early");
-  if (early > 0) await (deps.wait ?? sleep)(Math.min(early, LONGEST_WAIT_MS));
+  if (early > LONGEST_WAIT_MS) {
+    // Never handled before its time (nothing would be due, and no next timer set): back on the
+    // queue for its instant, under an id of its own each time, until the clocks agree.
+    if (earlyCopies >= MOST_EARLY_COPIES)
+      throw new Error(`sla timer ${first} keeps coming over 30 s early: the queue's clock and this host's disagree`);
+    const copy = { ...parsed.data, retryOf: first, early: earlyCopies + 1 };
+    return later(deps, copy, `${first}.early-${earlyCopies + 1}`, new Date(scheduledFor), `came ${Math.round(early / 1000)} s early`);
+  }
+  if (early > 0) await (deps.wait ?? sleep)(early);
   try {
     if (!(await deps.tickets.slaTimer(ticketId, first))) deps.log(`sla timer ${first}: ticket ${ticketId} is gone`);
   } catch (e) {

@@ -172,6 +172,32 @@ describe("SLA clocks", () => {
     expect(move(resumed, TIMER, at(MON, "13:40")).outcomes).toEqual([]);
   });
 
+  it("warn again on a resume under a newer policy that moves the warning time, as at any other change", () => {
+    const targets = (warn: number) => ({
+      clock: "always" as const,
+      firstResponse: { minutes: 10, warnBeforeMinutes: 2 },
+      resolution: { minutes: 60, warnBeforeMinutes: warn },
+    });
+    const v1: SlaPolicy = {
+      ...policy,
+      version: 1,
+      targets: { emergency: targets(10), high: targets(10), normal: targets(10), low: targets(10) },
+    };
+    const v2: SlaPolicy = {
+      ...v1,
+      version: 2,
+      targets: { emergency: targets(30), high: targets(30), normal: targets(30), low: targets(30) },
+    };
+    const min = (m: number) => new Date(Date.parse(at(MON, "10:00")) + m * 60_000).toISOString();
+    let c = startClocks(v1, "normal", min(0));
+    c = move(c, { kind: "public_agent_reply" }, min(1), v1).clocks;
+    c = move(c, TIMER, min(50), v1).clocks; // the resolution warned at 50
+    c = move(c, status("in_progress", "on_hold"), min(51), v1).clocks;
+    const resumed = move(c, status("on_hold", "in_progress"), min(52), v2).clocks;
+    // v2 warns 30 minutes before (due 61: the minute on hold added back): a new warning time, to give.
+    expect(resumed.resolution).toMatchObject({ warnAt: min(31), warnedAt: null });
+  });
+
   it("follow the policy that re-targets them, and take a newer one at the next change", () => {
     const v2: SlaPolicy = structuredClone({ ...policy, version: 2 });
     v2.targets.normal.firstResponse = { minutes: 600, warnBeforeMinutes: 0 };

@@ -59,6 +59,32 @@ describe("the SLA policy as a change reads it", () => {
     expect(reads).toBe(1);
   });
 
+  it("for a ticket following a newer version, does not take a read that began before that version was stored", async () => {
+    let t = 0;
+    let stored: SlaPolicy | null = null;
+    const answers: (() => void)[] = [];
+    const store: SlaPolicyStore = {
+      // Each read answers what was stored when it began, when the test lets it.
+      get: () => {
+        const then = stored;
+        return new Promise((resolve) => answers.push(() => resolve(then ? { policy: then, etag: "e" } : null)));
+      },
+      put: async () => {},
+    };
+    const policy = cachedPolicy(store, { now: () => new Date(t) });
+    const first = policy();
+    answers.shift()!();
+    expect((await first).version).toBe(0);
+    t += POLICY_KEPT_MS;
+    expect((await policy()).version).toBe(0); // kept; a read begins, and will find v0
+    stored = { ...DEFAULT_SLA_POLICY, version: 1 }; // another instance stores v1, and a ticket follows it
+    const forTicket = policy(1);
+    answers.shift()!(); // the read begun before v1 was stored
+    await new Promise((r) => setImmediate(r));
+    answers.shift()!(); // the one begun for the ticket
+    expect((await forTicket).version).toBe(1);
+  });
+
   it("waits for the store only at an instance's first change, which fails if the store does", async () => {
     const store: SlaPolicyStore = { get: () => Promise.reject(new Error("store down")), put: async () => {} };
     await expect(cachedPolicy(store, { now: () => new Date(0) })()).rejects.toThrow("store down");

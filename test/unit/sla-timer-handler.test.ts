@@ -49,7 +49,7 @@ describe("an SLA timer message", () => {
     expect(published).toEqual([]);
   });
 
-  it("delivered a few seconds early, waits for its time; far too early, goes back on the queue for it, once", async () => {
+  it("delivered a few seconds early, waits for its time; far too early, goes back on the queue for it, each time under an id of its own", async () => {
     const early = deps();
     await handleTimer(early.d, { messageId: "m", body: body({ scheduledFor: iso(NOW + 2000) }) });
     expect(early.waits).toEqual([2000]);
@@ -57,14 +57,17 @@ describe("an SLA timer message", () => {
 
     const far = deps();
     await handleTimer(far.d, { messageId: "m", body: body({ scheduledFor: iso(NOW + 120_000) }) });
+    // That copy early again (the queue's clock minutes ahead): back again, never handled before its time.
+    await handleTimer(far.d, { messageId: "m.early-1", body: far.published[0]!.body });
     expect(far.handled).toEqual([]);
+    expect(far.waits).toEqual([]);
     expect(far.published.map((m) => [m.messageId, m.scheduledAt?.toISOString(), (m.body as TimerMessage).retryOf])).toEqual([
-      ["m.early", iso(NOW + 120_000), "m"],
+      ["m.early-1", iso(NOW + 120_000), "m"],
+      ["m.early-2", iso(NOW + 120_000), "m"],
     ]);
-    // That copy early again (clocks minutes apart): it waits what it may, then is handled, as the first.
-    await handleTimer(far.d, { messageId: "m.early", body: far.published[0]!.body });
-    expect(far.waits).toEqual([30_000]);
-    expect(far.handled.map((h) => h.requestId)).toEqual(["m"]);
+    // Clocks that never agree: after its copies, it dead-letters for a person to look at them.
+    const last = body({ scheduledFor: iso(NOW + 120_000), retryOf: "m", early: 10 });
+    await expect(handleTimer(far.d, { messageId: "m.early-10", body: last })).rejects.toThrow(/over 30 s early/);
   });
 
   it("while the store fails, is tried again later with backoff, and dead-letters (throws) after the last retry", async () => {

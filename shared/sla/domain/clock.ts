@@ -217,7 +217,8 @@ function onStatus(c: SlaClocks, from: Status, to: Status, now: string, policy: S
     // Resumed: the hold closes, and what it spanned is added back to the due time.
     next = { ...next, holds: [...next.holds.slice(0, -1), { ...open, to: now }] };
     if (next.resolution.status === "paused") next = { ...next, resolution: { ...next.resolution, status: "running" } };
-    next = breachOverdue(retarget(next, policy, true), now, out);
+    // Only the hold moved the times, under the same policy: a warning given stays given.
+    next = breachOverdue(retarget(next, policy, policy.version === next.policyVersion), now, out);
   }
   if (to === "on_hold" && from !== "on_hold" && next.resolution.status === "running") {
     next = { ...next, holds: [...next.holds, { from: now, to: null }], resolution: { ...next.resolution, status: "paused" } };

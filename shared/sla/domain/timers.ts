@@ -20,6 +20,8 @@ export const TimerMessage = SlaTimer.extend({
   /** On a later copy (a retry, or a timer that came early): the first message's id, and the retry. */
   retryOf: z.string().min(1).optional(),
   attempt: z.int().min(1).optional(),
+  /** How many times it came over 30 s early and went back on the queue. */
+  early: z.int().min(1).optional(),
 });
 export type TimerMessage = z.infer<typeof TimerMessage>;
 
