@@ -69,8 +69,8 @@ const withTimers = (change: Change, before: SlaClocks | undefined, after: SlaClo
 
 /**
  * A person's change with the clocks moved by it: the ticket keeps its clocks, the timeline
- * records what they did (internal entries by the SLA clock), and the change sets the timers
- * of the instants it moved. The clocks start at intake. The system's own changes (a delivery
+ * records what they did (internal entries by the SLA clock), and the change sets the ticket's
+ * timer if it moved the clocks' next instant (timers.ts). The clocks start at intake. The system's own changes (a delivery
  * recorded, a timer) move no clock: a timer moves its own (slaTimer).
  */
 export function withSla(before: Ticket | null, change: Change, policy: SlaPolicy): Change {
