@@ -70,6 +70,20 @@ export const envSchema = z.object({
   /** Only for the Service Bus emulator or a test broker; Azure uses the managed identity. */
   SERVICE_BUS_CONNECTION_STRING: z.string().min(1).optional(),
   ESCALATION_QUEUE_NAME: z.string().min(1).default(ESCALATIONS_QUEUE),
+  /** The attachments' storage account, e.g. https://sthelpdeskfiles.blob.core.windows.net (managed identity). Unset locally: Azurite, embedded. */
+  ATTACHMENTS_ACCOUNT_URL: optionalUrl,
+  /** The container the attachments' blobs live in. */
+  ATTACHMENTS_CONTAINER: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/, "a blob container name: 3 to 63 lowercase letters, digits and single hyphens")
+    .default("attachments"),
+  /** The largest attachment, in bytes (25 MiB). */
+  ATTACHMENTS_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(256 * 1024 * 1024)
+    .default(25 * 1024 * 1024),
   /** The SLA clocks' timers: a warning or a breach is a message scheduled for its instant. */
   TIMER_QUEUE_NAME: z.string().min(1).default(TICKET_TIMERS_QUEUE),
   /** Unacknowledged this long after a page, ops is paged again. */
@@ -136,6 +150,8 @@ export interface Config {
   };
   /** The SLA clocks' scheduled warnings and breaches. */
   timers: { queue: string };
+  /** Unset accountUrl: the local host's embedded Azurite (off Azure only). */
+  attachments: { accountUrl?: string; container: string; maxBytes: number };
   /** As given: validated by the notifier, channel by channel. */
   alertChannels: ChannelSettings;
 }
@@ -208,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       ticketUrlTemplate: s.TICKET_URL_TEMPLATE,
     },
     timers: { queue: s.TIMER_QUEUE_NAME },
+    attachments: { accountUrl: s.ATTACHMENTS_ACCOUNT_URL, container: s.ATTACHMENTS_CONTAINER, maxBytes: s.ATTACHMENTS_MAX_BYTES },
     alertChannels,
   };
 }

@@ -1,0 +1,35 @@
+/**
+ * What the attachments feature needs from the world (issue "Attachments"): a blob store that
+ * hands out short-lived, single-blob URLs (SAS), so that a file's bytes go straight between
+ * the client and Blob Storage and never through the API. In Azure the SAS is a user-delegation
+ * SAS signed with the managed identity's delegation key (no account key exists); locally,
+ * Azurite's development account key signs it. The adapter is shared/adapters/blob/.
+ */
+
+/** What Blob Storage knows of an uploaded blob. */
+export interface BlobFacts {
+  size: number;
+  /** Its index tags: Defender for Storage sets `Malware Scanning scan result` on upload. */
+  tags: Record<string, string>;
+}
+
+export interface AttachmentBlobs {
+  /**
+   * A URL that lets its holder create exactly the blob `name` (create and write, block uploads
+   * included, nothing else: no read, no list, no other blob), until `expiresAt`.
+   */
+  uploadUrl(name: string, expiresAt: Date): Promise<string>;
+  /**
+   * A URL that lets its holder read exactly the blob `name` until `expiresAt`, answered with
+   * `Content-Disposition: attachment; filename=...` and `Content-Type: contentType`.
+   */
+  downloadUrl(name: string, expiresAt: Date, download: { fileName: string; contentType: string }): Promise<string>;
+  /** The blob's size and tags, or null when there is none (never uploaded, or deleted). */
+  facts(name: string): Promise<BlobFacts | null>;
+  /** Its first `count` bytes (fewer if it is shorter): what its type is told by. */
+  head(name: string, count: number): Promise<Uint8Array>;
+  /** Deletes it if it is there. */
+  delete(name: string): Promise<void>;
+  /** Blob names under `prefix` last modified before `before`: uploads never attached, for the sweep. */
+  listOlderThan(prefix: string, before: Date): Promise<string[]>;
+}
