@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import {
+  AttachmentRecord,
+  blobNameOf,
+  MALICIOUS,
+  NO_THREATS,
+  SCAN_RESULT_TAG,
+  scanStatusOf,
+  servable,
+  UploadInput,
+} from "../../shared/attachments/domain/attachment.js";
+
+/** An attachment's rules (attachments/domain/attachment.ts): what an upload may say, where its blob is, what its scan allows. */
+describe("an attachment", () => {
+  it("is named without a path or control characters, and says its size", () => {
+    expect(UploadInput.safeParse({ fileName: "error.png", contentType: "image/png", size: 1024 }).success).toBe(true);
+    for (const fileName of ["../etc/passwd", "a\\b.png", "bad\u0000.png", "..", "", " "])
+      expect(UploadInput.safeParse({ fileName, contentType: "image/png", size: 1 }).success, fileName).toBe(false);
+    expect(UploadInput.safeParse({ fileName: "a.png", contentType: "image/png", size: 0 }).success).toBe(false);
+    expect(UploadInput.safeParse({ fileName: "a.png", contentType: "image/png", size: 1, extra: 1 }).success).toBe(false);
+  });
+
+  it("lives under uploads/ until attached, then under files/", () => {
+    expect(blobNameOf({ ticketId: "t1", id: "a1", state: "uploading" })).toBe("uploads/t1/a1");
+    expect(blobNameOf({ ticketId: "t1", id: "a1", state: "attached" })).toBe("files/t1/a1");
+  });
+
+  it("is served when the scanner found no threat, or where none runs; held while scanning or on any other verdict; never when malicious", () => {
+    expect(scanStatusOf({}, false)).toBe("unscanned");
+    expect(scanStatusOf({}, true)).toBe("scanning");
+    expect(scanStatusOf({ [SCAN_RESULT_TAG]: NO_THREATS }, true)).toBe("clean");
+    expect(scanStatusOf({ [SCAN_RESULT_TAG]: MALICIOUS }, true)).toBe("malicious");
+    expect(scanStatusOf({ [SCAN_RESULT_TAG]: "Error" }, true)).toBe("scanning");
+    expect(["unscanned", "scanning", "clean", "malicious"].filter((s) => servable(s as never))).toEqual(["unscanned", "clean"]);
+  });
+
+  it("keeps its checked type only among the allowed ones", () => {
+    const base = {
+      id: "a1",
+      type: "attachment",
+      ticketId: "t1",
+      fileName: "a.png",
+      declaredType: "image/png",
+      declaredSize: 10,
+      uploadedBy: { id: "u", role: "requester" },
+      createdAt: "2026-01-01T00:00:00.000Z",
+      uploadExpiresAt: "2026-01-01T00:10:00.000Z",
+      state: "attached",
+    };
+    expect(
+      AttachmentRecord.safeParse({ ...base, attached: { contentType: "image/png", size: 10, seq: 3, visibility: "public" } }).success,
+    ).toBe(true);
+    expect(
+      AttachmentRecord.safeParse({ ...base, attached: { contentType: "application/x-msdownload", size: 10, seq: 3, visibility: "public" } })
+        .success,
+    ).toBe(false);
+  });
+});
