@@ -4,13 +4,13 @@
  *
  *   domain  ←  use cases  ←  adapters and HTTP  ←  composition (shared/app)  ←  functions/, shared/local/
  *
- * Features: tickets, agents, escalation, sla, outbox. A feature may use another feature's
+ * Features: tickets, agents, escalation, sla, attachments, outbox. A feature may use another feature's
  * domain and ports, never its use cases, adapters or handlers; and the features form
  * a chain (escalation → tickets → outbox, sla → tickets, agents alone), so no two import
  * each other. The tickets' domain is made partly of the SLA's (its clocks), as a domain may.
  * shared/kernel holds what every layer shares (the Failure type, the caller, the clock).
  */
-const FEATURES = "(tickets|agents|escalation|sla|outbox)";
+const FEATURES = "(tickets|agents|escalation|sla|attachments|outbox)";
 
 module.exports = {
   forbidden: [
@@ -31,10 +31,10 @@ module.exports = {
     {
       name: "domain-is-pure",
       comment:
-        "A domain imports only domains, the kernel, zod and luxon (time zones and calendars: pure computation, as zod is): no SDK, no I/O, no node: module.",
+        "A domain imports only domains, the kernel, zod, luxon (time zones and calendars) and file-type (a file's type from its first bytes): pure computation, as zod is; no SDK, no I/O, no node: module.",
       severity: "error",
       from: { path: "^shared/[^/]+/domain/" },
-      to: { pathNot: ["^shared/[^/]+/domain/", "^shared/kernel/", "^node_modules/zod/", "^node_modules/luxon/"] },
+      to: { pathNot: ["^shared/[^/]+/domain/", "^shared/kernel/", "^node_modules/zod/", "^node_modules/luxon/", "^node_modules/file-type/"] },
     },
     {
       name: "use-cases-use-ports",
