@@ -6,6 +6,16 @@
  * Azurite's development account key signs it. The adapter is shared/adapters/blob/.
  */
 
+import type { AttachmentRecord } from "./domain/attachment.js";
+
+/** Where attachment records are kept: in their ticket's partition (the Cosmos DB adapter). */
+export interface AttachmentRecords {
+  /** Stores a new record. Failure "exists" if its id is taken. */
+  create(record: AttachmentRecord): Promise<void>;
+  /** The record, or null when there is none. */
+  get(ticketId: string, attachmentId: string): Promise<AttachmentRecord | null>;
+}
+
 /** What Blob Storage knows of an uploaded blob. */
 export interface BlobFacts {
   size: number;
