@@ -1,4 +1,5 @@
 import type { CosmosClient } from "@azure/cosmos";
+import type { SharedKeyAccount } from "../adapters/blob/attachment-blobs.js";
 import { once } from "../kernel/once.js";
 import { CosmosAgentStore } from "../adapters/cosmos/agent-store.js";
 import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../adapters/cosmos/connect.js";
@@ -41,6 +42,16 @@ export interface StandIns {
   cosmos(): Promise<{ endpoint: string; close(): Promise<void>; bootstrapped?: string }>;
   queue(handler: (message: QueueMessage) => Promise<void>): Publisher;
   channels(): Channel[];
+  /**
+   * Blob Storage for the attachments where ATTACHMENTS_ACCOUNT_URL is unset: the embedded
+   * Azurite, its container made, its data under `dir` (else in memory); its development
+   * account's key signs the SAS (sharedKeyAttachmentBlobs). Never in Azure.
+   */
+  blob?(options: {
+    container: string;
+    dir?: string;
+    corsOrigins?: readonly string[];
+  }): Promise<SharedKeyAccount & { close(): Promise<void> }>;
 }
 
 export interface CompositionOptions {

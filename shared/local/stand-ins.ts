@@ -1,6 +1,7 @@
 import type { StandIns } from "../app/composition.js";
 import { systemScheduler, type Scheduler } from "../kernel/scheduler.js";
 import { consoleChannel } from "./console-channel.js";
+import type { EmbeddedBlob } from "./embedded-blob.js";
 import { startEmbeddedCosmos, type EmbeddedCosmos } from "./embedded-cosmos.js";
 import { keepStore, type KeptStore, type KeptStoreOptions } from "./kept-store.js";
 import { LocalQueue } from "./local-queue.js";
@@ -8,14 +9,19 @@ import { LocalQueue } from "./local-queue.js";
 /**
  * What a host outside Azure uses where a setting is unset (see StandIns): the embedded
  * Cosmos DB endpoint, the in-process queue (its schedules and redeliveries on
- * `scheduler`), and the console, which prints every alert. Not the development issuer:
- * the local host turns that on itself (shared/local/host.ts), and nothing else does.
+ * `scheduler`), the console, which prints every alert, and the embedded Azurite for the
+ * attachments' blobs. Not the development issuer: the local host turns that on itself
+ * (shared/local/host.ts), and nothing else does.
  */
 export interface LocalStandIns extends StandIns {
   /** The embedded endpoint, once started: the benchmarks count its requests. */
   embeddedCosmos(): EmbeddedCosmos | undefined;
   /** Where the embedded store is kept, once loaded; undefined while it lives in memory only. */
   keptStore(): KeptStore | undefined;
+  /** Always here: the embedded Azurite (shared/local/embedded-blob.ts). */
+  blob(options: Parameters<NonNullable<StandIns["blob"]>>[0]): Promise<EmbeddedBlob>;
+  /** The embedded Azurite, once started: where it listens and keeps its data. */
+  embeddedBlob(): EmbeddedBlob | undefined;
 }
 
 /**
@@ -25,6 +31,7 @@ export interface LocalStandIns extends StandIns {
 export function localStandIns(scheduler: Scheduler = systemScheduler, keep?: KeptStoreOptions): LocalStandIns {
   let embedded: EmbeddedCosmos | undefined;
   let kept: KeptStore | undefined;
+  let blob: EmbeddedBlob | undefined;
   return {
     async cosmos() {
       const started = await startEmbeddedCosmos();
@@ -54,7 +61,14 @@ export function localStandIns(scheduler: Scheduler = systemScheduler, keep?: Kep
     // The same contract as the Service Bus queue: duplicate detection, schedules, redelivery, dead letters.
     queue: (handler) => new LocalQueue(handler, { maxDeliveryCount: 10, retryDelayMs: 100, log: (line) => console.error(line), scheduler }),
     channels: () => [consoleChannel((line) => console.log(line))],
+    // Loaded only when a feature needs it: Azurite and the storage SDK are not small.
+    async blob(options) {
+      const { startEmbeddedBlob } = await import("./embedded-blob.js");
+      blob = await startEmbeddedBlob(options);
+      return blob;
+    },
     embeddedCosmos: () => embedded,
+    embeddedBlob: () => blob,
     keptStore: () => kept,
   };
 }
