@@ -34,7 +34,9 @@ module.exports = {
         "A domain imports only domains, the kernel, zod, luxon (time zones and calendars) and file-type (a file's type from its first bytes): pure computation, as zod is; no SDK, no I/O, no node: module.",
       severity: "error",
       from: { path: "^shared/[^/]+/domain/" },
-      to: { pathNot: ["^shared/[^/]+/domain/", "^shared/kernel/", "^node_modules/zod/", "^node_modules/luxon/", "^node_modules/file-type/"] },
+      to: {
+        pathNot: ["^shared/[^/]+/domain/", "^shared/kernel/", "^node_modules/zod/", "^node_modules/luxon/", "^node_modules/file-type/"],
+      },
     },
     {
       name: "use-cases-use-ports",

@@ -29,6 +29,10 @@ import { cachedPolicy } from "../sla/policy-source.js";
 import { handleTimer } from "../sla/timer-handler.js";
 import { timerEntries } from "../sla/timer-outbox.js";
 import type { Outbox } from "../tickets/ports.js";
+import type { UploadInput } from "../attachments/domain/attachment.js";
+import type { AttachmentBlobs } from "../attachments/ports.js";
+import { requestUpload } from "../attachments/request-upload.js";
+import { CosmosAttachmentRecords } from "../adapters/cosmos/attachment-records.js";
 
 /**
  * What a host outside Azure may use where a setting is unset: the embedded Cosmos DB
@@ -81,6 +85,7 @@ interface Stores {
   tickets: CosmosTicketStore;
   agents: CosmosAgentStore;
   slaPolicy: CosmosSlaPolicyStore;
+  attachments: CosmosAttachmentRecords;
 }
 
 const randomness = systemRandomness;
@@ -99,6 +104,7 @@ export function ticketOutbox(written: (entries: OutboxEntry[]) => void = () => {
 export class Composition {
   private client?: CosmosClient;
   private embedded?: { close(): Promise<void>; bootstrapped?: string };
+  private embeddedBlob?: { close(): Promise<void> };
   private readonly log: (line: string) => void;
   private readonly now: () => Date;
 
@@ -137,6 +143,7 @@ export class Composition {
         tickets: new CosmosTicketStore(container),
         agents: new CosmosAgentStore(container),
         slaPolicy: new CosmosSlaPolicyStore(container),
+        attachments: new CosmosAttachmentRecords(container),
       };
     } catch (e) {
       // The next request connects afresh: release what this attempt opened.
@@ -269,6 +276,38 @@ export class Composition {
     });
   });
 
+  /** The attachments' Blob Storage: the account ATTACHMENTS_ACCOUNT_URL names (managed identity), else the embedded Azurite. */
+  private readonly attachmentBlobs = once(async (): Promise<AttachmentBlobs> => {
+    const { attachments, managedIdentityClientId, cors } = this.config;
+    const blob = await import("../adapters/blob/attachment-blobs.js");
+    if (attachments.accountUrl)
+      return blob.azureAttachmentBlobs({
+        accountUrl: attachments.accountUrl,
+        container: attachments.container,
+        managedIdentityClientId,
+        now: this.now,
+      });
+    const standIn = await this.standIn("ATTACHMENTS_ACCOUNT_URL");
+    if (!standIn.blob) throw new Error("ATTACHMENTS_ACCOUNT_URL is required: this host has no embedded Blob Storage.");
+    const account = await standIn.blob({ container: attachments.container, corsOrigins: cors.allowedOrigins });
+    this.embeddedBlob = account;
+    return blob.sharedKeyAttachmentBlobs({ ...account, container: attachments.container, now: this.now });
+  });
+
+  /** POST /api/tickets/{id}/attachments. */
+  readonly upload = once(async () => {
+    const stores = await this.stores();
+    const deps = {
+      tickets: stores.tickets,
+      records: stores.attachments,
+      blobs: await this.attachmentBlobs(),
+      maxBytes: this.config.attachments.maxBytes,
+      newId: () => randomness.randomHex().slice(0, 24),
+      now: this.now,
+    };
+    return (caller: Principal, ticketId: string, input: UploadInput) => requestUpload(deps, caller, ticketId, input);
+  });
+
   routes(): HttpRoute[] {
     const { callerPoints, anonymousPoints, windowSeconds } = this.config.rateLimit;
     const http = {
@@ -284,6 +323,7 @@ export class Composition {
       tickets: this.tickets,
       directory: this.directory,
       slaPolicies: this.slaPolicies,
+      upload: this.upload,
       pingStore: async () => (await this.stores()).tickets.ping(),
       now: this.now,
     });
@@ -294,5 +334,6 @@ export class Composition {
     await (await this.timerPublisher.made()?.catch(() => null))?.close();
     this.client?.dispose();
     await this.embedded?.close();
+    await this.embeddedBlob?.close();
   }
 }

@@ -6,6 +6,10 @@ import { Health, healthHandler } from "../adapters/http/health.js";
 import { openApiDocument, OpenApiJson, servedAt, serverUrlOf, type DocumentedRoute, type RouteDoc } from "../adapters/http/openapi.js";
 import type { AgentDirectory } from "../agents/directory.js";
 import { agentHandlers, AgentList } from "../agents/http/handlers.js";
+import { attachmentHandlers, UploadBody, UploadGrantedJson } from "../attachments/http/handlers.js";
+import type { UploadInput } from "../attachments/domain/attachment.js";
+import type { UploadGranted } from "../attachments/request-upload.js";
+import type { Principal } from "../kernel/principal.js";
 import { SlaPolicyBody } from "../sla/domain/policy.js";
 import { SlaPolicyJson, slaPolicyHandlers } from "../sla/http/handlers.js";
 import type { SlaPolicyUseCases } from "../sla/policy-use-cases.js";
@@ -159,6 +163,22 @@ export const ROUTE_SPECS: Spec[] = [
       },
       errors: [403, 409],
       headers: ["If-Match", "Idempotency-Key"],
+    },
+  },
+  {
+    name: "requestUpload",
+    route: "tickets/{id}/attachments",
+    methods: ["POST"],
+    doc: {
+      summary: "Upload a file",
+      description:
+        "The ticket's requester or an agent: a URL that creates exactly this one blob in Blob Storage, for 10 minutes. Send the bytes there, never to the API; then name the upload's id on a comment to attach it. 400 if it is larger than maxBytes; 409 on a closed ticket.",
+      tag: "Attachments",
+      auth: true,
+      params: TICKET,
+      body: UploadBody,
+      ok: { status: 201, schema: UploadGrantedJson, description: "Where to upload, and until when" },
+      errors: [409],
     },
   },
   {
@@ -340,6 +360,7 @@ export interface RouteDeps {
   tickets: () => Promise<TicketUseCases>;
   directory: () => Promise<AgentDirectory>;
   slaPolicies: () => Promise<SlaPolicyUseCases>;
+  upload: () => Promise<(caller: Principal, ticketId: string, input: UploadInput) => Promise<UploadGranted>>;
   /** Resolves when the store answers (and its container is there). */
   pingStore: () => Promise<void>;
   /** The clock health's probe cache runs on. */
@@ -353,6 +374,7 @@ export function httpRoutes(deps: RouteDeps): HttpRoute[] {
     ...ticketHandlers(http, deps.tickets),
     ...agentHandlers(http, deps.directory),
     ...slaPolicyHandlers(http, deps.slaPolicies),
+    ...attachmentHandlers(http, deps.upload),
     // Built once, on the first request for it (it depends only on the route table); each
     // answer names the server the request came to (serverUrlOf says why not a setting).
     openApi: endpoint(http, { auth: false }, async (call) => {

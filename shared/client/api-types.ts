@@ -97,6 +97,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/tickets/{id}/attachments": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Upload a file
+     * @description The ticket's requester or an agent: a URL that creates exactly this one blob in Blob Storage, for 10 minutes. Send the bytes there, never to the API; then name the upload's id on a comment to attach it. 400 if it is larger than maxBytes; 409 on a closed ticket.
+     */
+    post: operations["requestUpload"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/tickets/{id}/status": {
     parameters: {
       query?: never;
@@ -925,6 +945,25 @@ export interface components {
        */
       visibility?: "public" | "internal";
     };
+    AttachmentUploadGranted: {
+      /** @description Name it in a comment's (or the opening's) `attachments` to attach the file */
+      id: string;
+      /** @description PUT the bytes here (x-ms-blob-type: BlockBlob), or Put Block and Put Block List; it creates this one blob only */
+      uploadUrl: string;
+      /**
+       * Format: date-time
+       * @description The URL writes until then (10 minutes)
+       */
+      expiresAt: string;
+      /** @description The largest file accepted */
+      maxBytes: number;
+    };
+    /** @description The file the client is about to upload: its name, its type as the client sees it, and its size in bytes. */
+    AttachmentUpload: {
+      fileName: string;
+      contentType: string;
+      size: number;
+    };
     /**
      * @description The status to move to; entering resolved, or closing from anything but resolved, needs a resolution.
      * @example {
@@ -1570,6 +1609,48 @@ export interface operations {
       413: components["responses"]["ContentTooLarge"];
       415: components["responses"]["UnsupportedMediaType"];
       422: components["responses"]["IdempotencyKeyReused"];
+      429: components["responses"]["TooManyRequests"];
+      500: components["responses"]["InternalError"];
+      503: components["responses"]["ServiceUnavailable"];
+    };
+  };
+  requestUpload: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
+        "x-request-id"?: string;
+      };
+      path: {
+        /** @description The ticket's `id` (the last segment of its Location) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["AttachmentUpload"];
+      };
+    };
+    responses: {
+      /** @description Where to upload, and until when */
+      201: {
+        headers: {
+          "x-request-id": components["headers"]["XRequestId"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AttachmentUploadGranted"];
+        };
+      };
+      400: components["responses"]["BadRequest"];
+      401: components["responses"]["Unauthenticated"];
+      404: components["responses"]["NotFound"];
+      409: components["responses"]["Conflict"];
+      413: components["responses"]["ContentTooLarge"];
+      415: components["responses"]["UnsupportedMediaType"];
       429: components["responses"]["TooManyRequests"];
       500: components["responses"]["InternalError"];
       503: components["responses"]["ServiceUnavailable"];

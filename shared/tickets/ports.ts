@@ -50,6 +50,8 @@ export const LIST_SORTS = ["priority", "updated", "created", "due"] as const;
 export type ListSort = (typeof LIST_SORTS)[number];
 
 export { SLA_STATES, type SlaState } from "../sla/domain/clock.js";
+/** What a ticket id looks like: other features' routes check theirs with it before the store sees one. */
+export { TICKET_ID } from "./ids.js";
 
 export interface ListQuery {
   sort: ListSort;

@@ -1,0 +1,40 @@
+import { z } from "zod";
+import { endpoint, type HttpContext, type HttpHandler } from "../../adapters/http/endpoint.js";
+import type { Principal } from "../../kernel/principal.js";
+import { notFound } from "../../tickets/domain/visibility.js";
+import { TICKET_ID } from "../../tickets/ports.js";
+import { UploadInput } from "../domain/attachment.js";
+import type { UploadGranted } from "../request-upload.js";
+
+/** What a client sends to upload a file, and what it gets: the OpenAPI document's schemas. */
+export const UploadBody = UploadInput.meta({
+  id: "AttachmentUpload",
+  description: "The file the client is about to upload: its name, its type as the client sees it, and its size in bytes.",
+});
+
+export const UploadGrantedJson = z
+  .object({
+    id: z.string().describe("Name it in a comment's (or the opening's) `attachments` to attach the file"),
+    uploadUrl: z
+      .string()
+      .describe("PUT the bytes here (x-ms-blob-type: BlockBlob), or Put Block and Put Block List; it creates this one blob only"),
+    expiresAt: z.iso.datetime().describe("The URL writes until then (10 minutes)"),
+    maxBytes: z.int().describe("The largest file accepted"),
+  })
+  .meta({ id: "AttachmentUploadGranted" });
+
+/** POST /api/tickets/{id}/attachments. */
+export function attachmentHandlers(
+  http: HttpContext,
+  upload: () => Promise<(caller: Principal, ticketId: string, input: UploadInput) => Promise<UploadGranted>>,
+): Record<string, HttpHandler> {
+  return {
+    requestUpload: endpoint(http, { auth: true }, async (call) => {
+      const ticketId = call.param("id");
+      if (!TICKET_ID.test(ticketId)) throw notFound();
+      const { value } = await call.body(UploadBody);
+      const granted = await (await upload())(call.principal, ticketId, value);
+      return { status: 201, body: granted };
+    }),
+  };
+}
