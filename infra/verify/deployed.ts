@@ -1,8 +1,8 @@
 import type { Node } from "web-tree-sitter";
 import { appSettingSources, collectSettings, type Resolver, type SettingEntry } from "./appsettings.js";
 import { evaluateString, resolveBinding } from "./evaluate.js";
-import { callArguments, calleeName, namedItems, propertyPath, sameType, unwrap, type ResourceDecl } from "./model.js";
-import { allInstances, type Instance } from "./modules.js";
+import { callArguments, calleeName, namedItems, objectEntries, propertyPath, sameType, unwrap, type ResourceDecl } from "./model.js";
+import { allInstances, type Binding, type Instance } from "./modules.js";
 import { locate } from "./parse.js";
 import { problem, type Location, type Problem } from "./problems.js";
 
@@ -139,7 +139,8 @@ export const RESOURCE_ID_FUNCTIONS = new Set([
 /**
  * The role definition ids an assignment grants: `subscriptionResourceId(..., id)` or a
  * role definition resource id, its id followed through variables and parameters; in a loop
- * `[for id in [a, b]: ...]`, every id the loop goes through.
+ * `[for id in [a, b]: ...]` or `[for role in items({ a: id1, b: id2 }): ... role.value]`,
+ * every id the loop goes through.
  */
 export function roleIdsOf(assignment: Deployed): string[] {
   const node = propertyPath(assignment.resource.body, "properties", "roleDefinitionId");
@@ -147,10 +148,10 @@ export function roleIdsOf(assignment: Deployed): string[] {
   const { node: expr, instance } = resolveBinding(node, assignment.instance);
   const id = expr.type === "call_expression" && RESOURCE_ID_FUNCTIONS.has(calleeName(expr) ?? "") ? callArguments(expr).at(-1) : expr;
   if (!id) return [];
-  const loop = loopOver(assignment.resource.node);
+  const loop = loopOver(assignment.resource.node, assignment.instance);
   const values =
-    loop && unwrap(id).type === "identifier" && unwrap(id).text === loop.variable
-      ? loop.items.map((item) => evaluateString(item, assignment.instance))
+    loop && isLoopItem(unwrap(id), loop)
+      ? loop.items.map((item) => evaluateString(item.node, item.instance))
       : [evaluateString(id, instance)];
   return values.flatMap((v) => {
     const guid = v?.match(/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i)?.[1];
@@ -158,14 +159,40 @@ export function roleIdsOf(assignment: Deployed): string[] {
   });
 }
 
-/** `[for x in [a, b]: ...]`: the loop variable and the array's items; undefined for any other loop. */
-export function loopOver(declaration: Node): { variable: string; items: Node[] } | undefined {
+interface Loop {
+  variable: string;
+  /** What the variable goes through: array items, or the values of `items(object)`. */
+  items: Binding[];
+  /** `items(object)`: each item is `{ key, value }`, read as `<variable>.value`. */
+  entries: boolean;
+}
+
+/** `x` in `[for x in [a, b]: ...]`, or `x.value` in `[for x in items({...}): ...]`. */
+function isLoopItem(expr: Node, loop: Loop): boolean {
+  if (!loop.entries) return expr.type === "identifier" && expr.text === loop.variable;
+  return (
+    expr.type === "member_expression" &&
+    expr.childForFieldName("object")?.text === loop.variable &&
+    expr.childForFieldName("property")?.text === "value"
+  );
+}
+
+/** `[for x in [a, b]: ...]` or `[for x in items(object)]`, array and object followed through variables; undefined for any other loop. */
+export function loopOver(declaration: Node, instance: Instance): Loop | undefined {
   const loop = declaration.namedChildren[declaration.namedChildren.length - 1];
   if (loop?.type !== "for_statement") return undefined;
   const variable = loop.childForFieldName("initializer");
   const children = loop.children;
   const iterable = children[children.findIndex((c) => c.type === "in") + 1];
   if (variable?.type !== "identifier" || !iterable) return undefined;
-  const array = unwrap(iterable);
-  return array.type === "array" ? { variable: variable.text, items: namedItems(array) } : undefined;
+  const iterated = unwrap(iterable);
+  const [object] = iterated.type === "call_expression" && calleeName(iterated) === "items" ? callArguments(iterated) : [];
+  const { node: target, instance: where } = resolveBinding(object ?? iterated, instance);
+  if (object && target.type === "object") {
+    return { variable: variable.text, entries: true, items: objectEntries(target).map((e) => ({ node: e.value, instance: where })) };
+  }
+  if (!object && target.type === "array") {
+    return { variable: variable.text, entries: false, items: namedItems(target).map((node) => ({ node, instance: where })) };
+  }
+  return undefined;
 }

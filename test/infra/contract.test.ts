@@ -339,6 +339,39 @@ resource timerRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for 
       expect(problems, describeProblems(problems)).toEqual([]);
     });
 
+    it("takes roles given in a loop over items() of an object of ids, as infra/ gives the host's storage roles", async () => {
+      const problems = await contractProblems(
+        await complete({
+          queues: ESCALATIONS_ONLY,
+          extra: `var timerRoleIds = {
+  // Azure Service Bus Data Sender, Azure Service Bus Data Receiver
+  sender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
+  receiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
+}
+resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
+  name: 'sb-fixture'
+}
+resource timers 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
+  parent: namespace
+  name: 'ticket-timers'
+  properties: {
+    requiresDuplicateDetection: true
+  }
+}
+resource timerRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in items(timerRoleIds): {
+  name: guid(timers.id, role.value)
+  scope: timers
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role.value)
+    principalId: identity.outputs.principalId
+  }
+}]`,
+        }),
+      );
+
+      expect(problems, describeProblems(problems)).toEqual([]);
+    });
+
     it("takes Data Owner on the namespace, by its full role definition id, as the app's send and receive roles on every queue in it", async () => {
       const problems = await contractProblems(
         await complete({
