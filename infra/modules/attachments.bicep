@@ -3,7 +3,8 @@
 // through the API. Apart from the Functions host's account (storage.bicep), so that its CORS, its
 // lifecycle rule, its malware scanning and the app's data roles on it reach nothing else.
 // Shared-key access is off: no account key exists to sign a SAS, only the identity's user
-// delegation key can, and anonymous access is off. test/infra checks all of it.
+// delegation key can, and anonymous access is off. test/infra checks all of it
+// (infra/verify/storage.ts and security.ts).
 //
 // Blob names inside the container, the layout the code keeps to (issue 13):
 //   uploads/<id>  written by a client through its upload SAS and not attached yet. The lifecycle
@@ -39,7 +40,8 @@ var containerName = 'attachments'
 // Blobs not attached yet (see above); the lifecycle rule deletes them.
 var uploadsPrefix = 'uploads/'
 
-// The app's roles here, each for what the code does with attachments.
+// The app's roles here, each for what the code does with attachments (infra/verify/storage.ts,
+// ATTACHMENT_NEEDS, lists it).
 // Storage Blob Data Contributor, on the container only: the code reads an upload's first bytes and
 // size, keeps it under files/ once attached, deletes refused and stale ones, and signs SAS that
 // create or read one blob (a SAS grants at most what its signer may).

@@ -20,12 +20,14 @@ import {
 import type { Instance } from "./modules.js";
 import { locate } from "./parse.js";
 import { problem, type Problem } from "./problems.js";
+import { checkStorage, type AttachmentsRequirement } from "./storage.js";
 
 /**
  * The contract between infra/ and the code: the function app gets every setting the code
  * needs in Azure, every binding connection is identity-based, the database, containers,
  * queues and indexing policy are the ones the code names, every queue drops duplicates, and
- * the identities the app sends and receives with hold Service Bus data roles on each queue.
+ * the identities the app sends and receives with hold Service Bus data roles on each queue;
+ * the storage accounts the app uses are fit for what it does there (storage.ts).
  */
 
 export type ConnectionKind = "storage" | "cosmosDB" | "serviceBus";
@@ -104,6 +106,7 @@ export interface CodeContract {
   database: { name: string; setting: string };
   containers: readonly ContainerRequirement[];
   queues: readonly QueueRequirement[];
+  attachments: AttachmentsRequirement;
 }
 
 /**
@@ -113,6 +116,18 @@ export interface CodeContract {
  */
 export function codeContract(repoRoot: string): CodeContract {
   const databaseDefault = envSchema.shape.COSMOS_DATABASE_NAME.parse(undefined);
+  // Issue 13. The blob names' prefixes are the layout the code keeps to (uploads not attached
+  // yet, and attachments), meant to be read from shared/attachments once the code names them.
+  const attachments: AttachmentsRequirement = {
+    urlSetting: "ATTACHMENTS_ACCOUNT_URL",
+    containerSetting: "ATTACHMENTS_CONTAINER",
+    clientIdSetting: "AZURE_CLIENT_ID",
+    corsSetting: "CORS_ALLOWED_ORIGINS",
+    uploadsPrefix: "uploads/",
+    attachedPrefix: "files/",
+    uploadsMaxAgeDays: 1,
+    maxBytes: envSchema.shape.ATTACHMENTS_MAX_BYTES.parse(undefined),
+  };
   const queues: QueueRequirement[] = [
     { name: ESCALATIONS_QUEUE, setting: "ESCALATION_QUEUE_NAME", access: SEND_AND_RECEIVE },
     // The SLA clocks' warnings and breaches, scheduled through the outbox and handled by a trigger.
@@ -132,6 +147,9 @@ export function codeContract(repoRoot: string): CodeContract {
       "ESCALATION_MAX_REPAGES",
       // The code's default points at localhost: fine locally, a dead link in an Azure alert.
       "TICKET_URL_TEMPLATE",
+      // Unset, the code takes the local storage emulator; the container is named either way.
+      attachments.urlSetting,
+      attachments.containerSetting,
     ],
     keyVaultSettings: ["ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_SECRET", "TEAMS_WEBHOOK_URL", "SLACK_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY"],
     connections: REQUIRED_CONNECTIONS,
@@ -149,6 +167,7 @@ export function codeContract(repoRoot: string): CodeContract {
       { name: LEASES_CONTAINER, partitionKey: "/id" },
     ],
     queues,
+    attachments,
   };
 }
 
@@ -157,6 +176,7 @@ export function checkContract(root: Instance, contract: CodeContract): Problem[]
   checkAppSettings(deployment, contract);
   checkCosmos(deployment, contract);
   checkQueues(deployment, contract);
+  checkStorage(deployment, contract.attachments);
   return deployment.problems;
 }
 

@@ -33,7 +33,7 @@ import { problem, type Problem } from "./problems.js";
  *   maps, and without the flag stack traces point into the bundle.
  * - Every storage role the app gets is one the Functions host or the attachments need, said
  *   in a comment beside it; any other storage role is a grant nobody uses. Which account
- *   gets which is the contract's to check (contract.ts and attachments.ts), as it takes
+ *   gets which is the contract's to check (storage.ts), as it takes
  *   knowing which account each app setting leads to.
  */
 
