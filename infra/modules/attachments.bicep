@@ -6,13 +6,14 @@
 // delegation key can, and anonymous access is off. test/infra checks all of it
 // (infra/verify/storage.ts and security.ts).
 //
-// Blob names inside the container, the layout the code keeps to (issue 13):
-//   uploads/<id>  written by a client through its upload SAS and not attached yet. The lifecycle
-//                 rule below deletes such a blob once it is more than a day old (lifecycle
-//                 management runs once a day, so it goes within a day after that): an upload
-//                 never attached is gone after 24 hours.
-//   files/<id>    an attachment of a comment or a ticket, where an upload goes once attached, kept
-//                 as long as the ticket. No lifecycle rule touches this prefix.
+// Blob names inside the container, as the code gives them (shared/attachments/domain/attachment.ts,
+// blobNameOf; test/infra reads the prefixes from there):
+//   uploads/<ticket>/<id>  written by a client through its upload SAS, not attached yet. The
+//                          lifecycle rule below deletes such a blob once it was last written more
+//                          than 24 hours ago, at the policy's next daily run: so between 24 and
+//                          48 hours after the upload (Azure runs lifecycle rules once a day).
+//   files/<ticket>/<id>    an attachment of a comment or a ticket, where an upload goes once
+//                          attached, kept as long as the ticket. No lifecycle rule touches it.
 
 @description('Name of the storage account (3-24 lowercase letters and digits).')
 @minLength(3)
@@ -139,7 +140,8 @@ resource container 'Microsoft.Storage/storageAccounts/blobServices/containers@20
   }
 }
 
-// Uploads never attached are deleted after 24 hours: only blobs under uploads/, never files/.
+// Uploads never attached are deleted once 24 hours old (at the next daily run): only blobs under
+// uploads/, never files/.
 resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2025-06-01' = {
   parent: account
   name: 'default'

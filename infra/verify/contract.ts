@@ -3,6 +3,7 @@ import type { Node } from "web-tree-sitter";
 import { BINDING_CONNECTIONS, envSchema, requiredInAzure } from "../../shared/app/config.js";
 import { ESCALATIONS_QUEUE, TICKET_TIMERS_QUEUE } from "../../shared/adapters/servicebus/names.js";
 import { LEASES_CONTAINER, TICKETS_CONTAINER } from "../../shared/adapters/cosmos/names.js";
+import { blobNameOf, SCAN_RESULT_TAG } from "../../shared/attachments/domain/attachment.js";
 import { isKeyVaultReferenceText } from "./appsettings.js";
 import { Deployment, identityOf, roleIdsOf, ROLE_ASSIGNMENT_TYPE, sameIdentity, type Deployed } from "./deployed.js";
 import { evaluateString, evaluateStrings, resolveBinding } from "./evaluate.js";
@@ -111,22 +112,25 @@ export interface CodeContract {
 
 /**
  * What the code expects, read from the code itself where it says so: `requiredInAzure`, the
- * database default, the container and queue names. The other settings listed here are ones
+ * database default, the container and queue names, the attachments' blob layout and limit. The other settings listed here are ones
  * the code reads with a default or as optional, which in Azure must still come from infra/.
  */
 export function codeContract(repoRoot: string): CodeContract {
   const databaseDefault = envSchema.shape.COSMOS_DATABASE_NAME.parse(undefined);
-  // Issue 13. The blob names' prefixes are the layout the code keeps to (uploads not attached
-  // yet, and attachments), meant to be read from shared/attachments once the code names them.
+  // Issue 13: where the code puts an upload not attached yet, and an attachment, read from
+  // the name it gives their blobs (the first segment).
+  const prefixOf = (state: "uploading" | "attached") => `${blobNameOf({ ticketId: "t", id: "a", state }).split("/")[0]}/`;
   const attachments: AttachmentsRequirement = {
     urlSetting: "ATTACHMENTS_ACCOUNT_URL",
     containerSetting: "ATTACHMENTS_CONTAINER",
     clientIdSetting: "AZURE_CLIENT_ID",
     corsSetting: "CORS_ALLOWED_ORIGINS",
-    uploadsPrefix: "uploads/",
-    attachedPrefix: "files/",
+    uploadsPrefix: prefixOf("uploading"),
+    attachedPrefix: prefixOf("attached"),
+    // "Uploads never attached are deleted after 24 hours."
     uploadsMaxAgeDays: 1,
     maxBytes: envSchema.shape.ATTACHMENTS_MAX_BYTES.parse(undefined),
+    scanResultTag: SCAN_RESULT_TAG,
   };
   const queues: QueueRequirement[] = [
     { name: ESCALATIONS_QUEUE, setting: "ESCALATION_QUEUE_NAME", access: SEND_AND_RECEIVE },

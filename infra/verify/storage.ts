@@ -35,6 +35,8 @@ export interface AttachmentsRequirement {
   uploadsMaxAgeDays: number;
   /** The largest attachment, in bytes: scanning must not skip anything up to it. */
   maxBytes: number;
+  /** The index tag the code reads the scan's verdict from (Defender's name for it). */
+  scanResultTag: string;
 }
 
 /** What the code does on the attachments' account, each with the permission it takes and where it is granted. */
@@ -671,7 +673,7 @@ function checkScanning(
   if (resultsValue !== "blobIndexTags") {
     report(
       results,
-      `scan results must be written as blob index tags (properties.malwareScanning.blobScanResultsOptions: 'blobIndexTags'), which is what the code reads; found ${resultsValue === undefined ? (results ? "a value not known before deployment" : "none") : `'${resultsValue}'`}`,
+      `scan results must be written as blob index tags (properties.malwareScanning.blobScanResultsOptions: 'blobIndexTags'): the code reads the tag '${wanted.scanResultTag}'; found ${resultsValue === undefined ? (results ? "a value not known before deployment" : "none") : `'${resultsValue}'`}`,
     );
   }
   const override = propertyPath(body, "properties", "overrideSubscriptionLevelSettings");

@@ -109,6 +109,9 @@ describe("infra check: the contract with the code", () => {
       expect(Object.keys(envSchema.shape)).toContain(setting);
     }
     expect(contract.attachments.maxBytes).toBe(envSchema.shape.ATTACHMENTS_MAX_BYTES.parse(undefined));
+    // The code's blob names: uploads/<ticket>/<id> until attached, then files/<ticket>/<id>.
+    expect([contract.attachments.uploadsPrefix, contract.attachments.attachedPrefix]).toEqual(["uploads/", "files/"]);
+    expect(contract.attachments.scanResultTag).toBe("Malware Scanning scan result");
   });
 
   it("checks every connection the function registrations bind to", () => {
