@@ -87,33 +87,23 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-06-01'
             'HEAD'
             'OPTIONS'
           ]
-          // What a block upload (Put Blob, Put Block, Put Block List) and a download send,
-          // from a plain fetch or from @azure/storage-blob in a browser.
+          // What a block upload (Put Blob, Put Block, Put Block List) and a download send, from a
+          // plain fetch or from @azure/storage-blob in a browser (x-ms-blob-type, x-ms-version,
+          // x-ms-blob-content-type, x-ms-client-request-id...: storage allows prefixed headers).
+          // The same as the blob adapter's rule for the local Azurite.
           allowedHeaders: [
             'content-type'
+            'content-length'
             'content-md5'
-            'x-ms-blob-type'
-            'x-ms-blob-content-type'
-            'x-ms-blob-content-disposition'
-            'x-ms-blob-content-md5'
-            'x-ms-content-crc64'
-            'x-ms-version'
-            'x-ms-date'
-            'x-ms-client-request-id'
-            'x-ms-useragent'
+            'x-ms-*'
           ]
           exposedHeaders: [
+            'content-type'
+            'content-length'
+            'content-disposition'
             'etag'
             'last-modified'
-            'content-length'
-            'content-type'
-            'content-disposition'
-            'content-md5'
-            'x-ms-content-crc64'
-            'x-ms-blob-type'
-            'x-ms-request-id'
-            'x-ms-version'
-            'x-ms-error-code'
+            'x-ms-*'
           ]
           maxAgeInSeconds: 3600
         }
@@ -205,7 +195,7 @@ var resourceGroupId = resourceGroup().id
 // also write them: this role lets the app read them and nothing else, so no SAS it signs can
 // set a scan result either. Custom role names are unique in the tenant: this one names the account.
 resource scanResultReader 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
-  name: guid(resourceGroup().id, name, 'attachments-scan-result-reader')
+  name: guid(resourceGroupId, name, 'attachments-scan-result-reader')
   properties: {
     roleName: 'Help desk attachments scan result reader (${name})'
     description: 'Reads the blob index tags of the help desk attachments (the malware scan results).'
