@@ -1,6 +1,7 @@
 // The help desk API on Azure: a Flex Consumption function app reaching Cosmos DB, Service
-// Bus, Storage, Key Vault and Application Insights with one user-assigned managed identity,
-// local (key) auth off everywhere. Deployed into a resource group by `azd up` (README.md, "Deploy to Azure").
+// Bus, Storage (the host's account, and the attachments'), Key Vault and Application Insights
+// with one user-assigned managed identity, local (key) auth off everywhere. Deployed into a
+// resource group by `azd up` (README.md, "Deploy to Azure").
 
 targetScope = 'resourceGroup'
 
@@ -101,6 +102,10 @@ param cosmosAutoscaleMaxThroughput int = 1000
 @description('COSMOS_DATABASE_NAME: the Cosmos DB database.')
 param cosmosDatabaseName string = 'helpdesk'
 
+@description('Defender for Storage scans at most this many GB of attachments a month (-1: no cap), billed per GB; past it, new uploads stay unscanned and are not served.')
+@minValue(-1)
+param attachmentsScanCapGBPerMonth int = 1000
+
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName, location))
 var tags = {
   'azd-env-name': environmentName
@@ -139,6 +144,20 @@ module storage 'modules/storage.bicep' = {
     tags: tags
     deploymentContainerName: 'app-package-${take(functionAppName, 32)}'
     appPrincipalId: identity.outputs.principalId
+  }
+}
+
+// Attachments: their own account, with CORS for the same origins as the API, malware scanning
+// and the lifecycle rule for uploads never attached.
+module attachments 'modules/attachments.bicep' = {
+  name: 'attachments'
+  params: {
+    name: 'stfiles${resourceToken}'
+    location: location
+    tags: tags
+    corsAllowedOrigins: corsOrigins
+    appPrincipalId: identity.outputs.principalId
+    malwareScanningCapGBPerMonth: attachmentsScanCapGBPerMonth
   }
 }
 
@@ -183,7 +202,7 @@ module keyVault 'modules/keyvault.bicep' = {
 }
 
 // Depends on every other module through their outputs, so the identity's role assignments
-// exist before the app first starts and reaches for its storage, database and queues.
+// exist before the app first starts and reaches for its storage, database, queues and attachments.
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
   params: {
@@ -202,6 +221,8 @@ module functionApp 'modules/functionapp.bicep' = {
     serviceBusNamespace: serviceBus.outputs.fullyQualifiedNamespace
     escalationQueueName: serviceBus.outputs.escalationQueueName
     timerQueueName: serviceBus.outputs.timerQueueName
+    attachmentsAccountUrl: attachments.outputs.accountUrl
+    attachmentsContainerName: attachments.outputs.containerName
     authIssuer: effectiveAuthIssuer
     authAudience: authAudience
     authJwksUri: effectiveAuthJwksUri
@@ -245,6 +266,8 @@ output COSMOS_DATABASE_NAME string = cosmos.outputs.databaseName
 output SERVICE_BUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
 output ESCALATION_QUEUE_NAME string = serviceBus.outputs.escalationQueueName
 output TIMER_QUEUE_NAME string = serviceBus.outputs.timerQueueName
+output ATTACHMENTS_ACCOUNT_URL string = attachments.outputs.accountUrl
+output ATTACHMENTS_CONTAINER string = attachments.outputs.containerName
 output AUTH_ISSUER string = effectiveAuthIssuer
 output AUTH_AUDIENCE string = authAudience
 output AUTH_JWKS_URI string = effectiveAuthJwksUri

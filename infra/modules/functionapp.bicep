@@ -49,6 +49,12 @@ param escalationQueueName string
 @description('Name of the queue of the SLA clocks\' timers (scheduled warnings and breaches).')
 param timerQueueName string
 
+@description('Blob endpoint of the attachments\' storage account, without a trailing slash (https://<account>.blob.core.windows.net).')
+param attachmentsAccountUrl string
+
+@description('Blob container of the attachments.')
+param attachmentsContainerName string
+
 @description('Token issuer the API trusts (`iss`).')
 param authIssuer string
 
@@ -139,6 +145,9 @@ var appSettings = [
   { name: 'SERVICE_BUS_NAMESPACE', value: serviceBusNamespace }
   { name: 'ESCALATION_QUEUE_NAME', value: escalationQueueName }
   { name: 'TIMER_QUEUE_NAME', value: timerQueueName }
+  // Attachments: the code signs its SAS with the identity's user delegation key (no account key).
+  { name: 'ATTACHMENTS_ACCOUNT_URL', value: attachmentsAccountUrl }
+  { name: 'ATTACHMENTS_CONTAINER', value: attachmentsContainerName }
   { name: 'ESCALATION_ACK_TIMEOUT_SECONDS', value: string(escalationAckTimeoutSeconds) }
   { name: 'ESCALATION_MAX_REPAGES', value: string(escalationMaxRepages) }
   { name: 'TICKET_URL_TEMPLATE', value: effectiveTicketUrlTemplate }

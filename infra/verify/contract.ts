@@ -3,12 +3,13 @@ import type { Node } from "web-tree-sitter";
 import { BINDING_CONNECTIONS, envSchema, requiredInAzure } from "../../shared/app/config.js";
 import { ESCALATIONS_QUEUE, TICKET_TIMERS_QUEUE } from "../../shared/adapters/servicebus/names.js";
 import { LEASES_CONTAINER, TICKETS_CONTAINER } from "../../shared/adapters/cosmos/names.js";
-import { appSettingSources, collectSettings, isKeyVaultReferenceText, type Resolver, type SettingEntry } from "./appsettings.js";
+import { blobNameOf, SCAN_RESULT_TAG } from "../../shared/attachments/domain/attachment.js";
+import { isKeyVaultReferenceText } from "./appsettings.js";
+import { Deployment, identityOf, roleIdsOf, ROLE_ASSIGNMENT_TYPE, sameIdentity, type Deployed } from "./deployed.js";
 import { evaluateString, evaluateStrings, resolveBinding } from "./evaluate.js";
 import {
   callArguments,
   calleeName,
-  namedItems,
   propertyPath,
   propertyValue,
   sameType,
@@ -17,15 +18,17 @@ import {
   unwrap,
   type ResourceDecl,
 } from "./model.js";
-import { allInstances, type Instance } from "./modules.js";
+import type { Instance } from "./modules.js";
 import { locate } from "./parse.js";
-import { problem, type Location, type Problem } from "./problems.js";
+import { problem, type Problem } from "./problems.js";
+import { checkStorage, type AttachmentsRequirement } from "./storage.js";
 
 /**
  * The contract between infra/ and the code: the function app gets every setting the code
  * needs in Azure, every binding connection is identity-based, the database, containers,
  * queues and indexing policy are the ones the code names, every queue drops duplicates, and
- * the identities the app sends and receives with hold Service Bus data roles on each queue.
+ * the identities the app sends and receives with hold Service Bus data roles on each queue;
+ * the storage accounts the app uses are fit for what it does there (storage.ts).
  */
 
 export type ConnectionKind = "storage" | "cosmosDB" | "serviceBus";
@@ -104,15 +107,31 @@ export interface CodeContract {
   database: { name: string; setting: string };
   containers: readonly ContainerRequirement[];
   queues: readonly QueueRequirement[];
+  attachments: AttachmentsRequirement;
 }
 
 /**
  * What the code expects, read from the code itself where it says so: `requiredInAzure`, the
- * database default, the container and queue names. The other settings listed here are ones
+ * database default, the container and queue names, the attachments' blob layout and limit. The other settings listed here are ones
  * the code reads with a default or as optional, which in Azure must still come from infra/.
  */
 export function codeContract(repoRoot: string): CodeContract {
   const databaseDefault = envSchema.shape.COSMOS_DATABASE_NAME.parse(undefined);
+  // Issue 13: where the code puts an upload not attached yet, and an attachment, read from
+  // the name it gives their blobs (the first segment).
+  const prefixOf = (state: "uploading" | "attached") => `${blobNameOf({ ticketId: "t", id: "a", state }).split("/")[0]}/`;
+  const attachments: AttachmentsRequirement = {
+    urlSetting: "ATTACHMENTS_ACCOUNT_URL",
+    containerSetting: "ATTACHMENTS_CONTAINER",
+    clientIdSetting: "AZURE_CLIENT_ID",
+    corsSetting: "CORS_ALLOWED_ORIGINS",
+    uploadsPrefix: prefixOf("uploading"),
+    attachedPrefix: prefixOf("attached"),
+    // "Uploads never attached are deleted after 24 hours."
+    uploadsMaxAgeDays: 1,
+    maxBytes: envSchema.shape.ATTACHMENTS_MAX_BYTES.parse(undefined),
+    scanResultTag: SCAN_RESULT_TAG,
+  };
   const queues: QueueRequirement[] = [
     { name: ESCALATIONS_QUEUE, setting: "ESCALATION_QUEUE_NAME", access: SEND_AND_RECEIVE },
     // The SLA clocks' warnings and breaches, scheduled through the outbox and handled by a trigger.
@@ -132,6 +151,9 @@ export function codeContract(repoRoot: string): CodeContract {
       "ESCALATION_MAX_REPAGES",
       // The code's default points at localhost: fine locally, a dead link in an Azure alert.
       "TICKET_URL_TEMPLATE",
+      // Unset, the code takes the local storage emulator; the container is named either way.
+      attachments.urlSetting,
+      attachments.containerSetting,
     ],
     keyVaultSettings: ["ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_SECRET", "TEAMS_WEBHOOK_URL", "SLACK_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY"],
     connections: REQUIRED_CONNECTIONS,
@@ -149,106 +171,17 @@ export function codeContract(repoRoot: string): CodeContract {
       { name: LEASES_CONTAINER, partitionKey: "/id" },
     ],
     queues,
+    attachments,
   };
 }
-
-type Setting = SettingEntry<Instance>;
-
-interface Deployed {
-  instance: Instance;
-  resource: ResourceDecl;
-  /** Evaluated name, undefined when computed at deployment. */
-  name: string | undefined;
-}
-
-const acrossModules: Resolver<Instance> = {
-  resolve: (node, instance) => {
-    const bound = resolveBinding(node, instance);
-    return { node: bound.node, context: bound.instance };
-  },
-  text: (node, instance) => evaluateString(node, instance),
-};
 
 export function checkContract(root: Instance, contract: CodeContract): Problem[] {
   const deployment = new Deployment(root);
   checkAppSettings(deployment, contract);
   checkCosmos(deployment, contract);
   checkQueues(deployment, contract);
+  checkStorage(deployment, contract.attachments);
   return deployment.problems;
-}
-
-/** What a deployment creates and the settings its function app gets, evaluated once. */
-class Deployment {
-  readonly problems: Problem[] = [];
-  readonly entryAt: Location;
-  private readonly deployed: Deployed[];
-  /** App settings by name; a name may be written more than once (e.g. in both ternary branches). */
-  readonly settings = new Map<string, Setting[]>();
-
-  constructor(root: Instance) {
-    const instances = allInstances(root);
-    this.entryAt = { file: root.model.file.path, line: 1, column: 1 };
-    this.deployed = instances.flatMap((instance) =>
-      instance.model.resources
-        .filter((r) => !r.existing)
-        .map((resource) => {
-          const nameNode = propertyPath(resource.body, "name");
-          return { instance, resource, name: nameNode ? evaluateString(nameNode, instance) : undefined };
-        }),
-    );
-    for (const instance of instances) {
-      for (const source of appSettingSources(instance.model)) {
-        const collected = collectSettings(source.node, instance, acrossModules);
-        for (const setting of collected.entries) {
-          if (setting.name) this.settings.set(setting.name, [...(this.settings.get(setting.name) ?? []), setting]);
-        }
-        for (const unknown of collected.unresolved) {
-          this.report(
-            "unresolved-settings",
-            locate(unknown.context.model.file, unknown.node),
-            `cannot tell which app settings \`${unknown.node.text.slice(0, 40)}\` provides`,
-          );
-        }
-      }
-    }
-  }
-
-  report(code: string, where: Location, message: string): void {
-    this.problems.push(problem("contract", code, where, message));
-  }
-
-  ofType(type: string): Deployed[] {
-    return this.deployed.filter((d) => sameType(d.resource.type, type));
-  }
-
-  at(d: Deployed, node?: Node | null): Location {
-    return locate(d.instance.model.file, node ?? d.resource.node);
-  }
-
-  /** Where to report a problem about the app as a whole: its first site, else the entry file. */
-  appAt(): Location {
-    const app = this.ofType("Microsoft.Web/sites")[0];
-    return app ? this.at(app) : this.entryAt;
-  }
-
-  settingAt(setting: Setting): Location {
-    return locate(setting.atContext.model.file, setting.at);
-  }
-
-  /** The setting if it is always present (not only under a condition). */
-  always(name: string): Setting | undefined {
-    return (this.settings.get(name) ?? []).find((s) => !s.conditional);
-  }
-
-  /** `'value'`, or a phrase saying the value is computed at deployment. */
-  describeValue(setting: Setting): string {
-    const value = setting.value ? evaluateString(setting.value, setting.context) : undefined;
-    return value === undefined ? "not known before deployment" : `'${value}'`;
-  }
-
-  namesOf(found: Deployed[]): string {
-    return found.map((d) => d.name ?? "(computed)").join(", ") || "none";
-  }
 }
 
 function checkAppSettings(deployment: Deployment, contract: CodeContract): void {
@@ -361,8 +294,6 @@ function checkCosmos(deployment: Deployment, contract: CodeContract): void {
 }
 
 const QUEUE_TYPE = "Microsoft.ServiceBus/namespaces/queues";
-const ROLE_ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments";
-const IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities";
 
 /** Every queue the code uses exists, with duplicate detection on, named by its setting, and the app may use it. */
 function checkQueues(deployment: Deployment, contract: CodeContract): void {
@@ -439,27 +370,6 @@ function checkQueueRole(
   );
 }
 
-/** A user-assigned identity declared in the deployment: its declaration in its module instance. */
-interface IdentityRef {
-  instance: Instance;
-  resource: ResourceDecl;
-}
-
-function sameIdentity(a: IdentityRef, b: IdentityRef): boolean {
-  return a.instance === b.instance && a.resource === b.resource;
-}
-
-/** The identity `<identity>.properties.principalId` (or `.clientId`) names, followed through parameters and outputs. */
-function identityOf(node: Node, instance: Instance, property: "principalId" | "clientId"): IdentityRef | undefined {
-  const { node: expr, instance: where } = resolveBinding(node, instance);
-  if (expr.type !== "member_expression" || expr.childForFieldName("property")?.text !== property) return undefined;
-  const object = expr.childForFieldName("object");
-  if (object?.type !== "member_expression" || object.childForFieldName("property")?.text !== "properties") return undefined;
-  const symbol = object.childForFieldName("object")?.text;
-  const resource = where.model.resources.find((r) => r.symbol === symbol && sameType(r.type, IDENTITY_TYPE));
-  return resource ? { instance: where, resource } : undefined;
-}
-
 /** Whether the assignment's scope takes in the queue: the queue itself, its namespace, or (no scope) the resource group. */
 function covers(assignment: Deployed, queue: Deployed): boolean {
   const scope = propertyValue(assignment.resource.body, "scope");
@@ -484,49 +394,6 @@ function namespaceOf(queue: Deployed): ResourceDecl | undefined {
   if (queue.resource.enclosing) return queue.resource.enclosing;
   const parent = propertyValue(queue.resource.body, "parent");
   return parent?.type === "identifier" ? queue.instance.model.resources.find((r) => r.symbol === parent.text) : undefined;
-}
-
-/** Functions that build a resource id: the role definition id is their last argument. */
-const RESOURCE_ID_FUNCTIONS = new Set([
-  "subscriptionResourceId",
-  "resourceId",
-  "tenantResourceId",
-  "extensionResourceId",
-  "managementGroupResourceId",
-]);
-
-/**
- * The role definition ids an assignment grants: `subscriptionResourceId(..., id)` or a
- * role definition resource id, its id followed through variables and parameters; in a loop
- * `[for id in [a, b]: ...]`, every id the loop goes through.
- */
-function roleIdsOf(assignment: Deployed): string[] {
-  const node = propertyPath(assignment.resource.body, "properties", "roleDefinitionId");
-  if (!node) return [];
-  const { node: expr, instance } = resolveBinding(node, assignment.instance);
-  const id = expr.type === "call_expression" && RESOURCE_ID_FUNCTIONS.has(calleeName(expr) ?? "") ? callArguments(expr).at(-1) : expr;
-  if (!id) return [];
-  const loop = loopOver(assignment.resource.node);
-  const values =
-    loop && unwrap(id).type === "identifier" && unwrap(id).text === loop.variable
-      ? loop.items.map((item) => evaluateString(item, assignment.instance))
-      : [evaluateString(id, instance)];
-  return values.flatMap((v) => {
-    const guid = v?.match(/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i)?.[1];
-    return guid ? [guid.toLowerCase()] : [];
-  });
-}
-
-/** `[for x in [a, b]: ...]`: the loop variable and the array's items; undefined for any other loop. */
-function loopOver(declaration: Node): { variable: string; items: Node[] } | undefined {
-  const loop = declaration.namedChildren[declaration.namedChildren.length - 1];
-  if (loop?.type !== "for_statement") return undefined;
-  const variable = loop.childForFieldName("initializer");
-  const children = loop.children;
-  const iterable = children[children.findIndex((c) => c.type === "in") + 1];
-  if (variable?.type !== "identifier" || !iterable) return undefined;
-  const array = unwrap(iterable);
-  return array.type === "array" ? { variable: variable.text, items: namedItems(array) } : undefined;
 }
 
 /** A resource the code names must exist under that name, and the setting naming it must agree. */

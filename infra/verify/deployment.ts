@@ -31,8 +31,10 @@ import { problem, type Problem } from "./problems.js";
  *   neither, and a deployment that sets them fails or drifts.
  * - `NODE_OPTIONS` carries `--enable-source-maps`: the package is a bundle with source
  *   maps, and without the flag stack traces point into the bundle.
- * - Every storage role the app gets is one the Functions host needs, said in a comment
- *   beside it; any other storage role is a grant nobody uses.
+ * - Every storage role the app gets is one the Functions host or the attachments need, said
+ *   in a comment beside it; any other storage role is a grant nobody uses. Which account
+ *   gets which is the contract's to check (storage.ts), as it takes
+ *   knowing which account each app setting leads to.
  */
 
 /** Flex Consumption's smallest allowed maximumInstanceCount. */
@@ -45,6 +47,7 @@ const SOURCE_MAPS_FLAG = "--enable-source-maps";
 export const STORAGE_ROLES: Readonly<Record<string, string>> = {
   "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "Storage Blob Data Owner",
   "ba92f5b4-2d11-453d-a403-e96b0029c9fe": "Storage Blob Data Contributor",
+  "db58b8e5-c6ad-4a2a-8342-4190687cbf4a": "Storage Blob Delegator",
   "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1": "Storage Blob Data Reader",
   "974c5e8b-45b9-4653-ba55-5f855dd0fb88": "Storage Queue Data Contributor",
   "19e7f393-937e-4f77-808e-94535e297925": "Storage Queue Data Reader",
@@ -65,6 +68,16 @@ export const STORAGE_ROLES: Readonly<Record<string, string>> = {
 export const HOST_STORAGE_ROLES: Readonly<Record<string, string>> = {
   "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "host coordination, keys and timer locks (AzureWebJobsStorage), and the deployment package",
   "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": "the host's diagnostic events (AzureWebJobsStorage tables)",
+};
+
+/**
+ * The storage roles the attachments need (issue 13, infra/modules/attachments.bicep), and why:
+ * the code reads, writes and deletes the attachments' blobs, and signs user-delegation SAS
+ * for one blob each, with a key only the Delegator's action (or a broader role on the account) gives.
+ */
+export const ATTACHMENT_STORAGE_ROLES: Readonly<Record<string, string>> = {
+  "ba92f5b4-2d11-453d-a403-e96b0029c9fe": "the attachments' blobs: read, write, delete, and the SAS for one blob",
+  "db58b8e5-c6ad-4a2a-8342-4190687cbf4a": "the user delegation key that signs the attachments' SAS",
 };
 
 export function checkDeployment(files: readonly BicepFile[]): Problem[] {
@@ -312,7 +325,7 @@ function checkInstanceFloorArguments(model: BicepModel, files: Map<string, Bicep
 
 // ---- storage roles ----
 
-/** Every storage role id written in the file must be one the host needs, with a comment saying why. */
+/** Every storage role id written in the file must be one the host or the attachments need, with a comment saying why. */
 function checkStorageRoles(model: BicepModel): Problem[] {
   const problems: Problem[] = [];
   const lines = model.file.source.split("\n");
@@ -322,14 +335,14 @@ function checkStorageRoles(model: BicepModel): Problem[] {
     const role = id ? STORAGE_ROLES[id] : undefined;
     if (!id || !role) return true;
     const at = locate(model.file, node);
-    const need = HOST_STORAGE_ROLES[id];
+    const need = HOST_STORAGE_ROLES[id] ?? ATTACHMENT_STORAGE_ROLES[id];
     if (!need) {
       problems.push(
         problem(
           "deployment",
           "storage-role",
           at,
-          `${role} is not a role the Functions host needs here (no blob or queue trigger uses storage); remove it, or say in HOST_STORAGE_ROLES why the host needs it`,
+          `${role} is not a role the Functions host or the attachments need (no blob or queue trigger uses storage); remove it, or say in HOST_STORAGE_ROLES or ATTACHMENT_STORAGE_ROLES why it is needed`,
         ),
       );
       return false;
@@ -337,7 +350,7 @@ function checkStorageRoles(model: BicepModel): Problem[] {
     const line = lines[at.line - 1] ?? "";
     const above = lines[at.line - 2]?.trim() ?? "";
     if (!line.includes("//") && !above.startsWith("//")) {
-      problems.push(problem("deployment", "storage-role", at, `${role}: say in a comment beside it what the host needs it for (${need})`));
+      problems.push(problem("deployment", "storage-role", at, `${role}: say in a comment beside it what it is needed for (${need})`));
     }
     return false;
   });

@@ -22,13 +22,15 @@ import { problem, type Problem } from "./problems.js";
 
 /**
  * Security invariants of the templates, judged on what is written (a setting left to a
- * parameter could be anything, so it fails): no key-based auth, HTTPS only, TLS 1.2 or later,
- * and no secret reaching an app setting or an output other than as a Key Vault reference.
+ * parameter could be anything, so it fails): no key-based auth, no anonymous access, HTTPS
+ * only, TLS 1.2 or later, and no secret reaching an app setting or an output other than as a
+ * Key Vault reference. The rules hold for every resource of their type: both storage accounts
+ * (the host's and the attachments') are held to the same ones.
  */
 
 interface Invariant {
   type: string;
-  code: "local-auth" | "https-only" | "tls";
+  code: "local-auth" | "https-only" | "tls" | "public-access";
   path: readonly string[];
   allowed: readonly (string | boolean)[];
   /** True when leaving the property out is fine (the platform default is safe). */
@@ -78,6 +80,22 @@ export const INVARIANTS: readonly Invariant[] = [
     path: ["properties", "minimumTlsVersion"],
     allowed: ["TLS1_2", "TLS1_3"],
     why: "TLS below 1.2 is refused",
+  },
+  {
+    // Left out, an account created before API 2023-01-01 keeps what it had: say it.
+    type: "Microsoft.Storage/storageAccounts",
+    code: "public-access",
+    path: ["properties", "allowBlobPublicAccess"],
+    allowed: [false],
+    why: "no container may be opened to anonymous reads",
+  },
+  {
+    type: "Microsoft.Storage/storageAccounts",
+    code: "https-only",
+    path: ["properties", "supportsHttpsTrafficOnly"],
+    allowed: [true],
+    optional: true,
+    why: "plain HTTP requests must be refused",
   },
   {
     type: "Microsoft.Insights/components",

@@ -27,16 +27,31 @@ ${params}  }
 }`;
 }
 
+/** The attachments' account, its roles for `principal` (by default the app's identity), with `params`. */
+function attachmentsModule(params = "", principal = "identity.outputs.principalId") {
+  return `module attachments 'contract/attachments.bicep' = {
+  name: 'attachments'
+  params: {
+    appPrincipalId: ${principal}
+${params}  }
+}`;
+}
+
 /** Both queues, each with the app's roles. */
 const QUEUES = queueModule("queue", "queue.bicep");
 /** The escalations queue only, with the app's roles. */
 const ESCALATIONS_ONLY = queueModule("escalations", "escalations-queue.bicep");
 
 /**
- * A deployment made of the correct halves, the app and its queue roles sharing one identity,
- * plus `extra` Bicep; `app` and `queues` replace those halves.
+ * A deployment made of the correct halves, the app, its queue roles and its attachments' roles
+ * sharing one identity, plus `extra` Bicep; `app` and `queues` replace those halves.
  */
-function complete({ extra = "", app = "app.bicep", queues = QUEUES }: { extra?: string; app?: string; queues?: string } = {}) {
+function complete({
+  extra = "",
+  app = "app.bicep",
+  queues = QUEUES,
+  attachments = attachmentsModule(),
+}: { extra?: string; app?: string; queues?: string; attachments?: string } = {}) {
   return inline(`module identity 'contract/identity.bicep' = {
   name: 'identity'
 }
@@ -50,7 +65,8 @@ module data 'contract/data.bicep' = {
   name: 'data'
 }
 ${queues}
-${extra}`);
+${extra}
+${attachments}`);
 }
 
 /** A contract fixture changed by `edit`, as another module of the contract fixtures named `name`. */
@@ -87,6 +103,15 @@ describe("infra check: the contract with the code", () => {
       expect(Object.keys(queue.access).sort(), queue.name).toEqual(["receive", "send"]);
     }
     expect(REQUIRED_CONNECTIONS.map((c) => c.prefix)).toEqual(["AzureWebJobsStorage", "CosmosDBConnection", "ServiceBusConnection"]);
+    // Settings the code reads with a default, or as optional, that infra/ must set all the same.
+    expect(contract.requiredSettings).toEqual(expect.arrayContaining(["ATTACHMENTS_ACCOUNT_URL", "ATTACHMENTS_CONTAINER"]));
+    for (const setting of [contract.attachments.urlSetting, contract.attachments.containerSetting]) {
+      expect(Object.keys(envSchema.shape)).toContain(setting);
+    }
+    expect(contract.attachments.maxBytes).toBe(envSchema.shape.ATTACHMENTS_MAX_BYTES.parse(undefined));
+    // The code's blob names: uploads/<ticket>/<id> until attached, then files/<ticket>/<id>.
+    expect([contract.attachments.uploadsPrefix, contract.attachments.attachedPrefix]).toEqual(["uploads/", "files/"]);
+    expect(contract.attachments.scanResultTag).toBe("Malware Scanning scan result");
   });
 
   it("checks every connection the function registrations bind to", () => {
@@ -339,6 +364,39 @@ resource timerRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for 
       expect(problems, describeProblems(problems)).toEqual([]);
     });
 
+    it("takes roles given in a loop over items() of an object of ids, as infra/ gives the host's storage roles", async () => {
+      const problems = await contractProblems(
+        await complete({
+          queues: ESCALATIONS_ONLY,
+          extra: `var timerRoleIds = {
+  // Azure Service Bus Data Sender, Azure Service Bus Data Receiver
+  sender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
+  receiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
+}
+resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
+  name: 'sb-fixture'
+}
+resource timers 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
+  parent: namespace
+  name: 'ticket-timers'
+  properties: {
+    requiresDuplicateDetection: true
+  }
+}
+resource timerRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in items(timerRoleIds): {
+  name: guid(timers.id, role.value)
+  scope: timers
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role.value)
+    principalId: identity.outputs.principalId
+  }
+}]`,
+        }),
+      );
+
+      expect(problems, describeProblems(problems)).toEqual([]);
+    });
+
     it("takes Data Owner on the namespace, by its full role definition id, as the app's send and receive roles on every queue in it", async () => {
       const problems = await contractProblems(
         await complete({
@@ -370,6 +428,76 @@ resource owner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
       );
 
       expect(problems, describeProblems(problems)).toEqual([]);
+    });
+  });
+
+  describe("the attachments", () => {
+    it("reports an attachments account whose roles are given to another identity than the app's", async () => {
+      const problems = await contractProblems(
+        await complete({
+          attachments: attachmentsModule("", "other.outputs.principalId"),
+          extra: `module other 'contract/identity.bicep' = {
+  name: 'other'
+  params: {
+    name: 'id-other'
+  }
+}`,
+        }),
+      );
+
+      expect(new Set(problems.map((p) => p.code)), describeProblems(problems)).toEqual(new Set(["attachments-role"]));
+      expect(problems.map((p) => p.message.replace(/ in the attachments account.*/, ""))).toEqual([
+        "the app cannot read an upload's size and first bytes, or sign download SAS",
+        "the app cannot sign upload SAS, or keep an upload under its attached name",
+        "the app cannot delete refused or unattached uploads",
+        "the app cannot read the malware scan result (blob index tags)",
+        "the app cannot get the user delegation key that signs every SAS",
+      ]);
+    });
+
+    it("asks for a CORS rule for the app's origins once there are some, and takes one with the same origins", async () => {
+      const app = await edited(
+        "app.bicep",
+        (source) =>
+          source.replace(
+            "{ name: 'CORS_ALLOWED_ORIGINS', value: '' }",
+            "{ name: 'CORS_ALLOWED_ORIGINS', value: 'https://helpdesk.example.com, https://m.example.com' }",
+          ),
+        "app-with-origins.bicep",
+      );
+      const none = await contractProblems(await complete({ app: "app-with-origins.bicep" }), [app]);
+      const same = await contractProblems(
+        await complete({
+          app: "app-with-origins.bicep",
+          attachments: attachmentsModule("    corsAllowedOrigins: ['https://m.example.com', 'https://helpdesk.example.com']\n"),
+        }),
+        [app],
+      );
+      const other = await contractProblems(
+        await complete({
+          app: "app-with-origins.bicep",
+          attachments: attachmentsModule("    corsAllowedOrigins: ['https://helpdesk.example.com']\n"),
+        }),
+        [app],
+      );
+
+      expect(codes(none), describeProblems(none)).toEqual(["attachments-cors@24"]);
+      expect(none[0]?.message).toMatch(/no CORS rule of the attachments account stfilesfixture allows the origins in CORS_ALLOWED_ORIGINS/);
+      expect(same, describeProblems(same)).toEqual([]);
+      expect(codes(other), describeProblems(other)).toEqual(["attachments-cors@24"]);
+    });
+
+    it("reports an ATTACHMENTS_ACCOUNT_URL that no account of the deployment is behind", async () => {
+      const app = await edited(
+        "app.bicep",
+        (source) =>
+          source.replace("value: files.properties.primaryEndpoints.blob", "value: 'https://stfilesfixture.blob.core.windows.net'"),
+        "app-with-literal-url.bicep",
+      );
+      const problems = await contractProblems(await complete({ app: "app-with-literal-url.bicep" }), [app]);
+
+      expect(codes(problems), describeProblems(problems)).toEqual(["attachments-account@38"]);
+      expect(problems[0]?.message).toMatch(/^ATTACHMENTS_ACCOUNT_URL does not lead to a storage account this deployment creates/);
     });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkDeployment, HOST_STORAGE_ROLES, STORAGE_ROLES } from "../../infra/verify/deployment.js";
+import { ATTACHMENT_STORAGE_ROLES, checkDeployment, HOST_STORAGE_ROLES, STORAGE_ROLES } from "../../infra/verify/deployment.js";
 import { sortProblems } from "../../infra/verify/problems.js";
 import { codes, describeProblems, fixture, inline } from "./support.js";
 
@@ -146,19 +146,24 @@ resource settings 'Microsoft.Web/sites/config@2024-11-01' = {
     expect(inConfigResource, describeProblems(inConfigResource)).toEqual([]);
   });
 
-  it("reports a storage role the host does not need, and a needed one without a comment saying why", async () => {
+  it("reports a storage role neither the host nor the attachments need, and a needed one without a comment saying why", async () => {
     const problems = await check("storage-roles.bicep");
 
     expect(codes(problems), describeProblems(problems)).toEqual(["storage-role@8", "storage-role@9"]);
-    expect(problems[0]?.message).toMatch(/Storage Queue Data Contributor is not a role the Functions host needs here/);
-    expect(problems[1]?.message).toMatch(/Storage Blob Data Owner: say in a comment beside it what the host needs it for/);
+    expect(problems[0]?.message).toMatch(/Storage Queue Data Contributor is not a role the Functions host or the attachments need/);
+    expect(problems[1]?.message).toMatch(/Storage Blob Data Owner: say in a comment beside it what it is needed for/);
   });
 
-  it("allows only storage roles it knows, each with the reason the host needs it", () => {
-    for (const id of Object.keys(HOST_STORAGE_ROLES)) expect(STORAGE_ROLES[id]).toBeDefined();
+  it("allows only storage roles it knows, each with the reason the host or the attachments need it", () => {
+    for (const id of [...Object.keys(HOST_STORAGE_ROLES), ...Object.keys(ATTACHMENT_STORAGE_ROLES)])
+      expect(STORAGE_ROLES[id]).toBeDefined();
     expect(Object.keys(HOST_STORAGE_ROLES).map((id) => STORAGE_ROLES[id])).toEqual([
       "Storage Blob Data Owner",
       "Storage Table Data Contributor",
+    ]);
+    expect(Object.keys(ATTACHMENT_STORAGE_ROLES).map((id) => STORAGE_ROLES[id])).toEqual([
+      "Storage Blob Data Contributor",
+      "Storage Blob Delegator",
     ]);
   });
 });

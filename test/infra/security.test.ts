@@ -44,6 +44,36 @@ describe("infra check: security invariants", () => {
     },
   );
 
+  it("reports a storage account open to anonymous reads or to plain HTTP, whichever account it is", async () => {
+    const problems = checkSecurity([
+      await inline(`resource files 'Microsoft.Storage/storageAccounts@2025-06-01' = {
+  name: 'stfiles'
+  properties: {
+    allowSharedKeyAccess: false
+    minimumTlsVersion: 'TLS1_2'
+    allowBlobPublicAccess: true
+    supportsHttpsTrafficOnly: false
+  }
+}
+resource host 'Microsoft.Storage/storageAccounts@2025-06-01' = {
+  name: 'sthost'
+  properties: {
+    allowSharedKeyAccess: true
+    minimumTlsVersion: 'TLS1_2'
+  }
+}
+`),
+    ]);
+
+    expect(codes(problems), describeProblems(problems)).toEqual(["public-access@6", "https-only@7", "local-auth@13", "public-access@10"]);
+    expect(problems.map((p) => p.message)).toEqual([
+      "files: properties.allowBlobPublicAccess is true, must be false (no container may be opened to anonymous reads)",
+      "files: properties.supportsHttpsTrafficOnly is false, must be true (plain HTTP requests must be refused)",
+      "host: properties.allowSharedKeyAccess is true, must be false (account keys and SAS must not grant access)",
+      "host: properties.allowBlobPublicAccess must be set to false (no container may be opened to anonymous reads)",
+    ]);
+  });
+
   it("refuses a setting left to a parameter, and checks both branches of a ternary", async () => {
     const problems = checkSecurity([
       await inline(`param localAuthOff bool
