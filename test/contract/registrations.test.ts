@@ -13,6 +13,7 @@ const EXPECTED_HTTP: [name: string, route: string, methods: string[]][] = [
   ["assignTicket", "tickets/{id}/assignee", ["PUT"]],
   ["unassignTicket", "tickets/{id}/assignee", ["DELETE"]],
   ["commentOnTicket", "tickets/{id}/comments", ["POST"]],
+  ["requestUpload", "tickets/{id}/attachments", ["POST"]],
   ["moveTicket", "tickets/{id}/status", ["POST"]],
   ["escalateTicket", "tickets/{id}/escalation", ["POST"]],
   ["acknowledgeEscalation", "tickets/{id}/escalation/acknowledge", ["POST"]],

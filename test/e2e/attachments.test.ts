@@ -56,7 +56,9 @@ describe("an upload", () => {
 
   it("is refused on a closed ticket (409)", async () => {
     const id = await open();
-    expect((await t.call(karen, "POST", `/tickets/${id}/status`, { body: { status: "closed", resolution: "Never mind." } })).status).toBe(200);
+    expect((await t.call(karen, "POST", `/tickets/${id}/status`, { body: { status: "closed", resolution: "Never mind." } })).status).toBe(
+      200,
+    );
     expect((await upload(karen, id, { fileName: "a.png", contentType: "image/png", size: 10 })).status).toBe(409);
   });
 });
