@@ -1,4 +1,5 @@
 import { Failure } from "../../kernel/failure.js";
+import { NETWORK_ERROR_CODES } from "../network-errors.js";
 
 /**
  * The one place Blob Storage's errors become the domain's failure kinds (as
@@ -17,16 +18,7 @@ import { Failure } from "../../kernel/failure.js";
  * - anything else is a bug and stays what it is (500).
  */
 const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504]);
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "REQUEST_SEND_ERROR",
-  "UND_ERR_SOCKET",
-]);
+const NETWORK_CODES = new Set<string>([...NETWORK_ERROR_CODES, "REQUEST_SEND_ERROR"]);
 /** @azure/identity's errors: the managed identity endpoint gave no token. */
 const CREDENTIAL_ERRORS = new Set(["CredentialUnavailableError", "AuthenticationError", "AggregateAuthenticationError"]);
 

@@ -1,5 +1,6 @@
 import type { ItemResponse, JSONObject } from "@azure/cosmos";
 import { Failure } from "../../kernel/failure.js";
+import { NETWORK_ERROR_CODES } from "../network-errors.js";
 
 /**
  * The one place Cosmos DB's errors become the domain's failure kinds:
@@ -17,16 +18,7 @@ import { Failure } from "../../kernel/failure.js";
  * - anything else is a bug and stays what it is (500).
  */
 const TRANSIENT_STATUS = new Set([408, 429, 449, 500, 502, 503, 504]);
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "TimeoutError",
-  "UND_ERR_SOCKET",
-]);
+const NETWORK_CODES = new Set<string>([...NETWORK_ERROR_CODES, "TimeoutError"]);
 
 export const STORE_UNAVAILABLE = "The ticket store is not answering; retry later.";
 
