@@ -4,7 +4,7 @@ import type { Host } from "./host.js";
 
 /** What this host uses, said once at start-up. */
 export function banner(host: Host, config: Config): string[] {
-  const { cosmos, auth, serviceBus, escalation, cors } = config;
+  const { cosmos, auth, serviceBus, escalation, cors, attachments } = config;
   const embedded = host.standIns.embeddedCosmos();
   const kept = host.standIns.keptStore();
   const where = kept
@@ -18,13 +18,18 @@ export function banner(host: Host, config: Config): string[] {
     ? `Service Bus queue ${escalation.queue} on ${serviceBus.namespace} (its notifyOps function consumes it)`
     : serviceBus.connectionString
       ? `Service Bus queue ${escalation.queue} (connection string: emulator or test broker); this host consumes it`
-      : "in-process queue (escalations run in this process)";
+      : "in-process queue (escalations and SLA timers run in this process)";
+  // Defender for Storage scans uploads in Azure; nothing scans them here.
+  const files = attachments.accountUrl
+    ? `Blob Storage at ${attachments.accountUrl}, container ${attachments.container}`
+    : `embedded Azurite (in memory, started at the first upload), container ${attachments.container}; no malware scanner here: uploads are unscanned`;
   return [
     `Help desk API on ${host.url}`,
     `  docs:     ${host.url}/docs (try the calls with a token from npm run token)`,
     `  store:    ${store}`,
     `  identity: ${identity}`,
     `  queue:    ${queue}`,
+    `  files:    ${files}`,
     `  CORS:     ${cors.allowedOrigins.length ? cors.allowedOrigins.join(", ") : "no browser origins allowed (CORS_ALLOWED_ORIGINS)"}`,
   ];
 }

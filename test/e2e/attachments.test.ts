@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { banner } from "../../shared/local/banner.js";
 import { PEOPLE, startTestHost, type TestHost } from "../support/local-host.js";
 
 /**
@@ -60,5 +61,11 @@ describe("an upload", () => {
       200,
     );
     expect((await upload(karen, id, { fileName: "a.png", contentType: "image/png", size: 10 })).status).toBe(409);
+  });
+
+  it("goes to the embedded Azurite locally, where start-up says that nothing scans uploads", () => {
+    expect(banner(t.host, t.host.composition.config).find((l) => l.startsWith("  files:"))).toMatch(
+      /embedded Azurite .* no malware scanner here: uploads are unscanned$/,
+    );
   });
 });
