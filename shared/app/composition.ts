@@ -29,9 +29,8 @@ import { cachedPolicy } from "../sla/policy-source.js";
 import { handleTimer } from "../sla/timer-handler.js";
 import { timerEntries } from "../sla/timer-outbox.js";
 import type { Outbox } from "../tickets/ports.js";
-import type { UploadInput } from "../attachments/domain/attachment.js";
 import type { AttachmentBlobs } from "../attachments/ports.js";
-import { requestUpload } from "../attachments/request-upload.js";
+import { requestUpload, type RequestUpload } from "../attachments/request-upload.js";
 import { CosmosAttachmentRecords } from "../adapters/cosmos/attachment-records.js";
 
 /**
@@ -51,7 +50,7 @@ export interface StandIns {
    * Azurite, its container made, its data under `dir` (else in memory); its development
    * account's key signs the SAS (sharedKeyAttachmentBlobs). Never in Azure.
    */
-  blob?(options: {
+  blob(options: {
     container: string;
     dir?: string;
     corsOrigins?: readonly string[];
@@ -215,26 +214,27 @@ export class Composition {
   readonly authenticate = async (authorization: string | null): Promise<Principal> => (await this.verifier())(authorization);
 
   /** The `escalations` queue: Service Bus when configured, else the in-process queue. */
-  readonly publisher = once(async (): Promise<Publisher> => {
-    const { serviceBus, escalation, managedIdentityClientId } = this.config;
+  /**
+   * A queue's publisher: Service Bus when configured, else the in-process queue, which hands
+   * each message to `handle` (in Azure a Service Bus trigger does: functions/index.ts).
+   */
+  private async queuePublisher(
+    queue: string,
+    handle: (message: { messageId: string; body: unknown }) => Promise<void>,
+  ): Promise<Publisher> {
+    const { serviceBus, managedIdentityClientId } = this.config;
     if (serviceBus.namespace || serviceBus.connectionString) {
       const { serviceBusPublisher } = await import("../adapters/servicebus/publisher.js");
-      return serviceBusPublisher({ ...serviceBus, managedIdentityClientId }, escalation.queue);
+      return serviceBusPublisher({ ...serviceBus, managedIdentityClientId }, queue);
     }
-    return (await this.standIn("SERVICE_BUS_NAMESPACE")).queue(async (m) =>
-      (await this.notifier()).handle({ messageId: m.messageId, body: m.body }),
-    );
-  });
+    return (await this.standIn("SERVICE_BUS_NAMESPACE")).queue((m) => handle({ messageId: m.messageId, body: m.body }));
+  }
 
-  /** The `ticket-timers` queue: Service Bus when configured, else the in-process queue's schedule. */
-  readonly timerPublisher = once(async (): Promise<Publisher> => {
-    const { serviceBus, timers, managedIdentityClientId } = this.config;
-    if (serviceBus.namespace || serviceBus.connectionString) {
-      const { serviceBusPublisher } = await import("../adapters/servicebus/publisher.js");
-      return serviceBusPublisher({ ...serviceBus, managedIdentityClientId }, timers.queue);
-    }
-    return (await this.standIn("SERVICE_BUS_NAMESPACE")).queue((m) => this.handleTimer({ messageId: m.messageId, body: m.body }));
-  });
+  /** The `escalations` queue. */
+  readonly publisher = once(() => this.queuePublisher(this.config.escalation.queue, async (m) => (await this.notifier()).handle(m)));
+
+  /** The `ticket-timers` queue: the SLA clocks' timers, scheduled messages. */
+  readonly timerPublisher = once(() => this.queuePublisher(this.config.timers.queue, (m) => this.handleTimer(m)));
 
   /** One message of the `ticket-timers` queue: an SLA warning or breach come due. */
   readonly handleTimer = async (message: { messageId: string; body: unknown }): Promise<void> =>
@@ -287,9 +287,9 @@ export class Composition {
         managedIdentityClientId,
         now: this.now,
       });
-    const standIn = await this.standIn("ATTACHMENTS_ACCOUNT_URL");
-    if (!standIn.blob) throw new Error("ATTACHMENTS_ACCOUNT_URL is required: this host has no embedded Blob Storage.");
-    const account = await standIn.blob({ container: attachments.container, corsOrigins: cors.allowedOrigins });
+    const account = await (
+      await this.standIn("ATTACHMENTS_ACCOUNT_URL")
+    ).blob({ container: attachments.container, corsOrigins: cors.allowedOrigins });
     this.embeddedBlob = account;
     return blob.sharedKeyAttachmentBlobs({ ...account, container: attachments.container, now: this.now });
   });
@@ -305,7 +305,8 @@ export class Composition {
       newId: () => randomness.randomHex().slice(0, 24),
       now: this.now,
     };
-    return (caller: Principal, ticketId: string, input: UploadInput) => requestUpload(deps, caller, ticketId, input);
+    const upload: RequestUpload = (caller, ticketId, input) => requestUpload(deps, caller, ticketId, input);
+    return upload;
   });
 
   routes(): HttpRoute[] {

@@ -7,9 +7,7 @@ import { openApiDocument, OpenApiJson, servedAt, serverUrlOf, type DocumentedRou
 import type { AgentDirectory } from "../agents/directory.js";
 import { agentHandlers, AgentList } from "../agents/http/handlers.js";
 import { attachmentHandlers, UploadBody, UploadGrantedJson } from "../attachments/http/handlers.js";
-import type { UploadInput } from "../attachments/domain/attachment.js";
-import type { UploadGranted } from "../attachments/request-upload.js";
-import type { Principal } from "../kernel/principal.js";
+import type { RequestUpload } from "../attachments/request-upload.js";
 import { SlaPolicyBody } from "../sla/domain/policy.js";
 import { SlaPolicyJson, slaPolicyHandlers } from "../sla/http/handlers.js";
 import type { SlaPolicyUseCases } from "../sla/policy-use-cases.js";
@@ -360,7 +358,7 @@ export interface RouteDeps {
   tickets: () => Promise<TicketUseCases>;
   directory: () => Promise<AgentDirectory>;
   slaPolicies: () => Promise<SlaPolicyUseCases>;
-  upload: () => Promise<(caller: Principal, ticketId: string, input: UploadInput) => Promise<UploadGranted>>;
+  upload: () => Promise<RequestUpload>;
   /** Resolves when the store answers (and its container is there). */
   pingStore: () => Promise<void>;
   /** The clock health's probe cache runs on. */

@@ -24,6 +24,9 @@ export interface UploadGranted {
   maxBytes: number;
 }
 
+/** The use case, as the HTTP handler calls it (its dependencies bound). */
+export type RequestUpload = (caller: Principal, ticketId: string, input: UploadInput) => Promise<UploadGranted>;
+
 /**
  * POST /api/tickets/{id}/attachments: the ticket's requester or an agent asks to upload a file,
  * and gets a URL that creates exactly that one blob, for 10 minutes. The bytes go straight to

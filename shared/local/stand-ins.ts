@@ -19,7 +19,7 @@ export interface LocalStandIns extends StandIns {
   /** Where the embedded store is kept, once loaded; undefined while it lives in memory only. */
   keptStore(): KeptStore | undefined;
   /** Always here: the embedded Azurite (shared/local/embedded-blob.ts). */
-  blob(options: Parameters<NonNullable<StandIns["blob"]>>[0]): Promise<EmbeddedBlob>;
+  blob(options: Parameters<StandIns["blob"]>[0]): Promise<EmbeddedBlob>;
   /** The embedded Azurite, once started: where it listens and keeps its data. */
   embeddedBlob(): EmbeddedBlob | undefined;
 }

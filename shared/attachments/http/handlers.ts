@@ -1,10 +1,9 @@
 import { z } from "zod";
 import { endpoint, type HttpContext, type HttpHandler } from "../../adapters/http/endpoint.js";
-import type { Principal } from "../../kernel/principal.js";
 import { notFound } from "../../tickets/domain/visibility.js";
 import { TICKET_ID } from "../../tickets/ports.js";
 import { UploadInput } from "../domain/attachment.js";
-import type { UploadGranted } from "../request-upload.js";
+import type { RequestUpload } from "../request-upload.js";
 
 /** What a client sends to upload a file, and what it gets: the OpenAPI document's schemas. */
 export const UploadBody = UploadInput.meta({
@@ -24,10 +23,7 @@ export const UploadGrantedJson = z
   .meta({ id: "AttachmentUploadGranted" });
 
 /** POST /api/tickets/{id}/attachments. */
-export function attachmentHandlers(
-  http: HttpContext,
-  upload: () => Promise<(caller: Principal, ticketId: string, input: UploadInput) => Promise<UploadGranted>>,
-): Record<string, HttpHandler> {
+export function attachmentHandlers(http: HttpContext, upload: () => Promise<RequestUpload>): Record<string, HttpHandler> {
   return {
     requestUpload: endpoint(http, { auth: true }, async (call) => {
       const ticketId = call.param("id");
