@@ -6,7 +6,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Container, JSONObject, OperationInput } from "@azure/cosmos";
 import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../shared/adapters/cosmos/connect.js";
-import { toEntryDoc, toTicketDoc } from "../shared/adapters/cosmos/documents.js";
+import { toEntryDoc, toOutboxDoc, toTicketDoc } from "../shared/adapters/cosmos/documents.js";
 import { loadConfig } from "../shared/app/config.js";
 import type { Principal } from "../shared/kernel/principal.js";
 import { signDevToken } from "../shared/local/dev-issuer.js";
@@ -82,7 +82,7 @@ function openingBatch(): { id: string; operations: OperationInput[] } {
     ...change.entries.map((e) => toEntryDoc(id, e)),
     ...ticketOutbox()
       .entriesFor(change, "bench")
-      .map((entry) => ({ ...entry, type: "outbox", sent: false })),
+      .map((entry) => toOutboxDoc(entry)),
   ];
   return {
     id,

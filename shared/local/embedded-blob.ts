@@ -21,7 +21,7 @@ import type { SharedKeyAccount } from "../adapters/blob/attachment-blobs.js";
  * no account key (shared keys off); shared/adapters/blob/ never sees it but through this.
  */
 export const AZURITE_ACCOUNT_NAME = "devstoreaccount1";
-export const AZURITE_ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+const AZURITE_ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 export interface EmbeddedBlob extends SharedKeyAccount {
   container: string;

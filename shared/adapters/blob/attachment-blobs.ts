@@ -86,7 +86,7 @@ export function sharedKeyAttachmentBlobs(account: SharedKeyAccount & BlobStoreOp
   );
 }
 
-export function sharedKeySigner(credential: StorageSharedKeyCredential, protocol: SASProtocol, now: () => Date): SasSigner {
+function sharedKeySigner(credential: StorageSharedKeyCredential, protocol: SASProtocol, now: () => Date): SasSigner {
   return async (values) =>
     generateBlobSASQueryParameters({ ...values, protocol, startsOn: new Date(now().getTime() - CLOCK_SKEW_MS) }, credential).toString();
 }

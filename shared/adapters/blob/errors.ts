@@ -22,8 +22,8 @@ const NETWORK_CODES = new Set<string>([...NETWORK_ERROR_CODES, "REQUEST_SEND_ERR
 /** @azure/identity's errors: the managed identity endpoint gave no token. */
 const CREDENTIAL_ERRORS = new Set(["CredentialUnavailableError", "AuthenticationError", "AggregateAuthenticationError"]);
 
-export const BLOBS_UNAVAILABLE = "The attachment store is not answering; retry later.";
-export const BLOB_NOT_FOUND = "The attachment's file is not in the store.";
+const BLOBS_UNAVAILABLE = "The attachment store is not answering; retry later.";
+const BLOB_NOT_FOUND = "The attachment's file is not in the store.";
 
 interface SdkError {
   statusCode?: number;
@@ -45,7 +45,7 @@ export const isBlobMissing = (e: unknown): boolean =>
   (e as SdkError | undefined)?.statusCode === 404 && storageErrorCode(e) === "BlobNotFound";
 
 /** `operation` names the call for the log ("get tags of tickets/x/y"). */
-export function blobFailure(e: unknown, operation: string): unknown {
+function blobFailure(e: unknown, operation: string): unknown {
   if (e instanceof Failure) return e;
   const err = (e ?? {}) as SdkError;
   const status = err.statusCode;

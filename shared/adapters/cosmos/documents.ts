@@ -68,6 +68,11 @@ export const OutboxDoc = OutboxEntry.extend({
 });
 export type OutboxDoc = z.infer<typeof OutboxDoc>;
 
+/** An outbox entry as stored: unsent, or (`sent`) marked sent, with when, and the ttl it is removed after. */
+export function toOutboxDoc(entry: OutboxEntry, sent?: { sentAt: string; ttl: number }): OutboxDoc {
+  return sent ? { ...entry, type: "outbox", sent: true, ...sent } : { ...entry, type: "outbox", sent: false };
+}
+
 /** The reserved partition of the agent directory: never a ticket's. */
 export const AGENTS_PARTITION = "_agents";
 export const agentDocId = (agentId: string): string => `agent-${Buffer.from(agentId).toString("base64url")}`;
@@ -81,7 +86,7 @@ export const NOTHING_DUE = -Number.MAX_SAFE_INTEGER;
  * stored before the key was kept (Cosmos DB orders a missing value below any other). Always
  * written: a composite index orders by values that are there.
  */
-export function slaDueOrderOf(sla: Ticket["sla"]): number {
+function slaDueOrderOf(sla: Ticket["sla"]): number {
   const due = nextDueOf(sla);
   return due === null ? NOTHING_DUE : -due;
 }

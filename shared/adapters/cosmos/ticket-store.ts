@@ -1,4 +1,4 @@
-import type { Container, JSONObject, JSONValue, OperationInput, SqlParameter } from "@azure/cosmos";
+import type { Container, JSONObject, JSONValue, OperationInput, OperationResponse, SqlParameter } from "@azure/cosmos";
 import type { z } from "zod";
 import type { OutboxEntry, OutboxStore } from "../../outbox/ports.js";
 import {
@@ -20,7 +20,16 @@ import type {
   TicketWrite,
   UnstoredTicket,
 } from "../../tickets/ports.js";
-import { fromEntryDoc, fromOutboxDoc, fromTicketDoc, OutboxDoc, parsed, TICKET_DOC_FIELDS, toEntryDoc, toTicketDoc } from "./documents.js";
+import {
+  fromEntryDoc,
+  fromOutboxDoc,
+  fromTicketDoc,
+  parsed,
+  TICKET_DOC_FIELDS,
+  toEntryDoc,
+  toOutboxDoc,
+  toTicketDoc,
+} from "./documents.js";
 import { cosmosFailure, pointRead, translated } from "./errors.js";
 
 /**
@@ -112,7 +121,7 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
   }
 
   private appends(ticketId: string, write: TicketWrite): OperationInput[] {
-    const outbox: OutboxDoc[] = write.outbox.map((entry) => ({ ...entry, type: "outbox", sent: false }));
+    const outbox = write.outbox.map((entry) => toOutboxDoc(entry));
     return [...write.entries.map((e) => toEntryDoc(ticketId, e)), ...outbox, ...write.records.map((r) => ({ ...r, ticketId }))].map(
       (doc): OperationInput => ({ operationType: "Create", resourceBody: json(doc) }),
     );
@@ -120,17 +129,23 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
 
   /** One transactional batch; its first operation is the ticket itself. */
   private async batch(ticketId: string, operations: OperationInput[]): Promise<StoredTicket> {
+    const results = await this.sendBatch(ticketId, operations, "Batch failed");
+    const first = results[0];
+    if (!first?.resourceBody) throw new Error("Cosmos DB returned no ticket from the batch.");
+    return fromTicketDoc(first.resourceBody, first.eTag);
+  }
+
+  /** One transactional batch in the ticket's partition, all applied or a failure (the first operation's that failed). */
+  private async sendBatch(ticketId: string, operations: OperationInput[], what: string): Promise<OperationResponse[]> {
     // Each operation names its partition too: the embedded endpoint reads it there.
     const ops = operations.map((op) => ({ ...op, partitionKey: ticketId }));
     const response = await translated(() => this.container.items.batch(ops, ticketId));
     const results = response.result ?? [];
     const failed = results.find((r) => r.statusCode >= 400 && r.statusCode !== 424);
     if (failed || response.code === undefined || response.code >= 400) {
-      throw cosmosFailure({ code: failed?.statusCode ?? response.code ?? 500, message: "Batch failed" });
+      throw cosmosFailure({ code: failed?.statusCode ?? response.code ?? 500, message: what });
     }
-    const first = results[0];
-    if (!first?.resourceBody) throw new Error("Cosmos DB returned no ticket from the batch.");
-    return fromTicketDoc(first.resourceBody, first.eTag);
+    return results;
   }
 
   async record<T>(ticketId: string, id: string, schema: z.ZodType<T>): Promise<T | null> {
@@ -201,19 +216,16 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
     const after = query.after;
     if (after) {
       if (after.sort !== query.sort) throw new Error("A position of another order.");
-      if (after.sort === "due" && after.key[0] === null) {
-        // After a ticket stored before slaDueOrder was kept: those come last (Cosmos DB orders
-        // a missing value below any other), by priority and id, and no comparison matches them.
-        const [, afterRank, afterId] = after.key;
-        const past = afterPosition(fields.slice(1), [param("@after1", afterRank), param("@after2", afterId)]);
-        where.push(`NOT IS_DEFINED(c.slaDueOrder) AND ${anyOf(past)}`);
-      } else {
-        const past = afterPosition(
-          fields,
-          after.key.map((v, i) => param(`@after${i}`, v)),
-        );
-        where.push(anyOf(after.sort === "due" ? [...past, "NOT IS_DEFINED(c.slaDueOrder)"] : past));
-      }
+      // After a ticket stored before slaDueOrder was kept: those come last (Cosmos DB orders a
+      // missing value below any other), by priority and id, and no comparison of the key matches them.
+      const untimed = after.sort === "due" && after.key[0] === null;
+      const skip = untimed ? 1 : 0;
+      const past = afterPosition(
+        fields.slice(skip),
+        after.key.slice(skip).map((v, i) => param(`@after${i + skip}`, v)),
+      );
+      if (untimed) where.push(`NOT IS_DEFINED(c.slaDueOrder) AND ${anyOf(past)}`);
+      else where.push(anyOf(after.sort === "due" ? [...past, "NOT IS_DEFINED(c.slaDueOrder)"] : past));
     }
     const orderBy = fields.map(([field, direction]) => `${field} ${direction}`).join(", ");
     const sql = `SELECT TOP @limit ${QUEUE_FIELDS} FROM c WHERE ${where.join(" AND ")} ORDER BY ${orderBy}`;
@@ -226,8 +238,8 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
     );
     const page = resources.slice(0, query.limit);
     const items = page.map((d) => fromTicketDoc(d, undefined));
-    const last = page.at(-1);
-    const next = resources.length > query.limit && last ? positionOf(query, last, items.at(-1)!.ticket) : null;
+    const last = query.limit - 1;
+    const next = resources.length > query.limit ? positionOf(query, page[last]!, items[last]!.ticket) : null;
     return { items, next };
   }
 
@@ -275,36 +287,25 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
   }
 
   /**
-   * One request per ticket: a patch for one entry, else one batch that rewrites its entries as
-   * sent (a change's timers and page go out together). A batch rewrites each document whole,
-   * from the entry as this code reads it: what the store wrote (appends), marked sent.
+   * One request per ticket: a batch that rewrites its entries as sent (a change's timers and
+   * page go out together), each document whole, from the entry as this code reads it: what
+   * the store wrote (appends), marked sent.
    */
   async markOutboxSent(entries: OutboxEntry[]): Promise<void> {
-    const sentAt = new Date().toISOString();
+    const sent = { sentAt: new Date().toISOString(), ttl: SENT_OUTBOX_TTL_SECONDS };
     const byTicket = new Map<string, OutboxEntry[]>();
-    for (const e of entries) byTicket.set(e.ticketId, [...(byTicket.get(e.ticketId) ?? []), e]);
+    for (const e of entries) {
+      const mine = byTicket.get(e.ticketId);
+      if (mine) mine.push(e);
+      else byTicket.set(e.ticketId, [e]);
+    }
     await Promise.all(
       [...byTicket].map(async ([ticketId, mine]) => {
-        if (mine.length === 1) {
-          const patch = [
-            { op: "set" as const, path: "/sent", value: true },
-            { op: "set" as const, path: "/sentAt", value: sentAt },
-            { op: "set" as const, path: "/ttl", value: SENT_OUTBOX_TTL_SECONDS },
-          ];
-          await translated(() => this.container.item(mine[0]!.id, ticketId).patch(patch));
-          return;
-        }
         for (let i = 0; i < mine.length; i += BATCH_LIMIT) {
-          const ops = mine.slice(i, i + BATCH_LIMIT).map((entry): OperationInput => ({
-            operationType: "Replace",
-            id: entry.id,
-            partitionKey: ticketId,
-            resourceBody: json({ ...entry, type: "outbox", sent: true, sentAt, ttl: SENT_OUTBOX_TTL_SECONDS } satisfies OutboxDoc),
-          }));
-          const response = await translated(() => this.container.items.batch(ops, ticketId));
-          const failed = (response.result ?? []).find((r) => r.statusCode >= 400 && r.statusCode !== 424);
-          if (failed || response.code === undefined || response.code >= 400)
-            throw cosmosFailure({ code: failed?.statusCode ?? response.code ?? 500, message: "Marking outbox entries sent failed" });
+          const ops = mine
+            .slice(i, i + BATCH_LIMIT)
+            .map((entry): OperationInput => ({ operationType: "Replace", id: entry.id, resourceBody: json(toOutboxDoc(entry, sent)) }));
+          await this.sendBatch(ticketId, ops, "Marking outbox entries sent failed");
         }
       }),
     );
