@@ -1,5 +1,5 @@
 import { Failure } from "../../kernel/failure.js";
-import { NETWORK_ERROR_CODES } from "../network-errors.js";
+import { firstLine, isNetworkFailure, NETWORK_ERROR_CODES } from "../network-errors.js";
 
 /**
  * The one place Blob Storage's errors become the domain's failure kinds (as
@@ -61,17 +61,14 @@ function blobFailure(e: unknown, operation: string): unknown {
       retryAfter: 30,
       cause: new Error(
         `blob store unavailable: Blob Storage refused ${operation} (${status} ${code ?? ""}): the app's data roles on the account ` +
-          `(Storage Blob Data Contributor; blob index tags need tags/read, which Storage Blob Data Owner has; Storage Blob Delegator ` +
-          `for delegation keys) may be missing or not yet in effect. Storage said: ${(err.message ?? "").split("\n")[0]!.slice(0, 300)}`,
+          `(Storage Blob Data Contributor; blob index tags need tags/read, which infra/ gives in a role of its own; Storage Blob ` +
+          `Delegator for delegation keys) may be missing or not yet in effect. Storage said: ${firstLine(err.message)}`,
       ),
     });
   const transient =
     (status !== undefined && TRANSIENT_STATUS.has(status)) ||
-    (code !== undefined && NETWORK_CODES.has(code)) ||
     (err.name !== undefined && CREDENTIAL_ERRORS.has(err.name)) ||
-    err.name === "AbortError" ||
-    err.name === "TimeoutError" ||
-    /ECONNREFUSED|ECONNRESET|socket hang up|fetch failed/i.test(err.message ?? "");
+    isNetworkFailure({ code, name: err.name, message: err.message }, NETWORK_CODES);
   if (!transient) return e;
   const retryAfterHeader = Number(err.response?.headers?.get("retry-after"));
   return new Failure("unavailable", BLOBS_UNAVAILABLE, {

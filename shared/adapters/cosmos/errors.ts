@@ -1,6 +1,6 @@
 import type { ItemResponse, JSONObject } from "@azure/cosmos";
 import { Failure } from "../../kernel/failure.js";
-import { NETWORK_ERROR_CODES } from "../network-errors.js";
+import { firstLine, isNetworkFailure, NETWORK_ERROR_CODES } from "../network-errors.js";
 
 /**
  * The one place Cosmos DB's errors become the domain's failure kinds:
@@ -45,7 +45,7 @@ export function cosmosFailure(e: unknown): unknown {
     // The substatus and Cosmos DB's own words tell a role still propagating (5301) from a
     // firewall or a full partition, which no wait cures: the log keeps them.
     const substatus = (e as { substatus?: number }).substatus;
-    const said = (err.message ?? "").split("\n")[0]!.slice(0, 300);
+    const said = firstLine(err.message);
     return new Failure("unavailable", STORE_UNAVAILABLE, {
       retryAfter: 30,
       cause: new Error(
@@ -54,12 +54,7 @@ export function cosmosFailure(e: unknown): unknown {
       ),
     });
   }
-  const transient =
-    (typeof code === "number" && TRANSIENT_STATUS.has(code)) ||
-    (typeof code === "string" && NETWORK_CODES.has(code)) ||
-    err.name === "AbortError" ||
-    err.name === "TimeoutError" ||
-    /ECONNREFUSED|ECONNRESET|socket hang up|fetch failed/i.test(err.message ?? "");
+  const transient = (typeof code === "number" && TRANSIENT_STATUS.has(code)) || isNetworkFailure(err, NETWORK_CODES);
   if (!transient) return e;
   const retryAfter = Math.max(1, Math.ceil((err.retryAfterInMs ?? 1000) / 1000));
   return new Failure("unavailable", STORE_UNAVAILABLE, {
