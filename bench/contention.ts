@@ -3,6 +3,7 @@ import { isFailure } from "../shared/kernel/failure.js";
 import type { Principal } from "../shared/kernel/principal.js";
 import { etagOf } from "../shared/tickets/ticket-writer.js";
 import { startStore } from "../test/support/store.js";
+import { percentile } from "./stats.js";
 
 /**
  * Concurrent writers on one ticket, against the embedded endpoint: N separate instances
@@ -19,7 +20,6 @@ const jane: Principal = { id: "jane", name: "Jane Doe", email: "jane@example.com
 const opts = { requestId: "bench" };
 
 const s = await startStore();
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 
 async function round(n: number, withIfMatch: boolean) {
   const t = (await s.service.tickets.open(karen, { subject: `contention ${n}`, description: "d" }, opts)).ticket;

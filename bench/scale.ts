@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { signDevToken } from "../shared/local/dev-issuer.js";
 import { descendants, freePort, printed } from "../test/support/processes.js";
 import { benchHostEnv, drainOutput, stopChild } from "./host-process.js";
+import { percentile } from "./stats.js";
 
 /**
  * How the API's latencies grow with the store: the bundled local host (`node
@@ -146,7 +147,6 @@ try {
     }
     return result;
   };
-  const percentile = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
   const stats = (s: Sampled) => {
     const sorted = [...s.ms].sort((a, b) => a - b);
     return sorted.length ? { p50: percentile(sorted, 50), p99: percentile(sorted, 99), n: sorted.length } : null;

@@ -7,6 +7,7 @@ import { signDevToken } from "../shared/local/dev-issuer.js";
 import { startHost } from "../shared/local/host.js";
 import { silentRequestLog } from "../shared/local/request-log.js";
 import { DEFAULT_SLA_POLICY, type SlaPolicyBody } from "../shared/sla/domain/policy.js";
+import { percentile } from "./stats.js";
 
 /**
  * The SLA timers on the local host: TICKETS tickets (1,000 by default) opened at once with
@@ -129,10 +130,11 @@ try {
       most = Math.max(most, list.filter((t) => Date.parse(t.createdAt) <= at && Date.parse(t.scheduledAt) > at).length);
   }
 
-  const pct = (values: number[], p: number) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-  };
+  const pct = (values: number[], p: number) =>
+    percentile(
+      [...values].sort((a, b) => a - b),
+      p,
+    );
   const line = (name: string, values: number[]) =>
     `  ${name.padEnd(9)} p50 ${pct(values, 50).toFixed(0).padStart(4)} ms   p99 ${pct(values, 99).toFixed(0).padStart(4)} ms   max ${Math.max(
       ...values,

@@ -6,6 +6,7 @@ import { signDevToken } from "../shared/local/dev-issuer.js";
 import { startHost } from "../shared/local/host.js";
 import { silentRequestLog } from "../shared/local/request-log.js";
 import { startAlertReceiver } from "../test/support/alert-receiver.js";
+import { percentile } from "./stats.js";
 
 /**
  * Time to alert on the local host: from the response of the triage PATCH that
@@ -48,7 +49,7 @@ try {
     latencies.push(alert!.at - responded);
   }
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]!;
+  const pct = (p: number) => percentile(latencies, p);
   quiet(`time to alert over ${N} escalations (PATCH response → webhook received):`);
   quiet(`  p50 ${pct(50).toFixed(1)} ms   p99 ${pct(99).toFixed(1)} ms   max ${latencies.at(-1)!.toFixed(1)} ms`);
   quiet(`  p99 / 1 s budget: ${(pct(99) / 1000).toFixed(3)}   p99 / p50: ${(pct(99) / pct(50)).toFixed(2)}`);
