@@ -3,7 +3,7 @@ import type { Node } from "web-tree-sitter";
 import { BINDING_CONNECTIONS, envSchema, requiredInAzure } from "../../shared/app/config.js";
 import { ESCALATIONS_QUEUE, TICKET_TIMERS_QUEUE } from "../../shared/adapters/servicebus/names.js";
 import { LEASES_CONTAINER, TICKETS_CONTAINER } from "../../shared/adapters/cosmos/names.js";
-import { blobNameOf, SCAN_RESULT_TAG } from "../../shared/attachments/domain/attachment.js";
+import { fileBlobName, SCAN_RESULT_TAG, uploadBlobName } from "../../shared/attachments/domain/attachment.js";
 import { isKeyVaultReferenceText } from "./appsettings.js";
 import { Deployment, identityOf, roleIdsOf, ROLE_ASSIGNMENT_TYPE, sameIdentity, type Deployed } from "./deployed.js";
 import { evaluateString, evaluateStrings, resolveBinding } from "./evaluate.js";
@@ -119,7 +119,9 @@ export function codeContract(repoRoot: string): CodeContract {
   const databaseDefault = envSchema.shape.COSMOS_DATABASE_NAME.parse(undefined);
   // Issue 13: where the code puts an upload not attached yet, and an attachment, read from
   // the name it gives their blobs (the first segment).
-  const prefixOf = (state: "uploading" | "attached") => `${blobNameOf({ ticketId: "t", id: "a", state }).split("/")[0]}/`;
+  const firstSegment = (name: string) => `${name.split("/")[0]}/`;
+  const prefixOf = (state: "uploading" | "attached") =>
+    firstSegment(state === "uploading" ? uploadBlobName({ ticketId: "t", id: "a" }) : fileBlobName({ ticketId: "t", id: "a" }, "c"));
   const attachments: AttachmentsRequirement = {
     urlSetting: "ATTACHMENTS_ACCOUNT_URL",
     containerSetting: "ATTACHMENTS_CONTAINER",

@@ -31,6 +31,10 @@ import { timerEntries } from "../sla/timer-outbox.js";
 import type { Outbox } from "../tickets/ports.js";
 import type { AttachmentBlobs } from "../attachments/ports.js";
 import { requestUpload, type RequestUpload } from "../attachments/request-upload.js";
+import { attachmentCheck } from "../attachments/attach.js";
+import { downloadAttachment, type DownloadAttachment } from "../attachments/download.js";
+import type { AttachmentCheck } from "../tickets/ports.js";
+import type { MaliciousFile } from "../tickets/domain/commands.js";
 import { CosmosAttachmentRecords } from "../adapters/cosmos/attachment-records.js";
 
 /**
@@ -88,6 +92,8 @@ interface Stores {
 }
 
 const randomness = systemRandomness;
+/** An upload's id, and a copy's: 96 random bits in hex (the id routes and inputs take). */
+const newAttachmentId = () => randomness.randomHex().slice(0, 24);
 
 /** The tickets' outbox: the escalation's messages and the SLA's timers of each change. */
 export function ticketOutbox(written: (entries: OutboxEntry[]) => void = () => {}): Outbox {
@@ -181,6 +187,7 @@ export class Composition {
       randomness,
       now: this.now,
       slaPolicy: await this.slaPolicy(),
+      attachments: this.attachments,
     }),
   );
 
@@ -302,11 +309,43 @@ export class Composition {
       records: stores.attachments,
       blobs: await this.attachmentBlobs(),
       maxBytes: this.config.attachments.maxBytes,
-      newId: () => randomness.randomHex().slice(0, 24),
+      newId: newAttachmentId,
       now: this.now,
     };
     const upload: RequestUpload = (caller, ticketId, input) => requestUpload(deps, caller, ticketId, input);
     return upload;
+  });
+
+  /** The files a comment names, checked: the blob store is reached (and the embedded one started) only when one does. */
+  private readonly attachments: AttachmentCheck = {
+    prepare: async (caller, ticketId, ids) => (await this.attachCheck()).prepare(caller, ticketId, ids),
+  };
+
+  private readonly attachCheck = once(async () =>
+    attachmentCheck({
+      records: (await this.stores()).attachments,
+      blobs: await this.attachmentBlobs(),
+      maxBytes: this.config.attachments.maxBytes,
+      newId: newAttachmentId,
+      now: this.now,
+      log: this.log,
+    }),
+  );
+
+  /** GET /api/tickets/{id}/attachments/{attachmentId}. */
+  readonly download = once(async () => {
+    const [stores, tickets, writer] = await Promise.all([this.stores(), this.tickets(), this.writer()]);
+    const deps = {
+      ticket: async (id: string) => writer.lastSeen(id) ?? writer.read(id),
+      records: stores.attachments,
+      blobs: await this.attachmentBlobs(),
+      scanner: this.config.attachments.scanner,
+      markMalicious: (ticketId: string, file: MaliciousFile, requestId: string) => tickets.markMalicious(ticketId, file, requestId),
+      now: this.now,
+    };
+    const download: DownloadAttachment = (caller, ticketId, attachmentId, requestId) =>
+      downloadAttachment(deps, caller, ticketId, attachmentId, requestId);
+    return download;
   });
 
   routes(): HttpRoute[] {
@@ -325,6 +364,7 @@ export class Composition {
       directory: this.directory,
       slaPolicies: this.slaPolicies,
       upload: this.upload,
+      download: this.download,
       pingStore: async () => (await this.stores()).tickets.ping(),
       now: this.now,
     });

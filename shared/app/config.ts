@@ -84,6 +84,12 @@ export const envSchema = z.object({
     .min(1)
     .max(256 * 1024 * 1024)
     .default(25 * 1024 * 1024),
+  /**
+   * Whether uploads are scanned for malware: `defender` (Defender for Storage, which tags each
+   * blob with its verdict: only a clean one is served), or `off` (nothing scans: attachments are
+   * unscanned, and served). Unset: `defender` with ATTACHMENTS_ACCOUNT_URL, `off` without.
+   */
+  ATTACHMENTS_MALWARE_SCANNING: z.enum(["defender", "off"]).optional(),
   /** The SLA clocks' timers: a warning or a breach is a message scheduled for its instant. */
   TIMER_QUEUE_NAME: z.string().min(1).default(TICKET_TIMERS_QUEUE),
   /** Unacknowledged this long after a page, ops is paged again. */
@@ -151,7 +157,8 @@ export interface Config {
   /** The SLA clocks' scheduled warnings and breaches. */
   timers: { queue: string };
   /** Unset accountUrl: the local host's embedded Azurite (off Azure only). */
-  attachments: { accountUrl?: string; container: string; maxBytes: number };
+  /** `scanner`: Defender for Storage scans uploads (ATTACHMENTS_MALWARE_SCANNING). */
+  attachments: { accountUrl?: string; container: string; maxBytes: number; scanner: boolean };
   /** As given: validated by the notifier, channel by channel. */
   alertChannels: ChannelSettings;
 }
@@ -224,7 +231,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       ticketUrlTemplate: s.TICKET_URL_TEMPLATE,
     },
     timers: { queue: s.TIMER_QUEUE_NAME },
-    attachments: { accountUrl: s.ATTACHMENTS_ACCOUNT_URL, container: s.ATTACHMENTS_CONTAINER, maxBytes: s.ATTACHMENTS_MAX_BYTES },
+    attachments: {
+      accountUrl: s.ATTACHMENTS_ACCOUNT_URL,
+      container: s.ATTACHMENTS_CONTAINER,
+      maxBytes: s.ATTACHMENTS_MAX_BYTES,
+      scanner: (s.ATTACHMENTS_MALWARE_SCANNING ?? (s.ATTACHMENTS_ACCOUNT_URL ? "defender" : "off")) === "defender",
+    },
     alertChannels,
   };
 }

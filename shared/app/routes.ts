@@ -6,7 +6,8 @@ import { Health, healthHandler } from "../adapters/http/health.js";
 import { openApiDocument, OpenApiJson, servedAt, serverUrlOf, type DocumentedRoute, type RouteDoc } from "../adapters/http/openapi.js";
 import type { AgentDirectory } from "../agents/directory.js";
 import { agentHandlers, AgentList } from "../agents/http/handlers.js";
-import { attachmentHandlers, UploadBody, UploadGrantedJson } from "../attachments/http/handlers.js";
+import { AttachmentIdParam, attachmentHandlers, UploadBody, UploadGrantedJson } from "../attachments/http/handlers.js";
+import type { DownloadAttachment } from "../attachments/download.js";
 import type { RequestUpload } from "../attachments/request-upload.js";
 import { SlaPolicyBody } from "../sla/domain/policy.js";
 import { SlaPolicyJson, slaPolicyHandlers } from "../sla/http/handlers.js";
@@ -177,6 +178,21 @@ export const ROUTE_SPECS: Spec[] = [
       body: UploadBody,
       ok: { status: 201, schema: UploadGrantedJson, description: "Where to upload, and until when" },
       errors: [409],
+    },
+  },
+  {
+    name: "downloadAttachment",
+    route: "tickets/{id}/attachments/{attachmentId}",
+    methods: ["GET"],
+    doc: {
+      summary: "Download a file",
+      description:
+        "Whoever may see the entry that attached it (a requester never sees an internal note's): 302 to a URL that reads the file for 5 minutes, answered as a download (`Content-Disposition: attachment`) with the type checked from its bytes. Where uploads are scanned for malware, 409 with Retry-After while the scan runs, and 410 once it found the file malicious. 404 for a file the caller may not see, exactly as for one that is not there.",
+      tag: "Attachments",
+      auth: true,
+      params: { ...TICKET, attachmentId: AttachmentIdParam },
+      ok: { status: 302, description: "The file is at Location: a read-only URL for 5 minutes", headers: ["Location", "Cache-Control"] },
+      errors: [409, 410],
     },
   },
   {
@@ -359,6 +375,7 @@ export interface RouteDeps {
   directory: () => Promise<AgentDirectory>;
   slaPolicies: () => Promise<SlaPolicyUseCases>;
   upload: () => Promise<RequestUpload>;
+  download: () => Promise<DownloadAttachment>;
   /** Resolves when the store answers (and its container is there). */
   pingStore: () => Promise<void>;
   /** The clock health's probe cache runs on. */
@@ -372,7 +389,7 @@ export function httpRoutes(deps: RouteDeps): HttpRoute[] {
     ...ticketHandlers(http, deps.tickets),
     ...agentHandlers(http, deps.directory),
     ...slaPolicyHandlers(http, deps.slaPolicies),
-    ...attachmentHandlers(http, deps.upload),
+    ...attachmentHandlers(http, deps.upload, deps.download),
     // Built once, on the first request for it (it depends only on the route table); each
     // answer names the server the request came to (serverUrlOf says why not a setting).
     openApi: endpoint(http, { auth: false }, async (call) => {

@@ -6,14 +6,20 @@
  * Azurite's development account key signs it. The adapter is shared/adapters/blob/.
  */
 
-import type { AttachmentRecord } from "./domain/attachment.js";
+import type { Attachment, Upload } from "./domain/attachment.js";
 
-/** Where attachment records are kept: in their ticket's partition (the Cosmos DB adapter). */
+/**
+ * Where uploads' and attachments' records are kept: in their ticket's partition (the Cosmos DB
+ * adapter). An attachment's record is created by the batch of the change that attaches it
+ * (PreparedFiles.records, shared/tickets/ports.ts), never here.
+ */
 export interface AttachmentRecords {
-  /** Stores a new record. Failure "exists" if its id is taken. */
-  create(record: AttachmentRecord): Promise<void>;
-  /** The record, or null when there is none. */
-  get(ticketId: string, attachmentId: string): Promise<AttachmentRecord | null>;
+  /** Stores a new upload's record, removed after UPLOAD_RECORD_TTL_SECONDS. Failure "exists" if its id is taken. */
+  createUpload(upload: Upload): Promise<void>;
+  /** The upload's record, or null when there is none (never made, or expired). */
+  upload(ticketId: string, id: string): Promise<Upload | null>;
+  /** The attachment's record, or null when there is none (never attached). */
+  attachment(ticketId: string, id: string): Promise<Attachment | null>;
 }
 
 /** What Blob Storage knows of an uploaded blob. */
@@ -38,6 +44,11 @@ export interface AttachmentBlobs {
   facts(name: string): Promise<BlobFacts | null>;
   /** Its first `count` bytes (fewer if it is shorter): what its type is told by. */
   head(name: string, count: number): Promise<Uint8Array>;
+  /**
+   * Copies blob `from` to a new blob `to`, inside the store (the bytes never pass through the
+   * app); false when `from` is not there.
+   */
+  copy(from: string, to: string): Promise<boolean>;
   /** Deletes it if it is there. */
   delete(name: string): Promise<void>;
   /** Blob names under `prefix` last modified before `before`: uploads never attached, for the sweep. */

@@ -2,7 +2,7 @@ import { Failure, invalid } from "../kernel/failure.js";
 import type { Principal } from "../kernel/principal.js";
 import { canSee, notFound } from "../tickets/domain/visibility.js";
 import type { TicketStore } from "../tickets/ports.js";
-import { blobNameOf, type AttachmentRecord, type UploadInput } from "./domain/attachment.js";
+import { uploadBlobName, type Upload, type UploadInput } from "./domain/attachment.js";
 import type { AttachmentBlobs, AttachmentRecords } from "./ports.js";
 
 /** How long an upload URL lets its holder write: long enough for a phone on a slow line, short enough to be of no use later. */
@@ -41,9 +41,9 @@ export async function requestUpload(deps: UploadDeps, caller: Principal, ticketI
   if (input.size > deps.maxBytes) throw invalid("The file is too large.", "size", `At most ${deps.maxBytes} bytes.`);
   const now = deps.now();
   const expiresAt = new Date(now.getTime() + UPLOAD_URL_MINUTES * 60_000);
-  const record: AttachmentRecord = {
+  const record: Upload = {
     id: deps.newId(),
-    type: "attachment",
+    type: "upload",
     ticketId,
     fileName: input.fileName,
     declaredType: input.contentType,
@@ -51,9 +51,8 @@ export async function requestUpload(deps: UploadDeps, caller: Principal, ticketI
     uploadedBy: { id: caller.id, role: caller.role },
     createdAt: now.toISOString(),
     uploadExpiresAt: expiresAt.toISOString(),
-    state: "uploading",
   };
-  await deps.records.create(record);
-  const uploadUrl = await deps.blobs.uploadUrl(blobNameOf(record), expiresAt);
+  await deps.records.createUpload(record);
+  const uploadUrl = await deps.blobs.uploadUrl(uploadBlobName(record), expiresAt);
   return { id: record.id, uploadUrl, expiresAt: record.uploadExpiresAt, maxBytes: deps.maxBytes };
 }

@@ -117,6 +117,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/tickets/{id}/attachments/{attachmentId}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Download a file
+     * @description Whoever may see the entry that attached it (a requester never sees an internal note's): 302 to a URL that reads the file for 5 minutes, answered as a download (`Content-Disposition: attachment`) with the type checked from its bytes. Where uploads are scanned for malware, 409 with Retry-After while the scan runs, and 410 once it found the file malicious. 404 for a file the caller may not see, exactly as for one that is not there.
+     */
+    get: operations["downloadAttachment"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/tickets/{id}/status": {
     parameters: {
       query?: never;
@@ -452,6 +472,7 @@ export interface components {
         /** Format: email */
         email: string;
       };
+      attachments?: string[];
     };
     /** @description A page of tickets, in the order asked for. */
     TicketPage: {
@@ -516,7 +537,8 @@ export interface components {
       | components["schemas"]["EscalationResolvedEntry"]
       | components["schemas"]["SlaWarningEntry"]
       | components["schemas"]["SlaBreachedEntry"]
-      | components["schemas"]["SlaAchievedEntry"];
+      | components["schemas"]["SlaAchievedEntry"]
+      | components["schemas"]["AttachmentMaliciousEntry"];
     OpenedEntry: {
       id: string;
       /** Format: date-time */
@@ -541,6 +563,17 @@ export interface components {
       category: string | null;
       /** @description The requester's id, when an agent opened the ticket for them */
       onBehalfOf?: string;
+      /** @description The files attached, if any */
+      attachments?: components["schemas"]["AttachmentRef"][];
+    };
+    AttachmentRef: {
+      /** @description The attachment's id: GET /api/tickets/{id}/attachments/{attachmentId} */
+      id: string;
+      fileName: string;
+      /** @description In bytes */
+      size: number;
+      /** @description As told by the file's first bytes, never by the uploader */
+      contentType: string;
     };
     CommentEntry: {
       id: string;
@@ -561,6 +594,8 @@ export interface components {
     };
     CommentData: {
       body: string;
+      /** @description The files attached, if any */
+      attachments?: components["schemas"]["AttachmentRef"][];
     };
     PriorityChangedEntry: {
       id: string;
@@ -930,6 +965,28 @@ export interface components {
       /** @description The SLA policy version the ticket follows */
       policyVersion: number;
     };
+    AttachmentMaliciousEntry: {
+      id: string;
+      /** Format: date-time */
+      at: string;
+      actor: {
+        /** @description For agents, and for the requester's own entries */
+        id?: string;
+        name: string;
+        /** @enum {string} */
+        role: "requester" | "agent" | "admin" | "system";
+      };
+      /** @enum {string} */
+      visibility: "public" | "internal";
+      /** @constant */
+      type: "attachment_malicious";
+      data: components["schemas"]["AttachmentMaliciousData"];
+    };
+    AttachmentMaliciousData: {
+      /** @description The attachment the malware scan found malicious: never served */
+      attachmentId: string;
+      fileName: string;
+    };
     /**
      * @description A public reply (the default) or an internal note (agents only).
      * @example {
@@ -944,6 +1001,7 @@ export interface components {
        * @enum {string}
        */
       visibility?: "public" | "internal";
+      attachments?: string[];
     };
     AttachmentUploadGranted: {
       /** @description Name it in a comment's (or the opening's) `attachments` to attach the file */
@@ -1114,12 +1172,13 @@ export interface components {
         "application/problem+json": components["schemas"]["Problem"];
       };
     };
-    /** @description Conflict: Not allowed in the ticket's current state, or a request with this Idempotency-Key is still running */
+    /** @description Conflict: Not allowed in the ticket's current state, a request with this Idempotency-Key is still running, or an attachment is still being scanned (Retry-After) */
     Conflict: {
       headers: {
         "x-request-id": components["headers"]["XRequestId"];
         RateLimit: components["headers"]["RateLimitIfSent"];
         "RateLimit-Policy": components["headers"]["RateLimitPolicyIfSent"];
+        "Retry-After": components["headers"]["RetryAfterIfSent"];
         [name: string]: unknown;
       };
       content: {
@@ -1224,6 +1283,18 @@ export interface components {
         "application/problem+json": components["schemas"]["Problem"];
       };
     };
+    /** @description Malicious file: The malware scan found the attachment malicious: it is never served */
+    Gone: {
+      headers: {
+        "x-request-id": components["headers"]["XRequestId"];
+        RateLimit: components["headers"]["RateLimitIfSent"];
+        "RateLimit-Policy": components["headers"]["RateLimitPolicyIfSent"];
+        [name: string]: unknown;
+      };
+      content: {
+        "application/problem+json": components["schemas"]["Problem"];
+      };
+    };
   };
   parameters: never;
   requestBodies: never;
@@ -1249,7 +1320,7 @@ export interface components {
      */
     ETag: string;
     /**
-     * @description Where the created resource is read: the ticket, or the timeline the comment was added to.
+     * @description Where the created resource is read (the ticket, or the timeline the comment was added to); on a 302, where the file is: a read-only URL for 5 minutes.
      * @example /api/tickets/4f7a9c2e1b3d5f6a7c8e9d0b
      */
     Location: string;
@@ -1277,7 +1348,17 @@ export interface components {
      * @description Seconds to wait before retrying.
      * @example 5
      */
+    RetryAfterIfSent: number;
+    /**
+     * @description Seconds to wait before retrying.
+     * @example 5
+     */
     RetryAfter: number;
+    /**
+     * @description `no-store`: the answer holds a short-lived credential (a download URL), which no cache may keep.
+     * @example no-store
+     */
+    CacheControl: "no-store";
   };
   pathItems: never;
 }
@@ -1651,6 +1732,44 @@ export interface operations {
       409: components["responses"]["Conflict"];
       413: components["responses"]["ContentTooLarge"];
       415: components["responses"]["UnsupportedMediaType"];
+      429: components["responses"]["TooManyRequests"];
+      500: components["responses"]["InternalError"];
+      503: components["responses"]["ServiceUnavailable"];
+    };
+  };
+  downloadAttachment: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
+        "x-request-id"?: string;
+      };
+      path: {
+        /** @description The ticket's `id` (the last segment of its Location) */
+        id: string;
+        /** @description The attachment's id, from its timeline entry */
+        attachmentId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The file is at Location: a read-only URL for 5 minutes */
+      302: {
+        headers: {
+          "x-request-id": components["headers"]["XRequestId"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+          Location: components["headers"]["Location"];
+          "Cache-Control": components["headers"]["CacheControl"];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      401: components["responses"]["Unauthenticated"];
+      404: components["responses"]["NotFound"];
+      409: components["responses"]["Conflict"];
+      410: components["responses"]["Gone"];
       429: components["responses"]["TooManyRequests"];
       500: components["responses"]["InternalError"];
       503: components["responses"]["ServiceUnavailable"];

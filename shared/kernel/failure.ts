@@ -12,6 +12,8 @@ export type FailureKind =
   | "not_found" // 404: absent, or not visible to this caller
   | "conflict" // 409: a lifecycle move nobody may make
   | "in_flight" // 409: the same idempotency key is being processed
+  | "scanning" // 409: the attachment is being scanned for malware, with Retry-After
+  | "malicious" // 410: the malware scan found the attachment malicious: never served
   | "precondition_failed" // 412: If-Match does not match
   | "too_large" // 413: the body is over the limit
   | "headers_too_large" // 431: the headers are (the local host's parser refuses them)

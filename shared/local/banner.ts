@@ -19,10 +19,13 @@ export function banner(host: Host, config: Config): string[] {
     : serviceBus.connectionString
       ? `Service Bus queue ${escalation.queue} (connection string: emulator or test broker); this host consumes it`
       : "in-process queue (escalations and SLA timers run in this process)";
-  // Defender for Storage scans uploads in Azure; nothing scans them here.
+  // Defender for Storage scans uploads in Azure; nothing scans them here unless a test says it does.
+  const scan = attachments.scanner
+    ? "files served once Defender for Storage's scan found no threat"
+    : "no malware scanner here: uploads are unscanned, and served";
   const files = attachments.accountUrl
-    ? `Blob Storage at ${attachments.accountUrl}, container ${attachments.container}`
-    : `embedded Azurite (in memory, started at the first upload), container ${attachments.container}; no malware scanner here: uploads are unscanned`;
+    ? `Blob Storage at ${attachments.accountUrl}, container ${attachments.container}; ${scan}`
+    : `embedded Azurite (in memory, started at the first upload), container ${attachments.container}; ${scan}`;
   return [
     `Help desk API on ${host.url}`,
     `  docs:     ${host.url}/docs (try the calls with a token from npm run token)`,

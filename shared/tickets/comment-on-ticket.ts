@@ -12,7 +12,8 @@ import {
   keyReused,
   type IdempotencyOptions,
 } from "./idempotency.js";
-import type { TicketStore } from "./ports.js";
+import type { AttachmentCheck, PreparedFiles, TicketStore } from "./ports.js";
+import { canSee, notFound } from "./domain/visibility.js";
 import type { TimelineSeal } from "./timeline-seal.js";
 import { etagFor, type TicketWriter, type Updated, type WriteOptions } from "./ticket-writer.js";
 
@@ -23,6 +24,8 @@ export interface CommentDeps {
   now: () => Date;
   inFlight: InFlightKeys;
   seal: TimelineSeal;
+  /** Checks the files a comment names; without it, naming one is refused. */
+  attachments?: AttachmentCheck;
 }
 
 export interface Commented {
@@ -52,6 +55,11 @@ export interface Commented {
  *
  * The cost: a keyed comment reads its receipt before writing, 2 round trips on a warm
  * instance (a comment without a key stays 1).
+ *
+ * Files the comment names are checked and copied first (AttachmentCheck), once, outside the
+ * write's retries; each attempt then reads whether one was attached meanwhile, and the batch
+ * creates their records. A keyed retry of a comment written already attaches nothing again:
+ * its receipt is read before the files are.
  */
 export async function commentOnTicket(
   deps: CommentDeps,
@@ -64,7 +72,10 @@ export async function commentOnTicket(
   const keyHash = idem ? keyHashOf(deps.hash, caller, idem.key) : null;
   // What the latest attempt read of the receipt (an object: it is set inside the writer's loop).
   const seen: { first: CommentReceipt | null } = { first: null };
-  const attempt = (): Promise<Updated> =>
+  const readReceipt = async () => {
+    if (keyHash) seen.first = await deps.store.record(id, commentReceiptId(keyHash), CommentReceipt);
+  };
+  const attempt = (files: PreparedFiles | null): Promise<Updated> =>
     deps.writer.update(
       caller,
       id,
@@ -73,40 +84,51 @@ export async function commentOnTicket(
         const { first } = seen;
         if (first && first.requestHash !== idem?.requestHash) throw keyReused();
         // A retry changes nothing: the comment it repeats is already there.
-        return first ? { ticket, entries: [], events: [] } : commands.comment(ticket, caller, input, deps.now().toISOString());
+        return first ? { ticket, entries: [], events: [] } : commands.comment(ticket, caller, input, deps.now().toISOString(), files?.refs);
       },
-      keyHash && idem
-        ? {
-            load: async () => {
-              seen.first = await deps.store.record(id, commentReceiptId(keyHash), CommentReceipt);
-            },
-            isReplay: () => seen.first?.requestHash === idem.requestHash,
-            records: (change) => [
-              commentReceiptRecord({
-                keyHash,
-                requestHash: idem.requestHash,
-                seq: change.entries[0]!.seq,
-                revision: change.ticket.revision,
-                publicRevision: change.ticket.publicRevision,
-                version: change.ticket.version,
-                at: change.ticket.updatedAt,
-              }),
-            ],
-          }
-        : {},
+      {
+        load: async () => {
+          await readReceipt();
+          if (!seen.first) await files?.load();
+        },
+        isReplay: () => idem !== undefined && seen.first?.requestHash === idem.requestHash,
+        records: (change) => {
+          const seq = change.entries[0]!.seq;
+          const receipt =
+            keyHash && idem
+              ? [
+                  commentReceiptRecord({
+                    keyHash,
+                    requestHash: idem.requestHash,
+                    seq,
+                    revision: change.ticket.revision,
+                    publicRevision: change.ticket.publicRevision,
+                    version: change.ticket.version,
+                    at: change.ticket.updatedAt,
+                  }),
+                ]
+              : [];
+          return [...receipt, ...(files?.records(seq, input.visibility) ?? [])];
+        },
+      },
     );
   return deps.inFlight.run(keyHash, async () => {
+    const files = input.attachments ? await prepareFiles(input.attachments) : null;
     let result: Updated | undefined;
-    // The receipt was there after all (a read that lagged the write; Cosmos DB applied nothing
-    // of the batch): again, and the read finds it. A read that keeps lagging is an outage.
-    for (let tries = 0; !result; tries++) {
-      try {
-        result = await attempt();
-      } catch (e) {
-        if (!keyHash || !isFailure(e, "exists")) throw e;
-        if (tries === 2)
-          throw new Failure("unavailable", "The first request with this Idempotency-Key is not readable yet; retry.", { retryAfter: 1 });
+    try {
+      // The receipt was there after all (a read that lagged the write; Cosmos DB applied nothing
+      // of the batch): again, and the read finds it. A read that keeps lagging is an outage.
+      for (let tries = 0; !result; tries++) {
+        try {
+          result = await attempt(files);
+        } catch (e) {
+          if (!keyHash || !isFailure(e, "exists")) throw e;
+          if (tries === 2)
+            throw new Failure("unavailable", "The first request with this Idempotency-Key is not readable yet; retry.", { retryAfter: 1 });
+        }
       }
+    } finally {
+      await files?.settle(result !== undefined && result.entries.length > 0);
     }
     const first = result.entries.length === 0 ? seen.first : null;
     if (!first)
@@ -120,4 +142,15 @@ export async function commentOnTicket(
       replayed: true,
     };
   });
+
+  /** The files checked, for a caller who may see the ticket (a stranger gets its 404 first); none for a keyed retry. */
+  async function prepareFiles(ids: readonly string[]): Promise<PreparedFiles | null> {
+    // Who may see a ticket never changes: the copy this instance last saw will do.
+    const known = deps.writer.lastSeen(id) ?? (await deps.writer.read(id));
+    if (!known || !canSee(known.ticket, caller)) throw notFound();
+    await readReceipt();
+    if (seen.first) return null;
+    if (!deps.attachments) throw new Failure("invalid", "This host takes no attachments.");
+    return deps.attachments.prepare(caller, id, ids);
+  }
 }

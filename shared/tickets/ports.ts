@@ -2,7 +2,8 @@ import { z } from "zod";
 import type { OutboxEntry } from "../outbox/ports.js";
 import type { SlaState } from "../sla/domain/clock.js";
 import type { Change } from "./domain/change.js";
-import type { AgentRef, Priority, Severity, Status, Ticket, TimelineEntry } from "./domain/model.js";
+import type { Principal } from "../kernel/principal.js";
+import type { AgentRef, AttachmentRef, Priority, Severity, Status, Ticket, TimelineEntry, Visibility } from "./domain/model.js";
 
 /**
  * What the ticket use cases need from the world: storage (the Cosmos DB adapter),
@@ -29,7 +30,7 @@ export type UnstoredTicket = Omit<StoredTicket, "etag">;
  */
 export interface TicketRecord {
   id: string;
-  type: "receipt" | "delivery";
+  type: "receipt" | "delivery" | "attachment" | "malicious";
   ttl?: number;
   [field: string]: unknown;
 }
@@ -128,4 +129,33 @@ export interface Outbox {
 /** The agents an assignment may name (shared/agents/). */
 export interface AgentLookup {
   find(id: string): Promise<AgentRef | null>;
+}
+
+/**
+ * The files a comment or an opening names (shared/attachments/ checks them): its uploads,
+ * checked and copied where no upload URL reaches, then attached by the change's own batch.
+ */
+export interface AttachmentCheck {
+  /**
+   * Checks the uploads `ids` that `caller` made on ticket `ticketId` (their size, and their
+   * type from their first bytes) and readies them to be attached: Failure "invalid" naming
+   * the first that cannot be, whose blob is then deleted.
+   */
+  prepare(caller: Principal, ticketId: string, ids: readonly string[]): Promise<PreparedFiles>;
+}
+
+export interface PreparedFiles {
+  /** What the entry shows of each. */
+  refs: AttachmentRef[];
+  /**
+   * Read on every attempt of the write, after the ticket: Failure "invalid" if one was
+   * attached meanwhile (a concurrent request named it). Its record is only ever created by a
+   * batch that also replaces the ticket, so a read after our copy of the ticket finds it, or
+   * that batch moved the ticket and ours fails on If-Match (as a comment's receipt: comment-on-ticket.ts).
+   */
+  load(): Promise<void>;
+  /** The records the change's batch creates: each file attached to entry `seq`, with its visibility. */
+  records(seq: number, visibility: Visibility): TicketRecord[];
+  /** Once the change is written (or not): the uploads' blobs deleted, or else the copies. Never throws. */
+  settle(written: boolean): Promise<void>;
 }

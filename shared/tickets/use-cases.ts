@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { Principal } from "../kernel/principal.js";
 import { invalid, isFailure } from "../kernel/failure.js";
 import type { SlaPolicy } from "../sla/domain/policy.js";
@@ -10,7 +11,7 @@ import { slaTimer } from "./domain/sla.js";
 import type { Randomness } from "./ids.js";
 import { InFlightKeys, type IdempotencyOptions } from "./idempotency.js";
 import { openTicket, type Opened } from "./open-ticket.js";
-import type { AgentLookup, ListPage, StoredTicket, TicketRecord, TicketStore } from "./ports.js";
+import type { AgentLookup, AttachmentCheck, ListPage, StoredTicket, TicketRecord, TicketStore } from "./ports.js";
 import { getTicket, listTickets, ticketTimeline, type ListRequest, type TimelinePage } from "./read-tickets.js";
 import { TicketWriter, type Updated, type WriteOptions } from "./ticket-writer.js";
 import { TimelineSeal } from "./timeline-seal.js";
@@ -55,6 +56,11 @@ export interface TicketUseCases {
    * ticket is gone.
    */
   slaTimer(ticketId: string, requestId: string): Promise<boolean>;
+  /**
+   * The malware scan found an attached file malicious: an internal entry says so, once (its
+   * record in the same batch, read before deciding, as a comment's receipt is).
+   */
+  markMalicious(ticketId: string, file: commands.MaliciousFile, requestId: string): Promise<void>;
 }
 
 export interface TicketDeps {
@@ -65,6 +71,8 @@ export interface TicketDeps {
   now: () => Date;
   /** The SLA policy in force, as the writer gets it (a timer only warns and breaches: any version does). */
   slaPolicy: () => Promise<SlaPolicy>;
+  /** Checks the files a comment names (shared/attachments/); without it, naming one is refused. */
+  attachments?: AttachmentCheck;
 }
 
 export function ticketUseCases(deps: TicketDeps): TicketUseCases {
@@ -91,7 +99,13 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
     },
     move: (caller, id, input, options) => writer.update(caller, id, options, (t) => commands.move(t, caller, input, now())),
     comment: (caller, id, input, options) =>
-      commentOnTicket({ store, writer, hash: randomness.hash, now: deps.now, inFlight, seal }, caller, id, input, options),
+      commentOnTicket(
+        { store, writer, hash: randomness.hash, now: deps.now, inFlight, seal, attachments: deps.attachments },
+        caller,
+        id,
+        input,
+        options,
+      ),
     acknowledge: (caller, id, options) => writer.update(caller, id, options, (t) => commands.acknowledge(t, caller, now())),
     escalate: (caller, id, input, options) => writer.update(caller, id, options, (t) => commands.escalate(t, caller, input, now())),
     async recordDelivery(ticketId, delivery, record) {
@@ -110,5 +124,17 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
         throw e;
       }
     },
+    async markMalicious(ticketId, file, requestId) {
+      const recordId = commands.maliciousRecordId(file.attachmentId);
+      let said = false;
+      await writer.update(null, ticketId, { requestId }, (t) => (said ? commands.noChange(t) : commands.markMalicious(t, file, now())), {
+        load: async () => {
+          said = (await store.record(ticketId, recordId, SaidRecord)) !== null;
+        },
+        records: () => [{ id: recordId, type: "malicious" }],
+      });
+    },
   };
 }
+
+const SaidRecord = z.object({ id: z.string() });

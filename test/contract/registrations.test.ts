@@ -14,6 +14,7 @@ const EXPECTED_HTTP: [name: string, route: string, methods: string[]][] = [
   ["unassignTicket", "tickets/{id}/assignee", ["DELETE"]],
   ["commentOnTicket", "tickets/{id}/comments", ["POST"]],
   ["requestUpload", "tickets/{id}/attachments", ["POST"]],
+  ["downloadAttachment", "tickets/{id}/attachments/{attachmentId}", ["GET"]],
   ["moveTicket", "tickets/{id}/status", ["POST"]],
   ["escalateTicket", "tickets/{id}/escalation", ["POST"]],
   ["acknowledgeEscalation", "tickets/{id}/escalation/acknowledge", ["POST"]],

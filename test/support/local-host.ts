@@ -63,7 +63,8 @@ export async function startTestHost(
       headers["content-type"] ??= "application/json";
     }
     const url = `${host.url}${path}`;
-    const res = await fetch(url, { method, headers, body });
+    // A redirect (a download) is the answer itself, not a request to follow.
+    const res = await fetch(url, { method, headers, body, redirect: "manual" });
     const parsed = parseBody(await res.text());
     // Every answer is held to what GET /api/openapi.json declares: a drift fails the test that made the call.
     validateResponse(method, url, res.status, res.headers.get("content-type"), parsed, res.headers);

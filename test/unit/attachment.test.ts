@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
-  AttachmentRecord,
-  blobNameOf,
+  Attachment,
+  fileBlobName,
+  uploadBlobName,
   MALICIOUS,
   NO_THREATS,
   SCAN_RESULT_TAG,
@@ -20,9 +21,9 @@ describe("an attachment", () => {
     expect(UploadInput.safeParse({ fileName: "a.png", contentType: "image/png", size: 1, extra: 1 }).success).toBe(false);
   });
 
-  it("lives under uploads/ until attached, then under files/", () => {
-    expect(blobNameOf({ ticketId: "t1", id: "a1", state: "uploading" })).toBe("uploads/t1/a1");
-    expect(blobNameOf({ ticketId: "t1", id: "a1", state: "attached" })).toBe("files/t1/a1");
+  it("lives under uploads/ until attached, then its checked copy under files/, one per attempt", () => {
+    expect(uploadBlobName({ ticketId: "t1", id: "a1" })).toBe("uploads/t1/a1");
+    expect(fileBlobName({ ticketId: "t1", id: "a1" }, "c1")).toBe("files/t1/a1/c1");
   });
 
   it("is served when the scanner found no threat, or where none runs; held while scanning or on any other verdict; never when malicious", () => {
@@ -40,19 +41,15 @@ describe("an attachment", () => {
       type: "attachment",
       ticketId: "t1",
       fileName: "a.png",
-      declaredType: "image/png",
-      declaredSize: 10,
+      contentType: "image/png",
+      size: 10,
+      seq: 3,
+      visibility: "public",
       uploadedBy: { id: "u", role: "requester" },
-      createdAt: "2026-01-01T00:00:00.000Z",
-      uploadExpiresAt: "2026-01-01T00:10:00.000Z",
-      state: "attached",
+      attachedAt: "2026-01-01T00:00:00.000Z",
+      blob: "files/t1/a1/c1",
     };
-    expect(
-      AttachmentRecord.safeParse({ ...base, attached: { contentType: "image/png", size: 10, seq: 3, visibility: "public" } }).success,
-    ).toBe(true);
-    expect(
-      AttachmentRecord.safeParse({ ...base, attached: { contentType: "application/x-msdownload", size: 10, seq: 3, visibility: "public" } })
-        .success,
-    ).toBe(false);
+    expect(Attachment.safeParse(base).success).toBe(true);
+    expect(Attachment.safeParse({ ...base, contentType: "application/x-msdownload" }).success).toBe(false);
   });
 });

@@ -170,6 +170,23 @@ export class BlobAttachmentStore implements AttachmentBlobs {
     });
   }
 
+  async copy(from: string, to: string): Promise<boolean> {
+    // Copy Blob From URL, synchronous (up to 256 MiB: more than any attachment may be). The
+    // source is named with a read SAS of a minute, the one way both Azure (whose identity
+    // signs it with its delegation key) and Azurite take for it. Tags are not copied (the
+    // default): the copy's scan is its own.
+    const source = await this.signedUrl(from, { permissions: BlobSASPermissions.parse("r"), expiresOn: new Date(Date.now() + 60_000) });
+    return translated(`copy ${from} to ${to}`, async () => {
+      try {
+        await this.container.getBlockBlobClient(to).syncCopyFromURL(source);
+        return true;
+      } catch (e) {
+        if (isBlobMissing(e) || isCopySourceMissing(e)) return false;
+        throw e;
+      }
+    });
+  }
+
   async delete(name: string): Promise<void> {
     await translated(`delete ${name}`, () => this.container.getBlobClient(name).deleteIfExists({ deleteSnapshots: "include" }));
   }
@@ -189,6 +206,10 @@ export class BlobAttachmentStore implements AttachmentBlobs {
     return `${this.container.getBlobClient(name).url}?${sas}`;
   }
 }
+
+/** Storage could not read the copy's source because it is not there. */
+const isCopySourceMissing = (e: unknown): boolean =>
+  (e as { statusCode?: number }).statusCode === 404 && storageErrorCode(e) === "CannotVerifyCopySource";
 
 /** At most `count` bytes of the body: storage sends no more than the range asked for, but a stream may. */
 async function firstBytes(body: NodeJS.ReadableStream | undefined, count: number): Promise<Uint8Array> {

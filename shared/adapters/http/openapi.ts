@@ -129,9 +129,15 @@ const RESPONSE_HEADERS = {
     example: '"r3.5"',
   },
   Location: {
-    description: "Where the created resource is read: the ticket, or the timeline the comment was added to.",
+    description:
+      "Where the created resource is read (the ticket, or the timeline the comment was added to); on a 302, where the file is: a read-only URL for 5 minutes.",
     schema: { type: "string", format: "uri-reference" },
     example: "/api/tickets/4f7a9c2e1b3d5f6a7c8e9d0b",
+  },
+  "Cache-Control": {
+    description: "`no-store`: the answer holds a short-lived credential (a download URL), which no cache may keep.",
+    schema: { type: "string", enum: ["no-store"] },
+    example: "no-store",
   },
   "Idempotent-Replayed": {
     description: "`true` when this is the first response to the same Idempotency-Key and body, replayed: nothing new was created.",
@@ -169,7 +175,11 @@ const PROBLEM_ANSWERS: Record<number, { name: string; when: string }> = {
   401: { name: "Unauthenticated", when: "The token is missing or not valid (WWW-Authenticate)" },
   403: { name: "Forbidden", when: "Signed in, but not allowed to do this" },
   404: { name: "NotFound", when: "No such ticket, or not the caller's to see" },
-  409: { name: "Conflict", when: "Not allowed in the ticket's current state, or a request with this Idempotency-Key is still running" },
+  409: {
+    name: "Conflict",
+    when: "Not allowed in the ticket's current state, a request with this Idempotency-Key is still running, or an attachment is still being scanned (Retry-After)",
+  },
+  410: { name: "Gone", when: "The malware scan found the attachment malicious: it is never served" },
   412: { name: "PreconditionFailed", when: "If-Match does not match the ETag of the ticket (or of the SLA policy)" },
   413: { name: "ContentTooLarge", when: `The body is over ${MAX_BODY_BYTES / 1024} KiB` },
   415: { name: "UnsupportedMediaType", when: "The body is not application/json" },
@@ -217,6 +227,8 @@ function responseHeaders(
   for (const h of own.sometimes ?? []) answer[h] = false;
   if (status === 401) answer["WWW-Authenticate"] = true;
   if (status === 429 || status === 503) answer["Retry-After"] = true;
+  // An attachment still being scanned: ask again then.
+  if (status === 409) answer["Retry-After"] = false;
   return Object.fromEntries(
     Object.entries(answer).map(([name, required]) => {
       const spec = RESPONSE_HEADERS[name as AnyResponseHeader];

@@ -5,9 +5,10 @@ import { z } from "zod";
  * Storage, then names on a comment or on the opening of a ticket. Its record lives in its
  * ticket's partition; its bytes never pass through the API.
  *
- * - Uploading: the record exists and a single-blob URL was handed out; the blob is under
- *   `uploads/`, where blobs never attached are deleted after 24 hours.
- * - Attached: named by a timeline entry, whose visibility it takes; the blob is under `files/`.
+ * - An upload: a single-blob URL was handed out; the blob is under `uploads/`, where blobs
+ *   are deleted after 24 hours.
+ * - An attachment: named by a timeline entry, whose visibility it takes; its blob, copied
+ *   as it was checked, is under `files/`.
  */
 
 /** The types an attachment may be, told by its first bytes (sniff.ts), never by the client's word. */
@@ -52,38 +53,67 @@ export type UploadInput = z.output<typeof UploadInput>;
 export const ScanStatus = z.enum(["unscanned", "scanning", "clean", "malicious"]);
 export type ScanStatus = z.infer<typeof ScanStatus>;
 
-export const AttachmentRecord = z.object({
+const Uploader = z.object({ id: z.string(), role: z.enum(["requester", "agent", "admin"]) });
+
+/**
+ * An upload handed out and not attached yet: its record lives in its ticket's partition and
+ * expires with Cosmos DB's ttl (UPLOAD_RECORD_TTL_SECONDS) once it could no longer be attached.
+ */
+export const Upload = z.object({
+  id: z.string().min(1),
+  type: z.literal("upload"),
+  ticketId: z.string().min(1),
+  fileName: FileName,
+  /** The client's word for the type: kept, shown nowhere, never trusted (the first bytes decide). */
+  declaredType: z.string(),
+  /** The size the uploader declared; the blob's own is checked at attach. */
+  declaredSize: z.int().min(1),
+  uploadedBy: Uploader,
+  createdAt: z.iso.datetime(),
+  /** Until when its upload URL lets the client write. */
+  uploadExpiresAt: z.iso.datetime(),
+});
+export type Upload = z.infer<typeof Upload>;
+
+/**
+ * An attached file: created in the batch of the comment (or opening) that names it, whose
+ * entry it takes its visibility from; its checked type and size, never the client's word.
+ */
+export const Attachment = z.object({
   id: z.string().min(1),
   type: z.literal("attachment"),
   ticketId: z.string().min(1),
   fileName: FileName,
-  declaredType: z.string(),
-  /** The size the uploader declared; the blob's own is checked at attach. */
-  declaredSize: z.int().min(1),
-  uploadedBy: z.object({ id: z.string(), role: z.enum(["requester", "agent", "admin"]) }),
-  createdAt: z.iso.datetime(),
-  /** Until when its upload URL lets the client write. */
-  uploadExpiresAt: z.iso.datetime(),
-  state: z.enum(["uploading", "attached"]),
-  /** Once attached: its checked type and size, and the entry that names it (whose visibility it takes). */
-  attached: z
-    .object({
-      contentType: z.enum(ALLOWED_TYPES),
-      size: z.int().min(1),
-      seq: z.int().min(1),
-      visibility: z.enum(["public", "internal"]),
-    })
-    .optional(),
+  contentType: z.enum(ALLOWED_TYPES),
+  size: z.int().min(1),
+  /** The entry that names it, and its visibility: an internal note's file is an agent's only. */
+  seq: z.int().min(1),
+  visibility: z.enum(["public", "internal"]),
+  uploadedBy: Uploader,
+  attachedAt: z.iso.datetime(),
+  /** Its blob: the copy checked as it was attached (fileBlobName). */
+  blob: z.string().min(1),
 });
-export type AttachmentRecord = z.infer<typeof AttachmentRecord>;
+export type Attachment = z.infer<typeof Attachment>;
 
-/** The document id of an attachment's record in its ticket's partition. */
-export const attachmentRecordId = (attachmentId: string): string => `attachment-${attachmentId}`;
+/** An upload's record lives 2 days: the 10 minutes its URL writes, then the day the lifecycle rule keeps the blob, and a margin. */
+export const UPLOAD_RECORD_TTL_SECONDS = 2 * 24 * 60 * 60;
 
-/** Where its blob is: under `uploads/` until attached, then under `files/`. */
-export function blobNameOf(r: Pick<AttachmentRecord, "ticketId" | "id" | "state">): string {
-  return `${r.state === "uploading" ? "uploads" : "files"}/${r.ticketId}/${r.id}`;
-}
+/** The document ids of an upload's and an attachment's records in their ticket's partition. */
+export const uploadRecordId = (id: string): string => `upload-${id}`;
+export const attachmentRecordId = (id: string): string => `attachment-${id}`;
+
+/**
+ * Where the bytes are: an upload's under `uploads/` (where blobs are deleted after a day,
+ * attached or not), an attachment's under `files/`, a copy made as it is attached and that
+ * no upload URL can write: what was checked is what is served.
+ */
+export const UPLOADS_PREFIX = "uploads/";
+export const FILES_PREFIX = "files/";
+export const uploadBlobName = (u: Pick<Upload, "ticketId" | "id">): string => `${UPLOADS_PREFIX}${u.ticketId}/${u.id}`;
+/** One copy per attempt to attach (`copy`), so that an attempt that fails deletes its own copy and never another's. */
+export const fileBlobName = (a: Pick<Attachment, "ticketId" | "id">, copy: string): string =>
+  `${FILES_PREFIX}${a.ticketId}/${a.id}/${copy}`;
 
 /** The index tag Defender for Storage writes on a scanned blob, and its two verdicts. */
 export const SCAN_RESULT_TAG = "Malware Scanning scan result";

@@ -1,8 +1,10 @@
 import { z } from "zod";
+import { Failure } from "../../kernel/failure.js";
 import { endpoint, type HttpContext, type HttpHandler } from "../../adapters/http/endpoint.js";
 import { notFound } from "../../tickets/domain/visibility.js";
 import { TICKET_ID } from "../../tickets/ports.js";
 import { UploadInput } from "../domain/attachment.js";
+import type { DownloadAttachment } from "../download.js";
 import type { RequestUpload } from "../request-upload.js";
 
 /** What a client sends to upload a file, and what it gets: the OpenAPI document's schemas. */
@@ -22,9 +24,29 @@ export const UploadGrantedJson = z
   })
   .meta({ id: "AttachmentUploadGranted" });
 
-/** POST /api/tickets/{id}/attachments. */
-export function attachmentHandlers(http: HttpContext, upload: () => Promise<RequestUpload>): Record<string, HttpHandler> {
+/** An attachment's id, as uploads are given them: anything else is no attachment (404). */
+export const AttachmentIdParam = z
+  .string()
+  .regex(/^[0-9a-f]{24}$/)
+  .describe("The attachment's id, from its timeline entry");
+const ATTACHMENT_ID = /^[0-9a-f]{24}$/;
+
+/** POST /api/tickets/{id}/attachments and GET /api/tickets/{id}/attachments/{attachmentId}. */
+export function attachmentHandlers(
+  http: HttpContext,
+  upload: () => Promise<RequestUpload>,
+  download: () => Promise<DownloadAttachment>,
+): Record<string, HttpHandler> {
   return {
+    downloadAttachment: endpoint(http, { auth: true }, async (call) => {
+      const ticketId = call.param("id");
+      const attachmentId = call.param("attachmentId");
+      if (!TICKET_ID.test(ticketId)) throw notFound();
+      if (!ATTACHMENT_ID.test(attachmentId)) throw new Failure("not_found", "No such attachment.");
+      const url = await (await download())(call.principal, ticketId, attachmentId, call.requestId);
+      // The URL is a credential for 5 minutes: no cache keeps it.
+      return { status: 302, headers: { location: url, "cache-control": "no-store" } };
+    }),
     requestUpload: endpoint(http, { auth: true }, async (call) => {
       const ticketId = call.param("id");
       if (!TICKET_ID.test(ticketId)) throw notFound();

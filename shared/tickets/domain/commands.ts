@@ -4,7 +4,7 @@ import { actorOf, ChangeBuilder, type Change } from "./change.js";
 import { escalationCause, isEscalationWorthy, isOpen, NO_ESCALATION, raiseByHand } from "./escalation.js";
 import type { CommentInput, EscalateInput, MoveInput, OpenInput, TriageInput } from "./inputs.js";
 import { judgeMove, needsResolution, type Mover } from "./lifecycle.js";
-import type { Actor, EntryData, Person, Status, Ticket } from "./model.js";
+import type { Actor, AttachmentRef, EntryData, Person, Status, Ticket } from "./model.js";
 import { requireAgent, requireVisible } from "./visibility.js";
 
 /**
@@ -18,6 +18,7 @@ export function openTicket(
   caller: Principal,
   ids: { id: string; number: string; requesterId: (email: string) => string },
   now: string,
+  attachments: AttachmentRef[] = [],
 ): Change {
   const priority = input.priority ?? "normal";
   const onBehalf = input.requester !== undefined;
@@ -50,7 +51,13 @@ export function openTicket(
     revision: 0,
   };
   const b = new ChangeBuilder(null, ticket, actorOf(caller), now);
-  b.add("opened", { subject: ticket.subject, priority, category: ticket.category, onBehalfOf: onBehalf ? requester.id : undefined });
+  b.add("opened", {
+    subject: ticket.subject,
+    priority,
+    category: ticket.category,
+    onBehalfOf: onBehalf ? requester.id : undefined,
+    attachments: attachments.length ? attachments : undefined,
+  });
   // Severity is triage: recorded apart so a requester's view never shows it.
   if (ticket.severity) b.add("severity_changed", { from: null, to: ticket.severity });
   return b.done(`opened at ${escalationCause(ticket) || "normal priority"}`);
@@ -130,10 +137,11 @@ export function move(ticket: Ticket, caller: Principal, input: MoveInput, now: s
 }
 
 /**
- * A reply or an internal note. The owner's public reply is also the requester
- * answering: it takes an on-hold ticket back to work and reopens a resolved one.
+ * A reply or an internal note, with the files it attaches (checked already: shared/attachments/).
+ * The owner's public reply is also the requester answering: it takes an on-hold ticket back to
+ * work and reopens a resolved one.
  */
-export function comment(ticket: Ticket, caller: Principal, input: CommentInput, now: string): Change {
+export function comment(ticket: Ticket, caller: Principal, input: CommentInput, now: string, attachments: AttachmentRef[] = []): Change {
   requireVisible(ticket, caller);
   if (input.visibility === "internal" && !isAgent(caller)) {
     throw new Failure("forbidden", "Only agents may write internal notes.");
@@ -142,7 +150,7 @@ export function comment(ticket: Ticket, caller: Principal, input: CommentInput, 
     throw new Failure("conflict", "The ticket is closed: reopen it before commenting.");
   }
   const b = new ChangeBuilder(ticket, ticket, actorOf(caller), now);
-  b.add("comment", { body: input.body }, input.visibility);
+  b.add("comment", { body: input.body, attachments: attachments.length ? attachments : undefined }, input.visibility);
   const isOwnerReply = !isAgent(caller) && input.visibility === "public";
   const to: Status | null =
     isOwnerReply && ticket.status === "on_hold" ? "in_progress" : isOwnerReply && ticket.status === "resolved" ? "open" : null;
@@ -194,3 +202,20 @@ export function recordDelivery(ticket: Ticket, delivery: Delivery, now: string):
   b.add("escalation_notified", { ...delivery });
   return b.done();
 }
+
+export const MALWARE_SCAN: Actor = { id: "system:malware-scan", name: "Malware scan", role: "system" };
+
+export type MaliciousFile = EntryData<"attachment_malicious">;
+
+/** The record that says an attachment's malware verdict was told (in the ticket's partition). */
+export const maliciousRecordId = (attachmentId: string): string => `malicious-${attachmentId}`;
+
+/** The malware scan found an attached file malicious: an internal entry says so; the file is never served. */
+export function markMalicious(ticket: Ticket, file: MaliciousFile, now: string): Change {
+  const b = new ChangeBuilder(ticket, ticket, MALWARE_SCAN, now);
+  b.add("attachment_malicious", { ...file });
+  return b.done();
+}
+
+/** Nothing to write. */
+export const noChange = (ticket: Ticket): Change => ({ ticket, entries: [], events: [] });

@@ -10,6 +10,16 @@ import { Priority, Severity, Status, Visibility } from "./model.js";
 const text = (max: number) => z.string().trim().min(1).max(max);
 const reason = z.string().trim().max(2000).optional();
 const category = z.string().trim().min(1).max(64).nullable();
+/**
+ * Uploads to attach (POST /api/tickets/{id}/attachments, or POST /api/attachments before an
+ * opening): at most 10, each once. Their bytes are checked as they are attached.
+ */
+const attachments = z
+  .array(z.string().regex(/^[0-9a-f]{24}$/, "an upload's id"))
+  .min(1)
+  .max(10)
+  .refine((ids) => new Set(ids).size === ids.length, "each upload once")
+  .optional();
 
 export const OpenInput = z.strictObject({
   subject: text(200),
@@ -19,6 +29,7 @@ export const OpenInput = z.strictObject({
   category: category.optional(),
   /** Opening on behalf of someone (agents only). */
   requester: z.strictObject({ name: text(200), email: z.email().max(320) }).optional(),
+  attachments,
 });
 export type OpenInput = z.output<typeof OpenInput>;
 
@@ -37,7 +48,7 @@ export type TriageInput = z.output<typeof TriageInput>;
 
 export const AssignInput = z.strictObject({ agentId: text(256) });
 
-export const CommentInput = z.strictObject({ body: text(20_000), visibility: Visibility.default("public") });
+export const CommentInput = z.strictObject({ body: text(20_000), visibility: Visibility.default("public"), attachments });
 export type CommentInput = z.output<typeof CommentInput>;
 
 export const MoveInput = z.strictObject({ status: Status, resolution: text(20_000).optional(), reason });

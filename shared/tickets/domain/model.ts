@@ -105,6 +105,7 @@ export const ENTRY_TYPES = [
   "sla_warning",
   "sla_breached",
   "sla_achieved",
+  "attachment_malicious",
 ] as const;
 export const EntryType = z.enum(ENTRY_TYPES);
 export type EntryType = z.infer<typeof EntryType>;
@@ -147,6 +148,23 @@ const slaStep = z.object({
 });
 
 /**
+ * A file a comment or the opening names (shared/attachments/): its name, its size and its type
+ * as checked from its bytes. GET /api/tickets/{id}/attachments/{attachmentId} fetches it, for
+ * whoever may see its entry.
+ */
+export const AttachmentRef = z
+  .object({
+    id: z.string().describe("The attachment's id: GET /api/tickets/{id}/attachments/{attachmentId}"),
+    fileName: z.string(),
+    size: z.number().int().min(1).describe("In bytes"),
+    contentType: z.string().describe("As told by the file's first bytes, never by the uploader"),
+  })
+  .meta({ id: "AttachmentRef" });
+export type AttachmentRef = z.infer<typeof AttachmentRef>;
+
+const attachments = z.array(AttachmentRef).optional().describe("The files attached, if any");
+
+/**
  * The `data` of each entry type, as the commands write it (commands.ts, change.ts,
  * escalation.ts): ChangeBuilder.add takes exactly these shapes, and the timeline's
  * schema (and so the OpenAPI document) is built from them, so the two cannot drift.
@@ -154,8 +172,9 @@ const slaStep = z.object({
 export const ENTRY_DATA = {
   opened: Opened.extend({
     onBehalfOf: z.string().optional().describe("The requester's id, when an agent opened the ticket for them"),
+    attachments,
   }).meta({ id: "OpenedData" }),
-  comment: z.object({ body: z.string() }).meta({ id: "CommentData" }),
+  comment: z.object({ body: z.string(), attachments }).meta({ id: "CommentData" }),
   priority_changed: changeOf(Priority).meta({ id: "PriorityChangedData" }),
   severity_changed: changeOf(Severity.nullable()).meta({ id: "SeverityChangedData" }),
   category_changed: changeOf(z.string().nullable()).meta({ id: "CategoryChangedData" }),
@@ -179,6 +198,12 @@ export const ENTRY_DATA = {
   sla_warning: slaStep.meta({ id: "SlaWarningData" }),
   sla_breached: slaStep.meta({ id: "SlaBreachedData" }),
   sla_achieved: slaStep.meta({ id: "SlaAchievedData" }),
+  attachment_malicious: z
+    .object({
+      attachmentId: z.string().describe("The attachment the malware scan found malicious: never served"),
+      fileName: z.string(),
+    })
+    .meta({ id: "AttachmentMaliciousData" }),
 } as const satisfies Record<EntryType, z.ZodObject>;
 
 export type EntryData<T extends EntryType> = z.input<(typeof ENTRY_DATA)[T]>;
@@ -209,6 +234,7 @@ export function entryUnion<F extends z.core.$ZodShape>(fields: F, name?: (type: 
     of("sla_warning"),
     of("sla_breached"),
     of("sla_achieved"),
+    of("attachment_malicious"),
   ]);
 }
 

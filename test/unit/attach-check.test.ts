@@ -1,0 +1,115 @@
+import { describe, expect, it } from "vitest";
+import { attachmentCheck } from "../../shared/attachments/attach.js";
+import type { Attachment, Upload } from "../../shared/attachments/domain/attachment.js";
+import type { AttachmentBlobs, AttachmentRecords } from "../../shared/attachments/ports.js";
+import { Failure } from "../../shared/kernel/failure.js";
+import type { Principal } from "../../shared/kernel/principal.js";
+
+/**
+ * Attaching (shared/attachments/attach.ts) against blobs in memory, where a test can act
+ * between two of its calls: what was checked is what is served, and what it leaves behind.
+ */
+const PNG = Uint8Array.from(Buffer.from("89504e470d0a1a0a0000000d49484452", "hex"));
+const EXE = Uint8Array.from(Buffer.concat([Buffer.from("4d5a9000", "hex"), Buffer.alloc(60), Buffer.from("50450000", "hex")]));
+const karen: Principal = { id: "karen", name: "Karen", email: null, role: "requester" };
+
+function world(options: { afterCopy?: () => void; factsFail?: boolean } = {}) {
+  const blobs = new Map<string, Uint8Array>();
+  const deleted: string[] = [];
+  const attached = new Map<string, Attachment>();
+  const upload = (id: string): Upload => ({
+    id,
+    type: "upload",
+    ticketId: "t1",
+    fileName: `${id}.png`,
+    declaredType: "image/png",
+    declaredSize: 10,
+    uploadedBy: { id: "karen", role: "requester" },
+    createdAt: "2026-12-01T00:00:00.000Z",
+    uploadExpiresAt: "2026-12-01T00:10:00.000Z",
+  });
+  const records: AttachmentRecords = {
+    createUpload: async () => {},
+    upload: async (_t, id) => (id.startsWith("u") ? upload(id) : null),
+    attachment: async (_t, id) => attached.get(id) ?? null,
+  };
+  const store: AttachmentBlobs = {
+    uploadUrl: async () => "",
+    downloadUrl: async () => "",
+    facts: async (name) => {
+      if (options.factsFail) throw new Failure("unavailable", "down");
+      const b = blobs.get(name);
+      return b ? { size: b.length, tags: {} } : null;
+    },
+    head: async (name, count) => (blobs.get(name) ?? new Uint8Array()).subarray(0, count),
+    copy: async (from, to) => {
+      const b = blobs.get(from);
+      if (!b) return false;
+      blobs.set(to, b);
+      options.afterCopy?.();
+      return true;
+    },
+    delete: async (name) => {
+      deleted.push(name);
+      blobs.delete(name);
+    },
+    listOlderThan: async () => [],
+  };
+  let n = 0;
+  const check = attachmentCheck({
+    records,
+    blobs: store,
+    maxBytes: 1000,
+    newId: () => `c${++n}`,
+    now: () => new Date("2026-12-01T00:05:00.000Z"),
+    log: () => {},
+  });
+  return { blobs, deleted, attached, check };
+}
+
+describe("attaching files", () => {
+  it("checks the copy, so that bytes swapped in through the upload URL after it are never what is attached", async () => {
+    const w = world({ afterCopy: () => w.blobs.set("uploads/t1/u1", EXE) });
+    w.blobs.set("uploads/t1/u1", PNG);
+    const prepared = await w.check.prepare(karen, "t1", ["u1"]);
+    expect(prepared.refs).toEqual([{ id: "u1", fileName: "u1.png", size: PNG.length, contentType: "image/png" }]);
+    const [record] = prepared.records(4, "public");
+    expect(record).toMatchObject({ id: "attachment-u1", attachmentId: "u1", seq: 4, visibility: "public", blob: "files/t1/u1/c1" });
+    expect(w.blobs.get("files/t1/u1/c1")).toEqual(PNG);
+  });
+
+  it("refuses bytes swapped in before the copy, deleting the copy and the upload", async () => {
+    const w = world();
+    w.blobs.set("uploads/t1/u1", EXE);
+    await expect(w.check.prepare(karen, "t1", ["u1"])).rejects.toMatchObject({ kind: "invalid", errors: [{ path: "attachments[0]" }] });
+    expect([...w.blobs.keys()]).toEqual([]);
+  });
+
+  it("passes a storage outage on, deleting every copy made and keeping the uploads", async () => {
+    const w = world({ factsFail: true });
+    w.blobs.set("uploads/t1/u1", PNG);
+    w.blobs.set("uploads/t1/u2", PNG);
+    await expect(w.check.prepare(karen, "t1", ["u1", "u2"])).rejects.toMatchObject({ kind: "unavailable" });
+    expect([...w.blobs.keys()].sort()).toEqual(["uploads/t1/u1", "uploads/t1/u2"]);
+  });
+
+  it("refuses an upload that is not there or not the caller's", async () => {
+    const w = world();
+    await expect(w.check.prepare(karen, "t1", ["x1"])).rejects.toMatchObject({ errors: [{ path: "attachments[0]" }] });
+    w.blobs.set("uploads/t1/u1", PNG);
+    await expect(w.check.prepare({ ...karen, id: "ken" }, "t1", ["u1"])).rejects.toMatchObject({ errors: [{ path: "attachments[0]" }] });
+  });
+
+  it("once written, deletes the uploads; not written, only its own copies; and refuses a file attached meanwhile", async () => {
+    const w = world();
+    w.blobs.set("uploads/t1/u1", PNG);
+    const first = await w.check.prepare(karen, "t1", ["u1"]);
+    const second = await w.check.prepare(karen, "t1", ["u1"]);
+    await first.settle(true);
+    expect([...w.blobs.keys()].sort()).toEqual(["files/t1/u1/c1", "files/t1/u1/c2"]);
+    w.attached.set("u1", first.records(2, "public")[0] as unknown as Attachment);
+    await expect(second.load()).rejects.toMatchObject({ errors: [{ path: "attachments[0]", message: "Attached already." }] });
+    await second.settle(false);
+    expect([...w.blobs.keys()]).toEqual(["files/t1/u1/c1"]);
+  });
+});
