@@ -32,6 +32,7 @@ import type { Outbox } from "../tickets/ports.js";
 import type { AttachmentBlobs } from "../attachments/ports.js";
 import { requestUpload, type RequestUpload } from "../attachments/request-upload.js";
 import { attachmentCheck } from "../attachments/attach.js";
+import { sweepUploads } from "../attachments/sweep.js";
 import { downloadAttachment, type DownloadAttachment } from "../attachments/download.js";
 import type { AttachmentCheck } from "../tickets/ports.js";
 import type { MaliciousFile } from "../tickets/domain/commands.js";
@@ -51,14 +52,10 @@ export interface StandIns {
   channels(): Channel[];
   /**
    * Blob Storage for the attachments where ATTACHMENTS_ACCOUNT_URL is unset: the embedded
-   * Azurite, its container made, its data under `dir` (else in memory); its development
+   * Azurite, its container made (its data kept where the stand-in says); its development
    * account's key signs the SAS (sharedKeyAttachmentBlobs). Never in Azure.
    */
-  blob(options: {
-    container: string;
-    dir?: string;
-    corsOrigins?: readonly string[];
-  }): Promise<SharedKeyAccount & { close(): Promise<void> }>;
+  blob(options: { container: string; corsOrigins?: readonly string[] }): Promise<SharedKeyAccount & { close(): Promise<void> }>;
 }
 
 export interface CompositionOptions {
@@ -347,6 +344,15 @@ export class Composition {
       downloadAttachment(deps, caller, ticketId, attachmentId, requestId);
     return download;
   });
+
+  /**
+   * Uploads never attached, deleted after a day (shared/attachments/sweep.ts), where the blob
+   * store is in use already: what the lifecycle rule does in Azure, for the local host.
+   */
+  async sweepUploads(): Promise<number> {
+    const made = this.attachmentBlobs.made();
+    return made ? sweepUploads(await made, this.now()) : 0;
+  }
 
   routes(): HttpRoute[] {
     const { callerPoints, anonymousPoints, windowSeconds } = this.config.rateLimit;

@@ -25,7 +25,7 @@ export function banner(host: Host, config: Config): string[] {
     : "no malware scanner here: uploads are unscanned, and served";
   const files = attachments.accountUrl
     ? `Blob Storage at ${attachments.accountUrl}, container ${attachments.container}; ${scan}`
-    : `embedded Azurite (in memory, started at the first upload), container ${attachments.container}; ${scan}`;
+    : `embedded Azurite (${host.standIns.blobDir ? `data kept in ${resolve(host.standIns.blobDir)}` : "in memory"}, started at the first upload), container ${attachments.container}; ${scan}`;
   return [
     `Help desk API on ${host.url}`,
     `  docs:     ${host.url}/docs (try the calls with a token from npm run token)`,

@@ -163,7 +163,8 @@ export async function startHost({
   );
   // LOCAL_STORE=file: the embedded store is kept in LOCAL_DIR (when it is used: COSMOS_ENDPOINT unset).
   const keep = local.store === "file" ? { file: join(local.dir, STORE_FILE_NAME), database: config.cosmos.database } : undefined;
-  const standIns = localStandIns(scheduler, keep);
+  // And Azurite's blobs beside it, so that attachments outlive a restart as their tickets do.
+  const standIns = localStandIns(scheduler, keep, keep ? join(local.dir, BLOBS_DIR_NAME) : undefined);
   const outboxWritten = outbox === "pump" ? (entries: OutboxEntry[]) => pump.nudge(entries) : undefined;
   const composition = new Composition(config, {
     standIns: async () => standIns,
@@ -281,10 +282,12 @@ export async function startHost({
     server.listen(local.port, "127.0.0.1", () => resolve());
   });
   if (outbox === "pump") pump.start();
+  const stopSweeping = sweepEveryHour(composition, scheduler);
   try {
     consumers = await startQueueConsumers(composition);
   } catch (error) {
     server.close();
+    stopSweeping();
     await pump.stop();
     await composition.close();
     throw error;
@@ -301,12 +304,45 @@ export async function startHost({
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      stopSweeping();
       await pump.stop();
       // The consumer before the rest: the handlers it lets finish still publish re-pages and write to the store.
       await Promise.all(consumers.map((c) => c.close()));
       await composition.close();
       await requestLog.flush();
     },
+  };
+}
+
+/** Where LOCAL_STORE=file keeps the embedded Azurite's data, in LOCAL_DIR. */
+export const BLOBS_DIR_NAME = "blobs";
+
+/** How often the local host deletes uploads never attached (Azure's lifecycle rule runs daily). */
+const SWEEP_INTERVAL_MS = 60 * 60_000;
+
+/** Uploads never attached are deleted after a day: hourly, while the host runs. The function that stops it. */
+function sweepEveryHour(composition: Composition, scheduler: Scheduler): () => void {
+  let cancel = () => {};
+  let stopped = false;
+  const next = () => {
+    if (stopped) return;
+    cancel = scheduler.after(SWEEP_INTERVAL_MS, () =>
+      composition.sweepUploads().then(
+        (n) => {
+          if (n) console.log(`attachments: deleted ${n} upload(s) never attached`);
+          next();
+        },
+        (e: unknown) => {
+          console.error(`attachments: the sweep of uploads never attached failed: ${e instanceof Error ? e.message : String(e)}`);
+          next();
+        },
+      ),
+    );
+  };
+  next();
+  return () => {
+    stopped = true;
+    cancel();
   };
 }
 

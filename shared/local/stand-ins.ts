@@ -22,13 +22,16 @@ export interface LocalStandIns extends StandIns {
   blob(options: Parameters<StandIns["blob"]>[0]): Promise<EmbeddedBlob>;
   /** The embedded Azurite, once started: where it listens and keeps its data. */
   embeddedBlob(): EmbeddedBlob | undefined;
+  /** Where the embedded Azurite keeps its data; undefined while it lives in memory only. */
+  readonly blobDir: string | undefined;
 }
 
 /**
- * `keep`: keep the embedded store in that file (the local host's LOCAL_STORE=file). Without
- * it the store lives in memory only, as for `func start`, the tests and the demo.
+ * `keep`: keep the embedded store in that file, and `blobDir`: Azurite's data in that directory
+ * (the local host's LOCAL_STORE=file). Without them both live in memory only, as for
+ * `func start`, the tests and the demo.
  */
-export function localStandIns(scheduler: Scheduler = systemScheduler, keep?: KeptStoreOptions): LocalStandIns {
+export function localStandIns(scheduler: Scheduler = systemScheduler, keep?: KeptStoreOptions, blobDir?: string): LocalStandIns {
   let embedded: EmbeddedCosmos | undefined;
   let kept: KeptStore | undefined;
   let blob: EmbeddedBlob | undefined;
@@ -64,11 +67,12 @@ export function localStandIns(scheduler: Scheduler = systemScheduler, keep?: Kep
     // Loaded only when a feature needs it: Azurite and the storage SDK are not small.
     async blob(options) {
       const { startEmbeddedBlob } = await import("./embedded-blob.js");
-      blob = await startEmbeddedBlob(options);
+      blob = await startEmbeddedBlob({ ...options, dir: blobDir });
       return blob;
     },
     embeddedCosmos: () => embedded,
     embeddedBlob: () => blob,
+    blobDir,
     keptStore: () => kept,
   };
 }

@@ -319,3 +319,26 @@ describe("the scan gate (Defender for Storage, its verdict as the index tag it s
     expect(banner(scanned.host, scanned.host.composition.config).find((l) => l.startsWith("  files:"))).toMatch(/Defender/);
   });
 });
+
+describe("uploads never attached", () => {
+  let swept: TestHost;
+  let ahead = 0;
+  beforeAll(async () => {
+    swept = await startTestHost({}, { scheduler: { ...systemScheduler, now: () => new Date(Date.now() + ahead) } });
+  });
+  afterAll(() => swept?.close());
+
+  it("are deleted by the local host's sweep once a day old, and attached files are kept", async () => {
+    const token = await swept.token(PEOPLE.karen);
+    const id = (await swept.call(token, "POST", "/tickets", { body: { subject: "Sweep", description: "Two files." } })).body.id as string;
+    const kept = await sent(swept, token, id, "kept.png", PNG);
+    await sent(swept, token, id, "forgotten.png", PNG);
+    expect((await comment(swept, token, id, { body: "One of them.", attachments: [kept] })).status).toBe(201);
+    ahead = 23 * 3_600_000;
+    expect(await swept.host.composition.sweepUploads()).toBe(0);
+    ahead = 25 * 3_600_000;
+    expect(await swept.host.composition.sweepUploads()).toBe(1);
+    expect(await blobNames(swept, "uploads/")).toEqual([]);
+    expect(await blobNames(swept, `files/${id}/${kept}/`)).toHaveLength(1);
+  });
+});

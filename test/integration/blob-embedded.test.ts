@@ -146,10 +146,10 @@ describe("CORS (CORS_ALLOWED_ORIGINS)", () => {
 });
 
 describe("the local stand-in", () => {
-  it("blob() starts the embedded Azurite and hands over what the adapter needs", async () => {
-    const standIns = localStandIns();
+  it("blob() starts the embedded Azurite, hands over what the adapter needs, and keeps its data in its directory", async () => {
+    const standIns = localStandIns(undefined, undefined, join(dir, "stand-in"));
     expect(standIns.embeddedBlob()).toBeUndefined();
-    const blob = await standIns.blob({ container: CONTAINER, dir: join(dir, "stand-in") });
+    const blob = await standIns.blob({ container: CONTAINER });
     try {
       expect(standIns.embeddedBlob()?.accountUrl).toBe(blob.accountUrl);
       expect(blob.accountName).toBe(AZURITE_ACCOUNT_NAME);
@@ -158,6 +158,13 @@ describe("the local stand-in", () => {
       expect(await blobs.facts("uploads/s")).toEqual({ size: 1, tags: {} });
     } finally {
       await blob.close();
+    }
+    // A restart finds it again.
+    const again = await localStandIns(undefined, undefined, join(dir, "stand-in")).blob({ container: CONTAINER });
+    try {
+      expect(await sharedKeyAttachmentBlobs({ ...again, container: CONTAINER }).facts("uploads/s")).toEqual({ size: 1, tags: {} });
+    } finally {
+      await again.close();
     }
   });
 });
