@@ -163,6 +163,23 @@ describe("attaching and downloading", () => {
     expect(again.body.errors.map((e: { path: string }) => e.path)).toEqual(["attachments[0]"]);
   });
 
+  it("a keyed retry of a comment with files replays it, attaching nothing again", async () => {
+    const id = await open();
+    const uploadId = await sent(t, karen, id, "retry.png", PNG);
+    const send = () =>
+      t.call(karen, "POST", `/tickets/${id}/comments`, {
+        body: { body: "Flaky line.", attachments: [uploadId] },
+        headers: { "idempotency-key": `retry-${id}` },
+      });
+    const first = await send();
+    const again = await send();
+    expect([first.status, again.status]).toEqual([201, 201]);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(again.body).toEqual(first.body);
+    expect((await timelineOf(t, karen, id)).filter((e) => e.type === "comment")).toHaveLength(1);
+    expect(await blobNames(t, `files/${id}/${uploadId}/`)).toHaveLength(1);
+  });
+
   it("an internal note's file never reaches the requester by any route", async () => {
     const id = await open();
     const uploadId = await sent(t, jane, id, "server.log", Buffer.from("2026-12-01 12:00:00 ERROR disk full\n"));
