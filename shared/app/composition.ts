@@ -308,6 +308,7 @@ export class Composition {
       maxBytes: this.config.attachments.maxBytes,
       newId: newAttachmentId,
       now: this.now,
+      hash: randomness.hash,
     };
     const upload: RequestUpload = (caller, ticketId, input) => requestUpload(deps, caller, ticketId, input);
     return upload;
@@ -315,7 +316,7 @@ export class Composition {
 
   /** The files a comment names, checked: the blob store is reached (and the embedded one started) only when one does. */
   private readonly attachments: AttachmentCheck = {
-    prepare: async (caller, ticketId, ids) => (await this.attachCheck()).prepare(caller, ticketId, ids),
+    prepare: async (caller, ticketId, ids, from) => (await this.attachCheck()).prepare(caller, ticketId, ids, from),
   };
 
   private readonly attachCheck = once(async () =>
@@ -326,6 +327,7 @@ export class Composition {
       newId: newAttachmentId,
       now: this.now,
       log: this.log,
+      hash: randomness.hash,
     }),
   );
 

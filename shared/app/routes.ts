@@ -165,6 +165,20 @@ export const ROUTE_SPECS: Spec[] = [
     },
   },
   {
+    name: "requestOpeningUpload",
+    route: "attachments",
+    methods: ["POST"],
+    doc: {
+      summary: "Upload a file for a new ticket",
+      description:
+        "Any signed-in user, before opening a ticket: a URL that creates exactly this one blob in Blob Storage, for 10 minutes. Send the bytes there, then name the upload's id in the opening's `attachments`; until then it is the caller's alone, and unused it is deleted after a day. 400 if it is larger than maxBytes.",
+      tag: "Attachments",
+      auth: true,
+      body: UploadBody,
+      ok: { status: 201, schema: UploadGrantedJson, description: "Where to upload, and until when" },
+    },
+  },
+  {
     name: "requestUpload",
     route: "tickets/{id}/attachments",
     methods: ["POST"],

@@ -2,7 +2,7 @@ import { invalid, type Failure } from "../kernel/failure.js";
 import type { Principal } from "../kernel/principal.js";
 import type { AttachmentRef } from "../tickets/domain/model.js";
 import type { AttachmentCheck, PreparedFiles, TicketRecord } from "../tickets/ports.js";
-import { attachmentRecordId, fileBlobName, uploadBlobName, type Attachment, type Upload } from "./domain/attachment.js";
+import { attachmentRecordId, fileBlobName, openingUploadsOf, uploadBlobName, type Attachment, type Upload } from "./domain/attachment.js";
 import { SNIFF_BYTES, sniffType } from "./domain/sniff.js";
 import type { AttachmentBlobs, AttachmentRecords } from "./ports.js";
 
@@ -14,6 +14,8 @@ export interface AttachDeps {
   newId: () => string;
   now: () => Date;
   log: (line: string) => void;
+  /** Names the partition of a caller's uploads for an opening (openingUploadsOf). */
+  hash: (text: string) => string;
 }
 
 /** One file of a comment's `attachments`, checked: where its copy is and what it is. */
@@ -37,17 +39,28 @@ type Outcome = { checked: Checked } | { failure: unknown; leftovers: string[] };
  * (400 naming it) and its blobs are deleted.
  */
 export function attachmentCheck(deps: AttachDeps): AttachmentCheck {
-  return { prepare: (caller, ticketId, ids) => prepare(deps, caller, ticketId, ids) };
+  return { prepare: (caller, ticketId, ids, from) => prepare(deps, caller, ticketId, ids, from) };
 }
 
-async function prepare(deps: AttachDeps, caller: Principal, ticketId: string, ids: readonly string[]): Promise<PreparedFiles> {
-  const uploads = await Promise.all(ids.map((id) => deps.records.upload(ticketId, id)));
+async function prepare(
+  deps: AttachDeps,
+  caller: Principal,
+  ticketId: string,
+  ids: readonly string[],
+  from: "ticket" | "opening",
+): Promise<PreparedFiles> {
+  const scope = from === "ticket" ? ticketId : openingUploadsOf(deps.hash, caller.id);
+  const uploads = await Promise.all(ids.map((id) => deps.records.upload(scope, id)));
   uploads.forEach((upload, i) => {
     // Someone else's upload is as unknown to the caller as one that never was.
-    if (!upload || upload.uploadedBy.id !== caller.id) throw refusal(i, "No such upload on this ticket (of yours).");
+    if (!upload || upload.uploadedBy.id !== caller.id)
+      throw refusal(
+        i,
+        from === "ticket" ? "No such upload on this ticket (of yours)." : "No such upload of yours (POST /api/attachments).",
+      );
   });
   // All of them, even when one fails early: a copy still being made would outlive the cleanup.
-  const outcomes = await Promise.all((uploads as Upload[]).map((upload, i) => check(deps, upload, i)));
+  const outcomes = await Promise.all((uploads as Upload[]).map((upload, i) => check(deps, upload, ticketId, i)));
   const failed = outcomes.find((o) => "failure" in o);
   if (failed) {
     await quietly(
@@ -95,8 +108,8 @@ async function prepare(deps: AttachDeps, caller: Principal, ticketId: string, id
   };
 }
 
-async function check(deps: AttachDeps, upload: Upload, index: number): Promise<Outcome> {
-  const blob = fileBlobName(upload, deps.newId());
+async function check(deps: AttachDeps, upload: Upload, ticketId: string, index: number): Promise<Outcome> {
+  const blob = fileBlobName({ ticketId, id: upload.id }, deps.newId());
   // The copy's name goes on every failure: a copy that timed out may be there all the same.
   const refused = (why: string) => ({ failure: refusal(index, why), leftovers: [blob, uploadBlobName(upload)] });
   try {

@@ -97,6 +97,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/attachments": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Upload a file for a new ticket
+     * @description Any signed-in user, before opening a ticket: a URL that creates exactly this one blob in Blob Storage, for 10 minutes. Send the bytes there, then name the upload's id in the opening's `attachments`; until then it is the caller's alone, and unused it is deleted after a day. 400 if it is larger than maxBytes.
+     */
+    post: operations["requestOpeningUpload"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/tickets/{id}/attachments": {
     parameters: {
       query?: never;
@@ -1690,6 +1710,43 @@ export interface operations {
       413: components["responses"]["ContentTooLarge"];
       415: components["responses"]["UnsupportedMediaType"];
       422: components["responses"]["IdempotencyKeyReused"];
+      429: components["responses"]["TooManyRequests"];
+      500: components["responses"]["InternalError"];
+      503: components["responses"]["ServiceUnavailable"];
+    };
+  };
+  requestOpeningUpload: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
+        "x-request-id"?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["AttachmentUpload"];
+      };
+    };
+    responses: {
+      /** @description Where to upload, and until when */
+      201: {
+        headers: {
+          "x-request-id": components["headers"]["XRequestId"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["AttachmentUploadGranted"];
+        };
+      };
+      400: components["responses"]["BadRequest"];
+      401: components["responses"]["Unauthenticated"];
+      413: components["responses"]["ContentTooLarge"];
+      415: components["responses"]["UnsupportedMediaType"];
       429: components["responses"]["TooManyRequests"];
       500: components["responses"]["InternalError"];
       503: components["responses"]["ServiceUnavailable"];

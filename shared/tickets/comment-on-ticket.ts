@@ -151,6 +151,6 @@ export async function commentOnTicket(
     await readReceipt();
     if (seen.first) return null;
     if (!deps.attachments) throw new Failure("invalid", "This host takes no attachments.");
-    return deps.attachments.prepare(caller, id, ids);
+    return deps.attachments.prepare(caller, id, ids, "ticket");
   }
 }

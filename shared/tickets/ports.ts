@@ -137,11 +137,12 @@ export interface AgentLookup {
  */
 export interface AttachmentCheck {
   /**
-   * Checks the uploads `ids` that `caller` made on ticket `ticketId` (their size, and their
-   * type from their first bytes) and readies them to be attached: Failure "invalid" naming
-   * the first that cannot be, whose blob is then deleted.
+   * Checks the uploads `ids` that `caller` made (their size, and their type from their first
+   * bytes) and readies them to be attached to ticket `ticketId`: Failure "invalid" naming the
+   * first that cannot be, whose blob is then deleted. A comment's uploads were made on its
+   * ticket (`from: "ticket"`); an opening's before there was one (`from: "opening"`).
    */
-  prepare(caller: Principal, ticketId: string, ids: readonly string[]): Promise<PreparedFiles>;
+  prepare(caller: Principal, ticketId: string, ids: readonly string[], from: "ticket" | "opening"): Promise<PreparedFiles>;
 }
 
 export interface PreparedFiles {

@@ -81,7 +81,8 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
   const inFlight = new InFlightKeys();
   const seal = new TimelineSeal(randomness.hash, randomness.randomHex);
   return {
-    open: (caller, input, options) => openTicket({ store, writer, randomness, now: deps.now, inFlight }, caller, input, options),
+    open: (caller, input, options) =>
+      openTicket({ store, writer, randomness, now: deps.now, inFlight, attachments: deps.attachments }, caller, input, options),
     get: (caller, id) => getTicket(writer, caller, id),
     list: (caller, query) => listTickets({ store, writer, hash: randomness.hash }, caller, query),
     timeline: (caller, id, cursor, limit, unchanged) => ticketTimeline({ writer, store, seal }, caller, id, cursor, limit, unchanged),

@@ -13,6 +13,7 @@ const EXPECTED_HTTP: [name: string, route: string, methods: string[]][] = [
   ["assignTicket", "tickets/{id}/assignee", ["PUT"]],
   ["unassignTicket", "tickets/{id}/assignee", ["DELETE"]],
   ["commentOnTicket", "tickets/{id}/comments", ["POST"]],
+  ["requestOpeningUpload", "attachments", ["POST"]],
   ["requestUpload", "tickets/{id}/attachments", ["POST"]],
   ["downloadAttachment", "tickets/{id}/attachments/{attachmentId}", ["GET"]],
   ["moveTicket", "tickets/{id}/status", ["POST"]],

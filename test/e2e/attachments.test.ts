@@ -234,6 +234,56 @@ describe("attaching and downloading", () => {
   });
 });
 
+describe("an opening's files", () => {
+  /** An upload for the caller's next opening: POST /api/attachments, then the PUT. */
+  async function forOpening(token: string, fileName: string, bytes: Buffer): Promise<string> {
+    const granted = await t.call(token, "POST", "/attachments", { body: { fileName, contentType: "image/png", size: bytes.length } });
+    expect(granted.status).toBe(201);
+    const put = await fetch(granted.body.uploadUrl, {
+      method: "PUT",
+      headers: { "x-ms-blob-type": "BlockBlob" },
+      body: new Uint8Array(bytes),
+    });
+    expect(put.status).toBe(201);
+    return granted.body.id as string;
+  }
+
+  it("are uploaded before the ticket exists, attached by the opening, and replayed by a keyed retry", async () => {
+    const uploadId = await forOpening(karen, "crash.png", PNG);
+    const open = () =>
+      t.call(karen, "POST", "/tickets", {
+        body: { subject: "Crash on start", description: "Screenshot attached.", attachments: [uploadId] },
+        headers: { "idempotency-key": `opening-${uploadId}` },
+      });
+    const opened = await open();
+    expect(opened.status).toBe(201);
+    const id = opened.body.id as string;
+    const file = { id: uploadId, fileName: "crash.png", size: PNG.length, contentType: "image/png" };
+    expect((await timelineOf(t, karen, id)).find((e) => e.type === "opened")?.data.attachments).toEqual([file]);
+    const again = await open();
+    expect(again.status).toBe(201);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(again.body.id).toBe(id);
+    for (const token of [karen, jane]) expect((await download(t, token, id, uploadId)).status).toBe(302);
+    expect((await download(t, ken, id, uploadId)).status).toBe(404);
+  });
+
+  it("are the uploader's alone: another caller cannot open a ticket with them", async () => {
+    const uploadId = await forOpening(karen, "mine.png", PNG);
+    const taken = await t.call(ken, "POST", "/tickets", { body: { subject: "Yours?", description: "No.", attachments: [uploadId] } });
+    expect(taken.status).toBe(400);
+    expect(taken.body.errors.map((e: { path: string }) => e.path)).toEqual(["attachments[0]"]);
+    // An opening refused for another reason leaves her upload as it was, for another try.
+    const forbidden = await t.call(karen, "POST", "/tickets", {
+      body: { subject: "Now", description: "Urgent.", priority: "emergency", attachments: [uploadId] },
+    });
+    expect(forbidden.status).toBe(403);
+    expect(
+      (await t.call(karen, "POST", "/tickets", { body: { subject: "Mine", description: "Yes.", attachments: [uploadId] } })).status,
+    ).toBe(201);
+  });
+});
+
 describe("a file over the limit", () => {
   let small: TestHost;
   beforeAll(async () => {

@@ -63,6 +63,7 @@ function world(options: { afterCopy?: () => void; factsFail?: boolean } = {}) {
     newId: () => `c${++n}`,
     now: () => new Date("2026-12-01T00:05:00.000Z"),
     log: () => {},
+    hash: (text) => text,
   });
   return { blobs, deleted, attached, check };
 }
@@ -71,7 +72,7 @@ describe("attaching files", () => {
   it("checks the copy, so that bytes swapped in through the upload URL after it are never what is attached", async () => {
     const w = world({ afterCopy: () => w.blobs.set("uploads/t1/u1", EXE) });
     w.blobs.set("uploads/t1/u1", PNG);
-    const prepared = await w.check.prepare(karen, "t1", ["u1"]);
+    const prepared = await w.check.prepare(karen, "t1", ["u1"], "ticket");
     expect(prepared.refs).toEqual([{ id: "u1", fileName: "u1.png", size: PNG.length, contentType: "image/png" }]);
     const [record] = prepared.records(4, "public");
     expect(record).toMatchObject({ id: "attachment-u1", attachmentId: "u1", seq: 4, visibility: "public", blob: "files/t1/u1/c1" });
@@ -81,7 +82,7 @@ describe("attaching files", () => {
   it("refuses bytes swapped in before the copy, deleting the copy and the upload", async () => {
     const w = world();
     w.blobs.set("uploads/t1/u1", EXE);
-    await expect(w.check.prepare(karen, "t1", ["u1"])).rejects.toMatchObject({ kind: "invalid", errors: [{ path: "attachments[0]" }] });
+    await expect(w.check.prepare(karen, "t1", ["u1"], "ticket")).rejects.toMatchObject({ kind: "invalid", errors: [{ path: "attachments[0]" }] });
     expect([...w.blobs.keys()]).toEqual([]);
   });
 
@@ -89,22 +90,22 @@ describe("attaching files", () => {
     const w = world({ factsFail: true });
     w.blobs.set("uploads/t1/u1", PNG);
     w.blobs.set("uploads/t1/u2", PNG);
-    await expect(w.check.prepare(karen, "t1", ["u1", "u2"])).rejects.toMatchObject({ kind: "unavailable" });
+    await expect(w.check.prepare(karen, "t1", ["u1", "u2"], "ticket")).rejects.toMatchObject({ kind: "unavailable" });
     expect([...w.blobs.keys()].sort()).toEqual(["uploads/t1/u1", "uploads/t1/u2"]);
   });
 
   it("refuses an upload that is not there or not the caller's", async () => {
     const w = world();
-    await expect(w.check.prepare(karen, "t1", ["x1"])).rejects.toMatchObject({ errors: [{ path: "attachments[0]" }] });
+    await expect(w.check.prepare(karen, "t1", ["x1"], "ticket")).rejects.toMatchObject({ errors: [{ path: "attachments[0]" }] });
     w.blobs.set("uploads/t1/u1", PNG);
-    await expect(w.check.prepare({ ...karen, id: "ken" }, "t1", ["u1"])).rejects.toMatchObject({ errors: [{ path: "attachments[0]" }] });
+    await expect(w.check.prepare({ ...karen, id: "ken" }, "t1", ["u1"], "ticket")).rejects.toMatchObject({ errors: [{ path: "attachments[0]" }] });
   });
 
   it("once written, deletes the uploads; not written, only its own copies; and refuses a file attached meanwhile", async () => {
     const w = world();
     w.blobs.set("uploads/t1/u1", PNG);
-    const first = await w.check.prepare(karen, "t1", ["u1"]);
-    const second = await w.check.prepare(karen, "t1", ["u1"]);
+    const first = await w.check.prepare(karen, "t1", ["u1"], "ticket");
+    const second = await w.check.prepare(karen, "t1", ["u1"], "ticket");
     await first.settle(true);
     expect([...w.blobs.keys()].sort()).toEqual(["files/t1/u1/c1", "files/t1/u1/c2"]);
     w.attached.set("u1", first.records(2, "public")[0] as unknown as Attachment);

@@ -56,8 +56,9 @@ export type ScanStatus = z.infer<typeof ScanStatus>;
 const Uploader = z.object({ id: z.string(), role: z.enum(["requester", "agent", "admin"]) });
 
 /**
- * An upload handed out and not attached yet: its record lives in its ticket's partition and
- * expires with Cosmos DB's ttl (UPLOAD_RECORD_TTL_SECONDS) once it could no longer be attached.
+ * An upload handed out and not attached yet: its record lives in its ticket's partition (or,
+ * for an opening, the caller's own: openingUploadsOf, as `ticketId`) and expires with Cosmos
+ * DB's ttl (UPLOAD_RECORD_TTL_SECONDS) once it could no longer be attached.
  */
 export const Upload = z.object({
   id: z.string().min(1),
@@ -95,6 +96,12 @@ export const Attachment = z.object({
   blob: z.string().min(1),
 });
 export type Attachment = z.infer<typeof Attachment>;
+
+/**
+ * Where the uploads a caller makes before opening a ticket live: a partition of their own,
+ * named from their id, which no ticket id can be (ticket ids are 24 hex digits).
+ */
+export const openingUploadsOf = (hash: (text: string) => string, callerId: string): string => `uploads-${hash(`uploads:${callerId}`).slice(0, 24)}`;
 
 /** An upload's record lives 2 days: the 10 minutes its URL writes, then the day the lifecycle rule keeps the blob, and a margin. */
 export const UPLOAD_RECORD_TTL_SECONDS = 2 * 24 * 60 * 60;

@@ -31,7 +31,7 @@ export const AttachmentIdParam = z
   .describe("The attachment's id, from its timeline entry");
 const ATTACHMENT_ID = /^[0-9a-f]{24}$/;
 
-/** POST /api/tickets/{id}/attachments and GET /api/tickets/{id}/attachments/{attachmentId}. */
+/** POST /api/attachments, POST /api/tickets/{id}/attachments and GET /api/tickets/{id}/attachments/{attachmentId}. */
 export function attachmentHandlers(
   http: HttpContext,
   upload: () => Promise<RequestUpload>,
@@ -46,6 +46,10 @@ export function attachmentHandlers(
       const url = await (await download())(call.principal, ticketId, attachmentId, call.requestId);
       // The URL is a credential for 5 minutes: no cache keeps it.
       return { status: 302, headers: { location: url, "cache-control": "no-store" } };
+    }),
+    requestOpeningUpload: endpoint(http, { auth: true }, async (call) => {
+      const { value } = await call.body(UploadBody);
+      return { status: 201, body: await (await upload())(call.principal, null, value) };
     }),
     requestUpload: endpoint(http, { auth: true }, async (call) => {
       const ticketId = call.param("id");
