@@ -207,6 +207,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     );
   }
   if (insideAzure) requireSettings(requiredInAzure, "in Azure");
+  // In Azure a file is served only once Defender for Storage found it clean (infra/ turns the scan on).
+  if (insideAzure && s.ATTACHMENTS_MALWARE_SCANNING === "off")
+    throw new ConfigError(
+      "Invalid settings:\n  ATTACHMENTS_MALWARE_SCANNING: off is for hosts outside Azure; in Azure uploads are scanned (defender)",
+    );
   const alertChannels = Object.fromEntries(
     ALERT_CHANNEL_SETTINGS.flatMap((name) => (given[name] === undefined ? [] : [[name, given[name]]])),
   );

@@ -32,6 +32,29 @@ describe("settings", () => {
     );
   });
 
+  it("scan attachments with Defender where they live in an account, nowhere else unless told; never off in Azure", () => {
+    expect(loadConfig({}).attachments.scanner).toBe(false);
+    expect(loadConfig({ ATTACHMENTS_ACCOUNT_URL: "https://files.blob.core.windows.net" }).attachments.scanner).toBe(true);
+    expect(loadConfig({ ATTACHMENTS_MALWARE_SCANNING: "defender" }).attachments.scanner).toBe(true);
+    expect(
+      loadConfig({ ATTACHMENTS_ACCOUNT_URL: "https://files.blob.core.windows.net", ATTACHMENTS_MALWARE_SCANNING: "off" }).attachments
+        .scanner,
+    ).toBe(false);
+    expect(() => loadConfig({ ATTACHMENTS_MALWARE_SCANNING: "maybe" })).toThrow(/ATTACHMENTS_MALWARE_SCANNING/);
+    const azure = {
+      WEBSITE_SITE_NAME: "helpdesk",
+      COSMOS_ENDPOINT: "https://db.documents.azure.com",
+      AUTH_ISSUER: "https://login.example.com/t/v2.0",
+      AUTH_AUDIENCE: "api://helpdesk",
+      AUTH_JWKS_URI: "https://login.example.com/t/keys",
+      SERVICE_BUS_NAMESPACE: "sb.servicebus.windows.net",
+    };
+    expect(loadConfig(azure).insideAzure).toBe(true);
+    expect(() => loadConfig({ ...azure, ATTACHMENTS_MALWARE_SCANNING: "off" })).toThrow(
+      /ATTACHMENTS_MALWARE_SCANNING: off is for hosts outside Azure/,
+    );
+  });
+
   it("name the delegated scope a user's token must carry: AUTH_REQUIRED_SCOPE, default access_as_user", () => {
     const issuer = {
       AUTH_ISSUER: "https://login.example.com/t/v2.0",
