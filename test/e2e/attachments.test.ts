@@ -94,12 +94,13 @@ const uploadUrls = new Map<string, string>();
 async function sent(
   host: TestHost,
   token: string,
-  ticketId: string,
+  ticketId: string | null,
   fileName: string,
   bytes: Buffer,
   size = bytes.length,
 ): Promise<string> {
-  const granted = await host.call(token, "POST", `/tickets/${ticketId}/attachments`, {
+  // A null ticket: an upload for the caller's next opening (POST /api/attachments).
+  const granted = await host.call(token, "POST", ticketId ? `/tickets/${ticketId}/attachments` : "/attachments", {
     body: { fileName, contentType: "image/png", size },
   });
   expect(granted.status).toBe(201);
@@ -235,21 +236,8 @@ describe("attaching and downloading", () => {
 });
 
 describe("an opening's files", () => {
-  /** An upload for the caller's next opening: POST /api/attachments, then the PUT. */
-  async function forOpening(token: string, fileName: string, bytes: Buffer): Promise<string> {
-    const granted = await t.call(token, "POST", "/attachments", { body: { fileName, contentType: "image/png", size: bytes.length } });
-    expect(granted.status).toBe(201);
-    const put = await fetch(granted.body.uploadUrl, {
-      method: "PUT",
-      headers: { "x-ms-blob-type": "BlockBlob" },
-      body: new Uint8Array(bytes),
-    });
-    expect(put.status).toBe(201);
-    return granted.body.id as string;
-  }
-
   it("are uploaded before the ticket exists, attached by the opening, and replayed by a keyed retry", async () => {
-    const uploadId = await forOpening(karen, "crash.png", PNG);
+    const uploadId = await sent(t, karen, null, "crash.png", PNG);
     const open = () =>
       t.call(karen, "POST", "/tickets", {
         body: { subject: "Crash on start", description: "Screenshot attached.", attachments: [uploadId] },
@@ -269,7 +257,7 @@ describe("an opening's files", () => {
   });
 
   it("are the uploader's alone: another caller cannot open a ticket with them", async () => {
-    const uploadId = await forOpening(karen, "mine.png", PNG);
+    const uploadId = await sent(t, karen, null, "mine.png", PNG);
     const taken = await t.call(ken, "POST", "/tickets", { body: { subject: "Yours?", description: "No.", attachments: [uploadId] } });
     expect(taken.status).toBe(400);
     expect(taken.body.errors.map((e: { path: string }) => e.path)).toEqual(["attachments[0]"]);
