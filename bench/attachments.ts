@@ -29,9 +29,9 @@ import { percentile } from "./stats.js";
  * API's). The whole run is made once per LOCAL_STORE in STORES (default "memory,file"), a
  * fresh host each, LOCAL_DIR a new directory under the repository's `.local/`, and says where
  * Azurite kept the bytes: on disk if LOCAL_DIR holds them, else in memory, where a stored file
- * is the host process's memory (Azurite's, not the API's). As the host is now, both are
- * memory: LOCAL_STORE reaches only the embedded Cosmos DB endpoint, and the composition starts
- * the blob stand-in without a `dir`. Run through `npm run bench:attachments` (bundles first).
+ * is the host process's memory (Azurite's, not the API's). LOCAL_STORE=file (what `npm start`
+ * runs) keeps Azurite's data on disk, in LOCAL_DIR/blobs; memory (the tests' and the demo's)
+ * keeps it in the process. Run through `npm run bench:attachments` (bundles first).
  */
 const RUNS = Number(process.env.RUNS ?? 5);
 const STORES = (process.env.STORES ?? "memory,file")

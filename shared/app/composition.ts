@@ -314,7 +314,7 @@ export class Composition {
     return upload;
   });
 
-  /** The files a comment names, checked: the blob store is reached (and the embedded one started) only when one does. */
+  /** The files a comment or an opening names, checked: the blob store is reached (and the embedded one started) only when one does. */
   private readonly attachments: AttachmentCheck = {
     prepare: async (caller, ticketId, ids, from) => (await this.attachCheck()).prepare(caller, ticketId, ids, from),
   };
@@ -339,6 +339,7 @@ export class Composition {
       records: stores.attachments,
       blobs: await this.attachmentBlobs(),
       scanner: this.config.attachments.scanner,
+      log: this.log,
       markMalicious: (ticketId: string, file: MaliciousFile, requestId: string) => tickets.markMalicious(ticketId, file, requestId),
       now: this.now,
     };

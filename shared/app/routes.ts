@@ -6,7 +6,7 @@ import { Health, healthHandler } from "../adapters/http/health.js";
 import { openApiDocument, OpenApiJson, servedAt, serverUrlOf, type DocumentedRoute, type RouteDoc } from "../adapters/http/openapi.js";
 import type { AgentDirectory } from "../agents/directory.js";
 import { agentHandlers, AgentList } from "../agents/http/handlers.js";
-import { AttachmentIdParam, attachmentHandlers, UploadBody, UploadGrantedJson } from "../attachments/http/handlers.js";
+import { AttachmentIdParam, attachmentHandlers, FileLocationJson, UploadBody, UploadGrantedJson } from "../attachments/http/handlers.js";
 import type { DownloadAttachment } from "../attachments/download.js";
 import type { RequestUpload } from "../attachments/request-upload.js";
 import { SlaPolicyBody } from "../sla/domain/policy.js";
@@ -201,12 +201,21 @@ export const ROUTE_SPECS: Spec[] = [
     doc: {
       summary: "Download a file",
       description:
-        "Whoever may see the entry that attached it (a requester never sees an internal note's): 302 to a URL that reads the file for 5 minutes, answered as a download (`Content-Disposition: attachment`) with the type checked from its bytes. Where uploads are scanned for malware, 409 with Retry-After while the scan runs, and 410 once it found the file malicious. 404 for a file the caller may not see, exactly as for one that is not there.",
+        "Whoever may see the entry that attached it (a requester never sees an internal note's): 302 to a URL that reads the file for 5 minutes, answered as a download (`Content-Disposition: attachment`) with the type checked from its bytes; with `Accept: application/json`, 200 with that URL. Where uploads are scanned for malware, 409 with Retry-After while the scan runs, and 410 once it found the file malicious or could not scan it. 404 for a file the caller may not see, exactly as for one that is not there.",
       tag: "Attachments",
       auth: true,
       params: { ...TICKET, attachmentId: AttachmentIdParam },
-      ok: { status: 302, description: "The file is at Location: a read-only URL for 5 minutes", headers: ["Location", "Cache-Control"] },
+      ok: {
+        status: 200,
+        schema: FileLocationJson,
+        description: "With Accept: application/json: where the file is, a read-only URL for 5 minutes",
+        headers: ["Cache-Control"],
+      },
+      also: [
+        { status: 302, description: "The file is at Location: a read-only URL for 5 minutes", headers: ["Location", "Cache-Control"] },
+      ],
       errors: [409, 410],
+      headers: ["Accept"],
     },
   },
   {

@@ -1,8 +1,16 @@
 import { invalid, type Failure } from "../kernel/failure.js";
 import type { Principal } from "../kernel/principal.js";
 import type { AttachmentRef } from "../tickets/domain/model.js";
-import type { AttachmentCheck, PreparedFiles, TicketRecord } from "../tickets/ports.js";
-import { attachmentRecordId, fileBlobName, openingUploadsOf, uploadBlobName, type Attachment, type Upload } from "./domain/attachment.js";
+import type { AttachmentCheck, PreparedFiles, TicketRecord, WriteOutcome } from "../tickets/ports.js";
+import {
+  attachmentRecordId,
+  fileBlobName,
+  openingUploadsOf,
+  servedName,
+  uploadBlobName,
+  type Attachment,
+  type Upload,
+} from "./domain/attachment.js";
 import { SNIFF_BYTES, sniffType } from "./domain/sniff.js";
 import type { AttachmentBlobs, AttachmentRecords } from "./ports.js";
 
@@ -18,25 +26,31 @@ export interface AttachDeps {
   hash: (text: string) => string;
 }
 
-/** One file of a comment's `attachments`, checked: where its copy is and what it is. */
+/** One named file, checked: where its checked copy is and what it is. */
 interface Checked {
   upload: Upload;
   blob: string;
   size: number;
   contentType: Attachment["contentType"];
+  fileName: string;
 }
 
-/** How checking one file ended: checked, or not, with the blobs it leaves to delete. */
-type Outcome = { checked: Checked } | { failure: unknown; leftovers: string[] };
+/**
+ * How checking one file ended: checked, or not, with the blobs it leaves to delete and
+ * whether its upload is spent (bytes that are no attachment) or given back for another try.
+ */
+type Outcome = { checked: Checked } | { failure: unknown; leftovers: string[]; spent: boolean };
 
 /**
- * Attaching files (issue "Attachments", point 2) as a comment's or an opening's change needs
- * it (shared/tickets/ports.ts AttachmentCheck). Each named upload must be the caller's, on
- * this ticket. Its blob is first copied under `files/`, where no upload URL reaches, and the
- * copy is what is checked: its size within the limit, and its type from its first bytes
- * (sniff.ts), never from the client's word. So what was checked is what is served, though the
- * upload URL still writes for a few minutes more. A file that is no attachment is refused
- * (400 naming it) and its blobs are deleted.
+ * Attaching files (issue "Attachments", point 2) to a comment or an opening, as its change
+ * needs it (shared/tickets/ports.ts AttachmentCheck). Each named upload must be the caller's,
+ * made on this ticket (or, for an opening, before it). It is claimed first, its record deleted,
+ * so that no other request attaches it too; it is given back if the change is not written.
+ * Its blob is copied under `files/`, where no upload URL reaches, bytes only (no header its
+ * uploader set), and the copy is what is checked: its size within the limit, and its type
+ * from its first bytes (sniff.ts), never from the client's word. So what was checked is what
+ * is served, though the upload URL still writes for a few minutes more. A file that is no
+ * attachment is refused (400 naming it) and deleted.
  */
 export function attachmentCheck(deps: AttachDeps): AttachmentCheck {
   return { prepare: (caller, ticketId, ids, from) => prepare(deps, caller, ticketId, ids, from) };
@@ -50,39 +64,35 @@ async function prepare(
   from: "ticket" | "opening",
 ): Promise<PreparedFiles> {
   const scope = from === "ticket" ? ticketId : openingUploadsOf(deps.hash, caller.id);
-  const uploads = await Promise.all(ids.map((id) => deps.records.upload(scope, id)));
-  uploads.forEach((upload, i) => {
+  const found = await Promise.all(ids.map((id) => deps.records.upload(scope, id)));
+  const uploads = found.map((upload, i) => {
     // Someone else's upload is as unknown to the caller as one that never was.
-    if (!upload || upload.uploadedBy.id !== caller.id)
-      throw refusal(
-        i,
-        from === "ticket" ? "No such upload on this ticket (of yours)." : "No such upload of yours (POST /api/attachments).",
-      );
+    if (!upload || upload.uploadedBy.id !== caller.id) throw refusal(i, "No such upload of yours (attached already, or never made here).");
+    return upload;
   });
+  await claim(deps, scope, uploads);
   // All of them, even when one fails early: a copy still being made would outlive the cleanup.
-  const outcomes = await Promise.all((uploads as Upload[]).map((upload, i) => check(deps, upload, ticketId, i)));
+  const outcomes = await Promise.all(uploads.map((upload, i) => check(deps, upload, ticketId, i)));
   const failed = outcomes.find((o) => "failure" in o);
   if (failed) {
     await quietly(
       deps,
       outcomes.flatMap((o) => ("checked" in o ? [o.checked.blob] : o.leftovers)),
     );
+    await giveBack(
+      deps,
+      uploads.filter((_, i) => {
+        const o = outcomes[i]!;
+        return "checked" in o || !o.spent;
+      }),
+    );
     throw failed.failure;
   }
   const checked = outcomes.map((o) => (o as { checked: Checked }).checked);
-  const refs: AttachmentRef[] = checked.map((c) => ({
-    id: c.upload.id,
-    fileName: c.upload.fileName,
-    size: c.size,
-    contentType: c.contentType,
-  }));
+  const refs: AttachmentRef[] = checked.map((c) => ({ id: c.upload.id, fileName: c.fileName, size: c.size, contentType: c.contentType }));
+  const attachedOf = async (c: Checked): Promise<boolean> => (await deps.records.attachment(ticketId, c.upload.id))?.blob === c.blob;
   return {
     refs,
-    async load() {
-      const attached = await Promise.all(refs.map((r) => deps.records.attachment(ticketId, r.id)));
-      const i = attached.findIndex((a) => a !== null);
-      if (i >= 0) throw refusal(i, "Attached already.");
-    },
     records(seq, visibility): TicketRecord[] {
       const attachedAt = deps.now().toISOString();
       return checked.map((c) => {
@@ -90,7 +100,7 @@ async function prepare(
           id: c.upload.id,
           type: "attachment",
           ticketId,
-          fileName: c.upload.fileName,
+          fileName: c.fileName,
           contentType: c.contentType,
           size: c.size,
           seq,
@@ -102,29 +112,69 @@ async function prepare(
         return { ...attachment, id: attachmentRecordId(c.upload.id), attachmentId: c.upload.id };
       });
     },
-    // Attached: the uploads are spent (the lifecycle rule, or the local sweep, gets any left).
-    // Not: the copies go, the uploads stay for another try.
-    settle: (written) => quietly(deps, written ? checked.map((c) => uploadBlobName(c.upload)) : checked.map((c) => c.blob)),
+    async settle(outcome: WriteOutcome) {
+      // Not known (the store timed out): each file's record says whether it was attached.
+      let attached: boolean[];
+      try {
+        attached = outcome === "unknown" ? await Promise.all(checked.map(attachedOf)) : checked.map(() => outcome === "written");
+      } catch (e) {
+        deps.log(
+          `attachments: could not tell whether ${refs.map((r) => r.id).join(", ")} were attached; their copies are kept: ${String(e)}`,
+        );
+        return;
+      }
+      // Attached: the uploads are spent (the lifecycle rule, or the local sweep, gets any blob left).
+      // Not: the copies go, and the uploads are the caller's again, for another try.
+      await quietly(
+        deps,
+        checked.map((c, i) => (attached[i] ? uploadBlobName(c.upload) : c.blob)),
+      );
+      await giveBack(
+        deps,
+        checked.filter((_, i) => !attached[i]).map((c) => c.upload),
+      );
+    },
   };
 }
 
+/** Each upload claimed for this request, or none: a lost claim (a concurrent request's) gives back the others. */
+async function claim(deps: AttachDeps, scope: string, uploads: Upload[]): Promise<void> {
+  const claims = await Promise.allSettled(uploads.map((u) => deps.records.claimUpload(scope, u.id)));
+  const lost = claims.findIndex((c) => c.status === "fulfilled" && !c.value);
+  const failed = claims.find((c): c is PromiseRejectedResult => c.status === "rejected");
+  if (lost < 0 && !failed) return;
+  await giveBack(
+    deps,
+    uploads.filter((_, i) => claims[i]!.status === "fulfilled" && (claims[i] as PromiseFulfilledResult<boolean>).value),
+  );
+  throw lost >= 0 ? refusal(lost, "Attached already.") : failed!.reason;
+}
+
 async function check(deps: AttachDeps, upload: Upload, ticketId: string, index: number): Promise<Outcome> {
+  const source = uploadBlobName(upload);
   const blob = fileBlobName({ ticketId, id: upload.id }, deps.newId());
-  // The copy's name goes on every failure: a copy that timed out may be there all the same.
-  const refused = (why: string) => ({ failure: refusal(index, why), leftovers: [blob, uploadBlobName(upload)] });
+  // Bytes that are no attachment: refused, and deleted, the upload with them (it is of no use).
+  const refused = (why: string, leftovers: string[]) => ({ failure: refusal(index, why), leftovers, spent: true });
+  const tooLarge = `The file is larger than ${deps.maxBytes} bytes.`;
   try {
-    if (!(await deps.blobs.copy(uploadBlobName(upload), blob)))
-      return { failure: refusal(index, "Nothing was uploaded to its URL."), leftovers: [] };
+    // Too large is told before anything is copied (a copy of a large file costs, and past 256 MiB fails).
+    const sent = await deps.blobs.facts(source);
+    if (!sent) return { failure: refusal(index, "Nothing was uploaded to its URL."), leftovers: [], spent: false };
+    if (sent.size > deps.maxBytes) return refused(tooLarge, [source]);
+    if (!(await deps.blobs.copy(source, blob)))
+      return { failure: refusal(index, "Nothing was uploaded to its URL."), leftovers: [], spent: false };
+    // The copy's name goes on every failure from here: it is there.
     const [facts, head] = await Promise.all([deps.blobs.facts(blob), deps.blobs.head(blob, SNIFF_BYTES)]);
     const size = facts?.size ?? 0;
-    // Bytes that are no attachment: refused, and deleted (the upload too: it is of no use).
-    if (size === 0) return refused("The file is empty.");
-    if (size > deps.maxBytes) return refused(`The file is larger than ${deps.maxBytes} bytes.`);
+    if (size === 0) return refused("The file is empty.", [blob, source]);
+    if (size > deps.maxBytes) return refused(tooLarge, [blob, source]);
     const contentType = await sniffType(head, size <= head.length);
-    if (!contentType) return refused("Not a type attachments may be (images, PDF, plain text and logs, zip), as told by its first bytes.");
-    return { checked: { upload, blob, size, contentType } };
+    if (!contentType)
+      return refused("Not a type attachments may be (images, PDF, plain text and logs, zip), as told by its first bytes.", [blob, source]);
+    return { checked: { upload, blob, size, contentType, fileName: servedName(upload.fileName, contentType) } };
   } catch (e) {
-    return { failure: e, leftovers: [blob] };
+    // A copy that timed out may be there all the same.
+    return { failure: e, leftovers: [blob], spent: false };
   }
 }
 
@@ -136,4 +186,14 @@ async function quietly(deps: AttachDeps, names: string[]): Promise<void> {
   for (const [i, r] of results.entries())
     if (r.status === "rejected")
       deps.log(`attachments: could not delete ${names[i]}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
+}
+
+/** The uploads are the caller's again (their records made anew); a failure is logged: the caller uploads again. */
+async function giveBack(deps: AttachDeps, uploads: Upload[]): Promise<void> {
+  const results = await Promise.allSettled(uploads.map((u) => deps.records.createUpload(u)));
+  for (const [i, r] of results.entries())
+    if (r.status === "rejected")
+      deps.log(
+        `attachments: could not give back upload ${uploads[i]!.id}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`,
+      );
 }

@@ -16,11 +16,22 @@ import type { Attachment, Upload } from "./domain/attachment.js";
 export interface AttachmentRecords {
   /** Stores a new upload's record, removed after UPLOAD_RECORD_TTL_SECONDS. Failure "exists" if its id is taken. */
   createUpload(upload: Upload): Promise<void>;
-  /** The upload's record, or null when there is none (never made, or expired). */
+  /**
+   * Claims an upload for one request: its record deleted, so that no other request can; false
+   * when it was not there (claimed already, or never made). Given back with createUpload.
+   */
+  claimUpload(scope: string, id: string): Promise<boolean>;
+  /** The upload's record, or null when there is none (never made, claimed, or expired). */
   upload(ticketId: string, id: string): Promise<Upload | null>;
   /** The attachment's record, or null when there is none (never attached). */
   attachment(ticketId: string, id: string): Promise<Attachment | null>;
 }
+
+/**
+ * The tickets feature's own write when a scan found an attached file malicious: an internal
+ * entry, once (shared/tickets/use-cases.ts markMalicious).
+ */
+export type MarkMalicious = (ticketId: string, file: { attachmentId: string; fileName: string }, requestId: string) => Promise<void>;
 
 /** What Blob Storage knows of an uploaded blob. */
 export interface BlobFacts {
@@ -46,7 +57,8 @@ export interface AttachmentBlobs {
   head(name: string, count: number): Promise<Uint8Array>;
   /**
    * Copies blob `from` to a new blob `to`, inside the store (the bytes never pass through the
-   * app); false when `from` is not there.
+   * app), and nothing but the bytes: no header or metadata its uploader set; false when `from`
+   * is not there.
    */
   copy(from: string, to: string): Promise<boolean>;
   /** Deletes it if it is there. */

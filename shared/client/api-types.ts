@@ -146,7 +146,7 @@ export interface paths {
     };
     /**
      * Download a file
-     * @description Whoever may see the entry that attached it (a requester never sees an internal note's): 302 to a URL that reads the file for 5 minutes, answered as a download (`Content-Disposition: attachment`) with the type checked from its bytes. Where uploads are scanned for malware, 409 with Retry-After while the scan runs, and 410 once it found the file malicious. 404 for a file the caller may not see, exactly as for one that is not there.
+     * @description Whoever may see the entry that attached it (a requester never sees an internal note's): 302 to a URL that reads the file for 5 minutes, answered as a download (`Content-Disposition: attachment`) with the type checked from its bytes; with `Accept: application/json`, 200 with that URL. Where uploads are scanned for malware, 409 with Retry-After while the scan runs, and 410 once it found the file malicious or could not scan it. 404 for a file the caller may not see, exactly as for one that is not there.
      */
     get: operations["downloadAttachment"];
     put?: never;
@@ -1042,6 +1042,15 @@ export interface components {
       contentType: string;
       size: number;
     };
+    FileLocation: {
+      /** @description Reads the file, answered as a download with its checked type; nothing else */
+      url: string;
+      /**
+       * Format: date-time
+       * @description The URL reads until then (5 minutes)
+       */
+      expiresAt: string;
+    };
     /**
      * @description The status to move to; entering resolved, or closing from anything but resolved, needs a resolution.
      * @example {
@@ -1303,7 +1312,7 @@ export interface components {
         "application/problem+json": components["schemas"]["Problem"];
       };
     };
-    /** @description Malicious file: The malware scan found the attachment malicious: it is never served */
+    /** @description Malicious file: The malware scan found the attachment malicious, or could not scan it: it is never served */
     Gone: {
       headers: {
         "x-request-id": components["headers"]["XRequestId"];
@@ -1798,6 +1807,8 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
+        /** @description `application/json`: answer 200 with where the file is, for an app that hands the URL on (an `<img>`, a download manager); otherwise 302 to it. */
+        Accept?: string;
         /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
         "x-request-id"?: string;
       };
@@ -1811,6 +1822,19 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description With Accept: application/json: where the file is, a read-only URL for 5 minutes */
+      200: {
+        headers: {
+          "x-request-id": components["headers"]["XRequestId"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+          "Cache-Control": components["headers"]["CacheControl"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["FileLocation"];
+        };
+      };
       /** @description The file is at Location: a read-only URL for 5 minutes */
       302: {
         headers: {

@@ -14,6 +14,7 @@ export type FailureKind =
   | "in_flight" // 409: the same idempotency key is being processed
   | "scanning" // 409: the attachment is being scanned for malware, with Retry-After
   | "malicious" // 410: the malware scan found the attachment malicious: never served
+  | "unscannable" // 410: the malware scan could not scan the attachment: never served
   | "precondition_failed" // 412: If-Match does not match
   | "too_large" // 413: the body is over the limit
   | "headers_too_large" // 431: the headers are (the local host's parser refuses them)

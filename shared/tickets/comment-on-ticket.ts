@@ -12,7 +12,7 @@ import {
   keyReused,
   type IdempotencyOptions,
 } from "./idempotency.js";
-import type { AttachmentCheck, PreparedFiles, TicketStore } from "./ports.js";
+import { outcomeOfFailure, type AttachmentCheck, type PreparedFiles, type TicketStore, type WriteOutcome } from "./ports.js";
 import { canSee, notFound } from "./domain/visibility.js";
 import type { TimelineSeal } from "./timeline-seal.js";
 import { etagFor, type TicketWriter, type Updated, type WriteOptions } from "./ticket-writer.js";
@@ -56,10 +56,9 @@ export interface Commented {
  * The cost: a keyed comment reads its receipt before writing, 2 round trips on a warm
  * instance (a comment without a key stays 1).
  *
- * Files the comment names are checked and copied first (AttachmentCheck), once, outside the
- * write's retries; each attempt then reads whether one was attached meanwhile, and the batch
- * creates their records. A keyed retry of a comment written already attaches nothing again:
- * its receipt is read before the files are.
+ * Files the comment names are claimed, checked and copied first (AttachmentCheck), once,
+ * outside the write's retries, and the batch creates their records. A keyed retry of a
+ * comment written already attaches nothing again: its receipt is read before the files are.
  */
 export async function commentOnTicket(
   deps: CommentDeps,
@@ -87,10 +86,7 @@ export async function commentOnTicket(
         return first ? { ticket, entries: [], events: [] } : commands.comment(ticket, caller, input, deps.now().toISOString(), files?.refs);
       },
       {
-        load: async () => {
-          await readReceipt();
-          if (!seen.first) await files?.load();
-        },
+        load: readReceipt,
         isReplay: () => idem !== undefined && seen.first?.requestHash === idem.requestHash,
         records: (change) => {
           const seq = change.entries[0]!.seq;
@@ -115,6 +111,7 @@ export async function commentOnTicket(
   return deps.inFlight.run(keyHash, async () => {
     const files = input.attachments ? await prepareFiles(input.attachments) : null;
     let result: Updated | undefined;
+    let outcome: WriteOutcome = "not_written";
     try {
       // The receipt was there after all (a read that lagged the write; Cosmos DB applied nothing
       // of the batch): again, and the read finds it. A read that keeps lagging is an outage.
@@ -127,8 +124,12 @@ export async function commentOnTicket(
             throw new Failure("unavailable", "The first request with this Idempotency-Key is not readable yet; retry.", { retryAfter: 1 });
         }
       }
+      if (result.entries.length > 0) outcome = "written";
+    } catch (e) {
+      outcome = outcomeOfFailure(e);
+      throw e;
     } finally {
-      await files?.settle(result !== undefined && result.entries.length > 0);
+      await files?.settle(outcome);
     }
     const first = result.entries.length === 0 ? seen.first : null;
     if (!first)

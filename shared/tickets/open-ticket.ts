@@ -6,7 +6,14 @@ import type { OpenInput } from "./domain/inputs.js";
 import type { Ticket } from "./domain/model.js";
 import { numberFromHash, requesterIdOf, ticketIdOf, type Randomness } from "./ids.js";
 import { InFlightKeys, keyHashOf, keyReused, OPEN_RECEIPT_ID, OpenReceipt, type IdempotencyOptions } from "./idempotency.js";
-import type { AttachmentCheck, PreparedFiles, TicketRecord, TicketStore } from "./ports.js";
+import {
+  outcomeOfFailure,
+  type AttachmentCheck,
+  type PreparedFiles,
+  type TicketRecord,
+  type TicketStore,
+  type WriteOutcome,
+} from "./ports.js";
 import { etagFor, type TicketWriter } from "./ticket-writer.js";
 
 export interface OpenDeps {
@@ -83,7 +90,7 @@ export async function openTicket(
           files?.refs,
         );
       const files = ids ? await prepareFiles(id, ids) : null;
-      let written = false;
+      let outcome: WriteOutcome = "not_written";
       try {
         const change = opening(files);
         // The receipt holds the ticket as stored (its clocks started), to replay the first response.
@@ -94,15 +101,18 @@ export async function openTicket(
           return [{ id: OPEN_RECEIPT_ID, type: "receipt", ...receipt }, ...attached];
         };
         const stored = await deps.writer.create(change, deps.randomness.randomHex(), options.requestId, records);
-        written = true;
+        outcome = "written";
         return { ticket: stored.ticket, etag: etagFor(stored.ticket, caller), replayed: false };
       } catch (e) {
-        if (!isFailure(e, "exists")) throw e;
+        if (!isFailure(e, "exists")) {
+          outcome = outcomeOfFailure(e);
+          throw e;
+        }
         const replay = await replayAt(id);
         if (replay) return replay;
         // Another ticket has this number: draw again.
       } finally {
-        await files?.settle(written);
+        await files?.settle(outcome);
       }
     }
     throw new Failure("unavailable", "Could not allocate a ticket number; try again.", { retryAfter: 1 });

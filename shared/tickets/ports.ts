@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { OutboxEntry } from "../outbox/ports.js";
 import type { SlaState } from "../sla/domain/clock.js";
 import type { Change } from "./domain/change.js";
+import { Failure } from "../kernel/failure.js";
 import type { Principal } from "../kernel/principal.js";
 import type { AgentRef, AttachmentRef, Priority, Severity, Status, Ticket, TimelineEntry, Visibility } from "./domain/model.js";
 
@@ -137,26 +138,30 @@ export interface AgentLookup {
  */
 export interface AttachmentCheck {
   /**
-   * Checks the uploads `ids` that `caller` made (their size, and their type from their first
-   * bytes) and readies them to be attached to ticket `ticketId`: Failure "invalid" naming the
-   * first that cannot be, whose blob is then deleted. A comment's uploads were made on its
+   * Claims the uploads `ids` that `caller` made, so that no other request attaches them, checks
+   * them (their size, and their type from their first bytes) and readies them to be attached
+   * to ticket `ticketId`: Failure "invalid" naming the first that cannot be (a file that is no
+   * attachment is deleted), or the store's failure. A comment's uploads were made on its
    * ticket (`from: "ticket"`); an opening's before there was one (`from: "opening"`).
    */
   prepare(caller: Principal, ticketId: string, ids: readonly string[], from: "ticket" | "opening"): Promise<PreparedFiles>;
 }
 
+/** How a change that named files ended: written, surely not, or not known (a store that timed out may have applied it). */
+export type WriteOutcome = "written" | "not_written" | "unknown";
+
+/** A failure of the write: a refusal (or a lost race) wrote nothing; an outage may have written all. */
+export const outcomeOfFailure = (e: unknown): WriteOutcome =>
+  e instanceof Failure && e.kind !== "unavailable" ? "not_written" : "unknown";
+
 export interface PreparedFiles {
   /** What the entry shows of each. */
   refs: AttachmentRef[];
-  /**
-   * Read on every attempt of the write, after the ticket: Failure "invalid" if one was
-   * attached meanwhile (a concurrent request named it). Its record is only ever created by a
-   * batch that also replaces the ticket, so a read after our copy of the ticket finds it, or
-   * that batch moved the ticket and ours fails on If-Match (as a comment's receipt: comment-on-ticket.ts).
-   */
-  load(): Promise<void>;
   /** The records the change's batch creates: each file attached to entry `seq`, with its visibility. */
   records(seq: number, visibility: Visibility): TicketRecord[];
-  /** Once the change is written (or not): the uploads' blobs deleted, or else the copies. Never throws. */
-  settle(written: boolean): Promise<void>;
+  /**
+   * Once the change is written or not: the uploads spent, or given back for another try (an
+   * unknown outcome is told by whether the attachments' records are there). Never throws.
+   */
+  settle(outcome: WriteOutcome): Promise<void>;
 }

@@ -164,6 +164,38 @@ describe("attaching and downloading", () => {
     expect(again.body.errors.map((e: { path: string }) => e.path)).toEqual(["attachments[0]"]);
   });
 
+  it("serves the bytes alone, under a name of their checked type: no header or metadata the uploader set", async () => {
+    const id = await open();
+    const granted = await upload(karen, id, { fileName: "invoice.hta", contentType: "text/plain", size: 40 });
+    const script = '<script>new ActiveXObject("WScript.Shell")</script>';
+    const put = await fetch(granted.body.uploadUrl, {
+      method: "PUT",
+      headers: {
+        "x-ms-blob-type": "BlockBlob",
+        "x-ms-blob-content-encoding": "gzip",
+        "x-ms-blob-cache-control": "public, max-age=31536000",
+        "x-ms-meta-evil": "1",
+      },
+      body: script,
+    });
+    expect(put.status).toBe(201);
+    const note = await comment(t, karen, id, { body: "My invoice.", attachments: [granted.body.id] });
+    expect(note.body.data.attachments).toEqual([
+      { id: granted.body.id, fileName: "invoice.hta.txt", size: script.length, contentType: "text/plain" },
+    ]);
+    const where = await t.call(karen, "GET", `/tickets/${id}/attachments/${granted.body.id}`, { headers: { accept: "application/json" } });
+    expect(where.status).toBe(200);
+    expect(where.headers.get("cache-control")).toBe("no-store");
+    expect(Date.parse(where.body.expiresAt) - Date.now()).toBeGreaterThan(4 * 60_000);
+    const got = await fetch(where.body.url);
+    expect(got.headers.get("content-disposition")).toMatch(/filename="invoice\.hta\.txt"/);
+    expect(got.headers.get("content-type")).toBe("text/plain");
+    expect(got.headers.get("content-encoding")).toBeNull();
+    expect(got.headers.get("cache-control")).toBe("private, no-store");
+    expect(got.headers.get("x-ms-meta-evil")).toBeNull();
+    expect(await got.text()).toBe(script);
+  });
+
   it("a keyed retry of a comment with files replays it, attaching nothing again", async () => {
     const id = await open();
     const uploadId = await sent(t, karen, id, "retry.png", PNG);
@@ -368,6 +400,15 @@ describe("the scan gate (Defender for Storage, its verdict as the index tag it s
     const said = (await timelineOf(scanned, agent, id)).filter((e) => e.type === "attachment_malicious");
     expect(said).toEqual([expect.objectContaining({ visibility: "internal", data: { attachmentId: uploadId, fileName: "evil.png" } })]);
     expect((await timelineOf(scanned, requester, id)).map((e) => e.type)).not.toContain("attachment_malicious");
+  });
+
+  it("never serves a file the scanner could not scan", async () => {
+    const { id, uploadId } = await attached("locked.png");
+    await verdict(id, uploadId, "Not scanned");
+    const refused = await download(scanned, requester, id, uploadId);
+    expect(refused.status).toBe(410);
+    expect(refused.body.type).toMatch(/attachment-unscannable$/);
+    expect(refused.headers.get("retry-after")).toBeNull();
   });
 
   it("says at start-up that uploads are scanned", () => {

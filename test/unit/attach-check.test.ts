@@ -28,9 +28,16 @@ function world(options: { afterCopy?: () => void; factsFail?: boolean } = {}) {
     createdAt: "2026-12-01T00:00:00.000Z",
     uploadExpiresAt: "2026-12-01T00:10:00.000Z",
   });
+  // The uploads' records there are: every "u…" id, until claimed.
+  const claimed = new Set<string>();
   const records: AttachmentRecords = {
-    createUpload: async () => {},
-    upload: async (_t, id) => (id.startsWith("u") ? upload(id) : null),
+    createUpload: async (u) => void claimed.delete(u.id),
+    upload: async (_t, id) => (id.startsWith("u") && !claimed.has(id) ? upload(id) : null),
+    claimUpload: async (_t, id) => {
+      if (claimed.has(id)) return false;
+      claimed.add(id);
+      return true;
+    },
     attachment: async (_t, id) => attached.get(id) ?? null,
   };
   const store: AttachmentBlobs = {
@@ -65,7 +72,7 @@ function world(options: { afterCopy?: () => void; factsFail?: boolean } = {}) {
     log: () => {},
     hash: (text) => text,
   });
-  return { blobs, deleted, attached, check };
+  return { blobs, deleted, attached, claimed, check };
 }
 
 describe("attaching files", () => {
@@ -74,6 +81,7 @@ describe("attaching files", () => {
     w.blobs.set("uploads/t1/u1", PNG);
     const prepared = await w.check.prepare(karen, "t1", ["u1"], "ticket");
     expect(prepared.refs).toEqual([{ id: "u1", fileName: "u1.png", size: PNG.length, contentType: "image/png" }]);
+    expect(w.claimed).toEqual(new Set(["u1"]));
     const [record] = prepared.records(4, "public");
     expect(record).toMatchObject({ id: "attachment-u1", attachmentId: "u1", seq: 4, visibility: "public", blob: "files/t1/u1/c1" });
     expect(w.blobs.get("files/t1/u1/c1")).toEqual(PNG);
@@ -82,7 +90,10 @@ describe("attaching files", () => {
   it("refuses bytes swapped in before the copy, deleting the copy and the upload", async () => {
     const w = world();
     w.blobs.set("uploads/t1/u1", EXE);
-    await expect(w.check.prepare(karen, "t1", ["u1"], "ticket")).rejects.toMatchObject({ kind: "invalid", errors: [{ path: "attachments[0]" }] });
+    await expect(w.check.prepare(karen, "t1", ["u1"], "ticket")).rejects.toMatchObject({
+      kind: "invalid",
+      errors: [{ path: "attachments[0]" }],
+    });
     expect([...w.blobs.keys()]).toEqual([]);
   });
 
@@ -92,25 +103,47 @@ describe("attaching files", () => {
     w.blobs.set("uploads/t1/u2", PNG);
     await expect(w.check.prepare(karen, "t1", ["u1", "u2"], "ticket")).rejects.toMatchObject({ kind: "unavailable" });
     expect([...w.blobs.keys()].sort()).toEqual(["uploads/t1/u1", "uploads/t1/u2"]);
+    expect(w.claimed).toEqual(new Set());
   });
 
   it("refuses an upload that is not there or not the caller's", async () => {
     const w = world();
     await expect(w.check.prepare(karen, "t1", ["x1"], "ticket")).rejects.toMatchObject({ errors: [{ path: "attachments[0]" }] });
     w.blobs.set("uploads/t1/u1", PNG);
-    await expect(w.check.prepare({ ...karen, id: "ken" }, "t1", ["u1"], "ticket")).rejects.toMatchObject({ errors: [{ path: "attachments[0]" }] });
+    await expect(w.check.prepare({ ...karen, id: "ken" }, "t1", ["u1"], "ticket")).rejects.toMatchObject({
+      errors: [{ path: "attachments[0]" }],
+    });
   });
 
-  it("once written, deletes the uploads; not written, only its own copies; and refuses a file attached meanwhile", async () => {
+  it("claims each upload for one request: a second gets 400, and an unwritten change gives them back", async () => {
     const w = world();
     w.blobs.set("uploads/t1/u1", PNG);
-    const first = await w.check.prepare(karen, "t1", ["u1"], "ticket");
+    // Two at once: both read the upload, one claim wins.
+    const [a, b] = await Promise.allSettled([
+      w.check.prepare(karen, "t1", ["u1"], "ticket"),
+      w.check.prepare(karen, "t1", ["u1"], "ticket"),
+    ]);
+    expect(b).toMatchObject({ status: "rejected", reason: { errors: [{ path: "attachments[0]", message: "Attached already." }] } });
+    expect(await w.check.prepare(karen, "t1", ["u1"], "ticket").catch((e: Failure) => e.errors[0]?.message)).toMatch(/No such upload/);
+    const first = (a as PromiseFulfilledResult<Awaited<ReturnType<typeof w.check.prepare>>>).value;
+    await first.settle("not_written");
+    expect([...w.blobs.keys()]).toEqual(["uploads/t1/u1"]);
+    expect(w.claimed).toEqual(new Set());
     const second = await w.check.prepare(karen, "t1", ["u1"], "ticket");
-    await first.settle(true);
-    expect([...w.blobs.keys()].sort()).toEqual(["files/t1/u1/c1", "files/t1/u1/c2"]);
-    w.attached.set("u1", first.records(2, "public")[0] as unknown as Attachment);
-    await expect(second.load()).rejects.toMatchObject({ errors: [{ path: "attachments[0]", message: "Attached already." }] });
-    await second.settle(false);
-    expect([...w.blobs.keys()]).toEqual(["files/t1/u1/c1"]);
+    await second.settle("written");
+    expect([...w.blobs.keys()]).toEqual(["files/t1/u1/c2"]);
+    expect(w.claimed).toEqual(new Set(["u1"]));
+  });
+
+  it("after a write of unknown outcome, tells by the attachment's record whether to keep the copy or give the upload back", async () => {
+    const w = world();
+    w.blobs.set("uploads/t1/u1", PNG);
+    w.blobs.set("uploads/t1/u2", PNG);
+    const prepared = await w.check.prepare(karen, "t1", ["u1", "u2"], "ticket");
+    // What the store's records say after the timeout (u1's written, u2's not: as if from two batches).
+    w.attached.set("u1", prepared.records(2, "public")[0] as unknown as Attachment);
+    await prepared.settle("unknown");
+    expect([...w.blobs.keys()].sort()).toEqual(["files/t1/u1/c1", "uploads/t1/u2"]);
+    expect(w.claimed).toEqual(new Set(["u1"]));
   });
 });

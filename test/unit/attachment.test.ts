@@ -7,7 +7,7 @@ import {
   NO_THREATS,
   SCAN_RESULT_TAG,
   scanStatusOf,
-  servable,
+  servedName,
   UploadInput,
 } from "../../shared/attachments/domain/attachment.js";
 
@@ -26,13 +26,23 @@ describe("an attachment", () => {
     expect(fileBlobName({ ticketId: "t1", id: "a1" }, "c1")).toBe("files/t1/a1/c1");
   });
 
-  it("is served when the scanner found no threat, or where none runs; held while scanning or on any other verdict; never when malicious", () => {
-    expect(scanStatusOf({}, false)).toBe("unscanned");
-    expect(scanStatusOf({}, true)).toBe("scanning");
-    expect(scanStatusOf({ [SCAN_RESULT_TAG]: NO_THREATS }, true)).toBe("clean");
-    expect(scanStatusOf({ [SCAN_RESULT_TAG]: MALICIOUS }, true)).toBe("malicious");
-    expect(scanStatusOf({ [SCAN_RESULT_TAG]: "Error" }, true)).toBe("scanning");
-    expect(["unscanned", "scanning", "clean", "malicious"].filter((s) => servable(s as never))).toEqual(["unscanned", "clean"]);
+  it("is clean or malicious by the scanner's verdict tag, scanning while there is none, unscannable on any other verdict", () => {
+    expect(scanStatusOf({})).toBe("scanning");
+    expect(scanStatusOf({ [SCAN_RESULT_TAG]: NO_THREATS })).toBe("clean");
+    expect(scanStatusOf({ [SCAN_RESULT_TAG]: MALICIOUS })).toBe("malicious");
+    expect(scanStatusOf({ [SCAN_RESULT_TAG]: "Error" })).toBe("unscannable");
+    expect(scanStatusOf({ [SCAN_RESULT_TAG]: "Not scanned" })).toBe("unscannable");
+  });
+
+  it("is served under a name with an extension of its checked type", () => {
+    expect(servedName("error.png", "image/png")).toBe("error.png");
+    expect(servedName("Photo.JPEG", "image/jpeg")).toBe("Photo.JPEG");
+    expect(servedName("server.log", "text/plain")).toBe("server.log");
+    expect(servedName("invoice.hta", "text/plain")).toBe("invoice.hta.txt");
+    expect(servedName("run.ps1", "text/plain")).toBe("run.ps1.txt");
+    expect(servedName("screenshot", "image/png")).toBe("screenshot.png");
+    expect(servedName(".png", "image/png")).toBe(".png.png");
+    expect(servedName("report.pdf.exe", "application/pdf")).toBe("report.pdf.exe.pdf");
   });
 
   it("keeps its checked type only among the allowed ones", () => {

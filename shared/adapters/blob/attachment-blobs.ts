@@ -69,7 +69,7 @@ export async function azureAttachmentBlobs(
   const credential: TokenCredential = await azureCredential(target.managedIdentityClientId);
   const service = new BlobServiceClient(target.accountUrl, credential, PIPELINE);
   const now = target.now ?? (() => new Date());
-  return new BlobAttachmentStore(service.getContainerClient(target.container), userDelegationSigner(service, now));
+  return new BlobAttachmentStore(service.getContainerClient(target.container), userDelegationSigner(service, now), now);
 }
 
 /** Off Azure: an account key (Azurite's development account), which signs the SAS too. */
@@ -83,6 +83,7 @@ export function sharedKeyAttachmentBlobs(account: SharedKeyAccount & BlobStoreOp
   return new BlobAttachmentStore(
     service.getContainerClient(account.container),
     sharedKeySigner(credential, local ? SASProtocol.HttpsAndHttp : SASProtocol.Https, now),
+    now,
   );
 }
 
@@ -126,6 +127,7 @@ export class BlobAttachmentStore implements AttachmentBlobs {
   constructor(
     private readonly container: ContainerClient,
     private readonly sign: SasSigner,
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   async uploadUrl(name: string, expiresAt: Date): Promise<string> {
@@ -139,6 +141,8 @@ export class BlobAttachmentStore implements AttachmentBlobs {
       expiresOn: expiresAt,
       contentDisposition: attachmentDisposition(download.fileName),
       contentType: download.contentType,
+      // Its answer holds the file for whoever has the URL: no shared cache keeps it.
+      cacheControl: "private, no-store",
     });
   }
 
@@ -175,15 +179,22 @@ export class BlobAttachmentStore implements AttachmentBlobs {
     // source is named with a read SAS of a minute, the one way both Azure (whose identity
     // signs it with its delegation key) and Azurite take for it. Tags are not copied (the
     // default): the copy's scan is its own.
-    const source = await this.signedUrl(from, { permissions: BlobSASPermissions.parse("r"), expiresOn: new Date(Date.now() + 60_000) });
+    const source = await this.signedUrl(from, {
+      permissions: BlobSASPermissions.parse("r"),
+      expiresOn: new Date(this.now().getTime() + 60_000),
+    });
+    const copy = this.container.getBlockBlobClient(to);
     return translated(`copy ${from} to ${to}`, async () => {
       try {
-        await this.container.getBlockBlobClient(to).syncCopyFromURL(source);
-        return true;
+        await copy.syncCopyFromURL(source);
       } catch (e) {
         if (isBlobMissing(e) || isCopySourceMissing(e)) return false;
         throw e;
       }
+      // The uploader's headers (a Content-Encoding, a Cache-Control) and metadata came with
+      // the bytes: none of them is served. Set Blob Properties clears every header it is not given.
+      await Promise.all([copy.setHTTPHeaders({}), copy.setMetadata({})]);
+      return true;
     });
   }
 

@@ -19,6 +19,19 @@ export class CosmosAttachmentRecords implements AttachmentRecords {
     await translated(() => this.container.items.create(doc));
   }
 
+  async claimUpload(scope: string, id: string): Promise<boolean> {
+    // A delete is atomic: of two requests claiming one upload, one gets 404.
+    const response = await translated(async () => {
+      try {
+        return await this.container.item(uploadRecordId(id), scope).delete();
+      } catch (e) {
+        if ((e as { code?: number }).code === 404) return null;
+        throw e;
+      }
+    });
+    return response !== null;
+  }
+
   upload(ticketId: string, id: string): Promise<Upload | null> {
     return this.read(ticketId, uploadRecordId(id), Upload);
   }

@@ -102,6 +102,11 @@ const REQUEST_HEADERS = {
       "Retrying with the same key and body replays the first response (`Idempotent-Replayed: true`) and creates nothing; the same key with another body is 422, and while the first request runs, 409. Kept per caller for at least 24 hours.",
     schema: { type: "string", pattern: "^[!-~]{1,255}$" },
   },
+  Accept: {
+    description:
+      "`application/json`: answer 200 with where the file is, for an app that hands the URL on (an `<img>`, a download manager); otherwise 302 to it.",
+    schema: { type: "string" },
+  },
   "x-request-id": {
     description:
       "Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id.",
@@ -179,7 +184,7 @@ const PROBLEM_ANSWERS: Record<number, { name: string; when: string }> = {
     name: "Conflict",
     when: "Not allowed in the ticket's current state, a request with this Idempotency-Key is still running, or an attachment is still being scanned (Retry-After)",
   },
-  410: { name: "Gone", when: "The malware scan found the attachment malicious: it is never served" },
+  410: { name: "Gone", when: "The malware scan found the attachment malicious, or could not scan it: it is never served" },
   412: { name: "PreconditionFailed", when: "If-Match does not match the ETag of the ticket (or of the SLA policy)" },
   413: { name: "ContentTooLarge", when: `The body is over ${MAX_BODY_BYTES / 1024} KiB` },
   415: { name: "UnsupportedMediaType", when: "The body is not application/json" },

@@ -25,6 +25,7 @@ export const PROBLEMS: Record<ProblemKind, ProblemSpec> = {
   in_flight: { status: 409, title: "Request in progress", slug: "idempotency-in-flight" },
   scanning: { status: 409, title: "Being scanned", slug: "attachment-scanning" },
   malicious: { status: 410, title: "Malicious file", slug: "attachment-malicious" },
+  unscannable: { status: 410, title: "Unscannable file", slug: "attachment-unscannable" },
   precondition_failed: { status: 412, title: "Precondition failed", slug: "precondition-failed" },
   too_large: { status: 413, title: "Content too large", slug: "content-too-large" },
   headers_too_large: { status: 431, title: "Request header fields too large", slug: "headers-too-large" },

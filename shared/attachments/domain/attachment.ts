@@ -25,6 +25,32 @@ export const ALLOWED_TYPES = [
 ] as const;
 export type AllowedType = (typeof ALLOWED_TYPES)[number];
 
+/**
+ * The file name extensions each type is served under: the first is added to a name without
+ * one of them. A computer opens a download by its extension, whatever its type: a script named
+ * `invoice.hta` is plain text to the check and a program to Windows, so it is served as
+ * `invoice.hta.txt`.
+ */
+const EXTENSIONS: Record<AllowedType, readonly string[]> = {
+  "image/png": ["png"],
+  "image/jpeg": ["jpg", "jpeg"],
+  "image/gif": ["gif"],
+  "image/webp": ["webp"],
+  "image/heic": ["heic"],
+  "image/heif": ["heif", "heic"],
+  "application/pdf": ["pdf"],
+  "application/zip": ["zip"],
+  "text/plain": ["txt", "log", "csv", "json", "md"],
+};
+
+/** The name a file of this checked type is served under: the uploader's, with an extension of the type. */
+export function servedName(fileName: string, type: AllowedType): string {
+  const dot = fileName.lastIndexOf(".");
+  const extension = dot > 0 ? fileName.slice(dot + 1).toLowerCase() : "";
+  const allowed = EXTENSIONS[type];
+  return allowed.includes(extension) ? fileName : `${fileName}.${allowed[0]}`;
+}
+
 /** At most this many attachments on one comment or opening. */
 export const MOST_ATTACHMENTS = 10;
 
@@ -50,7 +76,8 @@ export const UploadInput = z.strictObject({
 });
 export type UploadInput = z.output<typeof UploadInput>;
 
-export const ScanStatus = z.enum(["unscanned", "scanning", "clean", "malicious"]);
+/** What a scan (where one runs) says of a file: only a clean one is served. */
+export const ScanStatus = z.enum(["scanning", "clean", "malicious", "unscannable"]);
 export type ScanStatus = z.infer<typeof ScanStatus>;
 
 const Uploader = z.object({ id: z.string(), role: z.enum(["requester", "agent", "admin"]) });
@@ -101,7 +128,8 @@ export type Attachment = z.infer<typeof Attachment>;
  * Where the uploads a caller makes before opening a ticket live: a partition of their own,
  * named from their id, which no ticket id can be (ticket ids are 24 hex digits).
  */
-export const openingUploadsOf = (hash: (text: string) => string, callerId: string): string => `uploads-${hash(`uploads:${callerId}`).slice(0, 24)}`;
+export const openingUploadsOf = (hash: (text: string) => string, callerId: string): string =>
+  `uploads-${hash(`uploads:${callerId}`).slice(0, 24)}`;
 
 /** An upload's record lives 2 days: the 10 minutes its URL writes, then the day the lifecycle rule keeps the blob, and a margin. */
 export const UPLOAD_RECORD_TTL_SECONDS = 2 * 24 * 60 * 60;
@@ -128,18 +156,15 @@ export const NO_THREATS = "No threats found";
 export const MALICIOUS = "Malicious";
 
 /**
- * What a blob's tags say of its scan. Where a scanner runs (Azure, Defender for Storage), a
- * blob without its verdict is still being scanned; where none runs (the local host), it is
- * unscanned, and served.
+ * What a blob's tags say of its scan, where a scanner runs (Defender for Storage): no verdict
+ * yet is still being scanned; a verdict neither clean nor malicious (Defender could not scan
+ * it: an encrypted archive, a file over its limit, its monthly cap reached) is final too, and
+ * never served.
  */
-export function scanStatusOf(tags: Record<string, string>, scanner: boolean): ScanStatus {
-  if (!scanner) return "unscanned";
+export function scanStatusOf(tags: Record<string, string>): ScanStatus {
   const verdict = tags[SCAN_RESULT_TAG];
+  if (verdict === undefined) return "scanning";
   if (verdict === NO_THREATS) return "clean";
   if (verdict === MALICIOUS) return "malicious";
-  // No verdict yet, or one that is neither (a scan that failed): held, never served.
-  return "scanning";
+  return "unscannable";
 }
-
-/** Whether an attachment with this scan status may be served. */
-export const servable = (status: ScanStatus): boolean => status === "clean" || status === "unscanned";

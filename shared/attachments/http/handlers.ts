@@ -2,6 +2,7 @@ import { z } from "zod";
 import { Failure } from "../../kernel/failure.js";
 import { endpoint, type HttpContext, type HttpHandler } from "../../adapters/http/endpoint.js";
 import { notFound } from "../../tickets/domain/visibility.js";
+import { ATTACHMENT_ID } from "../../tickets/domain/model.js";
 import { TICKET_ID } from "../../tickets/ports.js";
 import { UploadInput } from "../domain/attachment.js";
 import type { DownloadAttachment } from "../download.js";
@@ -25,11 +26,14 @@ export const UploadGrantedJson = z
   .meta({ id: "AttachmentUploadGranted" });
 
 /** An attachment's id, as uploads are given them: anything else is no attachment (404). */
-export const AttachmentIdParam = z
-  .string()
-  .regex(/^[0-9a-f]{24}$/)
-  .describe("The attachment's id, from its timeline entry");
-const ATTACHMENT_ID = /^[0-9a-f]{24}$/;
+export const AttachmentIdParam = z.string().regex(ATTACHMENT_ID).describe("The attachment's id, from its timeline entry");
+
+export const FileLocationJson = z
+  .object({
+    url: z.string().describe("Reads the file, answered as a download with its checked type; nothing else"),
+    expiresAt: z.iso.datetime().describe("The URL reads until then (5 minutes)"),
+  })
+  .meta({ id: "FileLocation" });
 
 /** POST /api/attachments, POST /api/tickets/{id}/attachments and GET /api/tickets/{id}/attachments/{attachmentId}. */
 export function attachmentHandlers(
@@ -43,9 +47,12 @@ export function attachmentHandlers(
       const attachmentId = call.param("attachmentId");
       if (!TICKET_ID.test(ticketId)) throw notFound();
       if (!ATTACHMENT_ID.test(attachmentId)) throw new Failure("not_found", "No such attachment.");
-      const url = await (await download())(call.principal, ticketId, attachmentId, call.requestId);
+      const where = await (await download())(call.principal, ticketId, attachmentId, call.requestId);
       // The URL is a credential for 5 minutes: no cache keeps it.
-      return { status: 302, headers: { location: url, "cache-control": "no-store" } };
+      const headers = { "cache-control": "no-store" };
+      // An app that hands the URL on asks for it as JSON; a browser following a link is sent there.
+      if ((call.request.headers.get("accept") ?? "").includes("application/json")) return { status: 200, headers, body: where };
+      return { status: 302, headers: { ...headers, location: where.url } };
     }),
     requestOpeningUpload: endpoint(http, { auth: true }, async (call) => {
       const { value } = await call.body(UploadBody);

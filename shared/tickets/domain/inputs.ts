@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Priority, Severity, Status, Visibility } from "./model.js";
+import { ATTACHMENT_ID, Priority, Severity, Status, Visibility } from "./model.js";
 
 /**
  * What each command takes, as zod schemas: the commands' input types are inferred from
@@ -15,7 +15,7 @@ const category = z.string().trim().min(1).max(64).nullable();
  * opening): at most 10, each once. Their bytes are checked as they are attached.
  */
 const attachments = z
-  .array(z.string().regex(/^[0-9a-f]{24}$/, "an upload's id"))
+  .array(z.string().regex(ATTACHMENT_ID, "an upload's id"))
   .min(1)
   .max(10)
   .refine((ids) => new Set(ids).size === ids.length, "each upload once")

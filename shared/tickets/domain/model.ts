@@ -147,6 +147,9 @@ const slaStep = z.object({
   policyVersion: z.number().int().min(0).describe("The SLA policy version the ticket follows"),
 });
 
+/** An upload's id, which its attachment keeps: 96 random bits in hex. */
+export const ATTACHMENT_ID = /^[0-9a-f]{24}$/;
+
 /**
  * A file a comment or the opening names (shared/attachments/): its name, its size and its type
  * as checked from its bytes. GET /api/tickets/{id}/attachments/{attachmentId} fetches it, for
