@@ -1,4 +1,4 @@
-import { invalid, type Failure } from "../kernel/failure.js";
+import { Failure, invalid } from "../kernel/failure.js";
 import type { Principal } from "../kernel/principal.js";
 import type { AttachmentRef } from "../tickets/domain/model.js";
 import type { AttachmentCheck, PreparedFiles, TicketRecord, WriteOutcome } from "../tickets/ports.js";
@@ -45,7 +45,8 @@ type Outcome = { checked: Checked } | { failure: unknown; leftovers: string[]; s
  * Attaching files (issue "Attachments", point 2) to a comment or an opening, as its change
  * needs it (shared/tickets/ports.ts AttachmentCheck). Each named upload must be the caller's,
  * made on this ticket (or, for an opening, before it). It is claimed first, its record deleted,
- * so that no other request attaches it too; it is given back if the change is not written.
+ * so that no other request attaches it too; it is given back if the change is surely not
+ * written (a refusal, a lost race), and kept claimed, with its copy, when that is not known.
  * Its blob is copied under `files/`, where no upload URL reaches, bytes only (no header its
  * uploader set), and the copy is what is checked: its size within the limit, and its type
  * from its first bytes (sniff.ts), never from the client's word. So what was checked is what
@@ -90,7 +91,6 @@ async function prepare(
   }
   const checked = outcomes.map((o) => (o as { checked: Checked }).checked);
   const refs: AttachmentRef[] = checked.map((c) => ({ id: c.upload.id, fileName: c.fileName, size: c.size, contentType: c.contentType }));
-  const attachedOf = async (c: Checked): Promise<boolean> => (await deps.records.attachment(ticketId, c.upload.id))?.blob === c.blob;
   return {
     refs,
     records(seq, visibility): TicketRecord[] {
@@ -113,26 +113,24 @@ async function prepare(
       });
     },
     async settle(outcome: WriteOutcome) {
-      // Not known (the store timed out): each file's record says whether it was attached.
-      let attached: boolean[];
-      try {
-        attached = outcome === "unknown" ? await Promise.all(checked.map(attachedOf)) : checked.map(() => outcome === "written");
-      } catch (e) {
-        deps.log(
-          `attachments: could not tell whether ${refs.map((r) => r.id).join(", ")} were attached; their copies are kept: ${String(e)}`,
-        );
+      // Not known (the store timed out, and may apply the batch yet): nothing is undone, so an
+      // attached file never loses its copy; the uploads stay claimed (the caller uploads again).
+      if (outcome === "unknown") {
+        deps.log(`attachments: the write attaching ${refs.map((r) => r.id).join(", ")} may or may not have landed; their copies are kept`);
         return;
       }
       // Attached: the uploads are spent (the lifecycle rule, or the local sweep, gets any blob left).
       // Not: the copies go, and the uploads are the caller's again, for another try.
+      const written = outcome === "written";
       await quietly(
         deps,
-        checked.map((c, i) => (attached[i] ? uploadBlobName(c.upload) : c.blob)),
+        checked.map((c) => (written ? uploadBlobName(c.upload) : c.blob)),
       );
-      await giveBack(
-        deps,
-        checked.filter((_, i) => !attached[i]).map((c) => c.upload),
-      );
+      if (!written)
+        await giveBack(
+          deps,
+          checked.map((c) => c.upload),
+        );
     },
   };
 }
@@ -147,7 +145,10 @@ async function claim(deps: AttachDeps, scope: string, uploads: Upload[]): Promis
     deps,
     uploads.filter((_, i) => claims[i]!.status === "fulfilled" && (claims[i] as PromiseFulfilledResult<boolean>).value),
   );
-  throw lost >= 0 ? refusal(lost, "Attached already.") : failed!.reason;
+  // Lost to a request still under way (its retry, maybe): that one attaches it, or gives it back.
+  throw lost >= 0
+    ? new Failure("in_flight", `Another request is attaching attachments[${lost}] right now; retry in a moment.`, { retryAfter: 1 })
+    : failed!.reason;
 }
 
 async function check(deps: AttachDeps, upload: Upload, ticketId: string, index: number): Promise<Outcome> {

@@ -39,6 +39,8 @@ export interface FailureDetails {
   cause?: unknown;
   /** Response headers that go with it (the rate limit's). */
   headers?: Record<string, string>;
+  /** An outage ("unavailable") known to have written nothing: a write given up before its last try could land. */
+  nothingWritten?: boolean;
 }
 
 export class Failure extends Error {
@@ -46,6 +48,7 @@ export class Failure extends Error {
   readonly errors: FieldError[];
   readonly retryAfter: number | undefined;
   readonly headers: Record<string, string>;
+  readonly nothingWritten: boolean;
 
   constructor(
     readonly kind: FailureKind,
@@ -56,6 +59,7 @@ export class Failure extends Error {
     this.errors = details.errors ?? [];
     this.retryAfter = details.retryAfter;
     this.headers = details.headers ?? {};
+    this.nothingWritten = details.nothingWritten ?? false;
   }
 }
 

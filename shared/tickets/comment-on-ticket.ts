@@ -121,7 +121,10 @@ export async function commentOnTicket(
         } catch (e) {
           if (!keyHash || !isFailure(e, "exists")) throw e;
           if (tries === 2)
-            throw new Failure("unavailable", "The first request with this Idempotency-Key is not readable yet; retry.", { retryAfter: 1 });
+            throw new Failure("unavailable", "The first request with this Idempotency-Key is not readable yet; retry.", {
+              retryAfter: 1,
+              nothingWritten: true,
+            });
         }
       }
       if (result.entries.length > 0) outcome = "written";

@@ -150,9 +150,9 @@ export interface AttachmentCheck {
 /** How a change that named files ended: written, surely not, or not known (a store that timed out may have applied it). */
 export type WriteOutcome = "written" | "not_written" | "unknown";
 
-/** A failure of the write: a refusal (or a lost race) wrote nothing; an outage may have written all. */
+/** A failure of the write: a refusal (or a lost race) wrote nothing; an outage may have written all, unless it says not. */
 export const outcomeOfFailure = (e: unknown): WriteOutcome =>
-  e instanceof Failure && e.kind !== "unavailable" ? "not_written" : "unknown";
+  e instanceof Failure && (e.kind !== "unavailable" || e.nothingWritten) ? "not_written" : "unknown";
 
 export interface PreparedFiles {
   /** What the entry shows of each. */

@@ -216,7 +216,8 @@ export class TicketWriter {
         // Changed meanwhile: decide again on a fresh read (If-Match included), after a pause.
         this.cache.delete(id);
         if (!(await this.pause(++stale, deadline))) {
-          throw new Failure("unavailable", "The ticket is changing too fast; retry.", { retryAfter: 1 });
+          // Its last try lost on If-Match: nothing of it was written.
+          throw new Failure("unavailable", "The ticket is changing too fast; retry.", { retryAfter: 1, nothingWritten: true });
         }
       }
     }

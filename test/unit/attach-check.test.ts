@@ -3,6 +3,7 @@ import { attachmentCheck } from "../../shared/attachments/attach.js";
 import type { Attachment, Upload } from "../../shared/attachments/domain/attachment.js";
 import type { AttachmentBlobs, AttachmentRecords } from "../../shared/attachments/ports.js";
 import { Failure } from "../../shared/kernel/failure.js";
+import { outcomeOfFailure } from "../../shared/tickets/ports.js";
 import type { Principal } from "../../shared/kernel/principal.js";
 
 /**
@@ -123,7 +124,7 @@ describe("attaching files", () => {
       w.check.prepare(karen, "t1", ["u1"], "ticket"),
       w.check.prepare(karen, "t1", ["u1"], "ticket"),
     ]);
-    expect(b).toMatchObject({ status: "rejected", reason: { errors: [{ path: "attachments[0]", message: "Attached already." }] } });
+    expect(b).toMatchObject({ status: "rejected", reason: { kind: "in_flight" } });
     expect(await w.check.prepare(karen, "t1", ["u1"], "ticket").catch((e: Failure) => e.errors[0]?.message)).toMatch(/No such upload/);
     const first = (a as PromiseFulfilledResult<Awaited<ReturnType<typeof w.check.prepare>>>).value;
     await first.settle("not_written");
@@ -135,15 +136,22 @@ describe("attaching files", () => {
     expect(w.claimed).toEqual(new Set(["u1"]));
   });
 
-  it("after a write of unknown outcome, tells by the attachment's record whether to keep the copy or give the upload back", async () => {
+  it("after a write of unknown outcome (a store that timed out may apply it yet) undoes nothing: the copies and the claims stay", async () => {
     const w = world();
     w.blobs.set("uploads/t1/u1", PNG);
-    w.blobs.set("uploads/t1/u2", PNG);
-    const prepared = await w.check.prepare(karen, "t1", ["u1", "u2"], "ticket");
-    // What the store's records say after the timeout (u1's written, u2's not: as if from two batches).
-    w.attached.set("u1", prepared.records(2, "public")[0] as unknown as Attachment);
+    const prepared = await w.check.prepare(karen, "t1", ["u1"], "ticket");
     await prepared.settle("unknown");
-    expect([...w.blobs.keys()].sort()).toEqual(["files/t1/u1/c1", "uploads/t1/u2"]);
+    expect([...w.blobs.keys()].sort()).toEqual(["files/t1/u1/c1", "uploads/t1/u1"]);
     expect(w.claimed).toEqual(new Set(["u1"]));
+  });
+});
+
+describe("a write's outcome, for the files it named", () => {
+  it("is surely not written on a refusal or a lost race, and on an outage that says so; not known on any other outage or error", () => {
+    for (const kind of ["invalid", "forbidden", "not_found", "conflict", "precondition_failed", "exists", "stale"] as const)
+      expect(outcomeOfFailure(new Failure(kind, "no")), kind).toBe("not_written");
+    expect(outcomeOfFailure(new Failure("unavailable", "changing too fast", { nothingWritten: true }))).toBe("not_written");
+    expect(outcomeOfFailure(new Failure("unavailable", "timed out"))).toBe("unknown");
+    expect(outcomeOfFailure(new Error("bug"))).toBe("unknown");
   });
 });

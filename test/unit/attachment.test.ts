@@ -43,6 +43,11 @@ describe("an attachment", () => {
     expect(servedName("screenshot", "image/png")).toBe("screenshot.png");
     expect(servedName(".png", "image/png")).toBe(".png.png");
     expect(servedName("report.pdf.exe", "application/pdf")).toBe("report.pdf.exe.pdf");
+    // Within the 255 characters a name may have, shortened by whole characters (never half a surrogate pair).
+    expect(servedName(`${"a".repeat(249)}😀.hta`, "text/plain")).toBe(`${"a".repeat(249)}😀.txt`);
+    expect(servedName(`${"a".repeat(250)}😀.ht`, "text/plain")).toBe(`${"a".repeat(250)}.txt`);
+    for (const name of [`${"a".repeat(249)}😀.hta`, `${"a".repeat(250)}😀.ht`])
+      expect(UploadInput.shape.fileName.safeParse(servedName(name, "text/plain")).success).toBe(true);
   });
 
   it("keeps its checked type only among the allowed ones", () => {

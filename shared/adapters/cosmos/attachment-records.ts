@@ -25,7 +25,9 @@ export class CosmosAttachmentRecords implements AttachmentRecords {
       try {
         return await this.container.item(uploadRecordId(id), scope).delete();
       } catch (e) {
-        if ((e as { code?: number }).code === 404) return null;
+        // Not there; but a missing container (substatus 1003) is an outage, not a claim lost.
+        const { code, substatus } = e as { code?: number; substatus?: number };
+        if (code === 404 && substatus !== 1003) return null;
         throw e;
       }
     });

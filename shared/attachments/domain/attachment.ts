@@ -25,6 +25,8 @@ export const ALLOWED_TYPES = [
 ] as const;
 export type AllowedType = (typeof ALLOWED_TYPES)[number];
 
+const MAX_FILE_NAME = 255;
+
 /**
  * The file name extensions each type is served under: the first is added to a name without
  * one of them. A computer opens a download by its extension, whatever its type: a script named
@@ -43,12 +45,17 @@ const EXTENSIONS: Record<AllowedType, readonly string[]> = {
   "text/plain": ["txt", "log", "csv", "json", "md"],
 };
 
-/** The name a file of this checked type is served under: the uploader's, with an extension of the type. */
+/** The name a file of this checked type is served under: the uploader's, with an extension of the type (within 255 characters). */
 export function servedName(fileName: string, type: AllowedType): string {
   const dot = fileName.lastIndexOf(".");
   const extension = dot > 0 ? fileName.slice(dot + 1).toLowerCase() : "";
   const allowed = EXTENSIONS[type];
-  return allowed.includes(extension) ? fileName : `${fileName}.${allowed[0]}`;
+  if (allowed.includes(extension)) return fileName;
+  const suffix = `.${allowed[0]}`;
+  // Shortened by whole characters (never half a surrogate pair) until the suffix fits.
+  const stem = [...fileName];
+  while (stem.join("").length + suffix.length > MAX_FILE_NAME) stem.pop();
+  return `${stem.join("")}${suffix}`;
 }
 
 /** At most this many attachments on one comment or opening. */
@@ -59,7 +66,7 @@ const FileName = z
   .string()
   .trim()
   .min(1)
-  .max(255)
+  .max(MAX_FILE_NAME)
   // No path separator, no control character (C0 or DEL).
   .refine(
     (n) => ![...n].some((c) => c === "/" || c === "\\" || c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f),

@@ -35,6 +35,14 @@ export const FileLocationJson = z
   })
   .meta({ id: "FileLocation" });
 
+/** Whether Accept names application/json (and not with q=0). */
+function acceptsJson(accept: string | null): boolean {
+  return (accept ?? "").split(",").some((range) => {
+    const [type, ...params] = range.split(";").map((p) => p.trim().toLowerCase());
+    return type === "application/json" && !params.some((p) => /^q=0(\.0*)?$/.test(p));
+  });
+}
+
 /** POST /api/attachments, POST /api/tickets/{id}/attachments and GET /api/tickets/{id}/attachments/{attachmentId}. */
 export function attachmentHandlers(
   http: HttpContext,
@@ -51,7 +59,7 @@ export function attachmentHandlers(
       // The URL is a credential for 5 minutes: no cache keeps it.
       const headers = { "cache-control": "no-store" };
       // An app that hands the URL on asks for it as JSON; a browser following a link is sent there.
-      if ((call.request.headers.get("accept") ?? "").includes("application/json")) return { status: 200, headers, body: where };
+      if (acceptsJson(call.request.headers.get("accept"))) return { status: 200, headers, body: where };
       return { status: 302, headers: { ...headers, location: where.url } };
     }),
     requestOpeningUpload: endpoint(http, { auth: true }, async (call) => {
