@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ESCALATIONS_QUEUE, TICKET_TIMERS_QUEUE } from "../adapters/servicebus/names.js";
+import { ESCALATIONS_QUEUE, TICKET_COMMANDS_QUEUE, TICKET_TIMERS_QUEUE } from "../adapters/servicebus/names.js";
 import { ALERT_CHANNEL_SETTINGS, type ChannelSettings } from "../escalation/channels/settings.js";
 
 /**
@@ -92,6 +92,8 @@ export const envSchema = z.object({
   ATTACHMENTS_MALWARE_SCANNING: z.enum(["defender", "off"]).optional(),
   /** The SLA clocks' timers: a warning or a breach is a message scheduled for its instant. */
   TIMER_QUEUE_NAME: z.string().min(1).default(TICKET_TIMERS_QUEUE),
+  /** Commands a change fans out to other tickets (an incident's broadcast and cascade, a link told to the parent). */
+  TICKET_COMMANDS_QUEUE_NAME: z.string().min(1).default(TICKET_COMMANDS_QUEUE),
   /** Unacknowledged this long after a page, ops is paged again. */
   ESCALATION_ACK_TIMEOUT_SECONDS: z.coerce.number().positive().default(900),
   /** Re-pages after the first page, at most. */
@@ -156,6 +158,7 @@ export interface Config {
   };
   /** The SLA clocks' scheduled warnings and breaches. */
   timers: { queue: string };
+  ticketCommands: { queue: string };
   /** Unset accountUrl: the local host's embedded Azurite (off Azure only). */
   /** `scanner`: Defender for Storage scans uploads (ATTACHMENTS_MALWARE_SCANNING). */
   attachments: { accountUrl?: string; container: string; maxBytes: number; scanner: boolean };
@@ -236,6 +239,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       ticketUrlTemplate: s.TICKET_URL_TEMPLATE,
     },
     timers: { queue: s.TIMER_QUEUE_NAME },
+    ticketCommands: { queue: s.TICKET_COMMANDS_QUEUE_NAME },
     attachments: {
       accountUrl: s.ATTACHMENTS_ACCOUNT_URL,
       container: s.ATTACHMENTS_CONTAINER,
