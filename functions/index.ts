@@ -86,3 +86,13 @@ app.serviceBusQueue("slaTimers", {
     await root.handleTimer({ messageId: typeof id === "string" ? id : "", body: message });
   },
 });
+
+// Incidents: what one ticket's change asks of another (a link told to its incident). Throwing makes Service Bus redeliver.
+app.serviceBusQueue("ticketCommands", {
+  connection: BINDING_CONNECTIONS.serviceBus,
+  queueName: config.ticketCommands.queue,
+  handler: async (message, context) => {
+    const id = context.triggerMetadata?.messageId;
+    await root.handleTicketCommand({ messageId: typeof id === "string" ? id : "", body: message });
+  },
+});

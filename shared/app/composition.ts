@@ -28,6 +28,8 @@ import { slaPolicyUseCases } from "../sla/policy-use-cases.js";
 import { cachedPolicy } from "../sla/policy-source.js";
 import { handleTimer } from "../sla/timer-handler.js";
 import { timerEntries } from "../sla/timer-outbox.js";
+import { incidentEntries } from "../incidents/outbox.js";
+import { handleTicketCommand } from "../incidents/handler.js";
 import type { Outbox } from "../tickets/ports.js";
 import type { AttachmentBlobs } from "../attachments/ports.js";
 import { requestUpload, type RequestUpload } from "../attachments/request-upload.js";
@@ -92,9 +94,16 @@ const randomness = systemRandomness;
 /** An upload's id, and a copy's: 96 random bits in hex (the id routes and inputs take). */
 const newAttachmentId = () => randomness.randomHex().slice(0, 24);
 
-/** The tickets' outbox: the escalation's messages and the SLA's timers of each change. */
+/** The tickets' outbox: the escalation's messages, the SLA's timers and the incidents' commands of each change. */
 export function ticketOutbox(written: (entries: OutboxEntry[]) => void = () => {}): Outbox {
-  return { entriesFor: (change, requestId) => [...escalationEntries(change, requestId), ...timerEntries(change, requestId)], written };
+  return {
+    entriesFor: (change, requestId) => [
+      ...escalationEntries(change, requestId),
+      ...timerEntries(change, requestId),
+      ...incidentEntries(change, requestId),
+    ],
+    written,
+  };
 }
 
 /**
@@ -247,10 +256,18 @@ export class Composition {
       message,
     );
 
+  /** The `ticket-commands` queue: what one ticket's change asks of others (shared/incidents/). */
+  readonly commandPublisher = once(() => this.queuePublisher(this.config.ticketCommands.queue, (m) => this.handleTicketCommand(m)));
+
+  /** One message of the `ticket-commands` queue. */
+  readonly handleTicketCommand = async (message: { messageId: string; body: unknown }): Promise<void> =>
+    handleTicketCommand({ tickets: await this.tickets(), log: (line) => console.log(line) }, message);
+
   async dispatcher(): Promise<Dispatcher> {
     return new Dispatcher((await this.stores()).tickets, {
       escalations: await this.publisher(),
       "ticket-timers": await this.timerPublisher(),
+      "ticket-commands": await this.commandPublisher(),
     });
   }
 
@@ -382,6 +399,7 @@ export class Composition {
   async close(): Promise<void> {
     await (await this.publisher.made()?.catch(() => null))?.close();
     await (await this.timerPublisher.made()?.catch(() => null))?.close();
+    await (await this.commandPublisher.made()?.catch(() => null))?.close();
     this.client?.dispose();
     await this.embedded?.close();
     await this.embeddedBlob?.close();

@@ -77,6 +77,50 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/tickets/{id}/parent": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Link a report to its incident
+     * @description Agents only: this ticket becomes a report of the incident `ticketId`. It no longer pages ops on its own (an open escalation of it is resolved); the incident's alerts count it. Its requester sees only a public entry saying it is part of an incident being worked on. 409 if the ticket would be its own parent, if the incident is itself a report, if this ticket has reports of its own, or if the incident is closed; 400 if there is no such ticket.
+     */
+    put: operations["linkParent"];
+    post?: never;
+    /**
+     * Unlink a report from its incident
+     * @description Agents only: the ticket is one of its own again, with its own escalation policy (business-impacting, it pages ops).
+     */
+    delete: operations["unlinkParent"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/tickets/{id}/children": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * An incident's reports
+     * @description Agents only: the tickets linked to this one as their incident, in pages, with the queue's filters and orders.
+     */
+    get: operations["ticketChildren"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/tickets/{id}/comments": {
     parameters: {
       query?: never;
@@ -447,6 +491,15 @@ export interface components {
       } | null;
       /** @description The SLA clocks: their due times and states; null for requesters (and for a ticket not changed since before they existed). */
       sla: components["schemas"]["Sla"] | null;
+      /** @description The incident this ticket is a report of; null for requesters */
+      parent: {
+        id: string;
+        number: string;
+      } | null;
+      /** @description On an incident: how many reports are linked to it (GET /api/tickets/{id}/children lists them); null otherwise and for requesters */
+      children: {
+        count: number;
+      } | null;
     };
     Sla: {
       policyVersion: number;
@@ -524,6 +577,11 @@ export interface components {
     Assign: {
       agentId: string;
     };
+    /** @description The incident this ticket is a report of. */
+    ParentLink: {
+      /** @description The incident's id */
+      ticketId: string;
+    };
     /**
      * @description One entry of a ticket's history; `data` depends on `type`. Requesters see only public entries (opened, public replies, status changes), and other people by name and role.
      * @example {
@@ -558,7 +616,12 @@ export interface components {
       | components["schemas"]["SlaWarningEntry"]
       | components["schemas"]["SlaBreachedEntry"]
       | components["schemas"]["SlaAchievedEntry"]
-      | components["schemas"]["AttachmentMaliciousEntry"];
+      | components["schemas"]["AttachmentMaliciousEntry"]
+      | components["schemas"]["ParentLinkedEntry"]
+      | components["schemas"]["ParentUnlinkedEntry"]
+      | components["schemas"]["IncidentLinkedEntry"]
+      | components["schemas"]["ChildLinkedEntry"]
+      | components["schemas"]["ChildUnlinkedEntry"];
     OpenedEntry: {
       id: string;
       /** Format: date-time */
@@ -1007,6 +1070,124 @@ export interface components {
       attachmentId: string;
       fileName: string;
     };
+    ParentLinkedEntry: {
+      id: string;
+      /** Format: date-time */
+      at: string;
+      actor: {
+        /** @description For agents, and for the requester's own entries */
+        id?: string;
+        name: string;
+        /** @enum {string} */
+        role: "requester" | "agent" | "admin" | "system";
+      };
+      /** @enum {string} */
+      visibility: "public" | "internal";
+      /** @constant */
+      type: "parent_linked";
+      data: components["schemas"]["ParentLinkedData"];
+    };
+    ParentLinkedData: {
+      parent: {
+        id: string;
+        number: string;
+      };
+      /** @description The incident it was linked to before, if any */
+      from: {
+        id: string;
+        number: string;
+      } | null;
+    };
+    ParentUnlinkedEntry: {
+      id: string;
+      /** Format: date-time */
+      at: string;
+      actor: {
+        /** @description For agents, and for the requester's own entries */
+        id?: string;
+        name: string;
+        /** @enum {string} */
+        role: "requester" | "agent" | "admin" | "system";
+      };
+      /** @enum {string} */
+      visibility: "public" | "internal";
+      /** @constant */
+      type: "parent_unlinked";
+      data: components["schemas"]["ParentUnlinkedData"];
+    };
+    ParentUnlinkedData: {
+      from: {
+        id: string;
+        number: string;
+      };
+    };
+    IncidentLinkedEntry: {
+      id: string;
+      /** Format: date-time */
+      at: string;
+      actor: {
+        /** @description For agents, and for the requester's own entries */
+        id?: string;
+        name: string;
+        /** @enum {string} */
+        role: "requester" | "agent" | "admin" | "system";
+      };
+      /** @enum {string} */
+      visibility: "public" | "internal";
+      /** @constant */
+      type: "incident_linked";
+      data: components["schemas"]["IncidentLinkedData"];
+    };
+    IncidentLinkedData: {
+      /** @description What the requester is told: their report is part of an incident being worked on */
+      note: string;
+    };
+    ChildLinkedEntry: {
+      id: string;
+      /** Format: date-time */
+      at: string;
+      actor: {
+        /** @description For agents, and for the requester's own entries */
+        id?: string;
+        name: string;
+        /** @enum {string} */
+        role: "requester" | "agent" | "admin" | "system";
+      };
+      /** @enum {string} */
+      visibility: "public" | "internal";
+      /** @constant */
+      type: "child_linked";
+      data: components["schemas"]["ChildLinkedData"];
+    };
+    ChildLinkedData: {
+      child: {
+        id: string;
+        number: string;
+      };
+    };
+    ChildUnlinkedEntry: {
+      id: string;
+      /** Format: date-time */
+      at: string;
+      actor: {
+        /** @description For agents, and for the requester's own entries */
+        id?: string;
+        name: string;
+        /** @enum {string} */
+        role: "requester" | "agent" | "admin" | "system";
+      };
+      /** @enum {string} */
+      visibility: "public" | "internal";
+      /** @constant */
+      type: "child_unlinked";
+      data: components["schemas"]["ChildUnlinkedData"];
+    };
+    ChildUnlinkedData: {
+      child: {
+        id: string;
+        number: string;
+      };
+    };
     /**
      * @description A public reply (the default) or an internal note (agents only).
      * @example {
@@ -1410,6 +1591,8 @@ export interface operations {
         assignee?: string;
         /** @description `me`, or a requester's id (agents only) */
         requester?: string;
+        /** @description `none`: no report linked to an incident; or an incident's id: its reports (agents only) */
+        parent?: "none" | string;
         /** @description `priority`: emergency first, then oldest first; `updated`: most recently changed first; `created`: newest first; `due` (agents only): the next SLA due time first (the earliest `dueAt` of a running target; a paused, achieved or breached one has none), then by priority (emergency first), then by id; tickets with nothing due last */
         sort?: "priority" | "updated" | "created" | "due";
         /** @description Only tickets changed at or after this time (ISO 8601; a requester's list: changes they can see); with sort=updated, what a client syncs by */
@@ -1667,6 +1850,149 @@ export interface operations {
       403: components["responses"]["Forbidden"];
       404: components["responses"]["NotFound"];
       412: components["responses"]["PreconditionFailed"];
+      429: components["responses"]["TooManyRequests"];
+      500: components["responses"]["InternalError"];
+      503: components["responses"]["ServiceUnavailable"];
+    };
+  };
+  linkParent: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Apply the change only if the ticket (or the SLA policy) still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
+        "If-Match"?: string;
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
+        "x-request-id"?: string;
+      };
+      path: {
+        /** @description The ticket's `id` (the last segment of its Location) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ParentLink"];
+      };
+    };
+    responses: {
+      /** @description The ticket, linked */
+      200: {
+        headers: {
+          "x-request-id": components["headers"]["XRequestId"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+          ETag: components["headers"]["ETag"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Ticket"];
+        };
+      };
+      400: components["responses"]["BadRequest"];
+      401: components["responses"]["Unauthenticated"];
+      403: components["responses"]["Forbidden"];
+      404: components["responses"]["NotFound"];
+      409: components["responses"]["Conflict"];
+      412: components["responses"]["PreconditionFailed"];
+      413: components["responses"]["ContentTooLarge"];
+      415: components["responses"]["UnsupportedMediaType"];
+      429: components["responses"]["TooManyRequests"];
+      500: components["responses"]["InternalError"];
+      503: components["responses"]["ServiceUnavailable"];
+    };
+  };
+  unlinkParent: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Apply the change only if the ticket (or the SLA policy) still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
+        "If-Match"?: string;
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
+        "x-request-id"?: string;
+      };
+      path: {
+        /** @description The ticket's `id` (the last segment of its Location) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The ticket, unlinked */
+      200: {
+        headers: {
+          "x-request-id": components["headers"]["XRequestId"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+          ETag: components["headers"]["ETag"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Ticket"];
+        };
+      };
+      401: components["responses"]["Unauthenticated"];
+      403: components["responses"]["Forbidden"];
+      404: components["responses"]["NotFound"];
+      412: components["responses"]["PreconditionFailed"];
+      429: components["responses"]["TooManyRequests"];
+      500: components["responses"]["InternalError"];
+      503: components["responses"]["ServiceUnavailable"];
+    };
+  };
+  ticketChildren: {
+    parameters: {
+      query?: {
+        /** @description Only these statuses, comma-separated */
+        status?: ("open" | "in_progress" | "on_hold" | "resolved" | "closed")[];
+        /** @description Only these priorities, comma-separated (a requester's list: the priority they opened with) */
+        priority?: ("low" | "normal" | "high" | "emergency")[];
+        /** @description Only these severities, comma-separated (agents only) */
+        severity?: ("SEV-A" | "SEV-B" | "SEV-C" | "SEV-D")[];
+        /** @description Only tickets whose SLA clocks are in one of these states, comma-separated (agents only). Each ticket is in one at most: `breached`, a target is breached (whatever the ticket's status now); `warning`, none is breached and a running target has had its warning (`sla_warning` in the timeline); `running`, none is breached, no running target has had its warning, and a target is running or paused. A ticket whose targets are both achieved, or that has no clocks yet, is in none. A state moves with the ticket's `sla`: a breach counts once recorded (`sla_breached`), which its timer does at the due time */
+        sla?: ("breached" | "warning" | "running")[];
+        /** @description `me`, `none` (unassigned), or an agent's id (agents only) */
+        assignee?: string;
+        /** @description `me`, or a requester's id (agents only) */
+        requester?: string;
+        /** @description `priority`: emergency first, then oldest first; `updated`: most recently changed first; `created`: newest first; `due` (agents only): the next SLA due time first (the earliest `dueAt` of a running target; a paused, achieved or breached one has none), then by priority (emergency first), then by id; tickets with nothing due last */
+        sort?: "priority" | "updated" | "created" | "due";
+        /** @description Only tickets changed at or after this time (ISO 8601; a requester's list: changes they can see); with sort=updated, what a client syncs by */
+        updatedSince?: string;
+        /** @description Items per page, 1 to 100 */
+        limit?: number;
+        /** @description The `nextCursor` of the previous page, with the same query */
+        cursor?: string;
+      };
+      header?: {
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
+        "x-request-id"?: string;
+      };
+      path: {
+        /** @description The ticket's `id` (the last segment of its Location) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of its reports */
+      200: {
+        headers: {
+          "x-request-id": components["headers"]["XRequestId"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["TicketPage"];
+        };
+      };
+      400: components["responses"]["BadRequest"];
+      401: components["responses"]["Unauthenticated"];
+      403: components["responses"]["Forbidden"];
+      404: components["responses"]["NotFound"];
       429: components["responses"]["TooManyRequests"];
       500: components["responses"]["InternalError"];
       503: components["responses"]["ServiceUnavailable"];

@@ -361,12 +361,13 @@ function urlOf(server: Server): string {
  * once subscribed; the SDK connects, and reconnects, in the background.
  */
 async function startQueueConsumers(composition: Composition): Promise<ServiceBusConsumer[]> {
-  const { serviceBus, escalation, timers } = composition.config;
+  const { serviceBus, escalation, timers, ticketCommands } = composition.config;
   if (!serviceBus.connectionString || serviceBus.namespace || composition.config.insideAzure) return [];
   const { serviceBusConsumer } = await import("../adapters/servicebus/consumer.js");
   const consumers = [
     await serviceBusConsumer(serviceBus, escalation.queue, async (m) => (await composition.notifier()).handle(m)),
     await serviceBusConsumer(serviceBus, timers.queue, (m) => composition.handleTimer(m)),
+    await serviceBusConsumer(serviceBus, ticketCommands.queue, (m) => composition.handleTicketCommand(m)),
   ];
   await Promise.all(consumers.map((c) => c.start()));
   return consumers;

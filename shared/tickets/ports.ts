@@ -31,7 +31,7 @@ export type UnstoredTicket = Omit<StoredTicket, "etag">;
  */
 export interface TicketRecord {
   id: string;
-  type: "receipt" | "delivery" | "attachment" | "malicious";
+  type: "receipt" | "delivery" | "attachment" | "malicious" | "told";
   ttl?: number;
   [field: string]: unknown;
 }
@@ -74,6 +74,8 @@ export interface ListQuery {
   /** An agent id, or null for unassigned. */
   assignee?: string | null;
   requester?: string;
+  /** An incident's id: its reports; null: tickets that are no report (agents only). */
+  parent?: string | null;
   after?: ListPosition;
   limit: number;
 }

@@ -37,6 +37,7 @@ export async function listTickets(
   if (!isAgent(caller)) {
     if (query.slaStates?.length) throw new Failure("forbidden", "Only agents may filter by SLA.");
     if (query.sort === "due") throw new Failure("forbidden", "Only agents may sort by due time.");
+    if (query.parent !== undefined) throw new Failure("forbidden", "Only agents may filter by incident.");
   }
   if (number !== undefined) {
     const stored = await deps.writer.read(ticketIdOf(deps.hash, number));

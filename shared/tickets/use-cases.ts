@@ -6,7 +6,8 @@ import { isAgent } from "../kernel/principal.js";
 import { commentOnTicket, type Commented } from "./comment-on-ticket.js";
 import * as commands from "./domain/commands.js";
 import type { CommentInput, EscalateInput, MoveInput, OpenInput, TriageInput } from "./domain/inputs.js";
-import type { AgentRef } from "./domain/model.js";
+import type { AgentRef, Ticket, TicketRef } from "./domain/model.js";
+import type { Change } from "./domain/change.js";
 import { slaTimer } from "./domain/sla.js";
 import type { Randomness } from "./ids.js";
 import { InFlightKeys, type IdempotencyOptions } from "./idempotency.js";
@@ -61,6 +62,11 @@ export interface TicketUseCases {
    * record in the same batch, read before deciding, as a comment's receipt is).
    */
   markMalicious(ticketId: string, file: commands.MaliciousFile, requestId: string): Promise<void>;
+  /** An agent links the report `id` to the incident `parentId` (409 on the refusals of commands.linkParent; 400 naming ticketId if there is no such ticket). */
+  link(caller: Principal, id: string, parentId: string, options: WriteOptions): Promise<Updated>;
+  unlink(caller: Principal, id: string, options: WriteOptions): Promise<Updated>;
+  /** The incident hears of a report linked or unlinked, once per `key`. False when the incident is gone. */
+  countChild(parentId: string, child: TicketRef, linked: boolean, key: string, requestId: string): Promise<boolean>;
 }
 
 export interface TicketDeps {
@@ -125,17 +131,44 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
         throw e;
       }
     },
-    async markMalicious(ticketId, file, requestId) {
-      const recordId = commands.maliciousRecordId(file.attachmentId);
-      let said = false;
-      await writer.update(null, ticketId, { requestId }, (t) => (said ? commands.noChange(t) : commands.markMalicious(t, file, now())), {
-        load: async () => {
-          said = (await store.record(ticketId, recordId, SaidRecord)) !== null;
-        },
-        records: () => [{ id: recordId, type: "malicious" }],
-      });
+    markMalicious: (ticketId, file, requestId) =>
+      once(ticketId, commands.maliciousRecordId(file.attachmentId), "malicious", requestId, (t) => commands.markMalicious(t, file, now())),
+    async link(caller, id, parentId, options) {
+      // Read afresh for its rules (not a child, not closed), and only for an agent: a requester is refused first.
+      const parent = isAgent(caller) ? ((await writer.read(parentId))?.ticket ?? null) : null;
+      return writer.update(caller, id, options, (t) => commands.linkParent(t, caller, parent, now()));
+    },
+    unlink: (caller, id, options) => writer.update(caller, id, options, (t) => commands.unlinkParent(t, caller, now())),
+    async countChild(parentId, child, linked, key, requestId) {
+      try {
+        await once(parentId, `told-${key}`, "told", requestId, (t) => commands.countChild(t, child, linked, now()));
+        return true;
+      } catch (e) {
+        if (isFailure(e, "not_found")) return false;
+        throw e;
+      }
     },
   };
+
+  /**
+   * The system's change to a ticket, made once: its record (`recordId`) goes in the change's
+   * batch, and is read before deciding, as a comment's receipt is (comment-on-ticket.ts).
+   */
+  async function once(
+    ticketId: string,
+    recordId: string,
+    type: TicketRecord["type"],
+    requestId: string,
+    decide: (t: Ticket) => Change,
+  ): Promise<void> {
+    let done = false;
+    await writer.update(null, ticketId, { requestId }, (t) => (done ? commands.noChange(t) : decide(t)), {
+      load: async () => {
+        done = (await store.record(ticketId, recordId, SaidRecord)) !== null;
+      },
+      records: () => [{ id: recordId, type }],
+    });
+  }
 }
 
 const SaidRecord = z.object({ id: z.string() });

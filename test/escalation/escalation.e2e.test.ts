@@ -161,7 +161,11 @@ describe("escalation", () => {
       // The dispatcher of an instance that dies right after publishing: its mark never happens.
       const crashing = new Dispatcher(
         { unsentOutbox: (o) => store.unsentOutbox(o), markOutboxSent: () => Promise.reject(new Error("instance crashed")) },
-        { escalations: await m.host.composition.publisher(), "ticket-timers": await m.host.composition.timerPublisher() },
+        {
+          escalations: await m.host.composition.publisher(),
+          "ticket-timers": await m.host.composition.timerPublisher(),
+          "ticket-commands": await m.host.composition.commandPublisher(),
+        },
       );
       const opened = await m.call(who.karen, "POST", "/tickets", {
         body: { subject: "Mobile banking is down", description: "The entire mobile banking is down." },

@@ -51,7 +51,7 @@ describe("the outbox dispatcher", () => {
     const timers = recorder();
     const logged: string[] = [];
     const store = new CosmosTicketStore(s.container, (line) => logged.push(line));
-    const dispatcher = new Dispatcher(store, { escalations: queue, "ticket-timers": timers });
+    const dispatcher = new Dispatcher(store, { escalations: queue, "ticket-timers": timers, "ticket-commands": timers });
     // The page, and the SLA clocks' timers the opening set (each scheduled for its instant).
     expect(await dispatcher.sweep(0, new Date())).toBe(1 + timers.sent.length);
     expect(queue.sent.map((m) => [m.messageId, m.subject, m.correlationId])).toEqual([[`${ticket.id}.3`, "escalation.triggered", "req-1"]]);
@@ -69,7 +69,7 @@ describe("the outbox dispatcher", () => {
     const stored = { ...entry!, type: "outbox", sent: false, _rid: "x", _ts: 1 };
     const queue = recorder();
     const logged: string[] = [];
-    const dispatcher = new Dispatcher(s.store, { escalations: queue, "ticket-timers": queue }, (line) => logged.push(line));
+    const dispatcher = new Dispatcher(s.store, { escalations: queue, "ticket-timers": queue, "ticket-commands": queue }, (line) => logged.push(line));
     const changed = [
       { id: ticket.id, ticketId: ticket.id, type: "ticket" },
       { ...stored, id: "outbox-1", sent: true },

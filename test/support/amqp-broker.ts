@@ -164,7 +164,7 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
     options.maxDeliveryCount ?? 10,
     options.lockDurationMs ?? 60_000,
     options.scheduler ?? systemScheduler,
-    options.otherQueues ?? ["ticket-timers"],
+    options.otherQueues ?? ["ticket-timers", "ticket-commands"],
   );
   await broker.start(options.port ?? 0);
   return broker;

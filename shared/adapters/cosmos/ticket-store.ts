@@ -161,7 +161,8 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
   async list(query: ListQuery): Promise<ListPage> {
     const requester = query.view === "requester";
     // The SLA clocks are the help desk's own (read-tickets.ts refuses these to requesters).
-    if (requester && (query.sort === "due" || query.slaStates?.length)) throw new Error("A requester's list has no SLA filter or order.");
+    if (requester && (query.sort === "due" || query.slaStates?.length || query.parent !== undefined))
+      throw new Error("A requester's list has no SLA filter or order, nor an incident's.");
     // The view's own fields: a requester's priority and updatedAt are the ones they see.
     const rank = requester ? "c.requesterRank" : "c.priorityRank";
     const updatedAt = requester ? "c.publicUpdatedAt" : "c.updatedAt";
@@ -187,6 +188,9 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
     if (query.assignee === null) where.push("IS_NULL(c.assignee)");
     else if (query.assignee !== undefined) where.push(`c.assignee.id = ${param("@assignee", query.assignee)}`);
     if (query.requester !== undefined) where.push(`c.requester.id = ${param("@requester", query.requester)}`);
+    // A ticket stored before links were kept has no parent field: no report.
+    if (query.parent === null) where.push("(NOT IS_DEFINED(c.parent) OR IS_NULL(c.parent))");
+    else if (query.parent !== undefined) where.push(`c.parent.id = ${param("@parent", query.parent)}`);
     if (query.updatedSince !== undefined) where.push(`${updatedAt} >= ${param("@since", query.updatedSince)}`);
     // Keyset pagination: strictly after the last item seen, in the list's order, so pages
     // never skip or repeat a ticket however the list changes in between. Each order has

@@ -53,6 +53,8 @@ export function factList(alert: Alert): Fact[] {
     { label: "Priority", value: alert.priority },
     { label: "Severity", value: alert.severity ?? "none" },
     { label: "Status", value: alert.status },
+    // An incident: how many reports this one page stands for.
+    ...(alert.linkedReports ? [{ label: "Linked reports", value: String(alert.linkedReports) }] : []),
     { label: "Assignee", value: alert.assignee?.name ?? "unassigned" },
     { label: ACTOR_LABEL[alert.event], value: `${alert.actor.name} (${alert.actor.role})` },
     { label: "Reason", value: alert.reason },

@@ -43,6 +43,8 @@ export const TicketFacts = Ticket.pick({ priority: true, severity: true, status:
   ticketId: Ticket.shape.id,
   ticketNumber: Ticket.shape.number,
   assignee: z.object({ name: z.string() }).nullable(),
+  /** An incident's reports linked to it (issue "Major incidents"): one page for them all. Absent from messages made before. */
+  linkedReports: z.number().int().min(0).optional(),
 });
 export type TicketFacts = z.infer<typeof TicketFacts>;
 
@@ -77,6 +79,7 @@ export function ticketFacts(ticket: Ticket): TicketFacts {
     severity: ticket.severity,
     status: ticket.status,
     assignee: ticket.assignee ? { name: ticket.assignee.name } : null,
+    linkedReports: ticket.children?.count ?? 0,
   };
 }
 

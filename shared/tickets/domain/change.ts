@@ -87,7 +87,7 @@ export function appendSystemEntries(
 }
 
 /** The public view of an entry type: what a requester may see of their ticket's history. */
-const PUBLIC_TYPES: ReadonlySet<EntryType> = new Set(["opened", "status_changed"]);
+const PUBLIC_TYPES: ReadonlySet<EntryType> = new Set(["opened", "status_changed", "incident_linked"]);
 
 export const actorOf = (p: Principal): Actor => ({ id: p.id, name: p.name, role: p.role });
 

@@ -4,7 +4,7 @@ import { actorOf, ChangeBuilder, type Change } from "./change.js";
 import { escalationCause, isEscalationWorthy, isOpen, NO_ESCALATION, raiseByHand } from "./escalation.js";
 import type { CommentInput, EscalateInput, MoveInput, OpenInput, TriageInput } from "./inputs.js";
 import { judgeMove, needsResolution, type Mover } from "./lifecycle.js";
-import type { Actor, AttachmentRef, EntryData, Person, Status, Ticket } from "./model.js";
+import type { Actor, AttachmentRef, EntryData, Person, Status, Ticket, TicketRef } from "./model.js";
 import { requireAgent, requireVisible } from "./visibility.js";
 
 /**
@@ -182,6 +182,8 @@ export function acknowledge(ticket: Ticket, caller: Principal, now: string): Cha
  */
 export function escalate(ticket: Ticket, caller: Principal, input: EscalateInput, now: string): Change {
   requireAgent(ticket, caller);
+  // A report of an incident pages ops through the incident only.
+  if (ticket.parent) throw new Failure("conflict", `This ticket is a report of #${ticket.parent.number}: escalate the incident.`);
   const b = new ChangeBuilder(ticket, ticket, actorOf(caller), now);
   const step = raiseByHand(ticket, now, b.nextSeq, input.reason);
   b.ticket = { ...ticket, escalation: step.escalation };
@@ -219,3 +221,50 @@ export function markMalicious(ticket: Ticket, file: MaliciousFile, now: string):
 
 /** Nothing to write. */
 export const noChange = (ticket: Ticket): Change => ({ ticket, entries: [], events: [] });
+
+/** What a requester's report says once it is linked to an incident: never which one. */
+export const INCIDENT_NOTE = "This report is part of a wider incident our team is working on; updates will follow here.";
+
+const refOf = (t: Pick<Ticket, "id" | "number">): TicketRef => ({ id: t.id, number: t.number });
+
+/**
+ * An agent links a report to its incident, `parent` (issue "Major incidents"). An incident is
+ * no report: a ticket cannot be its own parent, a parent cannot be a child, a ticket with
+ * reports of its own cannot become one, and a closed incident takes no new reports (409).
+ * The report stops paging ops on its own: an open escalation of it is resolved ("linked to
+ * #N"), and its parent's alerts count it. `parent` is null when there is no such ticket (400). Its requester sees only that it is part of an
+ * incident being worked on (a public entry, the first time it is linked).
+ */
+export function linkParent(ticket: Ticket, caller: Principal, parent: Ticket | null, now: string): Change {
+  requireAgent(ticket, caller);
+  if (!parent) throw invalid("No such ticket.", "ticketId", "No ticket has this id.");
+  if (parent.id === ticket.id) throw new Failure("conflict", "A ticket cannot be its own parent.");
+  if (parent.parent) throw new Failure("conflict", `#${parent.number} is itself linked to an incident (#${parent.parent.number}).`);
+  if ((ticket.children?.count ?? 0) > 0) throw new Failure("conflict", "This ticket has reports linked to it: it is an incident, not a report.");
+  if (parent.status === "closed") throw new Failure("conflict", `#${parent.number} is closed: it takes no new reports.`);
+  if (ticket.parent?.id === parent.id) return noChange(ticket);
+  const to = refOf(parent);
+  const b = new ChangeBuilder(ticket, { ...ticket, parent: to }, actorOf(caller), now);
+  b.add("parent_linked", { parent: to, from: ticket.parent ?? null });
+  if (!ticket.parent) b.add("incident_linked", { note: INCIDENT_NOTE });
+  return b.done();
+}
+
+/** An agent unlinks a report from its incident: it is a ticket of its own again, with its own escalation policy. */
+export function unlinkParent(ticket: Ticket, caller: Principal, now: string): Change {
+  requireAgent(ticket, caller);
+  if (!ticket.parent) return noChange(ticket);
+  const b = new ChangeBuilder(ticket, { ...ticket, parent: null }, actorOf(caller), now);
+  b.add("parent_unlinked", { from: ticket.parent });
+  return b.done();
+}
+
+export const INCIDENTS: Actor = { id: "system:incidents", name: "Incident links", role: "system" };
+
+/** The incident hears that a report was linked to it (or unlinked): its count of reports moves. */
+export function countChild(ticket: Ticket, child: TicketRef, linked: boolean, now: string): Change {
+  const count = Math.max(0, (ticket.children?.count ?? 0) + (linked ? 1 : -1));
+  const b = new ChangeBuilder(ticket, { ...ticket, children: { count } }, INCIDENTS, now);
+  b.add(linked ? "child_linked" : "child_unlinked", { child });
+  return b.done();
+}

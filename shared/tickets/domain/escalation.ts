@@ -11,9 +11,13 @@ import type { Actor, EntryData, Escalation, Ticket } from "./model.js";
 
 const hasEnded = (t: Pick<Ticket, "status">): boolean => t.status === "resolved" || t.status === "closed";
 
-/** Business-impacting enough to page ops: not resolved or closed, and emergency or SEV-A. */
-export function isEscalationWorthy(t: Pick<Ticket, "status" | "priority" | "severity">): boolean {
-  if (hasEnded(t)) return false;
+/**
+ * Business-impacting enough to page ops: not resolved or closed, emergency or SEV-A, and not a
+ * report linked to an incident (issue "Major incidents"): ops hold one page per outage, its
+ * parent's.
+ */
+export function isEscalationWorthy(t: Pick<Ticket, "status" | "priority" | "severity" | "parent">): boolean {
+  if (hasEnded(t) || t.parent) return false;
   return t.priority === "emergency" || t.severity === "SEV-A";
 }
 
@@ -81,7 +85,11 @@ export function followEscalation(before: Ticket | null, after: Ticket, now: stri
     };
   }
   if (open && !is && (was || hasEnded(after))) {
-    const why = hasEnded(after) ? `ticket ${after.status}` : "no longer emergency or SEV-A";
+    const why = hasEnded(after)
+      ? `ticket ${after.status}`
+      : after.parent
+        ? `linked to #${after.parent.number}`
+        : "no longer emergency or SEV-A";
     return {
       escalation: { ...after.escalation, state: "resolved" },
       entry: { type: "escalation_resolved", data: { cycle: after.escalation.cycle, cause: why, reason } },

@@ -38,6 +38,10 @@ export const Escalation = z.object({
 });
 export type Escalation = z.infer<typeof Escalation>;
 
+/** Another ticket, by id and number: a report's incident, an incident's report. */
+export const TicketRef = z.object({ id: z.string(), number: z.string() });
+export type TicketRef = z.infer<typeof TicketRef>;
+
 /**
  * What the ticket said when it was opened, of the fields triage changes: a requester
  * sees these, never the triaged values (DESIGN.md section 3: triage is internal).
@@ -77,6 +81,13 @@ export const Ticket = z.object({
   publicUpdatedAt: iso.optional(),
   /** The SLA clocks (shared/sla/domain/clock.ts); a ticket stored before they existed starts them at its next change. */
   sla: SlaClocks.optional(),
+  /**
+   * The incident this ticket is a report of (issue "Major incidents"): it pages ops through
+   * its parent only. Agents' to see; absent on a ticket stored before it was kept: none.
+   */
+  parent: TicketRef.nullable().optional(),
+  /** How many reports are linked to this ticket as their incident, as its parent has been told (eventually: a link is told through a queue). */
+  children: z.object({ count: z.number().int().min(0) }).optional(),
 });
 export type Ticket = z.infer<typeof Ticket>;
 
@@ -106,6 +117,11 @@ export const ENTRY_TYPES = [
   "sla_breached",
   "sla_achieved",
   "attachment_malicious",
+  "parent_linked",
+  "parent_unlinked",
+  "incident_linked",
+  "child_linked",
+  "child_unlinked",
 ] as const;
 export const EntryType = z.enum(ENTRY_TYPES);
 export type EntryType = z.infer<typeof EntryType>;
@@ -207,6 +223,15 @@ export const ENTRY_DATA = {
       fileName: z.string(),
     })
     .meta({ id: "AttachmentMaliciousData" }),
+  parent_linked: z
+    .object({ parent: TicketRef, from: TicketRef.nullable().describe("The incident it was linked to before, if any") })
+    .meta({ id: "ParentLinkedData" }),
+  parent_unlinked: z.object({ from: TicketRef }).meta({ id: "ParentUnlinkedData" }),
+  incident_linked: z
+    .object({ note: z.string().describe("What the requester is told: their report is part of an incident being worked on") })
+    .meta({ id: "IncidentLinkedData" }),
+  child_linked: z.object({ child: TicketRef }).meta({ id: "ChildLinkedData" }),
+  child_unlinked: z.object({ child: TicketRef }).meta({ id: "ChildUnlinkedData" }),
 } as const satisfies Record<EntryType, z.ZodObject>;
 
 export type EntryData<T extends EntryType> = z.input<(typeof ENTRY_DATA)[T]>;
@@ -238,6 +263,11 @@ export function entryUnion<F extends z.core.$ZodShape>(fields: F, name?: (type: 
     of("sla_breached"),
     of("sla_achieved"),
     of("attachment_malicious"),
+    of("parent_linked"),
+    of("parent_unlinked"),
+    of("incident_linked"),
+    of("child_linked"),
+    of("child_unlinked"),
   ]);
 }
 

@@ -7,6 +7,7 @@ import {
   EntryFields,
   Escalation,
   Ticket,
+  TicketRef,
   entryUnion,
   openedOf,
   publicUpdatedAtOf,
@@ -45,6 +46,8 @@ export const TicketView = Ticket.omit({
   escalation: true,
   opened: true,
   sla: true,
+  parent: true,
+  children: true,
 }).extend({
   subject: Ticket.shape.subject.describe("For requesters, the subject they opened the ticket with"),
   priority: Ticket.shape.priority.describe("For requesters, the priority the ticket was opened with"),
@@ -55,6 +58,11 @@ export const TicketView = Ticket.omit({
   sla: SlaView.nullable().describe(
     "The SLA clocks: their due times and states; null for requesters (and for a ticket not changed since before they existed).",
   ),
+  parent: TicketRef.nullable().describe("The incident this ticket is a report of; null for requesters"),
+  children: z
+    .object({ count: z.number().int().min(0) })
+    .nullable()
+    .describe("On an incident: how many reports are linked to it (GET /api/tickets/{id}/children lists them); null otherwise and for requesters"),
 });
 export type TicketView = z.infer<typeof TicketView>;
 
@@ -65,12 +73,23 @@ export type TicketView = z.infer<typeof TicketView>;
  * of their sight changes what they get (nor, then, their ETag: ticket-writer.ts).
  */
 export function ticketView(t: Ticket, caller: Principal): TicketView {
-  const { version: _v, revision: _r, publicRevision: _p, publicUpdatedAt: _pu, opened: _o, escalation, sla, ...view } = t;
+  const { version: _v, revision: _r, publicRevision: _p, publicUpdatedAt: _pu, opened: _o, escalation, sla, parent, children, ...view } = t;
   if (isAgent(caller)) {
     const { cycle: _c, ...visible } = escalation;
-    return { ...view, escalation: visible, sla: sla ? slaViewOf(sla) : null };
+    return { ...view, escalation: visible, sla: sla ? slaViewOf(sla) : null, parent: parent ?? null, children: children ?? null };
   }
-  return { ...view, ...openedOf(t), severity: null, assignee: null, updatedAt: publicUpdatedAtOf(t), escalation: null, sla: null };
+  // Nothing of an incident reaches a requester but the public entry that their report is part of one.
+  return {
+    ...view,
+    ...openedOf(t),
+    severity: null,
+    assignee: null,
+    updatedAt: publicUpdatedAtOf(t),
+    escalation: null,
+    sla: null,
+    parent: null,
+    children: null,
+  };
 }
 
 /** What a requester sees of a ticket, but for when it changed: a change that moves it is one they see. */

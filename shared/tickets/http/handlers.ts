@@ -1,6 +1,7 @@
+import type { z } from "zod";
 import { COSTS, endpoint, type Call, type HttpContext, type HttpHandler, type Reply } from "../../adapters/http/endpoint.js";
-import { invalid } from "../../kernel/failure.js";
-import type { Principal } from "../../kernel/principal.js";
+import { Failure, invalid } from "../../kernel/failure.js";
+import { isAgent, type Principal } from "../../kernel/principal.js";
 import type { Ticket } from "../domain/model.js";
 import { entryView, notFound, ticketView } from "../domain/visibility.js";
 import type { IdempotencyOptions } from "../idempotency.js";
@@ -8,7 +9,18 @@ import { sha256, TICKET_ID } from "../ids.js";
 import { etagFor, type WriteOptions } from "../ticket-writer.js";
 import type { TicketUseCases } from "../use-cases.js";
 import { positionOf, queueCursor } from "./cursor.js";
-import { AssignBody, CommentBody, EscalateBody, ListTicketsQuery, MoveBody, OpenTicketBody, TimelineQuery, TriageBody } from "./schemas.js";
+import {
+  AssignBody,
+  ChildrenQuery,
+  CommentBody,
+  EscalateBody,
+  ListTicketsQuery,
+  MoveBody,
+  OpenTicketBody,
+  ParentBody,
+  TimelineQuery,
+  TriageBody,
+} from "./schemas.js";
 
 /** The ticket routes of DESIGN.md section 3: HTTP in, a use case, JSON out. */
 
@@ -68,6 +80,33 @@ function resolveWho(value: string | undefined, caller: Principal): string | null
   return value;
 }
 
+/** A page of the list, for the query given (the queue's, or an incident's reports'). */
+async function listPage(call: Call, tickets: TicketUseCases, q: z.output<typeof ListTicketsQuery>): Promise<Reply> {
+  const requester = resolveWho(q.requester, call.principal);
+  if (requester === null) throw invalid("The query is invalid.", "requester", "Use me or a requester id.");
+  const page = await tickets.list(call.principal, {
+    number: q.number,
+    sort: q.sort,
+    updatedSince: q.updatedSince,
+    statuses: q.status,
+    priorities: q.priority,
+    severities: q.severity,
+    slaStates: q.sla,
+    assignee: resolveWho(q.assignee, call.principal),
+    requester,
+    parent: q.parent === "none" ? null : q.parent,
+    limit: q.limit,
+    after: q.cursor ? positionOf(q.cursor, q.sort) : undefined,
+  });
+  return {
+    status: 200,
+    body: {
+      items: page.items.map((s) => ticketView(s.ticket, call.principal)),
+      nextCursor: page.next ? queueCursor(page.next) : null,
+    },
+  };
+}
+
 export function ticketHandlers(http: HttpContext, useCases: () => Promise<TicketUseCases>): Record<string, HttpHandler> {
   const authed = (run: (call: Call, tickets: TicketUseCases) => Promise<Reply>, cost?: number) =>
     endpoint(http, { auth: true, cost }, async (call) => run(call, await useCases()));
@@ -80,32 +119,16 @@ export function ticketHandlers(http: HttpContext, useCases: () => Promise<Ticket
       return ticketReply(call, 201, result, { location, ...replayHeader(result.replayed) });
     }),
 
-    listTickets: authed(async (call, tickets) => {
-      const q = call.query(ListTicketsQuery);
-      const requester = resolveWho(q.requester, call.principal);
-      if (requester === null) throw invalid("The query is invalid.", "requester", "Use me or a requester id.");
-      const page = await tickets.list(call.principal, {
-        number: q.number,
-        sort: q.sort,
-        updatedSince: q.updatedSince,
-        statuses: q.status,
-        priorities: q.priority,
-        severities: q.severity,
-        slaStates: q.sla,
-        assignee: resolveWho(q.assignee, call.principal),
-        requester,
-        limit: q.limit,
-        after: q.cursor ? positionOf(q.cursor, q.sort) : undefined,
-      });
-      return {
-        status: 200,
-        body: {
-          items: page.items.map((s) => ticketView(s.ticket, call.principal)),
-          nextCursor: page.next ? queueCursor(page.next) : null,
-        },
-      };
-    }, COSTS.page),
+    listTickets: authed((call, tickets) => listPage(call, tickets, call.query(ListTicketsQuery)), COSTS.page),
 
+    ticketChildren: authed(async (call, tickets) => {
+      const q = call.query(ChildrenQuery);
+      const id = ticketIdOf(call);
+      // Its reports are other requesters' tickets: an agent's list, of an incident there is.
+      if (!isAgent(call.principal)) throw new Failure("forbidden", "Only agents may list an incident's reports.");
+      await tickets.get(call.principal, id);
+      return listPage(call, tickets, { ...q, parent: id });
+    }, COSTS.page),
     getTicket: authed(async (call, tickets) => {
       const stored = await tickets.get(call.principal, ticketIdOf(call));
       const etag = etagFor(stored.ticket, call.principal);
@@ -121,6 +144,15 @@ export function ticketHandlers(http: HttpContext, useCases: () => Promise<Ticket
       const { value } = await call.body(AssignBody);
       return ticketReply(call, 200, await tickets.assign(call.principal, ticketIdOf(call), value.agentId, writeOptions(call)));
     }),
+
+    linkParent: authed(async (call, tickets) => {
+      const { value } = await call.body(ParentBody);
+      return ticketReply(call, 200, await tickets.link(call.principal, ticketIdOf(call), value.ticketId, writeOptions(call)));
+    }),
+
+    unlinkParent: authed(async (call, tickets) =>
+      ticketReply(call, 200, await tickets.unlink(call.principal, ticketIdOf(call), writeOptions(call))),
+    ),
 
     unassignTicket: authed(async (call, tickets) =>
       ticketReply(call, 200, await tickets.assign(call.principal, ticketIdOf(call), null, writeOptions(call))),

@@ -51,58 +51,61 @@ export const TicketIdParam = z.string().regex(TICKET_ID).describe("The ticket's 
 const limit = z.coerce.number().int().min(1).max(100).default(25).describe("Items per page, 1 to 100");
 
 /** The filters a ticket number leaves no room for: it names one ticket. */
-const FILTERS = ["status", "priority", "severity", "sla", "assignee", "requester", "updatedSince", "cursor"] as const;
+const FILTERS = ["status", "priority", "severity", "sla", "assignee", "requester", "parent", "updatedSince", "cursor"] as const;
 
 // A list's description goes on its optional wrapper (openapi.ts finds the list inside it). No parameter
 // has an example: the docs page (Swagger UI) would fill it in, and try a query nobody asked for.
-export const ListTicketsQuery = z
-  .strictObject({
-    number: z
-      .string()
-      .regex(/^[1-9][0-9]{7}$/, "8 digits")
-      .optional()
-      .describe("A ticket's number (the short reference people quote): that ticket, or an empty page; no other filter applies"),
-    status: commaSeparated(Status).optional().describe("Only these statuses, comma-separated"),
-    priority: commaSeparated(Priority)
-      .optional()
-      .describe("Only these priorities, comma-separated (a requester's list: the priority they opened with)"),
-    severity: commaSeparated(Severity).optional().describe("Only these severities, comma-separated (agents only)"),
-    sla: commaSeparated(z.enum(SLA_STATES))
-      .optional()
-      .describe(
-        "Only tickets whose SLA clocks are in one of these states, comma-separated (agents only). Each ticket is in one at most: " +
-          "`breached`, a target is breached (whatever the ticket's status now); " +
-          "`warning`, none is breached and a running target has had its warning (`sla_warning` in the timeline); " +
-          "`running`, none is breached, no running target has had its warning, and a target is running or paused. " +
-          "A ticket whose targets are both achieved, or that has no clocks yet, is in none. " +
-          "A state moves with the ticket's `sla`: a breach counts once recorded (`sla_breached`), which its timer does at the due time",
-      ),
-    assignee: z.string().min(1).max(256).optional().describe("`me`, `none` (unassigned), or an agent's id (agents only)"),
-    requester: z.string().min(1).max(256).optional().describe("`me`, or a requester's id (agents only)"),
-    sort: z
-      .enum(LIST_SORTS)
-      .default("priority")
-      .describe(
-        "`priority`: emergency first, then oldest first; `updated`: most recently changed first; `created`: newest first; " +
-          "`due` (agents only): the next SLA due time first (the earliest `dueAt` of a running target; a paused, achieved or breached one has none), " +
-          "then by priority (emergency first), then by id; tickets with nothing due last",
-      ),
-    updatedSince: z.iso
-      .datetime({ offset: true })
-      // In UTC, as stored; an offset that moves the time past year 9999 would not compare as a date.
-      .refine((at) => new Date(at).getUTCFullYear() <= 9999, "A time before the year 10000.")
-      .transform((at) => new Date(at).toISOString())
-      .optional()
-      .describe(
-        "Only tickets changed at or after this time (ISO 8601; a requester's list: changes they can see); with sort=updated, what a client syncs by",
-      ),
-    limit,
-    cursor: z.string().min(1).max(1024).optional().describe("The `nextCursor` of the previous page, with the same query"),
-  })
-  .superRefine((q, ctx) => {
-    if (q.number === undefined) return;
-    for (const f of FILTERS) if (q[f] !== undefined) ctx.addIssue({ code: "custom", path: [f], message: "Not with number." });
-  });
+const ListFields = z.strictObject({
+  number: z
+    .string()
+    .regex(/^[1-9][0-9]{7}$/, "8 digits")
+    .optional()
+    .describe("A ticket's number (the short reference people quote): that ticket, or an empty page; no other filter applies"),
+  status: commaSeparated(Status).optional().describe("Only these statuses, comma-separated"),
+  priority: commaSeparated(Priority)
+    .optional()
+    .describe("Only these priorities, comma-separated (a requester's list: the priority they opened with)"),
+  severity: commaSeparated(Severity).optional().describe("Only these severities, comma-separated (agents only)"),
+  sla: commaSeparated(z.enum(SLA_STATES))
+    .optional()
+    .describe(
+      "Only tickets whose SLA clocks are in one of these states, comma-separated (agents only). Each ticket is in one at most: " +
+        "`breached`, a target is breached (whatever the ticket's status now); " +
+        "`warning`, none is breached and a running target has had its warning (`sla_warning` in the timeline); " +
+        "`running`, none is breached, no running target has had its warning, and a target is running or paused. " +
+        "A ticket whose targets are both achieved, or that has no clocks yet, is in none. " +
+        "A state moves with the ticket's `sla`: a breach counts once recorded (`sla_breached`), which its timer does at the due time",
+    ),
+  assignee: z.string().min(1).max(256).optional().describe("`me`, `none` (unassigned), or an agent's id (agents only)"),
+  requester: z.string().min(1).max(256).optional().describe("`me`, or a requester's id (agents only)"),
+  parent: z
+    .union([z.literal("none"), z.string().regex(TICKET_ID)])
+    .optional()
+    .describe("`none`: no report linked to an incident; or an incident's id: its reports (agents only)"),
+  sort: z
+    .enum(LIST_SORTS)
+    .default("priority")
+    .describe(
+      "`priority`: emergency first, then oldest first; `updated`: most recently changed first; `created`: newest first; " +
+        "`due` (agents only): the next SLA due time first (the earliest `dueAt` of a running target; a paused, achieved or breached one has none), " +
+        "then by priority (emergency first), then by id; tickets with nothing due last",
+    ),
+  updatedSince: z.iso
+    .datetime({ offset: true })
+    // In UTC, as stored; an offset that moves the time past year 9999 would not compare as a date.
+    .refine((at) => new Date(at).getUTCFullYear() <= 9999, "A time before the year 10000.")
+    .transform((at) => new Date(at).toISOString())
+    .optional()
+    .describe(
+      "Only tickets changed at or after this time (ISO 8601; a requester's list: changes they can see); with sort=updated, what a client syncs by",
+    ),
+  limit,
+  cursor: z.string().min(1).max(1024).optional().describe("The `nextCursor` of the previous page, with the same query"),
+});
+export const ListTicketsQuery = ListFields.superRefine((q, ctx) => {
+  if (q.number === undefined) return;
+  for (const f of FILTERS) if (q[f] !== undefined) ctx.addIssue({ code: "custom", path: [f], message: "Not with number." });
+});
 
 export const TimelineQuery = z.strictObject({
   limit,
@@ -187,3 +190,10 @@ export const TimelinePage = z
     nextCursor: z.string().nullable().describe("Pass it as `cursor` for the next page; null on the last"),
   })
   .meta({ id: "TimelinePage", description: "A page of a ticket's history, oldest first." });
+
+/** An incident's reports: the list's own filters and order, of its children. */
+export const ChildrenQuery = ListFields.omit({ number: true, parent: true });
+
+export const ParentBody = z
+  .strictObject({ ticketId: z.string().regex(TICKET_ID, "a ticket's id").describe("The incident's id") })
+  .meta({ id: "ParentLink", description: "The incident this ticket is a report of." });
