@@ -66,7 +66,7 @@ param slackWebhookUrl string = ''
 @description('PAGERDUTY_ROUTING_KEY: PagerDuty Events API v2 routing key, stored in Key Vault. Empty: channel off.')
 param pagerDutyRoutingKey string = ''
 
-@description('Email told when an escalation (an alert that reached nobody) or an SLA timer is dead-lettered. Empty: portal only.')
+@description('Email told when an escalation (an alert that reached nobody), an SLA timer or a ticket command is dead-lettered. Empty: portal only.')
 param alertEmail string = ''
 
 // ---- Capacity ----
@@ -221,6 +221,7 @@ module functionApp 'modules/functionapp.bicep' = {
     serviceBusNamespace: serviceBus.outputs.fullyQualifiedNamespace
     escalationQueueName: serviceBus.outputs.escalationQueueName
     timerQueueName: serviceBus.outputs.timerQueueName
+    ticketCommandsQueueName: serviceBus.outputs.ticketCommandsQueueName
     attachmentsAccountUrl: attachments.outputs.accountUrl
     attachmentsContainerName: attachments.outputs.containerName
     authIssuer: effectiveAuthIssuer
@@ -247,10 +248,12 @@ module alerts 'modules/alerts.bicep' = {
     actionGroupName: 'ag-${resourceToken}'
     escalationAlertName: 'alert-deadlettered-escalations-${resourceToken}'
     timerAlertName: 'alert-deadlettered-timers-${resourceToken}'
+    ticketCommandAlertName: 'alert-deadlettered-commands-${resourceToken}'
     tags: tags
     serviceBusNamespaceId: serviceBus.outputs.namespaceId
     escalationQueueName: serviceBus.outputs.escalationQueueName
     timerQueueName: serviceBus.outputs.timerQueueName
+    ticketCommandsQueueName: serviceBus.outputs.ticketCommandsQueueName
     alertEmail: alertEmail
   }
 }
@@ -266,6 +269,7 @@ output COSMOS_DATABASE_NAME string = cosmos.outputs.databaseName
 output SERVICE_BUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
 output ESCALATION_QUEUE_NAME string = serviceBus.outputs.escalationQueueName
 output TIMER_QUEUE_NAME string = serviceBus.outputs.timerQueueName
+output TICKET_COMMANDS_QUEUE_NAME string = serviceBus.outputs.ticketCommandsQueueName
 output ATTACHMENTS_ACCOUNT_URL string = attachments.outputs.accountUrl
 output ATTACHMENTS_CONTAINER string = attachments.outputs.containerName
 output AUTH_ISSUER string = effectiveAuthIssuer

@@ -1,6 +1,7 @@
 // A dead-lettered message is work that happens nowhere unless a human steps in: an escalation
-// is an alert that reached nobody, an SLA timer a warning or breach not handled when due. Page
-// a human about either through an action group, independently of the app's own ops channels
+// is an alert that reached nobody, an SLA timer a warning or breach not handled when due, a
+// ticket command a broadcast, status move or link another ticket never got. Page a human about
+// any of them through an action group, independently of the app's own ops channels
 // (which may be what failed). One metric alert per queue, each saying what its loss means.
 
 @description('Name of the action group.')
@@ -11,6 +12,9 @@ param escalationAlertName string
 
 @description('Name of the metric alert on dead-lettered SLA timers.')
 param timerAlertName string
+
+@description('Name of the metric alert on dead-lettered ticket commands.')
+param ticketCommandAlertName string
 
 @description('Tags applied to every resource.')
 param tags object = {}
@@ -23,6 +27,9 @@ param escalationQueueName string
 
 @description('Queue of the SLA clocks\' timers.')
 param timerQueueName string
+
+@description('Queue of the commands one ticket\'s change fans out to other tickets.')
+param ticketCommandsQueueName string
 
 @description('Email address told about dead-lettered messages. Empty: the alerts fire in the portal only.')
 param alertEmail string = ''
@@ -39,6 +46,12 @@ var deadLetterAlerts = [
     queueName: timerQueueName
     criterion: 'DeadletteredTimers'
     description: 'An SLA timer was dead-lettered in ${timerQueueName}: a warning or breach was not handled when due.'
+  }
+  {
+    name: ticketCommandAlertName
+    queueName: ticketCommandsQueueName
+    criterion: 'DeadletteredTicketCommands'
+    description: 'A ticket command was dead-lettered in ${ticketCommandsQueueName}: another ticket did not get a broadcast, status move or link.'
   }
 ]
 

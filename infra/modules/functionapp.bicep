@@ -49,6 +49,9 @@ param escalationQueueName string
 @description('Name of the queue of the SLA clocks\' timers (scheduled warnings and breaches).')
 param timerQueueName string
 
+@description('Name of the queue of the commands one ticket\'s change fans out to other tickets.')
+param ticketCommandsQueueName string
+
 @description('Blob endpoint of the attachments\' storage account, without a trailing slash (https://<account>.blob.core.windows.net).')
 param attachmentsAccountUrl string
 
@@ -123,7 +126,7 @@ var connectionSettings = [
   { name: 'CosmosDBConnection__accountEndpoint', value: cosmosEndpoint }
   { name: 'CosmosDBConnection__credential', value: 'managedidentity' }
   { name: 'CosmosDBConnection__clientId', value: identityClientId }
-  // Service Bus trigger (the escalation handler).
+  // Service Bus triggers (the escalation handler, the SLA timers' and the ticket commands').
   { name: 'ServiceBusConnection__fullyQualifiedNamespace', value: serviceBusNamespace }
   { name: 'ServiceBusConnection__credential', value: 'managedidentity' }
   { name: 'ServiceBusConnection__clientId', value: identityClientId }
@@ -145,6 +148,7 @@ var appSettings = [
   { name: 'SERVICE_BUS_NAMESPACE', value: serviceBusNamespace }
   { name: 'ESCALATION_QUEUE_NAME', value: escalationQueueName }
   { name: 'TIMER_QUEUE_NAME', value: timerQueueName }
+  { name: 'TICKET_COMMANDS_QUEUE_NAME', value: ticketCommandsQueueName }
   // Attachments: the code signs its SAS with the identity's user delegation key (no account key).
   { name: 'ATTACHMENTS_ACCOUNT_URL', value: attachmentsAccountUrl }
   { name: 'ATTACHMENTS_CONTAINER', value: attachmentsContainerName }

@@ -1,6 +1,8 @@
-// Service Bus namespace and its queues (DESIGN.md section 6): `escalations` (ops alerts) and
+// Service Bus namespace and its queues (DESIGN.md section 6): `escalations` (ops alerts),
 // `ticket-timers` (the SLA clocks' warnings and breaches, each a message scheduled for its
-// instant). The dispatcher publishes each outbox entry with messageId = the entry id, so
+// instant) and `ticket-commands` (what one ticket's change fans out to other tickets: an
+// incident's broadcast and cascading status move to each linked child, a child's link told to
+// its parent). The dispatcher publishes each outbox entry with messageId = the entry id, so
 // duplicate detection turns a re-publish after a crash into a no-op. Local (SAS key) auth is off.
 
 @description('Name of the Service Bus namespace.')
@@ -12,7 +14,7 @@ param location string
 @description('Tags applied to the namespace.')
 param tags object = {}
 
-@description('Principal id of the function app identity: it publishes to and consumes from both queues.')
+@description('Principal id of the function app identity: it publishes to and consumes from every queue.')
 param appPrincipalId string
 
 @description('Optional principal id of a developer, given the same send and receive roles. Empty: nobody else.')
@@ -21,6 +23,7 @@ param developerPrincipalId string = ''
 // The code's names (shared/adapters/servicebus/names.ts); test/infra checks they agree.
 var escalationsQueueName = 'escalations'
 var timersQueueName = 'ticket-timers'
+var commandsQueueName = 'ticket-commands'
 
 var senderRoleId = '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39' // Azure Service Bus Data Sender
 var receiverRoleId = '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0' // Azure Service Bus Data Receiver
@@ -77,6 +80,28 @@ resource timersQueue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
     // sent, so a timer set months ahead is unaffected. A due timer nothing receives for a week is
     // dead-lettered (and alerted on), never silently dropped; a late timer still judges the clock
     // at its due time, so it is worth keeping longer than an escalation's page (P1D).
+    defaultMessageTimeToLive: 'P7D'
+    deadLetteringOnMessageExpiration: true
+    requiresSession: false
+    enablePartitioning: false
+    maxSizeInMegabytes: 1024
+  }
+}
+
+resource commandsQueue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
+  parent: namespace
+  name: commandsQueueName
+  properties: {
+    // The handler applies one command to one ticket and writes one batch: far less than a minute.
+    lockDuration: 'PT1M'
+    // After 10 failed deliveries a command is dead-lettered, which raises its alert in alerts.bicep.
+    maxDeliveryCount: 10
+    requiresDuplicateDetection: true
+    // As the timers' queue: the broker's longest window, so an entry whose `sent` mark was lost
+    // is dropped as a duplicate whenever the dispatcher next gets to it.
+    duplicateDetectionHistoryTimeWindow: 'P7D'
+    // A command nothing receives for a week is dead-lettered (and alerted on), never silently
+    // dropped: the other ticket would otherwise never get the broadcast, status or link.
     defaultMessageTimeToLive: 'P7D'
     deadLetteringOnMessageExpiration: true
     requiresSession: false
@@ -147,6 +172,37 @@ resource timersDeveloperRoles 'Microsoft.Authorization/roleAssignments@2022-04-0
   }
 }]
 
+// The same roles on the ticket commands' queue.
+resource commandsAppSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(commandsQueue.id, appPrincipalId, senderRoleId)
+  scope: commandsQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', senderRoleId)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource commandsAppReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(commandsQueue.id, appPrincipalId, receiverRoleId)
+  scope: commandsQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', receiverRoleId)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource commandsDeveloperRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in [senderRoleId, receiverRoleId]: if (!empty(developerPrincipalId)) {
+  name: guid(commandsQueue.id, developerPrincipalId, roleId)
+  scope: commandsQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+    // No principalType: a developer may be a user or, in CI, a service principal.
+    principalId: developerPrincipalId
+  }
+}]
+
 output namespaceName string = namespace.name
 output namespaceId string = namespace.id
 // Host name only (e.g. sb-x.servicebus.windows.net), what identity-based clients take, cut
@@ -154,3 +210,4 @@ output namespaceId string = namespace.id
 output fullyQualifiedNamespace string = split(split(namespace.properties.serviceBusEndpoint, '/')[2], ':')[0]
 output escalationQueueName string = escalationsQueue.name
 output timerQueueName string = timersQueue.name
+output ticketCommandsQueueName string = commandsQueue.name

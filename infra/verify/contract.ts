@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Node } from "web-tree-sitter";
 import { BINDING_CONNECTIONS, envSchema, requiredInAzure } from "../../shared/app/config.js";
-import { ESCALATIONS_QUEUE, TICKET_TIMERS_QUEUE } from "../../shared/adapters/servicebus/names.js";
+import { ESCALATIONS_QUEUE, TICKET_COMMANDS_QUEUE, TICKET_TIMERS_QUEUE } from "../../shared/adapters/servicebus/names.js";
 import { LEASES_CONTAINER, TICKETS_CONTAINER } from "../../shared/adapters/cosmos/names.js";
 import { fileBlobName, SCAN_RESULT_TAG, uploadBlobName } from "../../shared/attachments/domain/attachment.js";
 import { isKeyVaultReferenceText } from "./appsettings.js";
@@ -138,6 +138,10 @@ export function codeContract(repoRoot: string): CodeContract {
     { name: ESCALATIONS_QUEUE, setting: "ESCALATION_QUEUE_NAME", access: SEND_AND_RECEIVE },
     // The SLA clocks' warnings and breaches, scheduled through the outbox and handled by a trigger.
     { name: TICKET_TIMERS_QUEUE, setting: "TIMER_QUEUE_NAME", access: SEND_AND_RECEIVE },
+    // Issue 12: what one ticket's change fans out to other tickets (an incident's broadcast and
+    // cascade to its children, a child's link told to its parent), sent by the app and received
+    // by its ticketCommands trigger.
+    { name: TICKET_COMMANDS_QUEUE, setting: "TICKET_COMMANDS_QUEUE_NAME", access: SEND_AND_RECEIVE },
   ];
   return {
     requiredSettings: [

@@ -37,10 +37,49 @@ ${params}  }
 }`;
 }
 
-/** Both queues, each with the app's roles. */
+/** Every queue, each with the app's roles. */
 const QUEUES = queueModule("queue", "queue.bicep");
-/** The escalations queue only, with the app's roles. */
-const ESCALATIONS_ONLY = queueModule("escalations", "escalations-queue.bicep");
+
+/** A queue of the code's besides escalations, and its fixture (the queue with the app's roles, duplicate detection a parameter). */
+interface FixtureQueue {
+  name: string;
+  setting: string;
+  symbol: string;
+  file: string;
+  /** The other one of the two. */
+  other: string;
+}
+const TIMERS: FixtureQueue = {
+  name: "ticket-timers",
+  setting: "TIMER_QUEUE_NAME",
+  symbol: "timers",
+  file: "timers-queue.bicep",
+  other: "ticket-commands",
+};
+const COMMANDS: FixtureQueue = {
+  name: "ticket-commands",
+  setting: "TICKET_COMMANDS_QUEUE_NAME",
+  symbol: "commands",
+  file: "commands-queue.bicep",
+  other: "ticket-timers",
+};
+/** The queues each test of "the queues" breaks one way at a time, leaving the others whole. */
+const TICKET_QUEUES = [TIMERS, COMMANDS];
+
+/** Every queue but `queue`, each with the app's roles: the escalations queue, then the other one of TICKET_QUEUES. */
+function othersThan(queue: FixtureQueue): string {
+  const other = queue === TIMERS ? COMMANDS : TIMERS;
+  return [queueModule("escalations", "escalations-queue.bicep"), queueModule(other.symbol, other.file)].join("\n");
+}
+
+/** The line (1-based) of a contract fixture that first contains `text`. */
+function lineOf(fixtureName: string, text: string): number {
+  const index = readFileSync(path.join(contractDir, fixtureName), "utf8")
+    .split("\n")
+    .findIndex((line) => line.includes(text));
+  if (index < 0) throw new Error(`no ${text} in ${fixtureName}`);
+  return index + 1;
+}
 
 /**
  * A deployment made of the correct halves, the app, its queue roles and its attachments' roles
@@ -94,8 +133,11 @@ describe("infra check: the contract with the code", () => {
     expect(contract.queues.map((q) => [q.name, q.setting])).toEqual([
       ["escalations", "ESCALATION_QUEUE_NAME"],
       ["ticket-timers", "TIMER_QUEUE_NAME"],
+      ["ticket-commands", "TICKET_COMMANDS_QUEUE_NAME"],
     ]);
-    expect(contract.requiredSettings).toEqual(expect.arrayContaining(["ESCALATION_QUEUE_NAME", "TIMER_QUEUE_NAME"]));
+    expect(contract.requiredSettings).toEqual(
+      expect.arrayContaining(["ESCALATION_QUEUE_NAME", "TIMER_QUEUE_NAME", "TICKET_COMMANDS_QUEUE_NAME"]),
+    );
     for (const queue of contract.queues) {
       // The setting is the one the code reads the queue's name from: its default is the name.
       const setting = envSchema.shape[queue.setting as keyof typeof envSchema.shape];
@@ -244,101 +286,110 @@ resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2025-04-15
     ]);
   });
   describe("the queues", () => {
-    it("reports a queue of the code's that is not deployed", async () => {
-      const problems = await contractProblems(await complete({ queues: ESCALATIONS_ONLY }));
+    describe.each(TICKET_QUEUES)("the $name queue", (queue) => {
+      /** The other queues, each with the app's roles: every problem below comes from this one. */
+      const others = othersThan(queue);
 
-      expect(codes(problems), describeProblems(problems)).toEqual(["queue-name@8"]);
-      expect(problems[0]?.message).toMatch(/no Service Bus queue named 'ticket-timers' \(the code's name\); found: escalations$/);
-    });
+      it("reports it when it is not deployed", async () => {
+        const problems = await contractProblems(await complete({ queues: others }));
 
-    it("reports a queue whose duplicate detection is off, followed through the module's parameter", async () => {
-      const timers = queueModule("timers", "timers-queue.bicep", "    duplicateDetection: false\n");
-      const problems = await contractProblems(await complete({ queues: ESCALATIONS_ONLY, extra: timers }));
+        expect(codes(problems), describeProblems(problems)).toEqual(["queue-name@8"]);
+        expect(problems[0]?.message).toMatch(
+          new RegExp(`no Service Bus queue named '${queue.name}' \\(the code's name\\); found: escalations, ${queue.other}$`),
+        );
+      });
 
-      expect(codes(problems), describeProblems(problems)).toEqual(["duplicate-detection@17"]);
-      expect(problems[0]?.message).toMatch(/queue 'ticket-timers' must set requiresDuplicateDetection: true .*found false$/);
-    });
+      it("reports its duplicate detection off, followed through the module's parameter", async () => {
+        const broken = queueModule(queue.symbol, queue.file, "    duplicateDetection: false\n");
+        const problems = await contractProblems(await complete({ queues: others, extra: broken }));
 
-    it("reports a queue that leaves duplicate detection out (the broker's default is off)", async () => {
-      const timers = await edited("timers-queue.bicep", dropLines(/requiresDuplicateDetection/), "timers-without-detection.bicep");
-      const problems = await contractProblems(
-        await complete({ queues: ESCALATIONS_ONLY, extra: queueModule("timers", "timers-without-detection.bicep") }),
-        [timers],
-      );
+        expect(codes(problems), describeProblems(problems)).toEqual(["duplicate-detection@17"]);
+        expect(problems[0]?.message).toMatch(new RegExp(`queue '${queue.name}' must set requiresDuplicateDetection: true .*found false$`));
+      });
 
-      expect(codes(problems), describeProblems(problems)).toEqual(["duplicate-detection@13"]);
-      expect(problems[0]?.message).toMatch(/found none \(the broker's default is off\)$/);
-    });
+      it("reports its duplicate detection left out (the broker's default is off)", async () => {
+        const file = `${queue.symbol}-without-detection.bicep`;
+        const broken = await edited(queue.file, dropLines(/requiresDuplicateDetection/), file);
+        const problems = await contractProblems(await complete({ queues: others, extra: queueModule(queue.symbol, file) }), [broken]);
 
-    it("reports TIMER_QUEUE_NAME left out of the app settings, or naming another queue", async () => {
-      const left = await edited("app.bicep", dropLines(/'TIMER_QUEUE_NAME'/), "app-without-timer-queue.bicep");
-      const other = await edited(
-        "app.bicep",
-        (source) => source.replace("'TIMER_QUEUE_NAME', value: 'ticket-timers'", "'TIMER_QUEUE_NAME', value: 'timers'"),
-        "app-other-timer-queue.bicep",
-      );
-      const missing = await contractProblems(await complete({ app: "app-without-timer-queue.bicep" }), [left]);
-      const renamed = await contractProblems(await complete({ app: "app-other-timer-queue.bicep" }), [other]);
+        expect(codes(problems), describeProblems(problems)).toEqual(["duplicate-detection@13"]);
+        expect(problems[0]?.message).toMatch(new RegExp(`queue '${queue.name}' must set .*found none \\(the broker's default is off\\)$`));
+      });
 
-      expect(codes(missing), describeProblems(missing)).toEqual(["missing-setting@5"]);
-      expect(missing[0]?.message).toMatch(/app setting TIMER_QUEUE_NAME is not set, but the code needs it in Azure$/);
-      expect(codes(renamed), describeProblems(renamed)).toEqual(["queue-name@28"]);
-      expect(renamed[0]?.message).toMatch(/^TIMER_QUEUE_NAME is 'timers', the code's Service Bus queue is 'ticket-timers'$/);
-    });
+      it(`reports ${queue.setting} left out of the app settings, or naming another queue`, async () => {
+        const left = await edited("app.bicep", dropLines(new RegExp(`'${queue.setting}'`)), `app-without-${queue.symbol}-queue.bicep`);
+        const other = await edited(
+          "app.bicep",
+          (source) => source.replace(`'${queue.setting}', value: '${queue.name}'`, `'${queue.setting}', value: '${queue.symbol}'`),
+          `app-other-${queue.symbol}-queue.bicep`,
+        );
+        const missing = await contractProblems(await complete({ app: `app-without-${queue.symbol}-queue.bicep` }), [left]);
+        const renamed = await contractProblems(await complete({ app: `app-other-${queue.symbol}-queue.bicep` }), [other]);
 
-    it("reports a queue the app's identity has no send or receive role on (its roles are on the other queue only)", async () => {
-      const problems = await contractProblems(
-        await complete({
-          queues: ESCALATIONS_ONLY,
-          extra: `resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
+        expect(codes(missing), describeProblems(missing)).toEqual(["missing-setting@5"]);
+        expect(missing[0]?.message).toMatch(new RegExp(`app setting ${queue.setting} is not set, but the code needs it in Azure$`));
+        expect(codes(renamed), describeProblems(renamed)).toEqual([`queue-name@${lineOf("app.bicep", `'${queue.setting}'`)}`]);
+        expect(renamed[0]?.message).toBe(`${queue.setting} is '${queue.symbol}', the code's Service Bus queue is '${queue.name}'`);
+      });
+
+      it("reports it when the app's identity has no send or receive role on it (its roles are on the other queues only)", async () => {
+        const problems = await contractProblems(
+          await complete({
+            queues: others,
+            extra: `resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
   name: 'sb-fixture'
 }
-resource timers 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
+resource ${queue.symbol} 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
   parent: namespace
-  name: 'ticket-timers'
+  name: '${queue.name}'
   properties: {
     requiresDuplicateDetection: true
   }
 }`,
-        }),
-      );
+          }),
+        );
 
-      expect(codes(problems), describeProblems(problems)).toEqual(["queue-role@22", "queue-role@22"]);
-      expect(problems.map((p) => p.message)).toEqual([
-        "the app cannot send to queue 'ticket-timers': no Azure Service Bus Data Sender or Azure Service Bus Data Owner assignment covers it (the queue, its namespace or the resource group); sender is scoped elsewhere",
-        "the app cannot receive from queue 'ticket-timers': no Azure Service Bus Data Receiver or Azure Service Bus Data Owner assignment covers it (the queue, its namespace or the resource group); receiver is scoped elsewhere",
-      ]);
-    });
+        expect(codes(problems), describeProblems(problems)).toEqual(["queue-role@28", "queue-role@28"]);
+        expect(problems.map((p) => p.message)).toEqual([
+          `the app cannot send to queue '${queue.name}': no Azure Service Bus Data Sender or Azure Service Bus Data Owner assignment covers it (the queue, its namespace or the resource group); sender, sender are scoped elsewhere`,
+          `the app cannot receive from queue '${queue.name}': no Azure Service Bus Data Receiver or Azure Service Bus Data Owner assignment covers it (the queue, its namespace or the resource group); receiver, receiver are scoped elsewhere`,
+        ]);
+      });
 
-    it("reports a queue whose roles are given to another identity than the app's", async () => {
-      const problems = await contractProblems(
-        await complete({
-          queues: ESCALATIONS_ONLY,
-          extra: `module other 'contract/identity.bicep' = {
+      it("reports it when its roles are given to another identity than the app's", async () => {
+        const problems = await contractProblems(
+          await complete({
+            queues: others,
+            extra: `module other 'contract/identity.bicep' = {
   name: 'other'
   params: {
     name: 'id-other'
   }
 }
-${queueModule("timers", "timers-queue.bicep", "", "other.outputs.principalId")}`,
-        }),
-      );
+${queueModule(queue.symbol, queue.file, "", "other.outputs.principalId")}`,
+          }),
+        );
 
-      expect(codes(problems), describeProblems(problems)).toEqual(["queue-role@13", "queue-role@13"]);
-      expect(problems.map((p) => p.message)).toEqual([
-        expect.stringMatching(
-          /cannot send to queue 'ticket-timers': its .* assignments \(sender\) are for another principal than the identity in AZURE_CLIENT_ID$/,
-        ),
-        expect.stringMatching(
-          /cannot receive from queue 'ticket-timers': its .* assignments \(receiver\) are for another principal than the identity in ServiceBusConnection__clientId$/,
-        ),
-      ]);
+        expect(codes(problems), describeProblems(problems)).toEqual(["queue-role@13", "queue-role@13"]);
+        expect(problems.map((p) => p.message)).toEqual([
+          expect.stringMatching(
+            new RegExp(
+              `cannot send to queue '${queue.name}': its .* assignments \\(sender\\) are for another principal than the identity in AZURE_CLIENT_ID$`,
+            ),
+          ),
+          expect.stringMatching(
+            new RegExp(
+              `cannot receive from queue '${queue.name}': its .* assignments \\(receiver\\) are for another principal than the identity in ServiceBusConnection__clientId$`,
+            ),
+          ),
+        ]);
+      });
     });
 
     it("takes roles given in a loop over their ids as the app's", async () => {
       const problems = await contractProblems(
         await complete({
-          queues: ESCALATIONS_ONLY,
+          queues: othersThan(TIMERS),
           extra: `var senderRoleId = '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
   name: 'sb-fixture'
@@ -367,7 +418,7 @@ resource timerRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for 
     it("takes roles given in a loop over items() of an object of ids, as infra/ gives the host's storage roles", async () => {
       const problems = await contractProblems(
         await complete({
-          queues: ESCALATIONS_ONLY,
+          queues: othersThan(TIMERS),
           extra: `var timerRoleIds = {
   // Azure Service Bus Data Sender, Azure Service Bus Data Receiver
   sender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
@@ -412,6 +463,13 @@ resource timerRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for 
 resource timers 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
   parent: namespace
   name: 'ticket-timers'
+  properties: {
+    requiresDuplicateDetection: true
+  }
+}
+resource commands 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
+  parent: namespace
+  name: 'ticket-commands'
   properties: {
     requiresDuplicateDetection: true
   }
@@ -496,7 +554,9 @@ resource owner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
       );
       const problems = await contractProblems(await complete({ app: "app-with-literal-url.bicep" }), [app]);
 
-      expect(codes(problems), describeProblems(problems)).toEqual(["attachments-account@38"]);
+      expect(codes(problems), describeProblems(problems)).toEqual([
+        `attachments-account@${lineOf("app.bicep", "ATTACHMENTS_ACCOUNT_URL")}`,
+      ]);
       expect(problems[0]?.message).toMatch(/^ATTACHMENTS_ACCOUNT_URL does not lead to a storage account this deployment creates/);
     });
   });
