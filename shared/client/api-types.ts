@@ -440,6 +440,10 @@ export interface components {
      *           "achievedAt": null,
      *           "breachedAt": null
      *         }
+     *       },
+     *       "parent": null,
+     *       "children": {
+     *         "count": 20
      *       }
      *     }
      */
@@ -1592,7 +1596,7 @@ export interface operations {
         /** @description `me`, or a requester's id (agents only) */
         requester?: string;
         /** @description `none`: no report linked to an incident; or an incident's id: its reports (agents only) */
-        parent?: "none" | string;
+        parent?: string;
         /** @description `priority`: emergency first, then oldest first; `updated`: most recently changed first; `created`: newest first; `due` (agents only): the next SLA due time first (the earliest `dueAt` of a running target; a paused, achieved or breached one has none), then by priority (emergency first), then by id; tickets with nothing due last */
         sort?: "priority" | "updated" | "created" | "due";
         /** @description Only tickets changed at or after this time (ISO 8601; a requester's list: changes they can see); with sort=updated, what a client syncs by */

@@ -12,6 +12,9 @@ const EXPECTED_HTTP: [name: string, route: string, methods: string[]][] = [
   ["triageTicket", "tickets/{id}", ["PATCH"]],
   ["assignTicket", "tickets/{id}/assignee", ["PUT"]],
   ["unassignTicket", "tickets/{id}/assignee", ["DELETE"]],
+  ["linkParent", "tickets/{id}/parent", ["PUT"]],
+  ["unlinkParent", "tickets/{id}/parent", ["DELETE"]],
+  ["ticketChildren", "tickets/{id}/children", ["GET"]],
   ["commentOnTicket", "tickets/{id}/comments", ["POST"]],
   ["requestOpeningUpload", "attachments", ["POST"]],
   ["requestUpload", "tickets/{id}/attachments", ["POST"]],
@@ -62,12 +65,12 @@ describe("function registrations", () => {
     }
   });
 
-  it("registers the escalation pipeline and the SLA timers: change-feed dispatcher, timer sweep, Service Bus notifier, SLA timer consumer", () => {
+  it("registers the escalation pipeline, the SLA timers and the ticket commands: change-feed dispatcher, timer sweep, Service Bus notifier, SLA timer and command consumers", () => {
     const others = registered
       .filter((r) => !Object.values(r.metadata.bindings).some((b) => b.type === "httpTrigger"))
       .map((r) => ({ name: r.metadata.name, bindings: Object.values(r.metadata.bindings), retry: r.metadata.retryOptions }));
-    expect(others.map((o) => o.name)).toEqual(["dispatchOutbox", "sweepOutbox", "notifyOps", "slaTimers"]);
-    const [dispatch, sweep, notify, timers] = others;
+    expect(others.map((o) => o.name)).toEqual(["dispatchOutbox", "sweepOutbox", "notifyOps", "slaTimers", "ticketCommands"]);
+    const [dispatch, sweep, notify, timers, commands] = others;
     expect(dispatch!.bindings).toEqual([
       expect.objectContaining({
         type: "cosmosDBTrigger",
@@ -93,6 +96,15 @@ describe("function registrations", () => {
         direction: "in",
         connection: "ServiceBusConnection",
         queueName: "ticket-timers",
+      }),
+    ]);
+    // What one ticket's change asks of others (an incident's reports).
+    expect(commands!.bindings).toEqual([
+      expect.objectContaining({
+        type: "serviceBusTrigger",
+        direction: "in",
+        connection: "ServiceBusConnection",
+        queueName: "ticket-commands",
       }),
     ]);
   });

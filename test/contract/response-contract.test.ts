@@ -28,6 +28,8 @@ const ticket = () => ({
   closedAt: null,
   escalation: null,
   sla: null,
+  parent: null,
+  children: null,
 });
 
 /** What the endpoint sets on every answer once the caller's bucket is taken from. */

@@ -351,7 +351,8 @@ describe("the queue query", () => {
       const page = await new CosmosTicketStore(container).list({ sort: "priority", view: "agent", limit: 10 });
       expect(page.items.map((i) => i.ticket)).toEqual([t]);
       const expected = [
-        ...Object.keys(Ticket.shape),
+        // Those a new ticket has (an incident's fields, say, come with its first link).
+        ...Object.keys(Ticket.shape).filter((k) => k in old),
         ...["ticketId", "type", "priorityRank", "requesterRank", "slaState", "slaDueOrder", "salt", "_etag"],
       ].sort();
       expect(returned).toHaveLength(1);

@@ -102,7 +102,7 @@ describe("escalation policy", () => {
     });
     // The facts, whole: nothing of what the requester wrote or is called.
     expect(Object.keys((entry!.body as { facts: object }).facts).sort()).toEqual(
-      ["actor", "assignee", "occurredAt", "priority", "reason", "severity", "status", "ticketId", "ticketNumber"].sort(),
+      ["actor", "assignee", "linkedReports", "occurredAt", "priority", "reason", "severity", "status", "ticketId", "ticketNumber"].sort(),
     );
     const ack = acknowledge(up.ticket, jane, now());
     expect(escalationEntries(ack, "req-2")[0]).toMatchObject({

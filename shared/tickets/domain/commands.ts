@@ -240,7 +240,8 @@ export function linkParent(ticket: Ticket, caller: Principal, parent: Ticket | n
   if (!parent) throw invalid("No such ticket.", "ticketId", "No ticket has this id.");
   if (parent.id === ticket.id) throw new Failure("conflict", "A ticket cannot be its own parent.");
   if (parent.parent) throw new Failure("conflict", `#${parent.number} is itself linked to an incident (#${parent.parent.number}).`);
-  if ((ticket.children?.count ?? 0) > 0) throw new Failure("conflict", "This ticket has reports linked to it: it is an incident, not a report.");
+  if ((ticket.children?.count ?? 0) > 0)
+    throw new Failure("conflict", "This ticket has reports linked to it: it is an incident, not a report.");
   if (parent.status === "closed") throw new Failure("conflict", `#${parent.number} is closed: it takes no new reports.`);
   if (ticket.parent?.id === parent.id) return noChange(ticket);
   const to = refOf(parent);

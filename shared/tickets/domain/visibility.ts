@@ -62,7 +62,9 @@ export const TicketView = Ticket.omit({
   children: z
     .object({ count: z.number().int().min(0) })
     .nullable()
-    .describe("On an incident: how many reports are linked to it (GET /api/tickets/{id}/children lists them); null otherwise and for requesters"),
+    .describe(
+      "On an incident: how many reports are linked to it (GET /api/tickets/{id}/children lists them); null otherwise and for requesters",
+    ),
 });
 export type TicketView = z.infer<typeof TicketView>;
 

@@ -79,7 +79,8 @@ const ListFields = z.strictObject({
   assignee: z.string().min(1).max(256).optional().describe("`me`, `none` (unassigned), or an agent's id (agents only)"),
   requester: z.string().min(1).max(256).optional().describe("`me`, or a requester's id (agents only)"),
   parent: z
-    .union([z.literal("none"), z.string().regex(TICKET_ID)])
+    .string()
+    .refine((p) => p === "none" || TICKET_ID.test(p), "`none` or a ticket's id")
     .optional()
     .describe("`none`: no report linked to an incident; or an incident's id: its reports (agents only)"),
   sort: z
@@ -157,6 +158,8 @@ export const TicketJson = TicketView.meta({
           breachedAt: null,
         },
       },
+      parent: null,
+      children: { count: 20 },
     },
   ],
 });
