@@ -1,0 +1,199 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startAlertReceiver, type AlertReceiver, type ReceivedRequest } from "../support/alert-receiver.js";
+import { WEBHOOK_SECRET } from "../support/escalation-host.js";
+import { PEOPLE, startTestHost, type TestHost } from "../support/local-host.js";
+
+/**
+ * Major incidents over HTTP: many reports of one outage linked to one incident, which alone
+ * pages ops; the links told to the incident through the in-process `ticket-commands` queue.
+ */
+let t: TestHost;
+let webhook: AlertReceiver;
+let qa: string;
+let karen: string;
+let ken: string;
+
+beforeAll(async () => {
+  webhook = await startAlertReceiver();
+  t = await startTestHost({ ALERT_WEBHOOK_URL: webhook.url, ALERT_WEBHOOK_SECRET: WEBHOOK_SECRET });
+  [qa, karen, ken] = await Promise.all([t.token(PEOPLE.qa), t.token(PEOPLE.karen), t.token(PEOPLE.ken)]);
+});
+afterAll(async () => {
+  await t?.close();
+  await webhook?.close();
+});
+
+const customer = (i: number) => t.token({ name: `Customer ${i}`, email: `customer.${i}@example.com` });
+
+async function open(token: string, subject = "Mobile banking is down"): Promise<{ id: string; number: string }> {
+  const opened = await t.call(token, "POST", "/tickets", { body: { subject, description: "The app shows an error since 9:00." } });
+  expect(opened.status).toBe(201);
+  return { id: opened.body.id as string, number: opened.body.number as string };
+}
+const link = (token: string, id: string, parentId: string) =>
+  t.call(token, "PUT", `/tickets/${id}/parent`, { body: { ticketId: parentId } });
+const triage = (id: string, body: Record<string, unknown>) => t.call(qa, "PATCH", `/tickets/${id}`, { body });
+const ticket = async (token: string, id: string) => (await t.call(token, "GET", `/tickets/${id}`)).body;
+
+/** The alert deliveries about one ticket, by event. */
+const alertsOf = (id: string): string[] =>
+  webhook
+    .delivered()
+    .map((r: ReceivedRequest) => r.json as { event: string; alert: { ticketId: string } })
+    .filter((a) => a.alert.ticketId === id)
+    .map((a) => a.event);
+
+async function until<T>(what: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await what();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("an incident with 50 reports", () => {
+  it("pages ops once and resolves once, counting its reports; the reports, raised to emergency, page nothing", async () => {
+    const incident = await open(karen);
+    expect((await triage(incident.id, { priority: "emergency", reason: "the whole mobile banking is down" })).status).toBe(200);
+    await webhook.waitFor(1, (r) => (r.json as { alert: { ticketId: string } }).alert.ticketId === incident.id);
+    const reports = await Promise.all(Array.from({ length: 50 }, async (_, i) => open(await customer(i))));
+    for (const r of reports) expect((await link(qa, r.id, incident.id)).status).toBe(200);
+    for (const r of reports) expect((await triage(r.id, { priority: "emergency", reason: "same outage" })).status).toBe(200);
+    // The incident hears of each link through the queue.
+    const counted = await until(
+      () => ticket(qa, incident.id),
+      (v) => v.children?.count === 50,
+    );
+    expect(counted.children).toEqual({ count: 50 });
+    const resolved = await t.call(qa, "POST", `/tickets/${incident.id}/status`, {
+      body: { status: "resolved", resolution: "Failover done." },
+    });
+    expect(resolved.status).toBe(200);
+    const [, resolve] = await webhook.waitFor(2, (r) => (r.json as { alert: { ticketId: string } }).alert.ticketId === incident.id);
+    expect(alertsOf(incident.id)).toEqual(["triggered", "resolved"]);
+    expect((resolve!.json as { facts: { label: string; value: string }[] }).facts).toContainEqual({ label: "Linked reports", value: "50" });
+    // Not one report paged (give the outbox a moment to have sent anything it would have).
+    await new Promise((r) => setTimeout(r, 300));
+    for (const r of reports) expect(alertsOf(r.id)).toEqual([]);
+    // Agents page through the incident's reports; the queue can hide them.
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await t.call(qa, "GET", `/tickets/${incident.id}/children?limit=20${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(page.status).toBe(200);
+      seen.push(...page.body.items.map((i: { id: string; parent: { id: string } }) => (expect(i.parent.id).toBe(incident.id), i.id)));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen.sort()).toEqual(reports.map((r) => r.id).sort());
+    const standalone = await t.call(qa, "GET", "/tickets?parent=none&limit=100");
+    expect(standalone.body.items.map((i: { id: string }) => i.id)).not.toContain(reports[0]!.id);
+    const ofIncident = await t.call(qa, "GET", `/tickets?parent=${incident.id}&limit=100`);
+    expect(ofIncident.body.items).toHaveLength(50);
+  });
+});
+
+describe("a report", () => {
+  it("linked while its own escalation is open resolves it; unlinked, pages on its own again", async () => {
+    const incident = await open(karen, "Payments fail");
+    const report = await open(ken, "Card payment refused");
+    expect((await triage(report.id, { priority: "emergency" })).status).toBe(200);
+    await until(
+      async () => alertsOf(report.id),
+      (a) => a.length === 1,
+    );
+    const linked = await link(qa, report.id, incident.id);
+    expect(linked.body.escalation.state).toBe("resolved");
+    expect(linked.body.parent).toEqual({ id: incident.id, number: incident.number });
+    const resolvedAlert = await until(
+      async () => alertsOf(report.id),
+      (a) => a.length === 2,
+    );
+    expect(resolvedAlert).toEqual(["triggered", "resolved"]);
+    const timeline = (await t.call(qa, "GET", `/tickets/${report.id}/timeline?limit=100`)).body.items as {
+      type: string;
+      data: { cause?: string };
+    }[];
+    expect(timeline.find((e) => e.type === "escalation_resolved")?.data.cause).toBe(`linked to #${incident.number}`);
+    // A report pages through its incident only, by hand too.
+    expect((await t.call(qa, "POST", `/tickets/${report.id}/escalation`, { body: { reason: "still down" } })).status).toBe(409);
+    const unlinked = await t.call(qa, "DELETE", `/tickets/${report.id}/parent`);
+    expect(unlinked.status).toBe(200);
+    expect(unlinked.body.parent).toBeNull();
+    expect(unlinked.body.escalation.state).toBe("triggered");
+    expect(
+      await until(
+        async () => alertsOf(report.id),
+        (a) => a.length === 3,
+      ),
+    ).toEqual(["triggered", "resolved", "triggered"]);
+    // The incident heard of both: linked, then unlinked.
+    expect(
+      (
+        await until(
+          () => ticket(qa, incident.id),
+          (v) => v.children?.count === 0,
+        )
+      ).children,
+    ).toEqual({ count: 0 });
+  });
+
+  it("shows its requester nothing of the incident: only that it is part of one being worked on", async () => {
+    const incident = await open(karen, "Login fails");
+    const report = await open(ken, "Cannot log in");
+    expect((await link(qa, report.id, incident.id)).status).toBe(200);
+    const view = await ticket(ken, report.id);
+    expect(view.parent).toBeNull();
+    expect(view.children).toBeNull();
+    const timeline = (await t.call(ken, "GET", `/tickets/${report.id}/timeline?limit=100`)).body.items as { type: string; data: unknown }[];
+    expect(timeline.map((e) => e.type)).toEqual(["opened", "incident_linked"]);
+    const everything = JSON.stringify([view, timeline]);
+    expect(everything).not.toContain(incident.id);
+    expect(everything).not.toContain(incident.number);
+    // Nor of the incident's other reports, nor its own: both lists are agents'.
+    expect((await t.call(ken, "GET", `/tickets/${report.id}/children`)).status).toBe(403);
+    expect((await t.call(karen, "GET", `/tickets/${incident.id}/children`)).status).toBe(403);
+    expect((await t.call(ken, "GET", `/tickets?parent=none`)).status).toBe(403);
+    const karens = await until(
+      () => ticket(karen, incident.id),
+      () => true,
+    );
+    expect(karens.children).toBeNull();
+    // And a requester links nothing.
+    expect((await link(ken, report.id, incident.id)).status).toBe(403);
+  });
+});
+
+describe("a link is refused", () => {
+  it("to the ticket itself, to a report, from an incident, to a closed incident (409), and to no ticket (400)", async () => {
+    const incident = await open(karen, "Outage");
+    const report = await open(ken, "Down here too");
+    const other = await open(ken, "Another");
+    expect((await link(qa, incident.id, incident.id)).status).toBe(409);
+    expect((await link(qa, report.id, incident.id)).status).toBe(200);
+    // The report is no incident: nothing links under it.
+    expect((await link(qa, other.id, report.id)).status).toBe(409);
+    // The incident, once it has heard of its report, is no report.
+    await until(
+      () => ticket(qa, incident.id),
+      (v) => v.children?.count === 1,
+    );
+    expect((await link(qa, incident.id, other.id)).status).toBe(409);
+    const closed = await open(karen, "Old outage");
+    expect((await t.call(qa, "POST", `/tickets/${closed.id}/status`, { body: { status: "closed", resolution: "Done." } })).status).toBe(
+      200,
+    );
+    expect((await link(qa, other.id, closed.id)).status).toBe(409);
+    const none = await link(qa, other.id, "0123456789abcdef01234567");
+    expect(none.status).toBe(400);
+    expect(none.body.errors.map((e: { path: string }) => e.path)).toEqual(["ticketId"]);
+    // Linking again to the same incident changes nothing.
+    const again = await link(qa, report.id, incident.id);
+    expect(again.status).toBe(200);
+    expect(
+      (await t.call(qa, "GET", `/tickets/${report.id}/timeline?limit=100`)).body.items.filter(
+        (e: { type: string }) => e.type === "parent_linked",
+      ),
+    ).toHaveLength(1);
+  });
+});
