@@ -261,7 +261,10 @@ export class Composition {
 
   /** One message of the `ticket-commands` queue. */
   readonly handleTicketCommand = async (message: { messageId: string; body: unknown }): Promise<void> =>
-    handleTicketCommand({ tickets: await this.tickets(), log: (line) => console.log(line) }, message);
+    handleTicketCommand(
+      { tickets: await this.tickets(), publisher: await this.commandPublisher(), log: (line) => console.log(line) },
+      message,
+    );
 
   async dispatcher(): Promise<Dispatcher> {
     return new Dispatcher((await this.stores()).tickets, {

@@ -15,6 +15,9 @@ import type { SlaPolicyUseCases } from "../sla/policy-use-cases.js";
 import { ticketHandlers } from "../tickets/http/handlers.js";
 import {
   AssignBody,
+  BroadcastBody,
+  BroadcastIdParam,
+  BroadcastJson,
   ChildrenQuery,
   CommentBody,
   EscalateBody,
@@ -191,6 +194,38 @@ export const ROUTE_SPECS: Spec[] = [
     },
   },
   {
+    name: "broadcastToReports",
+    route: "tickets/{id}/broadcast",
+    methods: ["POST"],
+    doc: {
+      summary: "Update every reporter of an incident",
+      description:
+        "Agents only, on an incident (a ticket that is no report): the public reply is posted on the incident and, through a queue, on each report linked to it, once each whatever the retries. 202 with how far it is; Location is where to follow it. 409 on a report or a closed ticket.",
+      tag: "Incidents",
+      auth: true,
+      params: TICKET,
+      body: BroadcastBody,
+      ok: { status: 202, schema: BroadcastJson, description: "Started: how far it is", headers: ["Location", "ETag"] },
+      errors: [403, 409],
+      headers: ["If-Match"],
+    },
+  },
+  {
+    name: "broadcastStatus",
+    route: "tickets/{id}/broadcasts/{broadcastId}",
+    methods: ["GET"],
+    doc: {
+      summary: "How far a broadcast is",
+      description:
+        "Agents only: of a broadcast, or of a cascading move (its Location): how many reports it went to, how many have their change, and which were skipped and why.",
+      tag: "Incidents",
+      auth: true,
+      params: { ...TICKET, broadcastId: BroadcastIdParam },
+      ok: { status: 200, schema: BroadcastJson, description: "How far it is" },
+      errors: [403],
+    },
+  },
+  {
     name: "commentOnTicket",
     route: "tickets/{id}/comments",
     methods: ["POST"],
@@ -274,12 +309,18 @@ export const ROUTE_SPECS: Spec[] = [
     doc: {
       summary: "Move through the lifecycle",
       description:
-        "Agents make every move of the lifecycle; the requester only closes and reopens. A move nobody may make is 409; one only agents may make is 403 for a requester.",
+        "Agents make every move of the lifecycle; the requester only closes and reopens. A move nobody may make is 409; one only agents may make is 403 for a requester. With `cascade: true` on an incident (agents only), each report linked to it makes the same move, with the incident's resolution, through a queue (a report whose status does not allow it is skipped); 409 on a report.",
       tag: "Tickets",
       auth: true,
       params: TICKET,
       body: MoveBody,
-      ok: { status: 200, schema: TicketJson, description: "The ticket in its new status", headers: ["ETag"] },
+      ok: {
+        status: 200,
+        schema: TicketJson,
+        description: "The ticket in its new status; with cascade, Location is where to follow the same move on its reports",
+        headers: ["ETag"],
+        sometimes: ["Location"],
+      },
       errors: [403, 409],
       headers: ["If-Match"],
     },

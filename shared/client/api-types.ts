@@ -121,6 +121,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/tickets/{id}/broadcast": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Update every reporter of an incident
+     * @description Agents only, on an incident (a ticket that is no report): the public reply is posted on the incident and, through a queue, on each report linked to it, once each whatever the retries. 202 with how far it is; Location is where to follow it. 409 on a report or a closed ticket.
+     */
+    post: operations["broadcastToReports"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/tickets/{id}/broadcasts/{broadcastId}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * How far a broadcast is
+     * @description Agents only: of a broadcast, or of a cascading move (its Location): how many reports it went to, how many have their change, and which were skipped and why.
+     */
+    get: operations["broadcastStatus"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/tickets/{id}/comments": {
     parameters: {
       query?: never;
@@ -212,7 +252,7 @@ export interface paths {
     put?: never;
     /**
      * Move through the lifecycle
-     * @description Agents make every move of the lifecycle; the requester only closes and reopens. A move nobody may make is 409; one only agents may make is 403 for a requester.
+     * @description Agents make every move of the lifecycle; the requester only closes and reopens. A move nobody may make is 409; one only agents may make is 403 for a requester. With `cascade: true` on an incident (agents only), each report linked to it makes the same move, with the incident's resolution, through a queue (a report whose status does not allow it is skipped); 409 on a report.
      */
     post: operations["moveTicket"];
     delete?: never;
@@ -586,6 +626,33 @@ export interface components {
       /** @description The incident's id */
       ticketId: string;
     };
+    BroadcastStatus: {
+      /** @description The broadcast's id */
+      id: string;
+      /**
+       * @description `done` once every report it was sent to has its change made, or was skipped
+       * @enum {string}
+       */
+      state: "running" | "done";
+      /** @description How many reports it was sent to; null until its last page of reports was sent */
+      total: number | null;
+      /** @description Reports whose change is made */
+      done: number;
+      /** @description Reports left as they were, and why (their status did not allow the change, or they were unlinked meanwhile) */
+      skipped: {
+        ticketId: string;
+        why: string;
+      }[];
+    };
+    /**
+     * @description The update every reporter of the incident gets: a public reply on the incident and on each report linked to it.
+     * @example {
+     *       "body": "Mobile banking is back: a failover restored it at 10:40. Thank you for your patience."
+     *     }
+     */
+    Broadcast: {
+      body: string;
+    };
     /**
      * @description One entry of a ticket's history; `data` depends on `type`. Requesters see only public entries (opened, public replies, status changes), and other people by name and role.
      * @example {
@@ -625,7 +692,8 @@ export interface components {
       | components["schemas"]["ParentUnlinkedEntry"]
       | components["schemas"]["IncidentLinkedEntry"]
       | components["schemas"]["ChildLinkedEntry"]
-      | components["schemas"]["ChildUnlinkedEntry"];
+      | components["schemas"]["ChildUnlinkedEntry"]
+      | components["schemas"]["BroadcastStartedEntry"];
     OpenedEntry: {
       id: string;
       /** Format: date-time */
@@ -1192,6 +1260,37 @@ export interface components {
         number: string;
       };
     };
+    BroadcastStartedEntry: {
+      id: string;
+      /** Format: date-time */
+      at: string;
+      actor: {
+        /** @description For agents, and for the requester's own entries */
+        id?: string;
+        name: string;
+        /** @enum {string} */
+        role: "requester" | "agent" | "admin" | "system";
+      };
+      /** @enum {string} */
+      visibility: "public" | "internal";
+      /** @constant */
+      type: "broadcast_started";
+      data: components["schemas"]["BroadcastStartedData"];
+    };
+    BroadcastStartedData: {
+      /** @description GET /api/tickets/{id}/broadcasts/{broadcastId} reports how far it is */
+      broadcastId: string;
+      /**
+       * @description A public reply posted on every report, or the incident's status move made on each
+       * @enum {string}
+       */
+      action: "reply" | "move";
+      /**
+       * @description The status each report is moved to (a move)
+       * @enum {string}
+       */
+      to?: "open" | "in_progress" | "on_hold" | "resolved" | "closed";
+    };
     /**
      * @description A public reply (the default) or an internal note (agents only).
      * @example {
@@ -1248,6 +1347,7 @@ export interface components {
       status: "open" | "in_progress" | "on_hold" | "resolved" | "closed";
       resolution?: string;
       reason?: string;
+      cascade?: boolean;
     };
     /**
      * @description Why ops is paged, in words ops will read.
@@ -1534,7 +1634,7 @@ export interface components {
      */
     ETag: string;
     /**
-     * @description Where the created resource is read (the ticket, or the timeline the comment was added to); on a 302, where the file is: a read-only URL for 5 minutes.
+     * @description Where the created resource is read (the ticket, or the timeline the comment was added to), or a broadcast's progress is followed; on a 302, where the file is: a read-only URL for 5 minutes.
      * @example /api/tickets/4f7a9c2e1b3d5f6a7c8e9d0b
      */
     Location: string;
@@ -1573,6 +1673,11 @@ export interface components {
      * @example no-store
      */
     CacheControl: "no-store";
+    /**
+     * @description Where the created resource is read (the ticket, or the timeline the comment was added to), or a broadcast's progress is followed; on a 302, where the file is: a read-only URL for 5 minutes.
+     * @example /api/tickets/4f7a9c2e1b3d5f6a7c8e9d0b
+     */
+    LocationIfSent: string;
   };
   pathItems: never;
 }
@@ -2002,6 +2107,91 @@ export interface operations {
       503: components["responses"]["ServiceUnavailable"];
     };
   };
+  broadcastToReports: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Apply the change only if the ticket (or the SLA policy) still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
+        "If-Match"?: string;
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
+        "x-request-id"?: string;
+      };
+      path: {
+        /** @description The ticket's `id` (the last segment of its Location) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["Broadcast"];
+      };
+    };
+    responses: {
+      /** @description Started: how far it is */
+      202: {
+        headers: {
+          "x-request-id": components["headers"]["XRequestId"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+          Location: components["headers"]["Location"];
+          ETag: components["headers"]["ETag"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["BroadcastStatus"];
+        };
+      };
+      400: components["responses"]["BadRequest"];
+      401: components["responses"]["Unauthenticated"];
+      403: components["responses"]["Forbidden"];
+      404: components["responses"]["NotFound"];
+      409: components["responses"]["Conflict"];
+      412: components["responses"]["PreconditionFailed"];
+      413: components["responses"]["ContentTooLarge"];
+      415: components["responses"]["UnsupportedMediaType"];
+      429: components["responses"]["TooManyRequests"];
+      500: components["responses"]["InternalError"];
+      503: components["responses"]["ServiceUnavailable"];
+    };
+  };
+  broadcastStatus: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
+        "x-request-id"?: string;
+      };
+      path: {
+        /** @description The ticket's `id` (the last segment of its Location) */
+        id: string;
+        /** @description The broadcast's id, from its Location */
+        broadcastId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description How far it is */
+      200: {
+        headers: {
+          "x-request-id": components["headers"]["XRequestId"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["BroadcastStatus"];
+        };
+      };
+      401: components["responses"]["Unauthenticated"];
+      403: components["responses"]["Forbidden"];
+      404: components["responses"]["NotFound"];
+      429: components["responses"]["TooManyRequests"];
+      500: components["responses"]["InternalError"];
+      503: components["responses"]["ServiceUnavailable"];
+    };
+  };
   commentOnTicket: {
     parameters: {
       query?: never;
@@ -2207,13 +2397,14 @@ export interface operations {
       };
     };
     responses: {
-      /** @description The ticket in its new status */
+      /** @description The ticket in its new status; with cascade, Location is where to follow the same move on its reports */
       200: {
         headers: {
           "x-request-id": components["headers"]["XRequestId"];
           RateLimit: components["headers"]["RateLimit"];
           "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
           ETag: components["headers"]["ETag"];
+          Location: components["headers"]["LocationIfSent"];
           [name: string]: unknown;
         };
         content: {

@@ -1,14 +1,60 @@
 import type { OutboxEntry } from "../outbox/ports.js";
 import type { Change } from "../tickets/domain/change.js";
 import type { TimelineEntry } from "../tickets/domain/model.js";
-import type { TellParent } from "./domain/messages.js";
+import type { BroadcastAction, FanOut, TellParent } from "./domain/messages.js";
 
 /**
- * The tickets' outbox, as incidents fill it: when a change links a report to an incident (or
- * unlinks it), a message to the `ticket-commands` queue telling each incident concerned, in the
- * change's own batch, so that no link is stored without its incident hearing of it.
+ * The tickets' outbox, as incidents fill it, in the change's own batch: when a change links a
+ * report to an incident (or unlinks it), a message to the `ticket-commands` queue telling each
+ * incident concerned, so that no link is stored without its incident hearing of it; when an
+ * incident's change starts a broadcast, the first page of its fan-out to its reports.
  */
 export function incidentEntries(change: Change, requestId: string): OutboxEntry[] {
+  return [...linkEntries(change, requestId), ...broadcastEntries(change, requestId)];
+}
+
+function broadcastEntries(change: Change, requestId: string): OutboxEntry[] {
+  const { ticket } = change;
+  return change.entries.flatMap((entry): OutboxEntry[] => {
+    if (entry.type !== "broadcast_started") return [];
+    if (entry.actor.role !== "agent" && entry.actor.role !== "admin") return [];
+    const body: FanOut = {
+      version: 1,
+      kind: "fan_out",
+      parentId: ticket.id,
+      broadcastId: entry.data.broadcastId,
+      action: actionOf(change, entry.data.action),
+      actor: { id: entry.actor.id, name: entry.actor.name, role: entry.actor.role },
+      after: null,
+      page: 1,
+      sent: 0,
+    };
+    const id = `outbox-${entry.seq}-broadcast`;
+    return [
+      {
+        id,
+        ticketId: ticket.id,
+        queue: "ticket-commands",
+        messageId: `${entry.data.broadcastId}.page-1`,
+        subject: "incident.fan_out",
+        body,
+        correlationId: requestId,
+        createdAt: entry.at,
+      },
+    ];
+  });
+}
+
+/** What the broadcast does to each report: the incident's reply in this change, or its move, with the resolution it leaves. */
+function actionOf(change: Change, action: "reply" | "move"): BroadcastAction {
+  if (action === "reply") {
+    const reply = change.entries.find((e) => e.type === "comment");
+    return { kind: "reply", body: reply?.type === "comment" ? reply.data.body : "" };
+  }
+  return { kind: "move", status: change.ticket.status, resolution: change.ticket.resolution };
+}
+
+function linkEntries(change: Change, requestId: string): OutboxEntry[] {
   const { ticket } = change;
   const child = { id: ticket.id, number: ticket.number };
   return change.entries.flatMap((entry) =>

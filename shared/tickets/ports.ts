@@ -31,7 +31,7 @@ export type UnstoredTicket = Omit<StoredTicket, "etag">;
  */
 export interface TicketRecord {
   id: string;
-  type: "receipt" | "delivery" | "attachment" | "malicious" | "told";
+  type: "receipt" | "delivery" | "attachment" | "malicious" | "told" | "broadcast" | "broadcast_receipt" | "broadcast_total";
   ttl?: number;
   [field: string]: unknown;
 }
@@ -117,6 +117,17 @@ export interface TicketStore {
   ): Promise<{ ticket: StoredTicket | null; entries: TimelineEntry[]; more: boolean }>;
   /** Resolves when the store answers and the tickets container is there; Failure "unavailable" otherwise. */
   ping(): Promise<void>;
+  /** Stores a record of the ticket's on its own, outside any change. Failure "exists" if its id is taken. */
+  putRecord(ticketId: string, record: TicketRecord): Promise<void>;
+  /** What each report a broadcast reached says of it: done, or skipped and why (one query across tickets). */
+  broadcastReceipts(broadcastId: string): Promise<BroadcastReceipt[]>;
+}
+
+/** A broadcast's record in one report: its change made, or skipped (the report's status did not allow it). */
+export interface BroadcastReceipt {
+  ticketId: string;
+  outcome: "done" | "skipped";
+  why?: string;
 }
 
 /** The ticket's events as outbox entries, in the change's own batch (DESIGN.md section 6). */

@@ -1,18 +1,18 @@
 import { z } from "zod";
 import type { Principal } from "../kernel/principal.js";
-import { invalid, isFailure } from "../kernel/failure.js";
+import { Failure, invalid, isFailure } from "../kernel/failure.js";
 import type { SlaPolicy } from "../sla/domain/policy.js";
 import { isAgent } from "../kernel/principal.js";
 import { commentOnTicket, type Commented } from "./comment-on-ticket.js";
 import * as commands from "./domain/commands.js";
-import type { CommentInput, EscalateInput, MoveInput, OpenInput, TriageInput } from "./domain/inputs.js";
+import type { BroadcastInput, CommentInput, EscalateInput, MoveInput, OpenInput, TriageInput } from "./domain/inputs.js";
 import type { AgentRef, Ticket, TicketRef } from "./domain/model.js";
 import type { Change } from "./domain/change.js";
 import { slaTimer } from "./domain/sla.js";
 import type { Randomness } from "./ids.js";
 import { InFlightKeys, type IdempotencyOptions } from "./idempotency.js";
 import { openTicket, type Opened } from "./open-ticket.js";
-import type { AgentLookup, AttachmentCheck, ListPage, StoredTicket, TicketRecord, TicketStore } from "./ports.js";
+import type { AgentLookup, AttachmentCheck, ListPage, ListPosition, StoredTicket, TicketRecord, TicketStore } from "./ports.js";
 import { getTicket, listTickets, ticketTimeline, type ListRequest, type TimelinePage } from "./read-tickets.js";
 import { TicketWriter, type Updated, type WriteOptions } from "./ticket-writer.js";
 import { TimelineSeal } from "./timeline-seal.js";
@@ -37,7 +37,8 @@ export interface TicketUseCases {
   triage(caller: Principal, id: string, input: TriageInput, options: WriteOptions): Promise<Updated>;
   /** `agentId` null unassigns. */
   assign(caller: Principal, id: string, agentId: string | null, options: WriteOptions): Promise<Updated>;
-  move(caller: Principal, id: string, input: MoveInput, options: WriteOptions): Promise<Updated>;
+  /** With `cascade` (an incident's), the same move on each of its reports: `broadcastId` follows it. */
+  move(caller: Principal, id: string, input: MoveInput, options: WriteOptions): Promise<Updated & { broadcastId?: string }>;
   comment(
     caller: Principal,
     id: string,
@@ -67,6 +68,32 @@ export interface TicketUseCases {
   unlink(caller: Principal, id: string, options: WriteOptions): Promise<Updated>;
   /** The incident hears of a report linked or unlinked, once per `key`. False when the incident is gone. */
   countChild(parentId: string, child: TicketRef, linked: boolean, key: string, requestId: string): Promise<boolean>;
+  /** An agent's public reply on an incident and, through the queue, on each of its reports. */
+  broadcast(caller: Principal, id: string, input: BroadcastInput, options: WriteOptions): Promise<Updated & { broadcastId: string }>;
+  /** How far a broadcast (or a cascading move) is: agents only. */
+  broadcastStatus(caller: Principal, id: string, broadcastId: string): Promise<BroadcastStatus>;
+  /** A page of an incident's reports, in a fixed order, for a fan-out. */
+  reportsOf(parentId: string, after: ListPosition | null, limit: number): Promise<ListPage>;
+  /** A broadcast's fan-out reached its last report: `total` of them. */
+  fannedOut(parentId: string, broadcastId: string, total: number): Promise<void>;
+  /** A broadcast's change on one report, once: done, or skipped with why. */
+  applyBroadcast(command: {
+    parentId: string;
+    broadcastId: string;
+    childId: string;
+    action: commands.BroadcastAction;
+    actor: { id: string; name: string; role: "agent" | "admin" };
+    requestId: string;
+  }): Promise<"done" | "skipped" | "gone">;
+}
+
+/** GET /api/tickets/{id}/broadcasts/{broadcastId}: `total` once every page of reports was sent their command. */
+export interface BroadcastStatus {
+  id: string;
+  state: "running" | "done";
+  total: number | null;
+  done: number;
+  skipped: { ticketId: string; why: string }[];
 }
 
 export interface TicketDeps {
@@ -104,7 +131,14 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
       }
       return writer.update(caller, id, options, (t) => commands.assign(t, caller, agent, now()));
     },
-    move: (caller, id, input, options) => writer.update(caller, id, options, (t) => commands.move(t, caller, input, now())),
+    async move(caller, id, input, options) {
+      if (!input.cascade) return writer.update(caller, id, options, (t) => commands.move(t, caller, input, now()));
+      const broadcastId = randomness.randomHex().slice(0, 24);
+      const updated = await writer.update(caller, id, options, (t) => commands.move(t, caller, input, now(), broadcastId), {
+        records: () => [broadcastRecord(broadcastId, "move", caller)],
+      });
+      return { ...updated, broadcastId };
+    },
     comment: (caller, id, input, options) =>
       commentOnTicket(
         { store, writer, hash: randomness.hash, now: deps.now, inFlight, seal, attachments: deps.attachments },
@@ -139,6 +173,74 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
       return writer.update(caller, id, options, (t) => commands.linkParent(t, caller, parent, now()));
     },
     unlink: (caller, id, options) => writer.update(caller, id, options, (t) => commands.unlinkParent(t, caller, now())),
+    async broadcast(caller, id, input, options) {
+      const broadcastId = randomness.randomHex().slice(0, 24);
+      const updated = await writer.update(caller, id, options, (t) => commands.broadcast(t, caller, input, broadcastId, now()), {
+        records: () => [broadcastRecord(broadcastId, "reply", caller)],
+      });
+      return { ...updated, broadcastId };
+    },
+    async broadcastStatus(caller, id, broadcastId) {
+      if (!isAgent(caller)) throw new Failure("forbidden", "Only agents may follow a broadcast.");
+      const [started, total] = await Promise.all([
+        store.record(id, `broadcast-${broadcastId}`, SaidRecord),
+        store.record(id, `broadcast-${broadcastId}-total`, TotalRecord),
+      ]);
+      if (!started) throw new Failure("not_found", "No such broadcast.");
+      const receipts = await store.broadcastReceipts(broadcastId);
+      const skipped = receipts.filter((r) => r.outcome === "skipped").map((r) => ({ ticketId: r.ticketId, why: r.why ?? "" }));
+      const done = receipts.length - skipped.length;
+      const finished = total !== null && receipts.length >= total.total;
+      return { id: broadcastId, state: finished ? "done" : "running", total: total?.total ?? null, done, skipped };
+    },
+    reportsOf: (parentId, after, limit) =>
+      store.list({ sort: "created", view: "agent", parent: parentId, after: after ?? undefined, limit }),
+    async fannedOut(parentId, broadcastId, total) {
+      try {
+        await store.putRecord(parentId, { id: `broadcast-${broadcastId}-total`, type: "broadcast_total", total });
+      } catch (e) {
+        // Said already, by a delivery of this last page before.
+        if (!isFailure(e, "exists")) throw e;
+      }
+    },
+    async applyBroadcast({ parentId, broadcastId, childId, action, actor, requestId }) {
+      const caller: Principal = { id: actor.id, name: actor.name, email: null, role: actor.role };
+      const receiptId = `bcast-${broadcastId}`;
+      const receipt = (outcome: "done" | "skipped", why?: string): TicketRecord => ({
+        id: receiptId,
+        type: "broadcast_receipt",
+        broadcastId,
+        parentId,
+        outcome,
+        ...(why ? { why } : {}),
+      });
+      let done = false;
+      try {
+        await writer.update(
+          caller,
+          childId,
+          { requestId },
+          (t) => (done ? commands.noChange(t) : commands.applyBroadcast(t, caller, parentId, action, now())),
+          {
+            load: async () => {
+              done = (await store.record(childId, receiptId, SaidRecord)) !== null;
+            },
+            records: () => [receipt("done")],
+          },
+        );
+        return "done";
+      } catch (e) {
+        if (isFailure(e, "not_found")) return "gone";
+        // The report's state does not allow it (closed, a move nobody makes from its status, unlinked): skipped, and why.
+        if (!(e instanceof Failure) || !["conflict", "forbidden", "invalid"].includes(e.kind)) throw e;
+        try {
+          await store.putRecord(childId, receipt("skipped", e.message));
+        } catch (put) {
+          if (!isFailure(put, "exists")) throw put;
+        }
+        return "skipped";
+      }
+    },
     async countChild(parentId, child, linked, key, requestId) {
       try {
         await once(parentId, `told-${key}`, "told", requestId, (t) => commands.countChild(t, child, linked, now()));
@@ -149,6 +251,10 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
       }
     },
   };
+
+  function broadcastRecord(broadcastId: string, action: "reply" | "move", caller: Principal): TicketRecord {
+    return { id: `broadcast-${broadcastId}`, type: "broadcast", broadcastId, action, by: caller.id, startedAt: now() };
+  }
 
   /**
    * The system's change to a ticket, made once: its record (`recordId`) goes in the change's
@@ -172,3 +278,4 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
 }
 
 const SaidRecord = z.object({ id: z.string() });
+const TotalRecord = z.object({ total: z.number().int().min(0) });

@@ -15,6 +15,8 @@ const EXPECTED_HTTP: [name: string, route: string, methods: string[]][] = [
   ["linkParent", "tickets/{id}/parent", ["PUT"]],
   ["unlinkParent", "tickets/{id}/parent", ["DELETE"]],
   ["ticketChildren", "tickets/{id}/children", ["GET"]],
+  ["broadcastToReports", "tickets/{id}/broadcast", ["POST"]],
+  ["broadcastStatus", "tickets/{id}/broadcasts/{broadcastId}", ["GET"]],
   ["commentOnTicket", "tickets/{id}/comments", ["POST"]],
   ["requestOpeningUpload", "attachments", ["POST"]],
   ["requestUpload", "tickets/{id}/attachments", ["POST"]],

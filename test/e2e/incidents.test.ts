@@ -197,3 +197,136 @@ describe("a link is refused", () => {
     ).toHaveLength(1);
   });
 });
+
+/** An incident with `n` reports linked, once it has heard of them all. */
+async function incidentWith(n: number, subject: string): Promise<{ incident: { id: string; number: string }; reports: { id: string }[] }> {
+  const incident = await open(karen, subject);
+  const reports: { id: string }[] = [];
+  for (let i = 0; i < n; i += 25)
+    reports.push(
+      ...(await Promise.all(Array.from({ length: Math.min(25, n - i) }, async (_, j) => open(await customer(1000 + i + j), subject)))),
+    );
+  for (let i = 0; i < n; i += 25)
+    await Promise.all(reports.slice(i, i + 25).map(async (r) => expect((await link(qa, r.id, incident.id)).status).toBe(200)));
+  await until(
+    () => ticket(qa, incident.id),
+    (v) => v.children?.count === n,
+    30_000,
+  );
+  return { incident, reports };
+}
+
+/** A ticket's whole timeline, page after page (an incident's holds an entry per report linked). */
+async function timelineOf(id: string): Promise<{ type: string; visibility: string; data: Record<string, unknown> }[]> {
+  const entries = [];
+  let cursor: string | null = null;
+  do {
+    const page = await t.call(qa, "GET", `/tickets/${id}/timeline?limit=100${cursor ? `&cursor=${cursor}` : ""}`);
+    entries.push(...page.body.items);
+    cursor = page.body.nextCursor;
+  } while (cursor);
+  return entries;
+}
+
+describe("an incident's broadcast", () => {
+  it("posts the reply on the incident and once on each of its 200 reports, and says when it is done", async () => {
+    const { incident, reports } = await incidentWith(200, "Statement outage");
+    const body = "Statements are back: a failed deploy was rolled back at 10:40.";
+    const started = await t.call(qa, "POST", `/tickets/${incident.id}/broadcast`, { body: { body } });
+    expect(started.status).toBe(202);
+    expect(started.body).toMatchObject({ state: "running", done: 0, skipped: [] });
+    const location = started.headers.get("location")!;
+    const status = await until(
+      async () => (await t.call(qa, "GET", location.replace(/^\/api/, ""))).body,
+      (s) => s.state === "done",
+      30_000,
+    );
+    expect(status).toEqual({ id: started.body.id, state: "done", total: 200, done: 200, skipped: [] });
+    for (const id of [incident.id, ...reports.map((r) => r.id)]) {
+      const replies = (await timelineOf(id)).filter((e) => e.type === "comment");
+      expect(replies, id).toEqual([expect.objectContaining({ visibility: "public", data: { body } })]);
+    }
+    // A requester follows nothing of it but the reply on their own ticket.
+    const asRequester = await t.call(await customer(1000), "GET", location.replace(/^\/api/, ""));
+    expect(asRequester.status).toBe(403);
+  });
+
+  it("stopped halfway and resumed, leaves exactly one copy on each report and none out", async () => {
+    const { incident, reports } = await incidentWith(200, "Card outage");
+    const tickets = await t.host.composition.tickets();
+    // The fan-out's messages, kept here instead of sent (the queue of a host that stops halfway).
+    const sent: { messageId: string; body: Record<string, unknown> }[] = [];
+    const publisher = {
+      publish: async (m: { messageId: string; body: Record<string, unknown> }[]) => void sent.push(...m),
+      close: async () => {},
+    };
+    const { handleTicketCommand } = await import("../../shared/incidents/handler.js");
+    const deps = { tickets, publisher, log: () => {} };
+    const qaActor = { id: "agent-qa", name: "Quinn QA", role: "agent" as const };
+    const first = {
+      version: 1,
+      kind: "fan_out",
+      parentId: incident.id,
+      broadcastId: "0123456789abcdef0badcafe",
+      action: { kind: "reply", body: "Cards work again." },
+      actor: qaActor,
+      after: null,
+      page: 1,
+      sent: 0,
+    };
+    const deliver = (m: { messageId: string; body: unknown }) => handleTicketCommand(deps, m);
+    await deliver({ messageId: "page-1", body: first });
+    // Page 1: 100 commands and page 2. Half of them delivered, then the host "stops".
+    const page1 = [...sent];
+    expect(page1).toHaveLength(101);
+    for (const m of page1.slice(0, 50)) await deliver(m);
+    // Resumed: page 1 is delivered again (never settled), then everything it and page 2 send,
+    // the first half's commands again among them.
+    sent.length = 0;
+    await deliver({ messageId: "page-1", body: first });
+    const page2 = sent.find((m) => (m.body as { kind: string }).kind === "fan_out")!;
+    await deliver(page2);
+    for (const m of [...sent]) if ((m.body as { kind: string }).kind === "child_command") await deliver(m);
+    for (const r of reports) {
+      const replies = (await timelineOf(r.id)).filter((e) => e.type === "comment");
+      expect(replies, r.id).toHaveLength(1);
+    }
+  });
+});
+
+describe("a cascading move", () => {
+  it("resolves all 200 reports with the incident's resolution, skipping one whose status does not allow it, and says why", async () => {
+    const { incident, reports } = await incidentWith(200, "Transfer outage");
+    const closedOne = reports[7]!;
+    expect(
+      (await t.call(qa, "POST", `/tickets/${closedOne.id}/status`, { body: { status: "closed", resolution: "Duplicate." } })).status,
+    ).toBe(200);
+    const moved = await t.call(qa, "POST", `/tickets/${incident.id}/status`, {
+      body: { status: "resolved", resolution: "Transfers restored at 11:02.", cascade: true },
+    });
+    expect(moved.status).toBe(200);
+    expect(moved.body.status).toBe("resolved");
+    const location = moved.headers.get("location")!;
+    const status = await until(
+      async () => (await t.call(qa, "GET", location.replace(/^\/api/, ""))).body,
+      (s) => s.state === "done",
+      30_000,
+    );
+    expect(status).toMatchObject({
+      state: "done",
+      total: 200,
+      done: 199,
+      skipped: [{ ticketId: closedOne.id, why: expect.stringMatching(/closed/) }],
+    });
+    for (const r of reports) {
+      const view = await ticket(qa, r.id);
+      if (r.id === closedOne.id) expect(view.status).toBe("closed");
+      else expect(view, r.id).toMatchObject({ status: "resolved", resolution: "Transfers restored at 11:02." });
+    }
+    // Only an agent cascades, and only from an incident.
+    expect(
+      (await t.call(qa, "POST", `/tickets/${reports[0]!.id}/status`, { body: { status: "closed", resolution: "x", cascade: true } }))
+        .status,
+    ).toBe(409);
+  });
+});

@@ -13,9 +13,11 @@ import {
 import type {
   ListPage,
   ListPosition,
+  BroadcastReceipt,
   ListQuery,
   ListSort,
   StoredTicket,
+  TicketRecord,
   TicketStore,
   TicketWrite,
   UnstoredTicket,
@@ -313,6 +315,18 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
         }
       }),
     );
+  }
+
+  async putRecord(ticketId: string, record: TicketRecord): Promise<void> {
+    await translated(() => this.container.items.create(json({ ...record, ticketId })));
+  }
+
+  async broadcastReceipts(broadcastId: string): Promise<BroadcastReceipt[]> {
+    const query = "SELECT c.ticketId, c.outcome, c.why FROM c WHERE c.type = 'broadcast_receipt' AND c.broadcastId = @broadcast";
+    const { resources } = await translated(() =>
+      this.container.items.query<BroadcastReceipt>({ query, parameters: [{ name: "@broadcast", value: broadcastId }] }).fetchAll(),
+    );
+    return resources;
   }
 
   /** A missing database or container is an outage here (404 becomes "unavailable"), never "ok". */

@@ -136,7 +136,7 @@ const RESPONSE_HEADERS = {
   },
   Location: {
     description:
-      "Where the created resource is read (the ticket, or the timeline the comment was added to); on a 302, where the file is: a read-only URL for 5 minutes.",
+      "Where the created resource is read (the ticket, or the timeline the comment was added to), or a broadcast's progress is followed; on a 302, where the file is: a read-only URL for 5 minutes.",
     schema: { type: "string", format: "uri-reference" },
     example: "/api/tickets/4f7a9c2e1b3d5f6a7c8e9d0b",
   },

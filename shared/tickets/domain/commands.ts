@@ -2,7 +2,7 @@ import { Failure, invalid } from "../../kernel/failure.js";
 import { isAgent, type Principal } from "../../kernel/principal.js";
 import { actorOf, ChangeBuilder, type Change } from "./change.js";
 import { escalationCause, isEscalationWorthy, isOpen, NO_ESCALATION, raiseByHand } from "./escalation.js";
-import type { CommentInput, EscalateInput, MoveInput, OpenInput, TriageInput } from "./inputs.js";
+import type { BroadcastInput, CommentInput, EscalateInput, MoveInput, OpenInput, TriageInput } from "./inputs.js";
 import { judgeMove, needsResolution, type Mover } from "./lifecycle.js";
 import type { Actor, AttachmentRef, EntryData, Person, Status, Ticket, TicketRef } from "./model.js";
 import { requireAgent, requireVisible } from "./visibility.js";
@@ -116,8 +116,9 @@ function enter(ticket: Ticket, to: Status, resolution: string | undefined, now: 
   }
 }
 
-export function move(ticket: Ticket, caller: Principal, input: MoveInput, now: string): Change {
+export function move(ticket: Ticket, caller: Principal, input: MoveInput, now: string, broadcastId?: string): Change {
   requireVisible(ticket, caller);
+  if (input.cascade) requireIncident(ticket, caller);
   const from = ticket.status;
   const verdict = judgeMove(from, input.status, moverOf(caller));
   if (verdict === "not_a_move") {
@@ -133,6 +134,7 @@ export function move(ticket: Ticket, caller: Principal, input: MoveInput, now: s
   const resolution = from === "resolved" && !isAgent(caller) ? undefined : input.resolution;
   const b = new ChangeBuilder(ticket, enter(ticket, input.status, resolution, now), actorOf(caller), now);
   b.add("status_changed", { from, to: input.status, resolution: input.resolution, reason: input.reason });
+  if (input.cascade && broadcastId) b.add("broadcast_started", { broadcastId, action: "move", to: input.status });
   return b.done(input.reason ?? input.resolution);
 }
 
@@ -268,4 +270,40 @@ export function countChild(ticket: Ticket, child: TicketRef, linked: boolean, no
   const b = new ChangeBuilder(ticket, { ...ticket, children: { count } }, INCIDENTS, now);
   b.add(linked ? "child_linked" : "child_unlinked", { child });
   return b.done();
+}
+
+/** What only an incident does (a broadcast, a cascading move): an agent's, on a ticket that is no report. */
+function requireIncident(ticket: Ticket, caller: Principal): void {
+  requireAgent(ticket, caller);
+  if (ticket.parent) throw new Failure("conflict", `This ticket is a report of #${ticket.parent.number}: update the incident.`);
+}
+
+/**
+ * An agent's update to an incident's every report: a public reply on the incident itself (its
+ * own requester is one of those affected), and, through the `ticket-commands` queue, the same
+ * reply on each report linked to it (shared/incidents/), each an ordinary comment in its own
+ * ticket, once.
+ */
+export function broadcast(ticket: Ticket, caller: Principal, input: BroadcastInput, broadcastId: string, now: string): Change {
+  requireIncident(ticket, caller);
+  if (ticket.status === "closed") throw new Failure("conflict", "The ticket is closed: reopen it before commenting.");
+  // An agent's reply, as comment() makes it (an agent's reply moves no status).
+  const b = new ChangeBuilder(ticket, ticket, actorOf(caller), now);
+  b.add("comment", { body: input.body }, "public");
+  b.add("broadcast_started", { broadcastId, action: "reply" });
+  return b.done();
+}
+
+/** What an incident's broadcast does to each of its reports (shared/incidents/ carries it). */
+export type BroadcastAction = { kind: "reply"; body: string } | { kind: "move"; status: Status; resolution: string | null };
+
+/**
+ * A broadcast's change on one report: the incident's reply, or its move, made by the agent
+ * whose broadcast it is. A report unlinked meanwhile is left alone (409, as any refusal:
+ * the report is skipped, and why is said).
+ */
+export function applyBroadcast(ticket: Ticket, caller: Principal, parentId: string, action: BroadcastAction, now: string): Change {
+  if (ticket.parent?.id !== parentId) throw new Failure("conflict", "No longer a report of this incident.");
+  if (action.kind === "reply") return comment(ticket, caller, { body: action.body, visibility: "public" }, now);
+  return move(ticket, caller, { status: action.status, resolution: action.resolution ?? undefined }, now);
 }

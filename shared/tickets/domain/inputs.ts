@@ -51,9 +51,19 @@ export const AssignInput = z.strictObject({ agentId: text(256) });
 export const CommentInput = z.strictObject({ body: text(20_000), visibility: Visibility.default("public"), attachments });
 export type CommentInput = z.output<typeof CommentInput>;
 
-export const MoveInput = z.strictObject({ status: Status, resolution: text(20_000).optional(), reason });
+export const MoveInput = z.strictObject({
+  status: Status,
+  resolution: text(20_000).optional(),
+  reason,
+  /** On an incident (agents only): the same move on every report linked to it, with the incident's resolution. */
+  cascade: z.boolean().optional(),
+});
 export type MoveInput = z.output<typeof MoveInput>;
 
 /** Paging ops by hand: the agent says why, in words ops will read. */
 export const EscalateInput = z.strictObject({ reason: text(2000) });
 export type EscalateInput = z.output<typeof EscalateInput>;
+
+/** An incident's update to every report linked to it: a public reply posted on each (and on the incident). */
+export const BroadcastInput = z.strictObject({ body: text(20_000) });
+export type BroadcastInput = z.output<typeof BroadcastInput>;

@@ -122,6 +122,7 @@ export const ENTRY_TYPES = [
   "incident_linked",
   "child_linked",
   "child_unlinked",
+  "broadcast_started",
 ] as const;
 export const EntryType = z.enum(ENTRY_TYPES);
 export type EntryType = z.infer<typeof EntryType>;
@@ -232,6 +233,13 @@ export const ENTRY_DATA = {
     .meta({ id: "IncidentLinkedData" }),
   child_linked: z.object({ child: TicketRef }).meta({ id: "ChildLinkedData" }),
   child_unlinked: z.object({ child: TicketRef }).meta({ id: "ChildUnlinkedData" }),
+  broadcast_started: z
+    .object({
+      broadcastId: z.string().describe("GET /api/tickets/{id}/broadcasts/{broadcastId} reports how far it is"),
+      action: z.enum(["reply", "move"]).describe("A public reply posted on every report, or the incident's status move made on each"),
+      to: Status.optional().describe("The status each report is moved to (a move)"),
+    })
+    .meta({ id: "BroadcastStartedData" }),
 } as const satisfies Record<EntryType, z.ZodObject>;
 
 export type EntryData<T extends EntryType> = z.input<(typeof ENTRY_DATA)[T]>;
@@ -268,6 +276,7 @@ export function entryUnion<F extends z.core.$ZodShape>(fields: F, name?: (type: 
     of("incident_linked"),
     of("child_linked"),
     of("child_unlinked"),
+    of("broadcast_started"),
   ]);
 }
 

@@ -11,6 +11,8 @@ import type { TicketUseCases } from "../use-cases.js";
 import { positionOf, queueCursor } from "./cursor.js";
 import {
   AssignBody,
+  BroadcastBody,
+  BroadcastIdParam,
   ChildrenQuery,
   CommentBody,
   EscalateBody,
@@ -79,6 +81,8 @@ function resolveWho(value: string | undefined, caller: Principal): string | null
   if (value === "none") return null;
   return value;
 }
+
+const broadcastUrl = (ticketId: string, broadcastId: string) => `/api/tickets/${ticketId}/broadcasts/${broadcastId}`;
 
 /** A page of the list, for the query given (the queue's, or an incident's reports'). */
 async function listPage(call: Call, tickets: TicketUseCases, q: z.output<typeof ListTicketsQuery>): Promise<Reply> {
@@ -168,7 +172,28 @@ export function ticketHandlers(http: HttpContext, useCases: () => Promise<Ticket
 
     moveTicket: authed(async (call, tickets) => {
       const { value } = await call.body(MoveBody);
-      return ticketReply(call, 200, await tickets.move(call.principal, ticketIdOf(call), value, writeOptions(call)));
+      const id = ticketIdOf(call);
+      const moved = await tickets.move(call.principal, id, value, writeOptions(call));
+      // A cascading move goes on to the incident's reports: where to follow it.
+      return ticketReply(call, 200, moved, moved.broadcastId ? { location: broadcastUrl(id, moved.broadcastId) } : {});
+    }),
+
+    broadcastToReports: authed(async (call, tickets) => {
+      const { value } = await call.body(BroadcastBody);
+      const id = ticketIdOf(call);
+      const started = await tickets.broadcast(call.principal, id, value, writeOptions(call));
+      const status = await tickets.broadcastStatus(call.principal, id, started.broadcastId);
+      return {
+        status: 202,
+        body: status,
+        headers: { location: broadcastUrl(id, started.broadcastId), etag: quote(etagFor(started.ticket, call.principal)) },
+      };
+    }),
+
+    broadcastStatus: authed(async (call, tickets) => {
+      const broadcastId = call.param("broadcastId");
+      if (!BroadcastIdParam.safeParse(broadcastId).success) throw new Failure("not_found", "No such broadcast.");
+      return { status: 200, body: await tickets.broadcastStatus(call.principal, ticketIdOf(call), broadcastId) };
     }),
 
     escalateTicket: authed(async (call, tickets) => {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { commaSeparated } from "../../adapters/http/query.js";
-import { AssignInput, CommentInput, EscalateInput, MoveInput, OpenInput, TriageInput } from "../domain/inputs.js";
+import { AssignInput, BroadcastInput, CommentInput, EscalateInput, MoveInput, OpenInput, TriageInput } from "../domain/inputs.js";
 import { Priority, Severity, Status } from "../domain/model.js";
 import { LIST_SORTS, SLA_STATES } from "../ports.js";
 import { EntryView, TicketView } from "../domain/visibility.js";
@@ -200,3 +200,26 @@ export const ChildrenQuery = ListFields.omit({ number: true, parent: true });
 export const ParentBody = z
   .strictObject({ ticketId: z.string().regex(TICKET_ID, "a ticket's id").describe("The incident's id") })
   .meta({ id: "ParentLink", description: "The incident this ticket is a report of." });
+
+export const BroadcastBody = BroadcastInput.meta({
+  id: "Broadcast",
+  description: "The update every reporter of the incident gets: a public reply on the incident and on each report linked to it.",
+  examples: [{ body: "Mobile banking is back: a failover restored it at 10:40. Thank you for your patience." }],
+});
+
+export const BroadcastJson = z
+  .object({
+    id: z.string().describe("The broadcast's id"),
+    state: z.enum(["running", "done"]).describe("`done` once every report it was sent to has its change made, or was skipped"),
+    total: z.number().int().min(0).nullable().describe("How many reports it was sent to; null until its last page of reports was sent"),
+    done: z.number().int().min(0).describe("Reports whose change is made"),
+    skipped: z
+      .array(z.object({ ticketId: z.string(), why: z.string() }))
+      .describe("Reports left as they were, and why (their status did not allow the change, or they were unlinked meanwhile)"),
+  })
+  .meta({ id: "BroadcastStatus" });
+
+export const BroadcastIdParam = z
+  .string()
+  .regex(/^[0-9a-f]{24}$/)
+  .describe("The broadcast's id, from its Location");
