@@ -88,6 +88,10 @@ describe("npm run demo", () => {
     expect(checked).toBeGreaterThan(10);
     expect(out).toContain("The seed scenario replayed end to end.");
     expect(out).toMatch(/Karen Karen \(requester\) sees:\n(.*public.*\n)+/);
+    // The major incident: one page for 21 reports, one update and one close reaching them all.
+    expect(out).toMatch(/Ops was paged once for the outage: #\d+, page 1 \(console\); the 20 reports paged nothing/);
+    expect(out).toContain("All 21 requesters got the update once and see their ticket closed");
+    expect(out).toMatch(/Customer 20 \(requester\) sees:\n.*opened.*\n.*incident_linked.*\n.*comment.*\n.*status_changed/);
     // Each seed ticket's SLA figures: the emergency's targets both achieved when Jane closed it.
     expect(out).toMatch(/SLA figures.*\n {2}#\d+ banking +emergency +policy v\d+\n +first response: achieved .*\n +resolution: +achieved /);
     expect(out).toMatch(/#\d+ vpn +normal +policy v\d+\n +first response: running /);
