@@ -4,13 +4,14 @@
  *
  *   domain  ←  use cases  ←  adapters and HTTP  ←  composition (shared/app)  ←  functions/, shared/local/
  *
- * Features: tickets, agents, escalation, sla, attachments, outbox. A feature may use another feature's
+ * Features: tickets, agents, escalation, sla, attachments, incidents, outbox. A feature may use another feature's
  * domain and ports, never its use cases, adapters or handlers; and the features form
- * a chain (escalation → tickets → outbox, sla → tickets, agents alone), so no two import
+ * a chain (escalation → tickets → outbox, sla → tickets, attachments → tickets, incidents → tickets,
+ * agents alone), so no two import
  * each other. The tickets' domain is made partly of the SLA's (its clocks), as a domain may.
  * shared/kernel holds what every layer shares (the Failure type, the caller, the clock).
  */
-const FEATURES = "(tickets|agents|escalation|sla|attachments|outbox)";
+const FEATURES = "(tickets|agents|escalation|sla|attachments|incidents|outbox)";
 
 module.exports = {
   forbidden: [
@@ -89,15 +90,15 @@ module.exports = {
       comment: "The outbox and the agent directory serve the other features and import none of them.",
       severity: "error",
       from: { path: "^shared/(outbox|agents)/" },
-      to: { path: "^shared/(tickets|escalation|sla)/" },
+      to: { path: "^shared/(tickets|escalation|sla|attachments|incidents)/" },
     },
     {
       name: "tickets-know-no-other-feature-but-the-outbox",
       comment:
-        "Escalation reacts to tickets (their events, their ports); tickets never know it, nor the directory behind their AgentLookup port, nor the SLA's use cases (only its domain: the clocks a ticket keeps).",
+        "Escalation, attachments and incidents react to tickets (their events, their ports); tickets never know them, nor the directory behind their AgentLookup port, nor the SLA's use cases (only its domain: the clocks a ticket keeps).",
       severity: "error",
       from: { path: "^shared/tickets/" },
-      to: { path: ["^shared/(escalation|agents)/", "^shared/sla/(?!domain/)"] },
+      to: { path: ["^shared/(escalation|agents|attachments|incidents)/", "^shared/sla/(?!domain/)"] },
     },
     {
       name: "adapters-below-the-composition",

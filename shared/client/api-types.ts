@@ -693,7 +693,8 @@ export interface components {
       | components["schemas"]["IncidentLinkedEntry"]
       | components["schemas"]["ChildLinkedEntry"]
       | components["schemas"]["ChildUnlinkedEntry"]
-      | components["schemas"]["BroadcastStartedEntry"];
+      | components["schemas"]["BroadcastStartedEntry"]
+      | components["schemas"]["LinkRefusedEntry"];
     OpenedEntry: {
       id: string;
       /** Format: date-time */
@@ -1192,6 +1193,8 @@ export interface components {
         id: string;
         number: string;
       };
+      /** @description Why the incident dropped it, when it did (not an agent) */
+      reason?: string;
     };
     IncidentLinkedEntry: {
       id: string;
@@ -1290,6 +1293,31 @@ export interface components {
        * @enum {string}
        */
       to?: "open" | "in_progress" | "on_hold" | "resolved" | "closed";
+    };
+    LinkRefusedEntry: {
+      id: string;
+      /** Format: date-time */
+      at: string;
+      actor: {
+        /** @description For agents, and for the requester's own entries */
+        id?: string;
+        name: string;
+        /** @enum {string} */
+        role: "requester" | "agent" | "admin" | "system";
+      };
+      /** @enum {string} */
+      visibility: "public" | "internal";
+      /** @constant */
+      type: "link_refused";
+      data: components["schemas"]["LinkRefusedData"];
+    };
+    LinkRefusedData: {
+      child: {
+        id: string;
+        number: string;
+      };
+      /** @description Why the incident could not take the report: it is itself a report, or closed */
+      why: string;
     };
     /**
      * @description A public reply (the default) or an internal note (agents only).

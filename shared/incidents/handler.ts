@@ -6,7 +6,8 @@ import { TicketCommandMessage, type BroadcastAction, type BroadcastActor, type C
 
 /** What the incidents' commands need of the tickets (shared/tickets/use-cases.ts has them). */
 export interface CommandTickets {
-  countChild(parentId: string, child: TicketRef, linked: boolean, key: string, requestId: string): Promise<boolean>;
+  countChild(parentId: string, child: TicketRef, linked: boolean, seq: number, requestId: string): Promise<boolean>;
+  dropParent(childId: string, parentId: string, why: string, requestId: string): Promise<void>;
   reportsOf(parentId: string, after: ListPosition | null, limit: number): Promise<ListPage>;
   fannedOut(parentId: string, broadcastId: string, total: number): Promise<void>;
   applyBroadcast(command: {
@@ -47,9 +48,11 @@ export async function handleTicketCommand(deps: CommandDeps, message: { messageI
   const command = parsed.data;
   switch (command.kind) {
     case "tell_parent":
-      if (!(await deps.tickets.countChild(command.parentId, command.child, command.linked, command.key, message.messageId)))
+      if (!(await deps.tickets.countChild(command.parentId, command.child, command.linked, command.seq, message.messageId)))
         deps.log(`ticket command ${message.messageId}: incident ${command.parentId} is gone`);
       return;
+    case "drop_parent":
+      return deps.tickets.dropParent(command.childId, command.parentId, command.why, message.messageId);
     case "fan_out":
       return fanOut(deps, command);
     case "child_command": {

@@ -1,7 +1,7 @@
 import type { OutboxEntry } from "../outbox/ports.js";
 import type { Change } from "../tickets/domain/change.js";
 import type { TimelineEntry } from "../tickets/domain/model.js";
-import type { BroadcastAction, FanOut, TellParent } from "./domain/messages.js";
+import type { BroadcastAction, DropParent, FanOut, TellParent } from "./domain/messages.js";
 
 /**
  * The tickets' outbox, as incidents fill it, in the change's own batch: when a change links a
@@ -10,14 +10,36 @@ import type { BroadcastAction, FanOut, TellParent } from "./domain/messages.js";
  * incident's change starts a broadcast, the first page of its fan-out to its reports.
  */
 export function incidentEntries(change: Change, requestId: string): OutboxEntry[] {
-  return [...linkEntries(change, requestId), ...broadcastEntries(change, requestId)];
+  return [...linkEntries(change, requestId), ...broadcastEntries(change, requestId), ...refusalEntries(change, requestId)];
+}
+
+/** An incident that could not take a report tells the report to drop it. */
+function refusalEntries(change: Change, requestId: string): OutboxEntry[] {
+  const { ticket } = change;
+  return change.entries.flatMap((entry): OutboxEntry[] => {
+    if (entry.type !== "link_refused") return [];
+    const body: DropParent = { version: 1, kind: "drop_parent", childId: entry.data.child.id, parentId: ticket.id, why: entry.data.why };
+    const id = `outbox-${entry.seq}-refused`;
+    return [
+      {
+        id,
+        ticketId: ticket.id,
+        queue: "ticket-commands",
+        messageId: `${ticket.id}.${id}`,
+        subject: "incident.drop_parent",
+        body,
+        correlationId: requestId,
+        createdAt: entry.at,
+      },
+    ];
+  });
 }
 
 function broadcastEntries(change: Change, requestId: string): OutboxEntry[] {
   const { ticket } = change;
   return change.entries.flatMap((entry): OutboxEntry[] => {
     if (entry.type !== "broadcast_started") return [];
-    if (entry.actor.role !== "agent" && entry.actor.role !== "admin") return [];
+    if (entry.actor.role !== "agent" && entry.actor.role !== "admin") throw new Error("A broadcast is an agent's.");
     const body: FanOut = {
       version: 1,
       kind: "fan_out",
@@ -49,7 +71,8 @@ function broadcastEntries(change: Change, requestId: string): OutboxEntry[] {
 function actionOf(change: Change, action: "reply" | "move"): BroadcastAction {
   if (action === "reply") {
     const reply = change.entries.find((e) => e.type === "comment");
-    return { kind: "reply", body: reply?.type === "comment" ? reply.data.body : "" };
+    if (reply?.type !== "comment") throw new Error("A broadcast's change holds its reply.");
+    return { kind: "reply", body: reply.data.body };
   }
   return { kind: "move", status: change.ticket.status, resolution: change.ticket.resolution };
 }
@@ -59,8 +82,7 @@ function linkEntries(change: Change, requestId: string): OutboxEntry[] {
   const child = { id: ticket.id, number: ticket.number };
   return change.entries.flatMap((entry) =>
     toldOf(entry).map(({ parentId, linked }, i): OutboxEntry => {
-      const key = `${ticket.id}.${entry.seq}.${i + 1}`;
-      const body: TellParent = { version: 1, kind: "tell_parent", parentId, child, linked, key };
+      const body: TellParent = { version: 1, kind: "tell_parent", parentId, child, linked, seq: entry.seq };
       const id = `outbox-${entry.seq}-incident-${i + 1}`;
       return {
         id,

@@ -31,8 +31,10 @@ export type UnstoredTicket = Omit<StoredTicket, "etag">;
  */
 export interface TicketRecord {
   id: string;
-  type: "receipt" | "delivery" | "attachment" | "malicious" | "told" | "broadcast" | "broadcast_receipt" | "broadcast_total";
+  type: "receipt" | "delivery" | "attachment" | "malicious" | "report_link" | "broadcast" | "broadcast_receipt" | "broadcast_total";
   ttl?: number;
+  /** Written over the record of this id, if there is one (an incident's word of a report: its latest). Never fails the batch. */
+  upsert?: true;
   [field: string]: unknown;
 }
 
@@ -117,7 +119,7 @@ export interface TicketStore {
   ): Promise<{ ticket: StoredTicket | null; entries: TimelineEntry[]; more: boolean }>;
   /** Resolves when the store answers and the tickets container is there; Failure "unavailable" otherwise. */
   ping(): Promise<void>;
-  /** Stores a record of the ticket's on its own, outside any change. Failure "exists" if its id is taken. */
+  /** Stores a record of the ticket's on its own, outside any change. Failure "exists" if its id is taken (unless `upsert`). */
   putRecord(ticketId: string, record: TicketRecord): Promise<void>;
   /** What each report a broadcast reached says of it: done, or skipped and why (one query across tickets). */
   broadcastReceipts(broadcastId: string): Promise<BroadcastReceipt[]>;

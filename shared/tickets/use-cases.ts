@@ -67,7 +67,9 @@ export interface TicketUseCases {
   link(caller: Principal, id: string, parentId: string, options: WriteOptions): Promise<Updated>;
   unlink(caller: Principal, id: string, options: WriteOptions): Promise<Updated>;
   /** The incident hears of a report linked or unlinked, once per `key`. False when the incident is gone. */
-  countChild(parentId: string, child: TicketRef, linked: boolean, key: string, requestId: string): Promise<boolean>;
+  countChild(parentId: string, child: TicketRef, linked: boolean, seq: number, requestId: string): Promise<boolean>;
+  /** An incident that could not take a report has it unlinked, and why said. */
+  dropParent(childId: string, parentId: string, why: string, requestId: string): Promise<void>;
   /** An agent's public reply on an incident and, through the queue, on each of its reports. */
   broadcast(caller: Principal, id: string, input: BroadcastInput, options: WriteOptions): Promise<Updated & { broadcastId: string }>;
   /** How far a broadcast (or a cascading move) is: agents only. */
@@ -195,14 +197,9 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
     },
     reportsOf: (parentId, after, limit) =>
       store.list({ sort: "created", view: "agent", parent: parentId, after: after ?? undefined, limit }),
-    async fannedOut(parentId, broadcastId, total) {
-      try {
-        await store.putRecord(parentId, { id: `broadcast-${broadcastId}-total`, type: "broadcast_total", total });
-      } catch (e) {
-        // Said already, by a delivery of this last page before.
-        if (!isFailure(e, "exists")) throw e;
-      }
-    },
+    // Said once: a delivery of the last page again finds it said.
+    fannedOut: (parentId, broadcastId, total) =>
+      putOnce(parentId, { id: `broadcast-${broadcastId}-total`, type: "broadcast_total", total }),
     async applyBroadcast({ parentId, broadcastId, childId, action, actor, requestId }) {
       const caller: Principal = { id: actor.id, name: actor.name, email: null, role: actor.role };
       const receiptId = `bcast-${broadcastId}`;
@@ -216,7 +213,7 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
       });
       let done = false;
       try {
-        await writer.update(
+        const updated = await writer.update(
           caller,
           childId,
           { requestId },
@@ -228,29 +225,61 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
             records: () => [receipt("done")],
           },
         );
+        // Nothing to change (in that status already): done all the same.
+        if (updated.entries.length === 0 && !done) await putOnce(childId, receipt("done"));
         return "done";
       } catch (e) {
         if (isFailure(e, "not_found")) return "gone";
         // The report's state does not allow it (closed, a move nobody makes from its status, unlinked): skipped, and why.
         if (!(e instanceof Failure) || !["conflict", "forbidden", "invalid"].includes(e.kind)) throw e;
-        try {
-          await store.putRecord(childId, receipt("skipped", e.message));
-        } catch (put) {
-          if (!isFailure(put, "exists")) throw put;
-        }
+        await putOnce(childId, receipt("skipped", e.message));
         return "skipped";
       }
     },
-    async countChild(parentId, child, linked, key, requestId) {
+    async countChild(parentId, child, linked, seq, requestId) {
+      const recordId = `report-${child.id}`;
+      let prior: commands.ReportLink | null = null;
+      const record = (counted: boolean): TicketRecord => ({ id: recordId, type: "report_link", seq, linked: counted, upsert: true });
       try {
-        await once(parentId, `told-${key}`, "told", requestId, (t) => commands.countChild(t, child, linked, now()));
+        const updated = await writer.update(
+          null,
+          parentId,
+          { requestId },
+          (t) => commands.countChild(t, child, linked, seq, prior, now()),
+          {
+            load: async () => {
+              prior = await store.record(parentId, recordId, ReportLinkRecord);
+            },
+            // Counted, unless the incident refused it.
+            records: (change) => [record(linked && !change.entries.some((e) => e.type === "link_refused"))],
+          },
+        );
+        // Word that moved nothing (an unlink of a report never counted) is kept all the same, so that an older word arriving later changes nothing.
+        const latest = prior as commands.ReportLink | null;
+        if (updated.entries.length === 0 && (!latest || latest.seq < seq)) await store.putRecord(parentId, record(false));
         return true;
       } catch (e) {
         if (isFailure(e, "not_found")) return false;
         throw e;
       }
     },
+    async dropParent(childId, parentId, why, requestId) {
+      try {
+        await writer.update(null, childId, { requestId }, (t) => commands.dropParent(t, parentId, why, now()));
+      } catch (e) {
+        if (!isFailure(e, "not_found")) throw e;
+      }
+    },
   };
+
+  /** A record stored once: one there already (a delivery before this one) is the same word. */
+  async function putOnce(ticketId: string, record: TicketRecord): Promise<void> {
+    try {
+      await store.putRecord(ticketId, record);
+    } catch (e) {
+      if (!isFailure(e, "exists")) throw e;
+    }
+  }
 
   function broadcastRecord(broadcastId: string, action: "reply" | "move", caller: Principal): TicketRecord {
     return { id: `broadcast-${broadcastId}`, type: "broadcast", broadcastId, action, by: caller.id, startedAt: now() };
@@ -279,3 +308,4 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
 
 const SaidRecord = z.object({ id: z.string() });
 const TotalRecord = z.object({ total: z.number().int().min(0) });
+const ReportLinkRecord = z.object({ seq: z.number().int().min(1), linked: z.boolean() });

@@ -40,6 +40,9 @@ import { cosmosFailure, pointRead, translated } from "./errors.js";
  * logical partition `/ticketId`, so that every command is one transactional batch.
  */
 
+/** A ticket's record as stored: in its partition, without the write's own flag. */
+const recordDoc = (ticketId: string, { upsert: _u, ...record }: TicketRecord) => ({ ...record, ticketId });
+
 /** Our documents are plain JSON; the SDK's batch type wants that said. */
 const json = (doc: object) => doc as unknown as JSONObject;
 
@@ -124,9 +127,17 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
 
   private appends(ticketId: string, write: TicketWrite): OperationInput[] {
     const outbox = write.outbox.map((entry) => toOutboxDoc(entry));
-    return [...write.entries.map((e) => toEntryDoc(ticketId, e)), ...outbox, ...write.records.map((r) => ({ ...r, ticketId }))].map(
-      (doc): OperationInput => ({ operationType: "Create", resourceBody: json(doc) }),
-    );
+    const creates = [
+      ...write.entries.map((e) => toEntryDoc(ticketId, e)),
+      ...outbox,
+      ...write.records.filter((r) => !r.upsert).map((r) => recordDoc(ticketId, r)),
+    ];
+    return [
+      ...creates.map((doc): OperationInput => ({ operationType: "Create", resourceBody: json(doc) })),
+      ...write.records
+        .filter((r) => r.upsert)
+        .map((r): OperationInput => ({ operationType: "Upsert", resourceBody: json(recordDoc(ticketId, r)) })),
+    ];
   }
 
   /** One transactional batch; its first operation is the ticket itself. */
@@ -318,7 +329,8 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
   }
 
   async putRecord(ticketId: string, record: TicketRecord): Promise<void> {
-    await translated(() => this.container.items.create(json({ ...record, ticketId })));
+    const doc = json(recordDoc(ticketId, record));
+    await translated(() => (record.upsert ? this.container.items.upsert(doc) : this.container.items.create(doc)));
   }
 
   async broadcastReceipts(broadcastId: string): Promise<BroadcastReceipt[]> {

@@ -7,14 +7,18 @@ import { Status, TicketRef } from "../../tickets/domain/model.js";
  * partition, once (each names the key its change records).
  */
 
-/** A report was linked to an incident, or unlinked from it: the incident's count of reports moves. `key`: the report's entry that did it. */
+/**
+ * A report was linked to an incident, or unlinked from it: the incident's count of reports
+ * moves. `seq`: the report's entry that did it, which orders the report's links (a message
+ * delivered late, or again, is older than what the incident holds, and changes nothing).
+ */
 export const TellParent = z.object({
   version: z.literal(1),
   kind: z.literal("tell_parent"),
   parentId: z.string().min(1),
   child: TicketRef,
   linked: z.boolean(),
-  key: z.string().min(1),
+  seq: z.int().min(1),
 });
 export type TellParent = z.infer<typeof TellParent>;
 
@@ -55,5 +59,15 @@ export type FanOut = z.infer<typeof FanOut>;
 export const ChildCommand = z.object({ ...broadcast, kind: z.literal("child_command"), childId: z.string().min(1) });
 export type ChildCommand = z.infer<typeof ChildCommand>;
 
-export const TicketCommandMessage = z.discriminatedUnion("kind", [TellParent, FanOut, ChildCommand]);
+/** An incident that could not take a report (it had become a report itself, or was closed, as the link was made): the report is unlinked. */
+export const DropParent = z.object({
+  version: z.literal(1),
+  kind: z.literal("drop_parent"),
+  childId: z.string().min(1),
+  parentId: z.string().min(1),
+  why: z.string(),
+});
+export type DropParent = z.infer<typeof DropParent>;
+
+export const TicketCommandMessage = z.discriminatedUnion("kind", [TellParent, FanOut, ChildCommand, DropParent]);
 export type TicketCommandMessage = z.infer<typeof TicketCommandMessage>;

@@ -246,6 +246,12 @@ export function linkParent(ticket: Ticket, caller: Principal, parent: Ticket | n
     throw new Failure("conflict", "This ticket has reports linked to it: it is an incident, not a report.");
   if (parent.status === "closed") throw new Failure("conflict", `#${parent.number} is closed: it takes no new reports.`);
   if (ticket.parent?.id === parent.id) return noChange(ticket);
+  // Its page is resolved as it is linked: ops must still hold one, the incident's.
+  if (isOpen(ticket.escalation) && !isOpen(parent.escalation))
+    throw new Failure(
+      "conflict",
+      `This ticket's escalation is open and #${parent.number} has none: escalate the incident before linking it.`,
+    );
   const to = refOf(parent);
   const b = new ChangeBuilder(ticket, { ...ticket, parent: to }, actorOf(caller), now);
   b.add("parent_linked", { parent: to, from: ticket.parent ?? null });
@@ -264,11 +270,41 @@ export function unlinkParent(ticket: Ticket, caller: Principal, now: string): Ch
 
 export const INCIDENTS: Actor = { id: "system:incidents", name: "Incident links", role: "system" };
 
-/** The incident hears that a report was linked to it (or unlinked): its count of reports moves. */
-export function countChild(ticket: Ticket, child: TicketRef, linked: boolean, now: string): Change {
-  const count = Math.max(0, (ticket.children?.count ?? 0) + (linked ? 1 : -1));
-  const b = new ChangeBuilder(ticket, { ...ticket, children: { count } }, INCIDENTS, now);
-  b.add(linked ? "child_linked" : "child_unlinked", { child });
+/** What an incident last heard of one report: the report's entry that linked or unlinked it. */
+export interface ReportLink {
+  seq: number;
+  linked: boolean;
+}
+
+/**
+ * The incident hears that a report was linked to it (`linked`), or unlinked, by the report's
+ * entry `seq`; `prior` is what it heard of that report last. An older word changes nothing (a
+ * message late or delivered again), so the count is exact whatever the order. An incident that
+ * has become a report itself, or was closed, as the link was made (two agents at once) does not
+ * take it: it says so, and the report is told to drop it (shared/incidents/).
+ */
+export function countChild(ticket: Ticket, child: TicketRef, linked: boolean, seq: number, prior: ReportLink | null, now: string): Change {
+  if (prior && prior.seq >= seq) return noChange(ticket);
+  const refusal = !linked
+    ? null
+    : ticket.parent
+      ? `#${ticket.number} is itself a report of #${ticket.parent.number}`
+      : ticket.status === "closed"
+        ? `#${ticket.number} is closed`
+        : null;
+  const delta = (linked && !refusal ? 1 : 0) - (prior?.linked ? 1 : 0);
+  const b = new ChangeBuilder(ticket, { ...ticket, children: { count: (ticket.children?.count ?? 0) + delta } }, INCIDENTS, now);
+  if (refusal) b.add("link_refused", { child, why: refusal });
+  if (delta > 0) b.add("child_linked", { child });
+  if (delta < 0) b.add("child_unlinked", { child });
+  return b.done();
+}
+
+/** The incident could not take this report: it is unlinked, and why is said (internal; the requester's view keeps its note). */
+export function dropParent(ticket: Ticket, parentId: string, why: string, now: string): Change {
+  if (ticket.parent?.id !== parentId) return noChange(ticket);
+  const b = new ChangeBuilder(ticket, { ...ticket, parent: null }, INCIDENTS, now);
+  b.add("parent_unlinked", { from: ticket.parent, reason: why });
   return b.done();
 }
 
@@ -300,10 +336,14 @@ export type BroadcastAction = { kind: "reply"; body: string } | { kind: "move"; 
 /**
  * A broadcast's change on one report: the incident's reply, or its move, made by the agent
  * whose broadcast it is. A report unlinked meanwhile is left alone (409, as any refusal:
- * the report is skipped, and why is said).
+ * the report is skipped, and why is said); one in the status moved to already needs nothing.
  */
 export function applyBroadcast(ticket: Ticket, caller: Principal, parentId: string, action: BroadcastAction, now: string): Change {
   if (ticket.parent?.id !== parentId) throw new Failure("conflict", "No longer a report of this incident.");
   if (action.kind === "reply") return comment(ticket, caller, { body: action.body, visibility: "public" }, now);
-  return move(ticket, caller, { status: action.status, resolution: action.resolution ?? undefined }, now);
+  // In that status already: nothing to do (done). A report keeps a resolution of its own: the
+  // incident's is given only to a move that needs one.
+  if (ticket.status === action.status) return noChange(ticket);
+  const resolution = needsResolution(ticket.status, action.status) ? (action.resolution ?? undefined) : undefined;
+  return move(ticket, caller, { status: action.status, resolution }, now);
 }

@@ -123,6 +123,7 @@ export const ENTRY_TYPES = [
   "child_linked",
   "child_unlinked",
   "broadcast_started",
+  "link_refused",
 ] as const;
 export const EntryType = z.enum(ENTRY_TYPES);
 export type EntryType = z.infer<typeof EntryType>;
@@ -227,7 +228,9 @@ export const ENTRY_DATA = {
   parent_linked: z
     .object({ parent: TicketRef, from: TicketRef.nullable().describe("The incident it was linked to before, if any") })
     .meta({ id: "ParentLinkedData" }),
-  parent_unlinked: z.object({ from: TicketRef }).meta({ id: "ParentUnlinkedData" }),
+  parent_unlinked: z
+    .object({ from: TicketRef, reason: z.string().optional().describe("Why the incident dropped it, when it did (not an agent)") })
+    .meta({ id: "ParentUnlinkedData" }),
   incident_linked: z
     .object({ note: z.string().describe("What the requester is told: their report is part of an incident being worked on") })
     .meta({ id: "IncidentLinkedData" }),
@@ -240,6 +243,9 @@ export const ENTRY_DATA = {
       to: Status.optional().describe("The status each report is moved to (a move)"),
     })
     .meta({ id: "BroadcastStartedData" }),
+  link_refused: z
+    .object({ child: TicketRef, why: z.string().describe("Why the incident could not take the report: it is itself a report, or closed") })
+    .meta({ id: "LinkRefusedData" }),
 } as const satisfies Record<EntryType, z.ZodObject>;
 
 export type EntryData<T extends EntryType> = z.input<(typeof ENTRY_DATA)[T]>;
@@ -277,6 +283,7 @@ export function entryUnion<F extends z.core.$ZodShape>(fields: F, name?: (type: 
     of("child_linked"),
     of("child_unlinked"),
     of("broadcast_started"),
+    of("link_refused"),
   ]);
 }
 

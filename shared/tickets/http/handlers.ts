@@ -126,10 +126,10 @@ export function ticketHandlers(http: HttpContext, useCases: () => Promise<Ticket
     listTickets: authed((call, tickets) => listPage(call, tickets, call.query(ListTicketsQuery)), COSTS.page),
 
     ticketChildren: authed(async (call, tickets) => {
-      const q = call.query(ChildrenQuery);
-      const id = ticketIdOf(call);
       // Its reports are other requesters' tickets: an agent's list, of an incident there is.
       if (!isAgent(call.principal)) throw new Failure("forbidden", "Only agents may list an incident's reports.");
+      const q = call.query(ChildrenQuery);
+      const id = ticketIdOf(call);
       await tickets.get(call.principal, id);
       return listPage(call, tickets, { ...q, parent: id });
     }, COSTS.page),
@@ -182,7 +182,8 @@ export function ticketHandlers(http: HttpContext, useCases: () => Promise<Ticket
       const { value } = await call.body(BroadcastBody);
       const id = ticketIdOf(call);
       const started = await tickets.broadcast(call.principal, id, value, writeOptions(call));
-      const status = await tickets.broadcastStatus(call.principal, id, started.broadcastId);
+      // Just started: nothing reached yet (built here, not read: the broadcast is written, whatever a read would say).
+      const status = { id: started.broadcastId, state: "running", total: null, done: 0, skipped: [] };
       return {
         status: 202,
         body: status,
