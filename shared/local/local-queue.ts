@@ -9,6 +9,12 @@ import type { Publisher, QueueMessage } from "../outbox/ports.js";
  */
 export interface LocalQueueOptions {
   maxDeliveryCount: number;
+  /**
+   * Messages handled at once, at most (default 16: a Functions instance's Service Bus trigger
+   * takes as many): the rest wait their turn, so that a burst (an incident told of a thousand
+   * links) writes one document a few at a time, not all at once against each other.
+   */
+  maxConcurrentCalls?: number;
   /** First redelivery delay; doubles each time. */
   retryDelayMs: number;
   log: (line: string) => void;
@@ -21,6 +27,8 @@ export class LocalQueue implements Publisher {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly scheduler: Scheduler;
   private closed = false;
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     private readonly handler: (message: QueueMessage) => Promise<void>,
@@ -49,7 +57,18 @@ export class LocalQueue implements Publisher {
     this.timers.add(cancel);
   }
 
+  /** A turn among the messages handled at once; the function it gives back ends it. */
+  private async turn(): Promise<() => void> {
+    if (this.active >= (this.options.maxConcurrentCalls ?? 16)) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    return () => {
+      this.active--;
+      this.waiting.shift()?.();
+    };
+  }
+
   private async deliver(message: QueueMessage, count: number): Promise<void> {
+    const done = await this.turn();
     try {
       await this.handler(message);
     } catch (e) {
@@ -59,6 +78,8 @@ export class LocalQueue implements Publisher {
         return;
       }
       if (!this.closed) this.later(this.options.retryDelayMs * 2 ** (count - 1), () => this.deliver(message, count + 1));
+    } finally {
+      done();
     }
   }
 
