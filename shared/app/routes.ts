@@ -200,14 +200,20 @@ export const ROUTE_SPECS: Spec[] = [
     doc: {
       summary: "Update every reporter of an incident",
       description:
-        "Agents only, on an incident (a ticket that is no report): the public reply is posted on the incident and, through a queue, on each report linked to it, once each whatever the retries. 202 with how far it is; Location is where to follow it. 409 on a report or a closed ticket.",
+        "Agents only, on an incident (a ticket that is no report): the public reply is posted on the incident and, through a queue, on each report linked to it, once each whatever the retries. 202 with how far it is; Location is where to follow it. 409 on a report or a closed ticket. With an Idempotency-Key, a retry replays it and posts nothing again.",
       tag: "Incidents",
       auth: true,
       params: TICKET,
       body: BroadcastBody,
-      ok: { status: 202, schema: BroadcastJson, description: "Started: how far it is", headers: ["Location", "ETag"] },
+      ok: {
+        status: 202,
+        schema: BroadcastJson,
+        description: "Started (or, replayed, where it stands): how far it is",
+        headers: ["Location", "ETag"],
+        sometimes: ["Idempotent-Replayed"],
+      },
       errors: [403, 409],
-      headers: ["If-Match"],
+      headers: ["If-Match", "Idempotency-Key"],
     },
   },
   {

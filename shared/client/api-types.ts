@@ -132,7 +132,7 @@ export interface paths {
     put?: never;
     /**
      * Update every reporter of an incident
-     * @description Agents only, on an incident (a ticket that is no report): the public reply is posted on the incident and, through a queue, on each report linked to it, once each whatever the retries. 202 with how far it is; Location is where to follow it. 409 on a report or a closed ticket.
+     * @description Agents only, on an incident (a ticket that is no report): the public reply is posted on the incident and, through a queue, on each report linked to it, once each whatever the retries. 202 with how far it is; Location is where to follow it. 409 on a report or a closed ticket. With an Idempotency-Key, a retry replays it and posts nothing again.
      */
     post: operations["broadcastToReports"];
     delete?: never;
@@ -2141,6 +2141,8 @@ export interface operations {
       header?: {
         /** @description Apply the change only if the ticket (or the SLA policy) still has this ETag (the caller's own, from the last response); 412 otherwise. `*` matches any version. */
         "If-Match"?: string;
+        /** @description Retrying with the same key and body replays the first response (`Idempotent-Replayed: true`) and creates nothing; the same key with another body is 422, and while the first request runs, 409. Kept per caller for at least 24 hours. */
+        "Idempotency-Key"?: string;
         /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
         "x-request-id"?: string;
       };
@@ -2156,7 +2158,7 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Started: how far it is */
+      /** @description Started (or, replayed, where it stands): how far it is */
       202: {
         headers: {
           "x-request-id": components["headers"]["XRequestId"];
@@ -2164,6 +2166,7 @@ export interface operations {
           "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
           Location: components["headers"]["Location"];
           ETag: components["headers"]["ETag"];
+          "Idempotent-Replayed": components["headers"]["IdempotentReplayedIfSent"];
           [name: string]: unknown;
         };
         content: {
@@ -2178,6 +2181,7 @@ export interface operations {
       412: components["responses"]["PreconditionFailed"];
       413: components["responses"]["ContentTooLarge"];
       415: components["responses"]["UnsupportedMediaType"];
+      422: components["responses"]["IdempotencyKeyReused"];
       429: components["responses"]["TooManyRequests"];
       500: components["responses"]["InternalError"];
       503: components["responses"]["ServiceUnavailable"];

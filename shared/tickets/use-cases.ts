@@ -10,7 +10,7 @@ import type { AgentRef, Ticket, TicketRef } from "./domain/model.js";
 import type { Change } from "./domain/change.js";
 import { slaTimer } from "./domain/sla.js";
 import type { Randomness } from "./ids.js";
-import { InFlightKeys, type IdempotencyOptions } from "./idempotency.js";
+import { InFlightKeys, keyHashOf, keyReused, type IdempotencyOptions } from "./idempotency.js";
 import { openTicket, type Opened } from "./open-ticket.js";
 import type { AgentLookup, AttachmentCheck, ListPage, ListPosition, StoredTicket, TicketRecord, TicketStore } from "./ports.js";
 import { getTicket, listTickets, ticketTimeline, type ListRequest, type TimelinePage } from "./read-tickets.js";
@@ -71,7 +71,12 @@ export interface TicketUseCases {
   /** An incident that could not take a report has it unlinked, and why said. */
   dropParent(childId: string, parentId: string, why: string, requestId: string): Promise<void>;
   /** An agent's public reply on an incident and, through the queue, on each of its reports. */
-  broadcast(caller: Principal, id: string, input: BroadcastInput, options: WriteOptions): Promise<Updated & { broadcastId: string }>;
+  broadcast(
+    caller: Principal,
+    id: string,
+    input: BroadcastInput,
+    options: WriteOptions & { idempotency?: IdempotencyOptions },
+  ): Promise<Updated & { broadcastId: string; replayed: boolean }>;
   /** How far a broadcast (or a cascading move) is: agents only. */
   broadcastStatus(caller: Principal, id: string, broadcastId: string): Promise<BroadcastStatus>;
   /** A page of an incident's reports, in a fixed order, for a fan-out. */
@@ -176,11 +181,30 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
     },
     unlink: (caller, id, options) => writer.update(caller, id, options, (t) => commands.unlinkParent(t, caller, now())),
     async broadcast(caller, id, input, options) {
-      const broadcastId = randomness.randomHex().slice(0, 24);
-      const updated = await writer.update(caller, id, options, (t) => commands.broadcast(t, caller, input, broadcastId, now()), {
-        records: () => [broadcastRecord(broadcastId, "reply", caller)],
-      });
-      return { ...updated, broadcastId };
+      // With an Idempotency-Key the broadcast's id is the key's: a retry finds its record (read
+      // after the ticket, as a comment's receipt is) and posts nothing again.
+      const idem = options.idempotency;
+      const broadcastId = idem
+        ? randomness.hash(`broadcast:${keyHashOf(randomness.hash, caller, idem.key)}`).slice(0, 24)
+        : randomness.randomHex().slice(0, 24);
+      let first: { requestHash?: string } | null = null;
+      const updated = await writer.update(
+        caller,
+        id,
+        options,
+        (t) => {
+          if (first && first.requestHash !== idem?.requestHash) throw keyReused();
+          return first ? commands.noChange(t) : commands.broadcast(t, caller, input, broadcastId, now());
+        },
+        {
+          load: async () => {
+            if (idem) first = await store.record(id, `broadcast-${broadcastId}`, BroadcastRecord);
+          },
+          isReplay: () => first !== null,
+          records: () => [{ ...broadcastRecord(broadcastId, "reply", caller), ...(idem ? { requestHash: idem.requestHash } : {}) }],
+        },
+      );
+      return { ...updated, broadcastId, replayed: first !== null };
     },
     async broadcastStatus(caller, id, broadcastId) {
       if (!isAgent(caller)) throw new Failure("forbidden", "Only agents may follow a broadcast.");
@@ -308,4 +332,5 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
 
 const SaidRecord = z.object({ id: z.string() });
 const TotalRecord = z.object({ total: z.number().int().min(0) });
+const BroadcastRecord = z.object({ requestHash: z.string().optional() });
 const ReportLinkRecord = z.object({ seq: z.number().int().min(1), linked: z.boolean() });

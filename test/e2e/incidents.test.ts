@@ -302,6 +302,29 @@ describe("an incident's broadcast", () => {
   }, 120_000);
 });
 
+describe("a keyed broadcast", () => {
+  it("retried, replays and posts nothing again; the same key with another body is 422", async () => {
+    const { incident, reports } = await incidentWith(3, "Keyed outage");
+    const send = (body: string) =>
+      t.call(qa, "POST", `/tickets/${incident.id}/broadcast`, { body: { body }, headers: { "idempotency-key": `bcast-${incident.id}` } });
+    const first = await send("Back up.");
+    const again = await send("Back up.");
+    expect([first.status, again.status]).toEqual([202, 202]);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(again.body.id).toBe(first.body.id);
+    expect((await send("Something else.")).status).toBe(422);
+    await until(
+      async () => (await t.call(qa, "GET", `/tickets/${incident.id}/broadcasts/${first.body.id}`)).body,
+      (v) => v.state === "done",
+    );
+    for (const id of [incident.id, ...reports.map((r) => r.id)])
+      expect(
+        (await timelineOf(id)).filter((e) => e.type === "comment"),
+        id,
+      ).toHaveLength(1);
+  });
+});
+
 describe("a cascading move", () => {
   it("resolves all 200 reports with the incident's resolution, skipping one whose status does not allow it, and says why", async () => {
     const { incident, reports } = await incidentWith(200, "Transfer outage");

@@ -179,15 +179,22 @@ export function ticketHandlers(http: HttpContext, useCases: () => Promise<Ticket
     }),
 
     broadcastToReports: authed(async (call, tickets) => {
-      const { value } = await call.body(BroadcastBody);
+      const { value, raw } = await call.body(BroadcastBody);
       const id = ticketIdOf(call);
-      const started = await tickets.broadcast(call.principal, id, value, writeOptions(call));
+      const started = await tickets.broadcast(call.principal, id, value, { ...writeOptions(call), idempotency: idempotency(call, raw) });
       // Just started: nothing reached yet (built here, not read: the broadcast is written, whatever a read would say).
-      const status = { id: started.broadcastId, state: "running", total: null, done: 0, skipped: [] };
+      // A replay answers where it stands now.
+      const status = started.replayed
+        ? await tickets.broadcastStatus(call.principal, id, started.broadcastId)
+        : { id: started.broadcastId, state: "running", total: null, done: 0, skipped: [] };
       return {
         status: 202,
         body: status,
-        headers: { location: broadcastUrl(id, started.broadcastId), etag: quote(etagFor(started.ticket, call.principal)) },
+        headers: {
+          location: broadcastUrl(id, started.broadcastId),
+          etag: quote(etagFor(started.ticket, call.principal)),
+          ...replayHeader(started.replayed),
+        },
       };
     }),
 
