@@ -9,6 +9,7 @@ import { signDevToken } from "../shared/local/dev-issuer.js";
 import { startHost } from "../shared/local/host.js";
 import { silentRequestLog } from "../shared/local/request-log.js";
 import { percentile } from "./stats.js";
+import { inParallel } from "./pool.js";
 
 /**
  * Issue 12's goal for major incidents, on the local host: a broadcast, then a cascading close,
@@ -161,14 +162,6 @@ try {
   };
   const inBatches = async (count: number, run: (i: number) => Promise<void>) => {
     for (let i = 0; i < count; i += BATCH) await Promise.all(Array.from({ length: Math.min(BATCH, count - i) }, (_, j) => run(i + j)));
-  };
-  const inParallel = async (count: number, run: (i: number) => Promise<void>) => {
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: BATCH }, async () => {
-        while (next < count) await run(next++);
-      }),
-    );
   };
 
   // Set-up: the incident, N reports each by its own requester, each linked, and the incident told of every link.
@@ -333,7 +326,7 @@ try {
     throw new Error(`broadcast: ${JSON.stringify(broadcast.progress)}`);
   // Checked once timed (these reads are not counted): exactly one public reply with the body on each.
   const replied: number[] = [];
-  await inParallel(N + 1, async (i) => {
+  await inParallel(N + 1, BATCH, async (i) => {
     const id = i < N ? children[i]! : incident;
     const replies = (await timelineOf(id)).filter((e) => e.type === "comment");
     if (replies.length !== 1 || replies[0]!.visibility !== "public" || replies[0]!.data.body !== body)
@@ -350,7 +343,7 @@ try {
   if (close.progress.total !== N || close.progress.done !== N || close.progress.skipped.length)
     throw new Error(`cascading close: ${JSON.stringify(close.progress)}`);
   const closedAt: number[] = [];
-  await inParallel(N, async (i) => {
+  await inParallel(N, BATCH, async (i) => {
     const id = children[i]!;
     const ticket = (await call(agent, "GET", `/tickets/${id}`)).json;
     if (ticket.status !== "closed" || ticket.resolution !== resolution)

@@ -8,6 +8,7 @@ import { startHost } from "../shared/local/host.js";
 import { silentRequestLog } from "../shared/local/request-log.js";
 import { DEFAULT_SLA_POLICY, type SlaPolicyBody } from "../shared/sla/domain/policy.js";
 import { percentile } from "./stats.js";
+import { inParallel } from "./pool.js";
 
 /**
  * The SLA timers on the local host: TICKETS tickets (1,000 by default) opened at once with
@@ -61,21 +62,13 @@ try {
   };
   await call(admin, "PUT", "/sla/policy", POLICY);
 
-  const inParallel = async (count: number, run: (i: number) => Promise<void>) => {
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < count) await run(next++);
-      }),
-    );
-  };
   const started = performance.now();
   const ids: string[] = [];
-  await inParallel(N, async (i) => {
+  await inParallel(N, CONCURRENCY, async (i) => {
     ids[i] = (await call(karen, "POST", "/tickets", { subject: `Timed ${i}`, description: "SLA bench", priority: "normal" })).id;
   });
   const opened = performance.now() - started;
-  await inParallel(N, async (i) => {
+  await inParallel(N, CONCURRENCY, async (i) => {
     const id = ids[i]!;
     if (i % 3 === 1) await call(jane, "PATCH", `/tickets/${id}`, { priority: "high" });
     if (i % 3 === 2) {
@@ -93,7 +86,7 @@ try {
   const deadline = Date.now() + 30_000;
   const pending = new Set(ids);
   while (pending.size && Date.now() < deadline) {
-    await inParallel(ids.length, async (i) => {
+    await inParallel(ids.length, CONCURRENCY, async (i) => {
       const id = ids[i]!;
       if (!pending.has(id)) return;
       const { items } = (await call(jane, "GET", `/tickets/${id}/timeline?limit=100`)) as { items: Entry[] };
