@@ -185,7 +185,7 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
       // after the ticket, as a comment's receipt is) and posts nothing again.
       const idem = options.idempotency;
       const broadcastId = idem
-        ? randomness.hash(`broadcast:${keyHashOf(randomness.hash, caller, idem.key)}`).slice(0, 24)
+        ? randomness.hash(`broadcast:${id}:${keyHashOf(randomness.hash, caller, idem.key)}`).slice(0, 24)
         : randomness.randomHex().slice(0, 24);
       let first: { requestHash?: string } | null = null;
       const updated = await writer.update(
@@ -265,22 +265,13 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
       let prior: commands.ReportLink | null = null;
       const record = (counted: boolean): TicketRecord => ({ id: recordId, type: "report_link", seq, linked: counted, upsert: true });
       try {
-        const updated = await writer.update(
-          null,
-          parentId,
-          { requestId },
-          (t) => commands.countChild(t, child, linked, seq, prior, now()),
-          {
-            load: async () => {
-              prior = await store.record(parentId, recordId, ReportLinkRecord);
-            },
-            // Counted, unless the incident refused it.
-            records: (change) => [record(linked && !change.entries.some((e) => e.type === "link_refused"))],
+        await writer.update(null, parentId, { requestId }, (t) => commands.countChild(t, child, linked, seq, prior, now()), {
+          load: async () => {
+            prior = await store.record(parentId, recordId, ReportLinkRecord);
           },
-        );
-        // Word that moved nothing (an unlink of a report never counted) is kept all the same, so that an older word arriving later changes nothing.
-        const latest = prior as commands.ReportLink | null;
-        if (updated.entries.length === 0 && (!latest || latest.seq < seq)) await store.putRecord(parentId, record(false));
+          // Counted, unless the incident refused it.
+          records: (change) => [record(linked && !change.entries.some((e) => e.type === "link_refused"))],
+        });
         return true;
       } catch (e) {
         if (isFailure(e, "not_found")) return false;

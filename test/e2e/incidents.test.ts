@@ -399,6 +399,27 @@ describe("links made at once", () => {
   });
 });
 
+describe("an incident's count", () => {
+  it("is exact when a report's words arrive out of order, or together", async () => {
+    const incident = await open(karen, "Word order");
+    const deliver = (linked: boolean, seq: number, childId: string) =>
+      t.host.composition.handleTicketCommand({
+        messageId: `word-${incident.id}-${childId}-${seq}`,
+        body: { version: 1, kind: "tell_parent", parentId: incident.id, child: { id: childId, number: "12345678" }, linked, seq },
+      });
+    // The unlink (entry 6) before the link it undoes (entry 5): nothing counted.
+    await deliver(false, 6, "r-late");
+    await deliver(true, 5, "r-late");
+    expect((await ticket(qa, incident.id)).children).toEqual({ count: 0 });
+    // Both at once, of another report, twice over.
+    await Promise.all([deliver(true, 5, "r-both"), deliver(false, 6, "r-both"), deliver(true, 5, "r-both"), deliver(false, 6, "r-both")]);
+    expect((await ticket(qa, incident.id)).children).toEqual({ count: 0 });
+    // And a link alone, repeated: one.
+    await Promise.all([deliver(true, 3, "r-one"), deliver(true, 3, "r-one")]);
+    expect((await ticket(qa, incident.id)).children).toEqual({ count: 1 });
+  });
+});
+
 describe("a cascading close", () => {
   it("keeps a report's own resolution, and counts one closed already as done", async () => {
     const { incident, reports } = await incidentWith(3, "Chat outage");

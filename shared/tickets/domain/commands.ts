@@ -296,7 +296,10 @@ export function countChild(ticket: Ticket, child: TicketRef, linked: boolean, se
   const b = new ChangeBuilder(ticket, { ...ticket, children: { count: (ticket.children?.count ?? 0) + delta } }, INCIDENTS, now);
   if (refusal) b.add("link_refused", { child, why: refusal });
   if (delta > 0) b.add("child_linked", { child });
-  if (delta < 0) b.add("child_unlinked", { child });
+  // An unlink is said even when it moves no count (a link refused, or heard of after it): its
+  // record goes in this batch, under the incident's etag, as every word of a report does, so
+  // that an older word arriving later finds it and changes nothing.
+  else if (!linked) b.add("child_unlinked", { child });
   return b.done();
 }
 
