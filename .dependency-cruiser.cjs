@@ -4,14 +4,14 @@
  *
  *   domain  ←  use cases  ←  adapters and HTTP  ←  composition (shared/app)  ←  functions/, shared/local/
  *
- * Features: tickets, agents, escalation, sla, attachments, incidents, outbox. A feature may use another feature's
+ * Features: tickets, agents, escalation, sla, attachments, incidents, notifications, outbox. A feature may use another feature's
  * domain and ports, never its use cases, adapters or handlers; and the features form
  * a chain (escalation → tickets → outbox, sla → tickets, attachments → tickets, incidents → tickets,
  * agents alone), so no two import
  * each other. The tickets' domain is made partly of the SLA's (its clocks), as a domain may.
  * shared/kernel holds what every layer shares (the Failure type, the caller, the clock).
  */
-const FEATURES = "(tickets|agents|escalation|sla|attachments|incidents|outbox)";
+const FEATURES = "(tickets|agents|escalation|sla|attachments|incidents|notifications|outbox)";
 
 module.exports = {
   forbidden: [
@@ -90,7 +90,7 @@ module.exports = {
       comment: "The outbox and the agent directory serve the other features and import none of them.",
       severity: "error",
       from: { path: "^shared/(outbox|agents)/" },
-      to: { path: "^shared/(tickets|escalation|sla|attachments|incidents)/" },
+      to: { path: "^shared/(tickets|escalation|sla|attachments|incidents|notifications)/" },
     },
     {
       name: "tickets-know-no-other-feature-but-the-outbox",
@@ -98,7 +98,7 @@ module.exports = {
         "Escalation, attachments and incidents react to tickets (their events, their ports); tickets never know them, nor the directory behind their AgentLookup port, nor the SLA's use cases (only its domain: the clocks a ticket keeps).",
       severity: "error",
       from: { path: "^shared/tickets/" },
-      to: { path: ["^shared/(escalation|agents|attachments|incidents)/", "^shared/sla/(?!domain/)"] },
+      to: { path: ["^shared/(escalation|agents|attachments|incidents|notifications)/", "^shared/sla/(?!domain/)"] },
     },
     {
       name: "adapters-below-the-composition",

@@ -39,6 +39,8 @@ import { downloadAttachment, type DownloadAttachment } from "../attachments/down
 import type { AttachmentCheck } from "../tickets/ports.js";
 import type { MaliciousFile } from "../tickets/domain/commands.js";
 import { CosmosAttachmentRecords } from "../adapters/cosmos/attachment-records.js";
+import { CosmosPreferenceStore } from "../adapters/cosmos/preference-store.js";
+import { preferenceUseCases } from "../notifications/preferences.js";
 
 /**
  * What a host outside Azure may use where a setting is unset: the embedded Cosmos DB
@@ -88,6 +90,7 @@ interface Stores {
   agents: CosmosAgentStore;
   slaPolicy: CosmosSlaPolicyStore;
   attachments: CosmosAttachmentRecords;
+  preferences: CosmosPreferenceStore;
 }
 
 const randomness = systemRandomness;
@@ -155,6 +158,7 @@ export class Composition {
         agents: new CosmosAgentStore(container),
         slaPolicy: new CosmosSlaPolicyStore(container),
         attachments: new CosmosAttachmentRecords(container),
+        preferences: new CosmosPreferenceStore(container),
       };
     } catch (e) {
       // The next request connects afresh: release what this attempt opened.
@@ -351,6 +355,9 @@ export class Composition {
     }),
   );
 
+  /** GET and PUT /api/me/notifications. */
+  readonly preferences = once(async () => preferenceUseCases((await this.stores()).preferences));
+
   /** GET /api/tickets/{id}/attachments/{attachmentId}. */
   readonly download = once(async () => {
     const [stores, tickets, writer] = await Promise.all([this.stores(), this.tickets(), this.writer()]);
@@ -394,6 +401,7 @@ export class Composition {
       slaPolicies: this.slaPolicies,
       upload: this.upload,
       download: this.download,
+      preferences: this.preferences,
       pingStore: async () => (await this.stores()).tickets.ping(),
       now: this.now,
     });

@@ -9,6 +9,8 @@ import { agentHandlers, AgentList } from "../agents/http/handlers.js";
 import { AttachmentIdParam, attachmentHandlers, FileLocationJson, UploadBody, UploadGrantedJson } from "../attachments/http/handlers.js";
 import type { DownloadAttachment } from "../attachments/download.js";
 import type { RequestUpload } from "../attachments/request-upload.js";
+import { notificationHandlers, PreferencesJson } from "../notifications/http/handlers.js";
+import type { PreferenceUseCases } from "../notifications/preferences.js";
 import { SlaPolicyBody } from "../sla/domain/policy.js";
 import { SlaPolicyJson, slaPolicyHandlers } from "../sla/http/handlers.js";
 import type { SlaPolicyUseCases } from "../sla/policy-use-cases.js";
@@ -391,6 +393,31 @@ export const ROUTE_SPECS: Spec[] = [
     },
   },
   {
+    name: "getNotificationPreferences",
+    route: "me/notifications",
+    methods: ["GET"],
+    doc: {
+      summary: "Your notification preferences",
+      description: "Anyone signed in, of their own: whether they get emails about their tickets (on unless they turned it off).",
+      tag: "Notifications",
+      auth: true,
+      ok: { status: 200, schema: PreferencesJson, description: "Your preferences" },
+    },
+  },
+  {
+    name: "putNotificationPreferences",
+    route: "me/notifications",
+    methods: ["PUT"],
+    doc: {
+      summary: "Set your notification preferences",
+      description: 'Anyone signed in, of their own: `{ "email": false }` turns off the emails about their tickets.',
+      tag: "Notifications",
+      auth: true,
+      body: PreferencesJson,
+      ok: { status: 200, schema: PreferencesJson, description: "Your preferences, as kept" },
+    },
+  },
+  {
     name: "getSlaPolicy",
     route: "sla/policy",
     methods: ["GET"],
@@ -495,6 +522,7 @@ export interface RouteDeps {
   slaPolicies: () => Promise<SlaPolicyUseCases>;
   upload: () => Promise<RequestUpload>;
   download: () => Promise<DownloadAttachment>;
+  preferences: () => Promise<PreferenceUseCases>;
   /** Resolves when the store answers (and its container is there). */
   pingStore: () => Promise<void>;
   /** The clock health's probe cache runs on. */
@@ -509,6 +537,7 @@ export function httpRoutes(deps: RouteDeps): HttpRoute[] {
     ...agentHandlers(http, deps.directory),
     ...slaPolicyHandlers(http, deps.slaPolicies),
     ...attachmentHandlers(http, deps.upload, deps.download),
+    ...notificationHandlers(http, deps.preferences),
     // Built once, on the first request for it (it depends only on the route table); each
     // answer names the server the request came to (serverUrlOf says why not a setting).
     openApi: endpoint(http, { auth: false }, async (call) => {

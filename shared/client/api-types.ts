@@ -341,6 +341,30 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/me/notifications": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Your notification preferences
+     * @description Anyone signed in, of their own: whether they get emails about their tickets (on unless they turned it off).
+     */
+    get: operations["getNotificationPreferences"];
+    /**
+     * Set your notification preferences
+     * @description Anyone signed in, of their own: `{ "email": false }` turns off the emails about their tickets.
+     */
+    put: operations["putNotificationPreferences"];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/sla/policy": {
     parameters: {
       query?: never;
@@ -1401,6 +1425,16 @@ export interface components {
       email: string | null;
       /** Format: date-time */
       firstSeenAt: string;
+    };
+    /**
+     * @description What you are told of your tickets, and how. Everyone's emails are on until they turn them off.
+     * @example {
+     *       "email": false
+     *     }
+     */
+    NotificationPreferences: {
+      /** @description Emails about your tickets: a public reply, a resolution, a close or a reopen by an agent */
+      email: boolean;
     };
     SlaPolicy: {
       version: number;
@@ -2623,6 +2657,73 @@ export interface operations {
       };
       401: components["responses"]["Unauthenticated"];
       403: components["responses"]["Forbidden"];
+      429: components["responses"]["TooManyRequests"];
+      500: components["responses"]["InternalError"];
+      503: components["responses"]["ServiceUnavailable"];
+    };
+  };
+  getNotificationPreferences: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
+        "x-request-id"?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Your preferences */
+      200: {
+        headers: {
+          "x-request-id": components["headers"]["XRequestId"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["NotificationPreferences"];
+        };
+      };
+      401: components["responses"]["Unauthenticated"];
+      429: components["responses"]["TooManyRequests"];
+      500: components["responses"]["InternalError"];
+      503: components["responses"]["ServiceUnavailable"];
+    };
+  };
+  putNotificationPreferences: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
+        "x-request-id"?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["NotificationPreferences"];
+      };
+    };
+    responses: {
+      /** @description Your preferences, as kept */
+      200: {
+        headers: {
+          "x-request-id": components["headers"]["XRequestId"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["NotificationPreferences"];
+        };
+      };
+      400: components["responses"]["BadRequest"];
+      401: components["responses"]["Unauthenticated"];
+      413: components["responses"]["ContentTooLarge"];
+      415: components["responses"]["UnsupportedMediaType"];
       429: components["responses"]["TooManyRequests"];
       500: components["responses"]["InternalError"];
       503: components["responses"]["ServiceUnavailable"];

@@ -26,6 +26,8 @@ const EXPECTED_HTTP: [name: string, route: string, methods: string[]][] = [
   ["acknowledgeEscalation", "tickets/{id}/escalation/acknowledge", ["POST"]],
   ["ticketTimeline", "tickets/{id}/timeline", ["GET"]],
   ["listAgents", "agents", ["GET"]],
+  ["getNotificationPreferences", "me/notifications", ["GET"]],
+  ["putNotificationPreferences", "me/notifications", ["PUT"]],
   ["getSlaPolicy", "sla/policy", ["GET"]],
   ["replaceSlaPolicy", "sla/policy", ["PUT"]],
   ["openApi", "openapi.json", ["GET"]],
