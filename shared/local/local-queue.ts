@@ -21,8 +21,12 @@ export interface LocalQueueOptions {
   scheduler?: Scheduler;
 }
 
+/** How long a message id is remembered for duplicate detection: the window infra/ gives the queues (7 days). */
+export const DUPLICATE_WINDOW_MS = 7 * 24 * 60 * 60_000;
+
 export class LocalQueue implements Publisher {
-  private readonly seen = new Set<string>();
+  /** Message ids seen, with when, oldest first (a Map keeps insertion order): forgotten after the window. */
+  private readonly seen = new Map<string, number>();
   private readonly timers = new Set<() => void>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly scheduler: Scheduler;
@@ -39,11 +43,21 @@ export class LocalQueue implements Publisher {
 
   async publish(messages: QueueMessage[]): Promise<void> {
     if (this.closed) throw new Error("The local queue is closed.");
+    const now = this.scheduler.now().getTime();
+    this.forget(now);
     for (const message of messages) {
       if (this.seen.has(message.messageId)) continue; // duplicate detection
-      this.seen.add(message.messageId);
+      this.seen.set(message.messageId, now);
       const delay = message.scheduledAt ? Math.max(0, message.scheduledAt.getTime() - this.scheduler.now().getTime()) : 0;
       this.later(delay, () => this.deliver(message, 1));
+    }
+  }
+
+  /** Ids seen before the window are forgotten, as Service Bus forgets them: a long-running host does not keep every id. */
+  private forget(now: number): void {
+    for (const [id, at] of this.seen) {
+      if (at >= now - DUPLICATE_WINDOW_MS) break;
+      this.seen.delete(id);
     }
   }
 
@@ -59,11 +73,13 @@ export class LocalQueue implements Publisher {
 
   /** A turn among the messages handled at once; the function it gives back ends it. */
   private async turn(): Promise<() => void> {
+    // A turn ending is handed to the first waiting, never freed for a newcomer to take first.
     if (this.active >= (this.options.maxConcurrentCalls ?? 16)) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
+    else this.active++;
     return () => {
-      this.active--;
-      this.waiting.shift()?.();
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
     };
   }
 
