@@ -10,6 +10,7 @@ import { startHost } from "../shared/local/host.js";
 import { silentRequestLog } from "../shared/local/request-log.js";
 import { percentile } from "./stats.js";
 import { inParallel } from "./pool.js";
+import { apiCall } from "./api-call.js";
 
 /**
  * Issue 12's goal for major incidents, on the local host: a broadcast, then a cascading close,
@@ -151,14 +152,8 @@ async function quiet(quietMs = 500): Promise<void> {
 try {
   const agent = await signDevToken(dir, { name: "Jane Doe", email: "jane@example.com", role: "agent" });
   const call = async (token: string, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${host.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await res.json()) as Record<string, any>;
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return { status: res.status, location: res.headers.get("location"), json };
+    const { status, headers, json } = await apiCall(host.url, token, method, path, body);
+    return { status, location: headers.get("location"), json };
   };
   const inBatches = async (count: number, run: (i: number) => Promise<void>) => {
     for (let i = 0; i < count; i += BATCH) await Promise.all(Array.from({ length: Math.min(BATCH, count - i) }, (_, j) => run(i + j)));

@@ -5,6 +5,7 @@ import { loadConfig } from "../shared/app/config.js";
 import { signDevToken } from "../shared/local/dev-issuer.js";
 import { startHost } from "../shared/local/host.js";
 import { silentRequestLog } from "../shared/local/request-log.js";
+import { apiCall } from "./api-call.js";
 
 /**
  * Cosmos DB round trips per API call: the requests the embedded endpoint
@@ -23,16 +24,8 @@ const host = await startHost({
 try {
   const karen = await signDevToken(dir, { name: "Karen Karen", email: "karen@example.com" });
   const jane = await signDevToken(dir, { name: "Jane Doe", email: "jane@example.com", role: "agent" });
-  const call = async (token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${host.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}), ...headers },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const json = await res.json();
-    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
+  const call = async (token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    (await apiCall(host.url, token, method, path, body, headers)).json;
   // Warm-up: connect, bootstrap, make both callers known.
   const warm = await call(karen, "POST", "/tickets", { subject: "warm", description: "up" });
   await call(jane, "GET", `/tickets/${warm.id}`);

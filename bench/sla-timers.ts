@@ -9,6 +9,7 @@ import { silentRequestLog } from "../shared/local/request-log.js";
 import { DEFAULT_SLA_POLICY, type SlaPolicyBody } from "../shared/sla/domain/policy.js";
 import { percentile } from "./stats.js";
 import { inParallel } from "./pool.js";
+import { apiCall } from "./api-call.js";
 
 /**
  * The SLA timers on the local host: TICKETS tickets (1,000 by default) opened at once with
@@ -50,16 +51,8 @@ try {
   const karen = await signDevToken(dir, { name: "Karen Karen", email: "karen@example.com" });
   const jane = await signDevToken(dir, { name: "Jane Doe", email: "jane@example.com", role: "agent" });
   const admin = await signDevToken(dir, { name: "Ada Admin", email: "ada@example.com", role: "admin" });
-  const call = async (token: string, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${host.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await res.json()) as Record<string, any>;
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
+  const call = async (token: string, method: string, path: string, body?: unknown) =>
+    (await apiCall(host.url, token, method, path, body)).json;
   await call(admin, "PUT", "/sla/policy", POLICY);
 
   const started = performance.now();

@@ -7,6 +7,7 @@ import { startHost } from "../shared/local/host.js";
 import { silentRequestLog } from "../shared/local/request-log.js";
 import { startAlertReceiver } from "../test/support/alert-receiver.js";
 import { percentile } from "./stats.js";
+import { apiCall } from "./api-call.js";
 
 /**
  * Time to alert on the local host: from the response of the triage PATCH that
@@ -28,16 +29,8 @@ console.log = () => {};
 try {
   const karen = await signDevToken(dir, { name: "Karen Karen", email: "karen@example.com" });
   const qa = await signDevToken(dir, { name: "Quinn QA", email: "qa@example.com", role: "agent" });
-  const call = async (token: string, method: string, path: string, body: unknown) => {
-    const res = await fetch(`${host.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    const json = (await res.json()) as { id: string; number: string };
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status}`);
-    return json;
-  };
+  const call = async (token: string, method: string, path: string, body: unknown) =>
+    (await apiCall(host.url, token, method, path, body)).json as { id: string; number: string };
   const latencies: number[] = [];
   for (let i = 0; i < N; i++) {
     const ticket = await call(karen, "POST", "/tickets", { subject: `Outage ${i}`, description: "business-impacting" });
