@@ -362,7 +362,7 @@ export class Composition {
   readonly download = once(async () => {
     const [stores, tickets, writer] = await Promise.all([this.stores(), this.tickets(), this.writer()]);
     const deps = {
-      ticket: async (id: string) => writer.lastSeen(id) ?? writer.read(id),
+      ticket: (id: string) => writer.known(id),
       records: stores.attachments,
       blobs: await this.attachmentBlobs(),
       scanner: this.config.attachments.scanner,

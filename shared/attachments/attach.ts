@@ -182,19 +182,27 @@ async function check(deps: AttachDeps, upload: Upload, ticketId: string, index: 
 const refusal = (index: number, why: string): Failure => invalid("An attachment cannot be attached.", `attachments[${index}]`, why);
 
 /** Deletes what an attach leaves behind; a failure is logged, not thrown (the lifecycle rule or the sweep gets it later). */
-async function quietly(deps: AttachDeps, names: string[]): Promise<void> {
-  const results = await Promise.allSettled(names.map((name) => deps.blobs.delete(name)));
-  for (const [i, r] of results.entries())
-    if (r.status === "rejected")
-      deps.log(`attachments: could not delete ${names[i]}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
-}
+const quietly = (deps: AttachDeps, names: string[]): Promise<void> =>
+  eachLogged(
+    deps,
+    names,
+    (name) => deps.blobs.delete(name),
+    (name) => `delete ${name}`,
+  );
 
 /** The uploads are the caller's again (their records made anew); a failure is logged: the caller uploads again. */
-async function giveBack(deps: AttachDeps, uploads: Upload[]): Promise<void> {
-  const results = await Promise.allSettled(uploads.map((u) => deps.records.createUpload(u)));
+const giveBack = (deps: AttachDeps, uploads: Upload[]): Promise<void> =>
+  eachLogged(
+    deps,
+    uploads,
+    (u) => deps.records.createUpload(u),
+    (u) => `give back upload ${u.id}`,
+  );
+
+/** `run` on each item, all at once; each failure logged as what it could not do, none thrown. */
+async function eachLogged<T>(deps: AttachDeps, items: T[], run: (item: T) => Promise<void>, what: (item: T) => string): Promise<void> {
+  const results = await Promise.allSettled(items.map(run));
   for (const [i, r] of results.entries())
     if (r.status === "rejected")
-      deps.log(
-        `attachments: could not give back upload ${uploads[i]!.id}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`,
-      );
+      deps.log(`attachments: could not ${what(items[i]!)}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
 }

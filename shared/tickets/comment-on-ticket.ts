@@ -150,7 +150,7 @@ export async function commentOnTicket(
   /** The files checked, for a caller who may see the ticket (a stranger gets its 404 first); none for a keyed retry. */
   async function prepareFiles(ids: readonly string[]): Promise<PreparedFiles | null> {
     // Who may see a ticket never changes: the copy this instance last saw will do.
-    const known = deps.writer.lastSeen(id) ?? (await deps.writer.read(id));
+    const known = await deps.writer.known(id);
     if (!known || !canSee(known.ticket, caller)) throw notFound();
     await readReceipt();
     if (seen.first) return null;

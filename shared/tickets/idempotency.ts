@@ -30,6 +30,9 @@ const RECEIPT_TTL_S = KEY_RETENTION_MS / 1000;
 /** A key is the caller's own: another caller's same key is another request. */
 export const keyHashOf = (hash: (text: string) => string, caller: Principal, key: string): string => hash(`${caller.id}\n${key}`);
 
+/** What a read that only asks whether a record is there parses: a receipt of something done once. */
+export const RecordThere = z.object({ id: z.string() });
+
 export const keyReused = (): Failure => new Failure("key_reused", "This Idempotency-Key was used with a different request body.");
 
 /** The first response to an idempotent `POST /api/tickets`, replayed on a retry. */

@@ -4,7 +4,7 @@ import { isAgent, type Principal } from "../kernel/principal.js";
 import * as commands from "./domain/commands.js";
 import type { BroadcastInput, MoveInput } from "./domain/inputs.js";
 import type { Randomness } from "./ids.js";
-import { keyHashOf, keyReused, type IdempotencyOptions } from "./idempotency.js";
+import { keyHashOf, keyReused, RecordThere, type IdempotencyOptions } from "./idempotency.js";
 import type { ListPage, ListPosition, TicketRecord, TicketStore } from "./ports.js";
 import type { TicketRef } from "./domain/model.js";
 import type { TicketWriter, Updated, WriteOptions } from "./ticket-writer.js";
@@ -106,7 +106,7 @@ export function incidentUseCases({ store, writer, randomness, now }: IncidentDep
     async broadcastStatus(caller, id, broadcastId) {
       if (!isAgent(caller)) throw new Failure("forbidden", "Only agents may follow a broadcast.");
       const [started, total] = await Promise.all([
-        store.record(id, `broadcast-${broadcastId}`, SaidRecord),
+        store.record(id, `broadcast-${broadcastId}`, RecordThere),
         store.record(id, `broadcast-${broadcastId}-total`, TotalRecord),
       ]);
       if (!started) throw new Failure("not_found", "No such broadcast.");
@@ -141,7 +141,7 @@ export function incidentUseCases({ store, writer, randomness, now }: IncidentDep
           (t) => (done ? commands.noChange(t) : commands.applyBroadcast(t, caller, parentId, action, now())),
           {
             load: async () => {
-              done = (await store.record(childId, receiptId, SaidRecord)) !== null;
+              done = (await store.record(childId, receiptId, RecordThere)) !== null;
             },
             records: () => [receipt("done")],
           },
@@ -205,7 +205,6 @@ export function incidentUseCases({ store, writer, randomness, now }: IncidentDep
   }
 }
 
-const SaidRecord = z.object({ id: z.string() });
 const TotalRecord = z.object({ total: z.number().int().min(0) });
 const BroadcastRecord = z.object({ requestHash: z.string().optional() });
 const ReportLinkRecord = z.object({ seq: z.number().int().min(1), linked: z.boolean() });

@@ -83,7 +83,7 @@ export async function ticketTimeline(
     // A cursor is sealed with the ticket's salt. Neither it nor who may see the ticket ever
     // changes, so the copy this instance last saw serves; only a cold instance reads first.
     // Visibility first: a stranger's cursor gets 404, never a word on whether it is valid.
-    const known = deps.writer.lastSeen(id) ?? (await deps.writer.read(id));
+    const known = await deps.writer.known(id);
     if (!known || !canSee(known.ticket, caller)) throw notFound();
     const seq = deps.seal.seqOf(known.salt, cursor);
     if (seq === null) throw invalid("The cursor is invalid.", "cursor", "Use a nextCursor from a previous page of this timeline.");

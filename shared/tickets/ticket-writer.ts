@@ -125,11 +125,12 @@ export class TicketWriter {
   }
 
   /**
-   * The copy of the ticket this instance last saw, perhaps stale: only for what never
-   * changes (its requester, its salt), never to decide a change on.
+   * The copy of the ticket this instance last saw, perhaps stale, else one read now: only for
+   * what never changes (its requester, and so who may see it; its salt), never to decide a
+   * change on. An instance that has seen the ticket answers without a round trip.
    */
-  lastSeen(id: string): StoredTicket | undefined {
-    return this.cache.get(id);
+  async known(id: string): Promise<StoredTicket | null> {
+    return this.cache.get(id) ?? this.read(id);
   }
 
   /** A ticket read fresh by another query (a timeline page carries it): remembered for the next write. */

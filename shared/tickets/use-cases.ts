@@ -1,4 +1,3 @@
-import { z } from "zod";
 import type { Principal } from "../kernel/principal.js";
 import { invalid, isFailure } from "../kernel/failure.js";
 import type { SlaPolicy } from "../sla/domain/policy.js";
@@ -10,7 +9,7 @@ import type { AgentRef, Ticket } from "./domain/model.js";
 import type { Change } from "./domain/change.js";
 import { slaTimer } from "./domain/sla.js";
 import type { Randomness } from "./ids.js";
-import { InFlightKeys, type IdempotencyOptions } from "./idempotency.js";
+import { InFlightKeys, RecordThere, type IdempotencyOptions } from "./idempotency.js";
 import { openTicket, type Opened } from "./open-ticket.js";
 import type { AgentLookup, AttachmentCheck, ListPage, StoredTicket, TicketRecord, TicketStore } from "./ports.js";
 import { getTicket, listTickets, ticketTimeline, type ListRequest, type TimelinePage } from "./read-tickets.js";
@@ -151,11 +150,9 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
     let done = false;
     await writer.update(null, ticketId, { requestId }, (t) => (done ? commands.noChange(t) : decide(t)), {
       load: async () => {
-        done = (await store.record(ticketId, recordId, SaidRecord)) !== null;
+        done = (await store.record(ticketId, recordId, RecordThere)) !== null;
       },
       records: () => [{ id: recordId, type }],
     });
   }
 }
-
-const SaidRecord = z.object({ id: z.string() });
