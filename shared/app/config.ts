@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ESCALATIONS_QUEUE, TICKET_COMMANDS_QUEUE, TICKET_TIMERS_QUEUE } from "../adapters/servicebus/names.js";
+import { ESCALATIONS_QUEUE, NOTIFICATIONS_QUEUE, TICKET_COMMANDS_QUEUE, TICKET_TIMERS_QUEUE } from "../adapters/servicebus/names.js";
 import { ALERT_CHANNEL_SETTINGS, type ChannelSettings } from "../escalation/channels/settings.js";
 
 /**
@@ -94,6 +94,18 @@ export const envSchema = z.object({
   TIMER_QUEUE_NAME: z.string().min(1).default(TICKET_TIMERS_QUEUE),
   /** Commands a change fans out to other tickets (an incident's broadcast and cascade, a link told to the parent). */
   TICKET_COMMANDS_QUEUE_NAME: z.string().min(1).default(TICKET_COMMANDS_QUEUE),
+  /** Requester emails and the apps' webhook events (issue "Tell the requester"). */
+  NOTIFICATIONS_QUEUE_NAME: z.string().min(1).default(NOTIFICATIONS_QUEUE),
+  /** The Communication Services endpoint the requester emails go through, e.g. https://acs-helpdesk.europe.communication.azure.com (managed identity). Unset locally: .eml files under .local/mail/. */
+  EMAIL_ENDPOINT: optionalUrl,
+  /** The address the emails come from: the Email Communication Service domain's, e.g. DoNotReply@<guid>.azurecomm.net. */
+  EMAIL_SENDER: z.email().optional(),
+  /** Only for a test server or a resource reached by its access key off Azure (endpoint=...;accesskey=...); Azure uses the managed identity. */
+  EMAIL_CONNECTION_STRING: z.string().min(1).optional(),
+  /** An email or webhook event the receiver did not take is tried again after this, then twice as long each time. */
+  NOTIFICATION_RETRY_SECONDS: z.coerce.number().positive().default(30),
+  /** Retries of an email or a webhook event (6 from 30 s: about an hour in all); an email then dead-letters, a webhook's failure counts towards pausing it. */
+  NOTIFICATION_MAX_RETRIES: z.coerce.number().int().min(0).max(20).default(6),
   /** Unacknowledged this long after a page, ops is paged again. */
   ESCALATION_ACK_TIMEOUT_SECONDS: z.coerce.number().positive().default(900),
   /** Re-pages after the first page, at most. */
@@ -122,7 +134,7 @@ export const envSchema = z.object({
 const ISSUER_SETTINGS = ["AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URI"] as const;
 
 /** Settings without which the app cannot run in Azure (no embedded defaults there). */
-export const requiredInAzure = ["COSMOS_ENDPOINT", ...ISSUER_SETTINGS, "SERVICE_BUS_NAMESPACE"] as const;
+export const requiredInAzure = ["COSMOS_ENDPOINT", ...ISSUER_SETTINGS, "SERVICE_BUS_NAMESPACE", "EMAIL_ENDPOINT", "EMAIL_SENDER"] as const;
 
 /**
  * Connections the trigger bindings use (identity-based: `<name>__fullyQualifiedNamespace`
@@ -159,6 +171,16 @@ export interface Config {
   /** The SLA clocks' scheduled warnings and breaches. */
   timers: { queue: string };
   ticketCommands: { queue: string };
+  /**
+   * Requester emails and webhook events. `email`: the Communication Services endpoint and sender
+   * (null: none configured, the local host writes .eml files instead); `connectionString` only off Azure.
+   */
+  notifications: {
+    queue: string;
+    email: { endpoint: string; sender: string; connectionString?: string } | null;
+    retrySeconds: number;
+    maxRetries: number;
+  };
   /** Unset accountUrl: the local host's embedded Azurite (off Azure only). */
   /** `scanner`: Defender for Storage scans uploads (ATTACHMENTS_MALWARE_SCANNING). */
   attachments: { accountUrl?: string; container: string; maxBytes: number; scanner: boolean };
@@ -210,6 +232,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     );
   }
   if (insideAzure) requireSettings(requiredInAzure, "in Azure");
+  if (insideAzure && s.EMAIL_CONNECTION_STRING)
+    throw new ConfigError("Invalid settings:\n  EMAIL_CONNECTION_STRING: in Azure the emails are sent with the managed identity (EMAIL_ENDPOINT)");
   // In Azure a file is served only once Defender for Storage found it clean (infra/ turns the scan on).
   if (insideAzure && s.ATTACHMENTS_MALWARE_SCANNING === "off")
     throw new ConfigError(
@@ -240,6 +264,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     },
     timers: { queue: s.TIMER_QUEUE_NAME },
     ticketCommands: { queue: s.TICKET_COMMANDS_QUEUE_NAME },
+    notifications: {
+      queue: s.NOTIFICATIONS_QUEUE_NAME,
+      email: emailOf(s),
+      retrySeconds: s.NOTIFICATION_RETRY_SECONDS,
+      maxRetries: s.NOTIFICATION_MAX_RETRIES,
+    },
     attachments: {
       accountUrl: s.ATTACHMENTS_ACCOUNT_URL,
       container: s.ATTACHMENTS_CONTAINER,
@@ -248,4 +278,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     },
     alertChannels,
   };
+}
+
+/** Both or neither: an endpoint without a sender (or the other way round) would fail at the first email, not at start-up. */
+function emailOf(s: z.output<typeof envSchema>): Config["notifications"]["email"] {
+  const { EMAIL_ENDPOINT: endpoint, EMAIL_SENDER: sender, EMAIL_CONNECTION_STRING: connectionString } = s;
+  if (!endpoint && !sender) {
+    if (connectionString) throw new ConfigError("Invalid settings:\n  EMAIL_CONNECTION_STRING: set EMAIL_ENDPOINT and EMAIL_SENDER with it");
+    return null;
+  }
+  if (!endpoint || !sender) throw new ConfigError("Invalid settings:\n  EMAIL_ENDPOINT, EMAIL_SENDER: set both (emails sent) or neither (.eml files locally)");
+  return { endpoint, sender, ...(connectionString ? { connectionString } : {}) };
 }

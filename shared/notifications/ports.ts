@@ -6,3 +6,32 @@ export interface PreferenceStore {
   get(userId: string): Promise<NotificationPreferences | null>;
   put(userId: string, preferences: NotificationPreferences): Promise<void>;
 }
+
+/** One email to one person: what the sender needs, and nothing of the ticket it does not show. */
+export interface OutgoingEmail {
+  to: { name: string; email: string };
+  subject: string;
+  /** Plain text: the public words, then the link to the ticket. */
+  text: string;
+  /**
+   * Unique to the change and the recipient, and the same on every redelivery: the sender
+   * passes it on where the service can use it (Communication Services' Operation-Id is a UUID
+   * derived from it), the .eml writer names its file by it.
+   */
+  key: string;
+}
+
+/**
+ * What the service said of an email it answered: accepted, or refused for good (an address
+ * or a message it will never take: a 4xx other than 401, 403, 408 and 429, or an operation
+ * that ended Failed). Anything else (a timeout, a 5xx, throttling, our credential refused)
+ * throws, and the email is tried again.
+ */
+export type EmailOutcome = { kind: "accepted"; id: string } | { kind: "refused"; code: string; message: string };
+
+/** Sends the requester emails: Communication Services Email, or the local host's .eml files. */
+export interface EmailSender {
+  /** Where the emails go, for the log line: "communication services (host)", ".eml files in <dir>". */
+  readonly describe: string;
+  send(email: OutgoingEmail): Promise<EmailOutcome>;
+}

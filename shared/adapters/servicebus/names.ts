@@ -4,3 +4,5 @@ export const ESCALATIONS_QUEUE = "escalations";
 export const TICKET_TIMERS_QUEUE = "ticket-timers";
 /** Commands one change fans out to other tickets: an incident's broadcast and cascade to its children, a child's link told to its parent (issue "Major incidents"). */
 export const TICKET_COMMANDS_QUEUE = "ticket-commands";
+/** Requester emails and the apps' webhook events (issue "Tell the requester"). */
+export const NOTIFICATIONS_QUEUE = "notifications";
