@@ -96,3 +96,13 @@ app.serviceBusQueue("ticketCommands", {
     await root.handleTicketCommand({ messageId: typeof id === "string" ? id : "", body: message });
   },
 });
+
+// Notifications: a requester's email, an app's webhook event. Throwing makes Service Bus redeliver.
+app.serviceBusQueue("notifications", {
+  connection: BINDING_CONNECTIONS.serviceBus,
+  queueName: config.notifications.queue,
+  handler: async (message, context) => {
+    const id = context.triggerMetadata?.messageId;
+    await root.handleNotification({ messageId: typeof id === "string" ? id : "", body: message });
+  },
+});

@@ -40,7 +40,15 @@ import type { AttachmentCheck } from "../tickets/ports.js";
 import type { MaliciousFile } from "../tickets/domain/commands.js";
 import { CosmosAttachmentRecords } from "../adapters/cosmos/attachment-records.js";
 import { CosmosPreferenceStore } from "../adapters/cosmos/preference-store.js";
+import { CosmosWebhookStore } from "../adapters/cosmos/webhook-store.js";
 import { preferenceUseCases } from "../notifications/preferences.js";
+import { webhookUseCases } from "../notifications/webhooks.js";
+import { notificationEntries } from "../notifications/outbox.js";
+import { handleNotification } from "../notifications/handler.js";
+import type { EmailSender } from "../notifications/ports.js";
+import { postJson } from "../escalation/channels/http.js";
+import { ticketLink } from "../escalation/channels/link.js";
+import { RecordThere } from "../tickets/idempotency.js";
 
 /**
  * What a host outside Azure may use where a setting is unset: the embedded Cosmos DB
@@ -60,6 +68,8 @@ export interface StandIns {
    * account's key signs the SAS (sharedKeyAttachmentBlobs). Never in Azure.
    */
   blob(options: { container: string; corsOrigins?: readonly string[] }): Promise<SharedKeyAccount & { close(): Promise<void> }>;
+  /** Where the requester emails go where EMAIL_ENDPOINT is unset: .eml files, each announced in one log line. */
+  mail(): EmailSender;
 }
 
 export interface CompositionOptions {
@@ -91,19 +101,23 @@ interface Stores {
   slaPolicy: CosmosSlaPolicyStore;
   attachments: CosmosAttachmentRecords;
   preferences: CosmosPreferenceStore;
+  webhooks: CosmosWebhookStore;
 }
 
 const randomness = systemRandomness;
+/** An email's record outlives every redelivery of its message (the queues forget message ids after 7 days). */
+const EMAIL_RECORD_TTL_SECONDS = 30 * 24 * 60 * 60;
 /** An upload's id, and a copy's: 96 random bits in hex (the id routes and inputs take). */
 const newAttachmentId = () => randomness.randomHex().slice(0, 24);
 
-/** The tickets' outbox: the escalation's messages, the SLA's timers and the incidents' commands of each change. */
+/** The tickets' outbox: the escalation's messages, the SLA's timers, the incidents' commands and the notifications of each change. */
 export function ticketOutbox(written: (entries: OutboxEntry[]) => void = () => {}): Outbox {
   return {
     entriesFor: (change, requestId) => [
       ...escalationEntries(change, requestId),
       ...timerEntries(change, requestId),
       ...incidentEntries(change, requestId),
+      ...notificationEntries(change, requestId),
     ],
     written,
   };
@@ -159,6 +173,7 @@ export class Composition {
         slaPolicy: new CosmosSlaPolicyStore(container),
         attachments: new CosmosAttachmentRecords(container),
         preferences: new CosmosPreferenceStore(container),
+        webhooks: new CosmosWebhookStore(container),
       };
     } catch (e) {
       // The next request connects afresh: release what this attempt opened.
@@ -270,11 +285,51 @@ export class Composition {
       message,
     );
 
+  /** The `notifications` queue: requester emails and the apps' webhook events (shared/notifications/). */
+  readonly notificationPublisher = once(() =>
+    this.queuePublisher(this.config.notifications.queue, (m) => this.handleNotification(m)),
+  );
+
+  /** Where the requester emails go: Communication Services when EMAIL_ENDPOINT is set, else the local host's .eml files. */
+  private readonly emailSender = once(async (): Promise<EmailSender> => {
+    const { notifications, managedIdentityClientId } = this.config;
+    if (!notifications.email) return (await this.standIn("EMAIL_ENDPOINT")).mail();
+    const { communicationEmailSender } = await import("../adapters/email/communication-email.js");
+    return communicationEmailSender({ ...notifications.email, managedIdentityClientId });
+  });
+
+  /** One message of the `notifications` queue. */
+  readonly handleNotification = async (message: { messageId: string; body: unknown }): Promise<void> => {
+    const [stores, tickets] = await Promise.all([this.stores(), this.tickets()]);
+    const { notifications, escalation } = this.config;
+    const template = escalation.ticketUrlTemplate ?? `${this.options.ownUrl?.() ?? FUNC_START_URL}/tickets/{id}`;
+    return handleNotification(
+      {
+        emails: await this.emailSender(),
+        records: {
+          done: async (ticketId, recordId) => (await stores.tickets.record(ticketId, recordId, RecordThere)) !== null,
+          sent: (ticketId, recordId) => stores.tickets.putRecord(ticketId, { id: recordId, type: "email", ttl: EMAIL_RECORD_TTL_SECONDS }),
+          refused: (ticketId, refused, recordId, requestId) => tickets.emailRefused(ticketId, refused, recordId, requestId),
+        },
+        preferences: stores.preferences,
+        webhooks: stores.webhooks,
+        post: (request) => postJson({ channel: "app webhook", ...request }),
+        publisher: await this.notificationPublisher(),
+        ticketUrl: (ticket) => ticketLink(template, ticket),
+        settings: { retrySeconds: notifications.retrySeconds, maxRetries: notifications.maxRetries },
+        now: this.now,
+        log: (line) => console.log(line),
+      },
+      message,
+    );
+  };
+
   async dispatcher(): Promise<Dispatcher> {
     return new Dispatcher((await this.stores()).tickets, {
       escalations: await this.publisher(),
       "ticket-timers": await this.timerPublisher(),
       "ticket-commands": await this.commandPublisher(),
+      notifications: await this.notificationPublisher(),
     });
   }
 
@@ -358,6 +413,11 @@ export class Composition {
   /** GET and PUT /api/me/notifications. */
   readonly preferences = once(async () => preferenceUseCases((await this.stores()).preferences));
 
+  /** POST, GET and DELETE /api/webhooks. */
+  readonly webhooks = once(async () =>
+    webhookUseCases({ store: (await this.stores()).webhooks, now: this.now, allowHttp: !this.config.insideAzure }),
+  );
+
   /** GET /api/tickets/{id}/attachments/{attachmentId}. */
   readonly download = once(async () => {
     const [stores, tickets, writer] = await Promise.all([this.stores(), this.tickets(), this.writer()]);
@@ -402,6 +462,7 @@ export class Composition {
       upload: this.upload,
       download: this.download,
       preferences: this.preferences,
+      webhooks: this.webhooks,
       pingStore: async () => (await this.stores()).tickets.ping(),
       now: this.now,
     });
@@ -411,6 +472,7 @@ export class Composition {
     await (await this.publisher.made()?.catch(() => null))?.close();
     await (await this.timerPublisher.made()?.catch(() => null))?.close();
     await (await this.commandPublisher.made()?.catch(() => null))?.close();
+    await (await this.notificationPublisher.made()?.catch(() => null))?.close();
     this.client?.dispose();
     await this.embedded?.close();
     await this.embeddedBlob?.close();

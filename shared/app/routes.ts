@@ -9,8 +9,17 @@ import { agentHandlers, AgentList } from "../agents/http/handlers.js";
 import { AttachmentIdParam, attachmentHandlers, FileLocationJson, UploadBody, UploadGrantedJson } from "../attachments/http/handlers.js";
 import type { DownloadAttachment } from "../attachments/download.js";
 import type { RequestUpload } from "../attachments/request-upload.js";
-import { notificationHandlers, PreferencesJson } from "../notifications/http/handlers.js";
+import {
+  notificationHandlers,
+  PreferencesJson,
+  WebhookBody,
+  webhookHandlers,
+  WebhookIdParam,
+  WebhookJson,
+  WebhookList,
+} from "../notifications/http/handlers.js";
 import type { PreferenceUseCases } from "../notifications/preferences.js";
+import type { WebhookUseCases } from "../notifications/webhooks.js";
 import { SlaPolicyBody } from "../sla/domain/policy.js";
 import { SlaPolicyJson, slaPolicyHandlers } from "../sla/http/handlers.js";
 import type { SlaPolicyUseCases } from "../sla/policy-use-cases.js";
@@ -418,6 +427,48 @@ export const ROUTE_SPECS: Spec[] = [
     },
   },
   {
+    name: "createWebhook",
+    route: "webhooks",
+    methods: ["POST"],
+    doc: {
+      summary: "Subscribe an app's backend to the ticket events",
+      description:
+        "Admins only. Each event is POSTed as JSON, thin and public (`{ version, delivery, id, event, ticket: { id, number }, at }`: fetch the rest with the API), signed as the alerts are: `X-Helpdesk-Signature: sha256=<hex HMAC-SHA256(secret, \"<X-Helpdesk-Timestamp>.<body>\")>`, with `X-Helpdesk-Event` and `X-Helpdesk-Delivery` (the same on every retry: drop repeats). An event never says anything internal. Retried with backoff; a subscription whose events keep failing is paused. The url is https (http only off Azure). 409 past 50 subscriptions.",
+      tag: "Notifications",
+      auth: true,
+      body: WebhookBody,
+      ok: { status: 201, schema: WebhookJson, description: "Subscribed; the secret is not shown again" },
+      errors: [403, 409],
+    },
+  },
+  {
+    name: "listWebhooks",
+    route: "webhooks",
+    methods: ["GET"],
+    doc: {
+      summary: "The apps' subscriptions to the ticket events",
+      description: "Admins only: each subscription, whether it is active or paused (and why), never its secret.",
+      tag: "Notifications",
+      auth: true,
+      ok: { status: 200, schema: WebhookList, description: "Every subscription, oldest first" },
+      errors: [403],
+    },
+  },
+  {
+    name: "deleteWebhook",
+    route: "webhooks/{id}",
+    methods: ["DELETE"],
+    doc: {
+      summary: "Unsubscribe",
+      description: "Admins only: no more events are sent to it, retries included.",
+      tag: "Notifications",
+      auth: true,
+      params: { id: WebhookIdParam },
+      ok: { status: 204, description: "Deleted" },
+      errors: [403],
+    },
+  },
+  {
     name: "getSlaPolicy",
     route: "sla/policy",
     methods: ["GET"],
@@ -523,6 +574,7 @@ export interface RouteDeps {
   upload: () => Promise<RequestUpload>;
   download: () => Promise<DownloadAttachment>;
   preferences: () => Promise<PreferenceUseCases>;
+  webhooks: () => Promise<WebhookUseCases>;
   /** Resolves when the store answers (and its container is there). */
   pingStore: () => Promise<void>;
   /** The clock health's probe cache runs on. */
@@ -538,6 +590,7 @@ export function httpRoutes(deps: RouteDeps): HttpRoute[] {
     ...slaPolicyHandlers(http, deps.slaPolicies),
     ...attachmentHandlers(http, deps.upload, deps.download),
     ...notificationHandlers(http, deps.preferences),
+    ...webhookHandlers(http, deps.webhooks),
     // Built once, on the first request for it (it depends only on the route table); each
     // answer names the server the request came to (serverUrlOf says why not a setting).
     openApi: endpoint(http, { auth: false }, async (call) => {

@@ -1,4 +1,5 @@
 import type { NotificationPreferences } from "./domain/preferences.js";
+import type { Subscription } from "./domain/webhook.js";
 
 /** Where each person's preferences are kept (the Cosmos DB adapter: a partition of their own). */
 export interface PreferenceStore {
@@ -35,3 +36,16 @@ export interface EmailSender {
   readonly describe: string;
   send(email: OutgoingEmail): Promise<EmailOutcome>;
 }
+
+/** The apps' webhook subscriptions (the Cosmos DB adapter: a partition of their own). */
+export interface WebhookStore {
+  list(): Promise<Subscription[]>;
+  get(id: string): Promise<Subscription | null>;
+  /** Stores it, new or changed: the last write wins (a failure counted twice at once is counted once). */
+  put(subscription: Subscription): Promise<void>;
+  /** False when there was none. */
+  delete(id: string): Promise<boolean>;
+}
+
+/** One signed POST of an event to a subscription's URL: resolves on 2xx, throws otherwise (its message names no secret). */
+export type PostEvent = (request: { url: string; body: string; headers: Record<string, string>; secrets: string[] }) => Promise<void>;

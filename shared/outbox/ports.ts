@@ -8,7 +8,7 @@ import { z } from "zod";
  */
 
 /** The queues an outbox entry can go to; each is one Publisher. */
-export const QUEUES = ["escalations", "ticket-timers", "ticket-commands"] as const;
+export const QUEUES = ["escalations", "ticket-timers", "ticket-commands", "notifications"] as const;
 export const QueueName = z.enum(QUEUES);
 export type QueueName = z.infer<typeof QueueName>;
 

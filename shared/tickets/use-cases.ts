@@ -63,6 +63,11 @@ export interface TicketUseCases extends IncidentUseCases {
    * record in the same batch, read before deciding, as a comment's receipt is).
    */
   markMalicious(ticketId: string, file: commands.MaliciousFile, requestId: string): Promise<void>;
+  /**
+   * The email service refused a requester's email for good: an internal entry says so, once
+   * (`recordId`, the email's own record, in the same batch). False when the ticket is gone.
+   */
+  emailRefused(ticketId: string, refused: commands.RefusedEmail, recordId: string, requestId: string): Promise<boolean>;
 }
 
 export interface TicketDeps {
@@ -133,6 +138,15 @@ export function ticketUseCases(deps: TicketDeps): TicketUseCases {
     },
     markMalicious: (ticketId, file, requestId) =>
       once(ticketId, commands.maliciousRecordId(file.attachmentId), "malicious", requestId, (t) => commands.markMalicious(t, file, now())),
+    async emailRefused(ticketId, refused, recordId, requestId) {
+      try {
+        await once(ticketId, recordId, "email", requestId, (t) => commands.recordEmailRefused(t, refused, now()));
+        return true;
+      } catch (e) {
+        if (isFailure(e, "not_found")) return false;
+        throw e;
+      }
+    },
     ...incidents,
   };
 

@@ -165,6 +165,7 @@ describe("escalation", () => {
           escalations: await m.host.composition.publisher(),
           "ticket-timers": await m.host.composition.timerPublisher(),
           "ticket-commands": await m.host.composition.commandPublisher(),
+          notifications: await m.host.composition.notificationPublisher(),
         },
       );
       const opened = await m.call(who.karen, "POST", "/tickets", {

@@ -49,11 +49,12 @@ describe("the outbox dispatcher", () => {
     await s.container.items.create(unreadable(ticket.id));
     const queue = recorder();
     const timers = recorder();
+    const notifications = recorder();
     const logged: string[] = [];
     const store = new CosmosTicketStore(s.container, (line) => logged.push(line));
-    const dispatcher = new Dispatcher(store, { escalations: queue, "ticket-timers": timers, "ticket-commands": timers });
-    // The page, and the SLA clocks' timers the opening set (each scheduled for its instant).
-    expect(await dispatcher.sweep(0, new Date())).toBe(1 + timers.sent.length);
+    const dispatcher = new Dispatcher(store, { escalations: queue, "ticket-timers": timers, "ticket-commands": timers, notifications });
+    // The page, the SLA clocks' timers the opening set (each scheduled for its instant), and its events for the apps.
+    expect(await dispatcher.sweep(0, new Date())).toBe(1 + timers.sent.length + notifications.sent.length);
     expect(queue.sent.map((m) => [m.messageId, m.subject, m.correlationId])).toEqual([[`${ticket.id}.3`, "escalation.triggered", "req-1"]]);
     expect(timers.sent.length).toBeGreaterThan(0);
     expect(timers.sent.every((m) => m.scheduledAt instanceof Date && m.messageId.startsWith(`${ticket.id}.outbox-`))).toBe(true);
@@ -69,7 +70,7 @@ describe("the outbox dispatcher", () => {
     const stored = { ...entry!, type: "outbox", sent: false, _rid: "x", _ts: 1 };
     const queue = recorder();
     const logged: string[] = [];
-    const dispatcher = new Dispatcher(s.store, { escalations: queue, "ticket-timers": queue, "ticket-commands": queue }, (line) =>
+    const dispatcher = new Dispatcher(s.store, { escalations: queue, "ticket-timers": queue, "ticket-commands": queue, notifications: queue }, (line) =>
       logged.push(line),
     );
     const changed = [

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { requesterEmailsOf } from "../../shared/notifications/domain/requester-email.js";
+import { notificationEntries } from "../../shared/notifications/outbox.js";
 import type { Principal } from "../../shared/kernel/principal.js";
 import type { Change } from "../../shared/tickets/domain/change.js";
 import * as commands from "../../shared/tickets/domain/commands.js";
@@ -70,6 +71,7 @@ describe("the requester's emails", () => {
       commands.escalate(t, jane, { reason: "by hand" }, at),
       commands.recordDelivery(t, { channel: "webhook", event: "triggered", page: 1, messageId: "m" }, at),
       commands.markMalicious(t, { attachmentId: "a".repeat(24), fileName: "x.png" }, at),
+      commands.recordEmailRefused(t, { to: "karen@example.com", about: 2, code: "InvalidRecipients", message: "No such mailbox." }, at),
       commands.countChild(t, { id: "r1", number: "87654321" }, true, 2, null, at),
       // Karen's own reply, and her own close and reopen.
       commands.comment(t, karen, { body: "Still down.", visibility: "public" }, at),
@@ -85,5 +87,40 @@ describe("the requester's emails", () => {
   it("go nowhere when the requester has no address", () => {
     const t = { ...opened(), requester: { id: "karen", name: "Karen Karen", email: null } };
     expect(kinds(commands.comment(t, jane, { body: "Hello.", visibility: "public" }, at))).toEqual([]);
+  });
+});
+
+/** The outbox entries of the same changes (notifications/outbox.ts): the emails above, and the apps' events of public entries only. */
+describe("the notifications' outbox entries", () => {
+  const messages = (change: Change) => notificationEntries(change, "req-1").map((e) => e.body as { kind: string; event?: { type: string } });
+
+  it("are one email per requester email and one event per public opening, status change and reply", () => {
+    const t = opened();
+    expect(messages(commands.openTicket({ subject: "Printer", description: "Jammed." }, karen, ids, at))).toMatchObject([
+      { kind: "event", event: { type: "ticket.opened" } },
+    ]);
+    expect(messages(commands.comment(t, jane, { body: "On it.", visibility: "public" }, at))).toMatchObject([
+      { kind: "email", about: "reply", to: { email: "karen@example.com" }, seq: 2, requesterId: "karen" },
+      { kind: "event", event: { type: "ticket.public_reply" } },
+    ]);
+    expect(messages(commands.move(t, karen, { status: "closed" }, at))).toMatchObject([{ kind: "event", event: { type: "ticket.status_changed" } }]);
+  });
+
+  it("are none for an internal change, and an event says only its ticket, its type and when, under an id of its own", () => {
+    const t = opened();
+    for (const change of [
+      commands.comment(t, jane, { body: "Internal.", visibility: "internal" }, at),
+      commands.triage(t, jane, { priority: "emergency", reason: "down" }, at),
+      commands.assign(t, jane, { id: "jane", name: "Jane Doe" }, at),
+      commands.escalate(t, jane, { reason: "by hand" }, at),
+      commands.recordEmailRefused(t, { to: "karen@example.com", about: 2, code: "InvalidRecipients", message: "No." }, at),
+    ])
+      expect(messages(change), change.entries.map((e) => e.type).join(",")).toEqual([]);
+    const [entry] = notificationEntries(commands.comment(t, karen, { body: "Still down.", visibility: "public" }, at), "req-1");
+    expect(entry).toMatchObject({ queue: "notifications", messageId: `t1.outbox-2-event`, correlationId: "req-1" });
+    const { event } = entry!.body as { event: Record<string, unknown> };
+    expect(Object.keys(event).sort()).toEqual(["at", "id", "ticket", "type"]);
+    expect(event.ticket).toEqual({ id: "t1", number: "12345678" });
+    expect(event.id).toMatch(/^evt_[0-9a-f]{32}$/);
   });
 });

@@ -3,7 +3,7 @@ import type { z } from "zod";
 import { Attachment, attachmentRecordId, Upload, UPLOAD_RECORD_TTL_SECONDS, uploadRecordId } from "../../attachments/domain/attachment.js";
 import type { AttachmentRecords } from "../../attachments/ports.js";
 import { parsed } from "./documents.js";
-import { pointRead, translated } from "./errors.js";
+import { deleted, pointRead, translated } from "./errors.js";
 
 /**
  * Uploads' and attachments' records, documents of their ticket's partition (DESIGN.md
@@ -21,17 +21,7 @@ export class CosmosAttachmentRecords implements AttachmentRecords {
 
   async claimUpload(scope: string, id: string): Promise<boolean> {
     // A delete is atomic: of two requests claiming one upload, one gets 404.
-    const response = await translated(async () => {
-      try {
-        return await this.container.item(uploadRecordId(id), scope).delete();
-      } catch (e) {
-        // Not there; but a missing container (substatus 1003) is an outage, not a claim lost.
-        const { code, substatus } = e as { code?: number; substatus?: number };
-        if (code === 404 && substatus !== 1003) return null;
-        throw e;
-      }
-    });
-    return response !== null;
+    return deleted(() => this.container.item(uploadRecordId(id), scope).delete());
   }
 
   upload(ticketId: string, id: string): Promise<Upload | null> {

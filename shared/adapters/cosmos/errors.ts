@@ -89,3 +89,17 @@ export async function pointRead(read: () => Promise<ItemResponse<JSONObject>>): 
   }
   return response.resource ?? null;
 }
+
+/** A delete's answer: true when it removed the document, false when there was none (a missing container, substatus 1003, is an outage). */
+export async function deleted(run: () => Promise<unknown>): Promise<boolean> {
+  return translated(async () => {
+    try {
+      await run();
+      return true;
+    } catch (e) {
+      const { code, substatus } = e as { code?: number; substatus?: number };
+      if (code === 404 && substatus !== 1003) return false;
+      throw e;
+    }
+  });
+}

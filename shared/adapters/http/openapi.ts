@@ -79,7 +79,7 @@ export const TAGS = {
   Agents: "The agents known to the help desk.",
   SLA: "The SLA policy: first-response and resolution targets per priority, and the calendar business time is counted in.",
   Incidents: "Many reports of one outage linked to one incident: one page to ops, one update to every reporter.",
-  Notifications: "What each person is told of their tickets, and how.",
+  Notifications: "What each person is told of their tickets, and how; the events the apps' backends subscribe to (webhooks).",
   Attachments: "Files on a ticket: uploaded straight to Blob Storage through a short-lived URL, never through the API.",
   Service: "The contract and the service's health.",
 } as const;

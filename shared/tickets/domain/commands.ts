@@ -221,6 +221,17 @@ export function markMalicious(ticket: Ticket, file: MaliciousFile, now: string):
   return b.done();
 }
 
+export const NOTIFICATIONS: Actor = { id: "system:notifications", name: "Requester notifications", role: "system" };
+
+export type RefusedEmail = EntryData<"email_refused">;
+
+/** The email service refused a requester's email for good: an internal entry says so, for an agent to reach them another way. */
+export function recordEmailRefused(ticket: Ticket, refused: RefusedEmail, now: string): Change {
+  const b = new ChangeBuilder(ticket, ticket, NOTIFICATIONS, now);
+  b.add("email_refused", { ...refused });
+  return b.done();
+}
+
 /** Nothing to write. */
 export const noChange = (ticket: Ticket): Change => ({ ticket, entries: [], events: [] });
 

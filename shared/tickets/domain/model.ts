@@ -124,6 +124,7 @@ export const ENTRY_TYPES = [
   "child_unlinked",
   "broadcast_started",
   "link_refused",
+  "email_refused",
 ] as const;
 export const EntryType = z.enum(ENTRY_TYPES);
 export type EntryType = z.infer<typeof EntryType>;
@@ -246,6 +247,14 @@ export const ENTRY_DATA = {
   link_refused: z
     .object({ child: TicketRef, why: z.string().describe("Why the incident could not take the report: it is itself a report, or closed") })
     .meta({ id: "LinkRefusedData" }),
+  email_refused: z
+    .object({
+      to: z.string().describe("The address the email service refused"),
+      about: z.number().int().min(1).describe("The entry the email was about (its seq): a reply, a resolution, a close, a reopen or the opening"),
+      code: z.string().describe("The service's error code, e.g. InvalidRecipients"),
+      message: z.string().describe("The service's words"),
+    })
+    .meta({ id: "EmailRefusedData" }),
 } as const satisfies Record<EntryType, z.ZodObject>;
 
 export type EntryData<T extends EntryType> = z.input<(typeof ENTRY_DATA)[T]>;
@@ -284,6 +293,7 @@ export function entryUnion<F extends z.core.$ZodShape>(fields: F, name?: (type: 
     of("child_unlinked"),
     of("broadcast_started"),
     of("link_refused"),
+    of("email_refused"),
   ]);
 }
 
