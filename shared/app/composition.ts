@@ -286,9 +286,7 @@ export class Composition {
     );
 
   /** The `notifications` queue: requester emails and the apps' webhook events (shared/notifications/). */
-  readonly notificationPublisher = once(() =>
-    this.queuePublisher(this.config.notifications.queue, (m) => this.handleNotification(m)),
-  );
+  readonly notificationPublisher = once(() => this.queuePublisher(this.config.notifications.queue, (m) => this.handleNotification(m)));
 
   /** Where the requester emails go: Communication Services when EMAIL_ENDPOINT is set, else the local host's .eml files. */
   private readonly emailSender = once(async (): Promise<EmailSender> => {

@@ -233,7 +233,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
   }
   if (insideAzure) requireSettings(requiredInAzure, "in Azure");
   if (insideAzure && s.EMAIL_CONNECTION_STRING)
-    throw new ConfigError("Invalid settings:\n  EMAIL_CONNECTION_STRING: in Azure the emails are sent with the managed identity (EMAIL_ENDPOINT)");
+    throw new ConfigError(
+      "Invalid settings:\n  EMAIL_CONNECTION_STRING: in Azure the emails are sent with the managed identity (EMAIL_ENDPOINT)",
+    );
   // In Azure a file is served only once Defender for Storage found it clean (infra/ turns the scan on).
   if (insideAzure && s.ATTACHMENTS_MALWARE_SCANNING === "off")
     throw new ConfigError(
@@ -284,9 +286,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
 function emailOf(s: z.output<typeof envSchema>): Config["notifications"]["email"] {
   const { EMAIL_ENDPOINT: endpoint, EMAIL_SENDER: sender, EMAIL_CONNECTION_STRING: connectionString } = s;
   if (!endpoint && !sender) {
-    if (connectionString) throw new ConfigError("Invalid settings:\n  EMAIL_CONNECTION_STRING: set EMAIL_ENDPOINT and EMAIL_SENDER with it");
+    if (connectionString)
+      throw new ConfigError("Invalid settings:\n  EMAIL_CONNECTION_STRING: set EMAIL_ENDPOINT and EMAIL_SENDER with it");
     return null;
   }
-  if (!endpoint || !sender) throw new ConfigError("Invalid settings:\n  EMAIL_ENDPOINT, EMAIL_SENDER: set both (emails sent) or neither (.eml files locally)");
+  if (!endpoint || !sender)
+    throw new ConfigError("Invalid settings:\n  EMAIL_ENDPOINT, EMAIL_SENDER: set both (emails sent) or neither (.eml files locally)");
   return { endpoint, sender, ...(connectionString ? { connectionString } : {}) };
 }

@@ -433,7 +433,7 @@ export const ROUTE_SPECS: Spec[] = [
     doc: {
       summary: "Subscribe an app's backend to the ticket events",
       description:
-        "Admins only. Each event is POSTed as JSON, thin and public (`{ version, delivery, id, event, ticket: { id, number }, at }`: fetch the rest with the API), signed as the alerts are: `X-Helpdesk-Signature: sha256=<hex HMAC-SHA256(secret, \"<X-Helpdesk-Timestamp>.<body>\")>`, with `X-Helpdesk-Event` and `X-Helpdesk-Delivery` (the same on every retry: drop repeats). An event never says anything internal. Retried with backoff; a subscription whose events keep failing is paused. The url is https (http only off Azure). 409 past 50 subscriptions.",
+        'Admins only. Each event is POSTed as JSON, thin and public (`{ version, delivery, id, event, ticket: { id, number }, at }`: fetch the rest with the API), signed as the alerts are: `X-Helpdesk-Signature: sha256=<hex HMAC-SHA256(secret, "<X-Helpdesk-Timestamp>.<body>")>`, with `X-Helpdesk-Event` and `X-Helpdesk-Delivery` (the same on every retry: drop repeats). An event never says anything internal. Retried with backoff; a subscription whose events keep failing is paused. The url is https (http only off Azure). 409 past 50 subscriptions.',
       tag: "Notifications",
       auth: true,
       body: WebhookBody,

@@ -2,13 +2,7 @@ import { createHash } from "node:crypto";
 import type { Publisher, QueueMessage } from "../outbox/ports.js";
 import { parseQueueBody } from "../outbox/ports.js";
 import type { RefusedEmail } from "../tickets/domain/commands.js";
-import {
-  NotificationMessage,
-  retryIdOf,
-  type AppEvent,
-  type EmailMessage,
-  type WebhookMessage,
-} from "./domain/messages.js";
+import { NotificationMessage, retryIdOf, type AppEvent, type EmailMessage, type WebhookMessage } from "./domain/messages.js";
 import { DEFAULT_PREFERENCES } from "./domain/preferences.js";
 import { deliveredOnce, failedOnce, wants, type Subscription } from "./domain/webhook.js";
 import { signWebhook } from "../kernel/webhook-signature.js";
@@ -41,7 +35,8 @@ export interface NotificationDeps {
 }
 
 /** The record of one email in its ticket's partition: its entry and its recipient. */
-export const emailRecordId = (message: Pick<EmailMessage, "seq" | "to">): string => `email-${message.seq}-${recipientKey(message.to.email)}`;
+export const emailRecordId = (message: Pick<EmailMessage, "seq" | "to">): string =>
+  `email-${message.seq}-${recipientKey(message.to.email)}`;
 
 /**
  * One message of the `notifications` queue. Each is idempotent: an email is sent once per entry
@@ -113,7 +108,14 @@ async function deliver(deps: NotificationDeps, messageId: string, message: Webho
   // Deleted, or paused since: its receiver is not to be called.
   if (!subscription || !wants(subscription, message.event)) return;
   const delivery = deliveryIdOf(messageId);
-  const body = JSON.stringify({ version: 1, delivery, event: message.event.type, ticket: message.event.ticket, at: message.event.at, id: message.event.id });
+  const body = JSON.stringify({
+    version: 1,
+    delivery,
+    event: message.event.type,
+    ticket: message.event.ticket,
+    at: message.event.at,
+    id: message.event.id,
+  });
   const timestamp = String(Math.floor(deps.now().getTime() / 1000));
   try {
     await deps.post({
@@ -160,6 +162,9 @@ async function retryLater(deps: NotificationDeps, messageId: string, message: Em
  * the message id holds the entry's seq, which would tell how many internal entries there are.
  */
 const deliveryIdOf = (messageId: string): string =>
-  `dlv_${createHash("sha256").update(messageId.replace(/\.retry-\d+$/, "")).digest("hex").slice(0, 32)}`;
+  `dlv_${createHash("sha256")
+    .update(messageId.replace(/\.retry-\d+$/, ""))
+    .digest("hex")
+    .slice(0, 32)}`;
 
 const errorOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));

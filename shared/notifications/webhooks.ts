@@ -27,7 +27,9 @@ export function webhookUseCases(deps: WebhookDeps): WebhookUseCases {
     async create(caller, input) {
       adminOnly(caller);
       if (!deps.allowHttp && new URL(input.url).protocol !== "https:")
-        throw new Failure("invalid", "The url must be https.", { errors: [{ path: "url", message: "https only: the events' signature proves who sent them, https keeps them private" }] });
+        throw new Failure("invalid", "The url must be https.", {
+          errors: [{ path: "url", message: "https only: the events' signature proves who sent them, https keeps them private" }],
+        });
       if ((await store.list()).length >= MAX_SUBSCRIPTIONS)
         throw new Failure("conflict", `At most ${MAX_SUBSCRIPTIONS} subscriptions: delete one first.`);
       const subscription = {

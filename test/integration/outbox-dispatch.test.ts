@@ -70,8 +70,10 @@ describe("the outbox dispatcher", () => {
     const stored = { ...entry!, type: "outbox", sent: false, _rid: "x", _ts: 1 };
     const queue = recorder();
     const logged: string[] = [];
-    const dispatcher = new Dispatcher(s.store, { escalations: queue, "ticket-timers": queue, "ticket-commands": queue, notifications: queue }, (line) =>
-      logged.push(line),
+    const dispatcher = new Dispatcher(
+      s.store,
+      { escalations: queue, "ticket-timers": queue, "ticket-commands": queue, notifications: queue },
+      (line) => logged.push(line),
     );
     const changed = [
       { id: ticket.id, ticketId: ticket.id, type: "ticket" },

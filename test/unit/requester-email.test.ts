@@ -92,7 +92,8 @@ describe("the requester's emails", () => {
 
 /** The outbox entries of the same changes (notifications/outbox.ts): the emails above, and the apps' events of public entries only. */
 describe("the notifications' outbox entries", () => {
-  const messages = (change: Change) => notificationEntries(change, "req-1").map((e) => e.body as { kind: string; event?: { type: string } });
+  const messages = (change: Change) =>
+    notificationEntries(change, "req-1").map((e) => e.body as { kind: string; event?: { type: string } });
 
   it("are one email per requester email and one event per public opening, status change and reply", () => {
     const t = opened();
@@ -103,7 +104,9 @@ describe("the notifications' outbox entries", () => {
       { kind: "email", about: "reply", to: { email: "karen@example.com" }, seq: 2, requesterId: "karen" },
       { kind: "event", event: { type: "ticket.public_reply" } },
     ]);
-    expect(messages(commands.move(t, karen, { status: "closed" }, at))).toMatchObject([{ kind: "event", event: { type: "ticket.status_changed" } }]);
+    expect(messages(commands.move(t, karen, { status: "closed", resolution: "Fixed itself." }, at))).toMatchObject([
+      { kind: "event", event: { type: "ticket.status_changed" } },
+    ]);
   });
 
   it("are none for an internal change, and an event says only its ticket, its type and when, under an id of its own", () => {

@@ -13,9 +13,7 @@ export class CosmosWebhookStore implements WebhookStore {
 
   async list(): Promise<Subscription[]> {
     const { resources } = await translated(() =>
-      this.container.items
-        .query<JSONObject>({ query: "SELECT * FROM c WHERE c.type = 'webhook'" }, { partitionKey: PARTITION })
-        .fetchAll(),
+      this.container.items.query<JSONObject>({ query: "SELECT * FROM c WHERE c.type = 'webhook'" }, { partitionKey: PARTITION }).fetchAll(),
     );
     return resources.map((doc) => parsed(Subscription.strip(), doc, "webhook subscription"));
   }

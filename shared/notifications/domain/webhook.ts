@@ -8,7 +8,10 @@ import { AppEventType, type AppEvent } from "./messages.js";
  * an admin deletes it and registers it again once the receiver is mended.
  */
 export const WebhookInput = z.strictObject({
-  url: z.url({ protocol: /^https?$/ }).max(2048).describe("Where the events are POSTed: https (http only off Azure, for a local receiver)"),
+  url: z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    .describe("Where the events are POSTed: https (http only off Azure, for a local receiver)"),
   events: z
     .array(AppEventType)
     .min(1)

@@ -17,13 +17,23 @@ export const PreferencesJson = NotificationPreferences.meta({
 export const WebhookBody = WebhookInput.meta({
   id: "WebhookInput",
   description: `Where to POST which ticket events (${APP_EVENTS.join(", ")}), and the secret that signs them.`,
-  examples: [{ url: "https://push.example.com/helpdesk-events", events: ["ticket.public_reply", "ticket.status_changed"], secret: "a-long-random-secret-of-yours" }],
+  examples: [
+    {
+      url: "https://push.example.com/helpdesk-events",
+      events: ["ticket.public_reply", "ticket.status_changed"],
+      secret: "a-long-random-secret-of-yours",
+    },
+  ],
 });
 
 export const WebhookJson = Subscription.omit({ secret: true })
   .extend({
     createdBy: z.string().describe("The admin who registered it"),
-    status: z.enum(["active", "paused"]).describe("`paused`: its events kept failing, each after all its retries; nothing is sent to it. Delete it and register it again once its receiver is mended"),
+    status: z
+      .enum(["active", "paused"])
+      .describe(
+        "`paused`: its events kept failing, each after all its retries; nothing is sent to it. Delete it and register it again once its receiver is mended",
+      ),
     failures: z.number().int().min(0).describe("Events in a row not delivered after all their retries; paused at 5"),
     lastError: z.string().nullable().describe("Why the last event not delivered was not"),
   })
@@ -32,7 +42,10 @@ export const WebhookJson = Subscription.omit({ secret: true })
 export const WebhookList = z.object({ items: z.array(WebhookJson) }).meta({ id: "WebhookList" });
 
 /** A subscription's id, as POST /api/webhooks made it. */
-export const WebhookIdParam = z.string().regex(/^wh_[0-9a-f]{24}$/).describe("The subscription's id");
+export const WebhookIdParam = z
+  .string()
+  .regex(/^wh_[0-9a-f]{24}$/)
+  .describe("The subscription's id");
 
 /** GET and PUT /api/me/notifications. */
 export function notificationHandlers(http: HttpContext, preferences: () => Promise<PreferenceUseCases>): Record<string, HttpHandler> {
