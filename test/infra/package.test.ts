@@ -98,7 +98,7 @@ describe("npm run package", () => {
       expect(served.loadError).toBeNull();
       const source = await registrations("functions/index.ts");
       expect(served.names).toEqual(source.map((r) => r.name));
-      expect(served.names).toHaveLength(34);
+      expect(served.names).toHaveLength(38);
       expect(served.health).toEqual({ status: 200, body: { status: "ok", store: "ok" } });
       expect(served.docs).toEqual({
         status: 200,
