@@ -31,7 +31,9 @@ import { firstLine, isNetworkFailure, NETWORK_ERROR_CODES } from "../network-err
  *   here and a deadline on the whole send; the notifications queue retries the rest.
  *
  * Operation-Id is a name-based UUID (version 5: SHA-1 of a namespace of our own and the email's
- * key, RFC 9562 section 5.5), so a redelivered email asks for the same operation again.
+ * key, RFC 9562 section 5.5), so a redelivered email asks for the same operation again. What the
+ * service answers a send that repeats an Operation-Id is not in the SDK: if it were a 4xx (say
+ * 409), that redelivery would read as refused, though the first send may have gone.
  */
 export interface CommunicationEmailOptions {
   endpoint: string;
