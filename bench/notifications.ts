@@ -39,19 +39,31 @@ try {
     id: string;
   };
   const latencies: number[] = [];
+  /** The email accepted after the first `count`, polled every millisecond (a 10 s deadline). */
+  const accepted = async (count: number) => {
+    const deadline = Date.now() + 10_000;
+    while (mail.accepted.length <= count) {
+      if (Date.now() > deadline) throw new Error("no email within 10 s");
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    return mail.accepted[count]!;
+  };
   for (let i = 0; i < N; i++) {
     const before = mail.accepted.length;
     await apiCall(host.url, qa, "POST", `/tickets/${ticket.id}/comments`, { body: `Reply ${i}`, visibility: "public" });
-    const responded = performance.now();
-    const email = await mail.waitForAccepted(before + 1);
-    if (!email.plainText.startsWith(`Reply ${i}\n`)) throw new Error(`the email is for another reply: ${email.plainText.slice(0, 40)}`);
+    const responded = Date.now();
+    const email = await accepted(before);
+    if (!email.plainText?.startsWith(`Reply ${i}\n`)) throw new Error(`the email is for another reply: ${email.plainText?.slice(0, 40)}`);
+    // The stand-in stamps what it accepts with Date.now(): the same clock.
     latencies.push(email.at - responded);
   }
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => percentile(latencies, p);
   quiet(`time to email over ${N} public replies (reply's response → email accepted by the Communication Services stand-in):`);
   quiet(`  p50 ${pct(50).toFixed(1)} ms   p99 ${pct(99).toFixed(1)} ms   max ${latencies.at(-1)!.toFixed(1)} ms`);
-  quiet(`  p99 / 1 s goal: ${(pct(99) / 1000).toFixed(3)}   p99 / p50: ${(pct(99) / pct(50)).toFixed(2)}   sends per email: ${(mail.sends / N).toFixed(2)}`);
+  quiet(
+    `  p99 / 1 s goal: ${(pct(99) / 1000).toFixed(3)}   p99 / p50: ${(pct(99) / pct(50)).toFixed(2)}   sends per email: ${(mail.sends.length / N).toFixed(2)}`,
+  );
 } finally {
   console.log = quiet;
   await host.close();

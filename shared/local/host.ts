@@ -164,7 +164,7 @@ export async function startHost({
   // LOCAL_STORE=file: the embedded store is kept in LOCAL_DIR (when it is used: COSMOS_ENDPOINT unset).
   const keep = local.store === "file" ? { file: join(local.dir, STORE_FILE_NAME), database: config.cosmos.database } : undefined;
   // And Azurite's blobs beside it, so that attachments outlive a restart as their tickets do.
-  const standIns = localStandIns(scheduler, keep, keep ? join(local.dir, BLOBS_DIR_NAME) : undefined);
+  const standIns = localStandIns(scheduler, keep, keep ? join(local.dir, BLOBS_DIR_NAME) : undefined, join(local.dir, MAIL_DIR_NAME));
   const outboxWritten = outbox === "pump" ? (entries: OutboxEntry[]) => pump.nudge(entries) : undefined;
   const composition = new Composition(config, {
     standIns: async () => standIns,
@@ -316,6 +316,8 @@ export async function startHost({
 
 /** Where LOCAL_STORE=file keeps the embedded Azurite's data, in LOCAL_DIR. */
 export const BLOBS_DIR_NAME = "blobs";
+/** Where, in LOCAL_DIR, the requester emails are written as .eml files when EMAIL_ENDPOINT is unset. */
+export const MAIL_DIR_NAME = "mail";
 
 /** How often the local host deletes uploads never attached (Azure's lifecycle rule runs daily). */
 const SWEEP_INTERVAL_MS = 60 * 60_000;

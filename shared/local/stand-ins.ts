@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { StandIns } from "../app/composition.js";
 import { systemScheduler, type Scheduler } from "../kernel/scheduler.js";
 import { consoleChannel } from "./console-channel.js";
@@ -5,6 +6,7 @@ import type { EmbeddedBlob } from "./embedded-blob.js";
 import { startEmbeddedCosmos, type EmbeddedCosmos } from "./embedded-cosmos.js";
 import { keepStore, type KeptStore, type KeptStoreOptions } from "./kept-store.js";
 import { LocalQueue } from "./local-queue.js";
+import { mailDrop } from "./mail-drop.js";
 
 /**
  * What a host outside Azure uses where a setting is unset (see StandIns): the embedded
@@ -28,10 +30,15 @@ export interface LocalStandIns extends StandIns {
 
 /**
  * `keep`: keep the embedded store in that file, and `blobDir`: Azurite's data in that directory
- * (the local host's LOCAL_STORE=file). Without them both live in memory only, as for
+ * (the local host's LOCAL_STORE=file); `mailDir`: where the requester emails are written. Without them both live in memory only, as for
  * `func start`, the tests and the demo.
  */
-export function localStandIns(scheduler: Scheduler = systemScheduler, keep?: KeptStoreOptions, blobDir?: string): LocalStandIns {
+export function localStandIns(
+  scheduler: Scheduler = systemScheduler,
+  keep?: KeptStoreOptions,
+  blobDir?: string,
+  mailDir = join(".local", "mail"),
+): LocalStandIns {
   let embedded: EmbeddedCosmos | undefined;
   let kept: KeptStore | undefined;
   let blob: EmbeddedBlob | undefined;
@@ -64,6 +71,8 @@ export function localStandIns(scheduler: Scheduler = systemScheduler, keep?: Kep
     // The same contract as the Service Bus queue: duplicate detection, schedules, redelivery, dead letters.
     queue: (handler) => new LocalQueue(handler, { maxDeliveryCount: 10, retryDelayMs: 100, log: (line) => console.error(line), scheduler }),
     channels: () => [consoleChannel((line) => console.log(line))],
+    // The requester emails as .eml files, each announced in one log line: open one in a mail client to see it.
+    mail: () => mailDrop({ dir: mailDir, log: (line) => console.log(line) }),
     // Loaded only when a feature needs it: Azurite and the storage SDK are not small.
     async blob(options) {
       const { startEmbeddedBlob } = await import("./embedded-blob.js");

@@ -134,15 +134,19 @@ async function deliver(deps: NotificationDeps, messageId: string, message: Webho
       return retryLater(deps, messageId, message, `webhook ${subscription.id} ${message.event.type} not delivered (${errorOf(e)})`);
     return countFailure(deps, subscription, errorOf(e));
   }
-  const mended = deliveredOnce(subscription);
-  if (mended) await deps.webhooks.put(mended);
+  if (subscription.failures > 0) await deps.webhooks.update(subscription.id, deliveredOnce);
 }
 
 async function countFailure(deps: NotificationDeps, subscription: Subscription, error: string): Promise<void> {
-  const next = failedOnce(subscription, error, deps.now().toISOString());
-  await deps.webhooks.put(next);
-  const paused = next.status === "paused" && subscription.status === "active";
-  deps.log(`webhook ${subscription.id}: an event not delivered after every retry (${next.failures} in a row)${paused ? "; paused" : ""}`);
+  let counted: Subscription | null = null;
+  let paused = false;
+  await deps.webhooks.update(subscription.id, (stored) => {
+    counted = failedOnce(stored, error, deps.now().toISOString());
+    paused = counted.status === "paused" && stored.status === "active";
+    return counted;
+  });
+  const failures = (counted as Subscription | null)?.failures ?? 0;
+  deps.log(`webhook ${subscription.id}: an event not delivered after every retry (${failures} in a row)${paused ? "; paused" : ""}`);
 }
 
 /** The same message, one attempt more, after the backoff; past the last retry an email throws, to dead-letter. */

@@ -41,8 +41,14 @@ export interface EmailSender {
 export interface WebhookStore {
   list(): Promise<Subscription[]>;
   get(id: string): Promise<Subscription | null>;
-  /** Stores it, new or changed: the last write wins (a failure counted twice at once is counted once). */
-  put(subscription: Subscription): Promise<void>;
+  /** Stores a new one. */
+  create(subscription: Subscription): Promise<void>;
+  /**
+   * Changes one as `change` says (null: leave it), on the copy stored now: a write that lost a
+   * race with another is made again on the newer copy, so failures counted at once all count.
+   * Nothing when there is none.
+   */
+  update(id: string, change: (subscription: Subscription) => Subscription | null): Promise<void>;
   /** False when there was none. */
   delete(id: string): Promise<boolean>;
 }

@@ -44,7 +44,7 @@ export function webhookUseCases(deps: WebhookDeps): WebhookUseCases {
         pausedAt: null,
         lastError: null,
       };
-      await store.put(subscription);
+      await store.create(subscription);
       return viewOf(subscription);
     },
     async list(caller) {

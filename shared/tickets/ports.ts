@@ -31,7 +31,8 @@ export type UnstoredTicket = Omit<StoredTicket, "etag">;
  */
 export interface TicketRecord {
   id: string;
-  type: "receipt" | "delivery" | "attachment" | "malicious" | "report_link" | "broadcast" | "broadcast_receipt" | "broadcast_total" | "email";
+  type:
+    "receipt" | "delivery" | "attachment" | "malicious" | "report_link" | "broadcast" | "broadcast_receipt" | "broadcast_total" | "email";
   ttl?: number;
   /** Written over the record of this id, if there is one (an incident's word of a report: its latest). Never fails the batch. */
   upsert?: true;

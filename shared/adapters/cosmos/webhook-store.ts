@@ -1,6 +1,7 @@
 import type { Container, JSONObject } from "@azure/cosmos";
 import { Subscription } from "../../notifications/domain/webhook.js";
 import type { WebhookStore } from "../../notifications/ports.js";
+import { isFailure } from "../../kernel/failure.js";
 import { parsed } from "./documents.js";
 import { deleted, pointRead, translated } from "./errors.js";
 
@@ -23,8 +24,26 @@ export class CosmosWebhookStore implements WebhookStore {
     return doc ? parsed(Subscription.strip(), doc, "webhook subscription") : null;
   }
 
-  async put(subscription: Subscription): Promise<void> {
-    await translated(() => this.container.items.upsert({ ...subscription, ticketId: PARTITION, type: "webhook" }));
+  async create(subscription: Subscription): Promise<void> {
+    await translated(() => this.container.items.create(docOf(subscription)));
+  }
+
+  async update(id: string, change: (subscription: Subscription) => Subscription | null): Promise<void> {
+    // Compare-and-swap on the document's etag: events fail at once, and each failure must count.
+    for (let attempt = 1; ; attempt++) {
+      const doc = await pointRead(() => this.container.item(id, PARTITION).read<JSONObject>());
+      if (!doc) return;
+      const next = change(parsed(Subscription.strip(), doc, "webhook subscription"));
+      if (!next) return;
+      try {
+        await translated(() =>
+          this.container.item(id, PARTITION).replace(docOf(next), { accessCondition: { type: "IfMatch", condition: String(doc._etag) } }),
+        );
+        return;
+      } catch (e) {
+        if (!isFailure(e, "stale") || attempt >= MAX_ATTEMPTS) throw e;
+      }
+    }
   }
 
   async delete(id: string): Promise<boolean> {
@@ -33,3 +52,6 @@ export class CosmosWebhookStore implements WebhookStore {
 }
 
 const PARTITION = "_webhooks";
+/** Writers of one subscription at once are its events failing together: a few dozen at most. */
+const MAX_ATTEMPTS = 50;
+const docOf = (subscription: Subscription) => ({ ...subscription, ticketId: PARTITION, type: "webhook" });

@@ -250,7 +250,11 @@ export const ENTRY_DATA = {
   email_refused: z
     .object({
       to: z.string().describe("The address the email service refused"),
-      about: z.number().int().min(1).describe("The entry the email was about (its seq): a reply, a resolution, a close, a reopen or the opening"),
+      about: z
+        .number()
+        .int()
+        .min(1)
+        .describe("The entry the email was about (its seq): a reply, a resolution, a close, a reopen or the opening"),
       code: z.string().describe("The service's error code, e.g. InvalidRecipients"),
       message: z.string().describe("The service's words"),
     })
