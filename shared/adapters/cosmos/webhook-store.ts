@@ -37,7 +37,7 @@ export class CosmosWebhookStore implements WebhookStore {
       if (!next) return;
       try {
         await translated(() =>
-          this.container.item(id, PARTITION).replace(docOf(next), { accessCondition: { type: "IfMatch", condition: String(doc._etag) } }),
+          this.container.item(id, PARTITION).replace(docOf(next), { accessCondition: { type: "IfMatch", condition: doc._etag as string } }),
         );
         return;
       } catch (e) {
