@@ -365,6 +365,50 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/webhooks": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The apps' subscriptions to the ticket events
+     * @description Admins only: each subscription, whether it is active or paused (and why), never its secret.
+     */
+    get: operations["listWebhooks"];
+    put?: never;
+    /**
+     * Subscribe an app's backend to the ticket events
+     * @description Admins only. Each event is POSTed as JSON, thin and public (`{ version, delivery, id, event, ticket: { id, number }, at }`: fetch the rest with the API), signed as the alerts are: `X-Helpdesk-Signature: sha256=<hex HMAC-SHA256(secret, "<X-Helpdesk-Timestamp>.<body>")>`, with `X-Helpdesk-Event` and `X-Helpdesk-Delivery` (the same on every retry: drop repeats). An event never says anything internal. Retried with backoff; a subscription whose events keep failing is paused. The url is https (http only off Azure). 409 past 50 subscriptions.
+     */
+    post: operations["createWebhook"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/webhooks/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Unsubscribe
+     * @description Admins only: no more events are sent to it, retries included.
+     */
+    delete: operations["deleteWebhook"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/sla/policy": {
     parameters: {
       query?: never;
@@ -718,7 +762,8 @@ export interface components {
       | components["schemas"]["ChildLinkedEntry"]
       | components["schemas"]["ChildUnlinkedEntry"]
       | components["schemas"]["BroadcastStartedEntry"]
-      | components["schemas"]["LinkRefusedEntry"];
+      | components["schemas"]["LinkRefusedEntry"]
+      | components["schemas"]["EmailRefusedEntry"];
     OpenedEntry: {
       id: string;
       /** Format: date-time */
@@ -1343,6 +1388,33 @@ export interface components {
       /** @description Why the incident could not take the report: it is itself a report, or closed */
       why: string;
     };
+    EmailRefusedEntry: {
+      id: string;
+      /** Format: date-time */
+      at: string;
+      actor: {
+        /** @description For agents, and for the requester's own entries */
+        id?: string;
+        name: string;
+        /** @enum {string} */
+        role: "requester" | "agent" | "admin" | "system";
+      };
+      /** @enum {string} */
+      visibility: "public" | "internal";
+      /** @constant */
+      type: "email_refused";
+      data: components["schemas"]["EmailRefusedData"];
+    };
+    EmailRefusedData: {
+      /** @description The address the email service refused */
+      to: string;
+      /** @description The entry the email was about (its seq): a reply, a resolution, a close, a reopen or the opening */
+      about: number;
+      /** @description The service's error code, e.g. InvalidRecipients */
+      code: string;
+      /** @description The service's words */
+      message: string;
+    };
     /**
      * @description A public reply (the default) or an internal note (agents only).
      * @example {
@@ -1435,6 +1507,51 @@ export interface components {
     NotificationPreferences: {
       /** @description Emails about your tickets: a public reply, a resolution, a close or a reopen by an agent */
       email: boolean;
+    };
+    /** @description An app's subscription to the ticket events; its secret is never shown. */
+    Webhook: {
+      id: string;
+      url: string;
+      events: ("ticket.opened" | "ticket.status_changed" | "ticket.public_reply")[];
+      /** Format: date-time */
+      createdAt: string;
+      /** @description The admin who registered it */
+      createdBy: string;
+      /**
+       * @description `paused`: its events kept failing, each after all its retries; nothing is sent to it. Delete it and register it again once its receiver is mended
+       * @enum {string}
+       */
+      status: "active" | "paused";
+      /** @description Events in a row not delivered after all their retries; paused at 5 */
+      failures: number;
+      pausedAt: string | null;
+      /** @description Why the last event not delivered was not */
+      lastError: string | null;
+    };
+    /**
+     * @description Where to POST which ticket events (ticket.opened, ticket.status_changed, ticket.public_reply), and the secret that signs them.
+     * @example {
+     *       "url": "https://push.example.com/helpdesk-events",
+     *       "events": [
+     *         "ticket.public_reply",
+     *         "ticket.status_changed"
+     *       ],
+     *       "secret": "a-long-random-secret-of-yours"
+     *     }
+     */
+    WebhookInput: {
+      /**
+       * Format: uri
+       * @description Where the events are POSTed: https (http only off Azure, for a local receiver)
+       */
+      url: string;
+      /** @description The events wanted */
+      events: ("ticket.opened" | "ticket.status_changed" | "ticket.public_reply")[];
+      /** @description Signs every request (X-Helpdesk-Signature: HMAC-SHA256 over timestamp and body); never shown again */
+      secret: string;
+    };
+    WebhookList: {
+      items: components["schemas"]["Webhook"][];
     };
     SlaPolicy: {
       version: number;
@@ -2724,6 +2841,109 @@ export interface operations {
       401: components["responses"]["Unauthenticated"];
       413: components["responses"]["ContentTooLarge"];
       415: components["responses"]["UnsupportedMediaType"];
+      429: components["responses"]["TooManyRequests"];
+      500: components["responses"]["InternalError"];
+      503: components["responses"]["ServiceUnavailable"];
+    };
+  };
+  listWebhooks: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
+        "x-request-id"?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Every subscription, oldest first */
+      200: {
+        headers: {
+          "x-request-id": components["headers"]["XRequestId"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookList"];
+        };
+      };
+      401: components["responses"]["Unauthenticated"];
+      403: components["responses"]["Forbidden"];
+      429: components["responses"]["TooManyRequests"];
+      500: components["responses"]["InternalError"];
+      503: components["responses"]["ServiceUnavailable"];
+    };
+  };
+  createWebhook: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
+        "x-request-id"?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["WebhookInput"];
+      };
+    };
+    responses: {
+      /** @description Subscribed; the secret is not shown again */
+      201: {
+        headers: {
+          "x-request-id": components["headers"]["XRequestId"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Webhook"];
+        };
+      };
+      400: components["responses"]["BadRequest"];
+      401: components["responses"]["Unauthenticated"];
+      403: components["responses"]["Forbidden"];
+      409: components["responses"]["Conflict"];
+      413: components["responses"]["ContentTooLarge"];
+      415: components["responses"]["UnsupportedMediaType"];
+      429: components["responses"]["TooManyRequests"];
+      500: components["responses"]["InternalError"];
+      503: components["responses"]["ServiceUnavailable"];
+    };
+  };
+  deleteWebhook: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Your id for this request, echoed in the response's x-request-id and written in the server's log. 1 to 128 of `A-Z a-z 0-9 . _ : -`; anything else is replaced by a new id. */
+        "x-request-id"?: string;
+      };
+      path: {
+        /** @description The subscription's id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          "x-request-id": components["headers"]["XRequestId"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      401: components["responses"]["Unauthenticated"];
+      403: components["responses"]["Forbidden"];
+      404: components["responses"]["NotFound"];
       429: components["responses"]["TooManyRequests"];
       500: components["responses"]["InternalError"];
       503: components["responses"]["ServiceUnavailable"];
