@@ -66,7 +66,7 @@ param slackWebhookUrl string = ''
 @description('PAGERDUTY_ROUTING_KEY: PagerDuty Events API v2 routing key, stored in Key Vault. Empty: channel off.')
 param pagerDutyRoutingKey string = ''
 
-@description('Email told when an escalation (an alert that reached nobody), an SLA timer or a ticket command is dead-lettered. Empty: portal only.')
+@description('Email told when an escalation (an alert that reached nobody), an SLA timer, a ticket command or a notification (a requester email or webhook event) is dead-lettered. Empty: portal only.')
 param alertEmail string = ''
 
 // ---- Capacity ----
@@ -222,6 +222,7 @@ module functionApp 'modules/functionapp.bicep' = {
     escalationQueueName: serviceBus.outputs.escalationQueueName
     timerQueueName: serviceBus.outputs.timerQueueName
     ticketCommandsQueueName: serviceBus.outputs.ticketCommandsQueueName
+    notificationsQueueName: serviceBus.outputs.notificationsQueueName
     attachmentsAccountUrl: attachments.outputs.accountUrl
     attachmentsContainerName: attachments.outputs.containerName
     authIssuer: effectiveAuthIssuer
@@ -249,11 +250,13 @@ module alerts 'modules/alerts.bicep' = {
     escalationAlertName: 'alert-deadlettered-escalations-${resourceToken}'
     timerAlertName: 'alert-deadlettered-timers-${resourceToken}'
     ticketCommandAlertName: 'alert-deadlettered-commands-${resourceToken}'
+    notificationAlertName: 'alert-deadlettered-notifications-${resourceToken}'
     tags: tags
     serviceBusNamespaceId: serviceBus.outputs.namespaceId
     escalationQueueName: serviceBus.outputs.escalationQueueName
     timerQueueName: serviceBus.outputs.timerQueueName
     ticketCommandsQueueName: serviceBus.outputs.ticketCommandsQueueName
+    notificationsQueueName: serviceBus.outputs.notificationsQueueName
     alertEmail: alertEmail
   }
 }
@@ -270,6 +273,7 @@ output SERVICE_BUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
 output ESCALATION_QUEUE_NAME string = serviceBus.outputs.escalationQueueName
 output TIMER_QUEUE_NAME string = serviceBus.outputs.timerQueueName
 output TICKET_COMMANDS_QUEUE_NAME string = serviceBus.outputs.ticketCommandsQueueName
+output NOTIFICATIONS_QUEUE_NAME string = serviceBus.outputs.notificationsQueueName
 output ATTACHMENTS_ACCOUNT_URL string = attachments.outputs.accountUrl
 output ATTACHMENTS_CONTAINER string = attachments.outputs.containerName
 output AUTH_ISSUER string = effectiveAuthIssuer

@@ -1,7 +1,12 @@
 import path from "node:path";
 import type { Node } from "web-tree-sitter";
 import { BINDING_CONNECTIONS, envSchema, requiredInAzure } from "../../shared/app/config.js";
-import { ESCALATIONS_QUEUE, TICKET_COMMANDS_QUEUE, TICKET_TIMERS_QUEUE } from "../../shared/adapters/servicebus/names.js";
+import {
+  ESCALATIONS_QUEUE,
+  NOTIFICATIONS_QUEUE,
+  TICKET_COMMANDS_QUEUE,
+  TICKET_TIMERS_QUEUE,
+} from "../../shared/adapters/servicebus/names.js";
 import { LEASES_CONTAINER, TICKETS_CONTAINER } from "../../shared/adapters/cosmos/names.js";
 import { fileBlobName, SCAN_RESULT_TAG, uploadBlobName } from "../../shared/attachments/domain/attachment.js";
 import { isKeyVaultReferenceText } from "./appsettings.js";
@@ -142,6 +147,9 @@ export function codeContract(repoRoot: string): CodeContract {
     // cascade to its children, a child's link told to its parent), sent by the app and received
     // by its ticketCommands trigger.
     { name: TICKET_COMMANDS_QUEUE, setting: "TICKET_COMMANDS_QUEUE_NAME", access: SEND_AND_RECEIVE },
+    // Issue "Tell the requester": requester emails and the apps' webhook events, published from
+    // the outbox and received by the app's notifications trigger.
+    { name: NOTIFICATIONS_QUEUE, setting: "NOTIFICATIONS_QUEUE_NAME", access: SEND_AND_RECEIVE },
   ];
   return {
     requiredSettings: [

@@ -46,30 +46,36 @@ interface FixtureQueue {
   setting: string;
   symbol: string;
   file: string;
-  /** The other one of the two. */
-  other: string;
 }
-const TIMERS: FixtureQueue = {
-  name: "ticket-timers",
-  setting: "TIMER_QUEUE_NAME",
-  symbol: "timers",
-  file: "timers-queue.bicep",
-  other: "ticket-commands",
-};
+const TIMERS: FixtureQueue = { name: "ticket-timers", setting: "TIMER_QUEUE_NAME", symbol: "timers", file: "timers-queue.bicep" };
 const COMMANDS: FixtureQueue = {
   name: "ticket-commands",
   setting: "TICKET_COMMANDS_QUEUE_NAME",
   symbol: "commands",
   file: "commands-queue.bicep",
-  other: "ticket-timers",
+};
+const NOTIFICATIONS: FixtureQueue = {
+  name: "notifications",
+  setting: "NOTIFICATIONS_QUEUE_NAME",
+  symbol: "notifications",
+  file: "notifications-queue.bicep",
 };
 /** The queues each test of "the queues" breaks one way at a time, leaving the others whole. */
-const TICKET_QUEUES = [TIMERS, COMMANDS];
+const TICKET_QUEUES = [TIMERS, COMMANDS, NOTIFICATIONS];
 
-/** Every queue but `queue`, each with the app's roles: the escalations queue, then the other one of TICKET_QUEUES. */
+/** The other ones of TICKET_QUEUES, in their order. */
+const restOf = (queue: FixtureQueue) => TICKET_QUEUES.filter((q) => q !== queue);
+
+/** Every queue but `queue`, each with the app's roles: the escalations queue, then the others of TICKET_QUEUES. */
 function othersThan(queue: FixtureQueue): string {
-  const other = queue === TIMERS ? COMMANDS : TIMERS;
-  return [queueModule("escalations", "escalations-queue.bicep"), queueModule(other.symbol, other.file)].join("\n");
+  return [queueModule("escalations", "escalations-queue.bicep"), ...restOf(queue).map((q) => queueModule(q.symbol, q.file))].join("\n");
+}
+
+/** The line (1-based) of an inline template that first contains `text`. */
+function lineIn(file: BicepFile, text: string): number {
+  const index = file.source.split("\n").findIndex((line) => line.includes(text));
+  if (index < 0) throw new Error(`no ${text} in ${file.path}`);
+  return index + 1;
 }
 
 /** The line (1-based) of a contract fixture that first contains `text`. */
@@ -134,9 +140,10 @@ describe("infra check: the contract with the code", () => {
       ["escalations", "ESCALATION_QUEUE_NAME"],
       ["ticket-timers", "TIMER_QUEUE_NAME"],
       ["ticket-commands", "TICKET_COMMANDS_QUEUE_NAME"],
+      ["notifications", "NOTIFICATIONS_QUEUE_NAME"],
     ]);
     expect(contract.requiredSettings).toEqual(
-      expect.arrayContaining(["ESCALATION_QUEUE_NAME", "TIMER_QUEUE_NAME", "TICKET_COMMANDS_QUEUE_NAME"]),
+      expect.arrayContaining(["ESCALATION_QUEUE_NAME", "TIMER_QUEUE_NAME", "TICKET_COMMANDS_QUEUE_NAME", "NOTIFICATIONS_QUEUE_NAME"]),
     );
     for (const queue of contract.queues) {
       // The setting is the one the code reads the queue's name from: its default is the name.
@@ -295,7 +302,9 @@ resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2025-04-15
 
         expect(codes(problems), describeProblems(problems)).toEqual(["queue-name@8"]);
         expect(problems[0]?.message).toMatch(
-          new RegExp(`no Service Bus queue named '${queue.name}' \\(the code's name\\); found: escalations, ${queue.other}$`),
+          new RegExp(
+            `no Service Bus queue named '${queue.name}' \\(the code's name\\); found: ${["escalations", ...restOf(queue).map((q) => q.name)].join(", ")}$`,
+          ),
         );
       });
 
@@ -317,10 +326,12 @@ resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2025-04-15
       });
 
       it(`reports ${queue.setting} left out of the app settings, or naming another queue`, async () => {
+        // A name that is not the code's.
+        const wrong = `${queue.symbol}-old`;
         const left = await edited("app.bicep", dropLines(new RegExp(`'${queue.setting}'`)), `app-without-${queue.symbol}-queue.bicep`);
         const other = await edited(
           "app.bicep",
-          (source) => source.replace(`'${queue.setting}', value: '${queue.name}'`, `'${queue.setting}', value: '${queue.symbol}'`),
+          (source) => source.replace(`'${queue.setting}', value: '${queue.name}'`, `'${queue.setting}', value: '${wrong}'`),
           `app-other-${queue.symbol}-queue.bicep`,
         );
         const missing = await contractProblems(await complete({ app: `app-without-${queue.symbol}-queue.bicep` }), [left]);
@@ -329,14 +340,13 @@ resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2025-04-15
         expect(codes(missing), describeProblems(missing)).toEqual(["missing-setting@5"]);
         expect(missing[0]?.message).toMatch(new RegExp(`app setting ${queue.setting} is not set, but the code needs it in Azure$`));
         expect(codes(renamed), describeProblems(renamed)).toEqual([`queue-name@${lineOf("app.bicep", `'${queue.setting}'`)}`]);
-        expect(renamed[0]?.message).toBe(`${queue.setting} is '${queue.symbol}', the code's Service Bus queue is '${queue.name}'`);
+        expect(renamed[0]?.message).toBe(`${queue.setting} is '${wrong}', the code's Service Bus queue is '${queue.name}'`);
       });
 
       it("reports it when the app's identity has no send or receive role on it (its roles are on the other queues only)", async () => {
-        const problems = await contractProblems(
-          await complete({
-            queues: others,
-            extra: `resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
+        const deployment = await complete({
+          queues: others,
+          extra: `resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
   name: 'sb-fixture'
 }
 resource ${queue.symbol} 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
@@ -346,13 +356,19 @@ resource ${queue.symbol} 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
     requiresDuplicateDetection: true
   }
 }`,
-          }),
-        );
+        });
+        const problems = await contractProblems(deployment);
+        const at = lineIn(deployment, `resource ${queue.symbol} `);
+        // The escalations queue's roles and those of the other queues of TICKET_QUEUES.
+        const elsewhere = (symbol: string) =>
+          Array<string>(1 + restOf(queue).length)
+            .fill(symbol)
+            .join(", ");
 
-        expect(codes(problems), describeProblems(problems)).toEqual(["queue-role@28", "queue-role@28"]);
+        expect(codes(problems), describeProblems(problems)).toEqual([`queue-role@${at}`, `queue-role@${at}`]);
         expect(problems.map((p) => p.message)).toEqual([
-          `the app cannot send to queue '${queue.name}': no Azure Service Bus Data Sender or Azure Service Bus Data Owner assignment covers it (the queue, its namespace or the resource group); sender, sender are scoped elsewhere`,
-          `the app cannot receive from queue '${queue.name}': no Azure Service Bus Data Receiver or Azure Service Bus Data Owner assignment covers it (the queue, its namespace or the resource group); receiver, receiver are scoped elsewhere`,
+          `the app cannot send to queue '${queue.name}': no Azure Service Bus Data Sender or Azure Service Bus Data Owner assignment covers it (the queue, its namespace or the resource group); ${elsewhere("sender")} are scoped elsewhere`,
+          `the app cannot receive from queue '${queue.name}': no Azure Service Bus Data Receiver or Azure Service Bus Data Owner assignment covers it (the queue, its namespace or the resource group); ${elsewhere("receiver")} are scoped elsewhere`,
         ]);
       });
 
@@ -470,6 +486,13 @@ resource timers 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
 resource commands 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
   parent: namespace
   name: 'ticket-commands'
+  properties: {
+    requiresDuplicateDetection: true
+  }
+}
+resource notifications 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
+  parent: namespace
+  name: 'notifications'
   properties: {
     requiresDuplicateDetection: true
   }
