@@ -1,6 +1,7 @@
 // The help desk API on Azure: a Flex Consumption function app reaching Cosmos DB, Service
-// Bus, Storage (the host's account, and the attachments'), Key Vault and Application Insights
-// with one user-assigned managed identity, local (key) auth off everywhere. Deployed into a
+// Bus, Storage (the host's account, and the attachments'), Communication Services (requester
+// emails), Key Vault and Application Insights with one user-assigned managed identity, local
+// (key) auth off everywhere. Deployed into a
 // resource group by `azd up` (README.md, "Deploy to Azure").
 
 targetScope = 'resourceGroup'
@@ -68,6 +69,12 @@ param pagerDutyRoutingKey string = ''
 
 @description('Email told when an escalation (an alert that reached nobody), an SLA timer, a ticket command or a notification (a requester email or webhook event) is dead-lettered. Empty: portal only.')
 param alertEmail string = ''
+
+// ---- Requester emails ----
+
+@description('Where Communication Services keeps the requester emails\' data at rest (its geography, not a region): e.g. Europe, United States, UK, Australia.')
+@minLength(1)
+param emailDataLocation string = 'Europe'
 
 // ---- Capacity ----
 
@@ -186,6 +193,18 @@ module serviceBus 'modules/servicebus.bicep' = {
   }
 }
 
+// Requester emails: Communication Services with an Azure-managed email domain linked to it.
+module email 'modules/email.bicep' = {
+  name: 'email'
+  params: {
+    communicationServiceName: 'acs-${resourceToken}'
+    emailServiceName: 'ecs-${resourceToken}'
+    dataLocation: emailDataLocation
+    tags: tags
+    appPrincipalId: identity.outputs.principalId
+  }
+}
+
 module keyVault 'modules/keyvault.bicep' = {
   name: 'keyvault'
   params: {
@@ -202,7 +221,8 @@ module keyVault 'modules/keyvault.bicep' = {
 }
 
 // Depends on every other module through their outputs, so the identity's role assignments
-// exist before the app first starts and reaches for its storage, database, queues and attachments.
+// exist before the app first starts and reaches for its storage, database, queues, attachments
+// and email.
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
   params: {
@@ -223,6 +243,8 @@ module functionApp 'modules/functionapp.bicep' = {
     timerQueueName: serviceBus.outputs.timerQueueName
     ticketCommandsQueueName: serviceBus.outputs.ticketCommandsQueueName
     notificationsQueueName: serviceBus.outputs.notificationsQueueName
+    emailEndpoint: email.outputs.endpoint
+    emailSender: email.outputs.sender
     attachmentsAccountUrl: attachments.outputs.accountUrl
     attachmentsContainerName: attachments.outputs.containerName
     authIssuer: effectiveAuthIssuer
@@ -274,6 +296,8 @@ output ESCALATION_QUEUE_NAME string = serviceBus.outputs.escalationQueueName
 output TIMER_QUEUE_NAME string = serviceBus.outputs.timerQueueName
 output TICKET_COMMANDS_QUEUE_NAME string = serviceBus.outputs.ticketCommandsQueueName
 output NOTIFICATIONS_QUEUE_NAME string = serviceBus.outputs.notificationsQueueName
+output EMAIL_ENDPOINT string = email.outputs.endpoint
+output EMAIL_SENDER string = email.outputs.sender
 output ATTACHMENTS_ACCOUNT_URL string = attachments.outputs.accountUrl
 output ATTACHMENTS_CONTAINER string = attachments.outputs.containerName
 output AUTH_ISSUER string = effectiveAuthIssuer
