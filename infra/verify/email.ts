@@ -1,4 +1,3 @@
-import type { Node } from "web-tree-sitter";
 import {
   allows,
   declaredBy,
@@ -8,12 +7,13 @@ import {
   ROLE_ASSIGNMENT_TYPE,
   sameIdentity,
   type Deployed,
+  type IdentityRef,
   type Deployment,
   type RolePermissions,
   type Setting,
 } from "./deployed.js";
 import { evaluateString, resolveBinding } from "./evaluate.js";
-import { callArguments, calleeName, propertyPath, propertyValue, stringPrefix, unwrap } from "./model.js";
+import { callArguments, calleeName, propertyPath, propertyValue, sameType, stringPrefix, unwrap } from "./model.js";
 
 /**
  * The requester emails (issue "Tell the requester"): the code sends through the Communication
@@ -141,7 +141,7 @@ function checkLinkedDomains(deployment: Deployment, service: Deployed): Deployed
 function checkDataLocation(deployment: Deployment, service: Deployed, domain: Deployed): void {
   const parent = parentOf(domain);
   const emailService = parent ? deployment.deployedAs(parent) : undefined;
-  if (!emailService || emailService.resource.type.toLowerCase() !== EMAIL_SERVICE.toLowerCase()) return;
+  if (!emailService || !sameType(emailService.resource.type, EMAIL_SERVICE)) return;
   const ours = propertyPath(service.resource.body, "properties", "dataLocation");
   const theirs = propertyPath(emailService.resource.body, "properties", "dataLocation");
   // A missing dataLocation is the schema's to report (it is required).
@@ -209,9 +209,9 @@ function scopeOf(deployment: Deployment, assignment: Deployed, resource: Deploye
 }
 
 /** Whether the assignment is for `identity` (any principal, when the app's identity cannot be followed). */
-function isFor(assignment: Deployed, identity: ReturnType<typeof identityOf>): boolean {
+function isFor(assignment: Deployed, identity: IdentityRef | undefined): boolean {
   if (!identity) return true;
-  const principal: Node | null = propertyPath(assignment.resource.body, "properties", "principalId");
+  const principal = propertyPath(assignment.resource.body, "properties", "principalId");
   const other = principal ? identityOf(principal, assignment.instance, "principalId") : undefined;
   return other !== undefined && sameIdentity(other, identity);
 }
