@@ -1,6 +1,7 @@
 // The help desk API on Azure: a Flex Consumption function app reaching Cosmos DB, Service
-// Bus, Storage (the host's account, and the attachments'), Key Vault and Application Insights
-// with one user-assigned managed identity, local (key) auth off everywhere. Deployed into a
+// Bus, Storage (the host's account, and the attachments'), Communication Services (requester
+// emails), Key Vault and Application Insights with one user-assigned managed identity, local
+// (key) auth off everywhere. Deployed into a
 // resource group by `azd up` (README.md, "Deploy to Azure").
 
 targetScope = 'resourceGroup'
@@ -66,8 +67,14 @@ param slackWebhookUrl string = ''
 @description('PAGERDUTY_ROUTING_KEY: PagerDuty Events API v2 routing key, stored in Key Vault. Empty: channel off.')
 param pagerDutyRoutingKey string = ''
 
-@description('Email told when an escalation (an alert that reached nobody), an SLA timer or a ticket command is dead-lettered. Empty: portal only.')
+@description('Email told when an escalation (an alert that reached nobody), an SLA timer, a ticket command or a notification (a requester email or webhook event) is dead-lettered. Empty: portal only.')
 param alertEmail string = ''
+
+// ---- Requester emails ----
+
+@description('Where Communication Services keeps the requester emails\' data at rest (its geography, not a region): e.g. Europe, United States, UK, Australia.')
+@minLength(1)
+param emailDataLocation string = 'Europe'
 
 // ---- Capacity ----
 
@@ -186,6 +193,18 @@ module serviceBus 'modules/servicebus.bicep' = {
   }
 }
 
+// Requester emails: Communication Services with an Azure-managed email domain linked to it.
+module email 'modules/email.bicep' = {
+  name: 'email'
+  params: {
+    communicationServiceName: 'acs-${resourceToken}'
+    emailServiceName: 'ecs-${resourceToken}'
+    dataLocation: emailDataLocation
+    tags: tags
+    appPrincipalId: identity.outputs.principalId
+  }
+}
+
 module keyVault 'modules/keyvault.bicep' = {
   name: 'keyvault'
   params: {
@@ -202,7 +221,8 @@ module keyVault 'modules/keyvault.bicep' = {
 }
 
 // Depends on every other module through their outputs, so the identity's role assignments
-// exist before the app first starts and reaches for its storage, database, queues and attachments.
+// exist before the app first starts and reaches for its storage, database, queues, attachments
+// and email.
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
   params: {
@@ -222,6 +242,9 @@ module functionApp 'modules/functionapp.bicep' = {
     escalationQueueName: serviceBus.outputs.escalationQueueName
     timerQueueName: serviceBus.outputs.timerQueueName
     ticketCommandsQueueName: serviceBus.outputs.ticketCommandsQueueName
+    notificationsQueueName: serviceBus.outputs.notificationsQueueName
+    emailEndpoint: email.outputs.endpoint
+    emailSender: email.outputs.sender
     attachmentsAccountUrl: attachments.outputs.accountUrl
     attachmentsContainerName: attachments.outputs.containerName
     authIssuer: effectiveAuthIssuer
@@ -249,11 +272,13 @@ module alerts 'modules/alerts.bicep' = {
     escalationAlertName: 'alert-deadlettered-escalations-${resourceToken}'
     timerAlertName: 'alert-deadlettered-timers-${resourceToken}'
     ticketCommandAlertName: 'alert-deadlettered-commands-${resourceToken}'
+    notificationAlertName: 'alert-deadlettered-notifications-${resourceToken}'
     tags: tags
     serviceBusNamespaceId: serviceBus.outputs.namespaceId
     escalationQueueName: serviceBus.outputs.escalationQueueName
     timerQueueName: serviceBus.outputs.timerQueueName
     ticketCommandsQueueName: serviceBus.outputs.ticketCommandsQueueName
+    notificationsQueueName: serviceBus.outputs.notificationsQueueName
     alertEmail: alertEmail
   }
 }
@@ -270,6 +295,9 @@ output SERVICE_BUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
 output ESCALATION_QUEUE_NAME string = serviceBus.outputs.escalationQueueName
 output TIMER_QUEUE_NAME string = serviceBus.outputs.timerQueueName
 output TICKET_COMMANDS_QUEUE_NAME string = serviceBus.outputs.ticketCommandsQueueName
+output NOTIFICATIONS_QUEUE_NAME string = serviceBus.outputs.notificationsQueueName
+output EMAIL_ENDPOINT string = email.outputs.endpoint
+output EMAIL_SENDER string = email.outputs.sender
 output ATTACHMENTS_ACCOUNT_URL string = attachments.outputs.accountUrl
 output ATTACHMENTS_CONTAINER string = attachments.outputs.containerName
 output AUTH_ISSUER string = effectiveAuthIssuer

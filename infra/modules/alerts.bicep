@@ -1,6 +1,7 @@
 // A dead-lettered message is work that happens nowhere unless a human steps in: an escalation
 // is an alert that reached nobody, an SLA timer a warning or breach not handled when due, a
-// ticket command a broadcast, status move or link another ticket never got. Page a human about
+// ticket command a broadcast, status move or link another ticket never got, a notification a
+// requester email nobody sent (or a webhook event no app got). Page a human about
 // any of them through an action group, independently of the app's own ops channels
 // (which may be what failed). One metric alert per queue, each saying what its loss means.
 
@@ -16,6 +17,9 @@ param timerAlertName string
 @description('Name of the metric alert on dead-lettered ticket commands.')
 param ticketCommandAlertName string
 
+@description('Name of the metric alert on dead-lettered notifications.')
+param notificationAlertName string
+
 @description('Tags applied to every resource.')
 param tags object = {}
 
@@ -30,6 +34,9 @@ param timerQueueName string
 
 @description('Queue of the commands one ticket\'s change fans out to other tickets.')
 param ticketCommandsQueueName string
+
+@description('Queue of the requester emails and the apps\' webhook events.')
+param notificationsQueueName string
 
 @description('Email address told about dead-lettered messages. Empty: the alerts fire in the portal only.')
 param alertEmail string = ''
@@ -52,6 +59,12 @@ var deadLetterAlerts = [
     queueName: ticketCommandsQueueName
     criterion: 'DeadletteredTicketCommands'
     description: 'A ticket command was dead-lettered in ${ticketCommandsQueueName}: another ticket did not get a broadcast, status move or link.'
+  }
+  {
+    name: notificationAlertName
+    queueName: notificationsQueueName
+    criterion: 'DeadletteredNotifications'
+    description: 'A notification was dead-lettered in ${notificationsQueueName}: a requester email was not sent, or a webhook event to an app not handled.'
   }
 ]
 

@@ -52,6 +52,15 @@ param timerQueueName string
 @description('Name of the queue of the commands one ticket\'s change fans out to other tickets.')
 param ticketCommandsQueueName string
 
+@description('Name of the queue of requester emails and the apps\' webhook events.')
+param notificationsQueueName string
+
+@description('Communication Services endpoint the requester emails are sent through (https://<name>.<geography>.communication.azure.com).')
+param emailEndpoint string
+
+@description('Address the requester emails come from, on a domain linked to that resource.')
+param emailSender string
+
 @description('Blob endpoint of the attachments\' storage account, without a trailing slash (https://<account>.blob.core.windows.net).')
 param attachmentsAccountUrl string
 
@@ -126,7 +135,7 @@ var connectionSettings = [
   { name: 'CosmosDBConnection__accountEndpoint', value: cosmosEndpoint }
   { name: 'CosmosDBConnection__credential', value: 'managedidentity' }
   { name: 'CosmosDBConnection__clientId', value: identityClientId }
-  // Service Bus triggers (the escalation handler, the SLA timers' and the ticket commands').
+  // Service Bus triggers (the escalation handler, the SLA timers', the ticket commands' and the notifications').
   { name: 'ServiceBusConnection__fullyQualifiedNamespace', value: serviceBusNamespace }
   { name: 'ServiceBusConnection__credential', value: 'managedidentity' }
   { name: 'ServiceBusConnection__clientId', value: identityClientId }
@@ -149,6 +158,11 @@ var appSettings = [
   { name: 'ESCALATION_QUEUE_NAME', value: escalationQueueName }
   { name: 'TIMER_QUEUE_NAME', value: timerQueueName }
   { name: 'TICKET_COMMANDS_QUEUE_NAME', value: ticketCommandsQueueName }
+  { name: 'NOTIFICATIONS_QUEUE_NAME', value: notificationsQueueName }
+  // Requester emails: sent with the identity (AZURE_CLIENT_ID), never with an access key, so no
+  // EMAIL_CONNECTION_STRING (the code refuses one in Azure).
+  { name: 'EMAIL_ENDPOINT', value: emailEndpoint }
+  { name: 'EMAIL_SENDER', value: emailSender }
   // Attachments: the code signs its SAS with the identity's user delegation key (no account key).
   { name: 'ATTACHMENTS_ACCOUNT_URL', value: attachmentsAccountUrl }
   { name: 'ATTACHMENTS_CONTAINER', value: attachmentsContainerName }

@@ -1,8 +1,8 @@
 // Service Bus namespace and its queues (DESIGN.md section 6): `escalations` (ops alerts),
 // `ticket-timers` (the SLA clocks' warnings and breaches, each a message scheduled for its
-// instant) and `ticket-commands` (what one ticket's change fans out to other tickets: an
+// instant), `ticket-commands` (what one ticket's change fans out to other tickets: an
 // incident's broadcast and cascading status move to each linked child, a child's link told to
-// its parent). The dispatcher publishes each outbox entry with messageId = the entry id, so
+// its parent) and `notifications` (requester emails and the apps' webhook events). The dispatcher publishes each outbox entry with messageId = the entry id, so
 // duplicate detection turns a re-publish after a crash into a no-op. Local (SAS key) auth is off.
 
 @description('Name of the Service Bus namespace.')
@@ -24,6 +24,7 @@ param developerPrincipalId string = ''
 var escalationsQueueName = 'escalations'
 var timersQueueName = 'ticket-timers'
 var commandsQueueName = 'ticket-commands'
+var notificationsQueueName = 'notifications'
 
 var senderRoleId = '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39' // Azure Service Bus Data Sender
 var receiverRoleId = '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0' // Azure Service Bus Data Receiver
@@ -102,6 +103,31 @@ resource commandsQueue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
     duplicateDetectionHistoryTimeWindow: 'P7D'
     // A command nothing receives for a week is dead-lettered (and alerted on), never silently
     // dropped: the other ticket would otherwise never get the broadcast, status or link.
+    defaultMessageTimeToLive: 'P7D'
+    deadLetteringOnMessageExpiration: true
+    requiresSession: false
+    enablePartitioning: false
+    maxSizeInMegabytes: 1024
+  }
+}
+
+resource notificationsQueue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
+  parent: namespace
+  name: notificationsQueueName
+  properties: {
+    // The handler makes one call (an email handed to Communication Services, or one webhook
+    // request, each with its own timeout): far less than a minute.
+    lockDuration: 'PT1M'
+    // The code retries an email or event the receiver did not take itself, with backoff
+    // (NOTIFICATION_RETRY_SECONDS, NOTIFICATION_MAX_RETRIES). After 10 failed deliveries a message
+    // is dead-lettered, which raises its alert in alerts.bicep.
+    maxDeliveryCount: 10
+    requiresDuplicateDetection: true
+    // As the other outbox queues: the broker's longest window, so an entry whose `sent` mark was
+    // lost is dropped as a duplicate whenever the dispatcher next gets to it (no second email).
+    duplicateDetectionHistoryTimeWindow: 'P7D'
+    // An email or event nothing receives for a week (the app down, say) is dead-lettered and
+    // alerted on, never silently dropped; within the week it is still delivered, late.
     defaultMessageTimeToLive: 'P7D'
     deadLetteringOnMessageExpiration: true
     requiresSession: false
@@ -203,6 +229,38 @@ resource commandsDeveloperRoles 'Microsoft.Authorization/roleAssignments@2022-04
   }
 }]
 
+// The same roles on the notifications' queue: the app publishes to it (the outbox dispatcher)
+// and receives from it (its `notifications` trigger).
+resource notificationsAppSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(notificationsQueue.id, appPrincipalId, senderRoleId)
+  scope: notificationsQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', senderRoleId)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource notificationsAppReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(notificationsQueue.id, appPrincipalId, receiverRoleId)
+  scope: notificationsQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', receiverRoleId)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource notificationsDeveloperRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in [senderRoleId, receiverRoleId]: if (!empty(developerPrincipalId)) {
+  name: guid(notificationsQueue.id, developerPrincipalId, roleId)
+  scope: notificationsQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+    // No principalType: a developer may be a user or, in CI, a service principal.
+    principalId: developerPrincipalId
+  }
+}]
+
 output namespaceName string = namespace.name
 output namespaceId string = namespace.id
 // Host name only (e.g. sb-x.servicebus.windows.net), what identity-based clients take, cut
@@ -211,3 +269,4 @@ output fullyQualifiedNamespace string = split(split(namespace.properties.service
 output escalationQueueName string = escalationsQueue.name
 output timerQueueName string = timersQueue.name
 output ticketCommandsQueueName string = commandsQueue.name
+output notificationsQueueName string = notificationsQueue.name

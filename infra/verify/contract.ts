@@ -1,11 +1,17 @@
 import path from "node:path";
 import type { Node } from "web-tree-sitter";
 import { BINDING_CONNECTIONS, envSchema, requiredInAzure } from "../../shared/app/config.js";
-import { ESCALATIONS_QUEUE, TICKET_COMMANDS_QUEUE, TICKET_TIMERS_QUEUE } from "../../shared/adapters/servicebus/names.js";
+import {
+  ESCALATIONS_QUEUE,
+  NOTIFICATIONS_QUEUE,
+  TICKET_COMMANDS_QUEUE,
+  TICKET_TIMERS_QUEUE,
+} from "../../shared/adapters/servicebus/names.js";
 import { LEASES_CONTAINER, TICKETS_CONTAINER } from "../../shared/adapters/cosmos/names.js";
 import { fileBlobName, SCAN_RESULT_TAG, uploadBlobName } from "../../shared/attachments/domain/attachment.js";
 import { isKeyVaultReferenceText } from "./appsettings.js";
 import { Deployment, identityOf, roleIdsOf, ROLE_ASSIGNMENT_TYPE, sameIdentity, type Deployed } from "./deployed.js";
+import { checkEmail, type EmailRequirement } from "./email.js";
 import { evaluateString, evaluateStrings, resolveBinding } from "./evaluate.js";
 import {
   callArguments,
@@ -28,7 +34,8 @@ import { checkStorage, type AttachmentsRequirement } from "./storage.js";
  * needs in Azure, every binding connection is identity-based, the database, containers,
  * queues and indexing policy are the ones the code names, every queue drops duplicates, and
  * the identities the app sends and receives with hold Service Bus data roles on each queue;
- * the storage accounts the app uses are fit for what it does there (storage.ts).
+ * the storage accounts the app uses are fit for what it does there (storage.ts), and so is the
+ * Communication Services resource it sends the requester emails through (email.ts).
  */
 
 export type ConnectionKind = "storage" | "cosmosDB" | "serviceBus";
@@ -102,12 +109,15 @@ export interface CodeContract {
   requiredSettings: readonly string[];
   /** Settings that may be left out, but when present must be Key Vault references. */
   keyVaultSettings: readonly string[];
+  /** Settings the code refuses in Azure (it does not start with one), each with why. */
+  refusedSettings: readonly { name: string; why: string }[];
   connections: readonly ConnectionRequirement[];
   /** The database name the code defaults to, and the setting that overrides it. */
   database: { name: string; setting: string };
   containers: readonly ContainerRequirement[];
   queues: readonly QueueRequirement[];
   attachments: AttachmentsRequirement;
+  email: EmailRequirement;
 }
 
 /**
@@ -142,6 +152,9 @@ export function codeContract(repoRoot: string): CodeContract {
     // cascade to its children, a child's link told to its parent), sent by the app and received
     // by its ticketCommands trigger.
     { name: TICKET_COMMANDS_QUEUE, setting: "TICKET_COMMANDS_QUEUE_NAME", access: SEND_AND_RECEIVE },
+    // Issue "Tell the requester": requester emails and the apps' webhook events, published from
+    // the outbox and received by the app's notifications trigger.
+    { name: NOTIFICATIONS_QUEUE, setting: "NOTIFICATIONS_QUEUE_NAME", access: SEND_AND_RECEIVE },
   ];
   return {
     requiredSettings: [
@@ -162,6 +175,8 @@ export function codeContract(repoRoot: string): CodeContract {
       attachments.containerSetting,
     ],
     keyVaultSettings: ["ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_SECRET", "TEAMS_WEBHOOK_URL", "SLACK_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY"],
+    // loadConfig refuses it inside Azure: the emails go with the managed identity.
+    refusedSettings: [{ name: "EMAIL_CONNECTION_STRING", why: "in Azure the emails are sent with the managed identity (EMAIL_ENDPOINT)" }],
     connections: REQUIRED_CONNECTIONS,
     database: { name: databaseDefault, setting: "COSMOS_DATABASE_NAME" },
     // Partition keys from DESIGN.md section 5; /id is what the change-feed leases require.
@@ -178,6 +193,7 @@ export function codeContract(repoRoot: string): CodeContract {
     ],
     queues,
     attachments,
+    email: { endpointSetting: "EMAIL_ENDPOINT", senderSetting: "EMAIL_SENDER", clientIdSetting: "AZURE_CLIENT_ID" },
   };
 }
 
@@ -187,6 +203,7 @@ export function checkContract(root: Instance, contract: CodeContract): Problem[]
   checkCosmos(deployment, contract);
   checkQueues(deployment, contract);
   checkStorage(deployment, contract.attachments);
+  checkEmail(deployment, contract.email);
   return deployment.problems;
 }
 
@@ -212,6 +229,15 @@ function checkAppSettings(deployment: Deployment, contract: CodeContract): void 
           `app setting ${name} must be a Key Vault reference (@Microsoft.KeyVault(SecretUri=...))`,
         );
       }
+    }
+  }
+  for (const { name, why } of contract.refusedSettings) {
+    for (const setting of deployment.settings.get(name) ?? []) {
+      deployment.report(
+        "refused-setting",
+        deployment.settingAt(setting),
+        `app setting ${name} is set, but the code refuses it in Azure: ${why}`,
+      );
     }
   }
   for (const connection of contract.connections) checkConnection(deployment, connection);

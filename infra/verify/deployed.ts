@@ -1,9 +1,19 @@
 import type { Node } from "web-tree-sitter";
 import { appSettingSources, collectSettings, type Resolver, type SettingEntry } from "./appsettings.js";
-import { evaluateString, resolveBinding } from "./evaluate.js";
-import { callArguments, calleeName, namedItems, objectEntries, propertyPath, sameType, unwrap, type ResourceDecl } from "./model.js";
+import { evaluateString, evaluateStrings, resolveBinding } from "./evaluate.js";
+import {
+  callArguments,
+  calleeName,
+  namedItems,
+  objectEntries,
+  propertyPath,
+  propertyValue,
+  sameType,
+  unwrap,
+  type ResourceDecl,
+} from "./model.js";
 import { allInstances, type Binding, type Instance } from "./modules.js";
-import { locate } from "./parse.js";
+import { locate, visit } from "./parse.js";
 import { problem, type Location, type Problem } from "./problems.js";
 
 /**
@@ -101,9 +111,84 @@ export class Deployment {
   namesOf(found: Deployed[]): string {
     return found.map((d) => d.name ?? "(computed)").join(", ") || "none";
   }
+
+  /** The created resource a declaration stands for: itself, or the one an `existing` declaration names. */
+  deployedAs(declared: Declared): Deployed | undefined {
+    const all = this.ofType(declared.resource.type);
+    if (!declared.resource.existing) return all.find((d) => d.resource === declared.resource && d.instance === declared.instance);
+    const nameNode = propertyPath(declared.resource.body, "name");
+    const name = nameNode ? evaluateString(nameNode, declared.instance) : undefined;
+    return name === undefined ? undefined : all.find((d) => d.name === name);
+  }
+
+  /** The created resources of `type` an expression reads from, followed through variables, parameters and module outputs. */
+  behind(node: Node, instance: Instance, type: string): Deployed[] {
+    const found = new Map<ResourceDecl, Deployed>();
+    for (const declared of referencedResources(node, instance, type)) {
+      const resource = this.deployedAs(declared);
+      if (resource) found.set(resource.resource, resource);
+    }
+    return [...found.values()];
+  }
+}
+
+/** A resource declaration (created or `existing`) in the instance that declares it. */
+export interface Declared {
+  instance: Instance;
+  resource: ResourceDecl;
+}
+
+/** The resource a symbol (`account`, `account::blobs::files`) names in an instance. */
+export function declaredBy(node: Node, instance: Instance): Declared | undefined {
+  const expr = unwrap(node);
+  const symbol =
+    expr.type === "resource_expression" ? expr.childForFieldName("resource")?.text : expr.type === "identifier" ? expr.text : undefined;
+  const resource = symbol ? instance.model.resources.find((r) => r.symbol === symbol) : undefined;
+  return resource ? { instance, resource } : undefined;
+}
+
+/** The enclosing resource of a nested declaration, or the one `parent:` names. */
+export function parentOf(declared: Declared): Declared | undefined {
+  if (declared.resource.enclosing) return { instance: declared.instance, resource: declared.resource.enclosing };
+  const parent = propertyValue(declared.resource.body, "parent");
+  return parent ? declaredBy(parent, declared.instance) : undefined;
+}
+
+/**
+ * The resources of `type` an expression reads from (`account.properties.primaryEndpoints.blob`,
+ * `account.name`, `domain.id`...), followed through variables, parameters and module outputs.
+ */
+export function referencedResources(node: Node, instance: Instance, type: string, depth = 0): Declared[] {
+  if (depth > 32) return [];
+  const { node: expr, instance: where } = resolveBinding(node, instance);
+  const found: Declared[] = [];
+  visit(expr, (n) => {
+    // `key: value`: the key names nothing.
+    if (n.parent?.type === "object_property" && n.parent.namedChildren[0]?.id === n.id) return false;
+    if (n.type === "member_expression") {
+      const object = n.childForFieldName("object");
+      if (object?.type === "member_expression" && object.childForFieldName("property")?.text === "outputs") {
+        found.push(...referencedResources(n, where, type, depth + 1));
+        return false;
+      }
+      return true;
+    }
+    if (n.type !== "identifier") return true;
+    // The callee of a call is a function, not a symbol.
+    if (n.parent?.type === "call_expression" && n.parent.childForFieldName("function")?.id === n.id) return false;
+    const resource = where.model.resources.find((r) => r.symbol === n.text);
+    if (resource) {
+      if (sameType(resource.type, type)) found.push({ instance: where, resource });
+    } else if (n.id !== expr.id && (where.model.vars.has(n.text) || where.model.params.has(n.text))) {
+      found.push(...referencedResources(n, where, type, depth + 1));
+    }
+    return false;
+  });
+  return found;
 }
 
 export const ROLE_ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments";
+export const ROLE_DEFINITION_TYPE = "Microsoft.Authorization/roleDefinitions";
 export const IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities";
 
 /** A user-assigned identity declared in the deployment: its declaration in its module instance. */
@@ -195,4 +280,56 @@ export function loopOver(declaration: Node, instance: Instance): Loop | undefine
     return { variable: variable.text, entries: false, items: namedItems(target).map((node) => ({ node, instance: where })) };
   }
   return undefined;
+}
+
+// ---- what a role grants ----
+
+/** A role's permissions, as role definitions write them (`*` a wildcard). */
+export interface RolePermissions {
+  name: string;
+  actions: readonly string[];
+  dataActions: readonly string[];
+}
+
+/** The role definition a `<definition>.id` names, when the deployment declares it. */
+export function roleDefinitionOf(node: Node, instance: Instance): Declared | undefined {
+  const { node: expr, instance: where } = resolveBinding(node, instance);
+  if (expr.type !== "member_expression" || expr.childForFieldName("property")?.text !== "id") return undefined;
+  const target = declaredBy(expr.childForFieldName("object") ?? expr, where);
+  return target && sameType(target.resource.type, ROLE_DEFINITION_TYPE) ? target : undefined;
+}
+
+/**
+ * What an assignment grants: the permissions of the custom role it assigns, when the
+ * deployment declares that role, else those of the built-in roles in `builtIn` it assigns (by
+ * role definition id); roles known to neither grant nothing here.
+ */
+export function permissionsOf(assignment: Deployed, builtIn: Readonly<Record<string, RolePermissions>>): RolePermissions[] {
+  const node = propertyPath(assignment.resource.body, "properties", "roleDefinitionId");
+  const custom = node ? roleDefinitionOf(node, assignment.instance) : undefined;
+  if (!custom) return roleIdsOf(assignment).flatMap((id) => (builtIn[id] ? [builtIn[id]] : []));
+  const permissions = propertyPath(custom.resource.body, "properties", "permissions");
+  const { node: list, instance } = permissions ? resolveBinding(permissions, custom.instance) : { node: null, instance: custom.instance };
+  const entries = list?.type === "array" ? namedItems(list).map((item) => resolveBinding(item, instance)) : [];
+  const read = (entry: Binding, key: string) => {
+    const value = propertyValue(unwrap(entry.node), key);
+    return value ? (evaluateStrings(value, entry.instance) ?? []) : [];
+  };
+  return entries.map((entry) => ({
+    name: custom.resource.symbol,
+    actions: read(entry, "actions"),
+    dataActions: read(entry, "dataActions"),
+  }));
+}
+
+/** Whether one of `patterns` covers `action`: `Microsoft.Storage/.../blobs/*` covers `.../blobs/tags/read`; comparisons ignore case. */
+export function allows(patterns: readonly string[], action: string): boolean {
+  return patterns.some((pattern) => {
+    const regex = new RegExp(`^${pattern.split("*").map(escapeRegExp).join(".*")}$`, "i");
+    return regex.test(action);
+  });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -119,6 +119,14 @@ export const INVARIANTS: readonly Invariant[] = [
     why: "access goes through Azure RBAC, not access policies",
   },
   {
+    // Communication Services (requester emails): the app sends with its identity.
+    type: "Microsoft.Communication/communicationServices",
+    code: "local-auth",
+    path: ["properties", "disableLocalAuth"],
+    allowed: [true],
+    why: "access keys must not send email",
+  },
+  {
     type: "Microsoft.Web/sites",
     code: "https-only",
     path: ["properties", "httpsOnly"],

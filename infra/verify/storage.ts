@@ -1,11 +1,26 @@
 import path from "node:path";
 import type { Node } from "web-tree-sitter";
 import { ATTACHMENT_STORAGE_ROLES, HOST_STORAGE_ROLES, STORAGE_ROLES } from "./deployment.js";
-import { identityOf, roleIdsOf, ROLE_ASSIGNMENT_TYPE, sameIdentity, type Deployed, type Deployment, type Setting } from "./deployed.js";
+import {
+  allows,
+  declaredBy,
+  identityOf,
+  parentOf,
+  permissionsOf,
+  roleDefinitionOf,
+  roleIdsOf,
+  ROLE_ASSIGNMENT_TYPE,
+  sameIdentity,
+  type Declared,
+  type Deployed,
+  type Deployment,
+  type RolePermissions,
+  type Setting,
+} from "./deployed.js";
 import { evaluateString, evaluateStrings, resolveBinding } from "./evaluate.js";
-import { callArguments, calleeName, namedItems, propertyPath, propertyValue, sameType, unwrap, type ResourceDecl } from "./model.js";
+import { callArguments, calleeName, namedItems, propertyPath, propertyValue, sameType, unwrap } from "./model.js";
 import type { Instance } from "./modules.js";
-import { locate, visit } from "./parse.js";
+import { locate } from "./parse.js";
 
 /**
  * The storage accounts the app uses, each found from the app setting that leads to it: the
@@ -62,12 +77,6 @@ export const ATTACHMENT_NEEDS: readonly AttachmentNeed[] = [
   },
 ];
 
-interface RolePermissions {
-  name: string;
-  actions: readonly string[];
-  dataActions: readonly string[];
-}
-
 /** Built-in Blob Storage roles, by role definition id (Azure built-in roles, Storage). */
 export const BLOB_ROLES: Readonly<Record<string, RolePermissions>> = {
   "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": {
@@ -113,7 +122,6 @@ const BLOB_SERVICE = "Microsoft.Storage/storageAccounts/blobServices";
 const CONTAINER = "Microsoft.Storage/storageAccounts/blobServices/containers";
 const MANAGEMENT_POLICY = "Microsoft.Storage/storageAccounts/managementPolicies";
 const DEFENDER = "Microsoft.Security/defenderForStorageSettings";
-const ROLE_DEFINITION = "Microsoft.Authorization/roleDefinitions";
 
 /** Settings that locate the host's storage account (identity-based AzureWebJobsStorage). */
 const HOST_STORAGE_LOCATORS = ["AzureWebJobsStorage__blobServiceUri", "AzureWebJobsStorage__accountName"];
@@ -137,46 +145,25 @@ function nameOf(account: Deployed): string {
 
 // ---- the accounts and what belongs to them ----
 
-/** A resource declaration (created or `existing`) in the instance that declares it. */
-interface Declared {
-  instance: Instance;
-  resource: ResourceDecl;
-}
-
 /** The storage accounts the deployment creates, and what is declared on them anywhere in it. */
 class Accounts {
   constructor(private readonly deployment: Deployment) {}
 
   /** The accounts (created by the deployment) an app setting's value is computed from. */
   behind(setting: Setting): Deployed[] {
-    if (!setting.value) return [];
-    const found = new Map<ResourceDecl, Deployed>();
-    for (const declared of referencedAccounts(setting.value, setting.context)) {
-      const account = this.deployedAs(declared);
-      if (account) found.set(account.resource, account);
-    }
-    return [...found.values()];
-  }
-
-  /** The created resource a declaration stands for: itself, or the one an `existing` declaration names. */
-  deployedAs(declared: Declared): Deployed | undefined {
-    const all = this.deployment.ofType(declared.resource.type);
-    if (!declared.resource.existing) return all.find((d) => d.resource === declared.resource && d.instance === declared.instance);
-    const nameNode = propertyPath(declared.resource.body, "name");
-    const name = nameNode ? evaluateString(nameNode, declared.instance) : undefined;
-    return name === undefined ? undefined : all.find((d) => d.name === name);
+    return setting.value ? this.deployment.behind(setting.value, setting.context, STORAGE_ACCOUNT) : [];
   }
 
   /** Whether the declaration is `account` (or an `existing` one of the same name). */
   isAccount(declared: Declared, account: Deployed): boolean {
-    return sameType(declared.resource.type, STORAGE_ACCOUNT) && this.deployedAs(declared)?.resource === account.resource;
+    return sameType(declared.resource.type, STORAGE_ACCOUNT) && this.deployment.deployedAs(declared)?.resource === account.resource;
   }
 
   /** The account a declaration of a child resource (blob service, container, policy) sits under. */
   accountOf(declared: Declared): Deployed | undefined {
     let current: Declared | undefined = declared;
     for (let depth = 0; current && depth < 8; depth++) {
-      if (sameType(current.resource.type, STORAGE_ACCOUNT)) return this.deployedAs(current);
+      if (sameType(current.resource.type, STORAGE_ACCOUNT)) return this.deployment.deployedAs(current);
       current = parentOf(current);
     }
     // `name: 'account/default'`: the account is the name's first segment.
@@ -212,63 +199,6 @@ class Accounts {
     }
     return "elsewhere";
   }
-
-  /** The role definition a `<definition>.id` names, when the deployment declares it. */
-  roleDefinition(node: Node, instance: Instance): Declared | undefined {
-    const { node: expr, instance: where } = resolveBinding(node, instance);
-    if (expr.type !== "member_expression" || expr.childForFieldName("property")?.text !== "id") return undefined;
-    const target = declaredBy(expr.childForFieldName("object") ?? expr, where);
-    return target && sameType(target.resource.type, ROLE_DEFINITION) ? target : undefined;
-  }
-}
-
-/** The resource a symbol (`account`, `account::blobs::files`) names in an instance. */
-function declaredBy(node: Node, instance: Instance): Declared | undefined {
-  const expr = unwrap(node);
-  const symbol =
-    expr.type === "resource_expression" ? expr.childForFieldName("resource")?.text : expr.type === "identifier" ? expr.text : undefined;
-  const resource = symbol ? instance.model.resources.find((r) => r.symbol === symbol) : undefined;
-  return resource ? { instance, resource } : undefined;
-}
-
-/** The enclosing resource of a nested declaration, or the one `parent:` names. */
-function parentOf(declared: Declared): Declared | undefined {
-  if (declared.resource.enclosing) return { instance: declared.instance, resource: declared.resource.enclosing };
-  const parent = propertyValue(declared.resource.body, "parent");
-  return parent ? declaredBy(parent, declared.instance) : undefined;
-}
-
-/**
- * The storage accounts an expression reads from (`account.properties.primaryEndpoints.blob`,
- * `account.name`...), followed through variables, parameters and module outputs.
- */
-function referencedAccounts(node: Node, instance: Instance, depth = 0): Declared[] {
-  if (depth > 32) return [];
-  const { node: expr, instance: where } = resolveBinding(node, instance);
-  const found: Declared[] = [];
-  visit(expr, (n) => {
-    // `key: value`: the key names nothing.
-    if (n.parent?.type === "object_property" && n.parent.namedChildren[0]?.id === n.id) return false;
-    if (n.type === "member_expression") {
-      const object = n.childForFieldName("object");
-      if (object?.type === "member_expression" && object.childForFieldName("property")?.text === "outputs") {
-        found.push(...referencedAccounts(n, where, depth + 1));
-        return false;
-      }
-      return true;
-    }
-    if (n.type !== "identifier") return true;
-    // The callee of a call is a function, not a symbol.
-    if (n.parent?.type === "call_expression" && n.parent.childForFieldName("function")?.id === n.id) return false;
-    const resource = where.model.resources.find((r) => r.symbol === n.text);
-    if (resource) {
-      if (sameType(resource.type, STORAGE_ACCOUNT)) found.push({ instance: where, resource });
-    } else if (n.id !== expr.id && (where.model.vars.has(n.text) || where.model.params.has(n.text))) {
-      found.push(...referencedAccounts(n, where, depth + 1));
-    }
-    return false;
-  });
-  return found;
 }
 
 // ---- roles ----
@@ -279,40 +209,8 @@ interface Grant {
   permissions: RolePermissions[];
 }
 
-function grantOf(accounts: Accounts, assignment: Deployed): Grant {
-  const grant: Grant = { assignment, permissions: [] };
-  const node = propertyPath(assignment.resource.body, "properties", "roleDefinitionId");
-  const custom = node ? accounts.roleDefinition(node, assignment.instance) : undefined;
-  if (custom) {
-    const permissions = propertyPath(custom.resource.body, "properties", "permissions");
-    const { node: list, instance } = permissions ? resolveBinding(permissions, custom.instance) : { node: null, instance: custom.instance };
-    const entries = list?.type === "array" ? namedItems(list).map((item) => resolveBinding(item, instance)) : [];
-    const read = (entry: { node: Node; instance: Instance }, key: string) => {
-      const value = propertyValue(unwrap(entry.node), key);
-      return value ? (evaluateStrings(value, entry.instance) ?? []) : [];
-    };
-    for (const entry of entries) {
-      grant.permissions.push({ name: custom.resource.symbol, actions: read(entry, "actions"), dataActions: read(entry, "dataActions") });
-    }
-    return grant;
-  }
-  for (const id of roleIdsOf(assignment)) {
-    const role = BLOB_ROLES[id];
-    if (role) grant.permissions.push(role);
-  }
-  return grant;
-}
-
-/** `Microsoft.Storage/.../blobs/*` covers `.../blobs/tags/read`; comparisons ignore case. */
-function allows(patterns: readonly string[], action: string): boolean {
-  return patterns.some((pattern) => {
-    const regex = new RegExp(`^${pattern.split("*").map(escapeRegExp).join(".*")}$`, "i");
-    return regex.test(action);
-  });
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+function grantOf(assignment: Deployed): Grant {
+  return { assignment, permissions: permissionsOf(assignment, BLOB_ROLES) };
 }
 
 function grants(grant: Grant, action: string): boolean {
@@ -336,7 +234,7 @@ function checkRolesHeld(
     const scope = accounts.scopeOf(assignment, account, container);
     if (scope !== "account" && scope !== "container") continue;
     const node = propertyPath(assignment.resource.body, "properties", "roleDefinitionId");
-    if (node && accounts.roleDefinition(node, assignment.instance)) {
+    if (node && roleDefinitionOf(node, assignment.instance)) {
       if (!customAllowed) {
         deployment.report(
           "storage-role",
@@ -719,7 +617,7 @@ function checkAttachmentRoles(
       const other = principal ? identityOf(principal, a.instance, "principalId") : undefined;
       return other !== undefined && sameIdentity(other, identity);
     })
-    .map((a) => ({ scope: accounts.scopeOf(a, account, container), grant: grantOf(accounts, a) }))
+    .map((a) => ({ scope: accounts.scopeOf(a, account, container), grant: grantOf(a) }))
     .filter((a) => a.scope !== "elsewhere");
   for (const need of ATTACHMENT_NEEDS) {
     const covering = ours.filter((a) => need.scope === "container" || a.scope !== "container");

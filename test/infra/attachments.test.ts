@@ -1,65 +1,12 @@
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkContract, codeContract } from "../../infra/verify/contract.js";
-import { checkDeployment } from "../../infra/verify/deployment.js";
-import { instantiate } from "../../infra/verify/modules.js";
-import { checkSyntax, loadBicepFiles, parseBicepSource } from "../../infra/verify/parse.js";
-import { sortProblems, type Problem } from "../../infra/verify/problems.js";
-import { checkSecurity } from "../../infra/verify/security.js";
-import { describeProblems, repoRoot } from "./support.js";
+import { infraProblems, kinds, replace, withoutResource, type Edit } from "./edited.js";
+import { describeProblems } from "./support.js";
 
 /**
  * The attachments' storage account (issue 13) as infra/ deploys it, broken one way at a time:
  * each change below is one a careless edit could make, and the checks must report exactly it.
- * The edits are made in memory to the committed files, so these tests fail the day the
- * templates and the checks drift apart.
+ * The edits are made in memory to the committed files (edited.ts).
  */
-
-const infraDir = path.join(repoRoot, "infra");
-
-type Edit = (source: string) => string;
-
-/** Replaces `from` (which must be there) with `to`. */
-const replace =
-  (from: string, to: string): Edit =>
-  (source) => {
-    if (!source.includes(from)) throw new Error(`no \`${from}\` to replace`);
-    return source.replace(from, to);
-  };
-
-/** Removes the declaration `resource <symbol> ...` up to its closing brace. */
-const withoutResource =
-  (symbol: string): Edit =>
-  (source) => {
-    const start = source.indexOf(`resource ${symbol} `);
-    if (start < 0) throw new Error(`no resource ${symbol}`);
-    const end = source.indexOf("\n}\n", start);
-    return source.slice(0, start) + source.slice(end + 3);
-  };
-
-/** Every check but the schemas' over infra/, with some of its files edited first. */
-async function infraProblems(edits: Record<string, Edit> = {}): Promise<Problem[]> {
-  const files = await Promise.all(
-    (await loadBicepFiles(infraDir)).map(async (file) => {
-      const edit = edits[path.relative(infraDir, file.path)];
-      if (!edit) return file;
-      const changed = edit(file.source);
-      if (changed === file.source) throw new Error(`the edit changes nothing in ${file.path}`);
-      return parseBicepSource(file.path, changed);
-    }),
-  );
-  const entry = files.find((f) => f.path === path.join(infraDir, "main.bicep"));
-  if (!entry) throw new Error("no infra/main.bicep");
-  return sortProblems([
-    ...checkSyntax(files),
-    ...checkSecurity(files),
-    ...checkDeployment(files),
-    ...checkContract(instantiate(entry, files), codeContract(repoRoot)),
-  ]);
-}
-
-/** `file check/code` of each problem. */
-const kinds = (problems: readonly Problem[]) => problems.map((p) => `${path.basename(p.file)} ${p.check}/${p.code}`);
 
 const ATTACHMENTS = "modules/attachments.bicep";
 const FUNCTION_APP = "modules/functionapp.bicep";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { BINDING_CONNECTIONS, envSchema, requiredInAzure } from "../../shared/app/config.js";
+import { BINDING_CONNECTIONS, envSchema, loadConfig, requiredInAzure } from "../../shared/app/config.js";
 import { checkContract, codeContract, REQUIRED_CONNECTIONS } from "../../infra/verify/contract.js";
 import { instantiate } from "../../infra/verify/modules.js";
 import { loadBicepFiles, type BicepFile } from "../../infra/verify/parse.js";
@@ -46,30 +46,36 @@ interface FixtureQueue {
   setting: string;
   symbol: string;
   file: string;
-  /** The other one of the two. */
-  other: string;
 }
-const TIMERS: FixtureQueue = {
-  name: "ticket-timers",
-  setting: "TIMER_QUEUE_NAME",
-  symbol: "timers",
-  file: "timers-queue.bicep",
-  other: "ticket-commands",
-};
+const TIMERS: FixtureQueue = { name: "ticket-timers", setting: "TIMER_QUEUE_NAME", symbol: "timers", file: "timers-queue.bicep" };
 const COMMANDS: FixtureQueue = {
   name: "ticket-commands",
   setting: "TICKET_COMMANDS_QUEUE_NAME",
   symbol: "commands",
   file: "commands-queue.bicep",
-  other: "ticket-timers",
+};
+const NOTIFICATIONS: FixtureQueue = {
+  name: "notifications",
+  setting: "NOTIFICATIONS_QUEUE_NAME",
+  symbol: "notifications",
+  file: "notifications-queue.bicep",
 };
 /** The queues each test of "the queues" breaks one way at a time, leaving the others whole. */
-const TICKET_QUEUES = [TIMERS, COMMANDS];
+const TICKET_QUEUES = [TIMERS, COMMANDS, NOTIFICATIONS];
 
-/** Every queue but `queue`, each with the app's roles: the escalations queue, then the other one of TICKET_QUEUES. */
+/** The other ones of TICKET_QUEUES, in their order. */
+const restOf = (queue: FixtureQueue) => TICKET_QUEUES.filter((q) => q !== queue);
+
+/** Every queue but `queue`, each with the app's roles: the escalations queue, then the others of TICKET_QUEUES. */
 function othersThan(queue: FixtureQueue): string {
-  const other = queue === TIMERS ? COMMANDS : TIMERS;
-  return [queueModule("escalations", "escalations-queue.bicep"), queueModule(other.symbol, other.file)].join("\n");
+  return [queueModule("escalations", "escalations-queue.bicep"), ...restOf(queue).map((q) => queueModule(q.symbol, q.file))].join("\n");
+}
+
+/** The line (1-based) of an inline template that first contains `text`. */
+function lineIn(file: BicepFile, text: string): number {
+  const index = file.source.split("\n").findIndex((line) => line.includes(text));
+  if (index < 0) throw new Error(`no ${text} in ${file.path}`);
+  return index + 1;
 }
 
 /** The line (1-based) of a contract fixture that first contains `text`. */
@@ -81,16 +87,28 @@ function lineOf(fixtureName: string, text: string): number {
   return index + 1;
 }
 
+/** The requester emails' resources (`file`, by default the correct half), the right to send given to `principal` (by default the app's identity). */
+function emailModule(file = "email.bicep", principal = "identity.outputs.principalId") {
+  return `module email 'contract/${file}' = {
+  name: 'email'
+  params: {
+    appPrincipalId: ${principal}
+  }
+}`;
+}
+
 /**
- * A deployment made of the correct halves, the app, its queue roles and its attachments' roles
- * sharing one identity, plus `extra` Bicep; `app` and `queues` replace those halves.
+ * A deployment made of the correct halves, the app, its queue roles, its attachments' roles and
+ * its right to send email sharing one identity, plus `extra` Bicep; `app`, `queues`,
+ * `attachments` and `email` replace those halves.
  */
 function complete({
   extra = "",
   app = "app.bicep",
   queues = QUEUES,
   attachments = attachmentsModule(),
-}: { extra?: string; app?: string; queues?: string; attachments?: string } = {}) {
+  email = emailModule(),
+}: { extra?: string; app?: string; queues?: string; attachments?: string; email?: string } = {}) {
   return inline(`module identity 'contract/identity.bicep' = {
   name: 'identity'
 }
@@ -105,7 +123,8 @@ module data 'contract/data.bicep' = {
 }
 ${queues}
 ${extra}
-${attachments}`);
+${attachments}
+${email}`);
 }
 
 /** A contract fixture changed by `edit`, as another module of the contract fixtures named `name`. */
@@ -134,9 +153,10 @@ describe("infra check: the contract with the code", () => {
       ["escalations", "ESCALATION_QUEUE_NAME"],
       ["ticket-timers", "TIMER_QUEUE_NAME"],
       ["ticket-commands", "TICKET_COMMANDS_QUEUE_NAME"],
+      ["notifications", "NOTIFICATIONS_QUEUE_NAME"],
     ]);
     expect(contract.requiredSettings).toEqual(
-      expect.arrayContaining(["ESCALATION_QUEUE_NAME", "TIMER_QUEUE_NAME", "TICKET_COMMANDS_QUEUE_NAME"]),
+      expect.arrayContaining(["ESCALATION_QUEUE_NAME", "TIMER_QUEUE_NAME", "TICKET_COMMANDS_QUEUE_NAME", "NOTIFICATIONS_QUEUE_NAME"]),
     );
     for (const queue of contract.queues) {
       // The setting is the one the code reads the queue's name from: its default is the name.
@@ -154,6 +174,24 @@ describe("infra check: the contract with the code", () => {
     // The code's blob names: uploads/<ticket>/<id> until attached, then files/<ticket>/<id>.
     expect([contract.attachments.uploadsPrefix, contract.attachments.attachedPrefix]).toEqual(["uploads/", "files/"]);
     expect(contract.attachments.scanResultTag).toBe("Malware Scanning scan result");
+    // The requester emails: the settings the code reads, required in Azure.
+    expect(requiredInAzure).toEqual(expect.arrayContaining([contract.email.endpointSetting, contract.email.senderSetting]));
+    expect(Object.keys(envSchema.shape)).toContain(contract.email.clientIdSetting);
+  });
+
+  it("refuses only the settings the code refuses in Azure", () => {
+    const { refusedSettings } = codeContract(repoRoot);
+    const inAzure = {
+      WEBSITE_SITE_NAME: "func-fixture",
+      ...Object.fromEntries(requiredInAzure.map((name) => [name, "https://example.com"])),
+      EMAIL_SENDER: "DoNotReply@example.azurecomm.net",
+    };
+
+    expect(() => loadConfig(inAzure)).not.toThrow();
+    expect(refusedSettings.map((s) => s.name)).toEqual(["EMAIL_CONNECTION_STRING"]);
+    for (const { name } of refusedSettings) {
+      expect(() => loadConfig({ ...inAzure, [name]: "endpoint=https://example.com/;accesskey=a2V5" }), name).toThrow(new RegExp(name));
+    }
   });
 
   it("checks every connection the function registrations bind to", () => {
@@ -295,7 +333,9 @@ resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2025-04-15
 
         expect(codes(problems), describeProblems(problems)).toEqual(["queue-name@8"]);
         expect(problems[0]?.message).toMatch(
-          new RegExp(`no Service Bus queue named '${queue.name}' \\(the code's name\\); found: escalations, ${queue.other}$`),
+          new RegExp(
+            `no Service Bus queue named '${queue.name}' \\(the code's name\\); found: ${["escalations", ...restOf(queue).map((q) => q.name)].join(", ")}$`,
+          ),
         );
       });
 
@@ -317,10 +357,12 @@ resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2025-04-15
       });
 
       it(`reports ${queue.setting} left out of the app settings, or naming another queue`, async () => {
+        // A name that is not the code's.
+        const wrong = `${queue.symbol}-old`;
         const left = await edited("app.bicep", dropLines(new RegExp(`'${queue.setting}'`)), `app-without-${queue.symbol}-queue.bicep`);
         const other = await edited(
           "app.bicep",
-          (source) => source.replace(`'${queue.setting}', value: '${queue.name}'`, `'${queue.setting}', value: '${queue.symbol}'`),
+          (source) => source.replace(`'${queue.setting}', value: '${queue.name}'`, `'${queue.setting}', value: '${wrong}'`),
           `app-other-${queue.symbol}-queue.bicep`,
         );
         const missing = await contractProblems(await complete({ app: `app-without-${queue.symbol}-queue.bicep` }), [left]);
@@ -329,14 +371,13 @@ resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2025-04-15
         expect(codes(missing), describeProblems(missing)).toEqual(["missing-setting@5"]);
         expect(missing[0]?.message).toMatch(new RegExp(`app setting ${queue.setting} is not set, but the code needs it in Azure$`));
         expect(codes(renamed), describeProblems(renamed)).toEqual([`queue-name@${lineOf("app.bicep", `'${queue.setting}'`)}`]);
-        expect(renamed[0]?.message).toBe(`${queue.setting} is '${queue.symbol}', the code's Service Bus queue is '${queue.name}'`);
+        expect(renamed[0]?.message).toBe(`${queue.setting} is '${wrong}', the code's Service Bus queue is '${queue.name}'`);
       });
 
       it("reports it when the app's identity has no send or receive role on it (its roles are on the other queues only)", async () => {
-        const problems = await contractProblems(
-          await complete({
-            queues: others,
-            extra: `resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
+        const deployment = await complete({
+          queues: others,
+          extra: `resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
   name: 'sb-fixture'
 }
 resource ${queue.symbol} 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
@@ -346,13 +387,19 @@ resource ${queue.symbol} 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
     requiresDuplicateDetection: true
   }
 }`,
-          }),
-        );
+        });
+        const problems = await contractProblems(deployment);
+        const at = lineIn(deployment, `resource ${queue.symbol} `);
+        // The escalations queue's roles and those of the other queues of TICKET_QUEUES.
+        const elsewhere = (symbol: string) =>
+          Array<string>(1 + restOf(queue).length)
+            .fill(symbol)
+            .join(", ");
 
-        expect(codes(problems), describeProblems(problems)).toEqual(["queue-role@28", "queue-role@28"]);
+        expect(codes(problems), describeProblems(problems)).toEqual([`queue-role@${at}`, `queue-role@${at}`]);
         expect(problems.map((p) => p.message)).toEqual([
-          `the app cannot send to queue '${queue.name}': no Azure Service Bus Data Sender or Azure Service Bus Data Owner assignment covers it (the queue, its namespace or the resource group); sender, sender are scoped elsewhere`,
-          `the app cannot receive from queue '${queue.name}': no Azure Service Bus Data Receiver or Azure Service Bus Data Owner assignment covers it (the queue, its namespace or the resource group); receiver, receiver are scoped elsewhere`,
+          `the app cannot send to queue '${queue.name}': no Azure Service Bus Data Sender or Azure Service Bus Data Owner assignment covers it (the queue, its namespace or the resource group); ${elsewhere("sender")} are scoped elsewhere`,
+          `the app cannot receive from queue '${queue.name}': no Azure Service Bus Data Receiver or Azure Service Bus Data Owner assignment covers it (the queue, its namespace or the resource group); ${elsewhere("receiver")} are scoped elsewhere`,
         ]);
       });
 
@@ -474,6 +521,13 @@ resource commands 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
     requiresDuplicateDetection: true
   }
 }
+resource notifications 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
+  parent: namespace
+  name: 'notifications'
+  properties: {
+    requiresDuplicateDetection: true
+  }
+}
 resource owner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(namespace.id, 'owner')
   scope: namespace
@@ -558,6 +612,145 @@ resource owner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
         `attachments-account@${lineOf("app.bicep", "ATTACHMENTS_ACCOUNT_URL")}`,
       ]);
       expect(problems[0]?.message).toMatch(/^ATTACHMENTS_ACCOUNT_URL does not lead to a storage account this deployment creates/);
+    });
+  });
+
+  describe("the requester emails", () => {
+    /** The email fixture changed by `edit`, as `name`, in a deployment otherwise whole. */
+    async function withEmail(edit: (source: string) => string, name: string) {
+      const email = await edited("email.bicep", edit, name);
+      return contractProblems(await complete({ email: emailModule(name) }), [email]);
+    }
+
+    it("reports a Communication Services resource that links no domain, and so not the sender's", async () => {
+      const problems = await contractProblems(await complete({ email: emailModule("email-unlinked-domain.bicep") }));
+
+      expect(codes(problems), describeProblems(problems)).toEqual([
+        `email-domain@${lineOf("email-unlinked-domain.bicep", "resource communication ")}`,
+        `email-sender@${lineOf("app.bicep", "'EMAIL_SENDER'")}`,
+      ]);
+      expect(problems.map((p) => p.message)).toEqual([
+        "the Communication Services resource 'acs-fixture' links no email domain this deployment creates (properties.linkedDomains): it can send no email; link the email service's domain (linkedDomains: [domain.id])",
+        "EMAIL_SENDER is an address on the domain 'AzureManagedDomain', which the Communication Services resource 'acs-fixture' does not link: every email from it is refused",
+      ]);
+    });
+
+    it("reports a Communication Services resource and an email service in different data locations", async () => {
+      const problems = await withEmail(
+        (source) =>
+          source.replace("    dataLocation: dataLocation\n    linkedDomains", "    dataLocation: 'United States'\n    linkedDomains"),
+        "email-other-location.bicep",
+      );
+
+      expect(new Set(problems.map((p) => p.code)), describeProblems(problems)).toEqual(new Set(["email-data-location"]));
+      expect(problems[0]?.message).toBe(
+        "the Communication Services resource 'acs-fixture' keeps its data in 'United States' and the email service 'ecs-fixture' in 'Europe': a domain links only within its data location; give both the same one",
+      );
+    });
+
+    it("reports the right to send given to another identity than the app's, or left out", async () => {
+      const other = await contractProblems(
+        await complete({
+          email: emailModule("email.bicep", "other.outputs.principalId"),
+          extra: `module other 'contract/identity.bicep' = {
+  name: 'other'
+  params: {
+    name: 'id-other'
+  }
+}`,
+        }),
+      );
+      const none = await withEmail((source) => source.slice(0, source.indexOf("resource send ")), "email-without-role.bicep");
+      const at = `email-role@${lineOf("email.bicep", "resource communication ")}`;
+
+      expect(codes(other), describeProblems(other)).toEqual([at]);
+      expect(other[0]?.message).toBe(
+        "the app cannot send email through 'acs-fixture': no role assignment made unconditionally to the identity in AZURE_CLIENT_ID grants Microsoft.Communication/CommunicationServices/Read, Microsoft.Communication/CommunicationServices/Write, Microsoft.Communication/EmailServices/write on it or the resource group (send grants it to another principal)",
+      );
+      expect(codes(none), describeProblems(none)).toEqual([at]);
+    });
+
+    it("reports a custom role that lacks one of the actions sending takes", async () => {
+      const problems = await withEmail(dropLines(/'Microsoft\.Communication\/EmailServices\/write'/), "email-role-without-write.bicep");
+
+      expect(codes(problems), describeProblems(problems)).toEqual([`email-role@${lineOf("email.bicep", "resource communication ")}`]);
+      expect(problems[0]?.message).toMatch(/grants Microsoft\.Communication\/EmailServices\/write on it or the resource group$/);
+    });
+
+    it("takes the built-in Communication and Email Service Owner as a right to send, and reports it as more than sending needs", async () => {
+      const problems = await withEmail(
+        (source) =>
+          source.replace(
+            "roleDefinitionId: sender.id",
+            "roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '09976791-48a7-449e-bb21-39d1a415f350')",
+          ),
+        "email-owner-role.bicep",
+      );
+
+      expect(codes(problems), describeProblems(problems)).toEqual([`email-role@${lineOf("email.bicep", "resource send ")}`]);
+      expect(problems[0]?.message).toBe(
+        "send: Communication and Email Service Owner also lets the app read its access keys, regenerate its access keys, delete it ('acs-fixture'); sending needs only Microsoft.Communication/CommunicationServices/Read, Microsoft.Communication/CommunicationServices/Write, Microsoft.Communication/EmailServices/write: a custom role with them",
+      );
+    });
+
+    it("reports an EMAIL_ENDPOINT that is the bare host name, or no resource of the deployment's", async () => {
+      const bare = await edited(
+        "app.bicep",
+        (source) => source.replace("value: 'https://${communication.properties.hostName}'", "value: communication.properties.hostName"),
+        "app-with-bare-host.bicep",
+      );
+      const literal = await edited(
+        "app.bicep",
+        (source) =>
+          source.replace(
+            "value: 'https://${communication.properties.hostName}'",
+            "value: 'https://acs-fixture.europe.communication.azure.com'",
+          ),
+        "app-with-literal-endpoint.bicep",
+      );
+      const hostOnly = await contractProblems(await complete({ app: "app-with-bare-host.bicep" }), [bare]);
+      const elsewhere = await contractProblems(await complete({ app: "app-with-literal-endpoint.bicep" }), [literal]);
+      const at = `email-endpoint@${lineOf("app.bicep", "'EMAIL_ENDPOINT'")}`;
+
+      expect(codes(hostOnly), describeProblems(hostOnly)).toEqual([at]);
+      expect(hostOnly[0]?.message).toMatch(/^EMAIL_ENDPOINT must be the https endpoint of 'acs-fixture'/);
+      // Nothing to follow: neither the domain's link nor the role can be judged.
+      expect(codes(elsewhere), describeProblems(elsewhere)).toEqual([at]);
+      expect(elsewhere[0]?.message).toMatch(/^EMAIL_ENDPOINT does not lead to a Communication Services resource this deployment creates/);
+    });
+
+    it("reports an EMAIL_SENDER that is not an address", async () => {
+      const app = await edited(
+        "app.bicep",
+        (source) => source.replace("value: 'DoNotReply@${", "value: '${"),
+        "app-with-bare-domain.bicep",
+      );
+      const problems = await contractProblems(await complete({ app: "app-with-bare-domain.bicep" }), [app]);
+
+      expect(codes(problems), describeProblems(problems)).toEqual([`email-sender@${lineOf("app.bicep", "'EMAIL_SENDER'")}`]);
+      expect(problems[0]?.message).toMatch(/^EMAIL_SENDER must be an address/);
+    });
+
+    it("reports EMAIL_CONNECTION_STRING among the app settings, even as a Key Vault reference", async () => {
+      const deployment = await complete({
+        extra: `resource site 'Microsoft.Web/sites@2024-11-01' existing = {
+  name: 'func-fixture'
+}
+resource more 'Microsoft.Web/sites/config@2024-11-01' = {
+  parent: site
+  name: 'appsettings'
+  properties: {
+    EMAIL_CONNECTION_STRING: '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/email)'
+  }
+}
+`,
+      });
+      const problems = await contractProblems(deployment);
+
+      expect(codes(problems), describeProblems(problems)).toEqual([`refused-setting@${lineIn(deployment, "EMAIL_CONNECTION_STRING")}`]);
+      expect(problems[0]?.message).toBe(
+        "app setting EMAIL_CONNECTION_STRING is set, but the code refuses it in Azure: in Azure the emails are sent with the managed identity (EMAIL_ENDPOINT)",
+      );
     });
   });
 });

@@ -21,7 +21,7 @@ describe("infra/ as committed", () => {
     const files = await loadBicepFiles(path.join(repoRoot, "infra"));
     const problems = schemas ? checkResources(files, schemas) : [];
 
-    expect(files.length).toBeGreaterThanOrEqual(9);
+    expect(files.length).toBeGreaterThanOrEqual(10);
     expect(problems, describeProblems(problems)).toEqual([]);
   });
 

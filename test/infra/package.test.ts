@@ -75,6 +75,9 @@ describe("npm run package", () => {
       AUTH_AUDIENCE: "api://helpdesk",
       AUTH_JWKS_URI: "https://login.example.com/tenant/keys",
       SERVICE_BUS_NAMESPACE: "helpdesk.servicebus.example.com",
+      // The requester emails, as infra/ sets them (nothing is sent here).
+      EMAIL_ENDPOINT: "https://acs-helpdesk.europe.communication.azure.com",
+      EMAIL_SENDER: "DoNotReply@00000000-0000-0000-0000-000000000000.azurecomm.net",
       // What App Service leaves in a setting whose reference it could not resolve.
       TEAMS_WEBHOOK_URL: "@Microsoft.KeyVault(SecretUri=https://x.vault.azure.net/secrets/y)",
     };

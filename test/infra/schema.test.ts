@@ -158,6 +158,45 @@ resource tickets 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@
     expect(problems[0]?.message).toMatch(/indexingPolicy\.includedPath' .*did you mean 'includedPaths'/);
   });
 
+  it("checks the Communication Services resources of the requester emails against their schema", async () => {
+    const problems = check(
+      await inline(`resource email 'Microsoft.Communication/emailServices@2025-09-01' = {
+  name: 'ecs-fixture'
+  location: 'global'
+  properties: {}
+}
+resource domain 'Microsoft.Communication/emailServices/domains@2025-09-01' = {
+  parent: email
+  name: 'AzureManagedDomain'
+  location: 'global'
+  properties: {
+    domainManagement: 'AzureManaged'
+    mailFromSenderDomain: 'example.azurecomm.net'
+    userEngagementTracking: 'Disabled'
+  }
+}
+resource communication 'Microsoft.Communication/communicationServices@2025-09-01' = {
+  name: 'acs-fixture'
+  location: 'global'
+  properties: {
+    dataLocation: 'Europe'
+    linkedDomain: [
+      domain.id
+    ]
+    disableLocalAuth: true
+  }
+}
+`),
+    );
+
+    expect(codes(problems), describeProblems(problems)).toEqual(["missing-required@4", "read-only@12", "unknown-property@21"]);
+    expect(problems.map((p) => p.message)).toEqual([
+      expect.stringMatching(/^Microsoft\.Communication\/emailServices@2025-09-01: properties: required property 'dataLocation' is missing/),
+      expect.stringMatching(/'properties\.mailFromSenderDomain' is read-only/),
+      expect.stringMatching(/'properties\.linkedDomain' is not a property .*did you mean 'linkedDomains'/),
+    ]);
+  });
+
   it("reports a parent whose type is not the child's parent type", async () => {
     const problems = check(
       await inline(`resource account 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {

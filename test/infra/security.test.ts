@@ -8,6 +8,11 @@ describe("infra check: security invariants", () => {
     ["local-auth-on.bicep", "local-auth@12", /disableLocalAuth is false, must be true/],
     ["https-only-off.bicep", "https-only@7", /httpsOnly is false, must be true/],
     ["tls-1-0.bicep", "tls@11", /minimumTlsVersion is 'TLS1_0', must be 'TLS1_2' or 'TLS1_3'/],
+    [
+      "email-local-auth-on.bicep",
+      "local-auth@11",
+      /email: properties.disableLocalAuth is false, must be true \(access keys must not send email\)/,
+    ],
   ])("reports exactly the problem planted in %s", async (name, expected, message) => {
     const problems = checkSecurity([await fixture("security", name)]);
 
