@@ -464,7 +464,7 @@ export const ROUTE_SPECS: Spec[] = [
       tag: "Notifications",
       auth: true,
       params: { id: WebhookIdParam },
-      ok: { status: 204, description: "Deleted" },
+      ok: { status: 200, schema: WebhookJson, description: "Deleted: the subscription as it was" },
       errors: [403],
     },
   },

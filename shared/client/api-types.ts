@@ -2931,15 +2931,17 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Deleted */
-      204: {
+      /** @description Deleted: the subscription as it was */
+      200: {
         headers: {
           "x-request-id": components["headers"]["XRequestId"];
           RateLimit: components["headers"]["RateLimit"];
           "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          "application/json": components["schemas"]["Webhook"];
+        };
       };
       401: components["responses"]["Unauthenticated"];
       403: components["responses"]["Forbidden"];

@@ -8,7 +8,8 @@ import type { WebhookStore } from "./ports.js";
 export interface WebhookUseCases {
   create(caller: Principal, input: WebhookInput): Promise<SubscriptionView>;
   list(caller: Principal): Promise<SubscriptionView[]>;
-  delete(caller: Principal, id: string): Promise<void>;
+  /** The subscription as it was. */
+  delete(caller: Principal, id: string): Promise<SubscriptionView>;
 }
 
 export interface WebhookDeps {
@@ -53,7 +54,9 @@ export function webhookUseCases(deps: WebhookDeps): WebhookUseCases {
     },
     async delete(caller, id) {
       adminOnly(caller);
-      if (!(await store.delete(id))) throw new Failure("not_found", "No such webhook subscription.");
+      const subscription = await store.get(id);
+      if (!subscription || !(await store.delete(id))) throw new Failure("not_found", "No such webhook subscription.");
+      return viewOf(subscription);
     },
   };
 }

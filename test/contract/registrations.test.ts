@@ -72,12 +72,19 @@ describe("function registrations", () => {
     }
   });
 
-  it("registers the escalation pipeline, the SLA timers and the ticket commands: change-feed dispatcher, timer sweep, Service Bus notifier, SLA timer and command consumers", () => {
+  it("registers the escalation pipeline, the SLA timers, the ticket commands and the notifications: change-feed dispatcher, timer sweep, Service Bus notifier, SLA timer, command and notification consumers", () => {
     const others = registered
       .filter((r) => !Object.values(r.metadata.bindings).some((b) => b.type === "httpTrigger"))
       .map((r) => ({ name: r.metadata.name, bindings: Object.values(r.metadata.bindings), retry: r.metadata.retryOptions }));
-    expect(others.map((o) => o.name)).toEqual(["dispatchOutbox", "sweepOutbox", "notifyOps", "slaTimers", "ticketCommands"]);
-    const [dispatch, sweep, notify, timers, commands] = others;
+    expect(others.map((o) => o.name)).toEqual([
+      "dispatchOutbox",
+      "sweepOutbox",
+      "notifyOps",
+      "slaTimers",
+      "ticketCommands",
+      "notifications",
+    ]);
+    const [dispatch, sweep, notify, timers, commands, notifications] = others;
     expect(dispatch!.bindings).toEqual([
       expect.objectContaining({
         type: "cosmosDBTrigger",
@@ -112,6 +119,15 @@ describe("function registrations", () => {
         direction: "in",
         connection: "ServiceBusConnection",
         queueName: "ticket-commands",
+      }),
+    ]);
+    // The requester emails and the apps' webhook events.
+    expect(notifications!.bindings).toEqual([
+      expect.objectContaining({
+        type: "serviceBusTrigger",
+        direction: "in",
+        connection: "ServiceBusConnection",
+        queueName: "notifications",
       }),
     ]);
   });

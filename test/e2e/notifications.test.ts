@@ -208,7 +208,9 @@ describe("the apps' webhooks", () => {
     const listed = await t.call(admin, "GET", "/webhooks");
     expect(listed.body.items.map((w: { id: string }) => w.id)).toContain(created.body.id);
     expect(JSON.stringify(listed.body)).not.toContain(SECRET);
-    expect((await t.call(admin, "DELETE", `/webhooks/${created.body.id}`)).status).toBe(204);
+    const deleted = await t.call(admin, "DELETE", `/webhooks/${created.body.id}`);
+    expect(deleted).toMatchObject({ status: 200, body: { id: created.body.id, status: "active" } });
+    expect(JSON.stringify(deleted.body)).not.toContain(SECRET);
     expect((await t.call(admin, "DELETE", `/webhooks/${created.body.id}`)).status).toBe(404);
   });
 

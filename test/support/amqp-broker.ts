@@ -61,7 +61,7 @@ export interface AmqpBrokerOptions {
   queueName?: string;
   /**
    * The namespace's other queues, which a test of the one queue does not watch (default: the
-   * SLA clocks' `ticket-timers`): they take what is sent and scheduled to them, and deliver nothing.
+   * SLA clocks' `ticket-timers`, the incidents' `ticket-commands`, the `notifications`): they take what is sent and scheduled to them, and deliver nothing.
    */
   otherQueues?: string[];
   port?: number;
@@ -164,7 +164,7 @@ export async function startAmqpBroker(options: AmqpBrokerOptions = {}): Promise<
     options.maxDeliveryCount ?? 10,
     options.lockDurationMs ?? 60_000,
     options.scheduler ?? systemScheduler,
-    options.otherQueues ?? ["ticket-timers", "ticket-commands"],
+    options.otherQueues ?? ["ticket-timers", "ticket-commands", "notifications"],
   );
   await broker.start(options.port ?? 0);
   return broker;
@@ -339,7 +339,8 @@ class Broker implements AmqpBroker {
     }
     link.set_target({ address });
     if (link.source) link.set_source(link.source);
-    if (address === this.queueName) advertiseMaxMessageSize(link, MAX_MESSAGE_SIZE);
+    // Every queue's link, as Service Bus does: the SDK sizes a batch from it, and an unsized batch is no batch to it.
+    if (address === this.queueName || this.otherQueues.includes(address ?? "")) advertiseMaxMessageSize(link, MAX_MESSAGE_SIZE);
   }
 
   /** The client's receiver: the reply links of the request/response nodes, and receivers of the queue. */

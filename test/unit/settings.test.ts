@@ -48,11 +48,25 @@ describe("settings", () => {
       AUTH_AUDIENCE: "api://helpdesk",
       AUTH_JWKS_URI: "https://login.example.com/t/keys",
       SERVICE_BUS_NAMESPACE: "sb.servicebus.windows.net",
+      EMAIL_ENDPOINT: "https://acs-helpdesk.europe.communication.azure.com",
+      EMAIL_SENDER: "DoNotReply@0000-1111.azurecomm.net",
     };
     expect(loadConfig(azure).insideAzure).toBe(true);
     expect(() => loadConfig({ ...azure, ATTACHMENTS_MALWARE_SCANNING: "off" })).toThrow(
       /ATTACHMENTS_MALWARE_SCANNING: off is for hosts outside Azure/,
     );
+  });
+
+  it("send the requester emails through Communication Services with both EMAIL_ENDPOINT and EMAIL_SENDER, or write .eml files with neither", () => {
+    expect(loadConfig({}).notifications).toEqual({ queue: "notifications", email: null, retrySeconds: 30, maxRetries: 6 });
+    const email = { EMAIL_ENDPOINT: "https://acs.europe.communication.azure.com", EMAIL_SENDER: "DoNotReply@x.azurecomm.net" };
+    expect(loadConfig(email).notifications.email).toEqual({ endpoint: email.EMAIL_ENDPOINT, sender: email.EMAIL_SENDER });
+    expect(() => loadConfig({ EMAIL_ENDPOINT: email.EMAIL_ENDPOINT })).toThrow(/EMAIL_ENDPOINT, EMAIL_SENDER: set both/);
+    expect(() => loadConfig({ EMAIL_SENDER: email.EMAIL_SENDER })).toThrow(/EMAIL_ENDPOINT, EMAIL_SENDER: set both/);
+    expect(() => loadConfig({ ...email, EMAIL_SENDER: "not an address" })).toThrow(/EMAIL_SENDER/);
+    expect(() => loadConfig({ EMAIL_CONNECTION_STRING: "endpoint=x;accesskey=y" })).toThrow(/EMAIL_CONNECTION_STRING: set EMAIL_ENDPOINT/);
+    const key = { ...email, EMAIL_CONNECTION_STRING: "endpoint=https://acs/;accesskey=a2V5" };
+    expect(loadConfig(key).notifications.email?.connectionString).toBe(key.EMAIL_CONNECTION_STRING);
   });
 
   it("name the delegated scope a user's token must carry: AUTH_REQUIRED_SCOPE, default access_as_user", () => {

@@ -75,8 +75,7 @@ export function webhookHandlers(http: HttpContext, webhooks: () => Promise<Webho
     deleteWebhook: endpoint(http, { auth: true }, async (call) => {
       const id = call.param("id");
       if (!WebhookIdParam.safeParse(id).success) throw new Failure("not_found", "No such webhook subscription.");
-      await (await webhooks()).delete(call.principal, id);
-      return { status: 204 };
+      return { status: 200, body: await (await webhooks()).delete(call.principal, id) };
     }),
   };
 }
