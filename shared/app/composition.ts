@@ -43,6 +43,7 @@ import { CosmosPreferenceStore } from "../adapters/cosmos/preference-store.js";
 import { CosmosWebhookStore } from "../adapters/cosmos/webhook-store.js";
 import { preferenceUseCases } from "../notifications/preferences.js";
 import { webhookUseCases } from "../notifications/webhooks.js";
+import { keptSubscriptions } from "../notifications/kept-subscriptions.js";
 import { notificationEntries } from "../notifications/outbox.js";
 import { handleNotification } from "../notifications/handler.js";
 import type { EmailSender } from "../notifications/ports.js";
@@ -310,7 +311,7 @@ export class Composition {
           refused: (ticketId, refused, recordId, requestId) => tickets.emailRefused(ticketId, refused, recordId, requestId),
         },
         preferences: stores.preferences,
-        webhooks: stores.webhooks,
+        webhooks: await this.subscriptions(),
         post: (request) => postJson({ channel: "app webhook", ...request }),
         publisher: await this.notificationPublisher(),
         ticketUrl: (ticket) => ticketLink(template, ticket),
@@ -411,9 +412,12 @@ export class Composition {
   /** GET and PUT /api/me/notifications. */
   readonly preferences = once(async () => preferenceUseCases((await this.stores()).preferences));
 
+  /** The apps' subscriptions, kept a few seconds by this instance (every event reads them). */
+  private readonly subscriptions = once(async () => keptSubscriptions((await this.stores()).webhooks, this.now));
+
   /** POST, GET and DELETE /api/webhooks. */
   readonly webhooks = once(async () =>
-    webhookUseCases({ store: (await this.stores()).webhooks, now: this.now, allowHttp: !this.config.insideAzure }),
+    webhookUseCases({ store: await this.subscriptions(), now: this.now, allowHttp: !this.config.insideAzure }),
   );
 
   /** GET /api/tickets/{id}/attachments/{attachmentId}. */

@@ -28,6 +28,7 @@ const DEFAULT_FROM = { name: "Help desk", address: "helpdesk@localhost" };
 export function mailDrop({ dir, log, from = DEFAULT_FROM }: MailDropOptions): EmailSender {
   return {
     describe: `.eml files in ${dir}`,
+    announces: true,
     async send(email: OutgoingEmail): Promise<EmailOutcome> {
       const digest = createHash("sha256").update(email.key, "utf8").digest("hex");
       const message = await new MailComposer({

@@ -26,6 +26,8 @@ export interface LocalStandIns extends StandIns {
   embeddedBlob(): EmbeddedBlob | undefined;
   /** Where the embedded Azurite keeps its data; undefined while it lives in memory only. */
   readonly blobDir: string | undefined;
+  /** Where the requester emails are written as .eml files (EMAIL_ENDPOINT unset). */
+  readonly mailDir: string;
 }
 
 /**
@@ -82,6 +84,7 @@ export function localStandIns(
     embeddedCosmos: () => embedded,
     embeddedBlob: () => blob,
     blobDir,
+    mailDir,
     keptStore: () => kept,
   };
 }

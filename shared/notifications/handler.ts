@@ -84,7 +84,8 @@ async function sendEmail(deps: NotificationDeps, messageId: string, message: Ema
   }
   if (outcome.kind === "accepted") {
     await deps.records.sent(ticket.id, recordId);
-    return deps.log(`${about}: accepted by ${deps.emails.describe} (${outcome.id})`);
+    if (!deps.emails.announces) deps.log(`${about}: accepted by ${deps.emails.describe} (${outcome.id})`);
+    return;
   }
   const refused = { to: to.email, about: message.seq, code: outcome.code, message: outcome.message };
   if (!(await deps.records.refused(ticket.id, refused, recordId, messageId))) return deps.log(`${about}: refused, and the ticket is gone`);

@@ -34,6 +34,8 @@ export type EmailOutcome = { kind: "accepted"; id: string } | { kind: "refused";
 export interface EmailSender {
   /** Where the emails go, for the log line: "communication services (host)", ".eml files in <dir>". */
   readonly describe: string;
+  /** It logs each email it takes itself (the local .eml files: one line each), so the handler adds none. */
+  readonly announces?: true;
   send(email: OutgoingEmail): Promise<EmailOutcome>;
 }
 

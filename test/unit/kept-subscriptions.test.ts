@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import type { Subscription } from "../../shared/notifications/domain/webhook.js";
+import { keptSubscriptions } from "../../shared/notifications/kept-subscriptions.js";
+import type { WebhookStore } from "../../shared/notifications/ports.js";
+
+/** The subscriptions each event reads, kept 5 s by the instance (notifications/kept-subscriptions.ts). */
+const subscription = (id: string): Subscription => ({
+  id,
+  url: "https://push.example.com/hook",
+  events: ["ticket.opened"],
+  secret: "s".repeat(16),
+  createdAt: "2026-12-01T10:00:00.000Z",
+  createdBy: "ada",
+  status: "active",
+  failures: 0,
+  pausedAt: null,
+  lastError: null,
+});
+
+function memoryStore(): WebhookStore & { lists: number; failNextList: boolean } {
+  const all = new Map<string, Subscription>();
+  const store = {
+    lists: 0,
+    failNextList: false,
+    async list() {
+      store.lists++;
+      if (store.failNextList) {
+        store.failNextList = false;
+        throw new Error("store down");
+      }
+      return [...all.values()];
+    },
+    get: async (id: string) => all.get(id) ?? null,
+    create: async (s: Subscription) => void all.set(s.id, s),
+    async update(id: string, change: (s: Subscription) => Subscription | null) {
+      const next = all.has(id) ? change(all.get(id)!) : null;
+      if (next) all.set(id, next);
+    },
+    delete: async (id: string) => all.delete(id),
+  };
+  return store;
+}
+
+describe("the subscriptions kept by an instance", () => {
+  it("are read once per 5 s, and afresh at once after this instance changes them", async () => {
+    let now = 0;
+    const store = memoryStore();
+    const kept = keptSubscriptions(store, () => new Date(now));
+    await kept.create(subscription("a"));
+    expect((await kept.list()).map((s) => s.id)).toEqual(["a"]);
+    await kept.list();
+    now = 4_999;
+    await kept.list();
+    expect(store.lists).toBe(1);
+    now = 5_000;
+    await kept.list();
+    expect(store.lists).toBe(2);
+    await kept.update("a", (s) => ({ ...s, status: "paused" }));
+    expect((await kept.list())[0]!.status).toBe("paused");
+    await kept.delete("a");
+    expect(await kept.list()).toEqual([]);
+    expect(store.lists).toBe(4);
+  });
+
+  it("keep no failed read", async () => {
+    const store = memoryStore();
+    const kept = keptSubscriptions(store, () => new Date(0));
+    store.failNextList = true;
+    await expect(kept.list()).rejects.toThrow("store down");
+    expect(await kept.list()).toEqual([]);
+    expect(store.lists).toBe(2);
+  });
+});
