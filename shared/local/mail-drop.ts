@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import MailComposer from "nodemailer/lib/mail-composer";
 import type { EmailOutcome, EmailSender, OutgoingEmail } from "../notifications/ports.js";
 import { replaceFile } from "./atomic-file.js";
 
@@ -31,6 +30,8 @@ export function mailDrop({ dir, log, from = DEFAULT_FROM }: MailDropOptions): Em
     announces: true,
     async send(email: OutgoingEmail): Promise<EmailOutcome> {
       const digest = createHash("sha256").update(email.key, "utf8").digest("hex");
+      // Loaded at the first email, not with the host: a cold start pays nothing for it.
+      const { default: MailComposer } = await import("nodemailer/lib/mail-composer/index.js");
       const message = await new MailComposer({
         from,
         to: { name: email.to.name, address: email.to.email },
