@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { BlockList, isIP } from "node:net";
 import { Failure } from "../kernel/failure.js";
 import type { Principal } from "../kernel/principal.js";
 import { MAX_SUBSCRIPTIONS, viewOf, type SubscriptionView, type WebhookInput } from "./domain/webhook.js";
@@ -19,6 +20,48 @@ export interface WebhookDeps {
   allowHttp: boolean;
 }
 
+/** The app's own network, by IP: loopback, private, carrier-grade NAT, link-local (the instance metadata endpoint is 169.254.169.254), unspecified. */
+const OWN_NETWORK = new BlockList();
+for (const [net, prefix] of [
+  ["0.0.0.0", 8],
+  ["10.0.0.0", 8],
+  ["100.64.0.0", 10],
+  ["127.0.0.0", 8],
+  ["169.254.0.0", 16],
+  ["172.16.0.0", 12],
+  ["192.168.0.0", 16],
+] as const)
+  OWN_NETWORK.addSubnet(net, prefix, "ipv4");
+for (const [net, prefix] of [
+  ["::", 128],
+  ["::1", 128],
+  ["fc00::", 7],
+  ["fe80::", 10],
+] as const)
+  OWN_NETWORK.addSubnet(net, prefix, "ipv6");
+
+/**
+ * In Azure: https only (the signature proves who sent an event, https keeps it private), and no
+ * address of the app's own network by IP or as localhost, so that a subscription cannot make the
+ * app call inside its network. (A name that resolves to such an address is not caught: admins
+ * alone register subscriptions.)
+ */
+function refuseUnsafeUrl(url: URL): void {
+  const refuse = (message: string) => {
+    throw new Failure("invalid", "The url cannot receive events.", { errors: [{ path: "url", message }] });
+  };
+  if (url.protocol !== "https:") refuse("https only: the events' signature proves who sent them, https keeps them private");
+  const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  const family = isIP(host);
+  const inside =
+    host === "localhost" ||
+    host.endsWith(".localhost") ||
+    // An IPv4 address written as IPv6 (::ffff:10.0.0.1) is refused whatever it maps to: no receiver needs one.
+    host.startsWith("::ffff:") ||
+    (family !== 0 && OWN_NETWORK.check(host, family === 4 ? "ipv4" : "ipv6"));
+  if (inside) refuse("an address on the app's own network (loopback, private or link-local) receives no events");
+}
+
 export function webhookUseCases(deps: WebhookDeps): WebhookUseCases {
   const { store } = deps;
   const adminOnly = (caller: Principal) => {
@@ -27,10 +70,7 @@ export function webhookUseCases(deps: WebhookDeps): WebhookUseCases {
   return {
     async create(caller, input) {
       adminOnly(caller);
-      if (!deps.allowHttp && new URL(input.url).protocol !== "https:")
-        throw new Failure("invalid", "The url must be https.", {
-          errors: [{ path: "url", message: "https only: the events' signature proves who sent them, https keeps them private" }],
-        });
+      if (!deps.allowHttp) refuseUnsafeUrl(new URL(input.url));
       if ((await store.list()).length >= MAX_SUBSCRIPTIONS)
         throw new Failure("conflict", `At most ${MAX_SUBSCRIPTIONS} subscriptions: delete one first.`);
       const subscription = {
