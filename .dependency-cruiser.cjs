@@ -7,7 +7,7 @@
  * Features: tickets, agents, escalation, sla, attachments, incidents, notifications, outbox. A feature may use another feature's
  * domain and ports, never its use cases, adapters or handlers; and the features form
  * a chain (escalation → tickets → outbox, sla → tickets, attachments → tickets, incidents → tickets,
- * agents alone), so no two import
+ * notifications → tickets, agents alone), so no two import
  * each other. The tickets' domain is made partly of the SLA's (its clocks), as a domain may.
  * shared/kernel holds what every layer shares (the Failure type, the caller, the clock).
  */

@@ -1525,7 +1525,7 @@ export interface components {
       /** @description Events in a row not delivered after all their retries; paused at 5 */
       failures: number;
       pausedAt: string | null;
-      /** @description Why the last event not delivered was not */
+      /** @description Why the last event not delivered was not: its receiver's status (`HTTP 500`), or no answer */
       lastError: string | null;
     };
     /**

@@ -2,11 +2,13 @@ import { createHash } from "node:crypto";
 import type { Publisher, QueueMessage } from "../outbox/ports.js";
 import { parseQueueBody } from "../outbox/ports.js";
 import type { RefusedEmail } from "../tickets/domain/commands.js";
-import { NotificationMessage, retryIdOf, type AppEvent, type EmailMessage, type WebhookMessage } from "./domain/messages.js";
+import { firstIdOf, retryIdOf } from "../kernel/retry-id.js";
+import { NotificationMessage, type AppEvent, type EmailMessage, type WebhookMessage } from "./domain/messages.js";
 import { DEFAULT_PREFERENCES } from "./domain/preferences.js";
 import { deliveredOnce, failedOnce, wants, type Subscription } from "./domain/webhook.js";
+import { isFailure } from "../kernel/failure.js";
 import { signWebhook } from "../kernel/webhook-signature.js";
-import { recipientKey } from "./outbox.js";
+import { emailKeyOf } from "./outbox.js";
 import type { EmailSender, PostEvent, PreferenceStore, WebhookStore } from "./ports.js";
 
 /** What the notifications need of the tickets: each email's record, and the entry of a refusal. */
@@ -34,10 +36,6 @@ export interface NotificationDeps {
   log: (line: string) => void;
 }
 
-/** The record of one email in its ticket's partition: its entry and its recipient. */
-export const emailRecordId = (message: Pick<EmailMessage, "seq" | "to">): string =>
-  `email-${message.seq}-${recipientKey(message.to.email)}`;
-
 /**
  * One message of the `notifications` queue. Each is idempotent: an email is sent once per entry
  * and recipient (its record, checked first and written once the service accepted it), a webhook
@@ -51,6 +49,9 @@ export const emailRecordId = (message: Pick<EmailMessage, "seq" | "to">): string
  * throws: it will not become one.
  */
 export async function handleNotification(deps: NotificationDeps, message: { messageId: string; body: unknown }): Promise<void> {
+  // Every id below is made from the message's: without one, retries and deliveries of different
+  // tickets would share ids, and the queue's duplicate detection would drop all but the first.
+  if (!message.messageId) throw new Error("A notification without a message id: refused, to dead-letter.");
   const parsed = NotificationMessage.safeParse(parseQueueBody(message.body));
   if (!parsed.success) throw new Error(`Message ${message.messageId} is not a notification v1: ${parsed.error.message}`);
   const body = parsed.data;
@@ -66,7 +67,7 @@ export async function handleNotification(deps: NotificationDeps, message: { mess
 
 async function sendEmail(deps: NotificationDeps, messageId: string, message: EmailMessage): Promise<void> {
   const { ticket, to } = message;
-  const recordId = emailRecordId(message);
+  const recordId = emailKeyOf(message.seq, to.email);
   const about = `email ${ticket.id}/${message.seq}`;
   if (await deps.records.done(ticket.id, recordId)) return deps.log(`${about}: sent already`);
   const preferences = (await deps.preferences.get(message.requesterId)) ?? DEFAULT_PREFERENCES;
@@ -83,7 +84,7 @@ async function sendEmail(deps: NotificationDeps, messageId: string, message: Ema
     return retryLater(deps, messageId, message, `${about} not sent (${errorOf(e)})`);
   }
   if (outcome.kind === "accepted") {
-    await deps.records.sent(ticket.id, recordId);
+    await recordSent(deps, ticket.id, recordId);
     if (!deps.emails.announces) deps.log(`${about}: accepted by ${deps.emails.describe} (${outcome.id})`);
     return;
   }
@@ -91,6 +92,28 @@ async function sendEmail(deps: NotificationDeps, messageId: string, message: Ema
   if (!(await deps.records.refused(ticket.id, refused, recordId, messageId))) return deps.log(`${about}: refused, and the ticket is gone`);
   deps.log(`${about}: refused for good (${outcome.code}), not retried; recorded on the ticket`);
 }
+
+/**
+ * The record of an email the service accepted, tried a few times before giving up: a message
+ * redelivered without it sends the email again (under the same Operation-Id, which the
+ * service may or may not drop: README, Known limits).
+ */
+async function recordSent(deps: NotificationDeps, ticketId: string, recordId: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await deps.records.sent(ticketId, recordId);
+    } catch (e) {
+      // Written by an earlier try whose answer was lost: it is there.
+      if (isFailure(e, "exists")) return;
+      if (attempt >= RECORD_ATTEMPTS) throw e;
+      deps.log(`email record ${ticketId}/${recordId} not written (${errorOf(e)}); trying again`);
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+    }
+  }
+}
+
+/** Tries of an accepted email's record: about 1.4 s in all, inside any queue lock. */
+const RECORD_ATTEMPTS = 4;
 
 /** One message per subscription that wants the event, under ids fixed by both: a fan-out delivered again sends nothing twice. */
 async function fanOut(deps: NotificationDeps, messageId: string, event: AppEvent): Promise<void> {
@@ -133,7 +156,8 @@ async function deliver(deps: NotificationDeps, messageId: string, message: Webho
   } catch (e) {
     if (message.attempt < deps.settings.maxRetries)
       return retryLater(deps, messageId, message, `webhook ${subscription.id} ${message.event.type} not delivered (${errorOf(e)})`);
-    return countFailure(deps, subscription, errorOf(e));
+    deps.log(`webhook ${subscription.id} ${message.event.type} not delivered after its last retry (${errorOf(e)})`);
+    return countFailure(deps, subscription, lastErrorOf(e));
   }
   if (subscription.failures > 0) await deps.webhooks.update(subscription.id, deliveredOnce);
 }
@@ -157,7 +181,12 @@ async function retryLater(deps: NotificationDeps, messageId: string, message: Em
   const attempt = message.attempt + 1;
   const at = new Date(deps.now().getTime() + retrySeconds * 1000 * 2 ** (attempt - 1));
   await deps.publisher.publish([
-    { messageId: retryIdOf(messageId, attempt), subject: `notification.${message.kind}`, body: { ...message, attempt }, scheduledAt: at },
+    {
+      messageId: retryIdOf(firstIdOf(messageId), attempt),
+      subject: `notification.${message.kind}`,
+      body: { ...message, attempt },
+      scheduledAt: at,
+    },
   ]);
   deps.log(`${why}; retry ${attempt} at ${at.toISOString()}`);
 }
@@ -166,10 +195,15 @@ async function retryLater(deps: NotificationDeps, messageId: string, message: Em
  * The same on every attempt of a delivery (its retries' message ids name the first), and opaque:
  * the message id holds the entry's seq, which would tell how many internal entries there are.
  */
-const deliveryIdOf = (messageId: string): string =>
-  `dlv_${createHash("sha256")
-    .update(messageId.replace(/\.retry-\d+$/, ""))
-    .digest("hex")
-    .slice(0, 32)}`;
+const deliveryIdOf = (messageId: string): string => `dlv_${createHash("sha256").update(firstIdOf(messageId)).digest("hex").slice(0, 32)}`;
 
 const errorOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/**
+ * What an admin sees of a subscription's last failure: its receiver's status, never its answer
+ * or a network error's words (which name the address a host name resolved to); the log has them.
+ */
+function lastErrorOf(e: unknown): string {
+  const { status } = e as { status?: unknown };
+  return typeof status === "number" ? `HTTP ${status}` : "no answer (a network error or a timeout)";
+}

@@ -28,7 +28,7 @@ export function notificationEntries(change: Change, requestId: string): OutboxEn
     };
   };
   const emails = requesterEmailsOf(change).map((email) =>
-    entry(`${email.seq}-email-${recipientKey(email.to.email)}`, change.entries.find((e) => e.seq === email.seq)!.at, {
+    entry(emailKeyOf(email.seq, email.to.email), change.entries.find((e) => e.seq === email.seq)!.at, {
       version: 1,
       kind: "email",
       ticket: ref,
@@ -66,5 +66,10 @@ function eventOf(entry: TimelineEntry): AppEventType | null {
   }
 }
 
-/** A recipient in an id: the same address, the same key; the address itself never in an id. */
-export const recipientKey = (email: string): string => createHash("sha256").update(email.toLowerCase()).digest("hex").slice(0, 16);
+/**
+ * One email's identity: the entry it is about and its recipient (the same address, the same key;
+ * the address itself never in an id). Its outbox entry and its record in the ticket's partition
+ * are named by it.
+ */
+export const emailKeyOf = (seq: number, email: string): string =>
+  `email-${seq}-${createHash("sha256").update(email.toLowerCase()).digest("hex").slice(0, 16)}`;

@@ -23,10 +23,10 @@ export interface OutgoingEmail {
 }
 
 /**
- * What the service said of an email it answered: accepted, or refused for good (an address
- * or a message it will never take: a 4xx other than 401, 403, 408 and 429, or an operation
- * that ended Failed). Anything else (a timeout, a 5xx, throttling, our credential refused)
- * throws, and the email is tried again.
+ * What the service said of an email it answered: accepted, or refused for good (its recipient:
+ * a 400 naming the recipients, or an operation that ended Failed). Anything else (a timeout, a
+ * 5xx, throttling, our credential or our sender refused, any other 4xx) throws, and the email is
+ * tried again, then dead-letters.
  */
 export type EmailOutcome = { kind: "accepted"; id: string } | { kind: "refused"; code: string; message: string };
 
@@ -55,5 +55,5 @@ export interface WebhookStore {
   delete(id: string): Promise<boolean>;
 }
 
-/** One signed POST of an event to a subscription's URL: resolves on 2xx, throws otherwise (its message names no secret). */
+/** One signed POST of an event to a subscription's URL: resolves on 2xx, throws otherwise (its message names no secret; its `status`, the receiver's answer, if any). */
 export type PostEvent = (request: { url: string; body: string; headers: Record<string, string>; secrets: string[] }) => Promise<void>;

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { verifyWebhookSignature } from "../../shared/escalation/channels/webhook.js";
+import { verifyWebhookSignature } from "../../shared/kernel/webhook-signature.js";
 import { messageOf, OutboxEntry } from "../../shared/outbox/ports.js";
 import { startAlertReceiver, type AlertReceiver } from "../support/alert-receiver.js";
 import { about, escalationSettings, openOutage, WEBHOOK_SECRET } from "../support/escalation-host.js";

@@ -96,6 +96,13 @@ describe("the Communication Services email sender", () => {
     expect(service.accepted).toEqual([]);
   });
 
+  it("throws, and does not say refused, when the service refuses this deployment's sender: no email is marked refused for its fault", async () => {
+    const error = await thrown(senderFor(service, { sender: "DoNotReply@not-linked.example.com" }).send(email()));
+
+    expect(service.sends.map((s) => s.status)).toEqual([400]);
+    expect(error.message).toMatch(/400 BadRequest/);
+  });
+
   it("says refused when the operation ends Failed", async () => {
     service.failLater("bounced@example.com", "EmailDroppedAllRecipientsSuppressed");
 

@@ -5,6 +5,8 @@ import type { Principal } from "../../shared/kernel/principal.js";
 import type { Change } from "../../shared/tickets/domain/change.js";
 import * as commands from "../../shared/tickets/domain/commands.js";
 import type { Ticket } from "../../shared/tickets/domain/model.js";
+import { slaTimer } from "../../shared/tickets/domain/sla.js";
+import { DEFAULT_SLA_POLICY } from "../../shared/sla/domain/policy.js";
 
 /**
  * Which changes email the requester (notifications/domain/requester-email.ts), walking every
@@ -82,6 +84,41 @@ describe("the requester's emails", () => {
     const closedByKaren = commands.move(t, karen, { status: "closed", resolution: "Fixed itself." }, at);
     changes.push(commands.move(closedByKaren.ticket, karen, { status: "open" }, at));
     for (const change of changes) expect(kinds(change), change.entries.map((e) => e.type).join(",")).toEqual([]);
+  });
+
+  it("come of an incident's broadcast: its reply on the incident, and on each report the reply or the move it makes", () => {
+    const incident = opened();
+    expect(kinds(commands.broadcast(incident, jane, { body: "Failover under way." }, "b1", at))).toEqual(["reply"]);
+    const report = commands.linkParent(opened(), jane, { ...incident, id: "t2", number: "87654321" }, at).ticket;
+    expect(kinds(commands.applyBroadcast(report, jane, "t2", { kind: "reply", body: "Failover under way." }, at))).toEqual(["reply"]);
+    const move = { kind: "move", status: "resolved", resolution: "Failover done." } as const;
+    expect(requesterEmailsOf(commands.applyBroadcast(report, jane, "t2", move, at))).toMatchObject([
+      { kind: "resolved", text: "Failover done." },
+    ]);
+  });
+
+  it("never come of linking a report, unlinking it, an incident dropping it, or the SLA clocks' timer", () => {
+    const t = opened();
+    const linked = commands.linkParent(t, jane, { ...opened(), id: "t2", number: "87654321" }, at);
+    const changes: Change[] = [
+      linked,
+      commands.unlinkParent(linked.ticket, jane, at),
+      commands.dropParent(linked.ticket, "t2", "the incident is closed", at),
+      slaTimer(t, DEFAULT_SLA_POLICY, "2026-12-31T10:00:00.000Z"),
+    ];
+    for (const change of changes) expect(kinds(change), change.entries.map((e) => e.type).join(",")).toEqual([]);
+  });
+
+  it("are decided for every command there is: a new one fails here until it is walked above", () => {
+    const walked = new Set([
+      ...["openTicket", "triage", "assign", "move", "comment", "acknowledge", "escalate", "recordDelivery", "markMalicious"],
+      ...["recordEmailRefused", "linkParent", "unlinkParent", "countChild", "dropParent", "broadcast", "applyBroadcast"],
+    ]);
+    const notCommands = new Set(["maliciousRecordId", "noChange"]);
+    const functions = Object.entries(commands)
+      .filter(([, value]) => typeof value === "function")
+      .map(([name]) => name);
+    expect(functions.filter((name) => !walked.has(name) && !notCommands.has(name))).toEqual([]);
   });
 
   it("go nowhere when the requester has no address", () => {

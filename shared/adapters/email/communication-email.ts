@@ -32,8 +32,8 @@ import { firstLine, isNetworkFailure, NETWORK_ERROR_CODES } from "../network-err
  *
  * Operation-Id is a name-based UUID (version 5: SHA-1 of a namespace of our own and the email's
  * key, RFC 9562 section 5.5), so a redelivered email asks for the same operation again. What the
- * service answers a send that repeats an Operation-Id is not in the SDK: if it were a 4xx (say
- * 409), that redelivery would read as refused, though the first send may have gone.
+ * service answers a send that repeats an Operation-Id is not in the SDK; whatever 4xx it is
+ * (say 409), it is thrown, never read as refused: only a refusal of the recipient is (below).
  */
 export interface CommunicationEmailOptions {
   endpoint: string;
@@ -65,8 +65,14 @@ export function operationIdOf(key: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** Statuses that say the request will never be taken: every 4xx but these, which time, throttling or a fixed role cure. */
-const RETRIED_4XX = new Set([401, 403, 408, 429]);
+/**
+ * A send refused for good: a 400 whose code or words name the recipients (InvalidRecipients).
+ * Any other 4xx is thrown, retried and at last dead-lettered for a person to see: a sender not
+ * on a linked domain, a wrong endpoint or a 409 is this deployment's fault, and would otherwise
+ * mark every email refused without anyone being alerted.
+ */
+const refusesRecipient = (status: number, code: string | undefined, message: string | undefined): boolean =>
+  status === 400 && /recipient/i.test(`${code ?? ""} ${message ?? ""}`);
 const NETWORK_CODES = new Set<string>([...NETWORK_ERROR_CODES, "REQUEST_SEND_ERROR"]);
 
 interface SdkError {
@@ -152,7 +158,7 @@ function parseConnectionString(connectionString: string | undefined): { endpoint
   return match ? { endpoint: match[1]!, accessKey: match[2]! } : undefined;
 }
 
-/** A refusal for good: the operation ended Failed or Canceled, or the send itself was answered a final 4xx. */
+/** A refusal for good: the operation ended Failed or Canceled, or the send itself was answered that its recipient is refused. */
 function refusalOf(err: SdkError, last: Partial<EmailSendResult> | undefined): Extract<EmailOutcome, { kind: "refused" }> | null {
   if (last?.status === "Failed" || last?.status === "Canceled")
     return {
@@ -162,8 +168,8 @@ function refusalOf(err: SdkError, last: Partial<EmailSendResult> | undefined): E
     };
   const status = err.statusCode;
   // A 4xx to a poll says nothing of the email: it is thrown, and the next try asks for the same operation.
-  const final = err.name === "RestError" && err.request?.method === "POST" && status !== undefined && status >= 400 && status < 500;
-  if (!final || RETRIED_4XX.has(status)) return null;
+  const answered = err.name === "RestError" && err.request?.method === "POST" && status !== undefined;
+  if (!answered || !refusesRecipient(status, errorCodeOf(err), err.message)) return null;
   return { kind: "refused", code: errorCodeOf(err) ?? `HTTP ${status}`, message: firstLine(err.message) };
 }
 

@@ -36,7 +36,7 @@ import { postJson, type Fetch } from "./http.js";
  *
  * A receiver checks the signature over the raw body bytes exactly as received
  * (not re-serialised JSON) and rejects old timestamps, which is what
- * verifyWebhookSignature does. The delivery id is also inside the signed body,
+ * verifyWebhookSignature (shared/kernel/webhook-signature.ts) does. The delivery id is also inside the signed body,
  * because the header is not signed: someone replaying a captured request within
  * the tolerance could change the header, not the body.
  */
@@ -97,6 +97,3 @@ export function webhookChannel(options: WebhookChannelOptions): Channel {
     },
   };
 }
-
-// The signing both webhooks share (the alerts' and the apps' events): its receivers verify it one way.
-export { signWebhook, verifyWebhookSignature, type VerifyWebhookSignature } from "../../kernel/webhook-signature.js";

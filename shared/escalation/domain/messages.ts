@@ -30,7 +30,7 @@ export type EscalationMessage = z.infer<typeof EscalationMessage>;
 export const messageIdOf = (ticketId: string, seq: number): string => `${ticketId}.${seq}`;
 
 /** A retry's id says whose retry it is: only the notifier's own retries may speak for another message. */
-export const retryIdOf = (messageId: string, attempt: number): string => `${messageId}.retry-${attempt}`;
+export { retryIdOf } from "../../kernel/retry-id.js";
 
 /** `escalation.triggered`, `escalation.sla_breached`...; a notice is named by its event alone: `sla.warning`, `sla.breached`. */
 export const subjectOf = (event: AlertEvent): string => (ALERT_KIND[event] === "notice" ? event : `escalation.${event}`);

@@ -58,6 +58,3 @@ export type WebhookMessage = z.infer<typeof WebhookMessage>;
 
 export const NotificationMessage = z.discriminatedUnion("kind", [EmailMessage, EventMessage, WebhookMessage]);
 export type NotificationMessage = z.infer<typeof NotificationMessage>;
-
-/** A retry's message id: the first message's, with the attempt. */
-export const retryIdOf = (messageId: string, attempt: number): string => `${messageId.replace(/\.retry-\d+$/, "")}.retry-${attempt}`;

@@ -11,6 +11,7 @@ export const WebhookInput = z.strictObject({
   url: z
     .url({ protocol: /^https?$/ })
     .max(2048)
+    .refine((url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url), "no user or password in the url: the secret proves the events are ours")
     .describe("Where the events are POSTed: https (http only off Azure, for a local receiver)"),
   events: z
     .array(AppEventType)

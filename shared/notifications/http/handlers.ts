@@ -35,7 +35,7 @@ export const WebhookJson = Subscription.omit({ secret: true })
         "`paused`: its events kept failing, each after all its retries; nothing is sent to it. Delete it and register it again once its receiver is mended",
       ),
     failures: z.number().int().min(0).describe("Events in a row not delivered after all their retries; paused at 5"),
-    lastError: z.string().nullable().describe("Why the last event not delivered was not"),
+    lastError: z.string().nullable().describe("Why the last event not delivered was not: its receiver's status (`HTTP 500`), or no answer"),
   })
   .meta({ id: "Webhook", description: "An app's subscription to the ticket events; its secret is never shown." });
 
