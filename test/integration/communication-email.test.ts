@@ -4,8 +4,8 @@ import {
   operationIdOf,
   type CommunicationEmailOptions,
 } from "../../shared/adapters/email/communication-email.js";
-import type { OutgoingEmail } from "../../shared/notifications/ports.js";
 import { startEmailService, type EmailService } from "../support/email-service.js";
+import { outgoingEmail } from "../support/notification-fixtures.js";
 
 /** The adapter and the real SDK against the stand-in, over HTTP, signed with the access key. */
 let service: EmailService;
@@ -14,13 +14,7 @@ beforeEach(async () => {
 });
 afterEach(() => service.close());
 
-const email = (over: Partial<OutgoingEmail> = {}): OutgoingEmail => ({
-  to: { name: "Karen Requester", email: "karen@example.com" },
-  subject: "[#42] Printer on fire: resolved",
-  text: "Jane Agent wrote:\n\nReplaced the fuser.\n\nhttp://localhost:7071/tickets/42",
-  key: "t-42:e-7:karen",
-  ...over,
-});
+const email = outgoingEmail;
 
 const senderFor = (s: EmailService, over: Partial<CommunicationEmailOptions> = {}) =>
   communicationEmailSender({

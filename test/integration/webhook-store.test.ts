@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CosmosWebhookStore } from "../../shared/adapters/cosmos/webhook-store.js";
 import { startEmbeddedCosmos, type EmbeddedCosmos } from "../../shared/local/embedded-cosmos.js";
-import { failedOnce, PAUSE_AFTER, type Subscription } from "../../shared/notifications/domain/webhook.js";
+import { failedOnce, PAUSE_AFTER } from "../../shared/notifications/domain/webhook.js";
+import { subscription as fixture } from "../support/notification-fixtures.js";
 import { withContainer } from "../support/embedded-container.js";
 
 /**
@@ -15,18 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => embedded.close());
 
-const subscription: Subscription = {
-  id: "wh_000000000000000000000001",
-  url: "https://push.example.com/hook",
-  events: ["ticket.opened"],
-  secret: "s".repeat(16),
-  createdAt: "2026-12-01T10:00:00.000Z",
-  createdBy: "ada",
-  status: "active",
-  failures: 0,
-  pausedAt: null,
-  lastError: null,
-};
+const subscription = fixture();
 
 describe("the webhook store", () => {
   it("counts 20 failures made at once, each one, and pauses the subscription at 5", async () => {

@@ -1,21 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { Subscription } from "../../shared/notifications/domain/webhook.js";
+import { subscription as fixture } from "../support/notification-fixtures.js";
 import { keptSubscriptions } from "../../shared/notifications/kept-subscriptions.js";
 import type { WebhookStore } from "../../shared/notifications/ports.js";
 
 /** The subscriptions each event reads, kept 5 s by the instance (notifications/kept-subscriptions.ts). */
-const subscription = (id: string): Subscription => ({
-  id,
-  url: "https://push.example.com/hook",
-  events: ["ticket.opened"],
-  secret: "s".repeat(16),
-  createdAt: "2026-12-01T10:00:00.000Z",
-  createdBy: "ada",
-  status: "active",
-  failures: 0,
-  pausedAt: null,
-  lastError: null,
-});
+const subscription = (id: string): Subscription => fixture({ id });
 
 function memoryStore(): WebhookStore & { lists: number; failNextList: boolean } {
   const all = new Map<string, Subscription>();

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { mailDrop } from "../../shared/local/mail-drop.js";
-import type { OutgoingEmail } from "../../shared/notifications/ports.js";
+import { outgoingEmail } from "../support/notification-fixtures.js";
 
 let dir: string;
 let lines: string[];
@@ -15,13 +15,7 @@ afterEach(() => rm(join(dir, ".."), { recursive: true, force: true }));
 
 const drop = () => mailDrop({ dir, log: (line) => lines.push(line) });
 
-const email = (over: Partial<OutgoingEmail> = {}): OutgoingEmail => ({
-  to: { name: "Karen Requester", email: "karen@example.com" },
-  subject: "[#42] Printer on fire: resolved",
-  text: "Jane Agent wrote:\n\nReplaced the fuser.\n\nhttp://localhost:7071/tickets/42",
-  key: "t-42:e-7:karen",
-  ...over,
-});
+const email = outgoingEmail;
 
 /** Just enough of RFC 5322, 2045 and 2047 to read the message back: unfolded headers, encoded words, a quoted-printable body. */
 function parseMessage(raw: string): { headers: Map<string, string>; text: string } {
