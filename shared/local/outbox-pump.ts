@@ -25,10 +25,22 @@ export class OutboxPump {
     this.retrySoon(0);
   }
 
-  /** The entries a change just stored. */
+  /**
+   * The entries a change just stored: dispatched with those of every other change stored in the
+   * same turn of the event loop, so that the writes of a burst are marked sent in one request,
+   * not one each (shared/adapters/cosmos/ticket-store.ts markOutboxSent).
+   */
   nudge(entries: OutboxEntry[]): void {
-    if (entries.length && !this.stopped) void this.track(this.dispatcher().then((d) => d.dispatch(entries)));
+    if (!entries.length || this.stopped) return;
+    const first = this.queued.length === 0;
+    this.queued.push(...entries);
+    if (!first) return;
+    // Tracked from now, so that stop() waits for what is queued too.
+    const flushed = new Promise<OutboxEntry[]>((resolve) => setImmediate(() => resolve(this.queued.splice(0))));
+    void this.track(flushed.then(async (batch) => (await this.dispatcher()).dispatch(batch)));
   }
+
+  private readonly queued: OutboxEntry[] = [];
 
   private track(work: Promise<unknown>): Promise<unknown> {
     const p = work

@@ -310,22 +310,26 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
    */
   async markOutboxSent(entries: OutboxEntry[]): Promise<void> {
     const sent = { sentAt: new Date().toISOString(), ttl: SENT_OUTBOX_TTL_SECONDS };
-    const byTicket = new Map<string, OutboxEntry[]>();
-    for (const e of entries) {
-      const mine = byTicket.get(e.ticketId);
-      if (mine) mine.push(e);
-      else byTicket.set(e.ticketId, [e]);
+    const replace = (entry: OutboxEntry): OperationInput => ({
+      operationType: "Replace",
+      id: entry.id,
+      partitionKey: entry.ticketId,
+      resourceBody: json(toOutboxDoc(entry, sent)),
+    });
+    const tickets = new Set(entries.map((e) => e.ticketId));
+    if (tickets.size === 1 && entries.length <= BATCH_LIMIT) {
+      await this.sendBatch(entries[0]!.ticketId, entries.map(replace), "Marking outbox entries sent failed");
+      return;
     }
-    await Promise.all(
-      [...byTicket].map(async ([ticketId, mine]) => {
-        for (let i = 0; i < mine.length; i += BATCH_LIMIT) {
-          const ops = mine
-            .slice(i, i + BATCH_LIMIT)
-            .map((entry): OperationInput => ({ operationType: "Replace", id: entry.id, resourceBody: json(toOutboxDoc(entry, sent)) }));
-          await this.sendBatch(ticketId, ops, "Marking outbox entries sent failed");
-        }
-      }),
-    );
+    // Many tickets' entries (the change feed's batch, the local host's writes of one moment): one
+    // bulk request per partition key range, not one batch per ticket. Each mark stands alone,
+    // as marks may: an entry left unmarked is published again, and the queue drops the repeat.
+    const results = await translated(() => this.container.items.executeBulkOperations(entries.map(replace)));
+    const failed = results.filter((r) => r.error || (r.response?.statusCode ?? 500) >= 400);
+    if (failed.length) {
+      const code = failed[0]!.error?.code ?? failed[0]!.response?.statusCode ?? 500;
+      throw cosmosFailure({ code, message: `Marking ${failed.length} of ${entries.length} outbox entries sent failed` });
+    }
   }
 
   async putRecord(ticketId: string, record: TicketRecord): Promise<void> {
