@@ -103,4 +103,22 @@ describe("the outbox dispatcher", () => {
     expect(after).toEqual(before.map((doc) => ({ ...doc, sent: true, sentAt: expect.any(String), ttl: SENT_OUTBOX_TTL_SECONDS })));
     expect((await s.store.unsentOutbox({ limit: 100 })).filter((e) => e.ticketId === ticket.id)).toEqual([]);
   });
+
+  it("marks many tickets' entries sent in one bulk request, and says so when one of them could not be", async () => {
+    const tickets = await Promise.all([escalatedTicket(), escalatedTicket(), escalatedTicket()]);
+    const ids = new Set(tickets.map((t) => t.id));
+    const theirs = (await s.store.unsentOutbox({ limit: 100 })).filter((e) => ids.has(e.ticketId));
+    expect(new Set(theirs.map((e) => e.ticketId)).size).toBe(3);
+    const requests = s.embedded.requests();
+    await s.store.markOutboxSent(theirs);
+    // The bulk request, and the partition key ranges the SDK reads for it (at most once per client).
+    expect(s.embedded.requests() - requests).toBeLessThanOrEqual(2);
+    expect((await s.store.unsentOutbox({ limit: 100 })).filter((e) => ids.has(e.ticketId))).toEqual([]);
+    // An entry that is not there (deleted meanwhile) fails the call, so the dispatcher retries; the others are marked.
+    const [first, second] = await Promise.all([escalatedTicket(), escalatedTicket()]);
+    const more = (await s.store.unsentOutbox({ limit: 100 })).filter((e) => e.ticketId === first.id || e.ticketId === second.id);
+    const ghost = { ...more[0]!, id: "outbox-404" };
+    await expect(s.store.markOutboxSent([...more, ghost])).rejects.toThrow();
+    expect((await s.store.unsentOutbox({ limit: 100 })).filter((e) => e.ticketId === first.id || e.ticketId === second.id)).toEqual([]);
+  });
 });
