@@ -47,6 +47,7 @@ import { keptSubscriptions } from "../notifications/kept-subscriptions.js";
 import { notificationEntries } from "../notifications/outbox.js";
 import { handleNotification } from "../notifications/handler.js";
 import type { EmailSender } from "../notifications/ports.js";
+import type { AppEventType } from "../notifications/domain/messages.js";
 import { postJson } from "../escalation/channels/http.js";
 import { ticketLink } from "../escalation/channels/link.js";
 import { RecordThere } from "../tickets/idempotency.js";
@@ -111,14 +112,21 @@ const EMAIL_RECORD_TTL_SECONDS = 30 * 24 * 60 * 60;
 /** An upload's id, and a copy's: 96 random bits in hex (the id routes and inputs take). */
 const newAttachmentId = () => randomness.randomHex().slice(0, 24);
 
-/** The tickets' outbox: the escalation's messages, the SLA's timers, the incidents' commands and the notifications of each change. */
-export function ticketOutbox(written: (entries: OutboxEntry[]) => void = () => {}): Outbox {
+/**
+ * The tickets' outbox: the escalation's messages, the SLA's timers, the incidents' commands and
+ * the notifications of each change (its events for the apps only where `eventsWanted` says some
+ * subscription may want them).
+ */
+export function ticketOutbox(
+  written: (entries: OutboxEntry[]) => void = () => {},
+  eventsWanted: (type: AppEventType) => boolean = () => true,
+): Outbox {
   return {
     entriesFor: (change, requestId) => [
       ...escalationEntries(change, requestId),
       ...timerEntries(change, requestId),
       ...incidentEntries(change, requestId),
-      ...notificationEntries(change, requestId),
+      ...notificationEntries(change, requestId, eventsWanted),
     ],
     written,
   };
@@ -189,14 +197,14 @@ export class Composition {
   /** The SLA policy a change is judged by, kept a few seconds per instance (shared/sla/policy-source.ts). */
   private readonly slaPolicy = once(async () => cachedPolicy((await this.stores()).slaPolicy, { now: this.now }));
 
-  private readonly writer = once(
-    async () =>
-      new TicketWriter({
-        store: (await this.stores()).tickets,
-        outbox: ticketOutbox(this.options.outboxWritten),
-        slaPolicy: await this.slaPolicy(),
-      }),
-  );
+  private readonly writer = once(async () => {
+    const subscriptions = await this.subscriptions();
+    return new TicketWriter({
+      store: (await this.stores()).tickets,
+      outbox: ticketOutbox(this.options.outboxWritten, (type) => subscriptions.wanted(type)),
+      slaPolicy: await this.slaPolicy(),
+    });
+  });
 
   readonly directory = once(async () => new AgentDirectory((await this.stores()).agents, this.now));
 

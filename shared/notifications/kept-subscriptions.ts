@@ -1,3 +1,4 @@
+import type { AppEventType } from "./domain/messages.js";
 import type { Subscription } from "./domain/webhook.js";
 import type { WebhookStore } from "./ports.js";
 
@@ -10,19 +11,40 @@ import type { WebhookStore } from "./ports.js";
  */
 export const SUBSCRIPTIONS_KEPT_MS = 5_000;
 
-export function keptSubscriptions(store: WebhookStore, now: () => Date, keptMs = SUBSCRIPTIONS_KEPT_MS): WebhookStore {
-  let kept: { at: number; list: Promise<Subscription[]> } | undefined;
+export interface KeptSubscriptions extends WebhookStore {
+  /**
+   * Whether some active subscription wants events of this type, as this instance knows now,
+   * without waiting: true while it does not know (its first read, or a list older than
+   * SUBSCRIPTIONS_KEPT_MS, which it reads again meanwhile), so that no event is left out that
+   * the fan-out, reading the same list, would have sent. A change writes no event for the apps
+   * that nobody would get: nothing for the outbox, the queue and the fan-out to carry.
+   */
+  wanted(type: AppEventType): boolean;
+}
+
+export function keptSubscriptions(store: WebhookStore, now: () => Date, keptMs = SUBSCRIPTIONS_KEPT_MS): KeptSubscriptions {
+  let kept: { at: number; list: Promise<Subscription[]>; known?: Subscription[] } | undefined;
   const forget = () => (kept = undefined);
-  return {
-    list() {
-      const at = now().getTime();
-      if (!kept || at - kept.at >= keptMs) {
-        const list = store.list();
+  const fresh = () => kept !== undefined && now().getTime() - kept.at < keptMs;
+  const list = (): Promise<Subscription[]> => {
+    if (!fresh()) {
+      const entry: NonNullable<typeof kept> = { at: now().getTime(), list: store.list() };
+      entry.list.then(
+        (subscriptions) => (entry.known = subscriptions),
         // A read that failed is not kept: the next event reads again.
-        list.catch(() => kept?.list === list && forget());
-        kept = { at, list };
-      }
-      return kept.list;
+        () => kept === entry && forget(),
+      );
+      kept = entry;
+    }
+    return kept!.list;
+  };
+  return {
+    list,
+    wanted(type) {
+      const known = fresh() ? kept!.known : undefined;
+      if (known) return known.some((s) => s.status === "active" && s.events.includes(type));
+      list().catch(() => {});
+      return true;
     },
     get: (id) => store.get(id),
     create: (subscription) => store.create(subscription).finally(forget),

@@ -11,7 +11,12 @@ import { requesterEmailsOf } from "./domain/requester-email.js";
  * and one for each event of it the apps may subscribe to. So no change is stored without its
  * email, and no email is sent for a change that was not stored.
  */
-export function notificationEntries(change: Change, requestId: string): OutboxEntry[] {
+export function notificationEntries(
+  change: Change,
+  requestId: string,
+  /** Whether any app may want events of this type (kept-subscriptions.ts); an event nobody would get is not written. */
+  wanted: (type: AppEventType) => boolean = () => true,
+): OutboxEntry[] {
   const { ticket } = change;
   const ref = { id: ticket.id, number: ticket.number };
   const entry = (name: string, at: string, body: NotificationMessage): OutboxEntry => {
@@ -43,7 +48,7 @@ export function notificationEntries(change: Change, requestId: string): OutboxEn
   );
   const events = change.entries.flatMap((e) => {
     const type = eventOf(e);
-    if (!type) return [];
+    if (!type || !wanted(type)) return [];
     // Random, and kept with the entry: anything made from the entry's seq could be counted back to it.
     const id = `evt_${randomBytes(16).toString("hex")}`;
     return [entry(`${e.seq}-event`, e.at, { version: 1, kind: "event", event: { id, type, ticket: ref, at: e.at } })];

@@ -60,4 +60,24 @@ describe("the subscriptions kept by an instance", () => {
     expect(await kept.list()).toEqual([]);
     expect(store.lists).toBe(2);
   });
+
+  it("say at once whether an event is wanted: yes while unknown or stale (and read again), else as the list says", async () => {
+    let now = 0;
+    const store = memoryStore();
+    const kept = keptSubscriptions(store, () => new Date(now));
+    expect(kept.wanted("ticket.opened")).toBe(true);
+    await kept.list();
+    expect(kept.wanted("ticket.opened")).toBe(false);
+    await kept.create(subscription("a"));
+    expect(kept.wanted("ticket.opened")).toBe(true);
+    await kept.list();
+    expect(kept.wanted("ticket.opened")).toBe(true);
+    expect(kept.wanted("ticket.public_reply")).toBe(false);
+    await kept.update("a", (s) => ({ ...s, status: "paused" }));
+    await kept.list();
+    expect(kept.wanted("ticket.opened")).toBe(false);
+    now = 5_000;
+    expect(kept.wanted("ticket.opened")).toBe(true);
+    expect(store.lists).toBe(4);
+  });
 });
