@@ -1,15 +1,16 @@
-import type { IncomingMessage } from "node:http";
-import type { AddressInfo } from "node:net";
-import { createHttpServer } from "@vercel/cosmosdb-server";
-import { replicateQueries, type ReplicatedAccount } from "./query-replica.js";
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
+import { replicaWorkerOf, wireReplica } from "./query-replica.js";
 
 /**
- * The embedded Cosmos DB endpoint for the local host and the tests: in memory,
- * spoken to over HTTP by the real @azure/cosmos client, its queries answered by a replica
- * in a worker thread (query-replica.ts). `requests` counts what
- * it receives, which is how round trips per command are measured; `writes` counts
- * the requests that may have changed something, once answered, which is how the kept
- * store (kept-store.ts) knows there is something new to save.
+ * The embedded Cosmos DB endpoint for the local host and the tests: in memory, spoken to over
+ * HTTP by the real @azure/cosmos client. It runs in a worker thread of its own, so that its
+ * work (parsing each request, the documents' JSON, the batches) never holds up the host's
+ * thread, which serves the API; its queries are answered by a replica in a worker of the
+ * endpoint's (query-replica.ts), so that a long query never holds up its other requests
+ * either. `requests` counts what it receives, which is how round trips per command are
+ * measured; `writes` counts the requests that may have changed something, once answered,
+ * which is how the kept store (kept-store.ts) knows there is something new to save.
  */
 export interface EmbeddedCosmos {
   endpoint: string;
@@ -20,47 +21,165 @@ export interface EmbeddedCosmos {
   close: () => Promise<void>;
 }
 
-/** Cosmos DB's REST protocol: a query is a POST too, told apart by its headers. */
-function mayWrite(req: IncomingMessage): boolean {
-  if (req.method === "GET" || req.method === "HEAD") return false;
-  if (req.method !== "POST") return true;
-  const h = req.headers;
-  const query = String(h["x-ms-documentdb-isquery"]).toLowerCase() === "true" || h["content-type"] === "application/query+json";
-  return !query && String(h["x-ms-cosmos-is-query-plan-request"]).toLowerCase() !== "true";
+/** What the endpoint's worker is given: where to require its modules from, and the code it runs. */
+interface EndpointData {
+  port: number;
+  serverModule: string;
+  /** [requests, writes], counted by the worker, read by the host. */
+  counters: SharedArrayBuffer;
+  replica: ReturnType<typeof replicaWorkerOf>;
+  wireReplica: string;
 }
 
-export async function startEmbeddedCosmos(port = 0): Promise<EmbeddedCosmos> {
+type FromEndpoint =
+  | { kind: "listening"; port: number }
+  | { kind: "failed"; message: string; code?: string }
+  | { kind: "write" }
+  | { kind: "log"; line: string }
+  | { kind: "closed" };
+
+/**
+ * The endpoint's worker, run as it is (`eval`), as the replica is: it may use nothing from this
+ * module, only what it requires by the paths it is given and the sources it is handed.
+ */
+function endpoint(): void {
+  const threads = globalThis.require("node:worker_threads") as typeof import("node:worker_threads");
+  const parentPort = threads.parentPort!;
+  const data = threads.workerData as EndpointData;
+  const post = (message: FromEndpoint) => parentPort.postMessage(message);
+  const { createHttpServer } = globalThis.require(data.serverModule) as typeof import("@vercel/cosmosdb-server");
+  const counters = new Int32Array(data.counters);
+  let watched = false;
+  // Cosmos DB's REST protocol: a query is a POST too, told apart by its headers.
+  const mayWrite = (req: import("node:http").IncomingMessage): boolean => {
+    if (req.method === "GET" || req.method === "HEAD") return false;
+    if (req.method !== "POST") return true;
+    const h = req.headers;
+    const query = String(h["x-ms-documentdb-isquery"]).toLowerCase() === "true" || h["content-type"] === "application/query+json";
+    return !query && String(h["x-ms-cosmos-is-query-plan-request"]).toLowerCase() !== "true";
+  };
   const server = createHttpServer({ keepAlive: true });
-  let requests = 0;
-  let writes = 0;
-  const listeners: (() => void)[] = [];
-  server.on("request", (req: IncomingMessage, res) => {
-    requests++;
+  server.on("request", (req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => {
+    if (req.headers["x-helpdesk-warm-up"]) return;
+    Atomics.add(counters, 0, 1);
     // Counted once answered, so that a save that starts after the count sees the change.
     if (mayWrite(req))
       res.once("finish", () => {
-        writes++;
-        for (const listener of listeners) listener();
+        Atomics.add(counters, 1, 1);
+        if (watched) post({ kind: "write" });
       });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => resolve());
+  server.once("error", (e: Error & { code?: string }) => post({ kind: "failed", message: e.message, code: e.code }));
+  server.listen(data.port, "127.0.0.1", () => {
+    // The patched endpoint's account, made as it started listening (patches/).
+    const account = (server as unknown as { account: object }).account;
+    const { Worker } = threads;
+    const wire = (0, eval)(`const __name = (target) => target;\n(${data.wireReplica})`) as typeof wireReplica;
+    const replica = wire(account, new Worker(data.replica.source, { eval: true, workerData: data.replica.workerData }), (line) =>
+      post({ kind: "log", line }),
+    );
+    parentPort.on("message", (message: "watch" | "close") => {
+      if (message === "watch") watched = true;
+      else {
+        server.close(() => void replica.close().then(() => post({ kind: "closed" })));
+        server.closeAllConnections?.();
+      }
+    });
+    const { port } = server.address() as import("node:net").AddressInfo;
+    post({ kind: "listening", port });
+    // Its own first requests, uncounted, while the host still loads: the first of the host's
+    // would otherwise run the endpoint's request path cold (tens of milliseconds).
+    const http = globalThis.require("node:http") as typeof import("node:http");
+    const warm = (left: number) =>
+      http
+        .get(
+          { host: "127.0.0.1", port, path: "/", headers: { "x-helpdesk-warm-up": "1", "x-ms-date": new Date().toUTCString() } },
+          (res) => {
+            res.resume();
+            res.once("end", () => left > 1 && warm(left - 1));
+          },
+        )
+        .once("error", () => {});
+    warm(3);
   });
-  const { port: bound } = server.address() as AddressInfo;
-  // The patched endpoint's account, made as it started listening (patches/).
-  const replica = replicateQueries((server as unknown as { account: ReplicatedAccount }).account, (line) => console.error(line));
+}
+
+let early: Promise<EmbeddedCosmos> | undefined;
+
+/**
+ * Starts the endpoint now, on any free port, for the next startEmbeddedCosmos() to take: `npm
+ * start` calls it before it loads the host (shared/local/start.ts), so that the endpoint's
+ * worker boots on the other core while the host's thread compiles the host.
+ */
+export function startEmbeddedCosmosEarly(): void {
+  early ??= startEmbeddedCosmosWorker(0);
+  // Taken, or not needed (a setting named a real store): a failure here is the taker's to see.
+  early.catch(() => {});
+}
+
+export function startEmbeddedCosmos(port = 0): Promise<EmbeddedCosmos> {
+  const started = port === 0 ? early : undefined;
+  if (started) {
+    early = undefined;
+    return started;
+  }
+  return startEmbeddedCosmosWorker(port);
+}
+
+async function startEmbeddedCosmosWorker(port: number): Promise<EmbeddedCosmos> {
+  const require = createRequire(import.meta.url);
+  const counters = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
+  const workerData: EndpointData = {
+    port,
+    serverModule: require.resolve("@vercel/cosmosdb-server"),
+    counters,
+    replica: replicaWorkerOf(),
+    wireReplica: wireReplica.toString(),
+  };
+  const worker = new Worker(`const __name = (target) => target;\n(${endpoint.toString()})();`, { eval: true, workerData });
+  const listeners: (() => void)[] = [];
+  let closed: (() => void) | undefined;
+  let closing = false;
+  const listening = new Promise<number>((resolve, reject) => {
+    worker.on("message", (message: FromEndpoint) => {
+      if (message.kind === "listening") resolve(message.port);
+      else if (message.kind === "failed") reject(Object.assign(new Error(message.message), { code: message.code }));
+      else if (message.kind === "write") for (const listener of listeners) listener();
+      else if (message.kind === "log") console.error(message.line);
+      else closed?.();
+    });
+    worker.once("error", (e) => {
+      console.error(`embedded store: its endpoint failed (${e.message}); the store no longer answers`);
+      reject(e);
+    });
+    worker.once("exit", (code) => {
+      if (!closing) console.error(`embedded store: its endpoint's worker stopped (${code})`);
+      reject(new Error(`The embedded Cosmos DB endpoint's worker stopped (${code}).`));
+    });
+  });
+  let bound: number;
+  try {
+    bound = await listening;
+  } catch (e) {
+    await worker.terminate();
+    throw e;
+  }
+  const counted = new Int32Array(counters);
   return {
     endpoint: `http://127.0.0.1:${bound}`,
-    requests: () => requests,
-    writes: () => writes,
-    onWrite: (listener) => void listeners.push(listener),
+    requests: () => Atomics.load(counted, 0),
+    writes: () => Atomics.load(counted, 1),
+    onWrite: (listener) => {
+      if (!listeners.length) worker.postMessage("watch");
+      listeners.push(listener);
+    },
     close: async () => {
+      closing = true;
       await new Promise<void>((resolve) => {
-        server.closeAllConnections?.();
-        server.close(() => resolve());
+        closed = resolve;
+        worker.postMessage("close");
       });
-      await replica.close();
+      await worker.terminate();
     },
   };
 }

@@ -59,7 +59,12 @@ function replica(): void {
     exec(docs: Doc[], options: object): unknown;
     ast: Ast;
   }
-  const compile = (globalThis.require(engineModule) as { default: (sql: string) => Compiled }).default;
+  // The engine (Babel, 4 MB) is loaded a second after the replica starts, not with it: a cold
+  // start's first requests run no query, and need the cores meanwhile; a query before then loads it.
+  let engine: ((sql: string) => Compiled) | undefined;
+  const load = () => (engine ??= (globalThis.require(engineModule) as { default: (sql: string) => Compiled }).default);
+  const compile = (sql: string) => load()(sql);
+  setTimeout(load, 1000).unref();
   interface Collection {
     compositeIndexes: unknown;
     partitionPath: string[];
@@ -207,15 +212,33 @@ export interface QueryReplica {
   close(): Promise<void>;
 }
 
-/** Keeps a replica of `account` in a worker thread and answers its queries from there. */
-export function replicateQueries(account: ReplicatedAccount, log: (line: string) => void): QueryReplica {
+/**
+ * The replica worker's code and what it is given, for whoever starts it: this module on the
+ * host's thread, or the embedded endpoint's own worker (embedded-cosmos.ts), which has no
+ * modules of ours and starts it from this source.
+ */
+export function replicaWorkerOf(): { source: string; workerData: { engineModule: string } } {
   const require = createRequire(import.meta.url);
-  // `__name`: the helper esbuild's keepNames (tsx, the bundle) wraps named functions in.
-  const worker = new Worker(`const __name = (target) => target;\n(${replica.toString()})();`, {
-    eval: true,
+  return {
+    // `__name`: the helper esbuild's keepNames (tsx, the bundle) wraps named functions in.
+    source: `const __name = (target) => target;\n(${replica.toString()})();`,
     // The endpoint's own query engine, as the endpoint resolves it (a dependency of its own).
     workerData: { engineModule: createRequire(require.resolve("@vercel/cosmosdb-server")).resolve("@zeit/cosmosdb-query") },
-  });
+  };
+}
+
+/** Keeps a replica of `account` in a worker thread and answers its queries from there. */
+export function replicateQueries(account: ReplicatedAccount, log: (line: string) => void): QueryReplica {
+  const { source, workerData } = replicaWorkerOf();
+  return wireReplica(account, new Worker(source, { eval: true, workerData }), log);
+}
+
+/**
+ * Hands `account`'s changes and queries to the replica `worker`. Self-contained (it uses its
+ * arguments alone), so that the embedded endpoint's worker runs this very function from its
+ * source (`wireReplica.toString()`).
+ */
+export function wireReplica(account: ReplicatedAccount, worker: Worker, log: (line: string) => void): QueryReplica {
   // The host's own lifetime decides; the replica never keeps a process alive.
   worker.unref();
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -229,7 +252,7 @@ export function replicateQueries(account: ReplicatedAccount, log: (line: string)
     else waiting.reject(Object.assign(new Error(answer.error.message), { badRequest: answer.error.badRequest }));
   });
   // A replica that failed (out of memory, a bug) hands the queries back to the endpoint,
-  // which still holds every document: slower (on the host's thread), never wrong. The
+  // which still holds every document: slower (on the endpoint's thread), never wrong. The
   // queries it held are answered with an error, which the SDK's retry or the client's meets.
   const fail = (e: Error) => {
     if (failed) return;

@@ -7,4 +7,6 @@ import module from "node:module";
  * (main.ts) is imported after. On Node.js 20 this is a no-op.
  */
 (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+// The embedded store (unless a setting names a real one) starts in its worker while the host loads.
+if (!process.env.COSMOS_ENDPOINT) (await import("./embedded-cosmos.js")).startEmbeddedCosmosEarly();
 await import("./main.js");

@@ -1,19 +1,43 @@
 import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
 import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../../shared/adapters/cosmos/connect.js";
 import { startEmbeddedCosmos } from "../../shared/local/embedded-cosmos.js";
 
 /**
- * The embedded endpoint's query engine (@zeit/cosmosdb-query, with @babel/* and @turf/turf:
- * most of its weight) is loaded by its replica's worker thread only, never by the thread that
- * serves the host's requests (patches/@vercel+cosmosdb-server+1.0.1.patch): what the local
- * host's cold start no longer pays for. Its own file, so that no other test loads the engine.
+ * The embedded endpoint runs in a worker thread of its own (shared/local/embedded-cosmos.ts),
+ * and its query engine (@zeit/cosmosdb-query, with @babel/* and @turf/turf: most of its weight)
+ * in its replica's worker: the thread that serves the host's requests loads neither, and a host
+ * thread that is busy does not stop the endpoint answering. Its own file, so that no other test
+ * loads the engine.
  */
 const require = createRequire(import.meta.url);
-const engineLoaded = () => Object.keys(require.cache).some((path) => path.includes("@zeit/cosmosdb-query"));
+const loaded = (module: string) => Object.keys(require.cache).some((path) => path.includes(module));
+const engineLoaded = () => loaded("@zeit/cosmosdb-query");
 
-describe("the embedded endpoint's thread", () => {
-  it("answers creates, reads, queries and reads of its collections without loading the query engine", async () => {
+describe("the embedded endpoint's threads", () => {
+  it("answer while the host's thread is blocked: the endpoint is not on it", async () => {
+    const embedded = await startEmbeddedCosmos();
+    try {
+      const answered = new Int32Array(new SharedArrayBuffer(4));
+      // Another thread asks the endpoint while this one waits, blocked (no event loop turns).
+      const asker = new Worker(
+        `const { workerData } = require("node:worker_threads");
+         fetch(workerData.url + "/", { headers: { "x-ms-date": new Date().toUTCString() } }).then((r) => {
+           Atomics.store(workerData.answered, 0, r.status); Atomics.notify(workerData.answered, 0);
+         });`,
+        { eval: true, workerData: { url: embedded.endpoint, answered } },
+      );
+      expect(Atomics.wait(answered, 0, 0, 10_000)).toBe("ok");
+      expect(answered[0]).toBe(200);
+      await asker.terminate();
+      expect(loaded("@vercel/cosmosdb-server")).toBe(false);
+    } finally {
+      await embedded.close();
+    }
+  });
+
+  it("answer creates, reads, queries and reads of its collections without this thread loading the query engine", async () => {
     const embedded = await startEmbeddedCosmos();
     const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded" });
     try {
