@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { replicaWorkerOf, wireReplica } from "./query-replica.js";
@@ -29,6 +30,8 @@ interface EndpointData {
   counters: SharedArrayBuffer;
   replica: ReturnType<typeof replicaWorkerOf>;
   wireReplica: string;
+  /** Marks the endpoint's own warm-up requests, left uncounted (no client knows it). */
+  warmUpToken: string;
 }
 
 type FromEndpoint =
@@ -60,14 +63,18 @@ function endpoint(): void {
   };
   const server = createHttpServer({ keepAlive: true });
   server.on("request", (req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => {
-    if (req.headers["x-helpdesk-warm-up"]) return;
+    if (req.headers["x-helpdesk-warm-up"] === data.warmUpToken) return;
     Atomics.add(counters, 0, 1);
-    // Counted once answered, so that a save that starts after the count sees the change.
-    if (mayWrite(req))
-      res.once("finish", () => {
-        Atomics.add(counters, 1, 1);
-        if (watched) post({ kind: "write" });
-      });
+    if (!mayWrite(req)) return;
+    // Counted as it is answered, before the answer leaves: the host, on another thread, may act
+    // on the answer at once (the kept store's last save at a stop), and must see the count moved.
+    const end = res.end.bind(res);
+    res.end = ((...args: Parameters<typeof res.end>) => {
+      res.end = end;
+      Atomics.add(counters, 1, 1);
+      if (watched) post({ kind: "write" });
+      return end(...args);
+    }) as typeof res.end;
   });
   server.once("error", (e: Error & { code?: string }) => post({ kind: "failed", message: e.message, code: e.code }));
   server.listen(data.port, "127.0.0.1", () => {
@@ -93,7 +100,12 @@ function endpoint(): void {
     const warm = (left: number) =>
       http
         .get(
-          { host: "127.0.0.1", port, path: "/", headers: { "x-helpdesk-warm-up": "1", "x-ms-date": new Date().toUTCString() } },
+          {
+            host: "127.0.0.1",
+            port,
+            path: "/",
+            headers: { "x-helpdesk-warm-up": data.warmUpToken, "x-ms-date": new Date().toUTCString() },
+          },
           (res) => {
             res.resume();
             res.once("end", () => left > 1 && warm(left - 1));
@@ -104,7 +116,7 @@ function endpoint(): void {
   });
 }
 
-let early: Promise<EmbeddedCosmos> | undefined;
+let early: ReturnType<typeof startEmbeddedCosmosWorker> | undefined;
 
 /**
  * Starts the endpoint now, on any free port, for the next startEmbeddedCosmos() to take: `npm
@@ -112,7 +124,8 @@ let early: Promise<EmbeddedCosmos> | undefined;
  * worker boots on the other core while the host's thread compiles the host.
  */
 export function startEmbeddedCosmosEarly(): void {
-  early ??= startEmbeddedCosmosWorker(0);
+  // Unref'd until taken: an endpoint nobody takes keeps no process alive.
+  early ??= startEmbeddedCosmosWorker(0, { unref: true });
   // Taken, or not needed (a setting named a real store): a failure here is the taker's to see.
   early.catch(() => {});
 }
@@ -121,12 +134,15 @@ export function startEmbeddedCosmos(port = 0): Promise<EmbeddedCosmos> {
   const started = port === 0 ? early : undefined;
   if (started) {
     early = undefined;
-    return started;
+    return started.then((embedded) => {
+      embedded.ref();
+      return embedded;
+    });
   }
   return startEmbeddedCosmosWorker(port);
 }
 
-async function startEmbeddedCosmosWorker(port: number): Promise<EmbeddedCosmos> {
+async function startEmbeddedCosmosWorker(port: number, options: { unref?: boolean } = {}): Promise<EmbeddedCosmos & { ref(): void }> {
   const require = createRequire(import.meta.url);
   const counters = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
   const workerData: EndpointData = {
@@ -135,11 +151,14 @@ async function startEmbeddedCosmosWorker(port: number): Promise<EmbeddedCosmos> 
     counters,
     replica: replicaWorkerOf(),
     wireReplica: wireReplica.toString(),
+    warmUpToken: randomUUID(),
   };
   const worker = new Worker(`const __name = (target) => target;\n(${endpoint.toString()})();`, { eval: true, workerData });
   const listeners: (() => void)[] = [];
   let closed: (() => void) | undefined;
   let closing = false;
+  // Resolves once the worker is gone, however it went: a close never waits for a worker that is not there.
+  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
   const listening = new Promise<number>((resolve, reject) => {
     worker.on("message", (message: FromEndpoint) => {
       if (message.kind === "listening") resolve(message.port);
@@ -149,7 +168,7 @@ async function startEmbeddedCosmosWorker(port: number): Promise<EmbeddedCosmos> 
       else closed?.();
     });
     worker.once("error", (e) => {
-      console.error(`embedded store: its endpoint failed (${e.message}); the store no longer answers`);
+      console.error(`embedded store: its endpoint failed (${e.message}); the store no longer answers: restart the host`);
       reject(e);
     });
     worker.once("exit", (code) => {
@@ -157,14 +176,18 @@ async function startEmbeddedCosmosWorker(port: number): Promise<EmbeddedCosmos> 
       reject(new Error(`The embedded Cosmos DB endpoint's worker stopped (${code}).`));
     });
   });
+  // After the listeners: adding one refs the worker's port again.
+  if (options.unref) worker.unref();
   let bound: number;
   try {
     bound = await listening;
   } catch (e) {
+    closing = true;
     await worker.terminate();
     throw e;
   }
   const counted = new Int32Array(counters);
+  let closeOnce: Promise<void> | undefined;
   return {
     endpoint: `http://127.0.0.1:${bound}`,
     requests: () => Atomics.load(counted, 0),
@@ -173,13 +196,13 @@ async function startEmbeddedCosmosWorker(port: number): Promise<EmbeddedCosmos> 
       if (!listeners.length) worker.postMessage("watch");
       listeners.push(listener);
     },
-    close: async () => {
-      closing = true;
-      await new Promise<void>((resolve) => {
-        closed = resolve;
-        worker.postMessage("close");
-      });
-      await worker.terminate();
-    },
+    ref: () => void worker.ref(),
+    close: () =>
+      (closeOnce ??= (async () => {
+        closing = true;
+        // Its connections and its replica closed, or the worker gone already (it failed).
+        await Promise.race([new Promise<void>((resolve) => ((closed = resolve), worker.postMessage("close"))), exited]);
+        await worker.terminate();
+      })()),
   };
 }

@@ -37,6 +37,26 @@ describe("the embedded endpoint's threads", () => {
     }
   });
 
+  it("count each write before its answer reaches this thread (the kept store's last save relies on it), and close once however often asked", async () => {
+    const embedded = await startEmbeddedCosmos();
+    const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded" });
+    try {
+      await bootstrapCosmos(client, "counted");
+      const container = ticketsContainer(client, "counted");
+      let uncounted = 0;
+      for (let i = 0; i < 200; i++) {
+        const before = embedded.writes();
+        await container.items.create({ id: `w${i}`, ticketId: "t1" });
+        if (embedded.writes() === before) uncounted++;
+      }
+      expect(uncounted).toBe(0);
+    } finally {
+      client.dispose();
+      await embedded.close();
+    }
+    await embedded.close();
+  });
+
   it("answer creates, reads, queries and reads of its collections without this thread loading the query engine", async () => {
     const embedded = await startEmbeddedCosmos();
     const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded" });
