@@ -116,7 +116,7 @@ function endpoint(): void {
   });
 }
 
-let early: ReturnType<typeof startEmbeddedCosmosWorker> | undefined;
+let early: Promise<EmbeddedCosmos> | undefined;
 
 /**
  * Starts the endpoint now, on any free port, for the next startEmbeddedCosmos() to take: `npm
@@ -124,8 +124,9 @@ let early: ReturnType<typeof startEmbeddedCosmosWorker> | undefined;
  * worker boots on the other core while the host's thread compiles the host.
  */
 export function startEmbeddedCosmosEarly(): void {
-  // Unref'd until taken: an endpoint nobody takes keeps no process alive.
-  early ??= startEmbeddedCosmosWorker(0, { unref: true });
+  // Ref'd like any other: every path of npm start takes it (composition.stores() at start-up) or
+  // exits the process. (Unref'd until taken, the first request came about 20 ms later.)
+  early ??= startEmbeddedCosmosWorker(0);
   // Taken, or not needed (a setting named a real store): a failure here is the taker's to see.
   early.catch(() => {});
 }
@@ -134,15 +135,12 @@ export function startEmbeddedCosmos(port = 0): Promise<EmbeddedCosmos> {
   const started = port === 0 ? early : undefined;
   if (started) {
     early = undefined;
-    return started.then((embedded) => {
-      embedded.ref();
-      return embedded;
-    });
+    return started;
   }
   return startEmbeddedCosmosWorker(port);
 }
 
-async function startEmbeddedCosmosWorker(port: number, options: { unref?: boolean } = {}): Promise<EmbeddedCosmos & { ref(): void }> {
+async function startEmbeddedCosmosWorker(port: number): Promise<EmbeddedCosmos> {
   const require = createRequire(import.meta.url);
   const counters = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
   const workerData: EndpointData = {
@@ -176,8 +174,6 @@ async function startEmbeddedCosmosWorker(port: number, options: { unref?: boolea
       reject(new Error(`The embedded Cosmos DB endpoint's worker stopped (${code}).`));
     });
   });
-  // After the listeners: adding one refs the worker's port again.
-  if (options.unref) worker.unref();
   let bound: number;
   try {
     bound = await listening;
@@ -196,7 +192,6 @@ async function startEmbeddedCosmosWorker(port: number, options: { unref?: boolea
       if (!listeners.length) worker.postMessage("watch");
       listeners.push(listener);
     },
-    ref: () => void worker.ref(),
     close: () =>
       (closeOnce ??= (async () => {
         closing = true;
