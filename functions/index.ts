@@ -65,44 +65,30 @@ app.timer("sweepOutbox", {
   },
 });
 
-// Notifier: one queue message, every configured alert channel. Throwing makes Service Bus redeliver.
-app.serviceBusQueue("notifyOps", {
-  connection: BINDING_CONNECTIONS.serviceBus,
-  queueName: config.escalation.queue,
-  handler: async (message, context) => {
-    const id = context.triggerMetadata?.messageId;
-    // No id stays no id: the notifier refuses such a message rather than guessing one.
-    const messageId = typeof id === "string" ? id : "";
-    await (await root.notifier()).handle({ messageId, body: message });
-  },
-});
+/**
+ * A Service Bus trigger: each message to `handle`, with its id as Service Bus gave it. No id
+ * stays no id (""): every handler refuses such a message rather than guess one. Throwing makes
+ * Service Bus redeliver, and past maxDeliveryCount dead-letter.
+ */
+function queueTrigger(name: string, queueName: string, handle: (message: { messageId: string; body: unknown }) => Promise<void>): void {
+  app.serviceBusQueue(name, {
+    connection: BINDING_CONNECTIONS.serviceBus,
+    queueName,
+    handler: async (message, context) => {
+      const id = context.triggerMetadata?.messageId;
+      await handle({ messageId: typeof id === "string" ? id : "", body: message });
+    },
+  });
+}
 
-// SLA timers: a warning or a breach scheduled for its instant. Throwing makes Service Bus redeliver.
-app.serviceBusQueue("slaTimers", {
-  connection: BINDING_CONNECTIONS.serviceBus,
-  queueName: config.timers.queue,
-  handler: async (message, context) => {
-    const id = context.triggerMetadata?.messageId;
-    await root.handleTimer({ messageId: typeof id === "string" ? id : "", body: message });
-  },
-});
+// Notifier: one queue message, every configured alert channel.
+queueTrigger("notifyOps", config.escalation.queue, async (message) => (await root.notifier()).handle(message));
 
-// Incidents: what one ticket's change asks of another (a link told to its incident). Throwing makes Service Bus redeliver.
-app.serviceBusQueue("ticketCommands", {
-  connection: BINDING_CONNECTIONS.serviceBus,
-  queueName: config.ticketCommands.queue,
-  handler: async (message, context) => {
-    const id = context.triggerMetadata?.messageId;
-    await root.handleTicketCommand({ messageId: typeof id === "string" ? id : "", body: message });
-  },
-});
+// SLA timers: a warning or a breach scheduled for its instant.
+queueTrigger("slaTimers", config.timers.queue, root.handleTimer);
 
-// Notifications: a requester's email, an app's webhook event. Throwing makes Service Bus redeliver.
-app.serviceBusQueue("notifications", {
-  connection: BINDING_CONNECTIONS.serviceBus,
-  queueName: config.notifications.queue,
-  handler: async (message, context) => {
-    const id = context.triggerMetadata?.messageId;
-    await root.handleNotification({ messageId: typeof id === "string" ? id : "", body: message });
-  },
-});
+// Incidents: what one ticket's change asks of another (a link told to its incident).
+queueTrigger("ticketCommands", config.ticketCommands.queue, root.handleTicketCommand);
+
+// Notifications: a requester's email, an app's webhook event.
+queueTrigger("notifications", config.notifications.queue, root.handleNotification);
