@@ -141,9 +141,10 @@ async function claim(deps: AttachDeps, scope: string, uploads: Upload[]): Promis
   const lost = claims.findIndex((c) => c.status === "fulfilled" && !c.value);
   const failed = claims.find((c): c is PromiseRejectedResult => c.status === "rejected");
   if (lost < 0 && !failed) return;
+  const won = (c: PromiseSettledResult<boolean>) => c.status === "fulfilled" && c.value;
   await giveBack(
     deps,
-    uploads.filter((_, i) => claims[i]!.status === "fulfilled" && (claims[i] as PromiseFulfilledResult<boolean>).value),
+    uploads.filter((_, i) => won(claims[i]!)),
   );
   // Lost to a request still under way (its retry, maybe): that one attaches it, or gives it back.
   throw lost >= 0
@@ -157,13 +158,13 @@ async function check(deps: AttachDeps, upload: Upload, ticketId: string, index: 
   // Bytes that are no attachment: refused, and deleted, the upload with them (it is of no use).
   const refused = (why: string, leftovers: string[]) => ({ failure: refusal(index, why), leftovers, spent: true });
   const tooLarge = `The file is larger than ${deps.maxBytes} bytes.`;
+  const nothing: Outcome = { failure: refusal(index, "Nothing was uploaded to its URL."), leftovers: [], spent: false };
   try {
     // Too large is told before anything is copied (a copy of a large file costs, and past 256 MiB fails).
     const sent = await deps.blobs.facts(source);
-    if (!sent) return { failure: refusal(index, "Nothing was uploaded to its URL."), leftovers: [], spent: false };
+    if (!sent) return nothing;
     if (sent.size > deps.maxBytes) return refused(tooLarge, [source]);
-    if (!(await deps.blobs.copy(source, blob)))
-      return { failure: refusal(index, "Nothing was uploaded to its URL."), leftovers: [], spent: false };
+    if (!(await deps.blobs.copy(source, blob))) return nothing;
     // The copy's name goes on every failure from here: it is there.
     const [facts, head] = await Promise.all([deps.blobs.facts(blob), deps.blobs.head(blob, SNIFF_BYTES)]);
     const size = facts?.size ?? 0;

@@ -2,7 +2,7 @@ import { UPLOADS_PREFIX } from "./domain/attachment.js";
 import type { AttachmentBlobs } from "./ports.js";
 
 /** Uploads never attached are deleted once this old: what the lifecycle rule does in Azure (infra/). */
-export const UNATTACHED_UPLOAD_HOURS = 24;
+const UNATTACHED_UPLOAD_HOURS = 24;
 
 /**
  * Deletes the blobs under `uploads/` older than a day: files uploaded and never attached (an

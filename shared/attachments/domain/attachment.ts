@@ -84,8 +84,7 @@ export const UploadInput = z.strictObject({
 export type UploadInput = z.output<typeof UploadInput>;
 
 /** What a scan (where one runs) says of a file: only a clean one is served. */
-export const ScanStatus = z.enum(["scanning", "clean", "malicious", "unscannable"]);
-export type ScanStatus = z.infer<typeof ScanStatus>;
+export type ScanStatus = "scanning" | "clean" | "malicious" | "unscannable";
 
 const Uploader = z.object({ id: z.string(), role: z.enum(["requester", "agent", "admin"]) });
 
