@@ -315,9 +315,9 @@ export async function startHost({
 }
 
 /** Where LOCAL_STORE=file keeps the embedded Azurite's data, in LOCAL_DIR. */
-export const BLOBS_DIR_NAME = "blobs";
+const BLOBS_DIR_NAME = "blobs";
 /** Where, in LOCAL_DIR, the requester emails are written as .eml files when EMAIL_ENDPOINT is unset. */
-export const MAIL_DIR_NAME = "mail";
+const MAIL_DIR_NAME = "mail";
 
 /** How often the local host deletes uploads never attached (Azure's lifecycle rule runs daily). */
 const SWEEP_INTERVAL_MS = 60 * 60_000;
@@ -357,19 +357,20 @@ function urlOf(server: Server): string {
 
 /**
  * With an emulator or test broker (a connection string), nothing else runs the
- * notifier and the SLA timers: this host consumes their queues itself. Never a namespace's
- * queues: there the deployed `notifyOps` and `slaTimers` functions consume them, and a
+ * notifier, the SLA timers, the ticket commands and the notifications: this host consumes
+ * their queues itself. Never a namespace's queues: there the deployed functions consume them, and a
  * developer's host would take alerts from them (and deliver them to its console). Returns
  * once subscribed; the SDK connects, and reconnects, in the background.
  */
 async function startQueueConsumers(composition: Composition): Promise<ServiceBusConsumer[]> {
-  const { serviceBus, escalation, timers, ticketCommands } = composition.config;
+  const { serviceBus, escalation, timers, ticketCommands, notifications } = composition.config;
   if (!serviceBus.connectionString || serviceBus.namespace || composition.config.insideAzure) return [];
   const { serviceBusConsumer } = await import("../adapters/servicebus/consumer.js");
   const consumers = [
     await serviceBusConsumer(serviceBus, escalation.queue, async (m) => (await composition.notifier()).handle(m)),
     await serviceBusConsumer(serviceBus, timers.queue, (m) => composition.handleTimer(m)),
     await serviceBusConsumer(serviceBus, ticketCommands.queue, (m) => composition.handleTicketCommand(m)),
+    await serviceBusConsumer(serviceBus, notifications.queue, (m) => composition.handleNotification(m)),
   ];
   await Promise.all(consumers.map((c) => c.start()));
   return consumers;
