@@ -479,10 +479,8 @@ export class Composition {
   }
 
   async close(): Promise<void> {
-    await (await this.publisher.made()?.catch(() => null))?.close();
-    await (await this.timerPublisher.made()?.catch(() => null))?.close();
-    await (await this.commandPublisher.made()?.catch(() => null))?.close();
-    await (await this.notificationPublisher.made()?.catch(() => null))?.close();
+    for (const publisher of [this.publisher, this.timerPublisher, this.commandPublisher, this.notificationPublisher])
+      await (await publisher.made()?.catch(() => null))?.close();
     this.client?.dispose();
     await this.embedded?.close();
     await this.embeddedBlob?.close();

@@ -28,7 +28,7 @@ export interface CommandDeps {
 }
 
 /** Reports per page of a fan-out: one message each, and one for the next page, in one publish. */
-export const FAN_OUT_PAGE = 100;
+const FAN_OUT_PAGE = 100;
 
 /**
  * One message of the `ticket-commands` queue: an ordinary change of the ticket it names, in

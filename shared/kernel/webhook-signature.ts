@@ -5,6 +5,21 @@ import { createHmac, timingSafeEqual } from "node:crypto";
  * and the apps' events (shared/notifications/): one scheme, so a receiver verifies both one way.
  */
 
+/**
+ * The headers of one signed attempt: the event (to route without parsing), the delivery id (the
+ * same on every retry), and a fresh timestamp (a retry hours later must still pass the
+ * receiver's staleness check) with the signature over it and the body.
+ */
+export function signedHeaders(secret: string, event: string, delivery: string, body: string, now: Date): Record<string, string> {
+  const timestamp = String(Math.floor(now.getTime() / 1000));
+  return {
+    "x-helpdesk-event": event,
+    "x-helpdesk-delivery": delivery,
+    "x-helpdesk-timestamp": timestamp,
+    "x-helpdesk-signature": signWebhook(secret, timestamp, body),
+  };
+}
+
 /** `sha256=` + hex HMAC-SHA256 over `<timestamp>.<body>`; the timestamp is signed so it cannot be swapped for a fresh one. */
 export function signWebhook(secret: string, timestamp: string, body: string | Uint8Array): string {
   return `sha256=${createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest("hex")}`;

@@ -48,7 +48,7 @@ export class LocalQueue implements Publisher {
     for (const message of messages) {
       if (this.seen.has(message.messageId)) continue; // duplicate detection
       this.seen.set(message.messageId, now);
-      const delay = message.scheduledAt ? Math.max(0, message.scheduledAt.getTime() - this.scheduler.now().getTime()) : 0;
+      const delay = message.scheduledAt ? Math.max(0, message.scheduledAt.getTime() - now) : 0;
       this.later(delay, () => this.deliver(message, 1));
     }
   }

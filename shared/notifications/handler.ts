@@ -7,7 +7,7 @@ import { NotificationMessage, type AppEvent, type EmailMessage, type WebhookMess
 import { DEFAULT_PREFERENCES } from "./domain/preferences.js";
 import { deliveredOnce, failedOnce, wants, type Subscription } from "./domain/webhook.js";
 import { isFailure } from "../kernel/failure.js";
-import { signWebhook } from "../kernel/webhook-signature.js";
+import { signedHeaders } from "../kernel/webhook-signature.js";
 import { emailKeyOf } from "./outbox.js";
 import type { EmailSender, PostEvent, PreferenceStore, WebhookStore } from "./ports.js";
 
@@ -140,17 +140,11 @@ async function deliver(deps: NotificationDeps, messageId: string, message: Webho
     at: message.event.at,
     id: message.event.id,
   });
-  const timestamp = String(Math.floor(deps.now().getTime() / 1000));
   try {
     await deps.post({
       url: subscription.url,
       body,
-      headers: {
-        "x-helpdesk-event": message.event.type,
-        "x-helpdesk-delivery": delivery,
-        "x-helpdesk-timestamp": timestamp,
-        "x-helpdesk-signature": signWebhook(subscription.secret, timestamp, body),
-      },
+      headers: signedHeaders(subscription.secret, message.event.type, delivery, body, deps.now()),
       secrets: [subscription.secret],
     });
   } catch (e) {

@@ -1,5 +1,5 @@
 import type { AppEventType } from "./domain/messages.js";
-import type { Subscription } from "./domain/webhook.js";
+import { wants, type Subscription } from "./domain/webhook.js";
 import type { WebhookStore } from "./ports.js";
 
 /**
@@ -9,7 +9,7 @@ import type { WebhookStore } from "./ports.js";
  * instance's within SUBSCRIPTIONS_KEPT_MS. Each delivery still reads its subscription afresh, so
  * a deleted or paused one is never called once the delivery is made.
  */
-export const SUBSCRIPTIONS_KEPT_MS = 5_000;
+const SUBSCRIPTIONS_KEPT_MS = 5_000;
 
 export interface KeptSubscriptions extends WebhookStore {
   /**
@@ -42,7 +42,7 @@ export function keptSubscriptions(store: WebhookStore, now: () => Date, keptMs =
     list,
     wanted(type) {
       const known = fresh() ? kept!.known : undefined;
-      if (known) return known.some((s) => s.status === "active" && s.events.includes(type));
+      if (known) return known.some((s) => wants(s, { type }));
       list().catch(() => {});
       return true;
     },

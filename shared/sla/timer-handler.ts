@@ -1,5 +1,6 @@
 import { parseQueueBody, type Publisher } from "../outbox/ports.js";
 import { TimerMessage } from "./domain/timers.js";
+import { retryIdOf } from "../kernel/retry-id.js";
 
 /**
  * Handles one message of the `ticket-timers` queue: the ticket's clocks are moved by its timer
@@ -59,7 +60,7 @@ export async function handleTimer(deps: TimerDeps, message: { messageId: string;
     if (attempt >= TIMER_RETRY.retries) throw e;
     const at = new Date(deps.now().getTime() + TIMER_RETRY.firstSeconds * 1000 * 2 ** attempt);
     const copy = { ...parsed.data, attempt: attempt + 1, retryOf: first };
-    await later(deps, copy, `${first}.retry-${attempt + 1}`, at, `failed (${(e as Error).message})`);
+    await later(deps, copy, retryIdOf(first, attempt + 1), at, `failed (${(e as Error).message})`);
   }
 }
 

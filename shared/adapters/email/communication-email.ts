@@ -50,7 +50,7 @@ export interface CommunicationEmailOptions {
   retryDelayMs?: number;
 }
 
-export const DEFAULT_DEADLINE_MS = 30_000;
+const DEFAULT_DEADLINE_MS = 30_000;
 
 /** The namespace of the Operation-Ids: a random UUID drawn once for this app, never to change (the ids of redeliveries depend on it). */
 const OPERATION_ID_NAMESPACE = "5b0c2a4e-8f7d-4c1e-9a36-2d8e0f5b7c91";

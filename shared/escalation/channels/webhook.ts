@@ -1,4 +1,4 @@
-import { signWebhook } from "../../kernel/webhook-signature.js";
+import { signedHeaders } from "../../kernel/webhook-signature.js";
 import type { Alert } from "../domain/alert.js";
 import type { Channel } from "../ports.js";
 import { factList, summaryLine, type Fact } from "./format.js";
@@ -78,18 +78,11 @@ export function webhookChannel(options: WebhookChannelOptions): Channel {
         alert,
       };
       const body = JSON.stringify(payload);
-      // A fresh timestamp per attempt: a retry hours later must still pass the receiver's staleness check.
-      const timestamp = String(Math.floor(now().getTime() / 1000));
       await postJson({
         channel: "webhook",
         url,
         body,
-        headers: {
-          "x-helpdesk-event": alert.event,
-          "x-helpdesk-delivery": deliveryId,
-          "x-helpdesk-timestamp": timestamp,
-          "x-helpdesk-signature": signWebhook(secret, timestamp, body),
-        },
+        headers: signedHeaders(secret, alert.event, deliveryId, body, now()),
         fetch: options.fetch,
         timeoutMs: options.timeoutMs,
         secrets: [secret, url],

@@ -44,7 +44,7 @@ export const AppEvent = z.object({
 });
 export type AppEvent = z.infer<typeof AppEvent>;
 
-export const EventMessage = z.object({ version: z.literal(1), kind: z.literal("event"), event: AppEvent });
+const EventMessage = z.object({ version: z.literal(1), kind: z.literal("event"), event: AppEvent });
 export type EventMessage = z.infer<typeof EventMessage>;
 
 export const WebhookMessage = z.object({

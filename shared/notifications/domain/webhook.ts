@@ -47,7 +47,7 @@ export const PAUSE_AFTER = 5;
 /** At most this many subscriptions: each event is one request to each. */
 export const MAX_SUBSCRIPTIONS = 50;
 
-export const wants = (subscription: Subscription, event: AppEvent): boolean =>
+export const wants = (subscription: Subscription, event: Pick<AppEvent, "type">): boolean =>
   subscription.status === "active" && subscription.events.includes(event.type);
 
 /** An event not delivered after all its retries: one more failure in a row; paused at PAUSE_AFTER. */
