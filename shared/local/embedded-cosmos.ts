@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
-import { replicaWorkerOf, wireReplica } from "./query-replica.js";
+import { replicaWorkerOf, wireReplica, workerSourceOf } from "./query-replica.js";
 
 /**
  * The embedded Cosmos DB endpoint for the local host and the tests: in memory, spoken to over
@@ -151,7 +151,7 @@ async function startEmbeddedCosmosWorker(port: number): Promise<EmbeddedCosmos> 
     wireReplica: wireReplica.toString(),
     warmUpToken: randomUUID(),
   };
-  const worker = new Worker(`const __name = (target) => target;\n(${endpoint.toString()})();`, { eval: true, workerData });
+  const worker = new Worker(workerSourceOf(endpoint), { eval: true, workerData });
   const listeners: (() => void)[] = [];
   let closed: (() => void) | undefined;
   let closing = false;

@@ -213,6 +213,12 @@ export interface QueryReplica {
 }
 
 /**
+ * A worker's code from a self-contained function, to run with `eval: true`: it is called, with
+ * `__name` defined, the helper esbuild's keepNames (tsx, the bundle) wraps named functions in.
+ */
+export const workerSourceOf = (run: () => void): string => `const __name = (target) => target;\n(${run.toString()})();`;
+
+/**
  * The replica worker's code and what it is given, for whoever starts it: this module on the
  * host's thread, or the embedded endpoint's own worker (embedded-cosmos.ts), which has no
  * modules of ours and starts it from this source.
@@ -220,8 +226,7 @@ export interface QueryReplica {
 export function replicaWorkerOf(): { source: string; workerData: { engineModule: string } } {
   const require = createRequire(import.meta.url);
   return {
-    // `__name`: the helper esbuild's keepNames (tsx, the bundle) wraps named functions in.
-    source: `const __name = (target) => target;\n(${replica.toString()})();`,
+    source: workerSourceOf(replica),
     // The endpoint's own query engine, as the endpoint resolves it (a dependency of its own).
     workerData: { engineModule: createRequire(require.resolve("@vercel/cosmosdb-server")).resolve("@zeit/cosmosdb-query") },
   };
