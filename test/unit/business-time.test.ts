@@ -119,6 +119,27 @@ describe("business time", () => {
     expect(() => addBusinessMinutes(never, new Date("2026-12-07T08:00:00Z"), 60)).toThrow(/no working time/);
   });
 
+  it("answers the same from the days it keeps as from days worked out afresh, in any order, across clock changes", () => {
+    // Calendar objects that answer every call (their days kept, in whatever order the calls
+    // come), two per zone that differ only in their holidays and hours; against a copy, new for
+    // each call, that works each day out again. Instants over two years, shuffled.
+    const copy = (clock: BusinessClock): BusinessClock => structuredClone(clock);
+    let seed = 7;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    for (const zone of ["Europe/Paris", "America/Santiago", "Australia/Lord_Howe"]) {
+      const kept = [officeHours(zone, ["2026-12-25", "2027-01-01"]), officeHours(zone), allDay(zone)];
+      for (let i = 0; i < 600; i++) {
+        const clock = kept[i % kept.length]!;
+        const from = new Date(Date.UTC(2026, 0, 1) + Math.floor(random() * 730 * 86_400_000));
+        const minutes = Math.floor(random() * 3000);
+        const to = new Date(from.getTime() + minutes * 180_000);
+        const at = `${zone} ${from.toISOString()} + ${minutes}`;
+        expect(iso(addBusinessMinutes(clock, from, minutes)), at).toBe(iso(addBusinessMinutes(copy(clock), from, minutes)));
+        expect(businessMinutesBetween(clock, from, to), at).toBe(businessMinutesBetween(copy(clock), from, to));
+      }
+    }
+  });
+
   it("tells a time zone from a name that is none", () => {
     expect(isTimeZone("Europe/Paris")).toBe(true);
     expect(isTimeZone("America/Sao_Paulo")).toBe(true);

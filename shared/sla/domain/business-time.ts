@@ -68,13 +68,49 @@ function windowsOf(calendar: Calendar, day: DateTime): [start: number, end: numb
   return windows;
 }
 
+/** One local day of a calendar: the instant it starts, the instant the next one starts, its working windows. */
+interface Day {
+  start: number;
+  next: number;
+  windows: [start: number, end: number][];
+}
+
+/**
+ * The days of each calendar worked out so far, in order of their start. Building a day takes
+ * Luxon tens of microseconds (a zone's offsets, a date's weekday, each window's instants), and
+ * every change of every ticket walks the same few days ahead for each of its clocks: measured
+ * on creates, this was the API's largest cost of its own. Keyed by the calendar object (a
+ * policy once read is never changed: a new policy is a new object), and bounded.
+ */
+const daysOf = new WeakMap<Calendar, Day[]>();
+const KEPT_DAYS = 2 * 366;
+
+/** The local day `instant` falls on, from the table or worked out (and kept). */
+function dayAt(calendar: Calendar, instant: number): Day {
+  let days = daysOf.get(calendar);
+  if (!days || days.length >= KEPT_DAYS) daysOf.set(calendar, (days = []));
+  // The last day that starts at or before the instant.
+  let lo = 0;
+  let hi = days.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (days[mid]!.start <= instant) lo = mid + 1;
+    else hi = mid;
+  }
+  const known = days[lo - 1];
+  if (known && instant < known.next) return known;
+  const start = DateTime.fromMillis(instant, { zone: calendar.timeZone }).startOf("day");
+  const day: Day = { start: start.toMillis(), next: start.plus({ days: 1 }).toMillis(), windows: windowsOf(calendar, start) };
+  days.splice(lo, 0, day);
+  return day;
+}
+
 /** The working windows that end after `from`, day by day, from the local day `from` falls on. */
 function* windowsFrom(calendar: Calendar, from: Date): Generator<[number, number]> {
-  let day = DateTime.fromJSDate(from, { zone: calendar.timeZone }).startOf("day");
-  for (let idle = 0; idle < IDLE_DAYS; day = day.plus({ days: 1 })) {
-    const windows = windowsOf(calendar, day);
-    idle = windows.length ? 0 : idle + 1;
-    for (const window of windows) if (window[1] > from.getTime()) yield window;
+  let day = dayAt(calendar, from.getTime());
+  for (let idle = 0; idle < IDLE_DAYS; day = dayAt(calendar, day.next)) {
+    idle = day.windows.length ? 0 : idle + 1;
+    for (const window of day.windows) if (window[1] > from.getTime()) yield window;
   }
   throw new Error(`The calendar (${calendar.timeZone}) has no working time in ${IDLE_DAYS} days in a row.`);
 }
