@@ -167,6 +167,11 @@ describe("the embedded endpoint", () => {
       expect(await ids(`c.v = {"x": 1}`)).toEqual(["o"]);
       expect(await ids("c.v = [2]")).toEqual(["a"]);
       expect(await ids("c.v > 1 OR c.v = 'b'")).toEqual(["n", "s"]);
+      // TOP over ORDER BY over WHERE, in one pass: fewer matches than TOP, and more.
+      const top = async (n: number) =>
+        (await container.items.query<string>(`SELECT TOP ${n} VALUE c.id FROM c WHERE c.v != 2 ORDER BY c.id DESC`).fetchAll()).resources;
+      expect(await top(2)).toEqual(["z", "t"]);
+      expect(await top(10)).toEqual(["z", "t", "s", "o", "a"]);
       const joined = await container.items.query("SELECT c.id, t FROM c JOIN t IN c.tags WHERE t = 'x' OR t > 'x'").fetchAll();
       expect(joined.resources).toEqual([
         { id: "a", t: "x" },
