@@ -121,13 +121,16 @@ describe("business time", () => {
 
   it("answers the same from the days it keeps as from days worked out afresh, in any order, across clock changes", () => {
     // Calendar objects that answer every call (their days kept, in whatever order the calls
-    // come), two per zone that differ only in their holidays and hours; against a copy, new for
-    // each call, that works each day out again. Instants over two years, shuffled.
+    // come), three per zone that differ in their holidays and hours; against a copy, new for
+    // each call, that works each day out again. Instants over two years, shuffled; zones whose
+    // clocks skip midnight (Santiago) or repeat it (Azores, Havana), with a window from 00:30.
     const copy = (clock: BusinessClock): BusinessClock => structuredClone(clock);
     let seed = 7;
     const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
-    for (const zone of ["Europe/Paris", "America/Santiago", "Australia/Lord_Howe"]) {
-      const kept = [officeHours(zone, ["2026-12-25", "2027-01-01"]), officeHours(zone), allDay(zone)];
+    for (const zone of ["Europe/Paris", "America/Santiago", "Australia/Lord_Howe", "Atlantic/Azores", "America/Havana"]) {
+      const early = [{ start: "00:30", end: "08:00" }];
+      const nights: BusinessClock = { kind: "calendar", calendar: { timeZone: zone, week: { 6: early, 7: early }, holidays: [] } };
+      const kept = [officeHours(zone, ["2026-12-25", "2027-01-01"]), allDay(zone), nights];
       for (let i = 0; i < 600; i++) {
         const clock = kept[i % kept.length]!;
         const from = new Date(Date.UTC(2026, 0, 1) + Math.floor(random() * 730 * 86_400_000));

@@ -99,11 +99,20 @@ function dayAt(calendar: Calendar, instant: number): Day {
   }
   const known = days[lo - 1];
   if (known && instant < known.next) return known;
-  const start = DateTime.fromMillis(instant, { zone: calendar.timeZone }).startOf("day");
-  const day: Day = { start: start.toMillis(), next: start.plus({ days: 1 }).toMillis(), windows: windowsOf(calendar, start) };
+  const start = midnightOf(DateTime.fromMillis(instant, { zone: calendar.timeZone }));
+  // In the first of two midnights (clocks set back from 01:00 to 00:00): the day before's end.
+  if (start.toMillis() > instant) return dayAt(calendar, start.toMillis() - 1);
+  const day: Day = { start: start.toMillis(), next: midnightOf(start.plus({ days: 1 })).toMillis(), windows: windowsOf(calendar, start) };
   days.splice(lo, 0, day);
   return day;
 }
+
+/**
+ * The instant a local date starts, one and the same however it is reached (from an instant of
+ * that day or from the day before), so that a kept day is the one any call would have built:
+ * Luxon's own choice where the clocks skip midnight (the first instant that exists) or repeat it.
+ */
+const midnightOf = (t: DateTime): DateTime => DateTime.fromObject({ year: t.year, month: t.month, day: t.day }, { zone: t.zone });
 
 /** The working windows that end after `from`, day by day, from the local day `from` falls on. */
 function* windowsFrom(calendar: Calendar, from: Date): Generator<[number, number]> {
