@@ -1,8 +1,8 @@
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
-import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../../shared/adapters/cosmos/connect.js";
 import { startEmbeddedCosmos } from "../../shared/local/embedded-cosmos.js";
+import { withContainer } from "../support/embedded-container.js";
 
 /**
  * The embedded endpoint runs in a worker thread of its own (shared/local/embedded-cosmos.ts),
@@ -39,19 +39,17 @@ describe("the embedded endpoint's threads", () => {
 
   it("count each write before its answer reaches this thread (the kept store's last save relies on it), and close once however often asked", async () => {
     const embedded = await startEmbeddedCosmos();
-    const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded" });
     try {
-      await bootstrapCosmos(client, "counted");
-      const container = ticketsContainer(client, "counted");
-      let uncounted = 0;
-      for (let i = 0; i < 200; i++) {
-        const before = embedded.writes();
-        await container.items.create({ id: `w${i}`, ticketId: "t1" });
-        if (embedded.writes() === before) uncounted++;
-      }
-      expect(uncounted).toBe(0);
+      await withContainer(embedded, "counted", async (container) => {
+        let uncounted = 0;
+        for (let i = 0; i < 200; i++) {
+          const before = embedded.writes();
+          await container.items.create({ id: `w${i}`, ticketId: "t1" });
+          if (embedded.writes() === before) uncounted++;
+        }
+        expect(uncounted).toBe(0);
+      });
     } finally {
-      client.dispose();
       await embedded.close();
     }
     await embedded.close();
@@ -59,21 +57,19 @@ describe("the embedded endpoint's threads", () => {
 
   it("answer creates, reads, queries and reads of its collections without this thread loading the query engine", async () => {
     const embedded = await startEmbeddedCosmos();
-    const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded" });
     try {
-      await bootstrapCosmos(client, "lazy");
-      const container = ticketsContainer(client, "lazy");
-      await container.items.create({ id: "a", ticketId: "t1", type: "entry" });
-      expect((await container.item("a", "t1").read()).resource).toMatchObject({ id: "a" });
-      const { resources } = await container.items.query("SELECT VALUE c.id FROM c", { partitionKey: "t1" }).fetchAll();
-      expect(resources).toEqual(["a"]);
-      expect((await client.databases.readAll().fetchAll()).resources.map((d) => d.id)).toContain("lazy");
-      expect(engineLoaded()).toBe(false);
-      // The probe sees the engine once this thread loads it.
-      require("@zeit/cosmosdb-query");
-      expect(engineLoaded()).toBe(true);
+      await withContainer(embedded, "lazy", async (container, client) => {
+        await container.items.create({ id: "a", ticketId: "t1", type: "entry" });
+        expect((await container.item("a", "t1").read()).resource).toMatchObject({ id: "a" });
+        const { resources } = await container.items.query("SELECT VALUE c.id FROM c", { partitionKey: "t1" }).fetchAll();
+        expect(resources).toEqual(["a"]);
+        expect((await client.databases.readAll().fetchAll()).resources.map((d) => d.id)).toContain("lazy");
+        expect(engineLoaded()).toBe(false);
+        // The probe sees the engine once this thread loads it.
+        require("@zeit/cosmosdb-query");
+        expect(engineLoaded()).toBe(true);
+      });
     } finally {
-      client.dispose();
       await embedded.close();
     }
   });
