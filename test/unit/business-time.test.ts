@@ -119,6 +119,11 @@ describe("business time", () => {
     expect(() => addBusinessMinutes(never, new Date("2026-12-07T08:00:00Z"), 60)).toThrow(/no working time/);
   });
 
+  it("counts every real minute of a day whose midnight comes twice (the Azores set clocks back from 01:00 to 00:00)", () => {
+    // Saturday 23:00 to Sunday 01:00 local, summer time then winter: three real hours, all worked.
+    expect(businessMinutesBetween(allDay("Atlantic/Azores"), new Date("2026-10-24T23:00:00Z"), new Date("2026-10-25T02:00:00Z"))).toBe(180);
+  });
+
   it("answers the same from the days it keeps as from days worked out afresh, in any order, across clock changes", () => {
     // Calendar objects that answer every call (their days kept, in whatever order the calls
     // come), three per zone that differ in their holidays and hours; against a copy, new for

@@ -100,19 +100,22 @@ function dayAt(calendar: Calendar, instant: number): Day {
   const known = days[lo - 1];
   if (known && instant < known.next) return known;
   const start = midnightOf(DateTime.fromMillis(instant, { zone: calendar.timeZone }));
-  // In the first of two midnights (clocks set back from 01:00 to 00:00): the day before's end.
-  if (start.toMillis() > instant) return dayAt(calendar, start.toMillis() - 1);
   const day: Day = { start: start.toMillis(), next: midnightOf(start.plus({ days: 1 })).toMillis(), windows: windowsOf(calendar, start) };
   days.splice(lo, 0, day);
   return day;
 }
 
 /**
- * The instant a local date starts, one and the same however it is reached (from an instant of
- * that day or from the day before), so that a kept day is the one any call would have built:
- * Luxon's own choice where the clocks skip midnight (the first instant that exists) or repeat it.
+ * The first instant of a local date, one and the same however it is reached (from an instant of
+ * that day or from the day before), so that a kept day is the one any call would have built.
+ * Where the clocks skip midnight it is the first instant that exists (Luxon's); where they go
+ * back over it (01:00 to 00:00), the first of the two midnights, as the day before's "24:00" is.
  */
-const midnightOf = (t: DateTime): DateTime => DateTime.fromObject({ year: t.year, month: t.month, day: t.day }, { zone: t.zone });
+const midnightOf = (t: DateTime): DateTime => {
+  const start = DateTime.fromObject({ year: t.year, month: t.month, day: t.day }, { zone: t.zone });
+  const before = start.minus({ milliseconds: 1 });
+  return before.toISODate() === start.toISODate() ? before.startOf("day") : start;
+};
 
 /** The working windows that end after `from`, day by day, from the local day `from` falls on. */
 function* windowsFrom(calendar: Calendar, from: Date): Generator<[number, number]> {
