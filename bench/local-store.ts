@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bootstrapCosmos, connectCosmos } from "../shared/adapters/cosmos/connect.js";
+import { bootstrapCosmos, connectCosmos, EMBEDDED_KEY } from "../shared/adapters/cosmos/connect.js";
 import { restoreSnapshot, SNAPSHOT_REQUEST_TIMEOUT_MS, takeSnapshot } from "../shared/adapters/cosmos/snapshot.js";
 import { loadConfig } from "../shared/app/config.js";
 import { signDevToken } from "../shared/local/dev-issuer.js";
@@ -92,7 +92,7 @@ try {
   );
 
   // The save's two halves, again: the SDK's read of every document, then the file.
-  const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded", requestTimeoutMs: SNAPSHOT_REQUEST_TIMEOUT_MS });
+  const client = await connectCosmos({ endpoint: embedded.endpoint, key: EMBEDDED_KEY, requestTimeoutMs: SNAPSHOT_REQUEST_TIMEOUT_MS });
   let t = performance.now();
   const snapshot = await takeSnapshot(client.database(config.cosmos.database), new Date());
   const read = ms(t);
@@ -113,7 +113,7 @@ try {
 
   // The load's two halves, again, on another new endpoint.
   const other = await startEmbeddedCosmos();
-  const otherClient = await connectCosmos({ endpoint: other.endpoint, key: "embedded", requestTimeoutMs: SNAPSHOT_REQUEST_TIMEOUT_MS });
+  const otherClient = await connectCosmos({ endpoint: other.endpoint, key: EMBEDDED_KEY, requestTimeoutMs: SNAPSHOT_REQUEST_TIMEOUT_MS });
   await bootstrapCosmos(otherClient, config.cosmos.database);
   t = performance.now();
   const parsed = (await readStoreFile(file))!;

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connectCosmos, ticketsContainer } from "../shared/adapters/cosmos/connect.js";
+import { connectCosmos, EMBEDDED_KEY, ticketsContainer } from "../shared/adapters/cosmos/connect.js";
 import { loadConfig } from "../shared/app/config.js";
 import { signDevToken } from "../shared/local/dev-issuer.js";
 import { startHost } from "../shared/local/host.js";
@@ -98,7 +98,7 @@ try {
   if (pending.size) throw new Error(`${pending.size} tickets had no breach within 60 s`);
 
   // Outstanding per ticket: timer messages scheduled (their outbox entry written) and not yet due.
-  const client = await connectCosmos({ endpoint: host.standIns.embeddedCosmos()!.endpoint, key: "embedded" });
+  const client = await connectCosmos({ endpoint: host.standIns.embeddedCosmos()!.endpoint, key: EMBEDDED_KEY });
   const { resources: timers } = await ticketsContainer(client, host.composition.config.cosmos.database)
     .items.query<{ ticketId: string; createdAt: string; scheduledAt: string }>(
       "SELECT c.ticketId, c.createdAt, c.scheduledAt FROM c WHERE c.type = 'outbox' AND c.queue = 'ticket-timers'",

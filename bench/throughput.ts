@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage } from "node:http";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Container, JSONObject, OperationInput } from "@azure/cosmos";
-import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../shared/adapters/cosmos/connect.js";
+import { bootstrapCosmos, connectCosmos, EMBEDDED_KEY, ticketsContainer } from "../shared/adapters/cosmos/connect.js";
 import { toEntryDoc, toOutboxDoc, toTicketDoc } from "../shared/adapters/cosmos/documents.js";
 import { loadConfig } from "../shared/app/config.js";
 import type { Principal } from "../shared/kernel/principal.js";
@@ -109,7 +109,7 @@ async function rawGet(container: Container, id: string): Promise<JSONObject> {
 async function thinServer(): Promise<void> {
   const { COSMOS_ENDPOINT: endpoint, COSMOS_DATABASE_NAME: database, PORT: port } = process.env;
   if (!endpoint || !database || !port) throw new Error("thin-server needs COSMOS_ENDPOINT, COSMOS_DATABASE_NAME and PORT");
-  const container = ticketsContainer(await connectCosmos({ endpoint, key: "embedded" }), database);
+  const container = ticketsContainer(await connectCosmos({ endpoint, key: EMBEDDED_KEY }), database);
   const body = async (req: IncomingMessage) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -201,7 +201,7 @@ async function bench(): Promise<void> {
     drainOutput(thin);
     const thinUrl = `http://127.0.0.1:${thinPort}`;
 
-    const client = await connectCosmos({ endpoint, key: "embedded" });
+    const client = await connectCosmos({ endpoint, key: EMBEDDED_KEY });
     await bootstrapCosmos(client, database);
     const container = ticketsContainer(client, database);
 

@@ -2,7 +2,7 @@ import type { CosmosClient } from "@azure/cosmos";
 import type { SharedKeyAccount } from "../adapters/blob/attachment-blobs.js";
 import { once } from "../kernel/once.js";
 import { CosmosAgentStore } from "../adapters/cosmos/agent-store.js";
-import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../adapters/cosmos/connect.js";
+import { bootstrapCosmos, connectCosmos, EMBEDDED_KEY, ticketsContainer } from "../adapters/cosmos/connect.js";
 import { cosmosFailure } from "../adapters/cosmos/errors.js";
 import { CosmosTicketStore } from "../adapters/cosmos/ticket-store.js";
 import { rateLimit } from "../adapters/http/rate-limit.js";
@@ -169,7 +169,7 @@ export class Composition {
         const embedded = await (await this.standIn("COSMOS_ENDPOINT")).cosmos();
         this.embedded = embedded;
         endpoint = embedded.endpoint;
-        key = "embedded"; // the embedded endpoint checks no key
+        key = EMBEDDED_KEY; // the embedded endpoint checks no key
       }
       this.client = await connectCosmos({ endpoint, key, managedIdentityClientId: this.config.managedIdentityClientId });
       // In Azure, infra/ owns the database and containers; elsewhere nothing else creates them

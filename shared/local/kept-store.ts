@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import { bootstrapCosmos, connectCosmos } from "../adapters/cosmos/connect.js";
+import { bootstrapCosmos, connectCosmos, EMBEDDED_KEY } from "../adapters/cosmos/connect.js";
 import { restoreSnapshot, SNAPSHOT_REQUEST_TIMEOUT_MS, takeSnapshot, type RestoreResult } from "../adapters/cosmos/snapshot.js";
 import type { EmbeddedCosmos } from "./embedded-cosmos.js";
 import { readStoreFile, writeStoreFile } from "./store-file.js";
@@ -59,7 +59,7 @@ export async function keepStore(embedded: EmbeddedCosmos, options: KeptStoreOpti
     await lock.release();
     throw e;
   }
-  const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded", requestTimeoutMs: SNAPSHOT_REQUEST_TIMEOUT_MS });
+  const client = await connectCosmos({ endpoint: embedded.endpoint, key: EMBEDDED_KEY, requestTimeoutMs: SNAPSHOT_REQUEST_TIMEOUT_MS });
   const db = client.database(database);
   let loaded: RestoreResult | null = null;
   try {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { JSONObject } from "@azure/cosmos";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bootstrapCosmos, connectCosmos } from "../../shared/adapters/cosmos/connect.js";
+import { bootstrapCosmos, connectCosmos, EMBEDDED_KEY } from "../../shared/adapters/cosmos/connect.js";
 import { restoreSnapshot, takeSnapshot, type DatabaseSnapshot } from "../../shared/adapters/cosmos/snapshot.js";
 import type { Principal } from "../../shared/kernel/principal.js";
 import { temporaryPathOf } from "../../shared/local/atomic-file.js";
@@ -112,7 +112,7 @@ describe("the kept local store", () => {
 
   it("counts a document's ttl from its last write across a save and a load: what expired is neither saved nor written back", async () => {
     const embedded = await startEmbeddedCosmos();
-    const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded" });
+    const client = await connectCosmos({ endpoint: embedded.endpoint, key: EMBEDDED_KEY });
     try {
       await bootstrapCosmos(client, "helpdesk");
       const db = client.database("helpdesk");
@@ -137,7 +137,7 @@ describe("the kept local store", () => {
         ["plain", undefined],
       ]);
       const fresh = await startEmbeddedCosmos();
-      const freshClient = await connectCosmos({ endpoint: fresh.endpoint, key: "embedded" });
+      const freshClient = await connectCosmos({ endpoint: fresh.endpoint, key: EMBEDDED_KEY });
       try {
         await bootstrapCosmos(freshClient, "helpdesk");
         const result = await restoreSnapshot(freshClient.database("helpdesk"), snapshot, new Date(written + 1_100_000));

@@ -1,5 +1,5 @@
 import { CosmosAgentStore } from "../../shared/adapters/cosmos/agent-store.js";
-import { bootstrapCosmos, connectCosmos, ticketsContainer } from "../../shared/adapters/cosmos/connect.js";
+import { bootstrapCosmos, connectCosmos, EMBEDDED_KEY, ticketsContainer } from "../../shared/adapters/cosmos/connect.js";
 import { CosmosTicketStore } from "../../shared/adapters/cosmos/ticket-store.js";
 import { AgentDirectory } from "../../shared/agents/directory.js";
 import { Deliveries } from "../../shared/escalation/deliveries.js";
@@ -18,7 +18,7 @@ import { ticketUseCases } from "../../shared/tickets/use-cases.js";
  */
 export async function startStore(options: { embedded?: EmbeddedCosmos } = {}) {
   const embedded: EmbeddedCosmos = options.embedded ?? (await startEmbeddedCosmos());
-  const client = await connectCosmos({ endpoint: embedded.endpoint, key: "embedded" });
+  const client = await connectCosmos({ endpoint: embedded.endpoint, key: EMBEDDED_KEY });
   await bootstrapCosmos(client, "helpdesk");
   const container = ticketsContainer(client, "helpdesk");
   const store = new CosmosTicketStore(container);
