@@ -11,7 +11,9 @@ import { Worker } from "node:worker_threads";
  * The endpoint (patches/@vercel+cosmosdb-server+1.0.1.patch) tells each change to
  * `account.onChange` as it makes it, and hands each query to `account.runQuery`. Both travel
  * over the worker's one message port, which keeps their order: a query sees every write the
- * endpoint answered before it, as Cosmos DB's session consistency promises the SDK.
+ * endpoint answered before it, as Cosmos DB's session consistency promises the SDK. The
+ * changes of one turn of the endpoint's event loop travel as one message (a message costs
+ * far more than the few documents in it), and a query sends the changes before it first.
  */
 
 /** What the patched endpoint's account offers (index.js, account/*.js in the patch). */
@@ -161,7 +163,7 @@ function replica(): void {
     });
   };
 
-  parentPort.on("message", (m: Change | (QueryRequest & { kind: "query"; id: number })) => {
+  const apply = (m: Change) => {
     switch (m.kind) {
       case "collection": {
         const data = m.data as { id: string; partitionKey?: { paths?: string[] }; indexingPolicy?: { compositeIndexes?: unknown } };
@@ -192,18 +194,22 @@ function replica(): void {
         if (c) unset(c, (m.doc as Doc)._rid);
         break;
       }
-      case "query": {
-        const c = collections.get(key(m.db, m.coll));
-        try {
-          // No such collection answers as the endpoint does: nothing (its handler says 404).
-          const result = c ? query(c, m.body as { query: string }, m.options as object) : null;
-          parentPort.postMessage({ id: m.id, result });
-        } catch (e) {
-          // As the endpoint's own query does: whatever the engine refuses is the query's fault.
-          parentPort.postMessage({ id: m.id, error: { message: String((e as Error).message), badRequest: true } });
-        }
-        break;
-      }
+    }
+  };
+
+  parentPort.on("message", (m: Change[] | (QueryRequest & { kind: "query"; id: number })) => {
+    if (Array.isArray(m)) {
+      for (const change of m) apply(change);
+      return;
+    }
+    const c = collections.get(key(m.db, m.coll));
+    try {
+      // No such collection answers as the endpoint does: nothing (its handler says 404).
+      const result = c ? query(c, m.body as { query: string }, m.options as object) : null;
+      parentPort.postMessage({ id: m.id, result });
+    } catch (e) {
+      // As the endpoint's own query does: whatever the engine refuses is the query's fault.
+      parentPort.postMessage({ id: m.id, error: { message: String((e as Error).message), badRequest: true } });
     }
   });
 }
@@ -272,9 +278,21 @@ export function wireReplica(account: ReplicatedAccount, worker: Worker, log: (li
     fail(e);
   });
   worker.on("exit", () => fail(new Error("The embedded store's query replica has stopped.")));
-  account.onChange = (change) => worker.postMessage(change);
+  // The changes not sent yet, in order: sent once this turn of the event loop is over, or
+  // before a query, whichever comes first.
+  let changes: Change[] = [];
+  const send = () => {
+    if (!changes.length) return;
+    worker.postMessage(changes);
+    changes = [];
+  };
+  account.onChange = (change) => {
+    if (!changes.length) setImmediate(send);
+    changes.push(change);
+  };
   account.runQuery = (query) =>
     new Promise((resolve, reject) => {
+      send();
       const id = next++;
       pending.set(id, { resolve, reject });
       worker.postMessage({ ...query, kind: "query", id });
