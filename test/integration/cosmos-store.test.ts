@@ -306,6 +306,20 @@ describe("a comment's Idempotency-Key is a receipt of its own, not a field of th
     expect((await sizeOf()) - before).toBeLessThanOrEqual(6);
   });
 
+  it("a write returns the ticket a read then gets, of a ticket stored before its public revision and time were kept too", async () => {
+    const t = await openOne();
+    const { publicRevision: _r, publicUpdatedAt: _u, ...older } = await rawTicket(t.id);
+    await s.container.item(t.id, t.id).replace(older);
+    const stored = (await s.store.get(t.id))!;
+    expect(stored.ticket).not.toHaveProperty("publicUpdatedAt");
+    // A write of the system's (it sets neither): the document gets both, and so must what the write returns.
+    const next = { ticket: { ...stored.ticket, version: stored.ticket.version + 1 }, salt: stored.salt };
+    const written = await s.store.commit(stored.etag, next, { entries: [], outbox: [], records: [] });
+    const read = (await s.store.get(t.id))!;
+    expect(read.ticket).toHaveProperty("publicUpdatedAt");
+    expect(written).toEqual(read);
+  });
+
   it("a ticket stored with the old `keys` map is read without it, and loses it at its next write", async () => {
     const t = await openOne();
     const old = await rawTicket(t.id);

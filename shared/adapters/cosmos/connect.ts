@@ -4,14 +4,14 @@ import indexingPolicy from "./indexing-policy.json" with { type: "json" };
 import { LEASES_CONTAINER, TICKETS_CONTAINER } from "./names.js";
 import { queryPlanPlugin } from "./query-plans.js";
 
+/** The key of the embedded endpoint (shared/local/embedded-cosmos.ts), which checks none: its clients sign nothing. */
+export const EMBEDDED_KEY = "embedded";
+
 /**
  * Builds the Cosmos DB client. In Azure: the managed identity (local auth is off
  * on the account). Against the emulator: its key. Against the embedded endpoint:
  * EMBEDDED_KEY, since it does not check.
  */
-/** The key of the embedded endpoint (shared/local/embedded-cosmos.ts), which checks none: its clients sign nothing. */
-export const EMBEDDED_KEY = "embedded";
-
 export interface CosmosTarget {
   endpoint: string;
   key?: string | undefined;

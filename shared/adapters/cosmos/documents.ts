@@ -109,19 +109,18 @@ export function toTicketDoc({ ticket, salt }: UnstoredTicket): TicketDoc {
 }
 
 export function fromTicketDoc(doc: unknown, etag: string | undefined): StoredTicket {
-  const {
-    ticketId: _p,
-    type: _t,
-    priorityRank: _r,
-    requesterRank: _rr,
-    slaState: _s,
-    slaDueOrder: _d,
-    salt,
-    ...ticket
-  } = parsed(TicketDoc, doc, "ticket");
   const tag = etag ?? (doc as { _etag?: string })._etag;
   if (!tag) throw new Error("Cosmos DB returned a ticket without its etag.");
-  return { ticket, etag: tag, salt };
+  return { ...ticketOfDoc(parsed(TicketDoc, doc, "ticket")), etag: tag };
+}
+
+/**
+ * The ticket a document holds (with the fields toTicketDoc derived, as a read returns them), and
+ * its salt: of a document read, once parsed (fromTicketDoc); of one just written, as it is.
+ */
+export function ticketOfDoc(doc: TicketDoc): UnstoredTicket {
+  const { ticketId: _p, type: _t, priorityRank: _r, requesterRank: _rr, slaState: _s, slaDueOrder: _d, salt, ...ticket } = doc;
+  return { ticket, salt };
 }
 
 export function toEntryDoc(ticketId: string, entry: TimelineEntry): EntryDoc {

@@ -28,9 +28,11 @@ import {
   fromTicketDoc,
   parsed,
   TICKET_DOC_FIELDS,
+  ticketOfDoc,
   toEntryDoc,
   toOutboxDoc,
   toTicketDoc,
+  type TicketDoc,
 } from "./documents.js";
 import { cosmosFailure, pointRead, translated } from "./errors.js";
 
@@ -109,19 +111,17 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
   }
 
   create(ticket: UnstoredTicket, write: TicketWrite): Promise<StoredTicket> {
+    const doc = toTicketDoc(ticket);
     // The create that may conflict goes first: the embedded endpoint stops at the
     // first failure without undoing earlier operations (DESIGN.md section 7).
-    return this.batch(ticket, [
-      { operationType: "Create", resourceBody: json(toTicketDoc(ticket)) },
-      ...this.appends(ticket.ticket.id, write),
-    ]);
+    return this.batch(doc, [{ operationType: "Create", resourceBody: json(doc) }, ...this.appends(doc.id, write)]);
   }
 
   commit(etag: string, next: UnstoredTicket, write: TicketWrite): Promise<StoredTicket> {
-    const id = next.ticket.id;
-    return this.batch(next, [
-      { operationType: "Replace", id, resourceBody: json(toTicketDoc(next)), ifMatch: etag },
-      ...this.appends(id, write),
+    const doc = toTicketDoc(next);
+    return this.batch(doc, [
+      { operationType: "Replace", id: doc.id, resourceBody: json(doc), ifMatch: etag },
+      ...this.appends(doc.id, write),
     ]);
   }
 
@@ -141,15 +141,15 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
   }
 
   /**
-   * One transactional batch; its first operation writes `written`. What comes back is `written`
-   * with the batch's etag: the document stored is the one sent, so it is not parsed back (that
-   * parse was a twentieth of a create's CPU on the local host).
+   * One transactional batch; its first operation writes `doc`. What comes back is the ticket of
+   * `doc` with the batch's etag: the document stored is the one sent, so it is not parsed back
+   * (that parse was a twentieth of a create's CPU on the local host).
    */
-  private async batch(written: UnstoredTicket, operations: OperationInput[]): Promise<StoredTicket> {
-    const results = await this.sendBatch(written.ticket.id, operations, "Batch failed");
+  private async batch(doc: TicketDoc, operations: OperationInput[]): Promise<StoredTicket> {
+    const results = await this.sendBatch(doc.id, operations, "Batch failed");
     const etag = results[0]?.eTag;
     if (!etag) throw new Error("Cosmos DB returned no etag for the ticket from the batch.");
-    return { ...written, etag };
+    return { ...ticketOfDoc(doc), etag };
   }
 
   /** One transactional batch in the ticket's partition, all applied or a failure (the first operation's that failed). */
