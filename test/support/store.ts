@@ -7,7 +7,7 @@ import { DEFAULT_SLA_POLICY } from "../../shared/sla/domain/policy.js";
 import { ticketOutbox } from "../../shared/app/composition.js";
 import { startEmbeddedCosmos, type EmbeddedCosmos } from "../../shared/local/embedded-cosmos.js";
 import { systemRandomness } from "../../shared/tickets/ids.js";
-import { TicketWriter } from "../../shared/tickets/ticket-writer.js";
+import { TicketWriter, type Backoff } from "../../shared/tickets/ticket-writer.js";
 import { ticketUseCases } from "../../shared/tickets/use-cases.js";
 
 /**
@@ -27,8 +27,8 @@ export async function startStore(options: { embedded?: EmbeddedCosmos } = {}) {
   // Each call a millisecond later, so creation order is total and repeatable.
   const now = () => new Date(clock++);
   const randomness = systemRandomness;
-  const newService = () => {
-    const writer = new TicketWriter({ store, outbox: ticketOutbox() });
+  const newService = (writerDeps: { backoff?: Backoff } = {}) => {
+    const writer = new TicketWriter({ store, outbox: ticketOutbox(), ...writerDeps });
     const directory = new AgentDirectory(agentStore, now);
     const tickets = ticketUseCases({ store, writer, agents: directory, randomness, now, slaPolicy: async () => DEFAULT_SLA_POLICY });
     const deliveries = new Deliveries({ store, timeline: tickets, hash: randomness.hash });
