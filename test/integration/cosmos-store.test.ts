@@ -73,6 +73,42 @@ describe("a command's batch is all-or-nothing", () => {
     expect(await s.store.record(t.id, "record-1", z.unknown())).toBeNull();
   });
 
+  it("a batch whose last operation fails (a record id taken) applies nothing: the ticket's replace and its entry undone", async () => {
+    const t = await openOne();
+    const stored = (await s.store.get(t.id))!;
+    const taken = { id: "record-taken", type: "receipt" as const };
+    const first = await s.store.commit(
+      stored.etag,
+      { ticket: { ...stored.ticket, version: stored.ticket.version + 1 }, salt: stored.salt },
+      {
+        entries: [],
+        outbox: [],
+        records: [taken],
+      },
+    );
+    const entriesBefore = await allEntries(t.id);
+    const entry = {
+      id: "entry-00000002",
+      seq: 2,
+      type: "comment" as const,
+      at: "2026-01-01T00:00:00.000Z",
+      actor: { id: "x", name: "x", role: "agent" as const },
+      visibility: "internal" as const,
+      data: { body: "ghost" },
+    };
+    const next = { ticket: { ...first.ticket, subject: "lost update", version: first.ticket.version + 1 }, salt: stored.salt };
+    await expect(s.store.commit(first.etag, next, { entries: [entry], outbox: [], records: [taken] })).rejects.toMatchObject({
+      kind: "exists",
+    });
+    const after = (await s.store.get(t.id))!;
+    expect(after.etag).toBe(first.etag);
+    expect(after.ticket.subject).toBe("Mobile banking down");
+    expect(await allEntries(t.id)).toEqual(entriesBefore);
+    // The etag still holds: the next write goes through.
+    await s.store.commit(first.etag, next, { entries: [entry], outbox: [], records: [] });
+    expect((await s.store.get(t.id))!.ticket.subject).toBe("lost update");
+  });
+
   it("a create over an existing id applies nothing", async () => {
     const t = await openOne();
     const before = await allEntries(t.id);

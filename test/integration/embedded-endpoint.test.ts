@@ -180,4 +180,51 @@ describe("the embedded endpoint", () => {
       ]);
     });
   });
+
+  it("applies a transactional batch all or nothing: a failing operation undoes the writes before it", async () => {
+    await withContainer(embedded, "atomic-batch", async (container) => {
+      const t = "t1";
+      const kept = (await container.items.create({ id: "kept", ticketId: t, v: 1 })).resource!;
+      const gone = (await container.items.create({ id: "gone", ticketId: t, v: 1 })).resource!;
+      await container.items.create({ id: "taken", ticketId: t, v: 1 });
+      const state = async () => {
+        const { resources } = await container.items
+          .query<{ id: string; v: number; _etag: string }>("SELECT c.id, c.v, c._etag FROM c ORDER BY c.id ASC", { partitionKey: t })
+          .fetchAll();
+        return resources;
+      };
+      const before = await state();
+      // (Each operation names its partition, as shared/adapters/cosmos/ticket-store.ts sends them: the endpoint reads it there.)
+      const response = await container.items.batch(
+        [
+          { partitionKey: t, operationType: "Replace", id: "kept", ifMatch: kept._etag, resourceBody: { id: "kept", ticketId: t, v: 2 } },
+          { partitionKey: t, operationType: "Upsert", resourceBody: { id: "gone", ticketId: t, v: 2 } },
+          { partitionKey: t, operationType: "Delete", id: "gone" },
+          { partitionKey: t, operationType: "Create", resourceBody: { id: "new", ticketId: t, v: 1 } },
+          { partitionKey: t, operationType: "Upsert", resourceBody: { id: "fresh", ticketId: t, v: 1 } },
+          { partitionKey: t, operationType: "Create", resourceBody: { id: "taken", ticketId: t, v: 2 } },
+          { partitionKey: t, operationType: "Create", resourceBody: { id: "after", ticketId: t, v: 1 } },
+        ],
+        t,
+      );
+      expect(response.result!.map((r) => r.statusCode)).toEqual([424, 424, 424, 424, 424, 409, 424]);
+      expect(response.result!.every((r) => r.resourceBody === undefined)).toBe(true);
+      // Every document as it was, its etag too, to the replica that answers queries and to point reads.
+      expect(await state()).toEqual(before);
+      expect((await container.item("kept", t).read()).resource).toMatchObject({ v: 1, _etag: kept._etag });
+      expect((await container.item("gone", t).read()).resource).toMatchObject({ v: 1, _etag: gone._etag });
+      expect((await container.item("new", t).read()).statusCode).toBe(404);
+      // Then the same batch without the conflict applies whole.
+      const ok = await container.items.batch(
+        [
+          { partitionKey: t, operationType: "Replace", id: "kept", ifMatch: kept._etag, resourceBody: { id: "kept", ticketId: t, v: 2 } },
+          { partitionKey: t, operationType: "Delete", id: "gone" },
+          { partitionKey: t, operationType: "Create", resourceBody: { id: "new", ticketId: t, v: 1 } },
+        ],
+        t,
+      );
+      expect(ok.result!.map((r) => r.statusCode)).toEqual([200, 204, 201]);
+      expect((await state()).map((d) => `${d.id}:${d.v}`)).toEqual(["kept:2", "new:1", "taken:1"]);
+    });
+  });
 });
