@@ -40,21 +40,15 @@ export interface Commented {
  * POST /api/tickets/{id}/comments: a public reply or an internal note, honouring Idempotency-Key.
  *
  * A keyed comment's receipt is a document of its own in the ticket's partition, its id
- * fixed by the key, created in the same batch as the comment. The batch is, in order:
- * the ticket's replace with `ifMatch`, the comment's timeline entry, the receipt. On
- * Cosmos DB it is all-or-nothing. On the embedded endpoint, which stops at the first
- * failure without undoing what came before, this order is safe too: on every attempt
- * the receipt is read after the ticket copy the batch's `ifMatch` names. A retry's
- * receipt is created only by a batch that also replaces the ticket, so either that
- * batch came before our copy of the ticket, and our read of the receipt finds it (we
- * replay, and write nothing), or it came after, and our `ifMatch` fails on the first
- * operation (nothing applied; we read again and find the receipt). So the receipt's
- * create never fails after the replace succeeded, and the batch is never half-applied.
- * The other order, the receipt first, would leave a receipt of a comment never written
- * whenever the replace then lost the race.
- *
- * The cost: a keyed comment reads its receipt before writing, 2 round trips on a warm
- * instance (a comment without a key stays 1).
+ * fixed by the key, created in the same batch as the comment: the ticket's replace with
+ * `ifMatch`, the comment's timeline entry, the receipt. The batch is all-or-nothing (on
+ * Cosmos DB, and on the embedded endpoint as patched), so a retry whose first request
+ * was written fails on the receipt's create ("exists") and writes nothing. So the first
+ * attempt does not read the receipt: a keyed comment is one round trip on a warm
+ * instance, as one without a key. Any refusal of that attempt (the receipt exists; the
+ * client's If-Match no longer holds, or the ticket is closed, because the first request
+ * moved it on) is decided again with the receipt read after the ticket, on every attempt,
+ * so that a retry replays the first response wherever the ticket has gone since.
  *
  * Files the comment names are claimed, checked and copied first (AttachmentCheck), once,
  * outside the write's retries, and the batch creates their records. A keyed retry of a
@@ -74,7 +68,7 @@ export async function commentOnTicket(
   const readReceipt = async () => {
     if (keyHash) seen.first = await deps.store.record(id, commentReceiptId(keyHash), CommentReceipt);
   };
-  const attempt = (files: PreparedFiles | null): Promise<Updated> =>
+  const attempt = (files: PreparedFiles | null, readFirst: boolean): Promise<Updated> =>
     deps.writer.update(
       caller,
       id,
@@ -86,7 +80,7 @@ export async function commentOnTicket(
         return first ? { ticket, entries: [], events: [] } : commands.comment(ticket, caller, input, deps.now().toISOString(), files?.refs);
       },
       {
-        load: readReceipt,
+        load: readFirst ? readReceipt : undefined,
         isReplay: () => idem !== undefined && seen.first?.requestHash === idem.requestHash,
         records: (change) => {
           const seq = change.entries[0]!.seq;
@@ -113,11 +107,19 @@ export async function commentOnTicket(
     let result: Updated | undefined;
     let outcome: WriteOutcome = "not_written";
     try {
+      // (A comment with files read its receipt before them: prepareFiles.)
+      if (keyHash && !input.attachments) {
+        try {
+          result = await attempt(files, false);
+        } catch (e) {
+          if (!(e instanceof Failure) || e.kind === "unavailable") throw e;
+        }
+      }
       // The receipt was there after all (a read that lagged the write; Cosmos DB applied nothing
       // of the batch): again, and the read finds it. A read that keeps lagging is an outage.
       for (let tries = 0; !result; tries++) {
         try {
-          result = await attempt(files);
+          result = await attempt(files, true);
         } catch (e) {
           if (!keyHash || !isFailure(e, "exists")) throw e;
           if (tries === 2)

@@ -38,11 +38,14 @@ describe("round trips per command (requests the embedded endpoint receives)", ()
     expect(await count(() => s.service.tickets.triage(jane, t.id, { priority: "emergency" }, opts))).toBe(1);
     expect(await count(() => s.service.tickets.assign(jane, t.id, jane.id, opts))).toBe(1);
     expect(await count(() => s.service.tickets.comment(jane, t.id, { body: "note", visibility: "internal" }, opts))).toBe(1);
-    // A keyed comment reads its receipt first (see comment-on-ticket.ts): a point read and the batch.
+    // A keyed comment creates its receipt in the batch without reading it first (see comment-on-ticket.ts);
+    // its retry fails on that create, writing nothing, and replays.
     const idempotency = { key: "k-trips", requestHash: "h" };
-    expect(
-      await count(() => s.service.tickets.comment(jane, t.id, { body: "keyed", visibility: "internal" }, { ...opts, idempotency })),
-    ).toBe(2);
+    const keyed = () => s.service.tickets.comment(jane, t.id, { body: "keyed", visibility: "internal" }, { ...opts, idempotency });
+    expect(await count(keyed)).toBe(1);
+    const entries = (await allEntries(t.id)).length;
+    expect(await keyed()).toMatchObject({ replayed: true });
+    expect((await allEntries(t.id)).length).toBe(entries);
     expect(await count(() => s.service.tickets.move(jane, t.id, { status: "in_progress" }, opts))).toBe(1);
     expect(await count(() => s.service.tickets.open(karen, { subject: "x", description: "y" }, opts))).toBe(1);
   });
@@ -225,6 +228,23 @@ describe("concurrent writers", () => {
     await expect(
       s.service.tickets.comment(karen, t.id, { body: "other", visibility: "public" }, { ...opts, ifMatch }),
     ).rejects.toMatchObject({ kind: "precondition_failed" });
+  });
+
+  it("a comment retried with its Idempotency-Key after the ticket was closed replays instead of 409", async () => {
+    const t = await openOne();
+    const idempotency = { key: "k-closed", requestHash: "h-closed" };
+    const comment = () => s.service.tickets.comment(jane, t.id, { body: "on it", visibility: "public" }, { ...opts, idempotency });
+    const first = await comment();
+    await s.service.tickets.move(jane, t.id, { status: "closed", resolution: "done" }, opts);
+    expect(await comment()).toEqual({ ...first, replayed: true });
+    await expect(
+      s.service.tickets.comment(
+        jane,
+        t.id,
+        { body: "on it", visibility: "public" },
+        { ...opts, idempotency: { key: "k-other", requestHash: "h" } },
+      ),
+    ).rejects.toMatchObject({ kind: "conflict" });
   });
 
   it("a stale cache costs a retry, not a lost update", async () => {

@@ -112,8 +112,8 @@ export class CosmosTicketStore implements TicketStore, OutboxStore {
 
   create(ticket: UnstoredTicket, write: TicketWrite): Promise<StoredTicket> {
     const doc = toTicketDoc(ticket);
-    // The create that may conflict goes first: the embedded endpoint stops at the
-    // first failure without undoing earlier operations (DESIGN.md section 7).
+    // The create that may conflict goes first, so that a conflict fails before any other write
+    // (DESIGN.md section 7: the embedded endpoint, as shipped, does not undo them; as patched, it does).
     return this.batch(doc, [{ operationType: "Create", resourceBody: json(doc) }, ...this.appends(doc.id, write)]);
   }
 
