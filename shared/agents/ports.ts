@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** An agent known to the help desk: someone with the agent role who has called the API. */
 export const Agent = z.object({ id: z.string(), name: z.string(), email: z.string().nullable(), firstSeenAt: z.iso.datetime() });

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ESCALATIONS_QUEUE, NOTIFICATIONS_QUEUE, TICKET_COMMANDS_QUEUE, TICKET_TIMERS_QUEUE } from "../adapters/servicebus/names.js";
 import { ALERT_CHANNEL_SETTINGS, type ChannelSettings } from "../escalation/channels/settings.js";
 

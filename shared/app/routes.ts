@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { preflight } from "../adapters/http/cors.js";
 import { docsHandlers } from "../adapters/http/docs-page.js";
 import { endpoint, requestIdOf, type HttpContext, type HttpHandler } from "../adapters/http/endpoint.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { isFailure } from "../kernel/failure.js";
 import type { Delivery } from "../tickets/domain/commands.js";
 import type { TicketRecord, TicketStore } from "../tickets/ports.js";

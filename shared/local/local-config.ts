@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { givenSettings, parseSettings } from "../app/config.js";
 
 /** Settings only the local host reads (npm start, npm run token, npm run demo); Azure never does. */

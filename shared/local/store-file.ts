@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { z } from "zod";
+import * as z from "zod";
 import type { DatabaseSnapshot } from "../adapters/cosmos/snapshot.js";
 import { replaceFile } from "./atomic-file.js";
 

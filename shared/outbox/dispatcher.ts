@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { messageOf, OutboxEntry, type OutboxStore, type Publisher, type QueueName } from "./ports.js";
 
 /** An outbox entry as stored and not yet published: what the change feed hands over among other documents. */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The transactional outbox (DESIGN.md section 6): a message for another part of the

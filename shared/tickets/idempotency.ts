@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { Failure } from "../kernel/failure.js";
 import type { Principal } from "../kernel/principal.js";
 import { Ticket } from "./domain/model.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { Failure, isFailure } from "../kernel/failure.js";
 import { isAgent, type Principal } from "../kernel/principal.js";
 import * as commands from "./domain/commands.js";

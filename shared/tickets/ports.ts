@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { OutboxEntry } from "../outbox/ports.js";
 import type { SlaState } from "../sla/domain/clock.js";
 import type { Change } from "./domain/change.js";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Failure } from "../../shared/kernel/failure.js";
-import { z } from "zod";
+import * as z from "zod";
 import type { Principal } from "../../shared/kernel/principal.js";
 import { CosmosTicketStore } from "../../shared/adapters/cosmos/ticket-store.js";
 import { Ticket } from "../../shared/tickets/domain/model.js";

@@ -1,7 +1,7 @@
 import { HttpRequest } from "@azure/functions";
 import { ReadableStream } from "node:stream/web";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { endpoint, MAX_BODY_BYTES, type ApiRequest } from "../../shared/adapters/http/endpoint.js";
 
 /**

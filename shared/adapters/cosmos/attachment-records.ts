@@ -1,5 +1,5 @@
 import type { Container, JSONObject } from "@azure/cosmos";
-import type { z } from "zod";
+import type * as z from "zod";
 import { Attachment, attachmentRecordId, Upload, UPLOAD_RECORD_TTL_SECONDS, uploadRecordId } from "../../attachments/domain/attachment.js";
 import type { AttachmentRecords } from "../../attachments/ports.js";
 import { parsed } from "./documents.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { Agent } from "../../agents/ports.js";
 import { OutboxEntry } from "../../outbox/ports.js";
 import {

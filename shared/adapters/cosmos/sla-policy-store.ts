@@ -1,5 +1,5 @@
 import type { Container, JSONObject } from "@azure/cosmos";
-import { z } from "zod";
+import * as z from "zod";
 import { SlaPolicyBody, type SlaPolicy } from "../../sla/domain/policy.js";
 import type { SlaPolicyStore } from "../../sla/ports.js";
 import { parsed } from "./documents.js";

@@ -1,5 +1,5 @@
 import type { Container, JSONObject, JSONValue, OperationInput, OperationResponse, SqlParameter } from "@azure/cosmos";
-import type { z } from "zod";
+import type * as z from "zod";
 import type { OutboxEntry, OutboxStore } from "../../outbox/ports.js";
 import {
   entryId,

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { ReadableStream } from "node:stream/web";
-import { z } from "zod";
+import * as z from "zod";
 import { Failure, isFailure } from "../../kernel/failure.js";
 import type { Principal } from "../../kernel/principal.js";
 import { corsHeaders } from "./cors.js";

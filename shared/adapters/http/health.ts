@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { endpoint, type HttpContext, type HttpHandler } from "./endpoint.js";
 
 /**

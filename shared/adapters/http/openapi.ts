@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_BODY_BYTES } from "./endpoint.js";
 import { Problem, PROBLEMS } from "./problem.js";
 import { commaSeparatedItems } from "./query.js";

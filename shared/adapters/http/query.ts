@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Query parameters that are lists: `?status=open,in_progress`. The query string is

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { isAgent, type Principal } from "../../kernel/principal.js";
 import { endpoint, type HttpHandler, type HttpContext } from "../../adapters/http/endpoint.js";
 import type { AgentDirectory } from "../directory.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * An attachment (issue "Attachments"): a file a requester or an agent uploads straight to Blob

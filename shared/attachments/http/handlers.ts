@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { Failure } from "../../kernel/failure.js";
 import { endpoint, type HttpContext, type HttpHandler } from "../../adapters/http/endpoint.js";
 import { notFound } from "../../tickets/domain/visibility.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Channel } from "../ports.js";
 import type { Fetch } from "./http.js";
 import { pagerDutyChannel } from "./pagerduty.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { EscalationEntry, SlaNoticeEntry, TicketEvent } from "../../tickets/domain/change.js";
 import { Actor, ENTRY_DATA, ESCALATION_EVENTS, Ticket, type TimelineEntry } from "../../tickets/domain/model.js";
 

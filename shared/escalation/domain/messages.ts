@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ALERT_KIND, AlertEvent, AlertFacts } from "./alert.js";
 
 /**

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The `notifications` queue's messages (issue "Tell the requester"), version 1:

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * What a person wants to be told of their tickets (issue "Tell the requester"): an email on

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { endpoint, type HttpContext, type HttpHandler } from "../../adapters/http/endpoint.js";
 import { Failure } from "../../kernel/failure.js";
 import { APP_EVENTS } from "../domain/messages.js";

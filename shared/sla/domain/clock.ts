@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { Priority, type Status } from "../../tickets/domain/terms.js";
 import { addBusinessMinutes, businessMinutesBetween, type BusinessClock } from "./business-time.js";
 import { clockOf, type SlaPolicy } from "./policy.js";

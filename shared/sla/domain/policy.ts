@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { PRIORITIES, type Priority } from "../../tickets/domain/terms.js";
 import { isTimeZone, WEEKDAYS, type BusinessClock, type Weekday } from "./business-time.js";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ATTACHMENT_ID, Priority, Severity, Status, Visibility } from "./model.js";
 
 /**

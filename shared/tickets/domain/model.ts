@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ROLES } from "../../kernel/principal.js";
 import { SlaClocks, SlaTargetName } from "../../sla/domain/clock.js";
 import { Priority, Severity, Status } from "./terms.js";

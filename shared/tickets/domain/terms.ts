@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The ticket's vocabulary: its statuses, priorities and severities. Apart from the model

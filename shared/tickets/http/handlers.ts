@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { COSTS, endpoint, type Call, type HttpContext, type HttpHandler, type Reply } from "../../adapters/http/endpoint.js";
 import { Failure, invalid } from "../../kernel/failure.js";
 import { isAgent, type Principal } from "../../kernel/principal.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { commaSeparated } from "../../adapters/http/query.js";
 import { AssignInput, BroadcastInput, CommentInput, EscalateInput, MoveInput, OpenInput, TriageInput } from "../domain/inputs.js";
 import { Priority, Severity, Status } from "../domain/model.js";
