@@ -1,4 +1,3 @@
-import { fileTypeFromBuffer } from "file-type";
 import { ALLOWED_TYPES, type AllowedType } from "./attachment.js";
 
 /**
@@ -19,6 +18,9 @@ const AS: Record<string, AllowedType> = { "image/heic-sequence": "image/heic", "
 /** The allowed type of these first bytes (at most SNIFF_BYTES of the file), or null. */
 export async function sniffType(head: Uint8Array, complete: boolean): Promise<AllowedType | null> {
   if (head.length === 0) return null;
+  // Loaded on the first file rather than with the host: file-type and its readers are a
+  // twentieth of what the local host loads before its first request, and most never see a file.
+  const { fileTypeFromBuffer } = await import("file-type");
   const found = await fileTypeFromBuffer(head);
   if (found) {
     const mime = AS[found.mime] ?? found.mime;
