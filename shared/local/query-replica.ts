@@ -66,13 +66,32 @@ function replica(): void {
   let engine: ((sql: string) => Compiled) | undefined;
   const load = () => (engine ??= (globalThis.require(engineModule) as { default: (sql: string) => Compiled }).default);
   const compile = (sql: string) => load()(sql);
+  /** The engine's helpers (patches/@zeit+cosmosdb-query+0.7.2.patch): its ORDER BY, over documents, and the mark of a sorted array. */
+  type Orders = [keys: string[], desc: boolean][];
+  const helpers = () => {
+    load();
+    const path = globalThis.require("node:path") as typeof import("node:path");
+    return globalThis.require(path.join(path.dirname(engineModule), "helpers.js")) as {
+      documentOrder: (orders: Orders) => (a: Doc, b: Doc) => number;
+      documentsInOrder: WeakMap<Doc[], string>;
+    };
+  };
   setTimeout(load, 1000).unref();
+  /** The documents whose `field` is `value`, kept sorted in one ORDER BY (`signature`, as the query's code spells it). */
+  interface SortedView {
+    field: string;
+    value: string;
+    signature: string;
+    compare: (a: Doc, b: Doc) => number;
+    docs: Doc[];
+  }
   interface Collection {
     compositeIndexes: unknown;
     partitionPath: string[];
     docs: Map<string, Doc>;
     partitions: Map<unknown, Map<string, Doc>>;
     byField: Map<string, Map<unknown, Map<string, Doc>>>;
+    sorted: Map<string, SortedView>;
   }
   const collections = new Map<string, Collection>();
   const key = (db: string, coll: string) => JSON.stringify([db, coll]);
@@ -87,18 +106,35 @@ function replica(): void {
     const docs = index.get(value);
     if (docs?.delete(rid) && !docs.size) index.delete(value);
   };
+  /** Where `doc` goes in the view: before the first document that orders after it. */
+  const positionIn = (view: SortedView, doc: Doc) => {
+    let lo = 0;
+    let hi = view.docs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (view.compare(view.docs[mid]!, doc) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
   const unset = (c: Collection, rid: string) => {
     const old = c.docs.get(rid);
     if (!old) return;
     c.docs.delete(rid);
     remove(c.partitions, valueAt(old, c.partitionPath), rid);
     for (const [field, index] of c.byField) remove(index, old[field], rid);
+    for (const view of c.sorted.values()) {
+      if (old[view.field] !== view.value) continue;
+      // The order is total (ties go by _rid), so the document is where its keys put it.
+      view.docs.splice(positionIn(view, old), 1);
+    }
   };
   const set = (c: Collection, doc: Doc) => {
     unset(c, doc._rid);
     c.docs.set(doc._rid, doc);
     add(c.partitions, valueAt(doc, c.partitionPath), doc);
     for (const [field, index] of c.byField) add(index, doc[field], doc);
+    for (const view of c.sorted.values()) if (doc[view.field] === view.value) view.docs.splice(positionIn(view, doc), 0, doc);
   };
 
   /** `alias.field = 'text'` among the WHERE's top-level ANDs, over a plain FROM, if there is one. */
@@ -127,12 +163,36 @@ function replica(): void {
     };
     return found(where);
   };
-  const plans = new Map<string, { compiled: Compiled; equal: { field: string; value: string } | null }>();
+  /**
+   * A TOP's ORDER BY of plain paths below the FROM alias, as the query's code spells it
+   * (`[[["c", "rank"], false], ...]`), or null. (Any other query the engine runs its own way,
+   * and a mark of this ORDER BY on its documents changes nothing for it.)
+   */
+  const topOrder = (ast: Ast): Orders | null => {
+    const body = ast.body as Ast;
+    const expressions = (body.orderBy as { expressions?: { expression: Ast; order: string | null }[] } | undefined)?.expressions;
+    if (!body.top || !expressions?.length) return null;
+    const orders: Orders = [];
+    for (const { expression, order } of expressions) {
+      const keys: string[] = [];
+      let e = expression;
+      for (; e.type === "scalar_member_expression"; e = e.object as Ast) {
+        const property = e.property as { type?: string; name?: string; value?: unknown };
+        const key = property.type === "identifier" ? property.name : property.type === "string_constant" ? property.value : undefined;
+        if (typeof key !== "string") return null;
+        keys.unshift(key);
+      }
+      if (e.type !== "identifier" || !keys.length) return null;
+      orders.push([[(e as { name: string }).name, ...keys], order === "DESC"]);
+    }
+    return orders;
+  };
+  const plans = new Map<string, { compiled: Compiled; equal: { field: string; value: string } | null; orders: Orders | null }>();
   const planOf = (sql: string) => {
     let plan = plans.get(sql);
     if (!plan) {
       const compiled = compile(sql);
-      plan = { compiled, equal: equality(compiled.ast) };
+      plan = { compiled, equal: equality(compiled.ast), orders: topOrder(compiled.ast) };
       if (plans.size >= 500) plans.delete(plans.keys().next().value!);
       plans.set(sql, plan);
     }
@@ -143,8 +203,9 @@ function replica(): void {
     body: { query: string; parameters?: unknown },
     options: { partition?: { none?: boolean; value?: unknown } },
   ) => {
-    const { compiled, equal } = planOf(body.query);
+    const { compiled, equal, orders } = planOf(body.query);
     let source: Map<string, Doc> | undefined = c.docs;
+    let docs: Doc[] | undefined;
     if (options.partition) source = c.partitions.get(options.partition.none ? undefined : options.partition.value);
     else if (equal) {
       let index = c.byField.get(equal.field);
@@ -154,13 +215,30 @@ function replica(): void {
         for (const doc of c.docs.values()) add(index, doc[equal.field], doc);
       }
       source = index.get(equal.value);
+      // A TOP over an ORDER BY (the queue's pages): those documents kept in that order, from the
+      // first such query on, so that the engine stops at the TOP-th match rather than read them all.
+      if (orders) docs = sortedView(c, equal, orders, source);
     }
-    return compiled.exec([...(source?.values() ?? [])], {
+    return compiled.exec(docs ?? [...(source?.values() ?? [])], {
       ...options,
       parameters: body.parameters,
       udf: {},
       compositeIndexes: c.compositeIndexes,
     });
+  };
+
+  const sortedView = (c: Collection, equal: { field: string; value: string }, orders: Orders, source: Map<string, Doc> | undefined) => {
+    const signature = JSON.stringify(orders);
+    const name = JSON.stringify([equal.field, equal.value, signature]);
+    let view = c.sorted.get(name);
+    if (!view) {
+      const { documentOrder, documentsInOrder } = helpers();
+      const compare = documentOrder(orders);
+      view = { ...equal, signature, compare, docs: [...(source?.values() ?? [])].sort(compare) };
+      documentsInOrder.set(view.docs, signature);
+      c.sorted.set(name, view);
+    }
+    return view.docs;
   };
 
   const apply = (m: Change) => {
@@ -174,6 +252,7 @@ function replica(): void {
           docs: new Map(),
           partitions: new Map(),
           byField: new Map(),
+          sorted: new Map(),
         });
         break;
       }

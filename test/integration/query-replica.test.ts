@@ -55,4 +55,100 @@ describe("the query replica", () => {
       await replica.close();
     }
   });
+
+  it("answers a TOP over ORDER BY from documents it keeps in that order, as a full read would, through every kind of change", async () => {
+    const account: ReplicatedAccount = {};
+    const replica = replicateQueries(account, (line) => console.error(line));
+    type D = { id: string; _rid: string; type: string; status: string; rank?: unknown; at: string };
+    const docs = new Map<string, D>();
+    // Deterministic pseudo-random (a test that fails is replayed as it ran).
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
+    // Ranks of every type Cosmos DB orders (undefined lowest, then null, booleans, numbers, strings).
+    const ranks = [undefined, null, false, 1, 2, 2, 3, "high"] as const;
+    const ats = ["2026-01-01", "2026-01-02", "2026-01-03"];
+    const order = ["undefined", "null", "boolean", "number", "string"];
+    const typeOf = (v: unknown) => (v === null ? "null" : typeof v);
+    const cmp = (a: unknown, b: unknown) =>
+      typeOf(a) !== typeOf(b) ? order.indexOf(typeOf(a)) - order.indexOf(typeOf(b)) : a === b ? 0 : (a as number) < (b as number) ? -1 : 1;
+    const expected = (limit: number, after: string, desc: boolean) =>
+      [...docs.values()]
+        .filter((d) => d.type === "ticket" && d.status === "open" && d.at > after)
+        .sort((a, b) =>
+          desc
+            ? cmp(b.at, a.at) || cmp(b.id, a.id) || cmp(a._rid, b._rid)
+            : cmp(a.rank, b.rank) || cmp(a.at, b.at) || cmp(a.id, b.id) || cmp(a._rid, b._rid),
+        )
+        .slice(0, limit)
+        .map((d) => d.id);
+    const ask = async (limit: number, after: string, desc: boolean) => {
+      const orderBy = desc ? "c.at DESC, c.id DESC" : "c.rank ASC, c.at ASC, c.id ASC";
+      const query = `SELECT TOP @limit VALUE c.id FROM c WHERE c.type = 'ticket' AND c.status = 'open' AND c.at > @after ORDER BY ${orderBy}`;
+      const parameters = [
+        { name: "@limit", value: limit },
+        { name: "@after", value: after },
+      ];
+      return ((await account.runQuery!({ db: "d", coll: "c", body: { query, parameters }, options: {} })) as { result: unknown[] }).result;
+    };
+    const compositeIndexes = [
+      [
+        { path: "/rank", order: "ascending" },
+        { path: "/at", order: "ascending" },
+        { path: "/id", order: "ascending" },
+      ],
+      [
+        { path: "/at", order: "descending" },
+        { path: "/id", order: "descending" },
+      ],
+    ];
+    let rid = 0;
+    const write = (d: D) => {
+      docs.set(d.id, d);
+      account.onChange!({ kind: "set", db: "d", coll: "c", doc: d });
+    };
+    const fresh = (id: string): D => ({
+      id,
+      _rid: `r${++rid}`,
+      type: pick(["ticket", "ticket", "ticket", "entry"]),
+      status: pick(["open", "open", "closed"]),
+      rank: pick(ranks),
+      at: pick(ats),
+    });
+    try {
+      account.onChange!({
+        kind: "collection",
+        db: "d",
+        data: { id: "c", partitionKey: { paths: ["/id"] }, indexingPolicy: { compositeIndexes } },
+      });
+      for (let i = 0; i < 200; i++) write(fresh(`t${String(i).padStart(3, "0")}`));
+      for (let round = 0; round < 40; round++) {
+        for (const [limit, after, desc] of [
+          [5, "", false],
+          [26, "2026-01-01", false],
+          [5, "", true],
+          [300, "", false],
+        ] as const)
+          expect(await ask(limit, after, desc), `round ${round}: TOP ${limit} after ${after}${desc ? " DESC" : ""}`).toEqual(
+            expected(limit, after, desc),
+          );
+        // Changes of every kind between queries: new documents, sort keys and filtered fields moved, deletes.
+        for (let k = 0; k < 10; k++) {
+          const ids = [...docs.keys()];
+          const action = pick(["new", "move", "move", "delete"]);
+          if (action === "new") write(fresh(`n${round}-${k}`));
+          else if (action === "move") {
+            const d = docs.get(pick(ids))!;
+            write({ ...d, rank: pick(ranks), at: pick(ats), status: pick(["open", "closed"]), type: pick(["ticket", "ticket", "entry"]) });
+          } else {
+            const d = docs.get(pick(ids))!;
+            docs.delete(d.id);
+            account.onChange!({ kind: "delete", db: "d", coll: "c", doc: d });
+          }
+        }
+      }
+    } finally {
+      await replica.close();
+    }
+  });
 });
