@@ -52,7 +52,8 @@ export interface Commented {
  *
  * Files the comment names are claimed, checked and copied first (AttachmentCheck), once,
  * outside the write's retries, and the batch creates their records. A keyed retry of a
- * comment written already attaches nothing again: its receipt is read before the files are.
+ * comment written already attaches nothing again: its receipt is read before the files are
+ * (that read is the one a keyed comment with files costs more).
  */
 export async function commentOnTicket(
   deps: CommentDeps,
@@ -107,8 +108,7 @@ export async function commentOnTicket(
     let result: Updated | undefined;
     let outcome: WriteOutcome = "not_written";
     try {
-      // (A comment with files read its receipt before them: prepareFiles.)
-      if (keyHash && !input.attachments) {
+      if (keyHash) {
         try {
           result = await attempt(files, false);
         } catch (e) {

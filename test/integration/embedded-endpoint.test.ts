@@ -225,6 +225,29 @@ describe("the embedded endpoint", () => {
       );
       expect(ok.result!.map((r) => r.statusCode)).toEqual([200, 204, 201]);
       expect((await state()).map((d) => `${d.id}:${d.v}`)).toEqual(["kept:2", "new:1", "taken:1"]);
+      // An operation the endpoint cannot even read (a replace naming no partition) fails the
+      // batch too (500), and what came before it is undone.
+      await expect(
+        container.items.batch(
+          [
+            { partitionKey: t, operationType: "Create", resourceBody: { id: "e1", ticketId: t, v: 1 } },
+            { operationType: "Replace", id: "e1", resourceBody: { id: "e1", ticketId: t, v: 2 } },
+          ],
+          t,
+        ),
+      ).rejects.toMatchObject({ cause: { code: 500 } });
+      expect((await container.item("e1", t).read()).statusCode).toBe(404);
+      // An upsert finds its document by the document's own partition key value, so that is
+      // where what it replaced is remembered, whatever partition its operation names.
+      const stateBefore = await state();
+      await container.items.batch(
+        [
+          { partitionKey: "elsewhere", operationType: "Upsert", resourceBody: { id: "kept", ticketId: t, v: 3 } },
+          { partitionKey: t, operationType: "Create", resourceBody: { id: "taken", ticketId: t, v: 2 } },
+        ],
+        t,
+      );
+      expect(await state()).toEqual(stateBefore);
     });
   });
 });
