@@ -52,21 +52,23 @@ describe("round trips per command (requests the embedded endpoint receives)", ()
 });
 
 describe("a command's batch is all-or-nothing", () => {
+  // An entry no command wrote: what a batch that fails must not leave behind.
+  const entry = {
+    id: "entry-00000002",
+    seq: 2,
+    type: "comment" as const,
+    at: "2026-01-01T00:00:00.000Z",
+    actor: { id: "x", name: "x", role: "agent" as const },
+    visibility: "internal" as const,
+    data: { body: "ghost" },
+  };
+
   it("a stale etag applies nothing: no ticket change, no timeline entry", async () => {
     const t = await openOne();
     const stored = (await s.store.get(t.id))!;
     await s.service.tickets.triage(jane, t.id, { priority: "high" }, opts);
     const entriesBefore = await allEntries(t.id);
     const stale = { ticket: { ...stored.ticket, subject: "lost update", version: stored.ticket.version + 1 }, salt: stored.salt };
-    const entry = {
-      id: "entry-00000002",
-      seq: 2,
-      type: "comment" as const,
-      at: "2026-01-01T00:00:00.000Z",
-      actor: { id: "x", name: "x", role: "agent" as const },
-      visibility: "internal" as const,
-      data: { body: "ghost" },
-    };
     const write = { entries: [entry], outbox: [], records: [{ id: "record-1", type: "receipt" as const }] };
     await expect(s.store.commit(stored.etag, stale, write)).rejects.toMatchObject({ kind: "stale" });
     const after = (await s.store.get(t.id))!;
@@ -90,15 +92,6 @@ describe("a command's batch is all-or-nothing", () => {
       },
     );
     const entriesBefore = await allEntries(t.id);
-    const entry = {
-      id: "entry-00000002",
-      seq: 2,
-      type: "comment" as const,
-      at: "2026-01-01T00:00:00.000Z",
-      actor: { id: "x", name: "x", role: "agent" as const },
-      visibility: "internal" as const,
-      data: { body: "ghost" },
-    };
     const next = { ticket: { ...first.ticket, subject: "lost update", version: first.ticket.version + 1 }, salt: stored.salt };
     await expect(s.store.commit(first.etag, next, { entries: [entry], outbox: [], records: [taken] })).rejects.toMatchObject({
       kind: "exists",
