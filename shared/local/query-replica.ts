@@ -260,15 +260,35 @@ function replica(): void {
     c.sorted.delete(name);
     c.sorted.set(name, view);
     if (view.added.size || view.removed.size) {
-      const added = [...view.added].sort(view.compare);
+      // Where each noted write goes in the documents as they were, by binary search (an equal
+      // one found by identity: the engine orders two equal arrays as neither), then one copy.
+      const { docs, compare } = view;
+      const lowerBound = (doc: Doc) => {
+        let lo = 0;
+        let hi = docs.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (compare(docs[mid]!, doc) < 0) lo = mid + 1;
+          else hi = mid;
+        }
+        return lo;
+      };
+      const dropped = [...view.removed]
+        .map((doc) => {
+          const at = lowerBound(doc);
+          return docs[at] === doc ? at : docs.indexOf(doc);
+        })
+        .filter((at) => at >= 0)
+        .sort((x, y) => x - y);
+      const added = [...view.added].sort(compare);
+      const addedAt = added.map(lowerBound);
       const merged: Doc[] = [];
-      let i = 0;
-      for (const doc of view.docs) {
-        if (view.removed.size && view.removed.has(doc)) continue;
-        while (i < added.length && view.compare(added[i]!, doc) < 0) merged.push(added[i++]!);
-        merged.push(doc);
+      for (let j = 0, a = 0, d = 0; j <= docs.length; j++) {
+        while (a < added.length && addedAt[a] === j) merged.push(added[a++]!);
+        if (j === docs.length) break;
+        if (dropped[d] === j) d++;
+        else merged.push(docs[j]!);
       }
-      while (i < added.length) merged.push(added[i++]!);
       helpers().documentsInOrder.set(merged, view.signature);
       view.docs = merged;
       view.added.clear();
