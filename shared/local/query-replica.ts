@@ -115,6 +115,7 @@ function replica(): void {
   /** Views kept per collection, the least recently queried dropped first; and how many noted writes a view takes before it is dropped (sorting afresh is then cheaper). */
   const VIEWS = 8;
   const PENDING = 20_000;
+  const SPLICES = 16;
   const note = (c: Collection, name: string, view: SortedView) => {
     if (view.added.size + view.removed.size > PENDING) c.sorted.delete(name);
   };
@@ -260,8 +261,8 @@ function replica(): void {
     c.sorted.delete(name);
     c.sorted.set(name, view);
     if (view.added.size || view.removed.size) {
-      // Where each noted write goes in the documents as they were, by binary search (an equal
-      // one found by identity: the engine orders two equal arrays as neither), then one copy.
+      // Where each noted write goes, by binary search (an equal one found by identity: the engine
+      // orders two equal arrays as neither); then spliced in, or many merged in one copy.
       const { docs, compare } = view;
       const lowerBound = (doc: Doc) => {
         let lo = 0;
@@ -273,24 +274,34 @@ function replica(): void {
         }
         return lo;
       };
-      const dropped = [...view.removed]
-        .map((doc) => {
-          const at = lowerBound(doc);
-          return docs[at] === doc ? at : docs.indexOf(doc);
-        })
-        .filter((at) => at >= 0)
-        .sort((x, y) => x - y);
-      const added = [...view.added].sort(compare);
-      const addedAt = added.map(lowerBound);
-      const merged: Doc[] = [];
-      for (let j = 0, a = 0, d = 0; j <= docs.length; j++) {
-        while (a < added.length && addedAt[a] === j) merged.push(added[a++]!);
-        if (j === docs.length) break;
-        if (dropped[d] === j) d++;
-        else merged.push(docs[j]!);
+      if (view.added.size + view.removed.size <= SPLICES) {
+        // A few (a page between a few creates): spliced in place, cheaper than a copy of them all.
+        for (const doc of view.removed) {
+          const found = lowerBound(doc);
+          const at = docs[found] === doc ? found : docs.indexOf(doc);
+          if (at >= 0) docs.splice(at, 1);
+        }
+        for (const doc of view.added) docs.splice(lowerBound(doc), 0, doc);
+      } else {
+        const dropped = [...view.removed]
+          .map((doc) => {
+            const at = lowerBound(doc);
+            return docs[at] === doc ? at : docs.indexOf(doc);
+          })
+          .filter((at) => at >= 0)
+          .sort((x, y) => x - y);
+        const added = [...view.added].sort(compare);
+        const addedAt = added.map(lowerBound);
+        const merged: Doc[] = [];
+        for (let j = 0, a = 0, d = 0; j <= docs.length; j++) {
+          while (a < added.length && addedAt[a] === j) merged.push(added[a++]!);
+          if (j === docs.length) break;
+          if (dropped[d] === j) d++;
+          else merged.push(docs[j]!);
+        }
+        helpers().documentsInOrder.set(merged, view.signature);
+        view.docs = merged;
       }
-      helpers().documentsInOrder.set(merged, view.signature);
-      view.docs = merged;
       view.added.clear();
       view.removed.clear();
     }
