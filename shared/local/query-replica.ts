@@ -80,7 +80,8 @@ function replica(): void {
   /**
    * The documents whose `field` is `value`, sorted in one ORDER BY (`signature`, as the query's
    * code spells it). Writes are noted, not applied (a splice into an array of 100,000 costs
-   * hundreds of microseconds): the next query of the view merges them in, in one pass.
+   * hundreds of microseconds): the next query of the view applies them, a few spliced in place,
+   * many merged in one copy.
    */
   interface SortedView {
     field: string;
@@ -112,7 +113,11 @@ function replica(): void {
     const docs = index.get(value);
     if (docs?.delete(rid) && !docs.size) index.delete(value);
   };
-  /** Views kept per collection, the least recently queried dropped first; and how many noted writes a view takes before it is dropped (sorting afresh is then cheaper). */
+  /**
+   * Views kept per collection, the least recently queried dropped first; how many noted writes a
+   * view takes before it is dropped (sorting afresh is then cheaper); and up to how many are
+   * spliced in rather than merged.
+   */
   const VIEWS = 8;
   const PENDING = 20_000;
   const SPLICES = 16;
@@ -143,13 +148,19 @@ function replica(): void {
     }
   };
 
-  /** `alias.field = 'text'` among the WHERE's top-level ANDs, over a plain FROM, if there is one. */
-  /** The alias of a plain FROM (the collection, no JOIN), or null. */
+  /** The alias of a plain FROM (the collection itself, no JOIN, no `IN`), or null. */
   const aliasOf = (ast: Ast): string | null => {
     const from = (ast.body as Ast).from as { source: { expression: Ast; alias: Ast | null }; joins: unknown[] } | undefined;
-    if (!from || from.joins.length || from.source.expression.type !== "collection_expression") return null;
+    if (
+      !from ||
+      from.joins.length ||
+      from.source.expression.type !== "collection_expression" ||
+      (from.source as { iteration?: boolean }).iteration
+    )
+      return null;
     return ((from.source.alias ?? (from.source.expression.expression as Ast)) as { name?: string }).name ?? null;
   };
+  /** `alias.field = 'text'` among the WHERE's top-level ANDs, over a plain FROM, if there is one. */
   const equality = (ast: Ast): { field: string; value: string } | null => {
     const where = ((ast.body as Ast).where as { condition: Ast } | undefined)?.condition;
     const alias = aliasOf(ast);
@@ -217,6 +228,7 @@ function replica(): void {
     const { compiled, equal, orders } = planOf(body.query);
     let source: Map<string, Doc> | undefined = c.docs;
     let docs: Doc[] | undefined;
+    const viewable = !options.partition && equal !== null && orders !== null;
     if (options.partition) source = c.partitions.get(options.partition.none ? undefined : options.partition.value);
     else if (equal) {
       let index = c.byField.get(equal.field);
@@ -238,7 +250,7 @@ function replica(): void {
     });
     // Kept from the first such query that the engine answers (one it refuses, for want of a
     // composite index, keeps nothing), for the next; sorted once this answer has gone.
-    if (orders && equal && !docs) setImmediate(() => c.sorted.has(viewName(equal, orders)) || keepSorted(c, equal, orders));
+    if (viewable && !docs) setImmediate(() => c.sorted.has(viewName(equal, orders)) || keepSorted(c, equal, orders));
     return result;
   };
 
@@ -261,8 +273,9 @@ function replica(): void {
     c.sorted.delete(name);
     c.sorted.set(name, view);
     if (view.added.size || view.removed.size) {
-      // Where each noted write goes, by binary search (an equal one found by identity: the engine
-      // orders two equal arrays as neither); then spliced in, or many merged in one copy.
+      // Where each noted write goes, by binary search (a removed one checked by identity: the
+      // engine orders two distinct arrays of equal text each after the other); then spliced in,
+      // or many merged in one copy.
       const { docs, compare } = view;
       const lowerBound = (doc: Doc) => {
         let lo = 0;
@@ -294,7 +307,7 @@ function replica(): void {
         const addedAt = added.map(lowerBound);
         const merged: Doc[] = [];
         for (let j = 0, a = 0, d = 0; j <= docs.length; j++) {
-          while (a < added.length && addedAt[a] === j) merged.push(added[a++]!);
+          while (a < added.length && addedAt[a]! <= j) merged.push(added[a++]!);
           if (j === docs.length) break;
           if (dropped[d] === j) d++;
           else merged.push(docs[j]!);

@@ -167,4 +167,29 @@ describe("the query replica", () => {
       await replica.close();
     }
   });
+
+  it("keeps no sorted documents from a query of one partition: the same query across partitions then sees them all", async () => {
+    const account: ReplicatedAccount = {};
+    const replica = replicateQueries(account, (line) => console.error(line));
+    const query = "SELECT TOP 10 VALUE c.id FROM c WHERE c.type = 'ticket' ORDER BY c.id ASC";
+    const ask = async (options: object) =>
+      ((await account.runQuery!({ db: "d", coll: "c", body: { query }, options })) as { result: unknown[] }).result;
+    try {
+      account.onChange!({ kind: "collection", db: "d", data: { id: "c", partitionKey: { paths: ["/p"] } } });
+      for (const [id, p] of [
+        ["a", "1"],
+        ["b", "2"],
+        ["c", "1"],
+      ])
+        account.onChange!({ kind: "set", db: "d", coll: "c", doc: { id, p, type: "ticket", _rid: `r-${id}` } });
+      expect(await ask({ partition: { value: "1" } })).toEqual(["a", "c"]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await ask({})).toEqual(["a", "b", "c"]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      account.onChange!({ kind: "set", db: "d", coll: "c", doc: { id: "d", p: "2", type: "ticket", _rid: "r-d" } });
+      expect(await ask({})).toEqual(["a", "b", "c", "d"]);
+    } finally {
+      await replica.close();
+    }
+  });
 });
