@@ -68,13 +68,13 @@ function replica(): void {
   const compile = (sql: string) => load()(sql);
   /** The engine's helpers (patches/@zeit+cosmosdb-query+0.7.2.patch): its ORDER BY, over documents, and the mark of a sorted array. */
   type Orders = [keys: string[], desc: boolean][];
-  const helpers = () => {
+  type EngineHelpers = { documentOrder: (orders: Orders) => (a: Doc, b: Doc) => number; documentsInOrder: WeakMap<Doc[], string> };
+  let engineHelpers: EngineHelpers | undefined;
+  const helpers = (): EngineHelpers => {
+    if (engineHelpers) return engineHelpers;
     load();
     const path = globalThis.require("node:path") as typeof import("node:path");
-    return globalThis.require(path.join(path.dirname(engineModule), "helpers.js")) as {
-      documentOrder: (orders: Orders) => (a: Doc, b: Doc) => number;
-      documentsInOrder: WeakMap<Doc[], string>;
-    };
+    return (engineHelpers = globalThis.require(path.join(path.dirname(engineModule), "helpers.js")) as EngineHelpers);
   };
   setTimeout(load, 1000).unref();
   /**
@@ -228,7 +228,7 @@ function replica(): void {
     const { compiled, equal, orders } = planOf(body.query);
     let source: Map<string, Doc> | undefined = c.docs;
     let docs: Doc[] | undefined;
-    const viewable = !options.partition && equal !== null && orders !== null;
+    let keep: (() => void) | undefined;
     if (options.partition) source = c.partitions.get(options.partition.none ? undefined : options.partition.value);
     else if (equal) {
       let index = c.byField.get(equal.field);
@@ -240,7 +240,8 @@ function replica(): void {
       source = index.get(equal.value);
       // A TOP over an ORDER BY (the queue's pages): those documents kept in that order, so that
       // the engine stops at the TOP-th match rather than read them all.
-      if (orders) docs = sortedDocs(c, equal, orders);
+      if (orders && !(docs = sortedDocs(c, equal, orders)))
+        keep = () => c.sorted.has(viewName(equal, orders)) || keepSorted(c, equal, orders);
     }
     const result = compiled.exec(docs ?? [...(source?.values() ?? [])], {
       ...options,
@@ -250,7 +251,7 @@ function replica(): void {
     });
     // Kept from the first such query that the engine answers (one it refuses, for want of a
     // composite index, keeps nothing), for the next; sorted once this answer has gone.
-    if (viewable && !docs) setImmediate(() => c.sorted.has(viewName(equal, orders)) || keepSorted(c, equal, orders));
+    if (keep) setImmediate(keep);
     return result;
   };
 
@@ -264,7 +265,56 @@ function replica(): void {
     if (c.sorted.size >= VIEWS) c.sorted.delete(c.sorted.keys().next().value!);
     c.sorted.set(viewName(equal, orders), { ...equal, signature, compare, docs, added: new Set(), removed: new Set() });
   };
-  /** The view's documents with the writes noted since its last query merged in, or undefined when there is no view. */
+  /**
+   * The writes noted since the view's last query, applied: each placed by binary search (a
+   * removed one checked by identity: the engine orders two distinct arrays of equal text each
+   * after the other); a few spliced in place, many merged in one copy.
+   */
+  const applyNoted = (view: SortedView) => {
+    if (!view.added.size && !view.removed.size) return;
+    const { docs, compare } = view;
+    const lowerBound = (doc: Doc) => {
+      let lo = 0;
+      let hi = docs.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compare(docs[mid]!, doc) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const positionOf = (doc: Doc) => {
+      const at = lowerBound(doc);
+      return docs[at] === doc ? at : docs.indexOf(doc);
+    };
+    if (view.added.size + view.removed.size <= SPLICES) {
+      // A few (a page between a few creates): cheaper than a copy of them all.
+      for (const doc of view.removed) {
+        const at = positionOf(doc);
+        if (at >= 0) docs.splice(at, 1);
+      }
+      for (const doc of view.added) docs.splice(lowerBound(doc), 0, doc);
+    } else {
+      const dropped = [...view.removed]
+        .map(positionOf)
+        .filter((at) => at >= 0)
+        .sort((x, y) => x - y);
+      const added = [...view.added].sort(compare);
+      const addedAt = added.map(lowerBound);
+      const merged: Doc[] = [];
+      for (let j = 0, a = 0, d = 0; j <= docs.length; j++) {
+        while (a < added.length && addedAt[a]! <= j) merged.push(added[a++]!);
+        if (j === docs.length) break;
+        if (dropped[d] === j) d++;
+        else merged.push(docs[j]!);
+      }
+      helpers().documentsInOrder.set(merged, view.signature);
+      view.docs = merged;
+    }
+    view.added.clear();
+    view.removed.clear();
+  };
+  /** The view's documents with the writes noted since its last query applied, or undefined when there is no view. */
   const sortedDocs = (c: Collection, equal: { field: string; value: string }, orders: Orders): Doc[] | undefined => {
     const name = viewName(equal, orders);
     const view = c.sorted.get(name);
@@ -272,52 +322,7 @@ function replica(): void {
     // The most recently queried last: the first to go is the one queried longest ago.
     c.sorted.delete(name);
     c.sorted.set(name, view);
-    if (view.added.size || view.removed.size) {
-      // Where each noted write goes, by binary search (a removed one checked by identity: the
-      // engine orders two distinct arrays of equal text each after the other); then spliced in,
-      // or many merged in one copy.
-      const { docs, compare } = view;
-      const lowerBound = (doc: Doc) => {
-        let lo = 0;
-        let hi = docs.length;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if (compare(docs[mid]!, doc) < 0) lo = mid + 1;
-          else hi = mid;
-        }
-        return lo;
-      };
-      if (view.added.size + view.removed.size <= SPLICES) {
-        // A few (a page between a few creates): spliced in place, cheaper than a copy of them all.
-        for (const doc of view.removed) {
-          const found = lowerBound(doc);
-          const at = docs[found] === doc ? found : docs.indexOf(doc);
-          if (at >= 0) docs.splice(at, 1);
-        }
-        for (const doc of view.added) docs.splice(lowerBound(doc), 0, doc);
-      } else {
-        const dropped = [...view.removed]
-          .map((doc) => {
-            const at = lowerBound(doc);
-            return docs[at] === doc ? at : docs.indexOf(doc);
-          })
-          .filter((at) => at >= 0)
-          .sort((x, y) => x - y);
-        const added = [...view.added].sort(compare);
-        const addedAt = added.map(lowerBound);
-        const merged: Doc[] = [];
-        for (let j = 0, a = 0, d = 0; j <= docs.length; j++) {
-          while (a < added.length && addedAt[a]! <= j) merged.push(added[a++]!);
-          if (j === docs.length) break;
-          if (dropped[d] === j) d++;
-          else merged.push(docs[j]!);
-        }
-        helpers().documentsInOrder.set(merged, view.signature);
-        view.docs = merged;
-      }
-      view.added.clear();
-      view.removed.clear();
-    }
+    applyNoted(view);
     return view.docs;
   };
 
