@@ -1,7 +1,9 @@
 import { PartitionKeyBuilder } from "@azure/cosmos";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmbeddedCosmos, type EmbeddedCosmos } from "../../shared/local/embedded-cosmos.js";
-import { bootstrapCosmos } from "../../shared/adapters/cosmos/connect.js";
+import { bootstrapCosmos, connectCosmos, EMBEDDED_KEY } from "../../shared/adapters/cosmos/connect.js";
+import { LEASES_CONTAINER, TICKETS_CONTAINER } from "../../shared/adapters/cosmos/names.js";
+import indexingPolicy from "../../shared/adapters/cosmos/indexing-policy.json" with { type: "json" };
 import { withContainer } from "../support/embedded-container.js";
 
 /**
@@ -249,5 +251,30 @@ describe("the embedded endpoint", () => {
       );
       expect(await state()).toEqual(stateBefore);
     });
+  });
+
+  it("is bootstrapped in one round trip for the database and for each container, and again when they are there", async () => {
+    const client = await connectCosmos({ endpoint: embedded.endpoint, key: EMBEDDED_KEY });
+    try {
+      const counted = async (run: () => Promise<unknown>) => {
+        const before = embedded.requests();
+        await run();
+        return embedded.requests() - before;
+      };
+      expect(await counted(() => bootstrapCosmos(client, "bootstrap"))).toBe(3);
+      const { resource: tickets } = await client.database("bootstrap").container(TICKETS_CONTAINER).read();
+      expect(tickets?.partitionKey?.paths).toEqual(["/ticketId"]);
+      expect(tickets?.defaultTtl).toBe(-1);
+      expect(tickets?.indexingPolicy?.compositeIndexes).toEqual(indexingPolicy.compositeIndexes);
+      const { resource: leases } = await client.database("bootstrap").container(LEASES_CONTAINER).read();
+      expect(leases?.partitionKey?.paths).toEqual(["/id"]);
+      // Made already: each create answers 409, which is not a failure.
+      expect(await counted(() => bootstrapCosmos(client, "bootstrap"))).toBe(3);
+      // Any other refusal is: a database id Cosmos DB does not take.
+      await expect(bootstrapCosmos(client, "")).rejects.toMatchObject({ code: 400 });
+    } finally {
+      await client.database("bootstrap").delete();
+      client.dispose();
+    }
   });
 });

@@ -47,14 +47,29 @@ export function ticketsContainer(client: CosmosClient, database: string): Contai
 /**
  * Creates the database and containers where nothing else does: the embedded
  * endpoint and the emulator. In Azure, infra/ owns them (same indexing policy file).
+ * Each is created outright, one round trip, and a 409 means it was there already:
+ * createIfNotExists reads first and then creates, two round trips for each on a
+ * fresh endpoint, which every local start is (three saved, each running cold code).
  */
 export async function bootstrapCosmos(client: CosmosClient, database: string): Promise<void> {
-  const { database: db } = await client.databases.createIfNotExists({ id: database });
-  await db.containers.createIfNotExists({
-    id: TICKETS_CONTAINER,
-    partitionKey: { paths: ["/ticketId"] },
-    indexingPolicy: indexingPolicy as never,
-    defaultTtl: -1,
-  });
-  await db.containers.createIfNotExists({ id: LEASES_CONTAINER, partitionKey: { paths: ["/id"] } });
+  await exists(client.databases.create({ id: database }));
+  const db = client.database(database);
+  await exists(
+    db.containers.create({
+      id: TICKETS_CONTAINER,
+      partitionKey: { paths: ["/ticketId"] },
+      indexingPolicy: indexingPolicy as never,
+      defaultTtl: -1,
+    }),
+  );
+  await exists(db.containers.create({ id: LEASES_CONTAINER, partitionKey: { paths: ["/id"] } }));
+}
+
+/** Resolves once what `create` makes exists, made now or before (409). */
+async function exists(create: Promise<unknown>): Promise<void> {
+  try {
+    await create;
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== 409) throw e;
+  }
 }
