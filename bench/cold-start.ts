@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { build } from "esbuild";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { freePort } from "../test/support/processes.js";
 import { tmpdir } from "node:os";
@@ -7,16 +8,25 @@ import { join } from "node:path";
 import { signDevToken } from "../shared/local/dev-issuer.js";
 
 /**
- * Cold start of the bundled app: from spawning `node dist/shared/local/main.js`
- * to the first 201 of POST /api/tickets (embedded store created and its kept file
- * loaded: the tickets of the runs before, token verified, ticket written), median of N runs. Beside it, in the same run, the same
- * measure for a bare node:http server answering 201, so the figure is also a
- * ratio to what Node.js itself costs on this machine; and for the floor of this stack
- * (bench/cold-start-floor.ts, bundled as the host is): Node.js, the Cosmos DB SDK, the
+ * Cold start of the bundled app: from spawning what `npm start` execs (package.json's start
+ * script: `node --enable-source-maps dist/shared/local/start.js`) to the first 201 of POST
+ * /api/tickets (embedded store created and its kept file loaded: the tickets of the runs
+ * before, token verified, ticket written), median of N runs. Beside it, in the same run, the
+ * same measure for a bare node:http server answering 201, so the figure is also a ratio to what
+ * Node.js itself costs on this machine; and for the floor of this stack
+ * (bench/cold-start-floor.ts, bundled and run as the host is): Node.js, the Cosmos DB SDK, the
  * embedded endpoint's worker, the containers and one batch, with no app. The three run in
  * turns, so what else the machine does weighs on each alike. Run `npm run bundle` first.
  */
 const RUNS = Number(process.env.RUNS ?? 5);
+
+/** npm start's own node arguments, read from package.json so that this measures what it runs. */
+function startArguments(): string[] {
+  const { scripts } = JSON.parse(readFileSync("package.json", "utf8")) as { scripts: { start: string } };
+  const args = /^exec node (.+)$/.exec(scripts.start)?.[1]?.split(" ");
+  if (!args) throw new Error(`package.json's start script is not "exec node ...": ${scripts.start}`);
+  return args;
+}
 
 async function timeToFirst201(args: string[], env: Record<string, string>, port: number, token: string): Promise<number> {
   const started = performance.now();
@@ -53,6 +63,7 @@ async function bundleFloor(): Promise<string> {
     format: "esm",
     target: "node20",
     external: ["@azure/functions-core", "@zeit/cosmosdb-query"],
+    sourcemap: true,
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     logLevel: "warning",
   });
@@ -66,12 +77,13 @@ try {
   const token = await signDevToken(dir, { name: "Karen Karen", email: "karen@example.com" });
   const bare = `require("http").createServer((q,s)=>{s.writeHead(201);s.end()}).listen(process.env.PORT,"127.0.0.1")`;
   const floorScript = await bundleFloor();
+  const start = startArguments();
   const app: number[] = [];
   const floor: number[] = [];
   const baseline: number[] = [];
   for (let i = 0; i < RUNS; i++) {
-    app.push(await timeToFirst201(["dist/shared/local/start.js"], { LOCAL_DIR: dir }, await freePort(), token));
-    floor.push(await timeToFirst201([floorScript], {}, await freePort(), token));
+    app.push(await timeToFirst201(start, { LOCAL_DIR: dir }, await freePort(), token));
+    floor.push(await timeToFirst201([...start.slice(0, -1), floorScript], {}, await freePort(), token));
     baseline.push(await timeToFirst201(["-e", bare], {}, await freePort(), token));
   }
   const [m, f, b] = [median(app), median(floor), median(baseline)];
