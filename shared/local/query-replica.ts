@@ -160,29 +160,60 @@ function replica(): void {
       return null;
     return ((from.source.alias ?? (from.source.expression.expression as Ast)) as { name?: string }).name ?? null;
   };
-  /** `alias.field = 'text'` among the WHERE's top-level ANDs, over a plain FROM, if there is one. */
-  const equality = (ast: Ast): { field: string; value: string } | null => {
+  /** The WHERE's top-level ANDs, over a plain FROM, and the FROM's alias: none for any other query. */
+  const topLevelTerms = (ast: Ast): { alias: string; terms: Ast[] } => {
     const where = ((ast.body as Ast).where as { condition: Ast } | undefined)?.condition;
     const alias = aliasOf(ast);
-    if (!where || alias === null) return null;
-    const found = (e: Ast): { field: string; value: string } | null => {
-      if (e.type !== "scalar_binary_expression") return null;
-      if (e.operator === "AND") return found(e.left as Ast) ?? found(e.right as Ast);
-      if (e.operator !== "=") return null;
+    const terms: Ast[] = [];
+    const walk = (e: Ast): void => {
+      if (e.type === "scalar_binary_expression" && e.operator === "AND") {
+        walk(e.left as Ast);
+        walk(e.right as Ast);
+      } else terms.push(e);
+    };
+    if (where && alias !== null) walk(where);
+    return { alias: alias ?? "", terms };
+  };
+  /** The field of `alias.field` (or `alias["field"]`), or undefined for any other expression. */
+  const fieldOf = (member: Ast, alias: string): string | undefined => {
+    const object = member.object as { type?: string; name?: string } | undefined;
+    const property = member.property as { type?: string; name?: string; value?: unknown } | undefined;
+    const field = property?.type === "identifier" ? property.name : property?.type === "string_constant" ? property.value : undefined;
+    return member.type === "scalar_member_expression" && object?.type === "identifier" && object.name === alias && typeof field === "string"
+      ? field
+      : undefined;
+  };
+  /** The first `alias.field = 'text'` among the WHERE's top-level ANDs, over a plain FROM, if there is one. */
+  const equality = (ast: Ast): { field: string; value: string } | null => {
+    const { alias, terms } = topLevelTerms(ast);
+    for (const e of terms) {
+      if (e.type !== "scalar_binary_expression" || e.operator !== "=") continue;
       for (const [member, constant] of [
         [e.left, e.right],
         [e.right, e.left],
       ] as [Ast, Ast][]) {
-        const object = member.object as { type?: string; name?: string } | undefined;
-        const property = member.property as { type?: string; name?: string; value?: unknown } | undefined;
-        const field = property?.type === "identifier" ? property.name : property?.type === "string_constant" ? property.value : undefined;
-        if (member.type === "scalar_member_expression" && object?.type === "identifier" && object.name === alias)
-          if (typeof field === "string" && constant.type === "string_constant" && typeof constant.value === "string")
-            return { field, value: constant.value };
+        const field = fieldOf(member, alias);
+        if (field !== undefined && constant.type === "string_constant" && typeof constant.value === "string")
+          return { field, value: constant.value };
       }
-      return null;
-    };
-    return found(where);
+    }
+    return null;
+  };
+  /**
+   * Each `ARRAY_CONTAINS(@list, alias.field)` among the WHERE's top-level ANDs, over a plain FROM:
+   * the queue's filters (status, severity, SLA state, priority). The documents one can match are
+   * those whose field holds one of the list's values, which the field's index holds apart.
+   */
+  const listFilters = (ast: Ast): { field: string; parameter: string }[] => {
+    const { alias, terms } = topLevelTerms(ast);
+    return terms.flatMap((e) => {
+      const args = e.arguments as Ast[] | undefined;
+      const name = (e.name as { name?: string } | undefined)?.name?.toUpperCase();
+      // With a third argument (a partial match of objects) the values are no keys to look up.
+      if (e.type !== "scalar_function_expression" || e.udf || name !== "ARRAY_CONTAINS" || args?.length !== 2) return [];
+      const field = fieldOf(args[1]!, alias);
+      return args[0]!.type === "parameter_name" && field !== undefined ? [{ field, parameter: args[0]!.name as string }] : [];
+    });
   };
   /**
    * A TOP's ORDER BY of plain paths below the FROM alias, as the query's code spells it
@@ -209,12 +240,18 @@ function replica(): void {
     }
     return orders;
   };
-  const plans = new Map<string, { compiled: Compiled; equal: { field: string; value: string } | null; orders: Orders | null }>();
+  interface Plan {
+    compiled: Compiled;
+    equal: { field: string; value: string } | null;
+    lists: { field: string; parameter: string }[];
+    orders: Orders | null;
+  }
+  const plans = new Map<string, Plan>();
   const planOf = (sql: string) => {
     let plan = plans.get(sql);
     if (!plan) {
       const compiled = compile(sql);
-      plan = { compiled, equal: equality(compiled.ast), orders: topOrder(compiled.ast) };
+      plan = { compiled, equal: equality(compiled.ast), lists: listFilters(compiled.ast), orders: topOrder(compiled.ast) };
       if (plans.size >= 500) plans.delete(plans.keys().next().value!);
       plans.set(sql, plan);
     }
@@ -225,22 +262,22 @@ function replica(): void {
     body: { query: string; parameters?: unknown },
     options: { partition?: { none?: boolean; value?: unknown } },
   ) => {
-    const { compiled, equal, orders } = planOf(body.query);
+    const { compiled, equal, lists, orders } = planOf(body.query);
     let source: Map<string, Doc> | undefined = c.docs;
     let docs: Doc[] | undefined;
     let keep: (() => void) | undefined;
     if (options.partition) source = c.partitions.get(options.partition.none ? undefined : options.partition.value);
-    else if (equal) {
-      let index = c.byField.get(equal.field);
-      if (!index) {
-        // First query on this field: its index, kept from now on.
-        c.byField.set(equal.field, (index = new Map<unknown, Map<string, Doc>>()));
-        for (const doc of c.docs.values()) add(index, doc[equal.field], doc);
-      }
-      source = index.get(equal.value);
+    else {
+      if (equal) source = indexOf(c, equal.field).get(equal.value);
+      // A few documents a list filter can match (a queue filtered on a rare status, or on one
+      // that none has): those alone, which the engine sorts itself. Many: the ordered view below
+      // is quicker, where the engine stops at the TOP-th match; or, with no view to use, whichever
+      // of the two sets is smaller.
+      const listed = fewestListed(c, lists, body.parameters);
+      if (listed && (listed.length <= FEW || (!orders && listed.length < (source?.size ?? Infinity)))) docs = listed;
       // A TOP over an ORDER BY (the queue's pages): those documents kept in that order, so that
       // the engine stops at the TOP-th match rather than read them all.
-      if (orders && !(docs = sortedDocs(c, equal, orders)))
+      else if (equal && orders && !(docs = sortedDocs(c, equal, orders)))
         keep = () => c.sorted.has(viewName(equal, orders)) || keepSorted(c, equal, orders);
     }
     const result = compiled.exec(docs ?? [...(source?.values() ?? [])], {
@@ -255,6 +292,36 @@ function replica(): void {
     return result;
   };
 
+  /** The index of a field's values: built at the first query on that field, kept from then on. */
+  const indexOf = (c: Collection, field: string) => {
+    let index = c.byField.get(field);
+    if (!index) {
+      c.byField.set(field, (index = new Map<unknown, Map<string, Doc>>()));
+      for (const doc of c.docs.values()) add(index, doc[field], doc);
+    }
+    return index;
+  };
+  /** Up to how many documents a list filter can match for them alone to be read, not an ordered view. */
+  const FEW = 1_000;
+  /**
+   * The documents the most selective list filter can match: those whose field holds one of its
+   * list's values. Null when no filter's list is an array of scalars (an object in it is matched
+   * by its contents, not found by key; the engine then reads them all, as it would anyway).
+   */
+  const fewestListed = (c: Collection, lists: Plan["lists"], parameters: unknown): Doc[] | null => {
+    let fewest: Map<string, Doc>[] | null = null;
+    let count = Infinity;
+    for (const { field, parameter } of lists) {
+      const list = (parameters as { name: string; value: unknown }[] | undefined)?.find((p) => p.name === parameter)?.value;
+      if (!Array.isArray(list) || !list.every((v) => v === null || ["string", "number", "boolean"].includes(typeof v))) continue;
+      const index = indexOf(c, field);
+      // A document holds one value of a field: the values' sets are disjoint, once each value is taken once.
+      const sets = [...new Set(list)].flatMap((v) => index.get(v) ?? []);
+      const n = sets.reduce((sum, docs) => sum + docs.size, 0);
+      if (n < count) [fewest, count] = [sets, n];
+    }
+    return fewest && fewest.flatMap((docs) => [...docs.values()]);
+  };
   const viewName = (equal: { field: string; value: string }, orders: Orders) => JSON.stringify([equal.field, equal.value, orders]);
   const keepSorted = (c: Collection, equal: { field: string; value: string }, orders: Orders) => {
     const { documentOrder, documentsInOrder } = helpers();

@@ -192,4 +192,106 @@ describe("the query replica", () => {
       await replica.close();
     }
   });
+
+  it("answers a list filter (ARRAY_CONTAINS of a parameter) from the documents holding its values when they are few, as a full read would", async () => {
+    const account: ReplicatedAccount = {};
+    const replica = replicateQueries(account, (line) => console.error(line));
+    type D = { id: string; p: string; _rid: string; type: string; status?: unknown; at: string };
+    const docs = new Map<string, D>();
+    let seed = 11;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
+    // Open is most of them (more than the replica reads alone, FEW), the rest rare; a number, a
+    // string of it, null, a missing status and an object, which a list matches by its contents.
+    const statuses = [...Array<string>(12).fill("open"), "new", "pending", 1, "1", null, undefined, { s: "x" }] as const;
+    const lists: unknown[][] = [
+      [],
+      ["open"],
+      ["closed"],
+      ["new", "pending"],
+      ["new", "new"],
+      [1],
+      ["1"],
+      [null],
+      [true],
+      [{ s: "x" }],
+      ["open", "new"],
+    ];
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    const matches = (d: D, list: unknown[]) => d.status !== undefined && list.some((v) => same(v, d.status));
+    const byAtDesc = (a: D, b: D) => (a.at === b.at ? (a.id < b.id ? 1 : -1) : a.at < b.at ? 1 : -1);
+    const ask = async (query: string, parameters: object[], options: object = {}) =>
+      ((await account.runQuery!({ db: "d", coll: "c", body: { query, parameters }, options })) as { result: string[] }).result;
+    let rid = 0;
+    const write = (d: D) => {
+      docs.set(d.id, d);
+      account.onChange!({ kind: "set", db: "d", coll: "c", doc: d });
+    };
+    const fresh = (id: string): D => ({
+      id,
+      p: pick(["1", "2"]),
+      _rid: `r${++rid}`,
+      type: pick(["ticket", "ticket", "entry"]),
+      status: pick(statuses),
+      at: pick(["2026-01-01", "2026-01-02", "2026-01-03"]),
+    });
+    try {
+      const compositeIndexes = [
+        [
+          { path: "/at", order: "descending" },
+          { path: "/id", order: "descending" },
+        ],
+      ];
+      account.onChange!({
+        kind: "collection",
+        db: "d",
+        data: { id: "c", partitionKey: { paths: ["/p"] }, indexingPolicy: { compositeIndexes } },
+      });
+      for (let i = 0; i < 2_500; i++) write(fresh(`t${String(i).padStart(4, "0")}`));
+      for (let round = 0; round < 8; round++) {
+        for (const list of lists) {
+          const what = `round ${round}, ${JSON.stringify(list)}`;
+          const statusesOf = { name: "@statuses", value: list };
+          const tickets = [...docs.values()].filter((d) => d.type === "ticket" && matches(d, list)).sort(byAtDesc);
+          // The queue's shape: a TOP over an ORDER BY, the type compared and the list.
+          const page =
+            "SELECT TOP @limit VALUE c.id FROM c WHERE c.type = 'ticket' AND ARRAY_CONTAINS(@statuses, c.status) ORDER BY c.at DESC, c.id DESC";
+          expect(await ask(page, [{ name: "@limit", value: 26 }, statusesOf]), what).toEqual(tickets.slice(0, 26).map((d) => d.id));
+          // No order, no type: the same documents, in no order of Cosmos DB's.
+          const all = (await ask("SELECT VALUE c.id FROM c WHERE ARRAY_CONTAINS(@statuses, c.status)", [statusesOf])).sort();
+          expect(all, what).toEqual(
+            [...docs.values()]
+              .filter((d) => matches(d, list))
+              .map((d) => d.id)
+              .sort(),
+          );
+          // A partial match (third argument) and a partition's query read as before.
+          const partial = (
+            await ask("SELECT VALUE c.id FROM c WHERE ARRAY_CONTAINS(@statuses, c.status, true) AND c.type = 'ticket'", [statusesOf])
+          ).sort();
+          expect(partial, what).toEqual(tickets.map((d) => d.id).sort());
+          const inPartition = await ask(page, [{ name: "@limit", value: 5 }, statusesOf], { partition: { value: "1" } });
+          expect(inPartition, what).toEqual(
+            tickets
+              .filter((d) => d.p === "1")
+              .slice(0, 5)
+              .map((d) => d.id),
+          );
+        }
+        // Between rounds: statuses moved (to and from the rare ones), documents new and gone.
+        for (let k = 0; k < 60; k++) {
+          const d = docs.get(pick([...docs.keys()]))!;
+          const action = pick(["move", "move", "new", "delete"]);
+          if (action === "move") write({ ...d, status: pick([...statuses, "closed"]), type: pick(["ticket", "ticket", "entry"]) });
+          else if (action === "new") write(fresh(`n${round}-${k}`));
+          else {
+            docs.delete(d.id);
+            account.onChange!({ kind: "delete", db: "d", coll: "c", doc: d });
+          }
+        }
+      }
+    } finally {
+      await replica.close();
+    }
+  });
 });
