@@ -174,7 +174,9 @@ export class Composition {
       this.client = await connectCosmos({ endpoint, key, managedIdentityClientId: this.config.managedIdentityClientId });
       // In Azure, infra/ owns the database and containers; elsewhere nothing else creates them
       // (but a stand-in that made them already, to load a kept store into them).
-      if (!this.config.insideAzure && this.embedded?.bootstrapped !== cosmos.database) await bootstrapCosmos(this.client, cosmos.database);
+      // An embedded endpoint has just started, empty: its containers are made without reading first.
+      if (!this.config.insideAzure && this.embedded?.bootstrapped !== cosmos.database)
+        await bootstrapCosmos(this.client, cosmos.database, { fresh: this.embedded !== undefined });
       const container = ticketsContainer(this.client, cosmos.database);
       return {
         tickets: new CosmosTicketStore(container),

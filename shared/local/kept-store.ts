@@ -63,8 +63,9 @@ export async function keepStore(embedded: EmbeddedCosmos, options: KeptStoreOpti
   const db = client.database(database);
   let loaded: RestoreResult | null = null;
   try {
-    // The containers as the app creates them (indexing policy included), then what the file holds.
-    await bootstrapCosmos(client, database);
+    // The containers as the app creates them (indexing policy included), on the endpoint just
+    // started, then what the file holds.
+    await bootstrapCosmos(client, database, { fresh: true });
     if (snapshot) loaded = await restoreSnapshot(db, snapshot, new Date());
   } catch (e) {
     client.dispose();

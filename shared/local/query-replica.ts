@@ -43,8 +43,9 @@ type Answer = { id: number; result: unknown } | { id: number; error: { message: 
  * requires, by the paths it is given.
  *
  * Each collection's documents by _rid, by partition, and by the value of any field a query
- * has compared with a string (`c.type = 'ticket'` as one of its WHERE's top-level ANDs):
- * such a query reads only those documents, since no other can match. Then the endpoint's own
+ * has compared with a string (`c.type = 'ticket'` as one of its WHERE's top-level ANDs) or
+ * filtered on a list of scalars (`ARRAY_CONTAINS(@statuses, c.status)`, likewise): such a query
+ * reads only those documents (or the fewer of them), since no other can match. Then the endpoint's own
  * query engine runs the query, with the collection's composite indexes, as the endpoint
  * would. (User-defined functions are not replicated: the product has none; a query calling
  * one fails, 400.)
@@ -209,7 +210,7 @@ function replica(): void {
     return terms.flatMap((e) => {
       const args = e.arguments as Ast[] | undefined;
       const name = (e.name as { name?: string } | undefined)?.name?.toUpperCase();
-      // With a third argument (a partial match of objects) the values are no keys to look up.
+      // A third argument (partial matching) is left to the engine: the queue sends none.
       if (e.type !== "scalar_function_expression" || e.udf || name !== "ARRAY_CONTAINS" || args?.length !== 2) return [];
       const field = fieldOf(args[1]!, alias);
       return args[0]!.type === "parameter_name" && field !== undefined ? [{ field, parameter: args[0]!.name as string }] : [];
@@ -274,7 +275,8 @@ function replica(): void {
       // is quicker, where the engine stops at the TOP-th match; or, with no view to use, whichever
       // of the two sets is smaller.
       const listed = fewestListed(c, lists, body.parameters);
-      if (listed && (listed.length <= FEW || (!orders && listed.length < (source?.size ?? Infinity)))) docs = listed;
+      const view = equal !== null && orders !== null;
+      if (listed && (listed.count <= FEW || (!view && listed.count < (source?.size ?? 0)))) docs = listed.docs();
       // A TOP over an ORDER BY (the queue's pages): those documents kept in that order, so that
       // the engine stops at the TOP-th match rather than read them all.
       else if (equal && orders && !(docs = sortedDocs(c, equal, orders)))
@@ -304,23 +306,27 @@ function replica(): void {
   /** Up to how many documents a list filter can match for them alone to be read, not an ordered view. */
   const FEW = 1_000;
   /**
-   * The documents the most selective list filter can match: those whose field holds one of its
-   * list's values. Null when no filter's list is an array of scalars (an object in it is matched
-   * by its contents, not found by key; the engine then reads them all, as it would anyway).
+   * The documents the most selective list filter can match (those whose field holds one of its
+   * list's values): how many, and the documents themselves, gathered only if asked for. Null
+   * when no filter's list is an array of scalars (an object in it is matched by its contents,
+   * not found by key: the engine then reads them all, as it would anyway).
    */
-  const fewestListed = (c: Collection, lists: Plan["lists"], parameters: unknown): Doc[] | null => {
-    let fewest: Map<string, Doc>[] | null = null;
-    let count = Infinity;
+  const fewestListed = (c: Collection, lists: Plan["lists"], parameters: unknown): { count: number; docs: () => Doc[] } | null => {
+    let fewest: { count: number; docs: () => Doc[] } | null = null;
     for (const { field, parameter } of lists) {
-      const list = (parameters as { name: string; value: unknown }[] | undefined)?.find((p) => p.name === parameter)?.value;
+      // As the engine reads parameters: by the name after its first character, the last one given winning.
+      const named = (Array.isArray(parameters) ? (parameters as { name?: unknown; value?: unknown }[]) : []).filter(
+        (p) => typeof p?.name === "string" && p.name.slice(1) === parameter.slice(1),
+      );
+      const list = named[named.length - 1]?.value;
       if (!Array.isArray(list) || !list.every((v) => v === null || ["string", "number", "boolean"].includes(typeof v))) continue;
       const index = indexOf(c, field);
       // A document holds one value of a field: the values' sets are disjoint, once each value is taken once.
       const sets = [...new Set(list)].flatMap((v) => index.get(v) ?? []);
-      const n = sets.reduce((sum, docs) => sum + docs.size, 0);
-      if (n < count) [fewest, count] = [sets, n];
+      const count = sets.reduce((sum, docs) => sum + docs.size, 0);
+      if (!fewest || count < fewest.count) fewest = { count, docs: () => sets.flatMap((docs) => [...docs.values()]) };
     }
-    return fewest && fewest.flatMap((docs) => [...docs.values()]);
+    return fewest;
   };
   const viewName = (equal: { field: string; value: string }, orders: Orders) => JSON.stringify([equal.field, equal.value, orders]);
   const keepSorted = (c: Collection, equal: { field: string; value: string }, orders: Orders) => {

@@ -45,31 +45,30 @@ export function ticketsContainer(client: CosmosClient, database: string): Contai
 }
 
 /**
- * Creates the database and containers where nothing else does: the embedded
- * endpoint and the emulator. In Azure, infra/ owns them (same indexing policy file).
- * Each is created outright, one round trip, and a 409 means it was there already:
- * createIfNotExists reads first and then creates, two round trips for each on a
- * fresh endpoint, which every local start is (three saved, each running cold code).
+ * Creates the database and containers where nothing else does: the embedded endpoint, the
+ * emulator, or an account the local host is pointed at (whose caller may have no right to
+ * create anything: reading what is there is enough). In Azure, infra/ owns them (same
+ * indexing policy file). By default each is read, and created only when missing.
+ * `fresh`: the endpoint has just started, empty, as the embedded one has at every local start.
+ * Each is then created outright, one round trip where reading first took two, and a 409 means it
+ * was there after all. That saves three round trips, each running cold code, from the start.
  */
-export async function bootstrapCosmos(client: CosmosClient, database: string): Promise<void> {
-  await exists(client.databases.create({ id: database }));
+export async function bootstrapCosmos(client: CosmosClient, database: string, { fresh = false }: { fresh?: boolean } = {}): Promise<void> {
+  const ensure = async <B>(resources: { create(body: B): Promise<unknown>; createIfNotExists(body: B): Promise<unknown> }, body: B) => {
+    if (!fresh) return void (await resources.createIfNotExists(body));
+    try {
+      await resources.create(body);
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 409) throw e;
+    }
+  };
+  await ensure(client.databases, { id: database });
   const db = client.database(database);
-  await exists(
-    db.containers.create({
-      id: TICKETS_CONTAINER,
-      partitionKey: { paths: ["/ticketId"] },
-      indexingPolicy: indexingPolicy as never,
-      defaultTtl: -1,
-    }),
-  );
-  await exists(db.containers.create({ id: LEASES_CONTAINER, partitionKey: { paths: ["/id"] } }));
-}
-
-/** Resolves once what `create` makes exists, made now or before (409). */
-async function exists(create: Promise<unknown>): Promise<void> {
-  try {
-    await create;
-  } catch (e) {
-    if ((e as { code?: unknown }).code !== 409) throw e;
-  }
+  await ensure(db.containers, {
+    id: TICKETS_CONTAINER,
+    partitionKey: { paths: ["/ticketId"] },
+    indexingPolicy: indexingPolicy as never,
+    defaultTtl: -1,
+  });
+  await ensure(db.containers, { id: LEASES_CONTAINER, partitionKey: { paths: ["/id"] } });
 }
