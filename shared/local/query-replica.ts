@@ -175,18 +175,20 @@ function replica(): void {
     if (where && alias !== null) walk(where);
     return { alias: alias ?? "", terms };
   };
+  /** The key a member expression reads (`x.key` or `x["key"]`), or undefined for a computed one. */
+  const keyOf = (member: Ast): string | undefined => {
+    const property = member.property as { type?: string; name?: string; value?: unknown } | undefined;
+    const key = property?.type === "identifier" ? property.name : property?.type === "string_constant" ? property.value : undefined;
+    return typeof key === "string" ? key : undefined;
+  };
   /** The field of `alias.field` (or `alias["field"]`), or undefined for any other expression. */
   const fieldOf = (member: Ast, alias: string): string | undefined => {
     const object = member.object as { type?: string; name?: string } | undefined;
-    const property = member.property as { type?: string; name?: string; value?: unknown } | undefined;
-    const field = property?.type === "identifier" ? property.name : property?.type === "string_constant" ? property.value : undefined;
-    return member.type === "scalar_member_expression" && object?.type === "identifier" && object.name === alias && typeof field === "string"
-      ? field
-      : undefined;
+    return member.type === "scalar_member_expression" && object?.type === "identifier" && object.name === alias ? keyOf(member) : undefined;
   };
+  type Terms = ReturnType<typeof topLevelTerms>;
   /** The first `alias.field = 'text'` among the WHERE's top-level ANDs, over a plain FROM, if there is one. */
-  const equality = (ast: Ast): { field: string; value: string } | null => {
-    const { alias, terms } = topLevelTerms(ast);
+  const equality = ({ alias, terms }: Terms): { field: string; value: string } | null => {
     for (const e of terms) {
       if (e.type !== "scalar_binary_expression" || e.operator !== "=") continue;
       for (const [member, constant] of [
@@ -205,9 +207,8 @@ function replica(): void {
    * the queue's filters (status, severity, SLA state, priority). The documents one can match are
    * those whose field holds one of the list's values, which the field's index holds apart.
    */
-  const listFilters = (ast: Ast): { field: string; parameter: string }[] => {
-    const { alias, terms } = topLevelTerms(ast);
-    return terms.flatMap((e) => {
+  const listFilters = ({ alias, terms }: Terms): { field: string; parameter: string }[] =>
+    terms.flatMap((e) => {
       const args = e.arguments as Ast[] | undefined;
       const name = (e.name as { name?: string } | undefined)?.name?.toUpperCase();
       // A third argument (partial matching) is left to the engine: the queue sends none.
@@ -215,7 +216,6 @@ function replica(): void {
       const field = fieldOf(args[1]!, alias);
       return args[0]!.type === "parameter_name" && field !== undefined ? [{ field, parameter: args[0]!.name as string }] : [];
     });
-  };
   /**
    * A TOP's ORDER BY of plain paths below the FROM alias, as the query's code spells it
    * (`[[["c", "rank"], false], ...]`), or null. (Any other query the engine runs its own way,
@@ -231,9 +231,8 @@ function replica(): void {
       const keys: string[] = [];
       let e = expression;
       for (; e.type === "scalar_member_expression"; e = e.object as Ast) {
-        const property = e.property as { type?: string; name?: string; value?: unknown };
-        const key = property.type === "identifier" ? property.name : property.type === "string_constant" ? property.value : undefined;
-        if (typeof key !== "string") return null;
+        const key = keyOf(e);
+        if (key === undefined) return null;
         keys.unshift(key);
       }
       if (e.type !== "identifier" || (e as { name?: string }).name !== alias || !keys.length) return null;
@@ -252,7 +251,8 @@ function replica(): void {
     let plan = plans.get(sql);
     if (!plan) {
       const compiled = compile(sql);
-      plan = { compiled, equal: equality(compiled.ast), lists: listFilters(compiled.ast), orders: topOrder(compiled.ast) };
+      const terms = topLevelTerms(compiled.ast);
+      plan = { compiled, equal: equality(terms), lists: listFilters(terms), orders: topOrder(compiled.ast) };
       if (plans.size >= 500) plans.delete(plans.keys().next().value!);
       plans.set(sql, plan);
     }
@@ -333,7 +333,7 @@ function replica(): void {
     const { documentOrder, documentsInOrder } = helpers();
     const signature = JSON.stringify(orders);
     const compare = documentOrder(orders);
-    const docs = [...(c.byField.get(equal.field)?.get(equal.value)?.values() ?? [])].sort(compare);
+    const docs = [...(indexOf(c, equal.field).get(equal.value)?.values() ?? [])].sort(compare);
     documentsInOrder.set(docs, signature);
     if (c.sorted.size >= VIEWS) c.sorted.delete(c.sorted.keys().next().value!);
     c.sorted.set(viewName(equal, orders), { ...equal, signature, compare, docs, added: new Set(), removed: new Set() });

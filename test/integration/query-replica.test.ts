@@ -7,6 +7,29 @@ import { replicateQueries, type ReplicatedAccount } from "../../shared/local/que
  * told before it (the changes of a turn travel together, after it or before a query), and one
  * that fails hands the queries back to the endpoint rather than failing them from then on.
  */
+/**
+ * The documents of collection "c" of database "d" as told to the replica, kept beside it: the
+ * randomized tests check its answers against them.
+ */
+function mirrored<D extends { id: string }>(account: ReplicatedAccount) {
+  const docs = new Map<string, D>();
+  const write = (d: D) => {
+    docs.set(d.id, d);
+    account.onChange!({ kind: "set", db: "d", coll: "c", doc: d });
+  };
+  const remove = (d: D) => {
+    docs.delete(d.id);
+    account.onChange!({ kind: "delete", db: "d", coll: "c", doc: d });
+  };
+  return { docs, write, remove };
+}
+
+/** A pick among values, from a deterministic generator (a test that fails is replayed as it ran). */
+const picker =
+  (random: () => number) =>
+  <T>(xs: readonly T[]): T =>
+    xs[Math.floor(random() * xs.length)]!;
+
 describe("the query replica", () => {
   it("answers from the changes it was told, and once it fails, gives the endpoint its queries back", async () => {
     const account: ReplicatedAccount = {};
@@ -60,11 +83,9 @@ describe("the query replica", () => {
     const account: ReplicatedAccount = {};
     const replica = replicateQueries(account, (line) => console.error(line));
     type D = { id: string; _rid: string; type: string; status: string; rank?: unknown; at: string };
-    const docs = new Map<string, D>();
-    // Deterministic pseudo-random (a test that fails is replayed as it ran).
+    const { docs, write, remove } = mirrored<D>(account);
     let seed = 7;
-    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
+    const pick = picker(() => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     // Ranks of the types Cosmos DB orders (undefined lowest, then null, booleans, numbers,
     // strings, objects, which tie among themselves). (Arrays are left out: the engine orders two
     // arrays by their text, which is no order at all when they are equal.)
@@ -111,14 +132,6 @@ describe("the query replica", () => {
       ],
     ];
     let rid = 0;
-    const write = (d: D) => {
-      docs.set(d.id, d);
-      account.onChange!({ kind: "set", db: "d", coll: "c", doc: d });
-    };
-    const remove = (d: D) => {
-      docs.delete(d.id);
-      account.onChange!({ kind: "delete", db: "d", coll: "c", doc: d });
-    };
     const fresh = (id: string): D => ({
       id,
       _rid: `r${++rid}`,
@@ -197,10 +210,9 @@ describe("the query replica", () => {
     const account: ReplicatedAccount = {};
     const replica = replicateQueries(account, (line) => console.error(line));
     type D = { id: string; p: string; _rid: string; type: string; status?: unknown; at: string };
-    const docs = new Map<string, D>();
+    const { docs, write, remove } = mirrored<D>(account);
     let seed = 11;
-    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
-    const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
+    const pick = picker(() => (seed = (seed * 48271) % 2147483647) / 2147483647);
     // Open is most of them (more than the replica reads alone, FEW), the rest rare; a number, a
     // string of it, null, a missing status and an object, which a list matches by its contents.
     const statuses = [...Array<string>(12).fill("open"), "new", "pending", 1, "1", null, undefined, { s: "x" }] as const;
@@ -224,10 +236,6 @@ describe("the query replica", () => {
     const ask = async (query: string, parameters: object[], options: object = {}) =>
       ((await account.runQuery!({ db: "d", coll: "c", body: { query, parameters }, options })) as { result: string[] }).result;
     let rid = 0;
-    const write = (d: D) => {
-      docs.set(d.id, d);
-      account.onChange!({ kind: "set", db: "d", coll: "c", doc: d });
-    };
     const fresh = (id: string): D => ({
       id,
       p: pick(["1", "2"]),
@@ -301,10 +309,7 @@ describe("the query replica", () => {
           const action = pick(["move", "move", "new", "delete"]);
           if (action === "move") write({ ...d, status: pick([...statuses, "closed"]), type: pick(["ticket", "ticket", "entry"]) });
           else if (action === "new") write(fresh(`n${round}-${k}`));
-          else {
-            docs.delete(d.id);
-            account.onChange!({ kind: "delete", db: "d", coll: "c", doc: d });
-          }
+          else remove(d);
         }
       }
     } finally {
